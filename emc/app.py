@@ -1,0 +1,128 @@
+"""The application factory.
+
+Initialisation order matters and is fixed here: settings → database → security (login, CSRF,
+locale) → rate limiter → error handlers → blueprints (pages, then the JSON API) → static assets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Flask, send_from_directory
+from sqlalchemy.orm import Session, sessionmaker
+
+from emc import paths
+from emc.config import Settings
+from emc.db import make_engine, make_session_factory
+from emc.migrate import assert_at_head
+from emc.web import db as web_db
+from emc.web import errors, security
+from emc.web.extensions import api, limiter
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    check_migrations: bool = True,
+) -> Flask:
+    """Build the Flask app.
+
+    Args:
+        settings: defaults to ``Settings.from_env()``.
+        session_factory: sessions for requests; tests pass one bound to a rolled-back connection.
+        check_migrations: refuse to start unless the database is at the Alembic head.
+    """
+    settings = settings or Settings.from_env()
+    app = Flask(
+        "emc",
+        template_folder=str(paths.TEMPLATES_DIR),
+        static_folder=str(paths.STATIC_DIR),
+        instance_path=str(settings.instance_path.resolve()),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        EMC_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(paths.TRANSLATIONS_DIR),
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE="emc",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "emc: energy performance contracting for public institutions"},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                }
+            },
+            "security": [{"bearer": []}, {"session": []}],
+        },
+    )
+
+    if session_factory is None:
+        engine = make_engine(settings.database_url)
+        if check_migrations:
+            try:
+                assert_at_head(engine)
+            except Exception:
+                engine.dispose()
+                raise
+        session_factory = make_session_factory(engine)
+    app.extensions["emc.session_factory"] = session_factory
+
+    web_db.init_app(app)
+    security.init_app(app)
+    limiter.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_assets(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from emc.auth import api as auth_api
+    from emc.auth import views as auth_views
+    from emc.web import views as core_views
+
+    for blueprint in (core_views.bp, auth_views.bp, auth_views.admin_bp):
+        app.register_blueprint(blueprint)
+
+    api.init_app(app)
+    for blueprint in (auth_api.blp,):
+        api.register_blueprint(blueprint)
+
+
+def _register_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    # Swagger UI is served from the installed package: no CDN at run time.
+    @app.route("/static/swagger-ui/<path:filename>", endpoint="swagger_ui_asset")
+    def _swagger_asset(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from emc.web import templating
+
+    templating.init_app(app)

@@ -1,0 +1,391 @@
+"""Use cases for organisations, users, passwords and API tokens.
+
+Each function takes ``(session, actor, *, ...)``, checks permission first, flushes but never
+commits, and journals what it changed. Validation of shapes happens in the schemas; the rules
+that need the database (uniqueness, a real region, a role that fits the organisation) live here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from emc import clock, journal
+from emc.auth.actor import Actor
+from emc.auth.models import ApiToken, Organization, OrgKind, Region, Role, Sector, User
+from emc.auth.permissions import Permission, role_allowed
+from emc.auth.policy import load, require, scoped
+from emc.auth.regions import is_valid_code, level_of
+from emc.errors import Conflict, Forbidden, Invalid
+
+log = logging.getLogger(__name__)
+
+ORG_FIELDS = ("kind", "name_zh", "name_en", "region_code", "sector", "credit_code", "is_active")
+USER_FIELDS = ("email", "display_name", "organization_id", "role", "locale", "is_active")
+TOKEN_PREFIX = "emc_"
+# Werkzeug's default (scrypt). Tests lower the cost; nothing else should.
+PASSWORD_HASH_METHOD = "scrypt"
+MIN_PASSWORD_LENGTH = 10
+
+
+# --- regions -------------------------------------------------------------------------------
+
+
+def create_region(
+    session: Session, actor: Actor, *, code: str, name_zh: str, name_en: str | None = None
+) -> Region:
+    """Add a GB/T 2260 division (platform admins)."""
+    require(actor, Permission.PLATFORM_REGIONS_MANAGE)
+    if not is_valid_code(code):
+        raise Invalid("region code must be 6 digits", fields={"code": ["must be 6 digits"]})
+    if session.get(Region, code) is not None:
+        raise Conflict(f"region {code} exists", fields={"code": ["already exists"]})
+    region = Region(code=code, name_zh=name_zh, name_en=name_en, level=level_of(code))
+    session.add(region)
+    session.flush()
+    return region
+
+
+def _check_region(session: Session, code: str) -> None:
+    if session.get(Region, code) is None:
+        raise Invalid(
+            f"unknown region {code!r}", fields={"region_code": [f"unknown region code {code!r}"]}
+        )
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+def create_organization(session: Session, actor: Actor, **data: Any) -> Organization:
+    """Create an organisation (platform admins). ``data`` has been loaded by ``OrganizationIn``."""
+    require(actor, Permission.PLATFORM_ORGS_MANAGE)
+    _check_org_data(session, data)
+    org = Organization(**data)
+    session.add(org)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        org,
+        organization_id=org.id,
+        after=journal.snapshot(org, ORG_FIELDS),
+    )
+    log.info("organisation %s created by %s", org.id, actor.label)
+    return org
+
+
+def update_organization(
+    session: Session, actor: Actor, org_id: int, **changes: Any
+) -> Organization:
+    # Load first: another tenant's organisation is 404 whatever the actor's role.
+    org = load(session, actor, Organization, org_id)
+    require(actor, Permission.PLATFORM_ORGS_MANAGE)
+    before = journal.snapshot(org, ORG_FIELDS)
+    merged = {**before, **changes}
+    merged["kind"] = OrgKind(merged["kind"])
+    _check_org_data(session, merged, exclude_id=org.id)
+    for key, value in changes.items():
+        setattr(org, key, value)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "update",
+        org,
+        organization_id=org.id,
+        before=before,
+        after=journal.snapshot(org, ORG_FIELDS),
+    )
+    return org
+
+
+def _check_org_data(session: Session, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    fields: dict[str, list[str]] = {}
+    if data.get("region_code") and session.get(Region, data["region_code"]) is None:
+        fields["region_code"] = [f"unknown region code {data['region_code']!r}"]
+    kind = OrgKind(data["kind"])
+    if kind is OrgKind.INSTITUTION and not data.get("sector"):
+        fields["sector"] = ["an institution needs a sector"]
+    if kind is not OrgKind.INSTITUTION and data.get("sector"):
+        fields["sector"] = ["only institutions have a sector"]
+    if data.get("sector"):
+        data["sector"] = Sector(data["sector"])
+    for column in ("name_zh", "credit_code"):
+        value = data.get(column)
+        if not value:
+            continue
+        stmt = select(Organization.id).where(getattr(Organization, column) == value)
+        if exclude_id is not None:
+            stmt = stmt.where(Organization.id != exclude_id)
+        if session.scalar(stmt) is not None:
+            fields[column] = ["another organisation already uses this value"]
+    if fields:
+        raise Invalid("the organisation has invalid fields", fields=fields)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def _may_manage_users_of(actor: Actor, organization_id: int) -> bool:
+    if actor.is_platform_admin:
+        return True
+    return actor.is_org_admin and organization_id == actor.organization_id
+
+
+def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -> User:
+    """Create a user in an organisation: platform admins anywhere, organisation admins in their own.
+
+    Another tenant's organisation id is answered as not found, so its existence does not leak.
+    """
+    if not (actor.is_platform_admin or actor.is_org_admin):
+        raise Forbidden("not permitted: org:users:manage")
+    org = load(session, actor, Organization, data["organization_id"])
+    if not _may_manage_users_of(actor, org.id):
+        raise Invalid("unknown organisation", fields={"organization_id": ["unknown organisation"]})
+    _check_user_data(session, org, data)
+    _check_password(password)
+    user = User(
+        **data, password_hash=hash_password(password), password_changed_at=clock.now()
+    )
+    session.add(user)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        user,
+        organization_id=org.id,
+        after=journal.snapshot(user, USER_FIELDS),
+    )
+    log.info("user %s created by %s", user.id, actor.label)
+    return user
+
+
+def update_user(session: Session, actor: Actor, user_id: int, **changes: Any) -> User:
+    user = load(session, actor, User, user_id)
+    if not _may_manage_users_of(actor, user.organization_id):
+        raise Forbidden("not permitted: org:users:manage")
+    if "organization_id" in changes and changes["organization_id"] != user.organization_id:
+        raise Invalid(
+            "a user cannot move to another organisation",
+            fields={"organization_id": ["cannot be changed"]},
+        )
+    if user.id == actor.user_id and (
+        changes.get("is_active") is False or changes.get("role", user.role) != user.role
+    ):
+        raise Invalid(
+            "you cannot deactivate yourself or change your own role",
+            fields={"role": ["not for yourself"]},
+        )
+    org = session.get(Organization, user.organization_id)
+    before = journal.snapshot(user, USER_FIELDS)
+    _check_user_data(session, org, {**before, **changes}, exclude_id=user.id)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "update",
+        user,
+        organization_id=user.organization_id,
+        before=before,
+        after=journal.snapshot(user, USER_FIELDS),
+    )
+    return user
+
+
+def _check_user_data(
+    session: Session, org: Organization, data: dict[str, Any], exclude_id: int | None = None
+) -> None:
+    fields: dict[str, list[str]] = {}
+    role = Role(data["role"])
+    if not role_allowed(OrgKind(org.kind), role):
+        fields["role"] = [f"role {role.value!r} does not exist in a {org.kind} organisation"]
+    email = data.get("email")
+    if email:
+        data["email"] = email = email.strip().lower()
+        stmt = select(User.id).where(func.lower(User.email) == email)
+        if exclude_id is not None:
+            stmt = stmt.where(User.id != exclude_id)
+        if session.scalar(stmt) is not None:
+            fields["email"] = ["another user already has this e-mail address"]
+    if fields:
+        raise Invalid("the user has invalid fields", fields=fields)
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "password too short",
+            fields={field: [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
+        )
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None. Same work either way (no timing hint)."""
+    user = session.scalar(
+        select(User).where(func.lower(User.email) == (email or "").strip().lower())
+    )
+    if user is None:
+        # Hash anyway so an unknown address takes as long as a wrong password.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
+        return None
+    org = session.get(Organization, user.organization_id)
+    if org is None or not org.is_active:
+        return None
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def change_password(
+    session: Session, actor: Actor, *, current_password: str, new_password: str
+) -> None:
+    user = session.get(User, actor.user_id)
+    if user is None or not check_password_hash(user.password_hash, current_password or ""):
+        raise Invalid("current password is wrong", fields={"current_password": ["is wrong"]})
+    _check_password(new_password, "new_password")
+    if new_password == current_password:
+        raise Invalid(
+            "new password equals the current one",
+            fields={"new_password": ["must differ from the current password"]},
+        )
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = clock.now()
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "change_password",
+        user,
+        organization_id=user.organization_id,
+        summary="password changed",
+    )
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, actor: Actor, *, name: str, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; returns the row and the secret, which is never shown again."""
+    require(actor, Permission.ACCOUNT_TOKENS_MANAGE)
+    if expires_at is not None and expires_at <= clock.now():
+        raise Invalid(
+            "expiry must be in the future", fields={"expires_at": ["must be in the future"]}
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=actor.user_id,
+        name=name,
+        prefix=secret[:12],
+        token_hash=_digest(secret),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        token,
+        organization_id=actor.organization_id,
+        after={"name": name, "prefix": token.prefix, "expires_at": journal.jsonable(expires_at)},
+    )
+    return token, secret
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = load(session, actor, ApiToken, token_id)
+    if token.revoked_at is not None:
+        raise Conflict("token already revoked")
+    token.revoked_at = clock.now()
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "revoke",
+        token,
+        organization_id=actor.organization_id,
+        summary=f"token {token.prefix}…",
+    )
+    return token
+
+
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            scoped(actor, ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+class TokenRejected(Exception):
+    """A bearer token that is unknown, revoked, expired or malformed; ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def authenticate_token(session: Session, secret: str) -> User:
+    """The user behind a bearer token, or TokenRejected saying why."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) < 20 or len(secret) > 100:
+        raise TokenRejected("malformed token")
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    if token is None:
+        raise TokenRejected("unknown token")
+    if token.revoked_at is not None:
+        raise TokenRejected("token revoked")
+    now = clock.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenRejected("token expired")
+    user = session.get(User, token.user_id)
+    org = session.get(Organization, user.organization_id) if user else None
+    if user is None or not user.is_active or org is None or not org.is_active:
+        raise TokenRejected("token owner inactive")
+    # Touch at most once a minute, so busy clients do not write on every request.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now
+    return user
+
+
+def update_own_locale(session: Session, actor: Actor, locale: str) -> None:
+    """A user's preferred interface language (zh_CN or en)."""
+    if locale not in ("zh_CN", "en"):
+        raise Invalid("unsupported language", fields={"locale": ["must be zh_CN or en"]})
+    user = session.get(User, actor.user_id)
+    if user.locale != locale:
+        before = {"locale": user.locale}
+        user.locale = locale
+        session.flush()
+        journal.record(
+            session,
+            actor,
+            "update",
+            user,
+            organization_id=user.organization_id,
+            before=before,
+            after={"locale": locale},
+        )

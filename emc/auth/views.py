@@ -1,0 +1,312 @@
+"""Pages: login, logout, password, API tokens, and the administration of organisations/users."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+from sqlalchemy import select
+
+from emc import journal
+from emc.auth import service
+from emc.auth.models import Organization, OrgKind, Region, Role, Sector, User
+from emc.auth.permissions import ROLES_BY_KIND, Permission, can
+from emc.auth.policy import load, require, scoped
+from emc.auth.schemas import (
+    LoginIn,
+    OrganizationIn,
+    OrganizationPatch,
+    PasswordChangeIn,
+    TokenIn,
+    UserIn,
+    UserPatch,
+)
+from emc.errors import EmcError, Forbidden
+from emc.web.db import db
+from emc.web.extensions import limiter
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import LoginUser, current_actor
+
+bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative targets: an open redirect would make the login page a phishing aid."""
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("core.home")
+
+
+def _login_limit() -> str:
+    return current_app.config["EMC_SETTINGS"].login_rate_limit
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401
+)
+def login():
+    if request.method == "GET":
+        return render_template(
+            "auth/login.html", errors={}, form={"next": request.args.get("next", "")}
+        )
+    data, errors = load_form(LoginIn(), form_data(keep_blank=("next",)))
+    if errors:
+        return render_template("auth/login.html", errors=errors, form=request.form), 422
+    user = service.authenticate(db(), data["email"], data["password"])
+    if user is None:
+        # 401 counts toward the rate limit of failed attempts.
+        return render_template(
+            "auth/login.html",
+            errors={"_": [_("Wrong e-mail address or password.")]},
+            form=request.form,
+        ), 401
+    org = db().get(Organization, user.organization_id)
+    session.clear()
+    session.permanent = True
+    login_user(LoginUser(user, org))
+    session["locale"] = user.locale
+    return redirect(_safe_next(data.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    data, errors = load_form(PasswordChangeIn())
+    if not errors:
+        try:
+            service.change_password(
+                db(),
+                current_actor(),
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+            )
+        except EmcError as error:
+            errors = localise(error.fields) or {"_": [error.message]}
+    if errors:
+        return render_template("auth/password.html", errors=errors), 422
+    user = db().get(User, current_actor().user_id)
+    # The session id embeds the password hash: log in again under the new one.
+    login_user(LoginUser(user, db().get(Organization, user.organization_id)))
+    flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    actor = current_actor()
+    new_secret = None
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        data, errors = load_form(TokenIn(), _token_form())
+        if not errors:
+            try:
+                _token, new_secret = service.create_token(db(), actor, **data)
+                status = 201
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [error.message]}
+        if errors:
+            status = 422
+    return render_template(
+        "auth/tokens.html",
+        tokens=service.list_tokens(db(), actor),
+        new_secret=new_secret,
+        errors=errors,
+    ), status
+
+
+def _token_form() -> dict:
+    data = form_data()
+    # <input type="date"> gives a local date: the token expires at the end of that day.
+    if data.get("expires_at"):
+        data["expires_at"] = f"{data['expires_at']}T23:59:59+08:00"
+    return data
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    service.revoke_token(db(), current_actor(), token_id)
+    flash(_("The token has been revoked."), "success")
+    return redirect(url_for("auth.tokens"))
+
+
+# --- administration ------------------------------------------------------------------------
+
+
+def _regions():
+    return list(db().scalars(select(Region).order_by(Region.code)))
+
+
+@admin_bp.route("/organizations", methods=["GET", "POST"])
+@login_required
+def organizations():
+    actor = require(current_actor(), Permission.PLATFORM_ORGS_MANAGE)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        data, errors = load_form(OrganizationIn())
+        if not errors:
+            try:
+                org = service.create_organization(db(), actor, **data)
+                flash(_("Organisation created."), "success")
+                return redirect(url_for("admin.organization", org_id=org.id))
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [error.message]}
+        status = 422
+    orgs = list(
+        db().scalars(scoped(actor, Organization).order_by(Organization.kind, Organization.name_zh))
+    )
+    return render_template(
+        "admin/organizations.html",
+        orgs=orgs,
+        errors=errors,
+        form=request.form,
+        regions=_regions(),
+        kinds=list(OrgKind),
+        sectors=list(Sector),
+    ), status
+
+
+@admin_bp.route("/organizations/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def organization(org_id: int):
+    actor = current_actor()
+    org = load(db(), actor, Organization, org_id)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        require(actor, Permission.PLATFORM_ORGS_MANAGE)
+        raw = form_data(keep_blank=("name_en", "credit_code"))
+        raw["is_active"] = "is_active" in request.form
+        data, errors = load_form(OrganizationPatch(), raw)
+        if not errors:
+            try:
+                service.update_organization(db(), actor, org.id, **data)
+                flash(_("Organisation saved."), "success")
+                return redirect(url_for("admin.organization", org_id=org.id))
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [error.message]}
+        status = 422
+    users = list(
+        db().scalars(scoped(actor, User).where(User.organization_id == org.id).order_by(User.email))
+    )
+    return render_template(
+        "admin/organization.html",
+        org=org,
+        users=users,
+        errors=errors,
+        regions=_regions(),
+        sectors=list(Sector),
+        history=journal.history(db(), "organizations", org.id),
+        may_edit=can(actor, Permission.PLATFORM_ORGS_MANAGE),
+    ), status
+
+
+def _require_user_admin():
+    actor = current_actor()
+    if not (actor.is_platform_admin or can(actor, Permission.ORG_USERS_MANAGE)):
+        raise Forbidden("not permitted: org:users:manage")
+    return actor
+
+
+@admin_bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users():
+    actor = _require_user_admin()
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        raw = form_data()
+        if not actor.is_platform_admin:
+            # An organisation admin creates users in their own organisation only, whatever the form says.
+            raw.setdefault("organization_id", str(actor.organization_id))
+        data, errors = load_form(UserIn(), raw)
+        if not errors:
+            try:
+                user = service.create_user(db(), actor, **data)
+                flash(_("User created."), "success")
+                return redirect(url_for("admin.user", user_id=user.id))
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [error.message]}
+        status = 422
+    people = list(db().scalars(scoped(actor, User).order_by(User.organization_id, User.email)))
+    orgs = list(db().scalars(scoped(actor, Organization).order_by(Organization.name_zh)))
+    if not actor.is_platform_admin:
+        orgs = [o for o in orgs if o.id == actor.organization_id]
+    return render_template(
+        "admin/users.html",
+        people=people,
+        orgs=orgs,
+        errors=errors,
+        form=request.form,
+        roles=sorted({r for roles in ROLES_BY_KIND.values() for r in roles}, key=list(Role).index),
+    ), status
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user(user_id: int):
+    actor = current_actor()
+    person = load(db(), actor, User, user_id)
+    org = db().get(Organization, person.organization_id)
+    errors: dict = {}
+    status = 200
+    may_edit = actor.is_platform_admin or (
+        actor.is_org_admin and person.organization_id == actor.organization_id
+    )
+    if request.method == "POST":
+        if not may_edit:
+            abort(403)
+        raw = form_data()
+        raw["is_active"] = "is_active" in request.form
+        data, errors = load_form(UserPatch(), raw)
+        if not errors:
+            try:
+                service.update_user(db(), actor, person.id, **data)
+                flash(_("User saved."), "success")
+                return redirect(url_for("admin.user", user_id=person.id))
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [error.message]}
+        status = 422
+    return render_template(
+        "admin/user.html",
+        person=person,
+        org=org,
+        errors=errors,
+        may_edit=may_edit,
+        roles=ROLES_BY_KIND[OrgKind(org.kind)],
+        history=journal.history(db(), "users", person.id),
+    ), status

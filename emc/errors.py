@@ -1,0 +1,55 @@
+"""The errors services raise; one handler (``emc.web.errors``) maps them to HTTP.
+
+Services never import Flask, so they cannot ``abort()``: they raise these instead, and the view
+or API layer turns them into a page or the shared JSON error shape
+``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class EmcError(Exception):
+    """Base of all domain errors. ``fields`` maps a field path to a list of messages."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self, message: str, *, fields: Mapping[str, Any] | None = None, code: str | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+        if code is not None:
+            self.code = code
+
+
+class NotFound(EmcError):
+    """The object does not exist *or the actor may not see it*: the two are never told apart."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(EmcError):
+    """The actor sees the object but may not perform this action on it."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(EmcError):
+    """The action clashes with the current state: a stale version, a duplicate, a wrong state."""
+
+    status = 409
+    code = "conflict"
+
+
+class Invalid(EmcError):
+    """The input is wrong; ``fields`` names each bad field with its messages."""
+
+    status = 422
+    code = "invalid"

@@ -1,0 +1,36 @@
+"""The request's database session: one per request, committed once after it.
+
+A response with status < 400 commits; anything else — an error page, a validation failure, an
+exception — rolls back, so each user action is one transaction and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+
+def db() -> Session:
+    """The current request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["emc.session_factory"]()
+    return g.db_session
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _commit(response):
+        session: Session | None = g.get("db_session")
+        if session is not None:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        return response
+
+    @app.teardown_request
+    def _close(_exc):
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()

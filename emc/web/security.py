@@ -1,0 +1,128 @@
+"""Who is making the request: session login (Flask-Login), bearer API tokens, CSRF, locale."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_login import UserMixin, current_user
+from sqlalchemy.orm import Session
+
+from emc.auth.actor import Actor
+from emc.auth.models import Organization, User
+from emc.auth.service import TokenRejected, authenticate_token
+from emc.web.db import db
+from emc.web.extensions import babel, csrf, login_manager
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+class LoginUser(UserMixin):
+    """What Flask-Login keeps for the request: the actor, plus a session id that embeds a
+    fragment of the password hash so that changing a password logs out every other session."""
+
+    def __init__(self, user: User, org: Organization):
+        user.organization = org
+        self.actor = Actor.of(user)
+        self.display_name = user.display_name
+        self._session_id = f"{user.id}.{user.password_hash[-12:]}"
+
+    def get_id(self) -> str:
+        return self._session_id
+
+
+def _load(session: Session, user_id: int) -> LoginUser | None:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    org = session.get(Organization, user.organization_id)
+    if org is None or not org.is_active:
+        return None
+    return LoginUser(user, org)
+
+
+def current_actor() -> Actor | None:
+    """The acting user for services, or None for an anonymous request."""
+    if current_user and current_user.is_authenticated:
+        return current_user.actor
+    return None
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def select_locale() -> str:
+    actor = current_actor()
+    if actor is not None and actor.locale in SUPPORTED_LOCALES:
+        return actor.locale
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+    if best == "en":
+        return "en"
+    if best in ("zh", "zh_CN"):
+        return "zh_CN"
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _user_loader(session_id: str):
+        # A request that presents a bearer token is judged by the token alone: a session cookie
+        # riding along must not authenticate it, or the CSRF exemption below would apply to it.
+        if bearer_token() is not None:
+            return None
+        user_id, _, fingerprint = session_id.partition(".")
+        if not user_id.isdigit():
+            return None
+        loaded = _load(db(), int(user_id))
+        if loaded is None or loaded.get_id() != session_id:
+            return None
+        return loaded
+
+    @login_manager.request_loader
+    def _token_loader(_request):
+        secret = bearer_token()
+        if secret is None:
+            return None
+        try:
+            user = authenticate_token(db(), secret)
+        except TokenRejected as rejected:
+            g.token_rejected = rejected.reason
+            return None
+        g.token_auth = True
+        return _load(db(), user.id)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from emc.web.errors import unauthorized_response
+
+        return unauthorized_response()
+
+    # CSRF is checked by hand so that bearer-token API calls (no cookies, so no CSRF risk)
+    # are exempt while every cookie-authenticated write, page or API, must carry the token.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_unless_token():
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if bearer_token() is not None or not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        csrf.protect()
+
+    babel.init_app(app, locale_selector=select_locale)

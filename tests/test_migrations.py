@@ -1,0 +1,65 @@
+"""The schema is built by migrations only, matches the models, and migrates down and up again."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+import emc.models  # noqa: F401
+from emc import migrate
+from emc.db import Base, make_engine
+
+
+def test_migrated_database_matches_the_models(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_database_is_at_head(engine):
+    assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+@pytest.fixture
+def scratch_url(database_url, tmp_path):
+    """An empty database of the same kind, for migrating up and down without disturbing others."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"emc_scratch_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(scratch_url):
+    migrate.upgrade(scratch_url)
+    migrate.downgrade(scratch_url, "base")
+    engine = make_engine(scratch_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    migrate.upgrade(scratch_url)
+    engine = make_engine(scratch_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert "journal_entries" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_app_refuses_to_start_on_a_database_not_at_head(scratch_url, tmp_path):
+    from emc.app import create_app
+    from emc.config import Settings
+    from emc.migrate import NotAtHead
+
+    settings = Settings(database_url=scratch_url, secret_key="x" * 20, instance_path=tmp_path)
+    with pytest.raises(NotAtHead, match="emc db upgrade"):
+        create_app(settings)
