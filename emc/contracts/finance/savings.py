@@ -1,0 +1,297 @@
+"""Savings-driven lines: shared savings, guarantee shortfall and excess share.
+
+Savings are valued at the contract price of the carrier escalated to the contract year, never
+at the tariff of the day. Arithmetic is exact until the line amount is rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .lines import (
+    LineKind,
+    LineSource,
+    PeriodSavingsEstimate,
+    SavingsEstimate,
+    ScheduleLine,
+    basis_str,
+    make_line,
+)
+from .money import exact, round_fen
+from .periods import Period, year_fraction
+from .terms import (
+    ContractTerms,
+    ContractTermsError,
+    GuaranteedSavingsTerms,
+    SavingsInputError,
+    SharedSavingsTerms,
+)
+
+__all__ = [
+    "band_value",
+    "carrier_order",
+    "check_savings_carrier",
+    "period_savings",
+    "price_in_year",
+    "savings_lines",
+]
+
+
+def band_value(bands: Iterable[Any], year: int, attr: str) -> Decimal:
+    """The ``attr`` of the band (ShareBand / FeeBand) covering contract ``year``."""
+    for band in bands:
+        if band.first_year <= year <= band.last_year:
+            return getattr(band, attr)
+    raise AssertionError("validate_terms guarantees every year is covered")
+
+
+def check_savings_carrier(
+    terms: ContractTerms,
+    carrier: str,
+    unit: str,
+    quantity: object,
+    path: str,
+    quantity_field: str = "quantity",
+) -> None:
+    """Check one savings quantity: a Decimal, of a priced carrier, in the price's unit.
+
+    A carrier without a contract price is a gap in the terms (:class:`ContractTermsError` on
+    ``prices``); a wrong unit or type is bad input (:class:`SavingsInputError` on ``path``).
+    """
+    if isinstance(quantity, bool) or not isinstance(quantity, Decimal | int):
+        raise SavingsInputError(
+            f"{path}.{quantity_field}", f"must be a Decimal, not {type(quantity).__name__}"
+        )
+    price = terms.price_for(carrier)
+    if price is None:
+        raise ContractTermsError(
+            "prices", f"no contract price for savings carrier {carrier!r} (in {path})"
+        )
+    if unit != price.unit:
+        raise SavingsInputError(
+            f"{path}.unit",
+            f"unit {unit!r} does not match the contract price unit {price.unit!r} for {carrier!r}",
+        )
+
+
+def price_in_year(terms: ContractTerms, carrier: str, year: int) -> Fraction:
+    """Exact contract price of ``carrier`` in contract ``year``: base × (1 + escalation)^(year−1)."""
+    price = terms.price_for(carrier)
+    return exact(price.base_price) * (1 + exact(price.escalation)) ** (year - 1)
+
+
+def carrier_order(terms: ContractTerms, carriers: Iterable[str]) -> list[str]:
+    """``carriers`` in the order of ``terms.prices``, so bases list carriers deterministically."""
+    rank = {p.carrier: i for i, p in enumerate(terms.prices)}
+    return sorted(carriers, key=lambda c: rank[c])
+
+
+def savings_lines(
+    terms: ContractTerms,
+    *,
+    source: LineSource,
+    year: int,
+    start: date,
+    end: date,
+    due: date,
+    savings: Mapping[str, Fraction],
+    extra_basis: dict[str, Any],
+) -> list[ScheduleLine]:
+    """Savings-driven lines of every component for one segment inside one contract year."""
+    lines: list[ScheduleLine] = []
+    price_y = {c: price_in_year(terms, c, year) for c in savings}
+    units = {c: terms.price_for(c).unit for c in savings}
+    order = carrier_order(terms, savings)
+    head = {"contract_year": year, **extra_basis}
+
+    for component in terms.components:
+        if isinstance(component, SharedSavingsTerms):
+            share = band_value(component.shares, year, "share")
+            rows, value = [], Fraction(0)
+            for c in order:
+                v = savings[c] * price_y[c]
+                value += v
+                rows.append(
+                    {
+                        "carrier": c,
+                        "unit": units[c],
+                        "savings": basis_str(savings[c]),
+                        "price_per_unit": basis_str(price_y[c]),
+                        "value": basis_str(v),
+                    }
+                )
+            # A period that lost energy pays the ESCO nothing; it never charges the ESCO.
+            amount = round_fen(max(value, Fraction(0)) * exact(share))
+            basis = {
+                **head,
+                "carriers": rows,
+                "savings_value": basis_str(value),
+                "esco_share": str(share),
+            }
+            lines.append(
+                make_line(
+                    source=source,
+                    component=component.label,
+                    kind=LineKind.SHARED_SAVINGS,
+                    year=year,
+                    start=start,
+                    end=end,
+                    due=due,
+                    amount=amount,
+                    basis=basis,
+                )
+            )
+        elif isinstance(component, GuaranteedSavingsTerms):
+            lines.extend(
+                _guarantee_lines(terms, component, source, year, start, end, due, savings, head)
+            )
+    return lines
+
+
+def _guarantee_lines(
+    terms: ContractTerms,
+    component: GuaranteedSavingsTerms,
+    source: LineSource,
+    year: int,
+    start: date,
+    end: date,
+    due: date,
+    savings: Mapping[str, Fraction],
+    head: dict[str, Any],
+) -> list[ScheduleLine]:
+    fraction = year_fraction(terms.start_date, start, end)
+    rows = []
+    shortfall_value = excess_value = net_value = Fraction(0)
+    for g in component.guarantees:
+        price = price_in_year(terms, g.carrier, year)
+        guaranteed = exact(g.quantity) * fraction
+        verified = savings.get(g.carrier, Fraction(0))
+        diff_value = (verified - guaranteed) * price
+        net_value += diff_value
+        shortfall_value += max(-diff_value, Fraction(0))
+        excess_value += max(diff_value, Fraction(0))
+        rows.append(
+            {
+                "carrier": g.carrier,
+                "unit": g.unit,
+                "guaranteed": basis_str(guaranteed),
+                "verified": basis_str(verified),
+                "price_per_unit": basis_str(price),
+                "difference_value": basis_str(diff_value),
+            }
+        )
+    if component.offset_carriers:
+        shortfall_value = max(-net_value, Fraction(0))
+        excess_value = max(net_value, Fraction(0))
+    basis = {
+        **head,
+        "year_fraction": basis_str(fraction),
+        "offset_carriers": component.offset_carriers,
+        "carriers": rows,
+        "unguaranteed_carriers": sorted(set(savings) - {g.carrier for g in component.guarantees}),
+    }
+    lines = []
+    shortfall = round_fen(shortfall_value)
+    if shortfall > 0:
+        lines.append(
+            make_line(
+                source=source,
+                component=component.label,
+                kind=LineKind.SHORTFALL,
+                year=year,
+                start=start,
+                end=end,
+                due=due,
+                amount=shortfall,
+                basis={**basis, "shortfall_value": basis_str(shortfall_value)},
+            )
+        )
+    excess = round_fen(excess_value * exact(component.excess_share))
+    if excess > 0:
+        lines.append(
+            make_line(
+                source=source,
+                component=component.label,
+                kind=LineKind.EXCESS_SHARE,
+                year=year,
+                start=start,
+                end=end,
+                due=due,
+                amount=excess,
+                basis={
+                    **basis,
+                    "excess_value": basis_str(excess_value),
+                    "excess_share": str(component.excess_share),
+                },
+            )
+        )
+    return lines
+
+
+def period_savings(
+    terms: ContractTerms,
+    estimates: tuple[SavingsEstimate | PeriodSavingsEstimate, ...],
+    periods: tuple[Period, ...],
+) -> dict[int, dict[str, Fraction]]:
+    """Estimated savings per period index and carrier (exact), from ``estimates``.
+
+    A :class:`PeriodSavingsEstimate` wins over a year-specific :class:`SavingsEstimate`, which
+    wins over an every-year one; annual quantities are spread by ``year_fraction``. Raises
+    :class:`SavingsInputError` / :class:`ContractTermsError` (carrier without a price).
+    """
+    if not isinstance(estimates, tuple):
+        raise SavingsInputError("estimates", "must be a tuple")
+    starts = {p.start: p for p in periods}
+    annual: dict[tuple[str, int | None], Fraction] = {}
+    by_period: dict[tuple[date, str], Fraction] = {}
+    for i, est in enumerate(estimates):
+        path = f"estimates[{i}]"
+        if isinstance(est, SavingsEstimate):
+            check_savings_carrier(
+                terms, est.carrier, est.unit, est.annual_quantity, path, "annual_quantity"
+            )
+            year = est.contract_year
+            if year is not None and (
+                isinstance(year, bool)
+                or not isinstance(year, int)
+                or not 1 <= year <= terms.term_years
+            ):
+                raise SavingsInputError(
+                    f"{path}.contract_year", "must be a contract year of the term"
+                )
+            if (est.carrier, year) in annual:
+                raise SavingsInputError(
+                    f"{path}.carrier", "estimate given twice for this carrier and year"
+                )
+            annual[est.carrier, year] = exact(est.annual_quantity)
+        elif isinstance(est, PeriodSavingsEstimate):
+            check_savings_carrier(terms, est.carrier, est.unit, est.quantity, path)
+            if est.period_start not in starts:
+                raise SavingsInputError(
+                    f"{path}.period_start", "is not the start of a payment period"
+                )
+            if (est.period_start, est.carrier) in by_period:
+                raise SavingsInputError(
+                    f"{path}.carrier", "estimate given twice for this carrier and period"
+                )
+            by_period[est.period_start, est.carrier] = exact(est.quantity)
+        else:
+            raise SavingsInputError(path, f"unknown estimate {type(est).__name__}")
+    carriers = carrier_order(terms, {c for c, _ in annual} | {c for _, c in by_period})
+    result: dict[int, dict[str, Fraction]] = {}
+    for p in periods:
+        fraction = year_fraction(terms.start_date, p.start, p.end)
+        quantities: dict[str, Fraction] = {}
+        for c in carriers:
+            if (p.start, c) in by_period:
+                quantities[c] = by_period[p.start, c]
+            elif (c, p.contract_year) in annual:
+                quantities[c] = annual[c, p.contract_year] * fraction
+            elif (c, None) in annual:
+                quantities[c] = annual[c, None] * fraction
+        result[p.index] = quantities
+    return result

@@ -1,0 +1,269 @@
+"""Validation of contract terms and agreed adjustments, naming the offending field by path."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from .money import CURRENCY
+from .terms import (
+    _COMPONENT_TYPE,
+    Component,
+    ContractTerms,
+    ContractTermsError,
+    ContractType,
+    CustodyAdjustment,
+    EnergyCostCustodyTerms,
+    EnergyPriceChange,
+    FinanceInputError,
+    FloorAreaChange,
+    GuaranteedSavingsTerms,
+    PaymentFrequency,
+    SharedSavingsTerms,
+    component_type,
+)
+
+__all__ = ["validate_adjustments", "validate_terms"]
+
+
+def _fail(field: str, message: str) -> None:
+    raise ContractTermsError(field, message)
+
+
+def _check_decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        _fail(field, f"must be a Decimal, not {type(value).__name__}")
+    value = Decimal(value)
+    if not value.is_finite():
+        _fail(field, "must be a finite number")
+    return value
+
+
+def _check_non_negative(value: object, field: str) -> None:
+    if _check_decimal(value, field) < 0:
+        _fail(field, "must not be negative")
+
+
+def _check_fraction(value: object, field: str) -> None:
+    v = _check_decimal(value, field)
+    if v < 0 or v > 1:
+        _fail(field, "must be between 0 and 1")
+
+
+def _check_int(value: object, field: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(field, f"must be an integer, not {type(value).__name__}")
+    if value < minimum:
+        _fail(field, f"must be at least {minimum}")
+
+
+def _check_text(value: object, field: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail(field, "must be a non-empty string")
+
+
+def _check_bands(bands: object, field: str, term_years: int, value_name: str) -> None:
+    """Bands must cover contract years 1..term exactly once each."""
+    if not isinstance(bands, tuple) or not bands:
+        _fail(field, "must be a non-empty tuple")
+    covered: dict[int, int] = {}
+    for i, band in enumerate(bands):
+        path = f"{field}[{i}]"
+        _check_int(band.first_year, f"{path}.first_year", 1)
+        _check_int(band.last_year, f"{path}.last_year", band.first_year)
+        if band.last_year > term_years:
+            _fail(f"{path}.last_year", f"is beyond the contract term of {term_years} years")
+        if value_name == "share":
+            _check_fraction(band.share, f"{path}.share")
+        else:
+            _check_non_negative(band.annual_amount, f"{path}.annual_amount")
+        for year in range(band.first_year, band.last_year + 1):
+            if year in covered:
+                _fail(
+                    f"{path}.first_year",
+                    f"contract year {year} is already in {field}[{covered[year]}]",
+                )
+            covered[year] = i
+    for year in range(1, term_years + 1):
+        if year not in covered:
+            _fail(field, f"contract year {year} has no {value_name}")
+
+
+def _check_quantity_unit(
+    terms: ContractTerms, carrier: str, unit: str, field: str, error: type[FinanceInputError]
+) -> None:
+    price = terms.price_for(carrier)
+    if price is None:
+        raise error(f"{field}.carrier", f"no contract price for carrier {carrier!r}")
+    if unit != price.unit:
+        raise error(
+            f"{field}.unit",
+            f"unit {unit!r} does not match the contract price unit {price.unit!r} for {carrier!r}",
+        )
+
+
+def validate_terms(terms: ContractTerms) -> None:
+    """Check ``terms`` and raise :class:`ContractTermsError` naming the first bad field."""
+    if not isinstance(terms.contract_type, ContractType):
+        _fail("contract_type", "must be a ContractType")
+    _check_int(terms.term_years, "term_years", 1)
+    if not isinstance(terms.start_date, date):
+        _fail("start_date", "must be a date")
+    if not isinstance(terms.payment_frequency, PaymentFrequency):
+        _fail("payment_frequency", "must be a PaymentFrequency")
+    _check_int(terms.payment_due_days, "payment_due_days", 0)
+    _check_non_negative(terms.discount_rate, "discount_rate")
+    if terms.currency != CURRENCY:
+        _fail("currency", f"only {CURRENCY} is supported")
+
+    if not isinstance(terms.prices, tuple):
+        _fail("prices", "must be a tuple")
+    seen: dict[str, int] = {}
+    for i, price in enumerate(terms.prices):
+        path = f"prices[{i}]"
+        _check_text(price.carrier, f"{path}.carrier")
+        _check_text(price.unit, f"{path}.unit")
+        if price.carrier in seen:
+            _fail(
+                f"{path}.carrier",
+                f"carrier {price.carrier!r} already priced in prices[{seen[price.carrier]}]",
+            )
+        seen[price.carrier] = i
+        _check_non_negative(price.base_price, f"{path}.base_price")
+        if _check_decimal(price.escalation, f"{path}.escalation") <= -1:
+            _fail(f"{path}.escalation", "must be greater than -1")
+
+    if not isinstance(terms.components, tuple) or not terms.components:
+        _fail("components", "must be a non-empty tuple")
+    types = []
+    labels: dict[str, int] = {}
+    for i, component in enumerate(terms.components):
+        path = f"components[{i}]"
+        if type(component) not in _COMPONENT_TYPE:
+            _fail(path, f"unknown component {type(component).__name__}")
+        types.append(component_type(component))
+        _check_text(component.label, f"{path}.label")
+        if ":" in component.label:
+            _fail(f"{path}.label", "must not contain ':' (it is part of line keys)")
+        if component.label in labels:
+            _fail(f"{path}.label", f"label already used by components[{labels[component.label]}]")
+        labels[component.label] = i
+        _validate_component(terms, component, path)
+    if terms.contract_type is ContractType.HYBRID:
+        if len(terms.components) < 2:
+            _fail("components", "a hybrid contract needs at least two components")
+    elif len(terms.components) != 1 or types[0] is not terms.contract_type:
+        _fail(
+            "components",
+            f"a {terms.contract_type} contract has exactly one {terms.contract_type} component",
+        )
+
+
+def _validate_component(terms: ContractTerms, component: Component, path: str) -> None:
+    if isinstance(component, SharedSavingsTerms):
+        _check_bands(component.shares, f"{path}.shares", terms.term_years, "share")
+        if not terms.prices:
+            _fail("prices", "shared savings needs a contract price for every savings carrier")
+    elif isinstance(component, GuaranteedSavingsTerms):
+        if not isinstance(component.guarantees, tuple) or not component.guarantees:
+            _fail(f"{path}.guarantees", "must be a non-empty tuple")
+        carriers: set[str] = set()
+        for i, guarantee in enumerate(component.guarantees):
+            gpath = f"{path}.guarantees[{i}]"
+            _check_non_negative(guarantee.quantity, f"{gpath}.quantity")
+            if guarantee.carrier in carriers:
+                _fail(f"{gpath}.carrier", f"carrier {guarantee.carrier!r} is guaranteed twice")
+            carriers.add(guarantee.carrier)
+            _check_quantity_unit(
+                terms, guarantee.carrier, guarantee.unit, gpath, ContractTermsError
+            )
+        _check_bands(component.fees, f"{path}.fees", terms.term_years, "fee")
+        _check_fraction(component.excess_share, f"{path}.excess_share")
+    elif isinstance(component, EnergyCostCustodyTerms):
+        if not isinstance(component.baseline, tuple) or not component.baseline:
+            _fail(f"{path}.baseline", "must be a non-empty tuple")
+        carriers = set()
+        for i, item in enumerate(component.baseline):
+            bpath = f"{path}.baseline[{i}]"
+            _check_text(item.carrier, f"{bpath}.carrier")
+            _check_text(item.unit, f"{bpath}.unit")
+            if item.carrier in carriers:
+                _fail(f"{bpath}.carrier", f"carrier {item.carrier!r} appears twice")
+            carriers.add(item.carrier)
+            _check_non_negative(item.annual_quantity, f"{bpath}.annual_quantity")
+            _check_non_negative(item.price_per_unit, f"{bpath}.price_per_unit")
+        coefficient = _check_decimal(component.coefficient, f"{path}.coefficient")
+        if coefficient <= 0 or coefficient > 1:
+            _fail(f"{path}.coefficient", "must be greater than 0 and at most 1")
+        if _check_decimal(component.floor_area_m2, f"{path}.floor_area_m2") <= 0:
+            _fail(f"{path}.floor_area_m2", "must be positive")
+        _check_non_negative(component.om_fee_annual, f"{path}.om_fee_annual")
+    else:
+        if _check_decimal(component.principal, f"{path}.principal") <= 0:
+            _fail(f"{path}.principal", "must be positive")
+        _check_non_negative(component.annual_rate, f"{path}.annual_rate")
+        _check_non_negative(component.residual_value, f"{path}.residual_value")
+        if component.residual_value >= component.principal:
+            _fail(f"{path}.residual_value", "must be less than the principal")
+        if component.term_years is not None:
+            _check_int(component.term_years, f"{path}.term_years", 1)
+            if component.term_years > terms.term_years:
+                _fail(f"{path}.term_years", "must not exceed the contract term")
+        if component.payment_frequency is not None and not isinstance(
+            component.payment_frequency, PaymentFrequency
+        ):
+            _fail(f"{path}.payment_frequency", "must be a PaymentFrequency")
+
+
+def validate_adjustments(
+    terms: ContractTerms, adjustments: tuple[CustodyAdjustment, ...], term_end: date
+) -> None:
+    """Check agreed custody fee adjustments against ``terms``; raise :class:`ContractTermsError`.
+
+    Field paths are relative to the ``adjustments`` argument (``adjustments[1].effective_date``).
+    """
+    if not isinstance(adjustments, tuple):
+        _fail("adjustments", "must be a tuple")
+    custody = {c.label: c for c in terms.components if isinstance(c, EnergyCostCustodyTerms)}
+    references: dict[str, int] = {}
+    for i, adj in enumerate(adjustments):
+        path = f"adjustments[{i}]"
+        if not isinstance(adj, FloorAreaChange | EnergyPriceChange):
+            _fail(path, f"unknown adjustment {type(adj).__name__}")
+        if not custody:
+            _fail(path, "the contract has no energy-cost custody component")
+        _check_text(adj.reference, f"{path}.reference")
+        if ":" in adj.reference:
+            _fail(f"{path}.reference", "must not contain ':' (it is part of line keys)")
+        if adj.reference in references:
+            _fail(
+                f"{path}.reference",
+                f"reference already used by adjustments[{references[adj.reference]}]",
+            )
+        references[adj.reference] = i
+        if not isinstance(adj.agreed_on, date):
+            _fail(f"{path}.agreed_on", "must be a date")
+        if not isinstance(adj.effective_date, date):
+            _fail(f"{path}.effective_date", "must be a date")
+        if not terms.start_date <= adj.effective_date < term_end:
+            _fail(f"{path}.effective_date", "must fall within the contract term")
+        if adj.component is not None and adj.component not in custody:
+            _fail(f"{path}.component", f"no custody component labelled {adj.component!r}")
+        targets = [custody[adj.component]] if adj.component is not None else list(custody.values())
+        if isinstance(adj, FloorAreaChange):
+            if _check_decimal(adj.new_floor_area_m2, f"{path}.new_floor_area_m2") <= 0:
+                _fail(f"{path}.new_floor_area_m2", "must be positive")
+        else:
+            _check_non_negative(adj.new_price_per_unit, f"{path}.new_price_per_unit")
+            for target in targets:
+                units = {b.carrier: b.unit for b in target.baseline}
+                if adj.carrier not in units:
+                    _fail(
+                        f"{path}.carrier",
+                        f"carrier {adj.carrier!r} is not in the {target.label} baseline",
+                    )
+                if adj.unit != units[adj.carrier]:
+                    _fail(
+                        f"{path}.unit",
+                        f"unit {adj.unit!r} does not match the baseline unit {units[adj.carrier]!r}",
+                    )

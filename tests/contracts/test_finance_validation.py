@@ -1,0 +1,231 @@
+"""Bad terms and inputs raise typed errors naming the offending field."""
+
+import dataclasses
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from emc.contracts.finance import (
+    BaselineCarrierCost,
+    CarrierPrice,
+    ContractTerms,
+    ContractTermsError,
+    ContractType,
+    EnergyCostCustodyTerms,
+    EnergyQuantity,
+    FeeBand,
+    FinanceInputError,
+    FinanceLeaseTerms,
+    FloorAreaChange,
+    GuaranteedSavingsTerms,
+    MvResult,
+    PaymentFrequency,
+    SavingsEstimate,
+    SavingsInputError,
+    ShareBand,
+    SharedSavingsTerms,
+    actual_lines,
+    contractual_lines,
+    projected_schedule,
+    validate_terms,
+)
+
+SHARES = (ShareBand(1, 3, D("0.8")), ShareBand(4, 5, D("0.6")))
+GOOD = ContractTerms(
+    contract_type=ContractType.SHARED_SAVINGS,
+    term_years=5,
+    start_date=date(2024, 1, 1),
+    payment_frequency=PaymentFrequency.MONTHLY,
+    payment_due_days=30,
+    discount_rate=D("0.06"),
+    components=(SharedSavingsTerms(shares=SHARES),),
+    prices=(CarrierPrice("electricity", "kWh", D("0.80"), D("0.03")),),
+)
+CUSTODY = EnergyCostCustodyTerms(
+    baseline=(BaselineCarrierCost("electricity", "kWh", D(100000), D("0.8")),),
+    coefficient=D("0.9"),
+    floor_area_m2=D(1000),
+)
+
+
+def shared(*bands):
+    return (SharedSavingsTerms(shares=bands),)
+
+
+def lease(**overrides):
+    values = dict(principal=D(100000), annual_rate=D("0.05"))
+    values.update(overrides)
+    return (FinanceLeaseTerms(**values),)
+
+
+def guaranteed(**overrides):
+    values = dict(
+        guarantees=(EnergyQuantity("electricity", "kWh", D(1000)),),
+        fees=(FeeBand(1, 5, D(1000)),),
+    )
+    values.update(overrides)
+    return (GuaranteedSavingsTerms(**values),)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"term_years": 0}, "term_years"),
+        ({"payment_due_days": -1}, "payment_due_days"),
+        ({"discount_rate": D("-0.01")}, "discount_rate"),
+        ({"currency": "USD"}, "currency"),
+        ({"prices": (CarrierPrice("electricity", "kWh", D("-0.8")),)}, "prices[0].base_price"),
+        ({"prices": (CarrierPrice("electricity", "kWh", 0.8),)}, "prices[0].base_price"),
+        (
+            {"prices": (CarrierPrice("electricity", "kWh", D("0.8"), D("-1")),)},
+            "prices[0].escalation",
+        ),
+        ({"prices": ()}, "prices"),
+        (
+            {"components": shared(ShareBand(1, 3, D("0.8")), ShareBand(4, 5, D("1.2")))},
+            "components[0].shares[1].share",
+        ),
+        ({"components": shared(ShareBand(1, 3, D("0.8")))}, "components[0].shares"),
+        (
+            {"components": shared(ShareBand(1, 3, D("0.8")), ShareBand(3, 5, D("0.6")))},
+            "components[0].shares[1].first_year",
+        ),
+        (
+            {"components": shared(ShareBand(1, 6, D("0.8")))},
+            "components[0].shares[0].last_year",
+        ),
+        ({"components": ()}, "components"),
+        (
+            {
+                "contract_type": ContractType.FINANCE_LEASE,
+                "components": lease(annual_rate=D("-0.01")),
+            },
+            "components[0].annual_rate",
+        ),
+        (
+            {
+                "contract_type": ContractType.FINANCE_LEASE,
+                "components": lease(residual_value=D(100000)),
+            },
+            "components[0].residual_value",
+        ),
+        (
+            {"contract_type": ContractType.FINANCE_LEASE, "components": lease(term_years=6)},
+            "components[0].term_years",
+        ),
+        (
+            {
+                "contract_type": ContractType.GUARANTEED_SAVINGS,
+                "components": guaranteed(
+                    guarantees=(EnergyQuantity("heat", "GJ", D(10)),),
+                ),
+            },
+            "components[0].guarantees[0].carrier",
+        ),
+        (
+            {
+                "contract_type": ContractType.GUARANTEED_SAVINGS,
+                "components": guaranteed(excess_share=D("1.5")),
+            },
+            "components[0].excess_share",
+        ),
+        (
+            {
+                "contract_type": ContractType.ENERGY_COST_CUSTODY,
+                "components": (dataclasses.replace(CUSTODY, coefficient=D("1.1")),),
+            },
+            "components[0].coefficient",
+        ),
+        (
+            {"contract_type": ContractType.HYBRID},
+            "components",
+        ),
+        (
+            {"contract_type": ContractType.FINANCE_LEASE},
+            "components",
+        ),
+    ],
+)
+def test_bad_terms_name_the_field(overrides, field):
+    terms = dataclasses.replace(GOOD, **overrides)
+    with pytest.raises(ContractTermsError) as error:
+        validate_terms(terms)
+    assert error.value.field == field
+    assert error.value.message
+    assert str(error.value).startswith(f"{field}: ")
+    assert isinstance(error.value, FinanceInputError | ValueError)
+
+
+def test_every_generator_validates_terms():
+    bad = dataclasses.replace(GOOD, term_years=0)
+    result = MvResult(date(2024, 1, 1), date(2024, 2, 1), (), date(2024, 2, 5))
+    for call in (
+        lambda: contractual_lines(bad),
+        lambda: projected_schedule(bad, ()),
+        lambda: actual_lines(bad, result),
+    ):
+        with pytest.raises(ContractTermsError, match="term_years"):
+            call()
+
+
+def test_missing_price_for_a_savings_carrier_is_a_terms_error():
+    estimates = (SavingsEstimate("natural_gas", "m3", D(1000)),)
+    with pytest.raises(ContractTermsError) as error:
+        projected_schedule(GOOD, estimates)
+    assert error.value.field == "prices"
+    assert "natural_gas" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("result", "field"),
+    [
+        (
+            MvResult(
+                date(2024, 1, 1),
+                date(2024, 2, 1),
+                (EnergyQuantity("electricity", "MWh", D(120)),),
+                date(2024, 2, 5),
+            ),
+            "result.savings[0].unit",
+        ),
+        (
+            MvResult(
+                date(2024, 1, 1),
+                date(2024, 2, 1),
+                (EnergyQuantity("electricity", "kWh", 120.0),),
+                date(2024, 2, 5),
+            ),
+            "result.savings[0].quantity",
+        ),
+        (
+            MvResult(date(2023, 12, 1), date(2024, 1, 1), (), date(2024, 2, 5)),
+            "result.period_start",
+        ),
+        (MvResult(date(2024, 2, 1), date(2024, 2, 1), (), date(2024, 2, 5)), "result.period_end"),
+    ],
+)
+def test_bad_mv_results_name_the_field(result, field):
+    with pytest.raises(SavingsInputError) as error:
+        actual_lines(GOOD, result)
+    assert error.value.field == field
+
+
+def test_bad_estimates_name_the_field():
+    with pytest.raises(SavingsInputError) as error:
+        projected_schedule(GOOD, (SavingsEstimate("electricity", "kWh", D(1), contract_year=6),))
+    assert error.value.field == "estimates[0].contract_year"
+
+
+def test_bad_adjustments_name_the_field():
+    terms = dataclasses.replace(
+        GOOD, contract_type=ContractType.ENERGY_COST_CUSTODY, components=(CUSTODY,)
+    )
+    outside = FloorAreaChange("A-1", date(2024, 3, 1), date(2030, 1, 1), D(1200))
+    with pytest.raises(ContractTermsError) as error:
+        contractual_lines(terms, (outside,))
+    assert error.value.field == "adjustments[0].effective_date"
+    twice = FloorAreaChange("A-1", date(2024, 3, 1), date(2024, 3, 1), D(1200))
+    with pytest.raises(ContractTermsError) as error:
+        contractual_lines(terms, (twice, twice))
+    assert error.value.field == "adjustments[1].reference"
