@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from emc import migrate
 from emc.config import Settings, SettingsError
 from emc.db import make_engine, make_session_factory, unit_of_work
+from emc.mv.cli import mv
 
 
 def _create_app():
@@ -276,15 +277,7 @@ def serve(host, port, threads):
     waitress_serve(app, host=host, port=port, threads=threads)
 
 
-def _register_domain_commands() -> None:
-    try:
-        from emc.mv.cli import mv
-    except ImportError:  # the M&V CLI arrives with the engine
-        return
-    cli.add_command(mv)
-
-
-_register_domain_commands()
+cli.add_command(mv)
 
 
 def main() -> None:
