@@ -28,7 +28,7 @@ def _pure_modules() -> list[Path]:
     paths += sorted((ROOT / "mv" / "engine").rglob("*.py"))
     finance = ROOT / "contracts" / "finance"
     paths += sorted(finance.rglob("*.py")) if finance.is_dir() else [ROOT / "contracts" / "finance.py"]
-    paths += [ROOT / "facilities" / "ingest.py"]
+    paths += sorted((ROOT / "facilities" / "ingest").rglob("*.py"))
     return [p for p in paths if p.exists()]
 
 
