@@ -23,7 +23,7 @@ from emc.auth.models import ApiToken, Organization, OrgKind, Region, Role, Secto
 from emc.auth.permissions import Permission, role_allowed
 from emc.auth.policy import load, require, scoped
 from emc.auth.regions import is_valid_code, level_of
-from emc.errors import Conflict, Forbidden, Invalid
+from emc.errors import Conflict, Forbidden, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,14 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
     """
     if not (actor.is_platform_admin or actor.is_org_admin):
         raise Forbidden("not permitted: org:users:manage")
-    org = load(session, actor, Organization, data["organization_id"])
+    unknown = Invalid("unknown organisation", fields={"organization_id": ["unknown organisation"]})
+    try:
+        org = load(session, actor, Organization, data["organization_id"])
+    except NotFound:
+        # A forged or foreign id reads exactly like one that does not exist.
+        raise unknown from None
     if not _may_manage_users_of(actor, org.id):
-        raise Invalid("unknown organisation", fields={"organization_id": ["unknown organisation"]})
+        raise unknown
     _check_user_data(session, org, data)
     _check_password(password)
     user = User(
