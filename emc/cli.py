@@ -252,7 +252,7 @@ def demo(reset):
             logins = demo_data.DEMO_LOGINS
         else:
             logins = demo_data.build(session)
-    click.echo("\nDemo logins (password for all: %s)\n" % demo_data.DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {demo_data.DEMO_PASSWORD})\n")
     for email, org, role in logins:
         click.echo(f"  {email:<34} {role:<18} {org}")
     click.echo("\nStart the service with `emc serve`, then open http://127.0.0.1:5000")

@@ -16,14 +16,16 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
-    Enum as SAEnum,
-    Integer,
     Engine,
+    Integer,
     MetaData,
     Numeric,
     String,
     create_engine,
     event,
+)
+from sqlalchemy import (
+    Enum as SAEnum,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator

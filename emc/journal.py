@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from emc import clock
-from emc.db import BigId, Base, UTCDateTime
+from emc.db import Base, BigId, UTCDateTime
 
 if TYPE_CHECKING:
     from emc.auth.actor import Actor

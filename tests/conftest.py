@@ -70,7 +70,9 @@ def connection(engine):
 @pytest.fixture
 def session_factory(connection) -> sessionmaker[Session]:
     # Commits inside the app release SAVEPOINTs; the outer transaction is rolled back at the end.
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture
@@ -118,7 +120,8 @@ class Client:
 
     def login(self, email: str, password: str = "emc-demo-2026"):
         response = self.http.post(
-            "/login", data={"email": email, "password": password, "csrf_token": self._refresh_csrf()}
+            "/login",
+            data={"email": email, "password": password, "csrf_token": self._refresh_csrf()},
         )
         if response.status_code == 302:
             # Login clears the session, so fetch a fresh token for the next writes.

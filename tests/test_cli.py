@@ -30,7 +30,11 @@ def test_db_upgrade_current_and_downgrade(run):
 
 def test_demo_prints_logins_and_is_idempotent(run):
     first = run("demo")
-    assert first.exit_code == 0 and "admin@platform.demo" in first.output and "emc-demo-2026" in first.output
+    assert (
+        first.exit_code == 0
+        and "admin@platform.demo" in first.output
+        and "emc-demo-2026" in first.output
+    )
     second = run("demo")
     assert "already there" in second.output
     assert run("demo", "--reset").exit_code == 0
@@ -38,13 +42,38 @@ def test_demo_prints_logins_and_is_idempotent(run):
 
 def test_orgs_and_users_create_validate_and_journal(run):
     run("demo")
-    ok = run("orgs", "create", "--kind", "institution", "--name-zh", "命令行学校", "--region", "330100", "--sector", "school")
+    ok = run(
+        "orgs",
+        "create",
+        "--kind",
+        "institution",
+        "--name-zh",
+        "命令行学校",
+        "--region",
+        "330100",
+        "--sector",
+        "school",
+    )
     assert ok.exit_code == 0, ok.output
     org_id = ok.output.split()[1]
-    bad = run("orgs", "create", "--kind", "institution", "--name-zh", "缺部门学校", "--region", "330100")
+    bad = run(
+        "orgs", "create", "--kind", "institution", "--name-zh", "缺部门学校", "--region", "330100"
+    )
     assert bad.exit_code == 1 and "sector" in bad.output
-    user = run("users", "create", "--email", "cli@example.org", "--name", "CLI", "--org", org_id, "--role", "viewer",
-               "--password", "long-enough-pass")
+    user = run(
+        "users",
+        "create",
+        "--email",
+        "cli@example.org",
+        "--name",
+        "CLI",
+        "--org",
+        org_id,
+        "--role",
+        "viewer",
+        "--password",
+        "long-enough-pass",
+    )
     assert user.exit_code == 0, user.output
     listed = run("orgs", "list", "--json")
     assert "命令行学校" in listed.output
@@ -59,5 +88,11 @@ def test_bad_settings_are_named_all_at_once(monkeypatch):
     from emc.config import Settings, SettingsError
 
     with pytest.raises(SettingsError) as error:
-        Settings.from_env({"EMC_TIMEZONE": "Mars/Base", "EMC_MAX_UPLOAD_MB": "lots", "EMC_DATABASE_URL": "mysql://x"})
+        Settings.from_env(
+            {
+                "EMC_TIMEZONE": "Mars/Base",
+                "EMC_MAX_UPLOAD_MB": "lots",
+                "EMC_DATABASE_URL": "mysql://x",
+            }
+        )
     assert set(error.value.problems) == {"EMC_TIMEZONE", "EMC_MAX_UPLOAD_MB", "EMC_DATABASE_URL"}

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "emc"
-FORBIDDEN_IN_PURE = ("flask", "flask_babel", "flask_login", "flask_smorest", "sqlalchemy", "marshmallow", "emc.db", "emc.web")
+FORBIDDEN_IN_PURE = (
+    "flask",
+    "flask_babel",
+    "flask_login",
+    "flask_smorest",
+    "sqlalchemy",
+    "marshmallow",
+    "emc.db",
+    "emc.web",
+)
 FORBIDDEN_IN_SERVICES = ("flask", "flask_babel", "flask_login", "flask_smorest", "emc.web")
 
 
@@ -27,17 +36,25 @@ def _pure_modules() -> list[Path]:
     paths = [ROOT / "energy.py", ROOT / "auth" / "permissions.py", ROOT / "auth" / "regions.py"]
     paths += sorted((ROOT / "mv" / "engine").rglob("*.py"))
     finance = ROOT / "contracts" / "finance"
-    paths += sorted(finance.rglob("*.py")) if finance.is_dir() else [ROOT / "contracts" / "finance.py"]
+    paths += (
+        sorted(finance.rglob("*.py")) if finance.is_dir() else [ROOT / "contracts" / "finance.py"]
+    )
     paths += sorted((ROOT / "facilities" / "ingest").rglob("*.py"))
     return [p for p in paths if p.exists()]
 
 
 def _service_modules() -> list[Path]:
-    return sorted(p for p in ROOT.rglob("*.py") if p.name in ("service.py", "services.py") or p.parent.name == "services")
+    return sorted(
+        p
+        for p in ROOT.rglob("*.py")
+        if p.name in ("service.py", "services.py") or p.parent.name == "services"
+    )
 
 
 def _offending(path: Path, forbidden: tuple[str, ...]) -> list[str]:
-    return sorted(n for n in _imports(path) if any(n == f or n.startswith(f + ".") for f in forbidden))
+    return sorted(
+        n for n in _imports(path) if any(n == f or n.startswith(f + ".") for f in forbidden)
+    )
 
 
 @pytest.mark.parametrize("path", _pure_modules(), ids=lambda p: str(p.relative_to(ROOT)))

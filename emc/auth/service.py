@@ -157,9 +157,7 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
         raise unknown
     _check_user_data(session, org, data)
     _check_password(password)
-    user = User(
-        **data, password_hash=hash_password(password), password_changed_at=clock.now()
-    )
+    user = User(**data, password_hash=hash_password(password), password_changed_at=clock.now())
     session.add(user)
     session.flush()
     journal.record(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -37,24 +35,10 @@ from emc.errors import EmcError, Forbidden
 from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
-from emc.web.security import LoginUser, current_actor
+from emc.web.security import LoginUser, current_actor, safe_next
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative targets: an open redirect would make the login page a phishing aid."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("core.home")
 
 
 def _login_limit() -> str:
@@ -86,7 +70,7 @@ def login():
     session.permanent = True
     login_user(LoginUser(user, org))
     session["locale"] = user.locale
-    return redirect(_safe_next(data.get("next")))
+    return redirect(safe_next(data.get("next")))
 
 
 @bp.post("/logout")

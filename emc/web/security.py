@@ -53,6 +53,24 @@ def bearer_token() -> str | None:
     return None
 
 
+def safe_next(target: str | None) -> str:
+    """Only same-site relative targets: an open redirect would make our pages a phishing aid."""
+    from urllib.parse import urlsplit
+
+    from flask import url_for
+
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
+            return target
+    return url_for("core.home")
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from emc.auth.models import Organization, OrgKind, User
 from emc.auth.policy import load, scoped
 from emc.journal import JournalEntry
 from emc.web.db import db
-from emc.web.security import SUPPORTED_LOCALES, current_actor
+from emc.web.security import SUPPORTED_LOCALES, current_actor, safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -72,10 +71,7 @@ def set_locale():
         from emc.auth.service import update_own_locale
 
         update_own_locale(db(), actor, locale)
-    target = request.form.get("next") or request.referrer or url_for("core.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.get("/healthz")

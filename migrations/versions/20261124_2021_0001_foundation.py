@@ -9,9 +9,8 @@ The national division and the 31 provincial-level divisions of GB/T 2260 are see
 and counties are added by platform admins as institutions need them.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0001"
 down_revision = None

@@ -35,7 +35,9 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, d
     wrong_password = client.login("energy@school.demo", "not-the-password")
     unknown_user = client.login("nobody@school.demo", "not-the-password")
     assert wrong_password.status_code == unknown_user.status_code == 401
-    assert "错误" in wrong_password.get_data(as_text=True) or "Wrong" in wrong_password.get_data(as_text=True)
+    assert "错误" in wrong_password.get_data(as_text=True) or "Wrong" in wrong_password.get_data(
+        as_text=True
+    )
 
 
 def test_inactive_user_cannot_log_in(client, demo, db_session):
@@ -48,7 +50,12 @@ def test_inactive_user_cannot_log_in(client, demo, db_session):
 def test_login_redirect_target_must_be_on_this_site(client, demo):
     client._refresh_csrf()
     response = client.post(
-        "/login", data={"email": "energy@school.demo", "password": "emc-demo-2026", "next": "https://evil.example/x"}
+        "/login",
+        data={
+            "email": "energy@school.demo",
+            "password": "emc-demo-2026",
+            "next": "https://evil.example/x",
+        },
     )
     assert response.headers["Location"] == "/"
 
@@ -64,12 +71,20 @@ def test_post_without_csrf_token_is_rejected_and_changes_nothing(login_as, db_se
     before = db_session.scalar(select(Organization.id).where(Organization.name_zh == "无令牌学校"))
     response = c.post(
         "/admin/organizations",
-        data={"kind": "institution", "name_zh": "无令牌学校", "region_code": "330100", "sector": "school"},
+        data={
+            "kind": "institution",
+            "name_zh": "无令牌学校",
+            "region_code": "330100",
+            "sector": "school",
+        },
         csrf=False,
     )
     assert response.status_code == 400
     assert before is None
-    assert db_session.scalar(select(Organization.id).where(Organization.name_zh == "无令牌学校")) is None
+    assert (
+        db_session.scalar(select(Organization.id).where(Organization.name_zh == "无令牌学校"))
+        is None
+    )
 
 
 def test_json_api_with_session_cookie_needs_the_csrf_header(login_as):
@@ -108,7 +123,11 @@ def test_password_change_logs_out_other_sessions(app, login_as):
     second = login_as("viewer@school.demo")
     response = first.post(
         "/account/password",
-        data={"current_password": "emc-demo-2026", "new_password": "a-new-password-9", "confirm_password": "a-new-password-9"},
+        data={
+            "current_password": "emc-demo-2026",
+            "new_password": "a-new-password-9",
+            "confirm_password": "a-new-password-9",
+        },
     )
     assert response.status_code == 302
     assert first.get("/").status_code == 200
@@ -118,7 +137,12 @@ def test_password_change_logs_out_other_sessions(app, login_as):
 def test_password_change_names_the_bad_field(login_as):
     c = login_as("viewer@school.demo")
     response = c.post(
-        "/account/password", data={"current_password": "emc-demo-2026", "new_password": "short", "confirm_password": "short"}
+        "/account/password",
+        data={
+            "current_password": "emc-demo-2026",
+            "new_password": "short",
+            "confirm_password": "short",
+        },
     )
     assert response.status_code == 422
     assert 'data-field="new_password"' in response.get_data(as_text=True)
@@ -158,7 +182,11 @@ def test_valid_token_authenticates_api_calls_without_csrf(app, esco_token):
     http = app.test_client()
     assert http.get("/api/v1/me", headers=_bearer(secret)).status_code == 200
     # Writes by token need no CSRF token (no cookies, so no cross-site risk); permissions still apply.
-    response = http.post("/api/v1/organizations", json={"kind": "esco", "name_zh": "x", "region_code": "330100"}, headers=_bearer(secret))
+    response = http.post(
+        "/api/v1/organizations",
+        json={"kind": "esco", "name_zh": "x", "region_code": "330100"},
+        headers=_bearer(secret),
+    )
     assert response.status_code == 403
 
 
@@ -203,7 +231,9 @@ def test_token_of_another_tenant_cannot_read_this_tenants_objects(app, db_sessio
 def test_token_expiry_must_be_in_the_future(db_session, demo):
     actor = _actor(db_session, "engineer@esco.demo")
     with pytest.raises(service.Invalid) as error:
-        service.create_token(db_session, actor, name="old", expires_at=clock.now() - dt.timedelta(days=1))
+        service.create_token(
+            db_session, actor, name="old", expires_at=clock.now() - dt.timedelta(days=1)
+        )
     assert "expires_at" in error.value.fields
 
 
@@ -218,18 +248,26 @@ def test_a_cookie_riding_along_with_a_bad_token_does_not_authenticate(login_as):
 
 def test_every_change_is_journaled_with_before_and_after(login_as, db_session):
     c = login_as("admin@platform.demo")
-    created = c.post("/api/v1/organizations", json={"kind": "esco", "name_zh": "记录测试公司", "region_code": "330100"})
+    created = c.post(
+        "/api/v1/organizations",
+        json={"kind": "esco", "name_zh": "记录测试公司", "region_code": "330100"},
+    )
     org_id = created.json["id"]
     c.patch(f"/api/v1/organizations/{org_id}", json={"name_en": "Journal Test Co"})
     entries = list(
         db_session.scalars(
-            select(JournalEntry).where(JournalEntry.object_type == "organizations", JournalEntry.object_id == str(org_id))
+            select(JournalEntry)
+            .where(
+                JournalEntry.object_type == "organizations", JournalEntry.object_id == str(org_id)
+            )
             .order_by(JournalEntry.id)
         )
     )
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[0].actor_label == "admin@platform.demo"
-    assert entries[1].before == {"name_en": None} and entries[1].after == {"name_en": "Journal Test Co"}
+    assert entries[1].before == {"name_en": None} and entries[1].after == {
+        "name_en": "Journal Test Co"
+    }
     history = c.get(f"/api/v1/journal?object_type=organizations&object_id={org_id}").json
     assert [h["action"] for h in history] == ["create", "update"]
     page = c.get(f"/admin/organizations/{org_id}").get_data(as_text=True)
@@ -248,9 +286,7 @@ def test_journal_is_append_only_in_the_database_too(db_session, demo):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE journal_entries SET summary = 'x'"))
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("DELETE FROM journal_entries"))
+    with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("UPDATE journal_entries SET summary = 'x'"))
+    with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM journal_entries"))

@@ -15,14 +15,48 @@ def _count(session, model):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"kind": "institution", "name_zh": "甲", "region_code": "330100", "sector": "school", "evil": 1}, "evil"),
-        ({"kind": "institution", "name_zh": 42, "region_code": "330100", "sector": "school"}, "name_zh"),
-        ({"kind": "institution", "name_zh": "x" * 201, "region_code": "330100", "sector": "school"}, "name_zh"),
-        ({"kind": "institution", "name_zh": "甲", "region_code": "33010", "sector": "school"}, "region_code"),
+        (
+            {
+                "kind": "institution",
+                "name_zh": "甲",
+                "region_code": "330100",
+                "sector": "school",
+                "evil": 1,
+            },
+            "evil",
+        ),
+        (
+            {"kind": "institution", "name_zh": 42, "region_code": "330100", "sector": "school"},
+            "name_zh",
+        ),
+        (
+            {
+                "kind": "institution",
+                "name_zh": "x" * 201,
+                "region_code": "330100",
+                "sector": "school",
+            },
+            "name_zh",
+        ),
+        (
+            {"kind": "institution", "name_zh": "甲", "region_code": "33010", "sector": "school"},
+            "region_code",
+        ),
         ({"kind": "castle", "name_zh": "甲", "region_code": "330100"}, "kind"),
         ({"kind": "institution", "name_zh": "甲", "region_code": "330100"}, "sector"),
-        ({"kind": "institution", "name_zh": "杭州市第一中学", "region_code": "330100", "sector": "school"}, "name_zh"),
-        ({"kind": "institution", "name_zh": "甲", "region_code": "339999", "sector": "school"}, "region_code"),
+        (
+            {
+                "kind": "institution",
+                "name_zh": "杭州市第一中学",
+                "region_code": "330100",
+                "sector": "school",
+            },
+            "name_zh",
+        ),
+        (
+            {"kind": "institution", "name_zh": "甲", "region_code": "339999", "sector": "school"},
+            "region_code",
+        ),
         ({"name_zh": "甲", "region_code": "330100"}, "kind"),
     ],
 )
@@ -37,7 +71,9 @@ def test_organization_api_names_the_bad_field_and_writes_nothing(login_as, db_se
 
 def test_form_errors_are_shown_next_to_the_field_in_chinese(login_as, db_session):
     c = login_as("admin@platform.demo")
-    response = c.post("/admin/organizations", data={"kind": "institution", "name_zh": "", "region_code": "330100"})
+    response = c.post(
+        "/admin/organizations", data={"kind": "institution", "name_zh": "", "region_code": "330100"}
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'data-field="name_zh"' in page
@@ -46,14 +82,21 @@ def test_form_errors_are_shown_next_to_the_field_in_chinese(login_as, db_session
 
 def test_org_admin_cannot_create_a_user_in_another_tenant_by_forging_the_id(login_as, db_session):
     c = login_as("admin@school.demo")
-    esco = db_session.scalar(select(Organization).where(Organization.name_zh == "绿能节能服务有限公司"))
+    esco = db_session.scalar(
+        select(Organization).where(Organization.name_zh == "绿能节能服务有限公司")
+    )
     before = _count(db_session, User)
     body = {
-        "email": "mole@example.org", "display_name": "内鬼", "organization_id": esco.id, "role": "admin",
+        "email": "mole@example.org",
+        "display_name": "内鬼",
+        "organization_id": esco.id,
+        "role": "admin",
         "password": "long-enough-pass",
     }
     api = c.post("/api/v1/users", json=body)
-    assert api.status_code == 422 and api.json["error"]["fields"] == {"organization_id": ["unknown organisation"]}
+    assert api.status_code == 422 and api.json["error"]["fields"] == {
+        "organization_id": ["unknown organisation"]
+    }
     form = c.post("/admin/users", data=body)
     assert form.status_code == 422 and 'data-field="organization_id"' in form.get_data(as_text=True)
     missing = c.post("/api/v1/users", json={**body, "organization_id": 999999})
@@ -66,8 +109,13 @@ def test_role_must_fit_the_organisation_kind(login_as, db_session):
     me = db_session.scalar(select(User).where(User.email == "admin@school.demo"))
     response = c.post(
         "/api/v1/users",
-        json={"email": "x@example.org", "display_name": "X", "organization_id": me.organization_id,
-              "role": "engineer", "password": "long-enough-pass"},
+        json={
+            "email": "x@example.org",
+            "display_name": "X",
+            "organization_id": me.organization_id,
+            "role": "engineer",
+            "password": "long-enough-pass",
+        },
     )
     assert response.status_code == 422 and "role" in response.json["error"]["fields"]
 
@@ -77,8 +125,13 @@ def test_duplicate_email_is_refused_case_insensitively(login_as, db_session):
     me = db_session.scalar(select(User).where(User.email == "admin@school.demo"))
     response = c.post(
         "/api/v1/users",
-        json={"email": "Viewer@School.demo", "display_name": "X", "organization_id": me.organization_id,
-              "role": "viewer", "password": "long-enough-pass"},
+        json={
+            "email": "Viewer@School.demo",
+            "display_name": "X",
+            "organization_id": me.organization_id,
+            "role": "viewer",
+            "password": "long-enough-pass",
+        },
     )
     assert response.status_code == 422 and "email" in response.json["error"]["fields"]
 

@@ -14,13 +14,20 @@ from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed (apt-get install -y chromium)",
+    ),
 ]
 
 ROLES = [
@@ -54,7 +61,9 @@ def server(tmp_path_factory):
     with unit_of_work(make_session_factory(engine)) as session:
         demo.build(session)
     engine.dispose()
-    app = create_app(Settings(database_url=url, secret_key="browser-test-secret-key", instance_path=folder))
+    app = create_app(
+        Settings(database_url=url, secret_key="browser-test-secret-key", instance_path=folder)
+    )
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -87,7 +96,9 @@ def test_each_role_sees_its_home_page_in_chinese_then_english(server, browser, e
         text = page.inner_text("body")
         assert "首页" in text and "退出登录" in text, text[:300]
         if os.environ.get("EMC_SCREENSHOTS"):
-            page.screenshot(path=str(Path(os.environ["EMC_SCREENSHOTS"]) / f"{email}-zh.png"), full_page=True)
+            page.screenshot(
+                path=str(Path(os.environ["EMC_SCREENSHOTS"]) / f"{email}-zh.png"), full_page=True
+            )
 
         page.click("[data-testid=lang-en]")
         page.wait_for_selector("[data-testid=lang-zh]")
