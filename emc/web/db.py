@@ -17,20 +17,30 @@ def db() -> Session:
     return g.db_session
 
 
+def _finish(session: Session) -> None:
+    # A streamed body (a CSV download) may have read after the commit: end that read, release
+    # the connection.
+    session.rollback()
+    session.close()
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
-        session: Session | None = g.get("db_session")
+        session: Session | None = g.pop("db_session", None)
         if session is not None:
             if response.status_code < 400:
                 session.commit()
             else:
                 session.rollback()
+            # Close when the body has been sent, not at teardown: with stream_with_context the
+            # request tears down before a streamed body is generated from this same session.
+            response.call_on_close(lambda: _finish(session))
         return response
 
     @app.teardown_request
     def _close(_exc):
+        # Only reached with a session when after_request did not run (an unhandled exception).
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            session.rollback()
-            session.close()
+            _finish(session)
