@@ -23,27 +23,32 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str:
+def head_revisions() -> set[str]:
+    """The newest revision of every branch (one, once branches are merged)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return script.get_current_head()
+    return set(script.get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def describe(revisions: set[str]) -> str:
+    return ", ".join(sorted(revisions)) or "none (empty)"
 
 
 def assert_at_head(engine: Engine) -> None:
-    current = current_revision(engine)
-    head = head_revision()
-    if current != head:
+    current = current_revisions(engine)
+    heads = head_revisions()
+    if current != heads:
         raise NotAtHead(
-            f"the database is at migration {current or 'none (empty)'}, not at head {head}: "
+            f"the database is at migration {describe(current)}, not at head {describe(heads)}: "
             "run `emc db upgrade` (or `emc demo` for a demo database) first"
         )
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 

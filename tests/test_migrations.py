@@ -23,7 +23,7 @@ def test_migrated_database_matches_the_models(engine):
 
 
 def test_database_is_at_head(engine):
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_downgrade_to_base_and_upgrade_again(scratch_url):
     engine.dispose()
     migrate.upgrade(scratch_url)
     engine = make_engine(scratch_url)
-    assert migrate.current_revision(engine) == migrate.head_revision()
+    assert migrate.current_revisions(engine) == migrate.head_revisions()
     assert "journal_entries" in inspect(engine).get_table_names()
     engine.dispose()
 
