@@ -101,16 +101,35 @@ def create_app(
 
 
 def _register_blueprints(app: Flask) -> None:
+    from emc.audit import api as audit_api
+    from emc.audit import views as audit_views
     from emc.auth import api as auth_api
     from emc.auth import views as auth_views
+    from emc.contracts import api as contracts_api
+    from emc.contracts import views as contracts_views
+    from emc.facilities import api as facilities_api
+    from emc.facilities import views as facilities_views
+    from emc.mv import api as mv_api
+    from emc.mv import views as mv_views
+    from emc.notifications import views as notification_views
+    from emc.programme import api as programme_api
+    from emc.programme import views as programme_views
     from emc.web import views as core_views
 
-    for blueprint in (core_views.bp, auth_views.bp, auth_views.admin_bp):
+    for blueprint in (core_views.bp, auth_views.bp, auth_views.admin_bp, contracts_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(facilities_views.bp)
+    app.register_blueprint(mv_views.bp)
+    app.register_blueprint(programme_views.bp)
+    app.register_blueprint(audit_views.bp)
 
     api.init_app(app)
-    for blueprint in (auth_api.blp,):
+    for blueprint in (auth_api.blp, contracts_api.blp, notification_views.blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(facilities_api.blp)
+    api.register_blueprint(mv_api.blp)
+    api.register_blueprint(programme_api.blp)
+    api.register_blueprint(audit_api.blp)
 
 
 def _register_assets(app: Flask) -> None:

@@ -70,13 +70,13 @@ def db():
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision):
     """Upgrade the database to REVISION (default: head)."""
     _settings().instance_path.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(_settings().database_url, revision)
-    click.echo(f"database at {migrate.current_revision(make_engine(_settings().database_url))}")
+    _echo_revision()
 
 
 @db.command("downgrade")
@@ -85,21 +85,23 @@ def db_upgrade(revision):
 def db_downgrade(revision):
     """Downgrade the database to REVISION (e.g. -1 or base)."""
     migrate.downgrade(_settings().database_url, revision)
-    click.echo(
-        f"database at {migrate.current_revision(make_engine(_settings().database_url)) or 'base'}"
-    )
+    _echo_revision()
+
+
+def _echo_revision() -> None:
+    engine = make_engine(_settings().database_url)
+    click.echo(f"database at {migrate.describe(migrate.current_revisions(engine))}")
+    engine.dispose()
 
 
 @db.command("current")
 @with_appcontext
 def db_current():
     """Show the database revision and the head."""
-    current = migrate.current_revision(make_engine(_settings().database_url))
-    head = migrate.head_revision()
-    click.echo(
-        f"current: {current or 'none'}; head: {head}"
-        + ("" if current == head else "  (run `emc db upgrade`)")
-    )
+    current = migrate.current_revisions(make_engine(_settings().database_url))
+    heads = migrate.head_revisions()
+    suffix = "" if current == heads else "  (run `emc db upgrade`)"
+    click.echo(f"current: {migrate.describe(current)}; head: {migrate.describe(heads)}{suffix}")
 
 
 # --- organisations and users ----------------------------------------------------------------
@@ -251,11 +253,56 @@ def demo(reset):
             click.echo("the demo data is already there (use --reset to rebuild it)")
             logins = demo_data.DEMO_LOGINS
         else:
-            logins = demo_data.build(session)
+            logins = demo_data.build(session, programme_projects=True)
     click.echo(f"\nDemo logins (password for all: {demo_data.DEMO_PASSWORD})\n")
     for email, org, role in logins:
         click.echo(f"  {email:<34} {role:<18} {org}")
     click.echo("\nStart the service with `emc serve`, then open http://127.0.0.1:5000")
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the background-job scheduler (its own process; never inside web workers)."""
+    from emc.scheduler import run_scheduler
+
+    click.echo("emc scheduler running (Ctrl+C stops)")
+    run_scheduler(_settings())
+
+
+@cli.group()
+def jobs():
+    """Background jobs: list them, or run one now."""
+
+
+@jobs.command("list")
+@with_appcontext
+def jobs_list():
+    import emc.jobs  # noqa: F401
+    from emc.scheduler import JOBS
+
+    for entry in JOBS.values():
+        click.echo(f"{entry.name:<20} {entry.cron}  {entry.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("--key", help="what the run processes (default: today's date)")
+@click.option("--force", is_flag=True, help="run even if this key already succeeded")
+@with_appcontext
+def jobs_run(name, key, force):
+    """Run job NAME once now (idempotent for its key unless --force)."""
+    import emc.jobs  # noqa: F401
+    from emc.scheduler import run_job
+
+    try:
+        run = run_job(_factory(), _settings(), name, key, force=force)
+    except KeyError as error:
+        raise click.ClickException(str(error.args[0])) from None
+    click.echo(f"{run.job_name} [{run.key}]: {run.status} {run.summary or ''}")
+    if run.status == "failed":
+        click.echo(run.error, err=True)
+        sys.exit(1)
 
 
 @cli.command("serve")
@@ -275,6 +322,157 @@ def serve(host, port, threads):
         raise click.ClickException(str(error)) from None
     click.echo(f"emc serving on http://{host}:{port}  (Ctrl+C stops)")
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+# --- meters and weather --------------------------------------------------------------------
+
+
+def _print_problems(error) -> None:
+    click.echo(f"Error: {error.message}", err=True)
+    for key, messages in error.fields.items():
+        for message in messages if isinstance(messages, list) else [messages]:
+            click.echo(f"  {key}: {message}", err=True)
+
+
+@cli.group()
+def meters():
+    """Meters and their readings."""
+
+
+@meters.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def meters_list(as_json):
+    """List meters with their site, carrier, unit and number of readings."""
+    from sqlalchemy import func, select
+
+    from emc.auth.policy import scoped
+    from emc.facilities.models import Meter, MeterReading
+    from emc.facilities.schemas import MeterOut
+
+    with unit_of_work(_factory()) as session:
+        rows = list(session.scalars(scoped(_platform_actor(session), Meter).order_by(Meter.id)))
+        counts = dict(
+            session.execute(
+                select(MeterReading.meter_id, func.count()).group_by(MeterReading.meter_id)
+            ).all()
+        )
+        if as_json:
+            out = MeterOut(many=True).dump(rows)
+            for item in out:
+                item["readings"] = counts.get(item["id"], 0)
+            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        else:
+            for m in rows:
+                interval = f" {m.interval_minutes}min" if m.interval_minutes else ""
+                click.echo(
+                    f"{m.id:>5}  site {m.site_id:<4} {m.carrier.value:<14} {m.unit:<5}"
+                    f" {m.kind.value}{interval:<7} {counts.get(m.id, 0):>9} readings  {m.name}"
+                )
+
+
+@meters.command("import")
+@click.argument("meter_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["interval", "billing", "register"]), help="file layout"
+)
+@click.option("--unit", help="unit of the values if the header does not say (e.g. MWh, 度)")
+@click.option("--replace", is_flag=True, help="overwrite stored readings in the same period")
+@with_appcontext
+def meters_import(meter_id, file, fmt, unit, replace):
+    """Import a CSV/XLSX FILE of readings into meter METER_ID, all or nothing.
+
+    Exits with status 2 if the file has problems (each printed with its row and column).
+    """
+    from pathlib import Path
+
+    from emc.errors import Conflict, EmcError, Invalid
+    from emc.facilities import service
+
+    file = Path(file)
+    max_bytes = _settings().max_upload_mb * 1024 * 1024
+    try:
+        with (
+            unit_of_work(_factory()) as session,
+            file.open("rb") as stream,
+            click.progressbar(length=file.stat().st_size, label=file.name, file=sys.stderr) as bar,
+        ):
+
+            def progress(_rows: int) -> None:
+                bar.update(stream.tell() - bar.pos)
+
+            result = service.import_readings(
+                session,
+                _platform_actor(session),
+                meter_id,
+                stream,
+                filename=file.name,
+                fmt=fmt,
+                unit=unit,
+                replace=replace,
+                max_bytes=max_bytes,
+                progress=progress,
+            )
+            bar.update(bar.length - bar.pos)
+    except Invalid as error:
+        _print_problems(error)
+        sys.exit(2)
+    except Conflict as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    except EmcError as error:
+        raise _invalid_to_click(error) from None
+    click.echo(result.message)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+
+
+@cli.group()
+def weather():
+    """Weather stations and their temperatures."""
+
+
+@weather.command("import")
+@click.argument("station")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", help="create the station STATION (a new code) with this name first")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+@click.option("--replace", is_flag=True, help="overwrite stored temperatures in the same period")
+@with_appcontext
+def weather_import(station, file, name, timezone, replace):
+    """Import temperatures (time, °C) from FILE for STATION (its code or id)."""
+    from pathlib import Path
+
+    from emc.errors import Conflict, EmcError, Invalid, NotFound
+    from emc.facilities import service
+
+    file = Path(file)
+    try:
+        with unit_of_work(_factory()) as session, file.open("rb") as stream:
+            actor = _platform_actor(session)
+            if name:
+                try:
+                    service.find_station(session, station)
+                except NotFound:
+                    service.create_station(
+                        session, actor, code=station, name=name, timezone=timezone
+                    )
+            result = service.import_weather(
+                session, actor, station, stream, filename=file.name, replace=replace
+            )
+    except Invalid as error:
+        _print_problems(error)
+        sys.exit(2)
+    except Conflict as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    except EmcError as error:
+        raise _invalid_to_click(error) from None
+    click.echo(
+        f"station {result.station.code}: {result.rows} temperatures imported"
+        + (f", {result.replaced} replaced" if result.replaced else "")
+    )
 
 
 cli.add_command(mv)

@@ -184,8 +184,11 @@ def bootstrap_platform_admin(
     return user
 
 
-def build(session: Session) -> list[tuple[str, str, str]]:
-    """Create the demo organisations and users; returns (email, organisation, role) for each login."""
+def build(session: Session, *, programme_projects: bool = False) -> list[tuple[str, str, str]]:
+    """Create the demo organisations and users; returns (email, organisation, role) for each login.
+
+    ``programme_projects`` adds signed demo projects and a snapshot history for the programme
+    dashboard (``emc demo`` does; the test suite does not, its tests assume no projects)."""
     for code, zh, en in CITIES:
         if session.get(Region, code) is None:
             level = RegionLevel.COUNTY if not code.endswith("00") else RegionLevel.CITY
@@ -222,6 +225,18 @@ def build(session: Session) -> list[tuple[str, str, str]]:
             locale="zh_CN",
             password=DEMO_PASSWORD,
         )
+    from emc.facilities.service.demo import build_facilities
+
+    build_facilities(session)
+    from emc.audit.service import build_demo_audits
+
+    build_demo_audits(session)
+    from emc.programme.service import build_demo as build_programme
+
+    build_programme(session, projects=programme_projects)
+    from emc.mv.service.demo import build_mv
+
+    build_mv(session)
     return DEMO_LOGINS
 
 

@@ -34,12 +34,14 @@ def _imports(path: Path) -> set[str]:
 
 def _pure_modules() -> list[Path]:
     paths = [ROOT / "energy.py", ROOT / "auth" / "permissions.py", ROOT / "auth" / "regions.py"]
+    paths.append(ROOT / "programme" / "stats.py")
     paths += sorted((ROOT / "mv" / "engine").rglob("*.py"))
     finance = ROOT / "contracts" / "finance"
     paths += (
         sorted(finance.rglob("*.py")) if finance.is_dir() else [ROOT / "contracts" / "finance.py"]
     )
     paths += sorted((ROOT / "facilities" / "ingest").rglob("*.py"))
+    paths.append(ROOT / "audit" / "indicators.py")
     return [p for p in paths if p.exists()]
 
 

@@ -14,11 +14,17 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
+from emc.audit.models import AuditSite, EnergyAudit, EnergyQuota
 from emc.auth.actor import Actor
 from emc.auth.models import ApiToken, Organization, OrgKind, User
 from emc.auth.permissions import Permission, can
-from emc.auth.regions import subtree_prefix
+from emc.auth.regions import parent_of, subtree_prefix
+from emc.contracts.models import Contract, ContractAmendment, EmcProject, PaymentLine
 from emc.errors import Forbidden, NotFound
+from emc.facilities.models import Building, Meter, ProjectSite, ReadingUpload, Site
+from emc.mv.models import Baseline, MvEvidenceFile, MvPlan, MvReport, MvReportAdjustment
+from emc.notifications.models import Notification
+from emc.programme.models import InstitutionEnergyStat, ProgrammeTarget
 
 T = TypeVar("T")
 
@@ -60,10 +66,168 @@ def _token_scope(actor: Actor) -> ColumnElement[bool]:
     return ApiToken.user_id == actor.user_id
 
 
+def _project_scope(actor: Actor) -> ColumnElement[bool]:
+    # Institution: its own projects; ESCO: projects it is contracted on; agency: projects of
+    # the institutions in its region subtree (read only: agencies hold no write permission).
+    if actor.is_platform_admin:
+        return true()
+    if actor.org_kind is OrgKind.INSTITUTION:
+        return EmcProject.organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.ESCO:
+        return EmcProject.esco_organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.AGENCY:
+        return EmcProject.organization_id.in_(
+            select(Organization.id).where(
+                Organization.kind == OrgKind.INSTITUTION,
+                region_filter(Organization.region_code, actor.region_code),
+            )
+        )
+    return false()
+
+
+def _visible_project_ids(actor: Actor) -> Select:
+    return select(EmcProject.id).where(_project_scope(actor))
+
+
+def _contract_scope(actor: Actor) -> ColumnElement[bool]:
+    return Contract.project_id.in_(_visible_project_ids(actor))
+
+
+def _amendment_scope(actor: Actor) -> ColumnElement[bool]:
+    return ContractAmendment.contract_id.in_(
+        select(Contract.id).where(Contract.project_id.in_(_visible_project_ids(actor)))
+    )
+
+
+def _payment_line_scope(actor: Actor) -> ColumnElement[bool]:
+    return PaymentLine.project_id.in_(_visible_project_ids(actor))
+
+
+def _site_scope(actor: Actor) -> ColumnElement[bool]:
+    # Institution: its own sites; ESCO: the sites linked to projects it is the contracted ESCO
+    # of; agency: the sites of institutions in its region subtree (read only: no write
+    # permission); platform admin: all. Auditors: the sites in scope of the audits they were
+    # commissioned for (read only: they hold no facilities permission).
+    if actor.is_platform_admin:
+        return true()
+    if actor.org_kind is OrgKind.INSTITUTION:
+        return Site.organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.ESCO:
+        return Site.id.in_(
+            select(ProjectSite.site_id)
+            .join(EmcProject, EmcProject.id == ProjectSite.project_id)
+            .where(EmcProject.esco_organization_id == actor.organization_id)
+        )
+    if actor.org_kind is OrgKind.AGENCY:
+        return Site.organization_id.in_(
+            select(Organization.id).where(
+                Organization.kind == OrgKind.INSTITUTION,
+                region_filter(Organization.region_code, actor.region_code),
+            )
+        )
+    if actor.org_kind is OrgKind.AUDITOR:
+        return Site.id.in_(
+            select(AuditSite.site_id)
+            .join(EnergyAudit, EnergyAudit.id == AuditSite.audit_id)
+            .where(EnergyAudit.auditor_organization_id == actor.organization_id)
+        )
+    return false()
+
+
+def visible_site_ids(actor: Actor) -> Select:
+    """A subquery of the ids of the sites ``actor`` may see (buildings, meters and readings
+    are visible through their site)."""
+    return select(Site.id).where(_site_scope(actor))
+
+
+def _building_scope(actor: Actor) -> ColumnElement[bool]:
+    return Building.site_id.in_(visible_site_ids(actor))
+
+
+def _meter_scope(actor: Actor) -> ColumnElement[bool]:
+    return Meter.site_id.in_(visible_site_ids(actor))
+
+
+def _upload_scope(actor: Actor) -> ColumnElement[bool]:
+    return ReadingUpload.meter_id.in_(
+        select(Meter.id).where(Meter.site_id.in_(visible_site_ids(actor)))
+    )
+
+
+def _target_scope(actor: Actor) -> ColumnElement[bool]:
+    # Agencies: the targets of their region subtree, and those of their ancestors (the
+    # allocation they answer to). Other organisations hold no programme targets.
+    if actor.org_kind is not OrgKind.AGENCY:
+        return false()
+    ancestors, code = [], parent_of(actor.region_code)
+    while code is not None:
+        ancestors.append(code)
+        code = parent_of(code)
+    return region_filter(ProgrammeTarget.region_code, actor.region_code) | (
+        ProgrammeTarget.region_code.in_(ancestors)
+    )
+
+
+def _energy_stat_scope(actor: Actor) -> ColumnElement[bool]:
+    # An institution's annual statistics: the institution itself and the agencies of its region.
+    if actor.org_kind is OrgKind.INSTITUTION:
+        return InstitutionEnergyStat.organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.AGENCY:
+        return InstitutionEnergyStat.organization_id.in_(
+            select(Organization.id).where(
+                Organization.kind == OrgKind.INSTITUTION,
+                region_filter(Organization.region_code, actor.region_code),
+            )
+        )
+    return false()
+
+
+def _audit_scope(actor: Actor) -> ColumnElement[bool]:
+    # Institution: its own audits; auditor: those it was commissioned for; agency: those of the
+    # institutions in its region subtree (read only); platform admin: all; ESCOs: none.
+    if actor.is_platform_admin:
+        return true()
+    if actor.org_kind is OrgKind.INSTITUTION:
+        return EnergyAudit.organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.AUDITOR:
+        return EnergyAudit.auditor_organization_id == actor.organization_id
+    if actor.org_kind is OrgKind.AGENCY:
+        return EnergyAudit.organization_id.in_(
+            select(Organization.id).where(
+                Organization.kind == OrgKind.INSTITUTION,
+                region_filter(Organization.region_code, actor.region_code),
+            )
+        )
+    return false()
+
+
 _SCOPES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Organization: _org_scope,
     User: _user_scope,
     ApiToken: _token_scope,
+    Site: _site_scope,
+    Building: _building_scope,
+    Meter: _meter_scope,
+    ReadingUpload: _upload_scope,
+    EmcProject: _project_scope,
+    Contract: _contract_scope,
+    ContractAmendment: _amendment_scope,
+    PaymentLine: _payment_line_scope,
+    # M&V objects are visible exactly when their project is.
+    MvPlan: lambda actor: MvPlan.project_id.in_(_visible_project_ids(actor)),
+    Baseline: lambda actor: Baseline.project_id.in_(_visible_project_ids(actor)),
+    MvReport: lambda actor: MvReport.project_id.in_(_visible_project_ids(actor)),
+    MvReportAdjustment: lambda actor: MvReportAdjustment.project_id.in_(
+        _visible_project_ids(actor)
+    ),
+    MvEvidenceFile: lambda actor: MvEvidenceFile.project_id.in_(_visible_project_ids(actor)),
+    # Notifications are personal: each user reads only their own inbox.
+    Notification: lambda actor: Notification.user_id == actor.user_id,
+    ProgrammeTarget: lambda actor: _target_scope(actor),
+    InstitutionEnergyStat: lambda actor: _energy_stat_scope(actor),
+    EnergyAudit: _audit_scope,
+    # Energy quotas are reference data: every signed-in user reads them.
+    EnergyQuota: lambda actor: true(),
 }
 
 

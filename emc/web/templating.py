@@ -44,10 +44,23 @@ def nav_items() -> list[tuple[str, str]]:
     if actor is None:
         return []
     items = [("core.home", _l("Home"))]
+    if actor.org_kind is not OrgKind.AUDITOR:
+        items.append(("facilities.sites", _l("Sites")))
+    if can(actor, Permission.CONTRACTS_READ):
+        items.append(("contracts.projects", _l("Projects")))
+    if can(actor, Permission.AUDITS_READ):
+        items.append(("audit.audits", _l("Energy audits")))
+    if can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        items.append(("contracts.queue", _l("Payment queue")))
+    if can(actor, Permission.PROGRAMME_READ):
+        items.append(("programme.dashboard", _l("Programme")))
+    if can(actor, Permission.PROGRAMME_STATS_MANAGE):
+        items.append(("programme.stats_page", _l("Energy statistics")))
     if can(actor, Permission.PLATFORM_ORGS_MANAGE):
         items.append(("admin.organizations", _l("Organisations")))
     if can(actor, Permission.ORG_USERS_MANAGE):
         items.append(("admin.users", _l("Users")))
+    items.append(("inbox.inbox", _l("Inbox")))
     items.append(("auth.tokens", _l("API tokens")))
     items.append(("api-docs.openapi_swagger_ui", _l("API docs")))
     return items
@@ -58,6 +71,20 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return value.astimezone(tz).strftime(fmt)
+
+
+def _unread_count() -> int:
+    from emc.notifications.service import unread_count
+    from emc.web.db import db
+
+    actor = current_actor()
+    return unread_count(db(), actor) if actor is not None else 0
+
+
+def page_locale() -> str:
+    """The page language as emc names it (zh_CN or en). Babel parses zh_CN as zh_Hans_CN."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
 def init_app(app: Flask) -> None:
@@ -71,5 +98,6 @@ def init_app(app: Flask) -> None:
             "role_label": lambda r: ROLE_LABELS.get(Role(r), r),
             "kind_label": lambda k: KIND_LABELS.get(OrgKind(k), k),
             "sector_label": lambda s: SECTOR_LABELS.get(Sector(s), s) if s else "",
-            "current_locale": str(get_locale() or "zh_CN"),
+            "current_locale": page_locale(),
+            "unread_count": _unread_count,
         }

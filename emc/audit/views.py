@@ -1,0 +1,323 @@
+"""Pages: the audit list (and commissioning form), an audit's detail (scope, accounts,
+indicators, ECMs, workflow actions, workbook upload, proposal), and energy quotas."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from emc import journal
+from emc.audit import service
+from emc.audit.api import import_from_request
+from emc.audit.indicators import END_USES, rounded, simple_payback
+from emc.audit.models import EDITABLE_STATUSES, AuditStatus, EcmCategory, QuotaBasis
+from emc.audit.schemas import (
+    AuditEcmIn,
+    AuditIn,
+    AuditPatch,
+    ProposalIn,
+    QuotaIn,
+    ReturnIn,
+    ReviseIn,
+)
+from emc.auth.models import Organization, OrgKind
+from emc.auth.permissions import Permission, can
+from emc.auth.policy import scoped
+from emc.contracts.finance import ContractType
+from emc.energy import Carrier
+from emc.errors import EmcError
+from emc.facilities.models import BuildingType, Site
+from emc.i18n import N_
+from emc.web.db import db
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import current_actor
+
+bp = Blueprint("audit", __name__)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "audit_status_label": lambda s: _(service.STATUS_LABELS[AuditStatus(s)]),
+        "carrier_label": lambda c: _(service.CARRIER_LABELS[Carrier(c)]),
+        "ecm_category_label": lambda c: _(service.CATEGORY_LABELS[str(c)]),
+        "ecm_status_label": lambda s: _(service.ECM_STATUS_LABELS[s]),
+        "audit_contract_label": lambda t: _(service.CONTRACT_LABELS[ContractType(t)]),
+        "audit_level_label": lambda n: _(service.LEVEL_LABELS[int(n)]),
+        "building_type_label": lambda t: _(service.BUILDING_TYPE_LABELS[BuildingType(t)]),
+    }
+
+
+def _names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    rows = db().scalars(select(Organization).where(Organization.id.in_(ids)))
+    return {o.id: o.name_zh for o in rows}
+
+
+def _errors_of(error: EmcError) -> dict:
+    return {"_": [error.message], **localise(error.fields)}
+
+
+def _list_page(*, errors=None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    audits = service.list_audits(session, actor)
+    commission = can(actor, Permission.AUDITS_COMMISSION)
+    auditors, sites = [], []
+    if commission:
+        auditors = list(
+            session.scalars(
+                select(Organization)
+                .where(Organization.kind == OrgKind.AUDITOR, Organization.is_active.is_(True))
+                .order_by(Organization.name_zh)
+            )
+        )
+        sites = list(
+            session.scalars(
+                scoped(actor, Site)
+                .where(Site.organization_id == actor.organization_id)
+                .order_by(Site.name)
+            )
+        )
+    names = _names(
+        [a.organization_id for a in audits] + [a.auditor_organization_id for a in audits]
+    )
+    return render_template(
+        "audit/audits.html",
+        audits=audits,
+        names=names,
+        may_commission=commission,
+        auditors=auditors,
+        sites=sites,
+        errors=errors or {},
+        form=request.form if errors else {},
+    ), status
+
+
+@bp.get("/audits")
+@login_required
+def audits():
+    service.list_audits(db(), current_actor())  # 403 for roles that read no audits
+    return _list_page()
+
+
+@bp.post("/audits")
+@login_required
+def create():
+    data = form_data()
+    data["site_ids"] = request.form.getlist("site_ids")
+    data["building_ids"] = request.form.getlist("building_ids")
+    loaded, errors = load_form(AuditIn(), data)
+    if errors:
+        service.list_audits(db(), current_actor())
+        if not can(current_actor(), Permission.AUDITS_COMMISSION):
+            return _list_page(status=403)
+        return _list_page(errors=errors, status=422)
+    try:
+        audit = service.create_audit(db(), current_actor(), **loaded)
+    except EmcError as error:
+        if error.status in (403, 404):
+            raise
+        return _list_page(errors=_errors_of(error), status=error.status)
+    flash(_("Audit commissioned."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit.id))
+
+
+def _detail_page(audit_id: int, *, errors=None, status: int = 200):
+    actor = current_actor()
+    session = db()
+    variant = request.args.get("tce_variant")
+    figures = service.figures(
+        session, actor, audit_id, variant=variant if variant == "generation" else None
+    )
+    audit = figures.audit
+    ecms = service.list_ecms(session, actor, audit.id)
+    editable = audit.status in EDITABLE_STATUSES
+    record = can(actor, Permission.AUDITS_RECORD) and editable
+    commission = can(actor, Permission.AUDITS_COMMISSION)
+    return render_template(
+        "audit/audit.html",
+        audit=audit,
+        f=figures,
+        ecms=ecms,
+        names=_names([audit.organization_id, audit.auditor_organization_id]),
+        indicator_rows=service.indicator_rows(figures, _),
+        flags=[_(service.FLAG_LABELS[flag]) for flag in figures.custody_flags],
+        may_record=record,
+        may_review=commission and audit.status is AuditStatus.SUBMITTED,
+        may_revise=audit.status is AuditStatus.ACCEPTED
+        and (can(actor, Permission.AUDITS_RECORD) or commission),
+        may_propose=commission
+        and can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+        and audit.status is AuditStatus.ACCEPTED,
+        payback=lambda e: rounded(simple_payback(e.investment, e.savings_money), 1),
+        carriers=list(Carrier),
+        categories=list(EcmCategory),
+        contract_types=list(ContractType),
+        building_types=list(BuildingType),
+        end_uses=END_USES,
+        end_use_label=lambda u: _(service.END_USE_LABELS[u]),
+        variant=figures.accounts.variant,
+        errors=errors or {},
+        history=journal.history(session, "energy_audits", audit.id),
+    ), status
+
+
+@bp.get("/audits/<int:audit_id>")
+@login_required
+def detail(audit_id: int):
+    return _detail_page(audit_id)
+
+
+# (form schema, service, flash message marked for extraction: it reaches gettext as a variable)
+_ACTIONS = {
+    "submit": (None, service.submit_audit, N_("Audit submitted for review.")),
+    "accept": (None, service.accept_audit, N_("Audit accepted.")),
+    "return": (ReturnIn, service.return_audit, N_("Audit returned to the auditor.")),
+    "revise": (ReviseIn, service.revise_audit, N_("New version started.")),
+    "from-meters": (None, service.consumption_from_meters, N_("Monthly meter totals taken.")),
+}
+
+
+@bp.post("/audits/<int:audit_id>/<any(submit, accept, return, revise, 'from-meters'):action>")
+@login_required
+def action(audit_id: int, action: str):
+    schema, run, done = _ACTIONS[action]
+    data = {}
+    if schema is not None:
+        data, errors = load_form(schema())
+        if errors:
+            service.get_audit(db(), current_actor(), audit_id)
+            return _detail_page(audit_id, errors=errors, status=422)
+    try:
+        result = run(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+    flash(_(done), "success")
+    target = result.id if action == "revise" else audit_id
+    return redirect(url_for("audit.detail", audit_id=target))
+
+
+@bp.post("/audits/<int:audit_id>/details")
+@login_required
+def details(audit_id: int):
+    """The auditor's details: occupants, quota building type, PUE, end-use split, conclusions."""
+    raw = form_data(keep_blank=("conclusions",))
+    split = {u: raw.pop(f"end_use_{u}") for u in END_USES if f"end_use_{u}" in raw}
+    if split:
+        raw["end_use_split"] = split
+    data, errors = load_form(AuditPatch(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422)
+    try:
+        service.update_audit(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+    flash(_("Audit details saved."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
+@bp.post("/audits/<int:audit_id>/workbook")
+@login_required
+def upload(audit_id: int):
+    """The workbook form of the audit page: the API's code path, problems listed on the page."""
+    try:
+        result = import_from_request(audit_id)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+    flash(
+        _(
+            "Workbook imported: %(rows)s bill rows, %(ecms)s measures.",
+            rows=result["bill_rows"],
+            ecms=result["ecms"],
+        ),
+        "success",
+    )
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
+@bp.post("/audits/<int:audit_id>/ecms")
+@login_required
+def add_ecm(audit_id: int):
+    raw = form_data()
+    raw["affected_carriers"] = request.form.getlist("affected_carriers")
+    data, errors = load_form(AuditEcmIn(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422)
+    try:
+        service.add_ecm(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+    flash(_("Measure added."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
+@bp.post("/audits/<int:audit_id>/proposal")
+@login_required
+def proposal(audit_id: int):
+    raw = form_data()
+    raw["ecm_ids"] = request.form.getlist("ecm_ids")
+    data, errors = load_form(ProposalIn(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422)
+    try:
+        project = service.create_proposal(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+    flash(_("Project proposal created from the selected measures."), "success")
+    return redirect(url_for("contracts.project", project_id=project.id))
+
+
+def _quota_page(*, errors=None, status: int = 200):
+    actor = current_actor()
+    quotas = service.list_quotas(db(), actor)
+    return render_template(
+        "audit/quotas.html",
+        quotas=quotas,
+        may_manage=can(actor, Permission.AUDITS_QUOTAS_MANAGE),
+        building_types=list(BuildingType),
+        bases=list(QuotaBasis),
+        errors=errors or {},
+        form=request.form if errors else {},
+    ), status
+
+
+@bp.get("/quotas")
+@login_required
+def quotas():
+    return _quota_page()
+
+
+@bp.post("/quotas")
+@login_required
+def create_quota():
+    data, errors = load_form(QuotaIn())
+    if errors:
+        if not can(current_actor(), Permission.AUDITS_QUOTAS_MANAGE):
+            return _quota_page(status=403)
+        return _quota_page(errors=errors, status=422)
+    try:
+        service.create_quota(db(), current_actor(), **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _quota_page(errors=_errors_of(error), status=error.status)
+    flash(_("Quota saved."), "success")
+    return redirect(url_for("audit.quotas"))

@@ -1,0 +1,224 @@
+"""JSON API: projects, contracts and amendments, payment schedules, the payment workflow,
+and schedule downloads (CSV, XLSX)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_login import login_required
+from flask_smorest import Blueprint
+
+from emc.contracts import exports, service
+from emc.contracts.models import AmendmentStatus, Contract
+from emc.contracts.schemas import (
+    AmendmentOut,
+    ContractIn,
+    ContractOut,
+    HoldIn,
+    LineQuery,
+    PayIn,
+    PaymentLineOut,
+    ProjectIn,
+    ProjectOut,
+    ProjectPatch,
+    ProjectQuery,
+    RegenerationOut,
+    VersionIn,
+)
+from emc.web.db import db
+from emc.web.security import current_actor
+
+blp = Blueprint(
+    "contracts_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="EMC projects, contracts, payment schedules and the payment workflow",
+)
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def contract_payload(contract: Contract) -> dict:
+    amendments = service.list_amendments(db(), current_actor(), contract)
+    proposed = [a for a in amendments if a.status is AmendmentStatus.PROPOSED]
+    return {
+        "id": contract.id,
+        "project_id": contract.project_id,
+        "contract_type": contract.contract_type,
+        "terms": contract.terms,
+        "savings_estimates": contract.savings_estimates,
+        "version": contract.version,
+        "updated_at": contract.updated_at,
+        "amendments": amendments,
+        "proposed_amendment": proposed[-1] if proposed else None,
+    }
+
+
+@blp.route("/projects")
+class Projects(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(ProjectQuery, location="query")
+    @blp.response(200, ProjectOut(many=True))
+    def get(self, query):
+        """Projects the caller may see (institution: own; ESCO: contracted; agency: region)."""
+        return service.list_projects(db(), current_actor(), status=query.get("status"))
+
+    @blp.arguments(ProjectIn)
+    @blp.response(201, ProjectOut)
+    def post(self, data):
+        """Create a draft project of the caller's institution (admin, energy manager)."""
+        return service.create_project(db(), current_actor(), **data)
+
+
+@blp.route("/projects/<int:project_id>")
+class ProjectItem(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, ProjectOut)
+    def get(self, project_id):
+        return service.get_project(db(), current_actor(), project_id)
+
+    @blp.arguments(ProjectPatch)
+    @blp.response(200, ProjectOut)
+    def patch(self, data, project_id):
+        """Change a project or move its status (draft → proposed → contracted → …)."""
+        return service.update_project(db(), current_actor(), project_id, **data)
+
+
+@blp.route("/projects/<int:project_id>/contract")
+class ContractItem(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, ContractOut)
+    def get(self, project_id):
+        """The contract: terms document, savings estimates, version and amendments."""
+        return contract_payload(service.get_contract(db(), current_actor(), project_id))
+
+    @blp.arguments(ContractIn)
+    @blp.response(200, ContractOut)
+    def put(self, data, project_id):
+        """Set the terms (before signing) or propose an amendment with a reason (after)."""
+        contract, _amendment = service.set_contract_terms(db(), current_actor(), project_id, **data)
+        return contract_payload(contract)
+
+    @blp.arguments(ContractIn)
+    @blp.response(200, ContractOut)
+    def post(self, data, project_id):
+        """The same as PUT, for clients (and HTML forms) that cannot send PUT."""
+        contract, _amendment = service.set_contract_terms(db(), current_actor(), project_id, **data)
+        return contract_payload(contract)
+
+
+@blp.route("/projects/<int:project_id>/contract/amendments/<int:amendment_id>/agree")
+class AmendmentAgree(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, AmendmentOut)
+    def post(self, project_id, amendment_id):
+        """One party's agreement (institution or ESCO admin); both apply the amendment."""
+        return service.agree_amendment(db(), current_actor(), project_id, amendment_id)
+
+
+@blp.route("/projects/<int:project_id>/schedule")
+class Schedule(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(LineQuery, location="query")
+    @blp.response(200, PaymentLineOut(many=True))
+    def get(self, query, project_id):
+        """The payment schedule lines (projected and actual), by period."""
+        return service.list_lines(db(), current_actor(), project_id, source=query.get("source"))
+
+    @blp.response(200, RegenerationOut)
+    def post(self, project_id):
+        """Regenerate the projected schedule and fixed lines; idempotent; reports conflicts."""
+        return service.regenerate_schedule(db(), current_actor(), project_id).as_dict()
+
+
+def _download(project_id: int, fmt: str) -> Response:
+    actor = current_actor()
+    project = service.get_project(db(), actor, project_id)
+    lines = service.list_lines(db(), actor, project.id)
+    if fmt == "csv":
+        body, mimetype = exports.schedule_csv(project, lines), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.schedule_xlsx(project, lines), XLSX_TYPE
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="project-{project.id}-schedule.{fmt}"'
+    )
+    return response
+
+
+@blp.route("/projects/<int:project_id>/schedule.csv")
+class ScheduleCsv(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, content_type="text/csv", description="The schedule as CSV (UTF-8, BOM)")
+    def get(self, project_id):
+        return _download(project_id, "csv")
+
+
+@blp.route("/projects/<int:project_id>/schedule.xlsx")
+class ScheduleXlsx(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, content_type=XLSX_TYPE, description="The schedule as an XLSX workbook")
+    def get(self, project_id):
+        return _download(project_id, "xlsx")
+
+
+@blp.route("/payment-lines/<int:line_id>/prepare")
+class LinePrepare(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(VersionIn)
+    @blp.response(200, PaymentLineOut)
+    def post(self, data, line_id):
+        """Prepare a scheduled actual line for payment (finance)."""
+        return service.prepare_line(db(), current_actor(), line_id, **data)
+
+
+@blp.route("/payment-lines/<int:line_id>/approve")
+class LineApprove(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(VersionIn)
+    @blp.response(200, PaymentLineOut)
+    def post(self, data, line_id):
+        """Approve a prepared line (finance; never the preparer). A stale version is 409."""
+        return service.approve_line(db(), current_actor(), line_id, **data)
+
+
+@blp.route("/payment-lines/<int:line_id>/pay")
+class LinePay(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(PayIn)
+    @blp.response(200, PaymentLineOut)
+    def post(self, data, line_id):
+        """Record the payment of an approved line. A stale version is 409: never paid twice."""
+        return service.pay_line(db(), current_actor(), line_id, **data)
+
+
+@blp.route("/payment-lines/<int:line_id>/hold")
+class LineHold(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(HoldIn)
+    @blp.response(200, PaymentLineOut)
+    def post(self, data, line_id):
+        """Put an unpaid line on hold with a reason."""
+        return service.hold_line(db(), current_actor(), line_id, **data)
+
+
+@blp.route("/payment-lines/<int:line_id>/release")
+class LineRelease(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(VersionIn)
+    @blp.response(200, PaymentLineOut)
+    def post(self, data, line_id):
+        """Release a hold (a prepared line must be approved again)."""
+        return service.release_line(db(), current_actor(), line_id, **data)

@@ -1,0 +1,186 @@
+"""marshmallow schemas for projects, contracts, amendments and payment lines.
+
+``*In`` load (unknown keys rejected; money as ``Decimal`` strings), ``*Out`` dump an explicit
+field list. The terms document itself is checked field by field by the finance core in the
+service (its errors name the path inside ``terms``), so here it is only required to be an
+object.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from emc.contracts import finance
+from emc.contracts.models import AmendmentStatus, Investor, LineStatus, ProjectStatus
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _in_fen(value) -> None:
+    if value is not None and value.as_tuple().exponent < -2:
+        raise ma.ValidationError("at most two decimal places (fen)")
+
+
+def _money(validate=None, **kw) -> fields.Decimal:
+    # Never rounds on load: an amount with more than two decimals is refused, not changed.
+    validators = [_in_fen] + ([validate] if validate else [])
+    return fields.Decimal(as_string=True, allow_nan=False, validate=validators, **kw)
+
+
+class EcmIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    investment = _money(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class ProjectIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
+    investor = fields.Enum(Investor, by_value=True, load_default=Investor.ESCO)
+    total_investment = _money(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+class ProjectPatch(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    esco_organization_id = fields.Integer(allow_none=True, strict=False)
+    status = fields.Enum(ProjectStatus, by_value=True)
+    termination_reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+    signed_on = fields.Date(allow_none=True)
+    works_accepted_on = fields.Date(allow_none=True)
+    operation_start_on = fields.Date(allow_none=True)
+    term_end_on = fields.Date(allow_none=True)
+    investor = fields.Enum(Investor, by_value=True)
+    total_investment = _money(allow_none=True, validate=validate.Range(min=0))
+    ecms = fields.List(fields.Nested(EcmIn))
+
+    @ma.post_load
+    def _json_safe_ecms(self, data, **_):
+        # ECMs are stored as JSON: keep their money as text, never as float.
+        for ecm in data.get("ecms", []):
+            if ecm.get("investment") is not None:
+                ecm["investment"] = str(ecm["investment"])
+        return data
+
+
+class ProjectQuery(StrictSchema):
+    status = fields.Enum(ProjectStatus, by_value=True)
+
+
+class ProjectOut(ma.Schema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    esco_organization_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    status = fields.Enum(ProjectStatus, by_value=True)
+    termination_reason = fields.String(allow_none=True)
+    signed_on = fields.Date(allow_none=True)
+    works_accepted_on = fields.Date(allow_none=True)
+    operation_start_on = fields.Date(allow_none=True)
+    term_end_on = fields.Date(allow_none=True)
+    total_investment = _money(allow_none=True)
+    investor = fields.Enum(Investor, by_value=True)
+    ecms = fields.List(fields.Dict())
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class SavingsEstimateIn(StrictSchema):
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    annual_quantity = fields.Decimal(as_string=True, required=True, allow_nan=False)
+    contract_year = fields.Integer(load_default=None, allow_none=True)
+
+    @ma.post_load
+    def _stored_form(self, data, **_):
+        # Stored as JSON: the quantity stays exact as text.
+        return {**data, "annual_quantity": str(data["annual_quantity"])}
+
+
+class ContractIn(StrictSchema):
+    terms = fields.Dict(required=True)
+    savings_estimates = fields.List(fields.Nested(SavingsEstimateIn), load_default=list)
+    reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=1000)
+    )
+
+
+class AmendmentOut(ma.Schema):
+    id = fields.Integer()
+    number = fields.Integer()
+    reason = fields.String()
+    status = fields.Enum(AmendmentStatus, by_value=True)
+    terms_before = fields.Dict()
+    terms_after = fields.Dict()
+    base_version = fields.Integer()
+    proposed_by_user_id = fields.Integer()
+    institution_agreed_by_user_id = fields.Integer(allow_none=True)
+    institution_agreed_at = fields.AwareDateTime(allow_none=True)
+    esco_agreed_by_user_id = fields.Integer(allow_none=True)
+    esco_agreed_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class ContractOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    contract_type = fields.Enum(finance.ContractType, by_value=True)
+    terms = fields.Dict()
+    savings_estimates = fields.List(fields.Dict())
+    version = fields.Integer()
+    updated_at = fields.AwareDateTime()
+    amendments = fields.List(fields.Nested(AmendmentOut))
+    proposed_amendment = fields.Nested(AmendmentOut, allow_none=True)
+
+
+class LineQuery(StrictSchema):
+    source = fields.Enum(finance.LineSource, by_value=True)
+
+
+class PaymentLineOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    key = fields.String()
+    source = fields.Enum(finance.LineSource, by_value=True)
+    kind = fields.Enum(finance.LineKind, by_value=True)
+    component = fields.String()
+    contract_year = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    due_on = fields.Date()
+    payer = fields.Enum(finance.Party, by_value=True)
+    payee = fields.Enum(finance.Party, by_value=True)
+    amount = _money()
+    basis = fields.Dict()
+    status = fields.Enum(LineStatus, by_value=True)
+    hold_reason = fields.String(allow_none=True)
+    prepared_by_user_id = fields.Integer(allow_none=True)
+    approved_by_user_id = fields.Integer(allow_none=True)
+    paid_by_user_id = fields.Integer(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    payment_reference = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class RegenerationOut(ma.Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    removed = fields.Integer()
+    conflicts = fields.List(fields.String())
+
+
+class VersionIn(StrictSchema):
+    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+
+
+class PayIn(VersionIn):
+    paid_on = fields.Date(required=True)
+    payment_reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class HoldIn(VersionIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

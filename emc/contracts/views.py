@@ -1,0 +1,259 @@
+"""Pages: project list, project detail (contract summary and payment schedule), the finance
+queue, and the payment-line forms (prepare, approve, pay, hold, release)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+
+from emc import clock, journal
+from emc.auth.models import Organization
+from emc.auth.permissions import Permission, can
+from emc.contracts import finance, service
+from emc.contracts.models import AmendmentStatus, LineStatus, PaymentLine, ProjectStatus
+from emc.contracts.schemas import HoldIn, PayIn, VersionIn
+from emc.errors import EmcError, NotFound
+from emc.web.db import db
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import current_actor
+
+bp = Blueprint("contracts", __name__)
+
+PROJECT_STATUS_LABELS = {
+    ProjectStatus.DRAFT: _l("Draft"),
+    ProjectStatus.PROPOSED: _l("Proposed"),
+    ProjectStatus.CONTRACTED: _l("Contracted"),
+    ProjectStatus.IMPLEMENTING: _l("Implementing"),
+    ProjectStatus.OPERATING: _l("Operating"),
+    ProjectStatus.COMPLETED: _l("Completed"),
+    ProjectStatus.TERMINATED: _l("Terminated"),
+}
+CONTRACT_TYPE_LABELS = {
+    finance.ContractType.SHARED_SAVINGS: _l("Shared savings"),
+    finance.ContractType.GUARANTEED_SAVINGS: _l("Guaranteed savings"),
+    finance.ContractType.ENERGY_COST_CUSTODY: _l("Energy-cost custody"),
+    finance.ContractType.FINANCE_LEASE: _l("Finance lease"),
+    finance.ContractType.HYBRID: _l("Hybrid"),
+}
+LINE_KIND_LABELS = {
+    finance.LineKind.SHARED_SAVINGS: _l("Savings share"),
+    finance.LineKind.GUARANTEE_FEE: _l("Guarantee service fee"),
+    finance.LineKind.SHORTFALL: _l("Guarantee shortfall"),
+    finance.LineKind.EXCESS_SHARE: _l("Excess savings share"),
+    finance.LineKind.CUSTODY_FEE: _l("Custody fee"),
+    finance.LineKind.OM_FEE: _l("O&M fee"),
+    finance.LineKind.TRUE_UP: _l("True-up"),
+    finance.LineKind.LEASE_RENT: _l("Lease rent"),
+}
+PARTY_LABELS = {
+    finance.Party.INSTITUTION: _l("Institution"),
+    finance.Party.ESCO: _l("ESCO"),
+    finance.Party.LESSOR: _l("Lessor"),
+}
+LINE_STATUS_LABELS = {
+    LineStatus.SCHEDULED: _l("Scheduled"),
+    LineStatus.PREPARED: _l("Prepared"),
+    LineStatus.APPROVED: _l("Approved"),
+    LineStatus.PAID: _l("Paid"),
+    LineStatus.ON_HOLD: _l("On hold"),
+}
+ACTION_LABELS = {
+    "prepare": _l("Prepare"),
+    "approve": _l("Approve"),
+    "pay": _l("Record payment"),
+    "hold": _l("Hold"),
+    "release": _l("Release"),
+}
+
+
+def money(value: Decimal | None) -> str:
+    """Yuan with thousands separators and two places, from the exact Decimal."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+@bp.app_template_filter("money")
+def _money_filter(value):
+    return money(value)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "project_status_label": lambda s: PROJECT_STATUS_LABELS.get(ProjectStatus(s), s),
+        "contract_type_label": lambda t: CONTRACT_TYPE_LABELS.get(finance.ContractType(t), t),
+        "line_kind_label": lambda k: LINE_KIND_LABELS.get(finance.LineKind(k), k),
+        "party_label": lambda p: PARTY_LABELS.get(finance.Party(p), p),
+        "line_status_label": lambda s: LINE_STATUS_LABELS.get(LineStatus(s), s),
+        "line_action_label": lambda a: ACTION_LABELS.get(a, a),
+    }
+
+
+_ACTIONS = {
+    "prepare": (VersionIn, service.prepare_line),
+    "approve": (VersionIn, service.approve_line),
+    "pay": (PayIn, service.pay_line),
+    "hold": (HoldIn, service.hold_line),
+    "release": (VersionIn, service.release_line),
+}
+
+
+def local_today() -> dt.date:
+    """Today's date where the institutions are (the configured timezone), for due / overdue."""
+    return clock.now().astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def line_actions(line: PaymentLine) -> list[str]:
+    """The workflow actions the current actor may try on ``line`` (the service decides)."""
+    actor = current_actor()
+    if line.source is not finance.LineSource.ACTUAL:
+        return []
+    actions = []
+    if line.status is LineStatus.SCHEDULED and can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        actions.append("prepare")
+    if (
+        line.status is LineStatus.PREPARED
+        and can(actor, Permission.CONTRACTS_PAYMENT_APPROVE)
+        # Separation of duties: the preparer is not offered the approval (the service refuses).
+        and line.prepared_by_user_id != actor.user_id
+    ):
+        actions.append("approve")
+    if line.status is LineStatus.APPROVED and can(actor, Permission.CONTRACTS_PAYMENT_PAY):
+        actions.append("pay")
+    if line.status in (LineStatus.SCHEDULED, LineStatus.PREPARED, LineStatus.APPROVED) and can(
+        actor, Permission.CONTRACTS_PAYMENT_PREPARE
+    ):
+        actions.append("hold")
+    if line.status is LineStatus.ON_HOLD and can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        actions.append("release")
+    return actions
+
+
+def _org_names(ids) -> dict[int, str]:
+    # Names of the contracting parties: shown to whoever may see the project.
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {
+        o.id: o.name_zh for o in db().scalars(select(Organization).where(Organization.id.in_(ids)))
+    }
+
+
+@bp.get("/projects")
+@login_required
+def projects():
+    actor = current_actor()
+    items = service.list_projects(db(), actor)
+    names = _org_names([p.organization_id for p in items] + [p.esco_organization_id for p in items])
+    return render_template("contracts/projects.html", projects=items, names=names)
+
+
+def _render_project(project_id: int, *, action_error: str | None = None, status: int = 200):
+    actor = current_actor()
+    project = service.get_project(db(), actor, project_id)
+    try:
+        contract = service.get_contract(db(), actor, project.id)
+    except NotFound:
+        contract = None
+    amendments = service.list_amendments(db(), actor, contract) if contract else []
+    lines = service.list_lines(db(), actor, project.id)
+    actual = [x for x in lines if x.source is finance.LineSource.ACTUAL]
+    projected = [x for x in lines if x.source is finance.LineSource.PROJECTED]
+    return render_template(
+        "contracts/project.html",
+        project=project,
+        contract=contract,
+        amendments=amendments,
+        pending=[a for a in amendments if a.status is AmendmentStatus.PROPOSED],
+        actual=actual,
+        projected=projected,
+        actual_total=sum((x.amount for x in actual), Decimal("0.00")),
+        projected_total=sum((x.amount for x in projected), Decimal("0.00")),
+        names=_org_names([project.organization_id, project.esco_organization_id]),
+        today=local_today(),
+        line_actions=line_actions,
+        action_error=action_error,
+        history=journal.history(db(), "emc_projects", project.id),
+    ), status
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def project(project_id: int):
+    return _render_project(project_id)
+
+
+def _render_queue(*, action_error: str | None = None, status: int = 200):
+    lines = service.finance_queue(db(), current_actor())
+    names = {p.id: p.name for p in service.list_projects(db(), current_actor())}
+    return render_template(
+        "contracts/queue.html",
+        lines=lines,
+        project_names=names,
+        today=local_today(),
+        line_actions=line_actions,
+        action_error=action_error,
+    ), status
+
+
+@bp.get("/finance/queue")
+@login_required
+def queue():
+    return _render_queue()
+
+
+@bp.post("/payment-lines/<int:line_id>/<any(prepare, approve, pay, hold, release):action>")
+@login_required
+def line_action(line_id: int, action: str):
+    actor = current_actor()
+    schema, run = _ACTIONS[action]
+    back_to_queue = request.form.get("back") == "queue"
+    data, errors = load_form(schema(), _form_without("back"))
+    message, status = None, 200
+    if errors:
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        status = 422
+    else:
+        try:
+            line = run(db(), actor, line_id, **data)
+        except NotFound:
+            raise
+        except EmcError as error:
+            fields = localise(error.fields)
+            message, status = error.message, error.status
+            if status == 409:
+                message = (
+                    _(
+                        "This payment line was changed by someone else since you opened the page "
+                        "(or is no longer in a state that allows this). Nothing was saved. The page "
+                        "now shows its current state: check it and try again."
+                    )
+                    + f" ({error.message})"
+                )
+            elif fields:
+                message = f"{error.message} {fields}"
+        else:
+            flash(
+                _("Payment line %(key)s: done (%(action)s).", key=line.key, action=action),
+                "success",
+            )
+            if back_to_queue:
+                return redirect(url_for("contracts.queue"))
+            return redirect(url_for("contracts.project", project_id=line.project_id))
+    if back_to_queue:
+        return _render_queue(action_error=message, status=status)
+    line = service.get_line(db(), actor, line_id)
+    return _render_project(line.project_id, action_error=message, status=status)
+
+
+def _form_without(*keys: str) -> dict:
+    data = form_data()
+    for key in keys:
+        data.pop(key, None)
+    return data

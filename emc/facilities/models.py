@@ -1,0 +1,279 @@
+"""Sites, buildings, meters, meter readings, weather, and the emission-factor reference table.
+
+Tenancy: a site belongs to one institution (``organization_id``, the tenant); buildings and meters
+are scoped through their site. ESCOs see the sites linked to projects they are contracted on
+(:class:`ProjectSite`). Visibility rules live in ``emc.auth.policy``.
+
+Meter readings are the one table that grows without bound. They are keyed ``(meter_id,
+start_ts)`` with no surrogate id, and instants are **BIGINT UTC epoch seconds**, not timestamps:
+integers make bulk loading (COPY, executemany) and arithmetic in SQL (local days as
+``(start_ts + offset) / 86400``) cheap and identical on PostgreSQL and SQLite, and they are the
+natural key for range partitioning by time (and distribution by ``meter_id``) when a deployment
+outgrows one server. Aware datetimes are produced at the edges (API, pages, CSV export) from the
+site's IANA time zone. Periods are half-open ``[start_ts, end_ts)``; ``end_ts`` is NULL for
+interval meters, whose end is ``start_ts + interval_minutes * 60``. ``value`` is consumption in
+the meter's own unit (``meters.unit``), multiplier applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from emc.auth.models import Organization, Region
+from emc.db import Base, BigId, CreatedAt, UpdatedAt, UTCDateTime, intpk, str_enum
+from emc.energy import Carrier
+from emc.facilities.ingest import MeterKind
+
+__all__ = [
+    "Building",
+    "BuildingType",
+    "ClimateZone",
+    "EmissionFactor",
+    "Meter",
+    "MeterKind",
+    "MeterReading",
+    "ProjectSite",
+    "ReadingUpload",
+    "Site",
+    "TemperatureReading",
+    "UploadStatus",
+    "WeatherStation",
+]
+
+
+class BuildingType(StrEnum):
+    """Building use, as public-institution energy statistics break it out."""
+
+    OFFICE = "office"
+    SCHOOL = "school"
+    UNIVERSITY = "university"
+    HOSPITAL = "hospital"
+    CULTURE = "culture"
+    SPORTS = "sports"
+    RESEARCH = "research"
+    DORMITORY = "dormitory"
+    DATA_CENTER = "data_center"
+    OTHER = "other"
+
+
+class ClimateZone(StrEnum):
+    """Building thermal climate zones of GB 50176-2016 (民用建筑热工设计规范)."""
+
+    SEVERE_COLD = "severe_cold"  # 严寒
+    COLD = "cold"  # 寒冷
+    HOT_SUMMER_COLD_WINTER = "hot_summer_cold_winter"  # 夏热冬冷
+    HOT_SUMMER_WARM_WINTER = "hot_summer_warm_winter"  # 夏热冬暖
+    MILD = "mild"  # 温和
+
+
+class UploadStatus(StrEnum):
+    APPLIED = "applied"  # its readings are the stored ones for its range
+    SUPERSEDED = "superseded"  # a later upload replaced (part of) its range
+
+
+class WeatherStation(Base):
+    """A source of outdoor temperatures (a national weather station or a site's own sensor)."""
+
+    __tablename__ = "weather_stations"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[CreatedAt]
+
+
+class Site(Base):
+    """A campus or address of one institution: the unit that has one time zone and one weather
+    station."""
+
+    __tablename__ = "sites"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[intpk]
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    # IANA zone: file timestamps without an offset are local time here; days are local days.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    weather_station_id: Mapped[int | None] = mapped_column(ForeignKey("weather_stations.id"))
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    organization: Mapped[Organization] = relationship(lazy="raise")
+    region: Mapped[Region] = relationship(lazy="raise")
+    weather_station: Mapped[WeatherStation | None] = relationship(lazy="raise")
+
+
+class Building(Base):
+    __tablename__ = "buildings"
+    __table_args__ = (
+        CheckConstraint("floor_area_m2 > 0", name="floor_area_positive"),
+        UniqueConstraint("site_id", "name"),
+    )
+
+    id: Mapped[intpk]
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Gross floor area (建筑面积), the denominator of energy use intensity.
+    floor_area_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    building_type: Mapped[BuildingType] = mapped_column(str_enum(BuildingType, 20))
+    year_built: Mapped[int | None]
+    occupants: Mapped[int | None]
+    climate_zone: Mapped[ClimateZone] = mapped_column(str_enum(ClimateZone, 30))
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    site: Mapped[Site] = relationship(lazy="raise")
+
+
+class Meter(Base):
+    """A utility meter or sub-meter. ``unit`` is the canonical spelling of an
+    :class:`emc.energy.Unit` that fits ``carrier``; readings are stored in it."""
+
+    __tablename__ = "meters"
+    __table_args__ = (
+        CheckConstraint("multiplier > 0", name="multiplier_positive"),
+        CheckConstraint(
+            "kind <> 'interval' OR interval_minutes IS NOT NULL", name="interval_has_minutes"
+        ),
+        CheckConstraint("rollover IS NULL OR rollover > 0", name="rollover_positive"),
+        UniqueConstraint("site_id", "name"),
+    )
+
+    id: Mapped[intpk]
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    carrier: Mapped[Carrier] = mapped_column(str_enum(Carrier, 20))
+    unit: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[MeterKind] = mapped_column(str_enum(MeterKind, 10))
+    interval_minutes: Mapped[int | None]
+    # CT/PT ratio (倍率): every value read from a file is multiplied by it.
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal(1))
+    parent_meter_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id"))
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    # Register meters: the count at which the register wraps to zero.
+    rollover: Mapped[Decimal | None] = mapped_column(Numeric(16, 3))
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    site: Mapped[Site] = relationship(lazy="raise")
+    building: Mapped[Building | None] = relationship(lazy="raise")
+
+
+class MeterReading(Base):
+    """One reading: consumption over ``[start_ts, end_ts)`` in the meter's unit (see module)."""
+
+    __tablename__ = "meter_readings"
+    # On SQLite the table is clustered by its key (no hidden rowid), as PostgreSQL range
+    # scans on the primary-key index are.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    meter_id: Mapped[int] = mapped_column(
+        ForeignKey("meters.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    end_ts: Mapped[int | None] = mapped_column(BigInteger)
+    value: Mapped[float] = mapped_column(Double)
+    quality: Mapped[str] = mapped_column(String(10))
+
+
+class ReadingUpload(Base):
+    """One applied upload of readings: what it was, who sent it, what it replaced.
+
+    ``sha256`` of the uploaded bytes makes re-uploading the same file a no-op; ``first_ts`` /
+    ``last_ts`` bound its readings as ``[first, last)`` UTC epoch seconds; the ``replaced_*``
+    columns describe the stored readings it overwrote (count, range, sha256 of their values).
+    """
+
+    __tablename__ = "reading_uploads"
+    __table_args__ = (Index("ix_reading_uploads_meter_sha256", "meter_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int]
+    first_ts: Mapped[int | None] = mapped_column(BigInteger)
+    last_ts: Mapped[int | None] = mapped_column(BigInteger)
+    source_unit: Mapped[str | None] = mapped_column(String(20))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    replaced_count: Mapped[int] = mapped_column(Integer, default=0)
+    replaced_first_ts: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_last_ts: Mapped[int | None] = mapped_column(BigInteger)
+    replaced_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[UploadStatus] = mapped_column(str_enum(UploadStatus, 12))
+    # The reader's warnings (gaps, ambiguous local times …) as shown after the upload.
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class TemperatureReading(Base):
+    """Outdoor dry-bulb temperature at ``start_ts`` (UTC epoch seconds), °C."""
+
+    __tablename__ = "temperature_readings"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    station_id: Mapped[int] = mapped_column(
+        ForeignKey("weather_stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    start_ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    temperature_c: Mapped[float] = mapped_column(Double)
+
+
+class ProjectSite(Base):
+    """A site covered by an EMC project: the contracted ESCO sees its meters and readings."""
+
+    __tablename__ = "project_sites"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("emc_projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class EmissionFactor(Base):
+    """Standard-coal and CO2 factors as reference data, each with its source (DESIGN.md §5).
+
+    Seeded by the migration with :data:`emc.energy.DEFAULT_FACTORS`; administrators add
+    provincial grid factors, other calorific values and the yearly 等价值 as rows.
+    """
+
+    __tablename__ = "emission_factors"
+    __table_args__ = (
+        UniqueConstraint("carrier", "kind", "variant", "scope", "region", "year"),
+        CheckConstraint("value >= 0", name="value_not_negative"),
+    )
+
+    id: Mapped[intpk]
+    carrier: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 8))
+    unit: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int | None]
+    scope: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str | None] = mapped_column(String(20))
+    variant: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[CreatedAt]

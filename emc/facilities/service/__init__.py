@@ -1,0 +1,56 @@
+"""Facilities use cases: sites, buildings, meters, reading imports, aggregates, weather.
+
+Services never import Flask: they take ``(session, actor, ...)``, check permission and
+visibility first, flush but never commit, and journal what they change. The modules:
+:mod:`.sites` (sites, buildings, meters, project links), :mod:`.readings` (imports, reading
+back, export), :mod:`.analysis` (aggregates and quality in SQL), :mod:`.weather`
+(stations and temperatures), :mod:`.demo` (demo data).
+"""
+
+from emc.facilities.service.analysis import daily_totals, monthly_totals, quality_report
+from emc.facilities.service.readings import (
+    MAX_ROWS_PER_UPLOAD,
+    UploadResult,
+    UploadTooLarge,
+    export_csv,
+    get_readings,
+    import_readings,
+    import_rows,
+    list_uploads,
+)
+from emc.facilities.service.sites import (
+    create_building,
+    create_meter,
+    create_site,
+    link_project,
+    meter_spec,
+    update_building,
+    update_meter,
+    update_site,
+)
+from emc.facilities.service.weather import create_station, find_station, import_weather
+
+__all__ = [
+    "MAX_ROWS_PER_UPLOAD",
+    "UploadResult",
+    "UploadTooLarge",
+    "create_building",
+    "create_meter",
+    "create_site",
+    "create_station",
+    "daily_totals",
+    "export_csv",
+    "find_station",
+    "get_readings",
+    "import_readings",
+    "import_rows",
+    "import_weather",
+    "link_project",
+    "list_uploads",
+    "meter_spec",
+    "monthly_totals",
+    "quality_report",
+    "update_building",
+    "update_meter",
+    "update_site",
+]

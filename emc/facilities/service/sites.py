@@ -1,0 +1,445 @@
+"""Use cases for sites, buildings and meters, and the link of sites to EMC projects.
+
+Each function takes ``(session, actor, ...)``, checks permission and visibility first, flushes but
+never commits, and journals what it changed. Creation checks the permission first and then
+treats a parent the actor may not see exactly like one that does not exist (an ``Invalid`` on
+the field), so that existence does not leak; changes load the object first (404 for another
+tenant's) and then check the permission.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from emc import journal
+from emc.auth.actor import Actor
+from emc.auth.models import Organization, OrgKind, Region
+from emc.auth.permissions import Permission
+from emc.auth.policy import load, require
+from emc.contracts.models import EmcProject
+from emc.energy import Carrier, UnitError, unit_for
+from emc.errors import Conflict, Invalid, NotFound
+from emc.facilities.ingest import MeterKind, MeterSpec
+from emc.facilities.models import (
+    Building,
+    BuildingType,
+    ClimateZone,
+    Meter,
+    MeterReading,
+    ProjectSite,
+    Site,
+    WeatherStation,
+)
+
+log = logging.getLogger(__name__)
+
+SITE_FIELDS = (
+    "organization_id",
+    "name",
+    "address",
+    "region_code",
+    "timezone",
+    "weather_station_id",
+)
+BUILDING_FIELDS = (
+    "site_id",
+    "name",
+    "floor_area_m2",
+    "building_type",
+    "year_built",
+    "occupants",
+    "climate_zone",
+)
+METER_FIELDS = (
+    "site_id",
+    "building_id",
+    "name",
+    "carrier",
+    "unit",
+    "kind",
+    "interval_minutes",
+    "multiplier",
+    "parent_meter_id",
+    "serial_number",
+    "rollover",
+)
+# What defines the stored values: these cannot change once readings exist.
+_METER_DATA_FIELDS = ("carrier", "unit", "kind", "interval_minutes")
+
+
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid(message, fields={field: [message]})
+
+
+def _visible_or_invalid(session: Session, actor: Actor, model: type, obj_id: Any, field: str):
+    try:
+        return load(session, actor, model, obj_id)
+    except NotFound:
+        # A forged or foreign id reads exactly like one that does not exist.
+        raise _invalid(field, f"unknown {model.__name__.lower()} {obj_id!r}") from None
+
+
+# --- sites ---------------------------------------------------------------------------------
+
+
+def create_site(session: Session, actor: Actor, **data: Any) -> Site:
+    """Create a site of an institution.
+
+    ``organization_id`` defaults to the actor's own organisation; a platform admin names the
+    institution. ``data`` has been loaded by ``SiteIn``.
+
+    Raises:
+        Forbidden: the actor may not manage facilities. Invalid: unknown or non-institution
+            organisation, unknown region, time zone or weather station, duplicate name.
+    """
+    require(actor, Permission.FACILITIES_MANAGE)
+    if data.get("organization_id") is None:
+        data["organization_id"] = actor.organization_id
+    org = _visible_or_invalid(
+        session, actor, Organization, data["organization_id"], "organization_id"
+    )
+    if not actor.is_platform_admin and org.id != actor.organization_id:
+        raise _invalid("organization_id", f"unknown organization {org.id!r}")
+    if org.kind is not OrgKind.INSTITUTION:
+        raise _invalid("organization_id", "sites belong to public institutions")
+    _check_site(session, data)
+    site = Site(**data)
+    session.add(site)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        site,
+        organization_id=site.organization_id,
+        after=journal.snapshot(site, SITE_FIELDS),
+    )
+    log.info("site %s created by %s", site.id, actor.label)
+    return site
+
+
+def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) -> Site:
+    """Change a site's name, address, region, time zone or weather station.
+
+    Raises:
+        NotFound: not visible. Forbidden: may not manage. Invalid: as :func:`create_site`.
+    """
+    site = load(session, actor, Site, site_id)
+    require(actor, Permission.FACILITIES_MANAGE)
+    if "organization_id" in changes and changes["organization_id"] != site.organization_id:
+        raise _invalid("organization_id", "a site cannot move to another organisation")
+    before = journal.snapshot(site, SITE_FIELDS)
+    _check_site(session, {**before, **changes}, exclude_id=site.id)
+    for key, value in changes.items():
+        setattr(site, key, value)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "update",
+        site,
+        organization_id=site.organization_id,
+        before=before,
+        after=journal.snapshot(site, SITE_FIELDS),
+    )
+    return site
+
+
+def _check_site(session: Session, data: dict[str, Any], exclude_id: int | None = None) -> None:
+    fields: dict[str, list[str]] = {}
+    if session.get(Region, data["region_code"]) is None:
+        fields["region_code"] = [f"unknown region code {data['region_code']!r}"]
+    try:
+        ZoneInfo(data.get("timezone") or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        fields["timezone"] = [f"unknown IANA time zone {data.get('timezone')!r}"]
+    station = data.get("weather_station_id")
+    if station is not None and session.get(WeatherStation, station) is None:
+        fields["weather_station_id"] = [f"unknown weather station {station!r}"]
+    stmt = select(Site.id).where(
+        Site.organization_id == data["organization_id"], Site.name == data["name"]
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Site.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        fields["name"] = ["the organisation already has a site with this name"]
+    if fields:
+        raise Invalid("the site has invalid fields", fields=fields)
+
+
+# --- buildings -----------------------------------------------------------------------------
+
+
+def create_building(session: Session, actor: Actor, **data: Any) -> Building:
+    """Add a building to a site the actor manages (``data`` loaded by ``BuildingIn``).
+
+    Raises:
+        Forbidden: may not manage. Invalid: unknown site, duplicate name, bad values.
+    """
+    require(actor, Permission.FACILITIES_MANAGE)
+    site = _visible_or_invalid(session, actor, Site, data["site_id"], "site_id")
+    _check_building(session, {**data, "site_id": site.id})
+    building = Building(**data)
+    session.add(building)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        building,
+        organization_id=site.organization_id,
+        after=journal.snapshot(building, BUILDING_FIELDS),
+    )
+    return building
+
+
+def update_building(session: Session, actor: Actor, building_id: int, **changes: Any) -> Building:
+    """Change a building (not its site)."""
+    building = load(session, actor, Building, building_id)
+    require(actor, Permission.FACILITIES_MANAGE)
+    if "site_id" in changes and changes["site_id"] != building.site_id:
+        raise _invalid("site_id", "a building cannot move to another site")
+    before = journal.snapshot(building, BUILDING_FIELDS)
+    _check_building(session, {**before, **changes}, exclude_id=building.id)
+    for key, value in changes.items():
+        setattr(building, key, value)
+    session.flush()
+    site = session.get(Site, building.site_id)
+    journal.record(
+        session,
+        actor,
+        "update",
+        building,
+        organization_id=site.organization_id,
+        before=before,
+        after=journal.snapshot(building, BUILDING_FIELDS),
+    )
+    return building
+
+
+def _check_building(session: Session, data: dict[str, Any], exclude_id: int | None = None):
+    fields: dict[str, list[str]] = {}
+    if Decimal(data["floor_area_m2"]) <= 0:
+        fields["floor_area_m2"] = ["must be greater than 0 m²"]
+    BuildingType(data["building_type"])
+    ClimateZone(data["climate_zone"])
+    stmt = select(Building.id).where(
+        Building.site_id == data["site_id"], Building.name == data["name"]
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Building.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        fields["name"] = ["the site already has a building with this name"]
+    if fields:
+        raise Invalid("the building has invalid fields", fields=fields)
+
+
+# --- meters --------------------------------------------------------------------------------
+
+
+def meter_spec(meter: Meter, site: Site) -> MeterSpec:
+    """What an upload for ``meter`` is read against (the pure ingest module's view of it)."""
+    return MeterSpec(
+        carrier=Carrier(meter.carrier).value,
+        unit=meter.unit,
+        kind=MeterKind(meter.kind).value,
+        interval_minutes=meter.interval_minutes,
+        multiplier=float(meter.multiplier),
+        timezone=site.timezone,
+        rollover=float(meter.rollover) if meter.rollover is not None else None,
+    )
+
+
+def create_meter(session: Session, actor: Actor, **data: Any) -> Meter:
+    """Add a meter to a site the actor manages (``data`` loaded by ``MeterIn``).
+
+    The unit is stored in its canonical spelling (``度`` → ``kWh``) and must fit the carrier.
+
+    Raises:
+        Forbidden: may not manage. Invalid: unknown site/building/parent, a unit that does not
+            fit the carrier, an interval that does not divide a day, duplicate name.
+    """
+    require(actor, Permission.FACILITIES_MANAGE)
+    site = _visible_or_invalid(session, actor, Site, data["site_id"], "site_id")
+    data.setdefault("multiplier", Decimal(1))
+    _check_meter(session, site, data)
+    meter = Meter(**data)
+    session.add(meter)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        meter,
+        organization_id=site.organization_id,
+        after=journal.snapshot(meter, METER_FIELDS),
+    )
+    log.info("meter %s created by %s", meter.id, actor.label)
+    return meter
+
+
+def update_meter(session: Session, actor: Actor, meter_id: int, **changes: Any) -> Meter:
+    """Change a meter. Carrier, unit, kind and interval are fixed once readings are stored
+    (the stored values are in that unit and on that grid); a new multiplier or rollover applies
+    to later uploads only.
+
+    Raises:
+        NotFound, Forbidden, Invalid (as :func:`create_meter`), Conflict: data fields changed
+            on a meter with readings.
+    """
+    meter = load(session, actor, Meter, meter_id)
+    require(actor, Permission.FACILITIES_MANAGE)
+    if "site_id" in changes and changes["site_id"] != meter.site_id:
+        raise _invalid("site_id", "a meter cannot move to another site")
+    before = journal.snapshot(meter, METER_FIELDS)
+    merged = {**before, **changes}
+    site = session.get(Site, meter.site_id)
+    _check_meter(session, site, merged, exclude_id=meter.id)
+    changed_data = [f for f in _METER_DATA_FIELDS if str(merged[f]) != str(before[f])]
+    if changed_data:
+        stored = session.scalar(
+            select(func.count()).select_from(MeterReading).where(MeterReading.meter_id == meter.id)
+        )
+        if stored:
+            raise Conflict(
+                f"the meter has {stored} readings stored in {meter.unit}; its"
+                f" {', '.join(changed_data)} cannot change (create a new meter instead)",
+                fields={f: ["cannot change once readings are stored"] for f in changed_data},
+            )
+    for key in changes:
+        setattr(meter, key, merged[key])
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "update",
+        meter,
+        organization_id=site.organization_id,
+        before=before,
+        after=journal.snapshot(meter, METER_FIELDS),
+    )
+    return meter
+
+
+def _check_meter(
+    session: Session, site: Site, data: dict[str, Any], exclude_id: int | None = None
+) -> None:
+    """Validate and normalise ``data`` in place (canonical unit, enums)."""
+    fields: dict[str, list[str]] = {}
+    carrier = Carrier(data["carrier"])
+    kind = MeterKind(data["kind"])
+    data["carrier"], data["kind"] = carrier, kind
+    # As stored (Numeric(12, 4)), so the object reads the same before and after a reload.
+    data["multiplier"] = Decimal(str(data.get("multiplier") or 1)).quantize(Decimal("0.0001"))
+    try:
+        data["unit"] = unit_for(carrier, data["unit"]).value
+    except UnitError as exc:
+        fields["unit"] = [str(exc)]
+    if kind is not MeterKind.INTERVAL and data.get("interval_minutes") is not None:
+        fields["interval_minutes"] = ["only interval meters have an interval"]
+    if kind is not MeterKind.REGISTER and data.get("rollover") is not None:
+        fields["rollover"] = ["only register meters roll over"]
+    if "unit" not in fields and "interval_minutes" not in fields:
+        try:
+            MeterSpec(
+                carrier=carrier.value,
+                unit=data["unit"],
+                kind=kind.value,
+                interval_minutes=data.get("interval_minutes"),
+                multiplier=float(data.get("multiplier") or 1),
+                timezone=site.timezone,
+                rollover=float(data["rollover"]) if data.get("rollover") is not None else None,
+            )
+        except ValueError as exc:
+            message = str(exc)
+            field = (
+                "interval_minutes"
+                if "interval" in message
+                else "multiplier"
+                if "multiplier" in message
+                else "rollover"
+            )
+            fields[field] = [message]
+    building_id = data.get("building_id")
+    if building_id is not None:
+        building = session.get(Building, building_id)
+        if building is None or building.site_id != site.id:
+            fields["building_id"] = [f"no building {building_id!r} on this site"]
+    parent_id = data.get("parent_meter_id")
+    if parent_id is not None:
+        problem = _parent_problem(session, site, parent_id, exclude_id)
+        if problem:
+            fields["parent_meter_id"] = [problem]
+    stmt = select(Meter.id).where(Meter.site_id == site.id, Meter.name == data["name"])
+    if exclude_id is not None:
+        stmt = stmt.where(Meter.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        fields["name"] = ["the site already has a meter with this name"]
+    if fields:
+        raise Invalid("the meter has invalid fields", fields=fields)
+
+
+def _parent_problem(session: Session, site: Site, parent_id: int, meter_id: int | None) -> str:
+    seen = {meter_id} if meter_id is not None else set()
+    current = parent_id
+    while current is not None:
+        if current in seen:
+            return "a meter cannot be its own (indirect) parent"
+        parent = session.get(Meter, current)
+        if parent is None or parent.site_id != site.id:
+            return f"no meter {current!r} on this site"
+        seen.add(current)
+        current = parent.parent_meter_id
+    return ""
+
+
+# --- projects ------------------------------------------------------------------------------
+
+
+def link_project(session: Session, actor: Actor, site_id: int, *, project_id: int) -> ProjectSite:
+    """Declare that an EMC project covers a site: the project's contracted ESCO then sees the
+    site's meters and readings. The project must be the same institution's.
+
+    Raises:
+        NotFound: site not visible. Forbidden: may not manage. Invalid: unknown project or one
+            of another institution. Conflict: already linked.
+    """
+    site = load(session, actor, Site, site_id)
+    require(actor, Permission.FACILITIES_MANAGE)
+    project = _visible_or_invalid(session, actor, EmcProject, project_id, "project_id")
+    if project.organization_id != site.organization_id:
+        raise _invalid("project_id", "the project belongs to another institution")
+    if session.get(ProjectSite, (project.id, site.id)) is not None:
+        raise Conflict(
+            "the project already covers this site", fields={"project_id": ["already linked"]}
+        )
+    link = ProjectSite(project_id=project.id, site_id=site.id)
+    session.add(link)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "link_project",
+        site,
+        organization_id=site.organization_id,
+        after={"project_id": project.id},
+        summary=f"project {project.id} covers site {site.id}",
+    )
+    return link
+
+
+def site_projects(session: Session, site: Site) -> list[int]:
+    """Ids of the projects covering ``site`` (the caller has loaded it through the policy)."""
+    return list(
+        session.scalars(
+            select(ProjectSite.project_id)
+            .where(ProjectSite.site_id == site.id)
+            .order_by(ProjectSite.project_id)
+        )
+    )

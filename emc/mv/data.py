@@ -1,0 +1,229 @@
+"""Stored meter and weather data as the M&V engine takes it: daily series, fingerprints, factors.
+
+Days are the **site's local** days; periods are half-open ``[start, end)`` dates. Daily use comes
+from the facilities SQL aggregate (a reading counts in the day its period starts); a day of an
+interval meter with fewer readings than the day holds is *missing* (``nan``), never a partial
+total. Daily mean temperatures come from the site's weather station through the engine's own
+:func:`emc.mv.engine.daily_temperature` on local wall-clock timestamps — exactly what
+``emc mv fit`` does with the CSV files :func:`export_csv` writes, so both give the same model.
+
+The inputs fingerprint is the SHA-256 of the exact series a computation used (dates, usage and
+temperature of every meter, floats written with ``repr``): if any stored reading under a result
+changes, the fingerprint does too.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emc.energy import DEFAULT_FACTORS, Factor, FactorSet
+from emc.facilities.ingest import MeterKind
+from emc.facilities.models import EmissionFactor, Meter, Site, WeatherStation
+from emc.facilities.service import analysis, weather
+from emc.mv import engine
+
+DAY = 86400
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class DailyInputs:
+    """One meter's daily use and the site's daily mean temperature over ``[start, end)``.
+
+    ``usage`` is in the meter's unit; ``temperature`` in °C; ``nan`` marks a missing value.
+    ``temperature_readings`` are the station's readings used, as (local wall-clock time, °C).
+    """
+
+    meter_id: int
+    unit: str
+    carrier: str
+    timezone: str
+    start: dt.date
+    end: dt.date
+    dates: tuple[dt.date, ...]
+    usage: tuple[float, ...]
+    temperature: tuple[float, ...]
+    temperature_readings: tuple[tuple[dt.datetime, float], ...] = field(repr=False)
+    warnings: tuple[engine.Warning, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every day has both a use and a temperature."""
+        return all(
+            math.isfinite(u) and math.isfinite(t)
+            for u, t in zip(self.usage, self.temperature, strict=True)
+        )
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (
+            np.array(self.dates, dtype="datetime64[D]"),
+            np.array(self.usage, dtype=float),
+            np.array(self.temperature, dtype=float),
+        )
+
+
+def _epoch(day: dt.date, zone: ZoneInfo) -> int:
+    return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
+
+
+def days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=i) for i in range((end - start).days)]
+
+
+def daily_usage(
+    session: Session, meter: Meter, site: Site, start: dt.date, end: dt.date
+) -> list[float]:
+    """Use per local day of ``[start, end)`` in the meter's unit; ``nan`` for a missing day or,
+    for interval meters, a day with fewer readings than it holds."""
+    zone = ZoneInfo(site.timezone)
+    lo, hi = _epoch(start, zone), _epoch(end, zone)
+    rows = {
+        d: (t, n) for d, t, n in analysis._local_day_rows(session, meter.id, site.timezone, lo, hi)
+    }
+    step = (meter.interval_minutes or 0) * 60
+    out = []
+    for day in days(start, end):
+        total, count = rows.get(day, (NAN, 0))
+        if count and meter.kind is MeterKind.INTERVAL and step:
+            expected = (_epoch(day + dt.timedelta(days=1), zone) - _epoch(day, zone)) // step
+            if count < expected:
+                total = NAN
+        out.append(float(total) if count else NAN)
+    return out
+
+
+def temperature_readings(
+    session: Session, site: Site, start: dt.date, end: dt.date
+) -> list[tuple[dt.datetime, float]]:
+    """The site's station temperatures over the local days ``[start, end)`` as (naive local
+    wall-clock time, °C); empty without a station."""
+    if site.weather_station_id is None:
+        return []
+    station = session.get(WeatherStation, site.weather_station_id)
+    zone = ZoneInfo(site.timezone)
+    rows = weather.temperatures(session, station, _epoch(start, zone), _epoch(end, zone))
+    return [(dt.datetime.fromtimestamp(s, zone).replace(tzinfo=None), t) for s, t in rows]
+
+
+def daily_inputs(
+    session: Session, meter: Meter, site: Site, start: dt.date, end: dt.date
+) -> DailyInputs:
+    """A meter's :class:`DailyInputs` over ``[start, end)`` (local days of its site)."""
+    usage = daily_usage(session, meter, site, start, end)
+    readings = temperature_readings(session, site, start, end)
+    if readings:
+        temp = engine.daily_temperature(
+            [t for t, _ in readings], [v for _, v in readings], start, end, unit="C"
+        )
+        temperature = [float(v) for v in temp.temperature]
+        warnings = tuple(temp.warnings)
+    else:
+        temperature = [NAN] * len(usage)
+        warnings = (
+            engine.Warning(
+                "no_temperature",
+                "The site has no weather station or the station has no temperatures "
+                f"between {start} and {end}.",
+                {"start": str(start), "end": str(end)},
+            ),
+        )
+    return DailyInputs(
+        meter_id=meter.id,
+        unit=meter.unit,
+        carrier=str(meter.carrier),
+        timezone=site.timezone,
+        start=start,
+        end=end,
+        dates=tuple(days(start, end)),
+        usage=tuple(usage),
+        temperature=tuple(temperature),
+        temperature_readings=tuple(readings),
+        warnings=warnings,
+    )
+
+
+def _num(v: float) -> str | None:
+    return repr(float(v)) if math.isfinite(v) else None
+
+
+def fingerprint(inputs: list[DailyInputs]) -> str:
+    """SHA-256 of the exact input series (every meter's dates, use and temperature)."""
+    document = [
+        {
+            "meter_id": i.meter_id,
+            "unit": i.unit,
+            "dates": [d.isoformat() for d in i.dates],
+            "usage": [_num(v) for v in i.usage],
+            "temperature": [_num(v) for v in i.temperature],
+        }
+        for i in sorted(inputs, key=lambda x: x.meter_id)
+    ]
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def export_csv(inputs: DailyInputs) -> tuple[str, str]:
+    """The series as the two CSV files ``emc mv fit`` reads: ``date,value`` (daily use; a
+    missing day is an empty value) and ``timestamp,temperature`` (the station readings, local
+    wall-clock time)."""
+    usage = ["date,value"] + [
+        f"{d.isoformat()},{'' if not math.isfinite(v) else repr(v)}"
+        for d, v in zip(inputs.dates, inputs.usage, strict=True)
+    ]
+    temps = ["timestamp,temperature"] + [
+        f"{t.isoformat(timespec='minutes')},{v!r}" for t, v in inputs.temperature_readings
+    ]
+    return "\n".join(usage) + "\n", "\n".join(temps) + "\n"
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def reporting_periods(first: dt.date, months: int, until: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive periods of ``months`` calendar months from the first month start on or after
+    ``first``, each ending on or before ``until``."""
+    start = first if first.day == 1 else add_months(month_start(first), 1)
+    out = []
+    while (end := add_months(start, months)) <= until:
+        out.append((start, end))
+        start = end
+    return out
+
+
+def factor_set(session: Session) -> FactorSet:
+    """The emission-factor reference table as an :class:`emc.energy.FactorSet` (the built-in
+    national defaults when the table is empty)."""
+    rows = list(session.scalars(select(EmissionFactor).order_by(EmissionFactor.id)))
+    if not rows:
+        return FactorSet(DEFAULT_FACTORS)
+    return FactorSet(
+        Factor(
+            carrier=r.carrier,
+            kind=r.kind,
+            value=r.value,
+            unit=r.unit,
+            year=r.year,
+            scope=r.scope,
+            region=r.region,
+            variant=r.variant,
+            source=r.source,
+        )
+        for r in rows
+    )

@@ -1,0 +1,220 @@
+"""marshmallow schemas of the M&V API and forms: ``*In`` load (unknown keys rejected),
+``*Out`` dump an explicit field list. Money and tonnes as Decimal strings; statistics, energies
+of the engine and FSU as numbers (they are floats in the engine and in the stored results)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from emc.mv.models import (
+    BaselineStatus,
+    IpmvpOption,
+    MvMethod,
+    Party,
+    ReportingFrequency,
+    ReportStatus,
+)
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _fraction(**kw) -> fields.Float:
+    return fields.Float(validate=validate.Range(min=0, max=1), allow_nan=False, **kw)
+
+
+class MvBoundaryItem(StrictSchema):
+    meter_id = fields.Integer(required=True, strict=False)
+    option = fields.Enum(IpmvpOption, by_value=True, required=True)
+
+
+class MvStipulatedItem(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    value = fields.Decimal(as_string=True, required=True, allow_nan=False)
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    source = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+    @ma.post_load
+    def _text(self, data, **_):
+        # Stored as JSON: keep the exact decimal as text.
+        return {**data, "value": str(data["value"])}
+
+
+class MvAcceptanceIn(StrictSchema):
+    cvrmse_limit_under_12_months = _fraction()
+    cvrmse_limit_12_to_60_months = _fraction()
+    cvrmse_limit_over_60_months = _fraction()
+    nmbe_limit = _fraction()
+    fsu_limit = fields.Float(validate=validate.Range(min=0, max=10), allow_nan=False)
+
+
+class MvPlanIn(StrictSchema):
+    boundary = fields.List(
+        fields.Nested(MvBoundaryItem), required=True, validate=validate.Length(min=1, max=50)
+    )
+    method = fields.Enum(MvMethod, by_value=True, required=True)
+    baseline_start = fields.Date(required=True)
+    baseline_end = fields.Date(required=True)
+    reporting_frequency = fields.Enum(ReportingFrequency, by_value=True, required=True)
+    stipulated = fields.List(fields.Nested(MvStipulatedItem), load_default=list)
+    acceptance = fields.Nested(MvAcceptanceIn, load_default=None, allow_none=True)
+    version = fields.Integer(load_default=None, allow_none=True, strict=False)
+
+
+class MvPlanOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    boundary = fields.List(fields.Dict())
+    method = fields.Enum(MvMethod, by_value=True)
+    baseline_start = fields.Date()
+    baseline_end = fields.Date()
+    reporting_frequency = fields.Enum(ReportingFrequency, by_value=True)
+    price_basis = fields.List(fields.Dict())
+    stipulated = fields.List(fields.Dict())
+    acceptance = fields.Dict()
+    version = fields.Integer()
+    updated_at = fields.AwareDateTime()
+
+
+class BaselineProposeIn(StrictSchema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    allow_insufficient = fields.Boolean(load_default=False)
+
+
+class MvDecisionIn(StrictSchema):
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class MvCommentIn(StrictSchema):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class MvReasonIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class BaselineModelOut(ma.Schema):
+    meter_id = fields.Integer()
+    meter_name = fields.String()
+    carrier = fields.String()
+    unit = fields.String()
+    option = fields.String()
+    model = fields.Dict()
+    statistics = fields.Dict()
+    verdict = fields.Dict()
+    warnings = fields.List(fields.Dict())
+
+
+class BaselineOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    version = fields.Integer()
+    status = fields.Enum(BaselineStatus, by_value=True)
+    reason = fields.String(allow_none=True)
+    plan_version = fields.Integer()
+    method = fields.Enum(MvMethod, by_value=True)
+    start_date = fields.Date()
+    end_date = fields.Date()
+    acceptance = fields.Dict()
+    models = fields.List(fields.Nested(BaselineModelOut))
+    verdict_passed = fields.Boolean()
+    warnings = fields.List(fields.Dict())
+    inputs_sha256 = fields.String()
+    data_changed = fields.Boolean(dump_default=None, allow_none=True)
+    proposed_by_user_id = fields.Integer(allow_none=True)
+    proposed_at = fields.AwareDateTime()
+    decided_by_user_id = fields.Integer(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decision_comment = fields.String(allow_none=True)
+    supersedes_id = fields.Integer(allow_none=True)
+
+
+class MvReportDraftIn(StrictSchema):
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+class MvAdjustmentIn(StrictSchema):
+    meter_id = fields.Integer(required=True, strict=False)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    amount = fields.Decimal(as_string=True, load_default=None, allow_none=True, allow_nan=False)
+    series = fields.List(fields.Float(allow_nan=False), load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def _one_of(self, data, **_):
+        if (data.get("amount") is None) == (data.get("series") is None):
+            raise ma.ValidationError("give an amount or a series", "amount")
+
+
+class MvEvidenceOut(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    sha256 = fields.String()
+    size_bytes = fields.Integer()
+    uploaded_at = fields.AwareDateTime()
+
+
+class MvAdjustmentOut(ma.Schema):
+    id = fields.Integer()
+    report_id = fields.Integer()
+    meter_id = fields.Integer()
+    reason = fields.String()
+    amount = fields.Decimal(as_string=True, allow_none=True)
+    series = fields.List(fields.Float(), allow_none=True)
+    unit = fields.String()
+    proposed_by_party = fields.Enum(Party, by_value=True)
+    esco_agreed_at = fields.AwareDateTime(allow_none=True)
+    institution_agreed_at = fields.AwareDateTime(allow_none=True)
+    agreed = fields.Boolean()
+    evidence = fields.List(fields.Nested(MvEvidenceOut), dump_default=list)
+
+
+class MvReportOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    baseline_id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    version = fields.Integer()
+    status = fields.Enum(ReportStatus, by_value=True)
+    supersedes_id = fields.Integer(allow_none=True)
+    revision_reason = fields.String(allow_none=True)
+    results = fields.List(fields.Dict())
+    months = fields.List(fields.Dict())
+    carriers = fields.List(fields.Dict())
+    factors = fields.List(fields.Dict())
+    rolling = fields.List(fields.Dict())
+    verdict = fields.Dict()
+    warnings = fields.List(fields.Dict())
+    savings_value = fields.Decimal(as_string=True)
+    tce_avoided = fields.Decimal(as_string=True)
+    tco2_avoided = fields.Decimal(as_string=True)
+    fsu_68 = fields.Float(allow_none=True)
+    fsu_90 = fields.Float(allow_none=True)
+    inputs_sha256 = fields.String()
+    stale = fields.Boolean()
+    stale_since = fields.AwareDateTime(allow_none=True)
+    stale_message = fields.String(allow_none=True)
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    decision_comment = fields.String(allow_none=True)
+    accepted_on = fields.Date(allow_none=True)
+    adjustments = fields.List(fields.Nested(MvAdjustmentOut), dump_default=list)
+    created_at = fields.AwareDateTime()
+
+
+class MvReportSummaryOut(ma.Schema):
+    id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    version = fields.Integer()
+    status = fields.Enum(ReportStatus, by_value=True)
+    savings_value = fields.Decimal(as_string=True)
+    tce_avoided = fields.Decimal(as_string=True)
+    tco2_avoided = fields.Decimal(as_string=True)
+    fsu_68 = fields.Float(allow_none=True)
+    stale_since = fields.AwareDateTime(allow_none=True)

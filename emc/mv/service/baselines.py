@@ -1,0 +1,215 @@
+"""Baselines: proposed by the ESCO from stored data, approved or rejected by the institution.
+
+An approved baseline is frozen: approving or rejecting it again is a Conflict, and the models
+refuse any UPDATE of its figures. A change is a new version with a reason, approved again; the
+new approval supersedes the old version, which stays readable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from emc import clock, journal
+from emc.auth.actor import Actor
+from emc.auth.policy import load, scoped
+from emc.errors import Conflict, Invalid
+from emc.mv import data
+from emc.mv.models import Baseline, BaselineStatus
+from emc.mv.service import compute
+from emc.mv.service._common import esco_side, institution_side, project_for
+from emc.mv.service.plans import plan_of
+
+log = logging.getLogger(__name__)
+
+BASELINE_FIELDS = ("status", "decided_by_user_id", "decision_comment", "version", "reason")
+
+
+def list_baselines(session: Session, actor: Actor, project_id: int) -> list[Baseline]:
+    """Every version of a visible project's baseline, newest first."""
+    project = project_for(session, actor, project_id)
+    stmt = scoped(actor, Baseline).where(Baseline.project_id == project.id)
+    return list(session.scalars(stmt.order_by(Baseline.version.desc())))
+
+
+def get_baseline(session: Session, actor: Actor, baseline_id: int) -> Baseline:
+    """One visible baseline version (NotFound otherwise)."""
+    baseline = load(session, actor, Baseline, baseline_id)
+    project_for(session, actor, baseline.project_id)
+    return baseline
+
+
+def approved_baseline(session: Session, project_id: int) -> Baseline | None:
+    """The project's current approved baseline (the newest approved version)."""
+    return session.scalar(
+        select(Baseline)
+        .where(Baseline.project_id == project_id, Baseline.status == BaselineStatus.APPROVED)
+        .order_by(Baseline.version.desc())
+        .limit(1)
+    )
+
+
+def data_changed(session: Session, baseline: Baseline) -> bool:
+    """Whether the stored meter or weather data under the baseline differ from what it was
+    fitted on (its inputs fingerprint no longer matches)."""
+    inputs = compute.baseline_inputs(
+        session, baseline.models, baseline.start_date, baseline.end_date
+    )
+    return data.fingerprint(inputs) != baseline.inputs_sha256
+
+
+def propose_baseline(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    reason: str | None = None,
+    allow_insufficient: bool = False,
+) -> Baseline:
+    """Fit and propose a baseline version from stored data (the project's ESCO).
+
+    Uses the plan's boundary, method and baseline period. Once a version has been approved, a
+    new one needs a ``reason``. A still pending proposal is superseded by the new one.
+
+    Raises:
+        Forbidden: not the project's ESCO. Conflict: no plan. Invalid: insufficient data
+            (unless ``allow_insufficient``), unsupported method or option, missing reason.
+    """
+    project = project_for(session, actor, project_id)
+    esco_side(actor, project)
+    plan = plan_of(session, project.id)
+    if plan is None:
+        raise Conflict("write the M&V plan first", fields={"plan": ["missing"]})
+    current = approved_baseline(session, project.id)
+    if current is not None and not (reason or "").strip():
+        raise Invalid(
+            "a new version of an approved baseline needs a reason",
+            fields={"reason": ["required: the baseline has an approved version"]},
+        )
+    models, inputs = compute.fit_baseline(session, plan, allow_insufficient=allow_insufficient)
+    version = (
+        session.scalar(select(func.max(Baseline.version)).where(Baseline.project_id == project.id))
+        or 0
+    ) + 1
+    now = clock.now()
+    for pending in session.scalars(
+        select(Baseline).where(
+            Baseline.project_id == project.id, Baseline.status == BaselineStatus.PROPOSED
+        )
+    ):
+        pending.status = BaselineStatus.SUPERSEDED
+        journal.record(
+            session,
+            actor,
+            "supersede",
+            pending,
+            organization_id=project.organization_id,
+            before={"status": "proposed"},
+            after={"status": "superseded"},
+            summary=f"withdrawn by version {version}",
+        )
+    warnings = [w | {"meter_id": m["meter_id"]} for m in models for w in m["warnings"]]
+    baseline = Baseline(
+        project_id=project.id,
+        version=version,
+        status=BaselineStatus.PROPOSED,
+        reason=(reason or "").strip() or None,
+        plan_version=plan.version,
+        method=plan.method,
+        start_date=plan.baseline_start,
+        end_date=plan.baseline_end,
+        acceptance=dict(plan.acceptance),
+        models=models,
+        verdict_passed=all(m["verdict"]["passed"] for m in models),
+        warnings=warnings,
+        inputs_sha256=data.fingerprint(inputs),
+        proposed_by_user_id=actor.user_id,
+        proposed_at=now,
+        supersedes_id=current.id if current is not None else None,
+    )
+    session.add(baseline)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "propose",
+        baseline,
+        organization_id=project.organization_id,
+        after={
+            "version": version,
+            "method": str(plan.method),
+            "period": f"{plan.baseline_start} – {plan.baseline_end}",
+            "inputs_sha256": baseline.inputs_sha256,
+            "verdict_passed": baseline.verdict_passed,
+            "reason": baseline.reason,
+        },
+        summary=f"baseline version {version} proposed",
+    )
+    log.info(
+        "baseline %s (project %s v%s) proposed by %s", baseline.id, project.id, version, actor.label
+    )
+    return baseline
+
+
+def _decide(session: Session, actor: Actor, baseline_id: int, *, approve: bool, comment: str):
+    baseline = load(session, actor, Baseline, baseline_id)
+    project = project_for(session, actor, baseline.project_id)
+    institution_side(actor, project)
+    if baseline.status is not BaselineStatus.PROPOSED:
+        frozen = baseline.status is BaselineStatus.APPROVED
+        raise Conflict(
+            f"baseline version {baseline.version} is {baseline.status}"
+            + (": it is frozen; changes are new versions with a reason" if frozen else ""),
+            fields={"status": [f"{baseline.status}, not proposed"]},
+            code="frozen" if frozen else "conflict",
+        )
+    if not approve and not comment.strip():
+        raise Invalid("a rejection needs a comment", fields={"comment": ["required"]})
+    before = journal.snapshot(baseline, BASELINE_FIELDS)
+    if approve:
+        previous = approved_baseline(session, project.id)
+        if previous is not None:
+            previous.status = BaselineStatus.SUPERSEDED
+            session.flush()
+            journal.record(
+                session,
+                actor,
+                "supersede",
+                previous,
+                organization_id=project.organization_id,
+                before={"status": "approved"},
+                after={"status": "superseded"},
+                summary=f"replaced by approved version {baseline.version}",
+            )
+    baseline.status = BaselineStatus.APPROVED if approve else BaselineStatus.REJECTED
+    baseline.decided_by_user_id = actor.user_id
+    baseline.decided_at = clock.now()
+    baseline.decision_comment = comment.strip() or None
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "approve" if approve else "reject",
+        baseline,
+        organization_id=project.organization_id,
+        before=before,
+        after=journal.snapshot(baseline, BASELINE_FIELDS),
+        summary=f"baseline version {baseline.version} {baseline.status}",
+    )
+    log.info("baseline %s %s by %s", baseline.id, baseline.status, actor.label)
+    return baseline
+
+
+def approve_baseline(
+    session: Session, actor: Actor, baseline_id: int, *, comment: str = ""
+) -> Baseline:
+    """The institution approves a proposed baseline: it is frozen from now on (and supersedes
+    the previously approved version). Conflict unless proposed."""
+    return _decide(session, actor, baseline_id, approve=True, comment=comment)
+
+
+def reject_baseline(session: Session, actor: Actor, baseline_id: int, *, comment: str) -> Baseline:
+    """The institution rejects a proposed baseline with a comment. Conflict unless proposed."""
+    return _decide(session, actor, baseline_id, approve=False, comment=comment)

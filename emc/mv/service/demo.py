@@ -1,0 +1,157 @@
+"""Demo M&V: the school's HVAC retrofit with an approved baseline and accepted monthly reports.
+
+A shared-savings project of 杭州市第一中学 with 绿能节能服务有限公司 covers the school's site; a
+daily HVAC sub-meter (option B) has 2023 as its baseline year (use driven by the station's
+temperatures) and about 15 % lower use from 2024. Everything goes through the same use cases as
+real users (plan, propose, approve, draft, submit, accept), so the demo exercises them too.
+Called at the end of ``emc.demo.build`` (after the facilities demo, whose temperatures it uses).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import random
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emc.auth.actor import Actor
+from emc.auth.models import Organization, User
+from emc.contracts import finance
+from emc.contracts import service as contracts
+from emc.contracts.models import ProjectStatus, terms_to_document
+from emc.facilities import service as facilities
+from emc.facilities.models import Meter, Site
+from emc.mv import data, engine
+from emc.mv.models import MvMethod, ReportingFrequency
+from emc.mv.service import baselines, plans, reports
+
+PROJECT_NAME = "一中暖通空调节能改造"
+METER_NAME = "暖通空调分项"
+BASELINE = (dt.date(2023, 1, 1), dt.date(2024, 1, 1))
+ACCEPTED_MONTHS = 3  # January to March 2024
+
+
+def _actor(session: Session, email: str) -> Actor:
+    user = session.scalar(select(User).where(User.email == email))
+    user.organization = session.get(Organization, user.organization_id)
+    return Actor.of(user)
+
+
+def demo_terms() -> finance.ContractTerms:
+    return finance.ContractTerms(
+        contract_type=finance.ContractType.SHARED_SAVINGS,
+        term_years=5,
+        start_date=dt.date(2024, 1, 1),
+        payment_frequency=finance.PaymentFrequency.MONTHLY,
+        payment_due_days=30,
+        discount_rate=Decimal("0.06"),
+        components=(finance.SharedSavingsTerms(shares=(finance.ShareBand(1, 5, Decimal("0.8")),)),),
+        prices=(finance.CarrierPrice("electricity", "kWh", Decimal("0.80"), Decimal("0.02")),),
+    )
+
+
+def hvac_use(temperature: float, day: dt.date, rng: random.Random) -> float:
+    """Daily HVAC use (kWh) at a daily mean temperature (°C); 15 % less after the retrofit."""
+    use = 600.0 + 55.0 * max(0.0, 15.0 - temperature) + 85.0 * max(0.0, temperature - 21.0)
+    if day >= BASELINE[1]:
+        use *= 0.85
+    return use * (1 + rng.gauss(0, 0.04))
+
+
+def build_mv(session: Session) -> None:
+    """Create the demo M&V project (needs the facilities demo's school site and temperatures)."""
+    rng = random.Random(5005)
+    energy = _actor(session, "energy@school.demo")
+    engineer = _actor(session, "engineer@esco.demo")
+    site = session.scalar(
+        select(Site).where(Site.organization_id == energy.organization_id).order_by(Site.id)
+    )
+    if site is None or site.weather_station_id is None:
+        return
+    project = contracts.create_project(
+        session,
+        energy,
+        name=PROJECT_NAME,
+        esco_organization_id=engineer.organization_id,
+        investor="esco",
+        total_investment=Decimal("1200000.00"),
+    )
+    contracts.set_contract_terms(session, energy, project.id, terms=terms_to_document(demo_terms()))
+    contracts.update_project(session, energy, project.id, status=ProjectStatus.PROPOSED)
+    contracts.update_project(
+        session,
+        energy,
+        project.id,
+        status=ProjectStatus.CONTRACTED,
+        signed_on=dt.date(2023, 12, 15),
+        operation_start_on=dt.date(2024, 1, 1),
+    )
+    facilities.link_project(session, energy, site.id, project_id=project.id)
+    # A sub-meter of the site's main electricity meter, so that site totals (audits, annual
+    # statistics) do not count the HVAC consumption twice.
+    main_meter = session.scalar(
+        select(Meter.id)
+        .where(
+            Meter.site_id == site.id,
+            Meter.carrier == "electricity",
+            Meter.parent_meter_id.is_(None),
+        )
+        .order_by(Meter.id)
+    )
+    meter = facilities.create_meter(
+        session,
+        energy,
+        site_id=site.id,
+        parent_meter_id=main_meter,
+        name=METER_NAME,
+        carrier="electricity",
+        unit="kWh",
+        kind="interval",
+        interval_minutes=1440,
+    )
+    start, end = BASELINE[0], data.add_months(BASELINE[1], ACCEPTED_MONTHS)
+    readings = data.temperature_readings(session, site, start, end)
+    temps = engine.daily_temperature(
+        [t for t, _ in readings], [v for _, v in readings], start, end, unit="C"
+    ).temperature
+    lines = ["时间,用电量(kWh)"]
+    for day, t in zip(data.days(start, end), temps, strict=True):
+        if math.isfinite(t):
+            lines.append(f"{day:%Y-%m-%d} 00:00,{hvac_use(float(t), day, rng):.2f}")
+    facilities.import_readings(
+        session,
+        energy,
+        meter.id,
+        io.BytesIO("\n".join(lines).encode()),
+        filename="暖通空调分项-日用电.csv",
+    )
+    plans.put_plan(
+        session,
+        engineer,
+        project.id,
+        boundary=[{"meter_id": meter.id, "option": "B"}],
+        method=MvMethod.DAILY,
+        baseline_start=BASELINE[0],
+        baseline_end=BASELINE[1],
+        reporting_frequency=ReportingFrequency.MONTHLY,
+        stipulated=[],
+    )
+    baseline = baselines.propose_baseline(session, engineer, project.id)
+    baselines.approve_baseline(
+        session, energy, baseline.id, comment="基准期数据完整，模型满足 G14 要求。"
+    )
+    for k in range(ACCEPTED_MONTHS):
+        month = data.add_months(BASELINE[1], k)
+        report = reports.draft_report(
+            session,
+            engineer,
+            project.id,
+            period_start=month,
+            period_end=data.add_months(month, 1),
+        )
+        reports.submit_report(session, engineer, report.id)
+        reports.accept_report(session, energy, report.id, comment="同意。")

@@ -1,0 +1,686 @@
+"""M&V reports: draft → submitted (the ESCO) → accepted or disputed (the institution).
+
+A report is computed from stored data against the project's approved (frozen) baseline and
+records the fingerprint of its inputs. A disputed report is revised as a new version (the
+disputed one stays as it was); a draft recomputed is a new version too. An accepted report is
+immutable, and its acceptance adds the actual payment lines through
+:func:`emc.contracts.service.record_actual_savings`. If the meter data under a submitted or
+accepted report change, the report is marked **stale** with a message — its figures never move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from emc import clock, journal
+from emc.auth.actor import Actor
+from emc.auth.policy import load, scoped
+from emc.contracts import service as contracts
+from emc.contracts.finance.periods import term_end
+from emc.contracts.models import EmcProject
+from emc.errors import Conflict, Invalid, NotFound
+from emc.facilities.models import Meter
+from emc.mv import data
+from emc.mv.models import (
+    Baseline,
+    MvEvidenceFile,
+    MvReport,
+    MvReportAdjustment,
+    Party,
+    ReportStatus,
+)
+from emc.mv.service import compute
+from emc.mv.service._common import (
+    esco_side,
+    institution_side,
+    local_today,
+    party_of,
+    project_for,
+)
+from emc.mv.service.baselines import approved_baseline
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+MAX_EVIDENCE_FILES = 10
+LIVE = (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
+REPORT_FIELDS = (
+    "status",
+    "version",
+    "savings_value",
+    "tce_avoided",
+    "tco2_avoided",
+    "inputs_sha256",
+    "decision_comment",
+    "accepted_on",
+    "stale_since",
+    "stale_message",
+)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def list_reports(session: Session, actor: Actor, project_id: int) -> list[MvReport]:
+    """Every version of every report of a visible project, newest period first."""
+    project = project_for(session, actor, project_id)
+    stmt = scoped(actor, MvReport).where(MvReport.project_id == project.id)
+    return list(
+        session.scalars(stmt.order_by(MvReport.period_start.desc(), MvReport.version.desc()))
+    )
+
+
+def get_report(session: Session, actor: Actor, report_id: int, *, check: bool = True) -> MvReport:
+    """One visible report; a submitted or accepted one is checked for staleness on the way."""
+    report = load(session, actor, MvReport, report_id)
+    project_for(session, actor, report.project_id)
+    if check:
+        check_staleness(session, report)
+    return report
+
+
+def adjustments_of(session: Session, report: MvReport) -> list[MvReportAdjustment]:
+    return list(
+        session.scalars(
+            select(MvReportAdjustment)
+            .where(MvReportAdjustment.report_id == report.id)
+            .order_by(MvReportAdjustment.id)
+        )
+    )
+
+
+def evidence_of(session: Session, adjustment_ids: list[int]) -> dict[int, list[MvEvidenceFile]]:
+    """Evidence files (without loading their bytes into the template) by adjustment id."""
+    out: dict[int, list[MvEvidenceFile]] = {i: [] for i in adjustment_ids}
+    if adjustment_ids:
+        for f in session.scalars(
+            select(MvEvidenceFile)
+            .where(MvEvidenceFile.adjustment_id.in_(adjustment_ids))
+            .order_by(MvEvidenceFile.id)
+        ):
+            out[f.adjustment_id].append(f)
+    return out
+
+
+def get_evidence(session: Session, actor: Actor, report_id: int, file_id: int) -> MvEvidenceFile:
+    """One evidence file of a visible report (NotFound otherwise)."""
+    report = get_report(session, actor, report_id, check=False)
+    evidence = load(session, actor, MvEvidenceFile, file_id)
+    adjustment = session.get(MvReportAdjustment, evidence.adjustment_id)
+    if adjustment.report_id != report.id:
+        raise NotFound(f"evidence file {file_id} not found")
+    return evidence
+
+
+def versions_of(session: Session, report: MvReport) -> list[MvReport]:
+    """Every version of the report's period, oldest first (its version history)."""
+    return list(
+        session.scalars(
+            select(MvReport)
+            .where(
+                MvReport.project_id == report.project_id,
+                MvReport.period_start == report.period_start,
+            )
+            .order_by(MvReport.version)
+        )
+    )
+
+
+def current_fingerprint(session: Session, report: MvReport) -> str:
+    baseline = session.get(Baseline, report.baseline_id)
+    inputs = compute.report_inputs(session, baseline.models, report.period_start, report.period_end)
+    return data.fingerprint(inputs)
+
+
+def check_staleness(session: Session, report: MvReport) -> bool:
+    """Mark a submitted or accepted report stale if the data under it changed; True if stale.
+
+    The figures are never recomputed: the message tells the parties to revise the report (a
+    submitted one is disputed and revised; an accepted one is settled and needs a new report
+    version by agreement).
+    """
+    if report.stale_since is not None:
+        return True
+    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED):
+        return False
+    if current_fingerprint(session, report) == report.inputs_sha256:
+        return False
+    report.stale_since = clock.now()
+    report.stale_message = (
+        "The meter or weather data under this report changed after it was "
+        f"{report.status.value}; its figures are those of the data it was computed on. "
+        "Dispute and revise it to recompute."
+    )
+    session.flush()
+    project = session.get(EmcProject, report.project_id)
+    journal.record(
+        session,
+        None,
+        "mark_stale",
+        report,
+        organization_id=project.organization_id,
+        after={"stale_since": report.stale_since, "inputs_sha256": report.inputs_sha256},
+        summary="input data changed",
+    )
+    log.warning("M&V report %s is stale: its input data changed", report.id)
+    return True
+
+
+# --- drafting ------------------------------------------------------------------------------
+
+
+def _check_period(session: Session, project: EmcProject, baseline: Baseline, start, end) -> None:
+    if end <= start:
+        raise Invalid("the period ends before it starts", fields={"period_end": ["after start"]})
+    if start < baseline.end_date:
+        raise Invalid(
+            "the reporting period starts inside the baseline period",
+            fields={"period_start": [f"on or after {baseline.end_date}"]},
+        )
+    if end > local_today() + dt.timedelta(days=1):
+        raise Invalid(
+            "the reporting period has not ended yet", fields={"period_end": ["in the future"]}
+        )
+    terms = compute.contract_terms(session, project)
+    last = term_end(terms.start_date, terms.term_years)
+    if start < terms.start_date or end > last:
+        raise Invalid(
+            "the reporting period lies outside the contract term",
+            fields={"period_start": [f"within {terms.start_date} – {last}"]},
+        )
+
+
+def _apply(report: MvReport, figures: compute.ReportFigures, rolling: list[dict]) -> None:
+    report.results = figures.results
+    report.months = figures.months
+    report.carriers = figures.carriers
+    report.factors = figures.factors
+    report.rolling = rolling
+    report.verdict = figures.verdict
+    report.warnings = figures.warnings
+    report.savings_value = figures.savings_value
+    report.tce_avoided = figures.tce
+    report.tco2_avoided = figures.tco2
+    report.fsu_68 = figures.fsu_68
+    report.fsu_90 = figures.fsu_90
+    report.inputs_sha256 = figures.sha256
+
+
+def create_draft(
+    session: Session,
+    actor: Actor | None,
+    project: EmcProject,
+    baseline: Baseline,
+    start: dt.date,
+    end: dt.date,
+    *,
+    version: int = 1,
+    supersedes: MvReport | None = None,
+    reason: str | None = None,
+) -> MvReport:
+    """Compute and store a draft (no permission check: callers check; ``actor`` None = job)."""
+    adjustments = adjustments_of(session, supersedes) if supersedes is not None else []
+    figures = compute.compute_report(session, project, baseline, start, end, adjustments)
+    report = MvReport(
+        project_id=project.id,
+        baseline_id=baseline.id,
+        period_start=start,
+        period_end=end,
+        version=version,
+        status=ReportStatus.DRAFT,
+        supersedes_id=supersedes.id if supersedes is not None else None,
+        revision_reason=reason,
+        created_by_user_id=actor.user_id if actor else None,
+    )
+    _apply(report, figures, compute.rolling_view(session, project.id, figures.months))
+    session.add(report)
+    session.flush()
+    for old in adjustments:
+        _copy_adjustment(session, old, report)
+    journal.record(
+        session,
+        actor,
+        "draft" if supersedes is None else "revise",
+        report,
+        organization_id=project.organization_id,
+        after=journal.snapshot(report, REPORT_FIELDS)
+        | {"period": f"{start} – {end}", "baseline_id": baseline.id, "reason": reason},
+        summary=f"M&V report {start} – {end} version {version}",
+    )
+    return report
+
+
+def _copy_adjustment(session: Session, old: MvReportAdjustment, report: MvReport) -> None:
+    # The revised figures are new: only the proposing party's agreement carries over.
+    new = MvReportAdjustment(
+        report_id=report.id,
+        project_id=old.project_id,
+        meter_id=old.meter_id,
+        reason=old.reason,
+        amount=old.amount,
+        series=old.series,
+        unit=old.unit,
+        proposed_by_user_id=old.proposed_by_user_id,
+        proposed_by_party=old.proposed_by_party,
+    )
+    if old.proposed_by_party is Party.ESCO:
+        new.esco_agreed_by_user_id, new.esco_agreed_at = (
+            old.esco_agreed_by_user_id,
+            old.esco_agreed_at,
+        )
+    else:
+        new.institution_agreed_by_user_id = old.institution_agreed_by_user_id
+        new.institution_agreed_at = old.institution_agreed_at
+    session.add(new)
+    session.flush()
+    for f in session.scalars(select(MvEvidenceFile).where(MvEvidenceFile.adjustment_id == old.id)):
+        session.add(
+            MvEvidenceFile(
+                adjustment_id=new.id,
+                project_id=f.project_id,
+                filename=f.filename,
+                content_type=f.content_type,
+                sha256=f.sha256,
+                size_bytes=f.size_bytes,
+                data=f.data,
+                uploaded_by_user_id=f.uploaded_by_user_id,
+                uploaded_at=f.uploaded_at,
+                note=f.note,
+            )
+        )
+    session.flush()
+
+
+def live_report(session: Session, project_id: int, start: dt.date, end: dt.date) -> MvReport | None:
+    """A draft, submitted or accepted report overlapping ``[start, end)``, if any."""
+    return session.scalar(
+        select(MvReport)
+        .where(
+            MvReport.project_id == project_id,
+            MvReport.status.in_(LIVE),
+            MvReport.period_start < end,
+            MvReport.period_end > start,
+        )
+        .limit(1)
+    )
+
+
+def draft_report(
+    session: Session, actor: Actor, project_id: int, *, period_start: dt.date, period_end: dt.date
+) -> MvReport:
+    """The ESCO drafts the report of ``[period_start, period_end)`` from stored data.
+
+    Raises:
+        Forbidden: not the project's ESCO. Conflict: no approved baseline, or a report of an
+            overlapping period exists (a disputed one is revised instead). Invalid: the period.
+    """
+    project = project_for(session, actor, project_id)
+    esco_side(actor, project)
+    baseline = approved_baseline(session, project.id)
+    if baseline is None:
+        raise Conflict(
+            "the project has no approved baseline yet", fields={"baseline": ["none approved"]}
+        )
+    _check_period(session, project, baseline, period_start, period_end)
+    existing = live_report(session, project.id, period_start, period_end)
+    if existing is not None:
+        raise Conflict(
+            f"report {existing.id} ({existing.period_start} – {existing.period_end}, "
+            f"{existing.status}) already covers this period",
+            fields={"period_start": ["a report exists for this period"]},
+        )
+    disputed = session.scalar(
+        select(MvReport.id).where(
+            MvReport.project_id == project.id,
+            MvReport.period_start == period_start,
+            MvReport.status == ReportStatus.DISPUTED,
+        )
+    )
+    if disputed is not None:
+        raise Conflict(
+            f"report {disputed} of this period is disputed: revise it instead",
+            fields={"period_start": ["revise the disputed report"]},
+        )
+    report = create_draft(session, actor, project, baseline, period_start, period_end)
+    log.info("M&V report %s drafted by %s", report.id, actor.label)
+    return report
+
+
+# --- the workflow --------------------------------------------------------------------------
+
+
+def _load_for_action(session, actor, report_id) -> tuple[MvReport, EmcProject]:
+    report = load(session, actor, MvReport, report_id)
+    project = project_for(session, actor, report.project_id)
+    return report, project
+
+
+def _require_status(report: MvReport, allowed: tuple[ReportStatus, ...], action: str) -> None:
+    if report.status not in allowed:
+        immutable = report.status is ReportStatus.ACCEPTED
+        raise Conflict(
+            f"a {report.status} report cannot be {action}"
+            + (": accepted reports are immutable" if immutable else ""),
+            fields={"status": [f"must be {' or '.join(s.value for s in allowed)}"]},
+            code="immutable" if immutable else "conflict",
+        )
+
+
+def _transition(session, actor, report, project, *, status, action, summary="", **changes):
+    before = journal.snapshot(report, REPORT_FIELDS)
+    report.status = status
+    for key, value in changes.items():
+        setattr(report, key, value)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        action,
+        report,
+        organization_id=project.organization_id,
+        before=before,
+        after=journal.snapshot(report, REPORT_FIELDS),
+        summary=summary or f"M&V report {report.period_start} – {report.period_end} {action}",
+    )
+    log.info("M&V report %s %s by %s", report.id, action, actor.label)
+    return report
+
+
+def submit_report(session: Session, actor: Actor, report_id: int) -> MvReport:
+    """The ESCO submits a draft. Conflict if the data changed since it was computed (revise it
+    to recompute) or it is not a draft."""
+    report, project = _load_for_action(session, actor, report_id)
+    esco_side(actor, project)
+    _require_status(report, (ReportStatus.DRAFT,), "submitted")
+    if current_fingerprint(session, report) != report.inputs_sha256:
+        raise Conflict(
+            "the meter or weather data changed since this draft was computed: revise it to "
+            "recompute before submitting",
+            fields={"inputs_sha256": ["stale"]},
+            code="stale",
+        )
+    return _transition(
+        session,
+        actor,
+        report,
+        project,
+        status=ReportStatus.SUBMITTED,
+        action="submit",
+        submitted_by_user_id=actor.user_id,
+        submitted_at=clock.now(),
+    )
+
+
+def dispute_report(session: Session, actor: Actor, report_id: int, *, comment: str) -> MvReport:
+    """The institution disputes a submitted report with a comment (the ESCO then revises)."""
+    report, project = _load_for_action(session, actor, report_id)
+    institution_side(actor, project)
+    _require_status(report, (ReportStatus.SUBMITTED,), "disputed")
+    if not comment.strip():
+        raise Invalid("a dispute needs a comment", fields={"comment": ["required"]})
+    return _transition(
+        session,
+        actor,
+        report,
+        project,
+        status=ReportStatus.DISPUTED,
+        action="dispute",
+        decided_by_user_id=actor.user_id,
+        decided_at=clock.now(),
+        decision_comment=comment.strip(),
+    )
+
+
+def accept_report(session: Session, actor: Actor, report_id: int, *, comment: str = "") -> MvReport:
+    """The institution accepts a submitted report: it becomes immutable and its verified
+    savings per carrier become actual payment lines (``record_actual_savings``).
+
+    Raises:
+        Conflict: not submitted, stale, or an adjustment both parties have not agreed.
+    """
+    report, project = _load_for_action(session, actor, report_id)
+    institution_side(actor, project)
+    _require_status(report, (ReportStatus.SUBMITTED,), "accepted")
+    if check_staleness(session, report):
+        raise Conflict(
+            report.stale_message or "the report is stale",
+            fields={"stale_since": ["stale"]},
+            code="stale",
+        )
+    pending = [a.id for a in adjustments_of(session, report) if not a.agreed]
+    if pending:
+        raise Conflict(
+            "both parties must agree on every non-routine adjustment before acceptance",
+            fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
+        )
+    accepted_on = local_today()
+    _transition(
+        session,
+        actor,
+        report,
+        project,
+        status=ReportStatus.ACCEPTED,
+        action="accept",
+        decided_by_user_id=actor.user_id,
+        decided_at=clock.now(),
+        decision_comment=comment.strip() or None,
+        accepted_on=accepted_on,
+    )
+    contracts.record_actual_savings(
+        session,
+        actor,
+        project.id,
+        period_start=report.period_start,
+        period_end=report.period_end,
+        savings=[
+            {"carrier": c["carrier"], "unit": c["unit"], "quantity": Decimal(c["avoided"])}
+            for c in report.carriers
+        ],
+        accepted_on=accepted_on,
+    )
+    return report
+
+
+def revise_report(session: Session, actor: Actor, report_id: int, *, reason: str) -> MvReport:
+    """The ESCO revises a disputed report, or recomputes a draft, as a new version computed
+    from the current data with the same baseline; adjustments are carried over (only their
+    proposer's agreement stands). A recomputed draft is superseded; a disputed one stays."""
+    report, project = _load_for_action(session, actor, report_id)
+    esco_side(actor, project)
+    _require_status(report, (ReportStatus.DRAFT, ReportStatus.DISPUTED), "revised")
+    if not reason.strip():
+        raise Invalid("a revision needs a reason", fields={"reason": ["required"]})
+    baseline = session.get(Baseline, report.baseline_id)
+    version = (
+        session.scalar(
+            select(func.max(MvReport.version)).where(
+                MvReport.project_id == project.id, MvReport.period_start == report.period_start
+            )
+        )
+        or 0
+    ) + 1
+    if report.status is ReportStatus.DRAFT:
+        _transition(
+            session, actor, report, project, status=ReportStatus.SUPERSEDED, action="supersede"
+        )
+    revised = create_draft(
+        session,
+        actor,
+        project,
+        baseline,
+        report.period_start,
+        report.period_end,
+        version=version,
+        supersedes=report,
+        reason=reason.strip(),
+    )
+    return revised
+
+
+# --- adjustments ---------------------------------------------------------------------------
+
+
+def add_adjustment(
+    session: Session,
+    actor: Actor,
+    report_id: int,
+    *,
+    meter_id: int,
+    reason: str,
+    amount: Decimal | None = None,
+    series: list[float] | None = None,
+    files: list[tuple[str, str, bytes]] = (),
+) -> MvReportAdjustment:
+    """Either party proposes a non-routine adjustment of one meter's savings on a draft
+    (``amount`` in the meter's unit over the period, or ``series`` per day), with evidence
+    ``files`` as (filename, content type, bytes). The proposer's party agrees by proposing; the
+    draft's figures are recomputed with it.
+
+    Raises:
+        Conflict: the report is not a draft. Invalid: no reason, neither or both of amount and
+            series, a meter outside the baseline, a series of the wrong length, a file too large.
+    """
+    report, project = _load_for_action(session, actor, report_id)
+    party = party_of(actor, project)
+    _require_status(report, (ReportStatus.DRAFT,), "adjusted")
+    if not reason.strip():
+        raise Invalid("an adjustment needs a reason", fields={"reason": ["required"]})
+    if (amount is None) == (series is None):
+        raise Invalid(
+            "give an amount or a series", fields={"amount": ["give an amount or a series"]}
+        )
+    baseline = session.get(Baseline, report.baseline_id)
+    if meter_id not in {m["meter_id"] for m in baseline.models}:
+        raise Invalid("the meter is not in the baseline", fields={"meter_id": ["not in baseline"]})
+    n_days = (report.period_end - report.period_start).days
+    if series is not None and len(series) != n_days:
+        raise Invalid(
+            f"the series needs one value per reporting day ({n_days})",
+            fields={"series": [f"{n_days} values"]},
+        )
+    if len(files) > MAX_EVIDENCE_FILES:
+        raise Invalid("too many files", fields={"files": [f"at most {MAX_EVIDENCE_FILES}"]})
+    for name, _type, content in files:
+        if len(content) > MAX_EVIDENCE_BYTES:
+            raise Invalid(
+                f"{name} is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
+                fields={"files": [f"{name}: too large"]},
+                code="too_large",
+            )
+    meter = session.get(Meter, meter_id)
+    now = clock.now()
+    adjustment = MvReportAdjustment(
+        report_id=report.id,
+        project_id=project.id,
+        meter_id=meter_id,
+        reason=reason.strip(),
+        amount=amount,
+        series=[float(v) for v in series] if series is not None else None,
+        unit=meter.unit,
+        proposed_by_user_id=actor.user_id,
+        proposed_by_party=party,
+    )
+    if party is Party.ESCO:
+        adjustment.esco_agreed_by_user_id, adjustment.esco_agreed_at = actor.user_id, now
+    else:
+        adjustment.institution_agreed_by_user_id = actor.user_id
+        adjustment.institution_agreed_at = now
+    session.add(adjustment)
+    session.flush()
+    for name, content_type, content in files:
+        session.add(
+            MvEvidenceFile(
+                adjustment_id=adjustment.id,
+                project_id=project.id,
+                filename=name[:255],
+                content_type=(content_type or "application/octet-stream")[:100],
+                sha256=hashlib.sha256(content).hexdigest(),
+                size_bytes=len(content),
+                data=content,
+                uploaded_by_user_id=actor.user_id,
+                uploaded_at=now,
+            )
+        )
+    session.flush()
+    before = journal.snapshot(report, REPORT_FIELDS)
+    figures = compute.compute_report(
+        session,
+        project,
+        baseline,
+        report.period_start,
+        report.period_end,
+        adjustments_of(session, report),
+    )
+    _apply(report, figures, compute.rolling_view(session, project.id, figures.months))
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "propose",
+        adjustment,
+        organization_id=project.organization_id,
+        after={
+            "report_id": report.id,
+            "meter_id": meter_id,
+            "reason": adjustment.reason,
+            "amount": amount,
+            "series_days": len(series) if series is not None else None,
+            "unit": meter.unit,
+            "files": [name for name, _t, _c in files],
+            "party": party.value,
+        },
+    )
+    journal.record(
+        session,
+        actor,
+        "recompute",
+        report,
+        organization_id=project.organization_id,
+        before=before,
+        after=journal.snapshot(report, REPORT_FIELDS),
+        summary=f"with adjustment {adjustment.id}",
+    )
+    return adjustment
+
+
+def agree_adjustment(
+    session: Session, actor: Actor, report_id: int, adjustment_id: int
+) -> MvReportAdjustment:
+    """The other party agrees to an adjustment of a draft or submitted report.
+
+    Raises:
+        Conflict: already agreed by this party, or the report is accepted or closed.
+    """
+    report, project = _load_for_action(session, actor, report_id)
+    adjustment = load(session, actor, MvReportAdjustment, adjustment_id)
+    if adjustment.report_id != report.id:
+        raise NotFound(f"adjustment {adjustment_id} not found")
+    party = party_of(actor, project)
+    _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjusted")
+    now = clock.now()
+    if party is Party.ESCO:
+        if adjustment.esco_agreed_by_user_id is not None:
+            raise Conflict("the ESCO has already agreed to this adjustment")
+        adjustment.esco_agreed_by_user_id, adjustment.esco_agreed_at = actor.user_id, now
+    else:
+        if adjustment.institution_agreed_by_user_id is not None:
+            raise Conflict("the institution has already agreed to this adjustment")
+        adjustment.institution_agreed_by_user_id = actor.user_id
+        adjustment.institution_agreed_at = now
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "agree",
+        adjustment,
+        organization_id=project.organization_id,
+        after={"party": party.value, "agreed_by_both": adjustment.agreed},
+        summary=f"adjustment {adjustment.id} agreed by {party.value}",
+    )
+    return adjustment

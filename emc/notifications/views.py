@@ -1,0 +1,112 @@
+"""The inbox (every user) and the background-job page (platform admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import Schema, fields
+
+from emc import scheduler
+from emc.notifications import service
+from emc.web.db import db
+from emc.web.security import current_actor
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/inbox")
+@login_required
+def inbox():
+    actor = current_actor()
+    return render_template("notifications/inbox.html", notes=service.inbox(db(), actor))
+
+
+@bp.post("/inbox/<int:notification_id>/read")
+@login_required
+def read(notification_id: int):
+    note = service.mark_read(db(), current_actor(), notification_id)
+    return redirect(
+        note.link if note.link and note.link.startswith("/") else url_for("inbox.inbox")
+    )
+
+
+@bp.post("/inbox/read-all")
+@login_required
+def read_all():
+    service.mark_all_read(db(), current_actor())
+    flash(_("All messages marked as read."), "success")
+    return redirect(url_for("inbox.inbox"))
+
+
+@bp.get("/admin/jobs")
+@login_required
+def jobs():
+    if not current_actor().is_platform_admin:
+        abort(403)
+    import emc.jobs  # noqa: F401  (registers the jobs)
+
+    return render_template(
+        "notifications/jobs.html", jobs=scheduler.JOBS.values(), runs=scheduler.recent_runs(db())
+    )
+
+
+@bp.post("/admin/jobs/<name>/run")
+@login_required
+def run(name: str):
+    """Run a job now for today's key (a platform admin's manual run; idempotent like any other)."""
+    actor = current_actor()
+    if not actor.is_platform_admin:
+        abort(403)
+    import emc.jobs  # noqa: F401
+
+    if name not in scheduler.JOBS:
+        abort(404)
+    # The job runs in its own transactions on the application's session factory.
+    result = scheduler.run_job(
+        current_app.extensions["emc.session_factory"],
+        current_app.config["EMC_SETTINGS"],
+        name,
+        user_id=actor.user_id,
+    )
+    flash(_("Job %(name)s: %(status)s", name=name, status=result.status), "info")
+    return redirect(url_for("inbox.jobs"))
+
+
+# --- API -------------------------------------------------------------------------------------
+
+blp = ApiBlueprint(
+    "notifications_api", __name__, url_prefix="/api/v1", description="The caller's inbox"
+)
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, NotificationOut(many=True))
+    def get(self):
+        """The caller's messages, newest first."""
+        return service.inbox(db(), current_actor())
+
+
+@blp.route("/notifications/<int:notification_id>/read")
+class NotificationRead(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, NotificationOut)
+    def post(self, notification_id):
+        """Mark one of the caller's messages as read."""
+        return service.mark_read(db(), current_actor(), notification_id)

@@ -1,0 +1,168 @@
+"""Programme tracking: targets by region and window, annual energy statistics of institutions,
+and nightly per-region snapshots for trend charts.
+
+Targets belong to a region (GB/T 2260 code) and are written by the agency that set them
+(``set_by_organization_id``); visibility is the region subtree of an agency plus the targets of
+its ancestors (``emc.auth.policy``). Energy statistics belong to an institution (the tenant);
+their carriers are scoped through them. Snapshots are aggregates, not tenant rows: they are read
+only through the programme service, which checks the region against the agency's subtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from emc.auth.models import Organization
+from emc.db import Base, BigId, CreatedAt, Energy, Money, UpdatedAt, intpk, str_enum
+
+
+class Metric(StrEnum):
+    """What a target measures: a number of signed EMC projects, or a reduction (percent) of
+    energy or CO2 per m² of floor area against a base year."""
+
+    PROJECTS = "projects"
+    ENERGY_INTENSITY = "energy_intensity"
+    CO2_INTENSITY = "co2_intensity"
+
+
+class StatSource(StrEnum):
+    """Where a figure of the annual statistics comes from. ``meters``: summed from the
+    institution's meters (consumption) or its building register (floor area, occupants)."""
+
+    ENTERED = "entered"
+    IMPORTED = "imported"
+    METERS = "meters"
+
+
+class ProgrammeTarget(Base):
+    """A target of one region over a window of calendar years ``[start_year, end_year]``."""
+
+    __tablename__ = "programme_targets"
+    __table_args__ = (
+        UniqueConstraint("region_code", "metric", "start_year", "end_year"),
+        CheckConstraint("end_year >= start_year", name="window_ordered"),
+        CheckConstraint(
+            "(metric = 'projects' AND project_count IS NOT NULL) OR "
+            "(metric <> 'projects' AND reduction_pct IS NOT NULL AND base_year IS NOT NULL)",
+            name="value_for_metric",
+        ),
+    )
+
+    id: Mapped[intpk]
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric, 20))
+    start_year: Mapped[int]
+    end_year: Mapped[int]
+    # projects: how many projects signed in the window; intensities: the reduction in percent
+    # (5.00 means −5 %) of the window's last year against base_year.
+    project_count: Mapped[int | None]
+    reduction_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    base_year: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(String(500))
+    set_by_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    set_by: Mapped[Organization] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InstitutionEnergyStat(Base):
+    """One institution's energy statistics for one calendar year (公共机构能源资源消费统计).
+
+    ``energy_tce`` and ``co2_t`` are the sums of the carriers' conversions with the reference
+    factors of that year (stored so that regions aggregate with one SQL SUM).
+    """
+
+    __tablename__ = "institution_energy_stats"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "year"),
+        CheckConstraint("floor_area_m2 > 0", name="floor_area_positive"),
+    )
+
+    id: Mapped[intpk]
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    year: Mapped[int]
+    floor_area_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    floor_area_source: Mapped[StatSource] = mapped_column(str_enum(StatSource, 10))
+    occupants: Mapped[int | None]
+    occupants_source: Mapped[StatSource | None] = mapped_column(str_enum(StatSource, 10))
+    energy_tce: Mapped[Energy]
+    co2_t: Mapped[Energy]
+    # Notes on the factors used (e.g. an earlier or later year's grid factor).
+    factor_notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    carriers: Mapped[list[InstitutionEnergyCarrier]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="InstitutionEnergyCarrier.id",
+        back_populates="stat",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InstitutionEnergyCarrier(Base):
+    """Consumption of one carrier in one year's statistics, in its unit, with its source."""
+
+    __tablename__ = "institution_energy_carriers"
+    __table_args__ = (UniqueConstraint("stat_id", "carrier"),)
+
+    id: Mapped[intpk]
+    stat_id: Mapped[int] = mapped_column(
+        ForeignKey("institution_energy_stats.id", ondelete="CASCADE"), index=True
+    )
+    carrier: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 3))
+    unit: Mapped[str] = mapped_column(String(10))
+    source: Mapped[StatSource] = mapped_column(str_enum(StatSource, 10))
+    tce: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    co2_t: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+
+    stat: Mapped[InstitutionEnergyStat] = relationship(lazy="raise", back_populates="carriers")
+
+
+class ProgrammeSnapshot(Base):
+    """Aggregates of one region (national, province or city) as of one date, written nightly.
+
+    ``region_code`` is a division code but not a foreign key: a city that has institutions but
+    no row in ``regions`` still gets its aggregates. Counts follow the counting rule
+    (``emc.programme.stats``) over all years up to ``snapshot_date``.
+    """
+
+    __tablename__ = "programme_snapshots"
+    __table_args__ = (UniqueConstraint("snapshot_date", "region_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    snapshot_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    projects_counted: Mapped[int]
+    projects_listed: Mapped[int]
+    custody_counted: Mapped[int]
+    by_type: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    investment_total: Mapped[Money]
+    investment_private: Mapped[Money]
+    savings_tce: Mapped[Energy]
+    savings_co2_t: Mapped[Energy]
+    savings_cny: Mapped[Money]
+    created_at: Mapped[CreatedAt]

@@ -1,0 +1,491 @@
+"""Pages: the agency dashboard (drill-down national → province → city, charts, project list),
+its printable PDF, the targets page, and the institution's annual energy statistics page.
+
+Charts are inline SVG drawn here on the server (no script, no CDN), so they print and work
+offline; every chart carries a text title for screen readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from html import escape
+
+import marshmallow as ma
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from emc.auth.models import Region
+from emc.auth.permissions import Permission, can
+from emc.auth.policy import require
+from emc.auth.regions import in_subtree
+from emc.energy import Carrier, canonical_unit
+from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.programme import service
+from emc.programme.models import Metric, StatSource
+from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
+from emc.reports import programme_pdf
+from emc.web.db import db
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import current_actor
+from emc.web.templating import page_locale
+
+bp = Blueprint("programme", __name__)
+
+METRIC_LABELS = {
+    Metric.PROJECTS: _l("Signed EMC projects"),
+    Metric.ENERGY_INTENSITY: _l("Energy per m² reduction"),
+    Metric.CO2_INTENSITY: _l("CO2 per m² reduction"),
+}
+SOURCE_LABELS = {
+    StatSource.ENTERED: _l("Entered"),
+    StatSource.IMPORTED: _l("Imported"),
+    StatSource.METERS: _l("From meters"),
+}
+REASON_LABELS = {
+    "counted": _l("Counted"),
+    "not_signed": _l("Not signed"),
+    "terminated_before_operation": _l("Terminated before operation"),
+}
+INVESTOR_LABELS = {
+    "esco": _l("ESCO"),
+    "institution": _l("Institution"),
+    "shared": _l("Shared"),
+    "lessor": _l("Lessor"),
+}
+CARRIER_LABELS = {
+    Carrier.ELECTRICITY: _l("Electricity"),
+    Carrier.NATURAL_GAS: _l("Natural gas"),
+    Carrier.DISTRICT_HEAT: _l("District heat"),
+    Carrier.COAL: _l("Coal"),
+    Carrier.DIESEL: _l("Diesel"),
+    Carrier.GASOLINE: _l("Gasoline"),
+    Carrier.LPG: _l("LPG"),
+    Carrier.FUEL_OIL: _l("Fuel oil"),
+    Carrier.PV_GENERATION: _l("On-site PV generation"),
+}
+FORM_CARRIERS = list(CARRIER_LABELS)
+BRAND, ACCENT, MUTED, GRID = "#0b6e4f", "#d97706", "#94a3b8", "#d9e0e7"
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "metric_label": lambda m: METRIC_LABELS.get(Metric(m), m),
+        "stat_source_label": lambda s: SOURCE_LABELS.get(StatSource(s), s) if s else "",
+        "count_reason_label": lambda r: REASON_LABELS.get(r, r),
+        "investor_label": lambda i: INVESTOR_LABELS.get(i, i),
+        "carrier_label": lambda c: CARRIER_LABELS.get(c, c),
+    }
+
+
+# --- charts (inline SVG) ---------------------------------------------------------------------
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}".rstrip("0").rstrip(".")
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    targets: Sequence[float | None] | None = None,
+    width: int = 520,
+) -> Markup:
+    """Horizontal bars, one per (label, value); an optional target per bar is a dark tick."""
+    row, left = 24, 150
+    height = max(len(items), 1) * row + 10
+    top = max([v for _l2, v in items] + [t or 0 for t in (targets or [])] + [1])
+    scale = (width - left - 60) / top
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+    ]
+    for i, (label, value) in enumerate(items):
+        y = 5 + i * row
+        w = max(value * scale, 0)
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
+            f"{escape(str(label))[:20]}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{BRAND}"/>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="12">{_fmt(value)}</text>'
+        )
+        target = targets[i] if targets else None
+        if target:
+            x = left + target * scale
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y + 1}" y2="{y + row - 3}" '
+                f'stroke="#1d2733" stroke-width="2"><title>{_fmt(target)}</title></line>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    title: str,
+    width: int = 760,
+    height: int = 240,
+) -> Markup:
+    """Lines over categories (months, dates); the first series solid in the brand colour, the
+    others dashed; a legend under the title; about eight labels on the axis."""
+    left, right, top, bottom = 48, 12, 26, 28
+    n = max(len(labels), 2)
+    values = [v for vals in series.values() for v in vals if v is not None]
+    vmax = max(values + [1])
+    sx = (width - left - right) / (n - 1)
+    sy = (height - top - bottom) / vmax
+    colours = [BRAND, ACCENT, MUTED, "#2563eb"]
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+    ]
+    for k in range(5):
+        v = vmax * k / 4
+        y = height - bottom - v * sy
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{_fmt(v)}</text>"
+        )
+    step = max(1, len(labels) // 8)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == len(labels) - 1:
+            x = left + i * sx
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">'
+                f"{escape(label)}</text>"
+            )
+    for j, (name, vals) in enumerate(series.items()):
+        colour = colours[j % len(colours)]
+        points = " ".join(
+            f"{left + i * sx:.1f},{height - bottom - v * sy:.1f}"
+            for i, v in enumerate(vals)
+            if v is not None
+        )
+        dash = "" if j == 0 else ' stroke-dasharray="6 4"'
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"/>'
+            f'<rect x="{left + j * 170}" y="6" width="12" height="4" fill="{colour}"/>'
+            f'<text x="{left + 16 + j * 170}" y="12" font-size="12">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+
+
+def _query(schema: ma.Schema) -> dict:
+    args = {k: v for k, v in request.args.items() if v != ""}
+    try:
+        return schema.load(args)
+    except ma.ValidationError as error:
+        raise Invalid("invalid filter", fields=localise(error.messages)) from None
+
+
+def _type_label(key: str) -> str:
+    from emc.contracts.finance import ContractType
+    from emc.contracts.views import CONTRACT_TYPE_LABELS
+
+    if key == "none":
+        return _("No contract yet")
+    return str(CONTRACT_TYPE_LABELS.get(ContractType(key), key))
+
+
+def _sector_label(key: str) -> str:
+    from emc.auth.models import Sector
+    from emc.web.templating import SECTOR_LABELS
+
+    return str(SECTOR_LABELS.get(Sector(key), key))
+
+
+def _charts(data: service.Dashboard) -> dict[str, Markup]:
+    months = [m["month"] for m in data.monthly]
+    progress = data.progress
+    target = progress["target"]
+    start, end = data.window["start_year"], data.window["end_year"]
+    total_months = (end - start + 1) * 12
+    series: dict[str, list[float | None]] = {
+        _("Counted (cumulative)"): [m["cumulative"] for m in data.monthly]
+    }
+    if target:
+        series[_("Straight line to the target")] = [
+            target * (i + 1) / total_months for i in range(len(months))
+        ]
+    charts = {
+        "cumulative": line_chart(months, series, title=_("Signed projects, cumulative by month")),
+        "types": bar_chart(
+            [(_type_label(t["key"]), t["counted"]) for t in data.by_type],
+            title=_("Counted projects by contract type"),
+        ),
+        "sectors": bar_chart(
+            [(_sector_label(s["key"]), s["counted"]) for s in data.by_sector],
+            title=_("Counted projects by sector"),
+        ),
+        "children": bar_chart(
+            [(c["name"], c["counted"]) for c in data.children],
+            targets=[c["target"] for c in data.children],
+            title=_("Counted projects by sub-region (tick: target)"),
+        ),
+        "years": bar_chart(
+            [(str(y["year"]), y["counted"]) for y in data.by_year],
+            title=_("Counted projects by year of signing"),
+        ),
+    }
+    if data.trend:
+        charts["trend"] = line_chart(
+            [t["date"].isoformat() for t in data.trend],
+            {_("Counted (snapshots)"): [t["counted"] for t in data.trend]},
+            title=_("Counted projects, nightly snapshots"),
+        )
+    if data.savings["by_year"]:
+        charts["savings"] = bar_chart(
+            [(str(r["year"]), float(r["tce"])) for r in data.savings["by_year"]],
+            title=_("Verified savings by year (tce)"),
+        )
+    return charts
+
+
+def _dashboard_args() -> dict:
+    query = _query(ProgrammeProjectQuery())
+    return {
+        "region": query.get("region"),
+        "start_year": query.get("start_year"),
+        "end_year": query.get("end_year"),
+    }, query
+
+
+@bp.get("/programme")
+@login_required
+def dashboard():
+    actor = current_actor()
+    args, query = _dashboard_args()
+    data = service.dashboard(db(), actor, locale=page_locale(), **args)
+    filters = {
+        k: v
+        for k, v in query.items()
+        if k not in ("region", "page", "per_page", "start_year", "end_year")
+    }
+    page = service.project_page(
+        db(),
+        actor,
+        region=data.region["code"],
+        page=query["page"],
+        per_page=query["per_page"],
+        **filters,
+    )
+    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
+    export_args["region"] = data.region["code"]
+    return render_template(
+        "programme/dashboard.html",
+        d=data,
+        charts=_charts(data),
+        page=page,
+        query=query,
+        export_args=export_args,
+        rules=service.stats.COUNTING_RULE,
+        type_label=_type_label,
+        sector_key_label=_sector_label,
+    )
+
+
+@bp.get("/programme/summary.pdf")
+@login_required
+def summary_pdf():
+    actor = current_actor()
+    args, _query_args = _dashboard_args()
+    data = service.dashboard(db(), actor, locale=page_locale(), **args)
+    body = programme_pdf.build(
+        data,
+        type_label=_type_label,
+        sector_label=_sector_label,
+        locale=page_locale(),
+    )
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="programme-{data.region["code"]}.pdf"'
+    )
+    return response
+
+
+# --- targets ---------------------------------------------------------------------------------
+
+
+def _subtree_regions(code: str) -> list[Region]:
+    return [
+        r for r in db().scalars(select(Region).order_by(Region.code)) if in_subtree(r.code, code)
+    ]
+
+
+def _render_targets(errors=None, values=None, status: int = 200):
+    actor = current_actor()
+    targets = service.list_targets(db(), actor)
+    names = service.region_names(db(), {t.region_code for t in targets}, page_locale())
+    return render_template(
+        "programme/targets.html",
+        targets=targets,
+        names=names,
+        regions=_subtree_regions(actor.region_code),
+        metrics=list(Metric),
+        errors=errors or {},
+        values=values or {},
+        can_manage=can(actor, Permission.PROGRAMME_TARGETS_MANAGE),
+        visible=lambda code: in_subtree(code, actor.region_code),
+    ), status
+
+
+@bp.get("/programme/targets")
+@login_required
+def targets():
+    require(current_actor(), Permission.PROGRAMME_READ)
+    return _render_targets()
+
+
+@bp.post("/programme/targets")
+@login_required
+def create_target():
+    actor = current_actor()
+    require(actor, Permission.PROGRAMME_TARGETS_MANAGE)
+    values = form_data()
+    data, errors = load_form(TargetIn(), dict(values))
+    if errors:
+        return _render_targets(errors, values, 422)
+    try:
+        service.create_target(db(), actor, **data)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        return _render_targets(
+            localise(error.fields) or {"_": [error.message]}, values, error.status
+        )
+    flash(_("Target saved."), "success")
+    return redirect(url_for("programme.targets"))
+
+
+# --- annual energy statistics ----------------------------------------------------------------
+
+
+def _render_stats(errors=None, values=None, status: int = 200):
+    actor = current_actor()
+    require(actor, Permission.PROGRAMME_STATS_MANAGE)
+    return render_template(
+        "programme/stats.html",
+        stats=service.list_stats(db(), actor, organization_id=actor.organization_id),
+        carriers=[(c, canonical_unit(c).value) for c in FORM_CARRIERS],
+        errors=errors or {},
+        values=values or {},
+        this_year=service.local_today().year,
+    ), status
+
+
+@bp.get("/programme/stats")
+@login_required
+def stats_page():
+    return _render_stats()
+
+
+def _stat_form() -> tuple[dict | None, dict, dict]:
+    values = form_data()
+    data, errors = load_form(StatFormIn(), dict(values))
+    if errors:
+        return None, errors, values
+    carriers = []
+    for carrier in FORM_CARRIERS:
+        quantity = values.get(f"quantity_{carrier.value}")
+        if quantity:
+            carriers.append(
+                {
+                    "carrier": carrier.value,
+                    "quantity": quantity,
+                    "unit": values.get(f"unit_{carrier.value}") or canonical_unit(carrier).value,
+                }
+            )
+    for key in list(data):
+        if key.startswith(("quantity_", "unit_")):
+            data.pop(key)
+    try:
+        data["carriers"] = [
+            {**c, "quantity": Decimal(c["quantity"].replace(",", ""))} for c in carriers
+        ]
+    except ArithmeticError:
+        return None, {"carriers": [_("Quantities must be numbers.")]}, values
+    return data, {}, values
+
+
+def _carrier_field_errors(fields: dict, data: dict) -> dict:
+    # carriers.<i>.unit → unit_<carrier> so that the form marks the right input.
+    out = {}
+    for key, messages in fields.items():
+        head, _dot, rest = key.partition(".")
+        index, _dot2, name = rest.partition(".")
+        if head == "carriers" and index.isdigit() and int(index) < len(data["carriers"]):
+            carrier = data["carriers"][int(index)]["carrier"]
+            out[f"{'unit' if name == 'unit' else 'quantity'}_{carrier}"] = messages
+        else:
+            out[key] = messages
+    return out
+
+
+@bp.post("/programme/stats")
+@login_required
+def save_stats():
+    actor = current_actor()
+    require(actor, Permission.PROGRAMME_STATS_MANAGE)
+    data, errors, values = _stat_form()
+    if errors:
+        return _render_stats(errors, values, 422)
+    try:
+        stat = service.save_stat(db(), actor, **data)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        fields = _carrier_field_errors(localise(error.fields), data)
+        return _render_stats(fields or {"_": [error.message]}, values, error.status)
+    flash(_("Energy statistics of %(year)s saved.", year=stat.year), "success")
+    return redirect(url_for("programme.stats_page"))
+
+
+@bp.post("/programme/stats/import")
+@login_required
+def import_stats():
+    actor = current_actor()
+    require(actor, Permission.PROGRAMME_STATS_MANAGE)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _render_stats({"file": [_("Choose an XLSX file.")]}, {}, 422)
+    try:
+        saved = service.import_stats(db(), actor, upload.stream, filename=upload.filename)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        return _render_stats({"file": [error.message], **localise(error.fields)}, {}, error.status)
+    flash(_("Imported the statistics of %(n)s year(s).", n=len(saved)), "success")
+    return redirect(url_for("programme.stats_page"))
+
+
+@bp.post("/programme/stats/meters")
+@login_required
+def stats_from_meters():
+    actor = current_actor()
+    require(actor, Permission.PROGRAMME_STATS_MANAGE)
+    values = form_data()
+    try:
+        year = int(values.get("year", ""))
+    except ValueError:
+        return _render_stats({"year": [_("Enter a year.")]}, values, 422)
+    try:
+        stat = service.stats_from_meters(db(), actor, year=year)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        return _render_stats(localise(error.fields) or {"_": [error.message]}, values, error.status)
+    flash(_("Energy statistics of %(year)s filled from meters.", year=stat.year), "success")
+    return redirect(url_for("programme.stats_page"))

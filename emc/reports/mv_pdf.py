@@ -1,0 +1,464 @@
+"""PDFs of the M&V workflow: the M&V report and the baseline approval sheet. Data in, bytes out.
+
+Chinese by default, English with ``locale="en"``; labels are English msgids translated through
+the catalog (:func:`emc.i18n.translate`). Built on the shared template of :mod:`emc.reports.pdf`.
+The callers gather everything into :class:`MvPdfContext` (names of the parties and people), so
+this module touches no database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from xml.sax.saxutils import escape
+
+from emc.i18n import N_, translate
+from emc.reports import pdf
+
+# Stored values printed through the catalog: marked here so that extraction finds them.
+_VALUES = (
+    N_("proposed"),
+    N_("approved"),
+    N_("rejected"),
+    N_("superseded"),
+    N_("draft"),
+    N_("submitted"),
+    N_("accepted"),
+    N_("disputed"),
+    N_("daily"),
+    N_("billing"),
+    N_("hourly"),
+    N_("stipulated"),
+    N_("electricity"),
+    N_("natural_gas"),
+    N_("district_heat"),
+    N_("coal"),
+    N_("diesel"),
+    N_("gasoline"),
+    N_("lpg"),
+    N_("fuel_oil"),
+    N_("water"),
+    N_("pv_generation"),
+)
+
+
+@dataclass(frozen=True)
+class MvPdfContext:
+    """What the PDFs print besides the report or baseline itself."""
+
+    project_name: str
+    institution: str
+    esco: str
+    generated_at: dt.datetime
+    people: dict[int, str] = field(default_factory=dict)  # user id → name
+    meters: dict[int, str] = field(default_factory=dict)  # meter id → name
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _para(text: str, style: str = "body") -> Any:
+    # reportlab paragraphs parse markup: "M&V" must reach them as "M&amp;V".
+    return pdf.paragraph(escape(text), style)
+
+
+def _table(rows, **kw) -> Any:
+    return pdf.table([[escape(c) if isinstance(c, str) else c for c in row] for row in rows], **kw)
+
+
+def _f(v: Any, digits: int = 1) -> str:
+    return "—" if v is None else pdf.quantity(float(v), digits)
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{float(v) * 100:.1f} %"
+
+
+def _yes(t, v: Any) -> str:
+    if v is None:
+        return "—"
+    return t(N_("pass")) if v else t(N_("fail"))
+
+
+def _person(ctx: MvPdfContext, user_id: int | None) -> str:
+    return ctx.people.get(user_id, "") if user_id is not None else ""
+
+
+def _parties(t, ctx: MvPdfContext, rows: list[list[str]]) -> Any:
+    return _table(
+        [
+            [t(N_("Project")), ctx.project_name],
+            [t(N_("Institution")), ctx.institution],
+            [t(N_("ESCO")), ctx.esco],
+            *rows,
+        ],
+        header_rows=0,
+        col_widths=[110, 370],
+    )
+
+
+def _statistics_table(t, models: list[dict]) -> Any:
+    rows = [
+        [
+            t(N_("Meter")),
+            t(N_("Option")),
+            t(N_("Form")),
+            "n",
+            "R²",
+            "CV(RMSE)",
+            "NMBE",
+            t(N_("G14 verdict")),
+        ]
+    ]
+    for m in models:
+        st = m["statistics"]
+        rows.append(
+            [
+                m["meter_name"],
+                m["option"],
+                m["model"]["form"],
+                str(st["n"]),
+                _f(st["r_squared"], 4),
+                _pct(st["cvrmse"]),
+                f"{float(st['nmbe']) * 100:.4f} %" if st["nmbe"] is not None else "—",
+                _yes(t, m["verdict"]["passed"]),
+            ]
+        )
+    return _table(rows, numeric_cols=(3, 4, 5, 6))
+
+
+def _model_table(t, models: list[dict]) -> Any:
+    rows = [
+        [
+            t(N_("Meter")),
+            t(N_("Intercept (per day)")),
+            t(N_("Heating slope (per HDD)")),
+            t(N_("Heating balance point (°C)")),
+            t(N_("Cooling slope (per CDD)")),
+            t(N_("Cooling balance point (°C)")),
+        ]
+    ]
+    for m in models:
+        md = m["model"]
+        rows.append(
+            [
+                f"{m['meter_name']} ({m['unit']})",
+                _f(md.get("intercept"), 3),
+                _f(md.get("beta_hdd"), 3),
+                _f(md.get("heating_balance_point"), 1),
+                _f(md.get("beta_cdd"), 3),
+                _f(md.get("cooling_balance_point"), 1),
+            ]
+        )
+    return _table(rows, numeric_cols=(1, 2, 3, 4, 5))
+
+
+def _warnings(t, warnings: list[dict]) -> list:
+    if not warnings:
+        return [_para(t(N_("No warnings.")))]
+    return [_para(f"[{w['code']}] {w['message']}", "small") for w in warnings]
+
+
+def _signatures(t) -> Any:
+    return _table(
+        [
+            [t(N_("Party")), t(N_("Name")), t(N_("Signature")), t(N_("Date"))],
+            [t(N_("Institution")), "", "", ""],
+            [t(N_("ESCO")), "", "", ""],
+        ],
+        col_widths=[110, 120, 150, 100],
+    )
+
+
+def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> bytes:
+    """The baseline approval sheet: parties, boundary and options, models, statistics with the
+    G14 verdict, warnings, decision and signature block."""
+
+    def t(message: str) -> str:
+        return translate(locale, message)
+
+    title = t(N_("Baseline approval sheet"))
+    story: list = [
+        _para(title, "h1"),
+        _parties(
+            t,
+            ctx,
+            [
+                [t(N_("Version")), str(baseline.version)],
+                [t(N_("Status")), t(baseline.status.value)],
+                [t(N_("Method")), t(baseline.method.value)],
+                [
+                    t(N_("Baseline period")),
+                    f"{baseline.start_date} – {baseline.end_date} ({t(N_('end exclusive'))})",
+                ],
+                [t(N_("Inputs fingerprint")), baseline.inputs_sha256],
+            ],
+        ),
+        _para(t(N_("Baseline models")), "h2"),
+        _model_table(t, baseline.models),
+        pdf.spacer(),
+        _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
+        _statistics_table(t, baseline.models),
+        _para(f"{t(N_('G14 verdict'))}: {_yes(t, baseline.verdict_passed)}", "body"),
+    ]
+    for m in baseline.models:
+        series = m.get("series") or {}
+        dates = series.get("dates") or []
+        if dates:
+            step = max(1, len(dates) // 60)
+            cats = [d[5:] if i % (step * 6) == 0 else "" for i, d in enumerate(dates[::step])]
+            story.append(
+                pdf.line_chart(
+                    cats,
+                    {
+                        t(N_("Observed")): [v or 0 for v in series["observed"][::step]],
+                        t(N_("Modelled")): [v or 0 for v in series["modelled"][::step]],
+                    },
+                    title=f"{m['meter_name']}: {t(N_('observed vs modelled daily use'))}",
+                    unit=m["unit"],
+                )
+            )
+    story += [_para(t(N_("Warnings")), "h2"), *_warnings(t, baseline.warnings)]
+    story += [
+        _para(t(N_("Decision")), "h2"),
+        _para(
+            f"{t(N_('Proposed by'))}: {_person(ctx, baseline.proposed_by_user_id)} · "
+            f"{t(N_('Decided by'))}: {_person(ctx, baseline.decided_by_user_id) or '—'} · "
+            f"{t(N_('Comment'))}: {baseline.decision_comment or '—'}"
+        ),
+    ]
+    if baseline.reason:
+        story.append(_para(f"{t(N_('Reason for this version'))}: {baseline.reason}"))
+    story += [_para(t(N_("Signatures")), "h2"), _signatures(t)]
+    info = pdf.PageInfo(
+        title=title,
+        subtitle=f"{ctx.institution} / {ctx.esco}",
+        generated_at=ctx.generated_at,
+    )
+    return pdf.build_pdf(info, story)
+
+
+def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> bytes:
+    """The M&V report: parties, boundary and options, baseline model and statistics with the G14
+    verdict, the monthly table, charts (observed vs adjusted baseline; cumulative savings with
+    the uncertainty band), adjustments, savings in energy / money / tce / tCO2, warnings,
+    version history and a signature block."""
+
+    def t(message: str) -> str:
+        return translate(locale, message)
+
+    title = t(N_("M&V report"))
+    period = f"{report.period_start} – {report.period_end} ({t(N_('end exclusive'))})"
+    story: list = [
+        _para(title, "h1"),
+        _parties(
+            t,
+            ctx,
+            [
+                [t(N_("Reporting period")), period],
+                [t(N_("Version")), str(report.version)],
+                [t(N_("Status")), t(report.status.value)],
+                [
+                    t(N_("Baseline")),
+                    f"{t(N_('version'))} {baseline.version}, {baseline.start_date} – "
+                    f"{baseline.end_date}",
+                ],
+                [t(N_("Inputs fingerprint")), report.inputs_sha256],
+            ],
+        ),
+    ]
+    if report.stale_since is not None:
+        story.append(_para(f"⚠ {t(N_('Stale'))}: {report.stale_message}", "h2"))
+    story += [
+        _para(t(N_("Measurement boundary")), "h2"),
+        _table(
+            [[t(N_("Meter")), t(N_("Carrier")), t(N_("Unit")), t(N_("IPMVP option"))]]
+            + [[r["meter_name"], t(r["carrier"]), r["unit"], r["option"]] for r in report.results]
+        ),
+        _para(t(N_("Baseline models")), "h2"),
+        _model_table(t, baseline.models),
+        pdf.spacer(),
+        _statistics_table(t, baseline.models),
+        _para(t(N_("Savings")), "h2"),
+        _table(
+            [
+                [
+                    t(N_("Carrier")),
+                    t(N_("Avoided energy")),
+                    t(N_("Value (yuan)")),
+                    "tce",
+                    "tCO2",
+                ]
+            ]
+            + [
+                [
+                    t(c["carrier"]),
+                    f"{_f(Decimal(c['avoided']), 1)} {c['unit']}",
+                    pdf.money(Decimal(c["value"])),
+                    c["tce"],
+                    c["tco2"],
+                ]
+                for c in report.carriers
+            ]
+            + [
+                [
+                    t(N_("Total")),
+                    "",
+                    pdf.money(report.savings_value),
+                    str(report.tce_avoided),
+                    str(report.tco2_avoided),
+                ]
+            ],
+            numeric_cols=(1, 2, 3, 4),
+        ),
+        _para(
+            f"FSU: ±{_pct(report.fsu_68)} (68 %), ±{_pct(report.fsu_90)} (90 %) · "
+            f"{t(N_('G14 verdict'))}: {_yes(t, report.verdict.get('passed'))}"
+        ),
+        _para(t(N_("Monthly results")), "h2"),
+    ]
+    rows = [
+        [
+            t(N_("Month")),
+            t(N_("Meter")),
+            t(N_("Adjusted baseline")),
+            t(N_("Reporting use")),
+            t(N_("Non-routine")),
+            t(N_("Avoided energy")),
+            t(N_("Value (yuan)")),
+        ]
+    ]
+    for m in report.months:
+        rows.append(
+            [
+                m["month"],
+                m["meter_name"],
+                _f(m["adjusted_baseline"]),
+                _f(m["reporting"]),
+                _f(m["non_routine"]),
+                _f(m["avoided"]),
+                pdf.money(Decimal(m["value"])),
+            ]
+        )
+    story.append(_table(rows, numeric_cols=(2, 3, 4, 5, 6)))
+    for r in report.results:
+        months = r["savings"]["by_month"]
+        if not months:
+            continue
+        cats = [m["month"] for m in months]
+        story.append(
+            pdf.line_chart(
+                cats,
+                {
+                    t(N_("Adjusted baseline")): [m["adjusted_baseline"] for m in months],
+                    t(N_("Reporting use")): [m["reporting"] for m in months],
+                },
+                title=f"{r['meter_name']}: {t(N_('observed vs adjusted baseline'))}",
+                unit=r["unit"],
+            )
+        )
+        band = r.get("cumulative_band") or []
+        story.append(
+            pdf.line_chart(
+                [b["month"] for b in band],
+                {
+                    t(N_("Cumulative savings")): [b["cumulative"] for b in band],
+                    t(N_("Lower bound (90 %)")): [
+                        b["cumulative"] - (b["band_90"] or 0) for b in band
+                    ],
+                    t(N_("Upper bound (90 %)")): [
+                        b["cumulative"] + (b["band_90"] or 0) for b in band
+                    ],
+                },
+                title=f"{r['meter_name']}: {t(N_('cumulative savings with uncertainty'))}",
+                unit=r["unit"],
+            )
+        )
+    if report.rolling:
+        story += [
+            _para(t(N_("Rolling 12 months")), "h2"),
+            _table(
+                [
+                    [
+                        t(N_("Window")),
+                        t(N_("Months known")),
+                        t(N_("Avoided energy")),
+                        t(N_("Value (yuan)")),
+                    ]
+                ]
+                + [
+                    [
+                        f"{w['start_month']} – {w['end_month']}",
+                        f"{w['months_known']}/12",
+                        f"{_f(w['avoided'])} {w['unit']}",
+                        pdf.money(Decimal(w["value"])),
+                    ]
+                    for w in report.rolling
+                ],
+                numeric_cols=(1, 2, 3),
+            ),
+        ]
+    story.append(_para(t(N_("Non-routine adjustments")), "h2"))
+    if ctx.adjustments:
+        story.append(
+            _table(
+                [
+                    [
+                        t(N_("Meter")),
+                        t(N_("Reason")),
+                        t(N_("Amount")),
+                        t(N_("Agreed by both")),
+                        t(N_("Evidence")),
+                    ]
+                ]
+                + [
+                    [
+                        ctx.meters.get(a["meter_id"], str(a["meter_id"])),
+                        a["reason"],
+                        f"{a['amount']} {a['unit']}"
+                        if a["amount"] is not None
+                        else t(N_("daily series")),
+                        _yes(t, a["agreed"]),
+                        ", ".join(a["files"]) or "—",
+                    ]
+                    for a in ctx.adjustments
+                ]
+            )
+        )
+    else:
+        story.append(_para(t(N_("None."))))
+    story += [
+        _para(t(N_("Conversion factors")), "h2"),
+        _table(
+            [[t(N_("Carrier")), t(N_("Kind")), t(N_("Value")), t(N_("Source"))]]
+            + [
+                [t(f["carrier"]), f["kind"], f"{f['value']} {f['unit']}", f["source"]]
+                for f in report.factors
+            ],
+            col_widths=[70, 50, 110, 250],
+        ),
+        _para(t(N_("Warnings")), "h2"),
+        *_warnings(t, report.warnings),
+        _para(t(N_("Version history")), "h2"),
+        _table(
+            [[t(N_("Version")), t(N_("Status")), t(N_("Value (yuan)")), t(N_("Comment"))]]
+            + [
+                [
+                    str(v["version"]),
+                    t(v["status"]),
+                    pdf.money(v["savings_value"]),
+                    v.get("comment") or "",
+                ]
+                for v in ctx.versions
+            ]
+        ),
+        _para(t(N_("Signatures")), "h2"),
+        _signatures(t),
+    ]
+    info = pdf.PageInfo(
+        title=title,
+        subtitle=f"{ctx.institution} / {ctx.esco}",
+        generated_at=ctx.generated_at,
+    )
+    return pdf.build_pdf(info, story)

@@ -1,0 +1,120 @@
+"""UI messages that reach ``gettext`` as variables, listed here so that extraction finds them.
+
+Never imported: ``babel.cfg`` extracts this file like any other source file. Without it these
+messages would exist only in the .po files, and ``pybabel update`` would mark them obsolete the
+next time it runs (an obsolete entry is not compiled, so the form errors would fall back to
+English).
+
+Two kinds of messages pass through ``emc.web.forms.localise`` at run time:
+
+* marshmallow's standard validation messages. Those with ``{placeholders}`` are formatted before
+  they reach ``gettext``, so only the placeholder-free ones and the formatted variants that the
+  schemas loaded by HTML forms actually produce can match a catalog entry.
+* field messages raised by the services (``Invalid(..., fields=...)``) of the domains whose views
+  localise them, and by the schemas' own validators. Messages that embed a value (f-strings) cannot be
+  translated this way and are left out, except where the value is a constant.
+
+``tests/test_i18n.py`` checks that every message the form schemas and services can produce is
+translated, so a new validator or service message fails there until it is added below.
+"""
+
+
+def N_(message: str) -> str:  # noqa: N802 — the gettext_noop name that extractors look for
+    return message
+
+
+MARSHMALLOW_MESSAGES = (
+    # Schema
+    N_("Invalid input type."),
+    N_("Unknown field."),
+    # Field
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Invalid value."),
+    N_("Invalid type."),
+    # Field types
+    N_("Not a valid list."),
+    N_("Not a valid tuple."),
+    N_("Not a valid string."),
+    N_("Not a valid utf-8 string."),
+    N_("Not a valid UUID."),
+    N_("Not a valid number."),
+    N_("Number too large."),
+    N_("Not a valid integer."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("Not a valid boolean."),
+    N_("Not a valid datetime."),
+    N_("Not a valid aware datetime."),
+    N_("Not a valid naive datetime."),
+    N_("Not a valid date."),
+    N_("Not a valid time."),
+    N_("Not a valid period of time."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid URL."),
+    N_("Not a valid email address."),
+    N_("Not a valid IP address."),
+    N_("Not a valid IPv4 address."),
+    N_("Not a valid IPv6 address."),
+    N_("Not a valid IP interface."),
+    N_("Not a valid IPv4 interface."),
+    N_("Not a valid IPv6 interface."),
+    # Validators
+    N_("String does not match expected pattern."),
+    N_("Invalid input."),
+)
+
+# Formatted variants produced by the validators of the form schemas (emc/auth/schemas.py; the
+# payment-line actions of emc/contracts/schemas.py).
+FORMATTED_MARSHMALLOW_MESSAGES = (
+    N_("Length must be between 1 and 100."),
+    N_("Length must be between 1 and 200."),
+    N_("Length must be between 1 and 254."),
+    N_("Length must be between 1 and 500."),
+    N_("Must be greater than or equal to 1."),
+    N_("Longer than maximum length 100."),
+    N_("Longer than maximum length 200."),
+    N_("Longer than maximum length 254."),
+    N_("Must be one of: zh_CN, en."),
+    N_("Must be one of: institution, esco, auditor, agency, platform."),
+    N_("Must be one of: government, school, hospital, culture_sports, other."),
+    N_(
+        "Must be one of: admin, energy_manager, finance, viewer, engineer, auditor, "
+        "programme_officer."
+    ),
+)
+
+# Custom messages of the validators in emc/auth/schemas.py.
+SCHEMA_MESSAGES = (
+    N_("must be 6 digits"),
+    N_("must be an 18-character unified social credit code"),
+    N_("does not match the new password"),
+)
+
+# Field messages of emc/auth/service.py.
+AUTH_SERVICE_MESSAGES = (
+    N_("already exists"),
+    N_("unknown organisation"),
+    N_("cannot be changed"),
+    N_("not for yourself"),
+    N_("an institution needs a sector"),
+    N_("only institutions have a sector"),
+    N_("another organisation already uses this value"),
+    N_("another user already has this e-mail address"),
+    # f"must be at least {MIN_PASSWORD_LENGTH} characters" with MIN_PASSWORD_LENGTH = 10
+    N_("must be at least 10 characters"),
+    N_("is wrong"),
+    N_("must differ from the current password"),
+    N_("must be in the future"),
+    N_("must be zh_CN or en"),
+)
+
+# Field messages of emc/contracts/service.py.
+CONTRACTS_SERVICE_MESSAGES = (
+    N_("must be an active ESCO organisation"),
+    N_("required when terminating"),
+    N_("no contract"),
+    N_("required when contracted"),
+    N_("required for an amendment"),
+    N_("missing"),
+    N_("stale"),
+)

@@ -1,0 +1,80 @@
+"""The M&V report and baseline approval sheet PDFs carry the key figures (text via pypdf)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from pypdf import PdfReader
+from sqlalchemy import select
+from test_mv_support import demo_project_id
+
+from emc.mv.models import Baseline, MvReport, ReportStatus
+
+
+def _text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _demo(db_session):
+    pid = demo_project_id(db_session)
+    report = db_session.scalar(
+        select(MvReport)
+        .where(MvReport.project_id == pid, MvReport.status == ReportStatus.ACCEPTED)
+        .order_by(MvReport.period_start.desc())
+    )
+    return pid, report, db_session.get(Baseline, report.baseline_id)
+
+
+def test_report_pdf_in_chinese_has_parties_figures_and_history(login_as, db_session):
+    pid, report, baseline = _demo(db_session)
+    response = login_as("viewer@school.demo").get(
+        f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf"
+    )
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = _text(response.data)
+    for expected in (
+        "测量与验证报告",
+        "杭州市第一中学",
+        "绿能节能服务有限公司",
+        "一中暖通空调节能改造",
+        f"{report.savings_value:,.2f}",
+        str(report.tce_avoided),
+        str(report.tco2_avoided),
+        report.months[0]["month"],
+        f"{report.fsu_68 * 100:.1f} %",
+        "GB/T 2589-2020",
+        "签字",
+    ):
+        assert expected in text, expected
+    intercept = baseline.models[0]["model"]["intercept"]
+    assert f"{intercept:,.3f}" in text
+
+
+def test_report_pdf_in_english(login_as, db_session):
+    pid, report, _baseline = _demo(db_session)
+    response = login_as("engineer@esco.demo").get(
+        f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf?lang=en"
+    )
+    text = _text(response.data)
+    assert "M&V report" in text and "Monthly results" in text and "Signatures" in text
+    assert f"{Decimal(report.carriers[0]['avoided']):,.1f} kWh" in text
+
+
+def test_baseline_approval_sheet(login_as, db_session):
+    pid, _report, baseline = _demo(db_session)
+    response = login_as("energy@school.demo").get(
+        f"/api/v1/projects/{pid}/baselines/{baseline.id}.pdf"
+    )
+    assert response.status_code == 200
+    text = _text(response.data)
+    st = baseline.models[0]["statistics"]
+    assert "基准" in text and "暖通空调分项" in text
+    assert f"{st['cvrmse'] * 100:.1f} %" in text and f"{st['r_squared']:,.4f}" in text
+    assert "ASHRAE" in text
+    en = _text(
+        login_as("energy@school.demo")
+        .get(f"/api/v1/projects/{pid}/baselines/{baseline.id}.pdf?lang=en")
+        .data
+    )
+    assert "Baseline approval sheet" in en and "G14 verdict" in en and "pass" in en
