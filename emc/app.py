@@ -116,7 +116,13 @@ def _register_blueprints(app: Flask) -> None:
     from emc.programme import views as programme_views
     from emc.web import views as core_views
 
-    for blueprint in (core_views.bp, auth_views.bp, auth_views.admin_bp, contracts_views.bp, notification_views.bp):
+    for blueprint in (
+        core_views.bp,
+        auth_views.bp,
+        auth_views.admin_bp,
+        contracts_views.bp,
+        notification_views.bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(facilities_views.bp)
     app.register_blueprint(mv_views.bp)
