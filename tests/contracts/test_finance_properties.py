@@ -235,6 +235,12 @@ def test_lease_principal_parts_sum_exactly_to_principal_less_residual(
         a.closing_balance == b.opening_balance
         for a, b in zip(instalments, instalments[1:], strict=False)
     )
-    # The last rent differs from the level rent only by accumulated rounding.
+    # The last rent differs from the level rent only by accumulated rounding: each period the
+    # level rent and the interest are each off by at most half a fen, and that error compounds at
+    # the periodic rate until the end, so the drift is bounded by 0.01 · ((1 + i)^n − 1) / i (plus
+    # a fen for the last line's own rounding). Hypothesis found 0.56 at 13.88 % over 44 quarters.
     if len(instalments) > 1:
-        assert abs(instalments[-1].rent - instalments[0].rent) <= D("0.01") * len(instalments)
+        n = len(instalments)
+        i = rate / frequency.periods_per_year
+        growth = n if i == 0 else ((1 + i) ** n - 1) / i
+        assert abs(instalments[-1].rent - instalments[0].rent) <= D("0.01") * growth + D("0.01")
