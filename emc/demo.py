@@ -230,7 +230,7 @@ def build(session: Session, *, programme_projects: bool = False) -> list[tuple[s
     build_facilities(session)
     from emc.audit.service import build_demo_audits
 
-    build_demo_audits(session)
+    build_demo_audits(session, custody=programme_projects)
     from emc.programme.service import build_demo as build_programme
 
     build_programme(session, projects=programme_projects)

@@ -131,6 +131,24 @@ def _f_file() -> dict:
     return {"file": (io.BytesIO("时间,用量\n2024-02-01 00:00,1\n".encode()), "matrix.csv")}
 
 
+_F_FACTOR = {
+    "carrier": "electricity",
+    "kind": "co2",
+    "unit": "kgCO2/kWh",
+    "value": "0.5",
+    "year": 2030,
+    "scope": "provincial",
+    "region": "330000",
+    "source": "矩阵测试来源",
+}
+
+
+def _w_file() -> dict:
+    import io
+
+    return {"file": (io.BytesIO("时间,气温\n2024-02-01 00:00,1.5\n".encode()), "w.csv")}
+
+
 def _f_rows(c) -> dict:
     return {"rows": [{"start": "2024-02-01T00:00:00+08:00", "value": "1.5"}]}
 
@@ -802,6 +820,38 @@ ROWS = [
         only({"platform"}, 200, 404, 401),
     ),
     (
+        "GET",
+        _CT_SCHEDULE + ".pdf",
+        lambda c: f"/api/v1/projects/{c.get('project')}/schedule.pdf",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _CT_SCHEDULE + ".pdf",
+        lambda c: f"/api/v1/projects/{c.get('other_project')}/schedule.pdf",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/projects/<int:project_id>/economics",
+        lambda c: f"/api/v1/projects/{c.get('project')}/economics",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/projects/<int:project_id>/economics",
+        lambda c: f"/api/v1/projects/{c.get('other_project')}/economics",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
         "POST",
         "/api/v1/payment-lines/<int:line_id>/prepare",
         lambda c: f"/api/v1/payment-lines/{c.get('line')}/prepare",
@@ -1117,6 +1167,23 @@ ROWS = [
         "json",
         only({"platform"}, 201, 404, 401),
     ),
+    # A dry run checks without writing: the same access as the upload, 200 instead of 201.
+    (
+        "POST",
+        _F_METER + "/readings",
+        lambda c: f"/api/v1/meters/{c.get('f_meter')}/readings?dry_run=true",
+        _f_rows,
+        "json",
+        _f_write(_F_IMPORTERS, 200, 401),
+    ),
+    (
+        "POST",
+        _F_METER + "/readings",
+        lambda c: f"/api/v1/meters/{c.get('f_other_meter')}/readings?dry_run=true",
+        _f_rows,
+        "json",
+        only({"platform"}, 200, 404, 401),
+    ),
     (
         "GET",
         _F_METER + "/aggregates",
@@ -1164,6 +1231,67 @@ ROWS = [
         None,
         None,
         only({"platform"}, 200, 404, 401),
+    ),
+    # --- emission factors: platform reference data, no tenant (no own/other split); everyone
+    # signed in reads, platform admins add rows.
+    ("GET", "/emission-factors", lambda c: "/emission-factors", None, None, expect(200, anon=302)),
+    (
+        "POST",
+        "/emission-factors",
+        lambda c: "/emission-factors",
+        lambda c: dict(_F_FACTOR),
+        "form",
+        only({"platform"}, 302, 403, 302),
+    ),
+    (
+        "GET",
+        "/api/v1/emission-factors",
+        lambda c: "/api/v1/emission-factors?kind=co2",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "POST",
+        "/api/v1/emission-factors",
+        lambda c: "/api/v1/emission-factors",
+        lambda c: dict(_F_FACTOR),
+        "json",
+        only({"platform"}, 201, 403, 401),
+    ),
+    # --- weather: platform reference data, no tenant (no own/other split); everyone signed in
+    # reads, platform admins add stations and temperatures ("w_station" holds one day of June).
+    (
+        "GET",
+        "/api/v1/weather-stations",
+        lambda c: "/api/v1/weather-stations",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "POST",
+        "/api/v1/weather-stations",
+        lambda c: "/api/v1/weather-stations",
+        lambda c: {"code": "MATRIX2", "name": "矩阵站二"},
+        "json",
+        only({"platform"}, 201, 403, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/weather-stations/<int:station_id>/temperatures",
+        lambda c: f"/api/v1/weather-stations/{c.get('w_station')}/temperatures",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "POST",
+        "/api/v1/weather-stations/<int:station_id>/temperatures",
+        lambda c: f"/api/v1/weather-stations/{c.get('w_station')}/temperatures",
+        lambda c: _w_file(),
+        "form",
+        only({"platform"}, 201, 403, 401),
     ),
     # --- programme: the Zhejiang agency reads its subtree and sets targets in it ("pg_target" is
     # Hangzhou's, which Zhejiang set); "pg_other_target" is Guangdong's (not visible: 404).
@@ -1474,11 +1602,59 @@ ROWS = [
     ),
     (
         "POST",
+        "/audits/<int:audit_id>/ecms/<int:ecm_id>",
+        lambda c: f"/audits/{c.get('a_draft')}/ecms/{c.get('a_draft_ecm')}",
+        lambda c: {"name": "矩阵改名", "category": "lighting"},
+        "form",
+        _a_write(_A_RECORD, 302, 302),
+    ),
+    (
+        "POST",
+        "/audits/<int:audit_id>/ecms/<int:ecm_id>",
+        lambda c: f"/audits/{c.get('a_other')}/ecms/{c.get('a_draft_ecm')}",
+        lambda c: {"name": "矩阵改名", "category": "lighting"},
+        "form",
+        _a_other(302),
+    ),
+    (
+        "POST",
+        "/audits/<int:audit_id>/commission",
+        lambda c: f"/audits/{c.get('a_draft')}/commission",
+        lambda c: {**_a_form(c), "title": "矩阵改名审计"},
+        "form",
+        _a_write(_A_COMMISSION, 302, 302),
+    ),
+    (
+        "POST",
+        "/audits/<int:audit_id>/commission",
+        lambda c: f"/audits/{c.get('a_other')}/commission",
+        lambda c: {**_a_form(c), "title": "矩阵改名审计"},
+        "form",
+        _a_other(302),
+    ),
+    (
+        "POST",
         "/audits/<int:audit_id>/proposal",
         lambda c: f"/audits/{c.get('a_accepted')}/proposal",
         lambda c: {"ecm_ids": str(c["a_accepted_ecm"])},
         "form",
         _a_write(_A_COMMISSION, 302, 302),
+    ),
+    (
+        "POST",
+        "/audits/<int:audit_id>/custody-contract",
+        lambda c: f"/audits/{c.get('a_custody')}/custody-contract",
+        lambda c: {"start_date": "2025-01-01", "term_years": "8", "coefficient": "0.95"},
+        "form",
+        _a_write(_A_COMMISSION, 302, 302),
+    ),
+    (
+        "POST",
+        "/audits/<int:audit_id>/custody-contract",
+        lambda c: f"/audits/{c.get('a_other')}/custody-contract",
+        lambda c: {"start_date": "2025-01-01", "term_years": "8", "coefficient": "0.95"},
+        "form",
+        _a_other(302),
     ),
     ("GET", "/quotas", lambda c: "/quotas", None, None, expect(200, anon=302)),
     (
@@ -1680,6 +1856,22 @@ ROWS = [
         lambda c: {"ecm_ids": [c["a_accepted_ecm"]]},
         "json",
         _a_write(_A_COMMISSION, 201, 401),
+    ),
+    (
+        "POST",
+        _A_ITEM + "/custody-contract",
+        lambda c: f"/api/v1/audits/{c.get('a_custody')}/custody-contract",
+        lambda c: {"start_date": "2025-01-01", "term_years": 8, "coefficient": "0.95"},
+        "json",
+        _a_write(_A_COMMISSION, 201, 401),
+    ),
+    (
+        "POST",
+        _A_ITEM + "/custody-contract",
+        lambda c: f"/api/v1/audits/{c.get('a_other')}/custody-contract",
+        lambda c: {"start_date": "2025-01-01", "term_years": 8, "coefficient": "0.95"},
+        "json",
+        _a_other(401),
     ),
     (
         "GET",
@@ -2395,6 +2587,22 @@ def _facilities_context(session) -> dict:
     }
 
 
+def _weather_context(session) -> dict:
+    """A weather station with one day of June temperatures (uploads in the rows use February)."""
+    from emc.facilities.models import TemperatureReading, WeatherStation
+
+    station = WeatherStation(code="MATRIX1", name="矩阵站", timezone="Asia/Shanghai")
+    session.add(station)
+    session.flush()
+    start = 1717171200  # 2024-06-01T00:00:00+08:00
+    session.add_all(
+        TemperatureReading(station_id=station.id, start_ts=start + h * 3600, temperature_c=25.0)
+        for h in range(24)
+    )
+    session.flush()
+    return {"w_station": station.id}
+
+
 def _programme_context(session) -> dict:
     """Programme objects for the matrix: Hangzhou's demo target (set by Zhejiang) and a Guangdong
     target set by the national agency, which Zhejiang cannot see."""
@@ -2489,8 +2697,26 @@ def _audit_context(session) -> dict:
         period_end=dt.date(2024, 1, 1),
         site_ids=[gym_site],
     )
+    # An accepted audit flagged as a custody candidate (over 500 tce, above the school quota),
+    # its bill costed: the source of an energy-cost custody contract.
+    custody = audits.create_audit(
+        session,
+        school,
+        title="矩阵托管审计",
+        auditor_organization_id=auditor.organization_id,
+        level=1,
+        period_start=dt.date(2023, 1, 1),
+        period_end=dt.date(2024, 1, 1),
+        site_ids=[site],
+    )
+    big = {**row, "quantity": Decimal(6_000_000), "cost": Decimal("4320000.00")}
+    audits.add_bills(session, auditor, custody.id, [big])
+    audits.add_ecm(session, auditor, custody.id, name="矩阵托管措施", category="hvac")
+    audits.submit_audit(session, auditor, custody.id)
+    audits.accept_audit(session, school, custody.id)
     assert isinstance(other, EnergyAudit) and isinstance(accepted_ecm, AuditEcm)
     return {
+        "a_custody": custody.id,
         "a_draft": draft.id,
         "a_draft_ecm": draft_ecm.id,
         "a_submitted": submitted.id,
@@ -2689,6 +2915,7 @@ def _notifications_context(session) -> dict:
 
 WORLD_BUILDERS = [
     _facilities_context,
+    _weather_context,
     _contracts_context,
     _programme_context,
     _audit_context,

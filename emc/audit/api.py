@@ -22,6 +22,7 @@ from emc.audit.schemas import (
     AuditQuery,
     BillsIn,
     ConsumptionOut,
+    CustodyIn,
     FiguresQuery,
     ImportOut,
     ProposalIn,
@@ -285,6 +286,18 @@ class Proposal(MethodView):
     def post(self, data, audit_id):
         """Turn ECMs of an accepted audit into an EMC project proposal."""
         return service.create_proposal(db(), current_actor(), audit_id, **data)
+
+
+@blp.route("/audits/<int:audit_id>/custody-contract")
+class CustodyContract(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(CustodyIn)
+    @blp.response(201, ProposalOut)
+    def post(self, data, audit_id):
+        """From an accepted custody-candidate audit, a project proposal with an energy-cost
+        custody contract whose baseline energy cost is the audit's."""
+        return service.create_custody_contract(db(), current_actor(), audit_id, **data)
 
 
 # --- workbook and report ------------------------------------------------------------------------

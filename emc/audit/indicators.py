@@ -49,7 +49,9 @@ __all__ = [
     "CUSTODY_MAX_PUE",
     "END_USES",
     "Accounts",
+    "BaselineLine",
     "CarrierTotal",
+    "MissingCost",
     "Indicators",
     "Quota",
     "QuotaComparison",
@@ -58,6 +60,7 @@ __all__ = [
     "check_end_use_split",
     "compare_quota",
     "counted_rows",
+    "custody_baseline",
     "custody_flags",
     "factor_set_from_snapshot",
     "has_generation_factor",
@@ -430,6 +433,68 @@ def custody_flags(
     if data_centre and pue is not None and pue > CUSTODY_MAX_PUE:
         flags.append("data_centre_pue_over_1_4")
     return flags
+
+
+class MissingCost(ValueError):
+    """A carrier of the base period cannot be priced: a counted row has no cost, or there is a
+    cost without any quantity."""
+
+    def __init__(self, carrier: str) -> None:
+        super().__init__(f"the base-period cost of {carrier} is incomplete")
+        self.carrier = carrier
+
+
+@dataclass(frozen=True)
+class BaselineLine:
+    """One carrier of a custody baseline: the base period's annual quantity (canonical unit,
+    3 decimals) and annual cost (yuan, to the fen), and a unit price whose product with the
+    quantity gives that cost to within 0.0001 yuan."""
+
+    carrier: str
+    unit: str
+    annual_quantity: Decimal
+    annual_cost: Decimal
+    price_per_unit: Decimal
+
+
+def _unit_price(quantity: Decimal, cost: Decimal) -> Decimal:
+    # The shortest price (4 to 12 decimals) reproducing the cost: the sum over carriers of
+    # quantity × price then rounds to the sum of the carriers' costs, to the fen.
+    exact_price = _CTX.divide(cost, quantity)
+    for places in range(4, 13):
+        price = exact_price.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if abs(_CTX.multiply(quantity, price) - cost) < Decimal("0.0001"):
+            return price
+    return exact_price
+
+
+def custody_baseline(rows: Sequence[Row], accounts: Accounts) -> list[BaselineLine]:
+    """The audited baseline energy cost of energy-cost custody (能源费用托管), per carrier.
+
+    Annual quantity and cost are the base-period totals of the counted rows (bills over meter
+    totals, as in :func:`account`) divided by the number of years; the price is cost / quantity.
+    On-site PV generation is not bought and is left out, as are carriers used and paid nothing.
+    Carriers are in the order of ``accounts.by_carrier`` (largest tce first).
+
+    Raises:
+        MissingCost: a carrier with a counted row without cost, or with a cost but no quantity.
+    """
+    uncosted = {r.carrier for r in counted_rows(rows) if r.cost is None}
+    years = Decimal(accounts.years)
+    lines = []
+    for carrier, total in accounts.by_carrier.items():
+        if carrier == Carrier.PV_GENERATION.value:
+            continue
+        if total.quantity == 0 and total.cost == 0:
+            continue
+        if carrier in uncosted or total.quantity == 0:
+            raise MissingCost(carrier)
+        quantity = rounded(_CTX.divide(total.quantity, years), 3)
+        cost = rounded(_CTX.divide(total.cost, years), 2)
+        if quantity == 0:
+            raise MissingCost(carrier)
+        lines.append(BaselineLine(carrier, total.unit, quantity, cost, _unit_price(quantity, cost)))
+    return lines
 
 
 def simple_payback(investment: Decimal | None, annual_savings: Decimal | None) -> Decimal | None:

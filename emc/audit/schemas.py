@@ -6,11 +6,13 @@ load), ``*Out`` dump an explicit field list.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from emc.audit.models import AuditStatus, ConsumptionSource, EcmCategory, EcmStatus, QuotaBasis
-from emc.contracts.finance import ContractType
+from emc.contracts.finance import ContractType, PaymentFrequency
 from emc.energy import Carrier
 from emc.facilities.models import BuildingType
 
@@ -221,6 +223,35 @@ class ProposalIn(StrictSchema):
     name = fields.String(load_default=None, allow_none=True, validate=_TITLE)
     esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
     contract_type = fields.Enum(ContractType, by_value=True, load_default=None, allow_none=True)
+
+
+class CustodyIn(StrictSchema):
+    """An energy-cost custody contract from an audit: the baseline comes from the audit."""
+
+    start_date = fields.Date(required=True)
+    term_years = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=30))
+    coefficient = fields.Decimal(
+        as_string=True,
+        allow_nan=False,
+        required=True,
+        validate=[_places(4), validate.Range(min=0, max=1, min_inclusive=False)],
+    )
+    om_fee_annual = _money(load_default=Decimal("0.00"))
+    payment_frequency = fields.Enum(
+        PaymentFrequency, by_value=True, load_default=PaymentFrequency.QUARTERLY
+    )
+    payment_due_days = fields.Integer(
+        load_default=30, strict=False, validate=validate.Range(min=0, max=365)
+    )
+    discount_rate = fields.Decimal(
+        as_string=True,
+        allow_nan=False,
+        load_default=Decimal("0.06"),
+        validate=[_places(4), validate.Range(min=0, max=1)],
+    )
+    ecm_ids = fields.List(fields.Integer(strict=False), load_default=None, allow_none=True)
+    name = fields.String(load_default=None, allow_none=True, validate=_TITLE)
+    esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
 
 
 class ProposalOut(ma.Schema):

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from emc import clock, journal
@@ -45,18 +45,26 @@ from emc.audit.models import (
     QuotaBasis,
 )
 from emc.auth.actor import Actor
-from emc.auth.models import Organization, OrgKind, Region
+from emc.auth.models import Organization, OrgKind, Region, Role, User
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require, scoped
 from emc.auth.regions import subtree_prefix
 from emc.contracts import service as contracts
-from emc.contracts.finance import ContractType
-from emc.contracts.models import EmcProject, ProjectStatus
+from emc.contracts.finance import (
+    BaselineCarrierCost,
+    ContractTerms,
+    ContractType,
+    EnergyCostCustodyTerms,
+    PaymentFrequency,
+)
+from emc.contracts.models import EmcProject, ProjectStatus, terms_to_document
 from emc.energy import Carrier, Factor, FactorNotFound, UnitError, unit_for
 from emc.errors import Conflict, Invalid
 from emc.facilities import service as facilities
 from emc.facilities.models import Building, BuildingType, EmissionFactor, Meter, Site
 from emc.i18n import N_
+from emc.notifications.models import Notification
+from emc.notifications.service import notify
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +298,11 @@ def _scope_ids(session: Session, audit_id: int) -> dict[str, list[int]]:
     }
 
 
+def scope_ids(session: Session, audit: EnergyAudit) -> dict[str, list[int]]:
+    """The site and building ids listed in the scope of an audit the caller has loaded."""
+    return _scope_ids(session, audit.id)
+
+
 def _audit_state(session: Session, audit: EnergyAudit) -> dict[str, Any]:
     return {**journal.snapshot(audit, AUDIT_FIELDS), **_scope_ids(session, audit.id)}
 
@@ -433,6 +446,70 @@ def _transition(
     return audit
 
 
+def _users(
+    session: Session, organization_id: int, roles: Iterable[Role] | None = None
+) -> list[User]:
+    stmt = select(User).where(User.organization_id == organization_id, User.is_active)
+    if roles is not None:
+        stmt = stmt.where(User.role.in_(list(roles)))
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+def _notify(session: Session, audit: EnergyAudit, event: str, **params: Any) -> None:
+    """Tell the other party of a workflow step: a submission goes to the institution's admins
+    and energy managers, an acceptance or return to every user of the auditor organisation.
+
+    Each message is deduplicated by the step (a submission or return by its moment, the
+    acceptance once per audit version), so a retried step never notifies twice.
+    """
+    names = {
+        o.id: o.name_zh
+        for o in session.scalars(
+            select(Organization).where(
+                Organization.id.in_([audit.organization_id, audit.auditor_organization_id])
+            )
+        )
+    }
+    params = {
+        "title": audit.title,
+        "version": audit.version,
+        "institution": names.get(audit.organization_id, ""),
+        "auditor": names.get(audit.auditor_organization_id, ""),
+        **params,
+    }
+    if event == "submitted":
+        users = _users(session, audit.organization_id, (Role.ADMIN, Role.ENERGY_MANAGER))
+        key = f"audit-submitted:{audit.id}:{audit.submitted_at.isoformat()}"
+        subject = N_("Energy audit submitted for review: %(title)s")
+        body = N_(
+            "%(auditor)s submitted version %(version)s of the energy audit %(title)s. "
+            "Review it, then accept it or return it with comments."
+        )
+    elif event == "accepted":
+        users = _users(session, audit.auditor_organization_id)
+        key = f"audit-accepted:{audit.id}"
+        subject = N_("Energy audit accepted: %(title)s")
+        body = N_("%(institution)s accepted version %(version)s of the energy audit %(title)s.")
+    else:
+        users = _users(session, audit.auditor_organization_id)
+        key = f"audit-returned:{audit.id}:{params.pop('at')}"
+        subject = N_("Energy audit returned: %(title)s")
+        body = N_(
+            "%(institution)s returned version %(version)s of the energy audit %(title)s with "
+            "comments: %(comment)s"
+        )
+    notify(
+        session,
+        users,
+        kind=f"audit_{event}",
+        dedupe_key=key,
+        subject=subject,
+        body=body,
+        link=f"/audits/{audit.id}",
+        params=params,
+    )
+
+
 def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     """The auditor submits a draft or returned audit for the institution's review; the factor
     set of the moment is recorded in it.
@@ -446,7 +523,7 @@ def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     )
     if has_rows is None:
         raise _invalid("consumption", N_("record the energy consumption before submitting"))
-    return _transition(
+    _transition(
         session,
         actor,
         audit,
@@ -455,6 +532,8 @@ def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
         submitted_at=clock.now(),
         factor_snapshot=_factor_snapshot(session, audit.region_code),
     )
+    _notify(session, audit, "submitted")
+    return audit
 
 
 def _for_review(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
@@ -471,7 +550,7 @@ def _for_review(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
 def accept_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     """The institution accepts a submitted audit; from now on it is immutable."""
     audit = _for_review(session, actor, audit_id)
-    return _transition(
+    _transition(
         session,
         actor,
         audit,
@@ -481,6 +560,8 @@ def accept_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
         accepted_by_user_id=actor.user_id,
         review_comment=None,
     )
+    _notify(session, audit, "accepted")
+    return audit
 
 
 def return_audit(session: Session, actor: Actor, audit_id: int, *, comment: str) -> EnergyAudit:
@@ -488,9 +569,11 @@ def return_audit(session: Session, actor: Actor, audit_id: int, *, comment: str)
     if not comment or not comment.strip():
         raise _invalid("comment", N_("say what needs to change"))
     audit = _for_review(session, actor, audit_id)
-    return _transition(
+    _transition(
         session, actor, audit, AuditStatus.RETURNED, "return", comment, review_comment=comment
     )
+    _notify(session, audit, "returned", comment=comment, at=clock.now().isoformat())
+    return audit
 
 
 def revise_audit(session: Session, actor: Actor, audit_id: int, *, reason: str) -> EnergyAudit:
@@ -864,22 +947,19 @@ def update_ecm(
         Conflict: content of a non-editable audit, or a status move not allowed.
     """
     audit = load(session, actor, EnergyAudit, audit_id)
-    ecm = _ecm_of(session, audit, ecm_id)
     changes = _typed(dict(changes))
     status = changes.pop("status", None)
-    if changes:
+    if changes or status is None:
         require(actor, Permission.AUDITS_RECORD)
         _editable(audit)
     if status is not None:
         require(actor, Permission.AUDITS_COMMISSION)
-        if status != ecm.status and status not in ECM_TRANSITIONS[ecm.status]:
-            raise Conflict(
-                f"a {ecm.status} measure cannot become {status}",
-                fields={"status": [N_("not allowed from the current status")]},
-            )
-    if not changes and status is None:
-        require(actor, Permission.AUDITS_RECORD)
-        _editable(audit)
+    ecm = _ecm_of(session, audit, ecm_id)
+    if status is not None and status != ecm.status and status not in ECM_TRANSITIONS[ecm.status]:
+        raise Conflict(
+            f"a {ecm.status} measure cannot become {status}",
+            fields={"status": [N_("not allowed from the current status")]},
+        )
     before = journal.snapshot(ecm, ECM_FIELDS)
     if changes:
         merged = {k: getattr(ecm, k) for k in ECM_FIELDS if k.startswith("savings_")}
@@ -978,6 +1058,171 @@ def create_proposal(
             after=journal.snapshot(ecm, ECM_FIELDS),
             summary=f"project {project.id}",
         )
+    return project
+
+
+def custody_baseline(session: Session, actor: Actor, audit_id: int) -> list[ind.BaselineLine]:
+    """The baseline energy cost a custody contract takes from the audit's accounts (per carrier:
+    annual quantity, cost and price = cost / quantity over the base period).
+
+    Raises:
+        Invalid: a carrier whose base-period cost is incomplete (``consumption``).
+    """
+    audit = get_audit(session, actor, audit_id)
+    rows = _consumption(session, audit.id)
+    years = audit.period_end.year - audit.period_start.year
+    accounts = ind.account(
+        _rows(rows),
+        ind.factor_set_from_snapshot(audit.factor_snapshot),
+        region_code=audit.region_code,
+        years=years,
+    )
+    try:
+        lines = ind.custody_baseline(_rows(rows), accounts)
+    except ind.MissingCost as error:
+        raise _invalid(
+            "consumption",
+            N_("the base-period energy cost is incomplete: record the cost from the bills"),
+            text=str(error),
+        ) from None
+    if not lines:
+        raise _invalid("consumption", N_("the base period has no energy cost"))
+    return lines
+
+
+def _custody_field(path: str) -> str:
+    for prefix in ("terms.components[0].", "terms."):
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
+
+
+def create_custody_contract(
+    session: Session,
+    actor: Actor,
+    audit_id: int,
+    *,
+    start_date: dt.date,
+    term_years: int,
+    coefficient: Decimal,
+    om_fee_annual: Decimal = Decimal("0.00"),
+    payment_frequency: PaymentFrequency = PaymentFrequency.QUARTERLY,
+    payment_due_days: int = 30,
+    discount_rate: Decimal = Decimal("0.06"),
+    ecm_ids: Sequence[int] | None = None,
+    name: str | None = None,
+    esco_organization_id: int | None = None,
+) -> EmcProject:
+    """From an accepted audit flagged as a custody candidate, an EMC project proposal with an
+    energy-cost custody (能源费用托管型) contract (institution admin, energy manager).
+
+    The contract's baseline energy cost is the audit's (:func:`custody_baseline`), its floor
+    area that of the buildings in scope; coefficient, O&M fee and the common terms come from
+    the caller; the terms are validated by the finance core through the contracts service.
+    The project holds ``ecm_ids`` (by default the free measures recommending custody, else all
+    free measures), which become accepted, as in :func:`create_proposal`.
+
+    Raises:
+        Conflict: the audit is not accepted or not a custody candidate, or a measure is used.
+        Invalid: no measure to carry, no floor area or an incomplete base-period cost, or
+            terms the finance core rejects (``terms.components[0].coefficient``).
+    """
+    audit = load(session, actor, EnergyAudit, audit_id)
+    require(actor, Permission.AUDITS_COMMISSION)
+    require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+    if audit.status is not AuditStatus.ACCEPTED:
+        raise Conflict(
+            "custody contracts are made from accepted audits",
+            fields={"status": [N_("not accepted")]},
+        )
+    f = figures(session, actor, audit.id)
+    if not f.custody_flags:
+        raise Conflict(
+            "the audit does not flag the institution as a custody candidate",
+            fields={"status": [N_("not a candidate for energy-cost custody")]},
+        )
+    area = sum((b.floor_area_m2 for b in f.buildings), Decimal(0))
+    if area <= 0:
+        raise _invalid("floor_area_m2", N_("the buildings in scope have no floor area"))
+    lines = custody_baseline(session, actor, audit.id)
+    if ecm_ids is None:
+        free = [
+            e
+            for e in list_ecms(session, actor, audit.id)
+            if e.project_id is None and e.status in (EcmStatus.PROPOSED, EcmStatus.ACCEPTED)
+        ]
+        chosen = [
+            e for e in free if e.recommended_contract_type is ContractType.ENERGY_COST_CUSTODY
+        ]
+        ecm_ids = [e.id for e in chosen or free]
+    if not ecm_ids:
+        raise _invalid("ecm_ids", N_("no measure is left to carry out under the contract"))
+    terms = ContractTerms(
+        contract_type=ContractType.ENERGY_COST_CUSTODY,
+        term_years=term_years,
+        start_date=start_date,
+        payment_frequency=PaymentFrequency(payment_frequency),
+        payment_due_days=payment_due_days,
+        discount_rate=discount_rate,
+        components=(
+            EnergyCostCustodyTerms(
+                baseline=tuple(
+                    BaselineCarrierCost(
+                        carrier=line.carrier,
+                        unit=line.unit,
+                        annual_quantity=line.annual_quantity,
+                        price_per_unit=line.price_per_unit,
+                    )
+                    for line in lines
+                ),
+                coefficient=coefficient,
+                floor_area_m2=area,
+                om_fee_annual=om_fee_annual,
+            ),
+        ),
+    )
+    # Checked before anything is written, so bad terms leave no project behind; the finance
+    # core's paths are mapped onto the form's fields (coefficient, term_years, ...).
+    try:
+        contracts.check_terms(terms_to_document(terms), [])
+    except Invalid as error:
+        raise Invalid(
+            error.message,
+            fields={
+                _custody_field(path): messages for path, messages in (error.fields or {}).items()
+            },
+        ) from None
+    project = create_proposal(
+        session,
+        actor,
+        audit.id,
+        ecm_ids=ecm_ids,
+        name=name or f"{audit.title}：能源费用托管",
+        esco_organization_id=esco_organization_id,
+        contract_type=ContractType.ENERGY_COST_CUSTODY,
+    )
+    contracts.set_contract_terms(session, actor, project.id, terms=terms_to_document(terms))
+    journal.record(
+        session,
+        actor,
+        "custody_contract",
+        audit,
+        organization_id=audit.organization_id,
+        after={
+            "project_id": project.id,
+            "baseline": [
+                {
+                    "carrier": line.carrier,
+                    "unit": line.unit,
+                    "annual_quantity": str(line.annual_quantity),
+                    "annual_cost": str(line.annual_cost),
+                    "price_per_unit": str(line.price_per_unit),
+                }
+                for line in lines
+            ],
+        },
+        summary=f"project {project.id}",
+    )
     return project
 
 
@@ -1536,10 +1781,20 @@ def report_pdf(session: Session, actor: Actor, audit_id: int, *, locale: str = "
 # --- demo data ----------------------------------------------------------------------------------
 
 
-def build_demo_audits(session: Session) -> None:
-    """Accepted 2024 audits of the demo school and hospital (their meters, ECMs), and Zhejiang
-    energy quotas; called by ``emc.demo.build`` after the facilities."""
-    from emc.auth.models import User
+# Demo tariffs (yuan per canonical unit) of the hospital's energy bills.
+DEMO_TARIFFS = {
+    Carrier.ELECTRICITY: Decimal("0.72"),
+    Carrier.NATURAL_GAS: Decimal("3.85"),
+    Carrier.WATER: Decimal("4.10"),
+}
+
+
+def build_demo_audits(session: Session, *, custody: bool = False) -> None:
+    """Accepted 2024 audits of the demo school and hospital (their meters, ECMs; the hospital
+    also its energy bills), and Zhejiang energy quotas; called by ``emc.demo.build`` after the
+    facilities. With ``custody`` the hospital's audit, flagged as a custody candidate, leads
+    to a project proposal with an energy-cost custody contract (``emc demo`` only: the test
+    suite assumes no projects)."""
 
     def actor(email: str) -> Actor:
         user = session.scalar(select(User).where(User.email == email))
@@ -1641,7 +1896,27 @@ def build_demo_audits(session: Session) -> None:
             period_end=dt.date(2025, 1, 1),
             site_ids=site_ids,
         )
-        consumption_from_meters(session, auditor, audit.id)
+        meter_rows = consumption_from_meters(session, auditor, audit.id)
+        if email == "energy@hospital.demo":
+            # The hospital's bills: the metered use at the tariffs paid, so the accounts carry
+            # the base-period energy cost that a custody contract takes as its baseline.
+            add_bills(
+                session,
+                auditor,
+                audit.id,
+                [
+                    {
+                        "carrier": r.carrier,
+                        "unit": r.unit,
+                        "month": r.month,
+                        "quantity": r.quantity,
+                        "cost": (r.quantity * DEMO_TARIFFS[r.carrier]).quantize(Decimal("0.01")),
+                        "note": "能源费账单",
+                    }
+                    for r in meter_rows
+                    if r.carrier in DEMO_TARIFFS
+                ],
+            )
         for name, category, carrier, quantity, money, investment, contract in ecms:
             unit = "kWh" if carrier == "electricity" else "m³"
             add_ecm(
@@ -1667,3 +1942,23 @@ def build_demo_audits(session: Session) -> None:
         )
         submit_audit(session, auditor, audit.id)
         accept_audit(session, institution, audit.id)
+        if custody and email == "energy@hospital.demo":
+            esco = session.scalar(
+                select(Organization.id).where(Organization.name_zh == "绿能节能服务有限公司")
+            )
+            create_custody_contract(
+                session,
+                actor("admin@hospital.demo"),
+                audit.id,
+                start_date=dt.date(2025, 7, 1),
+                term_years=8,
+                coefficient=Decimal("0.95"),
+                om_fee_annual=Decimal("180000.00"),
+                esco_organization_id=esco,
+            )
+    # The demo's workflow notifications are history already read about: never e-mailed.
+    session.execute(
+        update(Notification)
+        .where(Notification.kind.like("audit_%"), Notification.emailed_at.is_(None))
+        .values(emailed_at=clock.now())
+    )

@@ -15,8 +15,10 @@ from emc.audit.indicators import END_USES, rounded, simple_payback
 from emc.audit.models import EDITABLE_STATUSES, AuditStatus, EcmCategory, QuotaBasis
 from emc.audit.schemas import (
     AuditEcmIn,
+    AuditEcmPatch,
     AuditIn,
     AuditPatch,
+    CustodyIn,
     ProposalIn,
     QuotaIn,
     ReturnIn,
@@ -25,10 +27,10 @@ from emc.audit.schemas import (
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import scoped
-from emc.contracts.finance import ContractType
+from emc.contracts.finance import ContractType, PaymentFrequency
 from emc.energy import Carrier
 from emc.errors import EmcError
-from emc.facilities.models import BuildingType, Site
+from emc.facilities.models import Building, BuildingType, Site
 from emc.i18n import N_
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
@@ -127,7 +129,12 @@ def create():
     return redirect(url_for("audit.detail", audit_id=audit.id))
 
 
-def _detail_page(audit_id: int, *, errors=None, status: int = 200):
+def _detail_page(
+    audit_id: int, *, errors=None, status: int = 200, form: str | None = None, ecm_id=None
+):
+    """The audit page; on a failed form post, ``form`` names the form whose errors and entered
+    values are shown (``commission``, ``ecm``: the measure ``ecm_id``, ``custody``, or None for
+    the others)."""
     actor = current_actor()
     session = db()
     variant = request.args.get("tce_variant")
@@ -139,6 +146,41 @@ def _detail_page(audit_id: int, *, errors=None, status: int = 200):
     editable = audit.status in EDITABLE_STATUSES
     record = can(actor, Permission.AUDITS_RECORD) and editable
     commission = can(actor, Permission.AUDITS_COMMISSION)
+    may_propose = (
+        commission
+        and can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+        and audit.status is AuditStatus.ACCEPTED
+    )
+    may_custody = may_propose and bool(figures.custody_flags)
+    may_commission = commission and editable
+    own_sites, own_buildings, scope = [], [], {"site_ids": [], "building_ids": []}
+    if may_commission:
+        own_sites = list(
+            session.scalars(
+                select(Site).where(Site.organization_id == audit.organization_id).order_by(Site.id)
+            )
+        )
+        own_buildings = list(
+            session.scalars(
+                select(Building)
+                .where(Building.site_id.in_([s.id for s in own_sites]))
+                .order_by(Building.site_id, Building.id)
+            )
+        )
+        scope = service.scope_ids(session, audit)
+    baseline, baseline_error, escos = [], None, []
+    if may_custody:
+        try:
+            baseline = service.custody_baseline(session, actor, audit.id)
+        except EmcError as error:
+            baseline_error = _errors_of(error)
+        escos = list(
+            session.scalars(
+                select(Organization)
+                .where(Organization.kind == OrgKind.ESCO, Organization.is_active.is_(True))
+                .order_by(Organization.name_zh)
+            )
+        )
     return render_template(
         "audit/audit.html",
         audit=audit,
@@ -151,9 +193,29 @@ def _detail_page(audit_id: int, *, errors=None, status: int = 200):
         may_review=commission and audit.status is AuditStatus.SUBMITTED,
         may_revise=audit.status is AuditStatus.ACCEPTED
         and (can(actor, Permission.AUDITS_RECORD) or commission),
-        may_propose=commission
-        and can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
-        and audit.status is AuditStatus.ACCEPTED,
+        may_propose=may_propose,
+        may_custody=may_custody,
+        baseline=baseline,
+        baseline_error=baseline_error,
+        escos=escos,
+        frequencies=list(PaymentFrequency),
+        frequency_label=lambda p: _(FREQUENCY_LABELS[PaymentFrequency(p)]),
+        form=request.form if status != 200 else {},
+        form_name=form,
+        edit_ecm_id=ecm_id,
+        may_commission=may_commission,
+        own_sites=own_sites,
+        own_buildings=own_buildings,
+        scope=scope,
+        auditors=list(
+            session.scalars(
+                select(Organization)
+                .where(Organization.kind == OrgKind.AUDITOR, Organization.is_active.is_(True))
+                .order_by(Organization.name_zh)
+            )
+        )
+        if may_commission and audit.status is AuditStatus.DRAFT
+        else [],
         payback=lambda e: rounded(simple_payback(e.investment, e.savings_money), 1),
         carriers=list(Carrier),
         categories=list(EcmCategory),
@@ -226,6 +288,73 @@ def details(audit_id: int):
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
 
+# Commissioning details on the page; the form always sends the scope (unchecked boxes send
+# nothing, so an empty building list means every building of the chosen sites).
+_COMMISSION_FORM = ("title", "auditor_organization_id", "level", "period_start", "period_end")
+
+
+@bp.post("/audits/<int:audit_id>/commission")
+@login_required
+def commission(audit_id: int):
+    """The institution's commissioning details of an editable audit: the API's ``AuditPatch``."""
+    raw = {k: v for k, v in form_data().items() if k in _COMMISSION_FORM}
+    raw["site_ids"] = request.form.getlist("site_ids")
+    raw["building_ids"] = request.form.getlist("building_ids")
+    data, errors = load_form(AuditPatch(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422, form="commission")
+    try:
+        service.update_audit(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(
+            audit_id, errors=_errors_of(error), status=error.status, form="commission"
+        )
+    flash(_("Commissioning details saved."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
+# Optional values of a measure a blank input clears (tce / tCO2 are then computed again).
+_ECM_NULLABLE = (
+    "savings_carrier",
+    "savings_quantity",
+    "savings_unit",
+    "savings_tce",
+    "savings_tco2",
+    "savings_money",
+    "investment",
+    "recommended_contract_type",
+)
+
+
+@bp.post("/audits/<int:audit_id>/ecms/<int:ecm_id>")
+@login_required
+def edit_ecm(audit_id: int, ecm_id: int):
+    """The auditor edits a measure's content: the API's ``AuditEcmPatch`` (not its status)."""
+    raw = form_data(keep_blank=(*_ECM_NULLABLE, "description"))
+    raw.pop("status", None)
+    for key in _ECM_NULLABLE:
+        if raw.get(key) == "":
+            raw[key] = None
+    raw["affected_carriers"] = request.form.getlist("affected_carriers")
+    data, errors = load_form(AuditEcmPatch(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422, form="ecm", ecm_id=ecm_id)
+    try:
+        service.update_ecm(db(), current_actor(), audit_id, ecm_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(
+            audit_id, errors=_errors_of(error), status=error.status, form="ecm", ecm_id=ecm_id
+        )
+    flash(_("Measure saved."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
 @bp.post("/audits/<int:audit_id>/workbook")
 @login_required
 def upload(audit_id: int):
@@ -282,6 +411,35 @@ def proposal(audit_id: int):
             raise
         return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
     flash(_("Project proposal created from the selected measures."), "success")
+    return redirect(url_for("contracts.project", project_id=project.id))
+
+
+FREQUENCY_LABELS = {
+    PaymentFrequency.MONTHLY: N_("Monthly"),
+    PaymentFrequency.QUARTERLY: N_("Quarterly"),
+    PaymentFrequency.SEMI_ANNUAL: N_("Half-yearly"),
+    PaymentFrequency.ANNUAL: N_("Annually"),
+}
+
+
+@bp.post("/audits/<int:audit_id>/custody-contract")
+@login_required
+def custody_contract(audit_id: int):
+    """An energy-cost custody contract from a flagged audit: the API's schema and service."""
+    raw = form_data()
+    if "ecm_ids" in request.form:
+        raw["ecm_ids"] = request.form.getlist("ecm_ids")
+    data, errors = load_form(CustodyIn(), raw)
+    if errors:
+        service.get_audit(db(), current_actor(), audit_id)
+        return _detail_page(audit_id, errors=errors, status=422, form="custody")
+    try:
+        project = service.create_custody_contract(db(), current_actor(), audit_id, **data)
+    except EmcError as error:
+        if error.status == 404:
+            raise
+        return _detail_page(audit_id, errors=_errors_of(error), status=error.status, form="custody")
+    flash(_("Project proposal with an energy-cost custody contract created."), "success")
     return redirect(url_for("contracts.project", project_id=project.id))
 
 

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     PLATFORM_ORGS_MANAGE = "platform:orgs:manage"
     PLATFORM_USERS_MANAGE = "platform:users:manage"
     PLATFORM_REGIONS_MANAGE = "platform:regions:manage"
+    PLATFORM_FACTORS_MANAGE = "platform:factors:manage"
     ORG_USERS_MANAGE = "org:users:manage"
     ORG_READ = "org:read"
     ACCOUNT_TOKENS_MANAGE = "account:tokens:manage"
@@ -100,6 +101,7 @@ GRANTS: dict[tuple[OrgKind, Role], frozenset[Permission]] = {
     | {P.FACILITIES_WEATHER_MANAGE}
     | _ORG_ADMIN
     | {P.PLATFORM_ORGS_MANAGE, P.PLATFORM_USERS_MANAGE, P.PLATFORM_REGIONS_MANAGE}
+    | {P.PLATFORM_FACTORS_MANAGE}
     | _CONTRACTS_READ,
 }
 

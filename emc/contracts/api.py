@@ -1,14 +1,14 @@
 """JSON API: projects, contracts and amendments, payment schedules, the payment workflow,
-and schedule downloads (CSV, XLSX)."""
+and schedule downloads (CSV, XLSX, PDF)."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
 from flask_smorest import Blueprint
 
-from emc.contracts import exports, service
+from emc.contracts import economics_view, exports, service
 from emc.contracts.models import AmendmentStatus, Contract
 from emc.contracts.schemas import (
     AmendmentOut,
@@ -25,6 +25,9 @@ from emc.contracts.schemas import (
     RegenerationOut,
     VersionIn,
 )
+from emc.contracts.views import local_today, org_names
+from emc.errors import NotFound
+from emc.reports import schedule_pdf
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -167,6 +170,47 @@ class ScheduleXlsx(MethodView):
     @blp.response(200, content_type=XLSX_TYPE, description="The schedule as an XLSX workbook")
     def get(self, project_id):
         return _download(project_id, "xlsx")
+
+
+@blp.route("/projects/<int:project_id>/schedule.pdf")
+class SchedulePdf(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, content_type="application/pdf", description="The schedule as PDF")
+    def get(self, project_id):
+        """The printable payment schedule (Chinese by default; ``?lang=en`` for English)."""
+        actor = current_actor()
+        project = service.get_project(db(), actor, project_id)
+        try:
+            contract = service.get_contract(db(), actor, project.id)
+        except NotFound:
+            contract = None
+        body = schedule_pdf.build(
+            project,
+            contract,
+            service.list_lines(db(), actor, project.id),
+            names=org_names([project.organization_id, project.esco_organization_id]),
+            today=local_today(),
+            locale="en" if request.args.get("lang") == "en" else "zh_CN",
+        )
+        response = Response(body, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="project-{project.id}-schedule.pdf"'
+        )
+        return response
+
+
+@blp.route("/projects/<int:project_id>/economics")
+class Economics(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200)
+    def get(self, project_id):
+        """NPV, IRR, simple and discounted payback of the institution and the ESCO; the
+        sensitivity table (savings ±10 %/±20 %, price ±10 %); projected vs actual by contract
+        year. ``cash_flows[0]`` is signing (t = 0): ``npv`` is numpy-financial's, which treats
+        the first flow as t = 0. Amounts in yuan as strings; IRR a fraction per year."""
+        return economics_view.payload(service.project_economics(db(), current_actor(), project_id))
 
 
 @blp.route("/payment-lines/<int:line_id>/prepare")

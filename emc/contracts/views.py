@@ -16,7 +16,7 @@ from sqlalchemy import select
 from emc import clock, journal
 from emc.auth.models import Organization
 from emc.auth.permissions import Permission, can
-from emc.contracts import finance, service
+from emc.contracts import economics_view, finance, service
 from emc.contracts.models import AmendmentStatus, LineStatus, PaymentLine, ProjectStatus
 from emc.contracts.schemas import HoldIn, PayIn, VersionIn
 from emc.errors import EmcError, NotFound
@@ -63,6 +63,15 @@ LINE_STATUS_LABELS = {
     LineStatus.APPROVED: _l("Approved"),
     LineStatus.PAID: _l("Paid"),
     LineStatus.ON_HOLD: _l("On hold"),
+}
+SENSITIVITY_LABELS = {
+    "base": _l("Base case"),
+    "savings -20%": _l("Savings −20 %"),
+    "savings -10%": _l("Savings −10 %"),
+    "savings +10%": _l("Savings +10 %"),
+    "savings +20%": _l("Savings +20 %"),
+    "price -10%": _l("Energy price −10 %"),
+    "price +10%": _l("Energy price +10 %"),
 }
 ACTION_LABELS = {
     "prepare": _l("Prepare"),
@@ -135,7 +144,7 @@ def line_actions(line: PaymentLine) -> list[str]:
     return actions
 
 
-def _org_names(ids) -> dict[int, str]:
+def org_names(ids) -> dict[int, str]:
     # Names of the contracting parties: shown to whoever may see the project.
     ids = {i for i in ids if i is not None}
     if not ids:
@@ -150,7 +159,7 @@ def _org_names(ids) -> dict[int, str]:
 def projects():
     actor = current_actor()
     items = service.list_projects(db(), actor)
-    names = _org_names([p.organization_id for p in items] + [p.esco_organization_id for p in items])
+    names = org_names([p.organization_id for p in items] + [p.esco_organization_id for p in items])
     return render_template("contracts/projects.html", projects=items, names=names)
 
 
@@ -165,6 +174,23 @@ def _render_project(project_id: int, *, action_error: str | None = None, status:
     lines = service.list_lines(db(), actor, project.id)
     actual = [x for x in lines if x.source is finance.LineSource.ACTUAL]
     projected = [x for x in lines if x.source is finance.LineSource.PROJECTED]
+    economics, chart = None, None
+    if contract is not None:
+        try:
+            economics = service.project_economics(db(), actor, project.id)
+        except EmcError:
+            economics = None  # terms that do not compute: the contract section says why
+        else:
+            chart = economics_view.cumulative_svg(
+                [
+                    (
+                        str(PARTY_LABELS[finance.Party.INSTITUTION]),
+                        economics.result.institution.cumulative,
+                    ),
+                    (str(PARTY_LABELS[finance.Party.ESCO]), economics.result.esco.cumulative),
+                ],
+                title=_("Cumulative cash flow by contract year (yuan)"),
+            )
     return render_template(
         "contracts/project.html",
         project=project,
@@ -175,11 +201,14 @@ def _render_project(project_id: int, *, action_error: str | None = None, status:
         projected=projected,
         actual_total=sum((x.amount for x in actual), Decimal("0.00")),
         projected_total=sum((x.amount for x in projected), Decimal("0.00")),
-        names=_org_names([project.organization_id, project.esco_organization_id]),
+        names=org_names([project.organization_id, project.esco_organization_id]),
         today=local_today(),
         line_actions=line_actions,
         action_error=action_error,
         history=journal.history(db(), "emc_projects", project.id),
+        economics=economics,
+        chart=chart,
+        case_labels=SENSITIVITY_LABELS,
     ), status
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,9 +24,14 @@ from emc.facilities.schemas import (
     BuildingIn,
     BuildingOut,
     BuildingPatch,
+    DryRunQuery,
+    EmissionFactorIn,
+    EmissionFactorOut,
+    EmissionFactorQuery,
     MeterIn,
     MeterOut,
     MeterPatch,
+    PreviewOut,
     ProjectLinkIn,
     ProjectLinkOut,
     QualityOut,
@@ -38,8 +44,17 @@ from emc.facilities.schemas import (
     SiteOut,
     SitePatch,
     SiteQuery,
+    TemperaturesOut,
+    TemperaturesQuery,
+    TemperatureUploadForm,
+    TemperatureUploadOut,
     UploadOut,
+    WeatherStationIn,
+    WeatherStationOut,
 )
+from emc.facilities.service import factors as factor_service
+from emc.facilities.service import preview
+from emc.facilities.service import weather as weather_service
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -72,9 +87,11 @@ def max_upload_bytes() -> int:
     return current_app.config["EMC_SETTINGS"].max_upload_mb * 1024 * 1024
 
 
-def upload_from_request(meter_id: int):
+def upload_from_request(meter_id: int, *, dry_run: bool = False):
     """Run an upload from a multipart form (``file``, ``format``, ``unit``, ``replace``) or a
-    JSON body (``rows``, ``replace``); shared by the API and the meter page."""
+    JSON body (``rows``, ``replace``); shared by the API and the meter page. With ``dry_run``
+    the same input is only checked (:mod:`emc.facilities.service.preview`): nothing is written
+    and the :class:`~emc.facilities.service.preview.UploadPreview` is returned."""
     actor = current_actor()
     # Load first, so that another tenant's meter is 404 whatever was sent; then the permission,
     # so that a reader without it is 403 whatever was sent.
@@ -87,6 +104,10 @@ def upload_from_request(meter_id: int):
             raise Invalid(
                 "the readings are invalid", fields=flatten_messages(error.messages)
             ) from None
+        if dry_run:
+            return preview.preview_rows(
+                db(), actor, meter_id, data["rows"], replace=data["replace"]
+            )
         return service.import_rows(db(), actor, meter_id, data["rows"], replace=data["replace"])
     try:
         form = ReadingsUploadForm().load(request.form.to_dict())
@@ -95,7 +116,8 @@ def upload_from_request(meter_id: int):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid("no file", fields={"file": ["choose a CSV or XLSX file to upload"]})
-    return service.import_readings(
+    run = preview.preview_readings if dry_run else service.import_readings
+    return run(
         db(),
         actor,
         meter_id,
@@ -283,12 +305,28 @@ class MeterReadings(MethodView):
         }
 
     @blp.doc(requestBody=_UPLOAD_BODY)
+    @blp.arguments(DryRunQuery, location="query", as_kwargs=True)
     @blp.response(201, UploadOut)
-    def post(self, meter_id):
+    @blp.alt_response(
+        200, schema=PreviewOut, description="dry_run=true: the check, nothing written"
+    )
+    def post(self, meter_id, dry_run=False):
         """Upload readings: a CSV/XLSX file (multipart ``file``) or JSON ``rows``; all or
         nothing. Problems come back under ``fields`` keyed ``row 17, column 时间`` (files) or
         ``rows[3].start`` (JSON); an overlap with stored readings is 409 unless ``replace``.
-        Re-sending an already applied file answers 201 with status ``unchanged``."""
+        Re-sending an already applied file answers 201 with status ``unchanged``.
+
+        With ``?dry_run=true`` the same input is parsed and checked but nothing is written: 200
+        with the summary (rows, first/last, unit conversion, gaps, the first 20 readings), every
+        problem under ``problems`` and the overlap with stored readings (``ok`` false when the
+        upload would be refused)."""
+        if dry_run:
+            checked = upload_from_request(meter_id, dry_run=True)
+            return Response(
+                json.dumps(PreviewOut().dump(checked), ensure_ascii=False),
+                status=200,
+                mimetype="application/json",
+            )
         return upload_from_request(meter_id)
 
 
@@ -371,4 +409,119 @@ class MeterReadingsCsv(MethodView):
             headers={
                 "Content-Disposition": f'attachment; filename="meter-{meter.id}-readings.csv"'
             },
+        )
+
+
+# --- emission factors (reference data) -----------------------------------------------------
+
+
+@blp.route("/emission-factors")
+class EmissionFactors(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(EmissionFactorQuery, location="query")
+    @blp.response(200, EmissionFactorOut(many=True))
+    def get(self, query):
+        """Standard-coal and CO2 factors, optionally by ``carrier``, ``kind`` (tce/co2),
+        data ``year`` and ``region`` (province code or grid name)."""
+        return factor_service.list_factors(db(), current_actor(), **query)
+
+    @blp.arguments(EmissionFactorIn)
+    @blp.response(201, EmissionFactorOut)
+    def post(self, data):
+        """Add a factor (platform admins). Stored factors are never changed: audits and reports
+        record the factor they used, so a correction is a new row. A row with the same carrier,
+        kind, variant, scope, region and year is 409."""
+        return factor_service.create_factor(db(), current_actor(), **data)
+
+
+# --- weather (reference data) --------------------------------------------------------------
+
+
+@blp.route("/weather-stations")
+class WeatherStations(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, WeatherStationOut(many=True))
+    def get(self):
+        """Every weather station (reference data, readable by everyone signed in)."""
+        return weather_service.list_stations(db(), current_actor())
+
+    @blp.arguments(WeatherStationIn)
+    @blp.response(201, WeatherStationOut)
+    def post(self, data):
+        """Add a station (platform admins: stations are shared by the sites of every
+        institution, so no institution writes them)."""
+        return weather_service.create_station(db(), current_actor(), **data)
+
+
+_TEMPERATURE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "replace": {"type": "boolean"},
+                },
+                "required": ["file"],
+            }
+        }
+    },
+}
+
+
+@blp.route("/weather-stations/<int:station_id>/temperatures")
+class StationTemperatures(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(TemperaturesQuery, location="query")
+    @blp.response(200, TemperaturesOut)
+    def get(self, query, station_id):
+        """Temperatures (°C) starting in ``[start, end)`` (aware ISO 8601), oldest first, at most
+        ``limit``; times in the station's zone; ``next_start`` continues the list."""
+        page = weather_service.read_temperatures(
+            db(),
+            current_actor(),
+            station_id,
+            start=query["start"],
+            end=query["end"],
+            limit=query["limit"],
+        )
+        zone = ZoneInfo(page.station.timezone)
+        return {
+            "station_id": page.station.id,
+            "timezone": page.station.timezone,
+            "temperatures": [
+                {"start": dt.datetime.fromtimestamp(s, zone), "temperature_c": t}
+                for s, t in page.rows
+            ],
+            "next_start": page.next_start.astimezone(zone) if page.next_start else None,
+        }
+
+    @blp.doc(requestBody=_TEMPERATURE_BODY)
+    @blp.response(201, TemperatureUploadOut)
+    def post(self, station_id):
+        """Upload a CSV/XLSX temperature file (multipart ``file``; platform admins), all or
+        nothing: problems come back under ``fields`` keyed ``row 17, column 时间``; an overlap
+        with stored temperatures is 409 unless ``replace``."""
+        station = weather_service.station_by_id(db(), station_id)
+        require(current_actor(), Permission.FACILITIES_WEATHER_MANAGE)
+        try:
+            form = TemperatureUploadForm().load(request.form.to_dict())
+        except ma.ValidationError as error:
+            raise Invalid(
+                "the upload is invalid", fields=flatten_messages(error.messages)
+            ) from None
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise Invalid("no file", fields={"file": ["choose a CSV or XLSX file to upload"]})
+        return service.import_weather(
+            db(),
+            current_actor(),
+            station.id,
+            upload.stream,
+            filename=upload.filename,
+            replace=form["replace"],
         )

@@ -345,3 +345,144 @@ class UploadRecordOut(ma.Schema):
     status = fields.Enum(UploadStatus, by_value=True)
     uploaded_at = fields.AwareDateTime()
     replaced_count = fields.Integer()
+
+
+# --- emission factors (reference data) -----------------------------------------------------
+
+
+class EmissionFactorIn(_BlankToNone, StrictSchema):
+    """A new reference factor; the service checks that the fields fit each other."""
+
+    _blank_fields = ("region", "variant")
+
+    carrier = fields.String(required=True, validate=validate.OneOf([c.value for c in Carrier]))
+    kind = fields.String(required=True, validate=validate.OneOf(["tce", "co2"]))
+    unit = _text(20, required=True)
+    value = fields.Decimal(required=True, allow_nan=False)
+    year = fields.Integer(load_default=None, allow_none=True, strict=False)
+    scope = fields.String(
+        required=True, validate=validate.OneOf(["national", "regional", "provincial"])
+    )
+    region = _optional_text(20)
+    variant = _optional_text(20)
+    source = _text(500, required=True)
+
+
+class EmissionFactorQuery(_BlankToNone, StrictSchema):
+    _blank_fields = ("carrier", "kind", "region")
+
+    carrier = fields.String(validate=validate.Length(max=20))
+    kind = fields.String(validate=validate.OneOf(["", "tce", "co2"]))
+    year = fields.Integer(strict=False)
+    region = fields.String(validate=validate.Length(max=20))
+
+
+class EmissionFactorOut(ma.Schema):
+    id = fields.Integer()
+    carrier = fields.String()
+    kind = fields.String()
+    value = fields.Decimal(as_string=True)
+    unit = fields.String()
+    year = fields.Integer(allow_none=True)
+    scope = fields.String()
+    region = fields.String(allow_none=True)
+    variant = fields.String(allow_none=True)
+    source = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+# --- weather --------------------------------------------------------------------------------
+
+
+class WeatherStationIn(StrictSchema):
+    code = _text(20, required=True)
+    name = _text(200, required=True)
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+
+
+class WeatherStationOut(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class TemperatureUploadForm(StrictSchema):
+    """The non-file fields of a temperature upload (the file is the ``file`` part)."""
+
+    replace = fields.Boolean(load_default=False)
+    csrf_token = fields.String(load_only=True)
+
+
+class TemperatureUploadOut(ma.Schema):
+    station_id = fields.Integer(attribute="station.id")
+    rows = fields.Integer()
+    first = fields.AwareDateTime()
+    last = fields.AwareDateTime()
+    replaced = fields.Integer()
+
+
+class TemperaturesQuery(RangeQuery):
+    limit = fields.Integer(load_default=10_000, validate=validate.Range(min=1, max=100_000))
+
+
+class TemperatureOut(ma.Schema):
+    start = fields.AwareDateTime()
+    temperature_c = fields.Float()
+
+
+class TemperaturesOut(ma.Schema):
+    station_id = fields.Integer()
+    timezone = fields.String()
+    temperatures = fields.List(fields.Nested(TemperatureOut))
+    next_start = fields.AwareDateTime(allow_none=True)
+
+
+# --- upload preview (dry run) ----------------------------------------------------------------
+
+
+class DryRunQuery(StrictSchema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class PreviewRowOut(ma.Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    value = fields.Float()
+    quality = fields.String()
+
+
+class GapOut(ma.Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+
+
+class OverlapOut(ma.Schema):
+    count = fields.Integer()
+    first = fields.AwareDateTime(allow_none=True)
+    last = fields.AwareDateTime(allow_none=True)
+
+
+class PreviewOut(ma.Schema):
+    """What an upload would do (``dry_run=true``); nothing was written."""
+
+    dry_run = fields.Constant(True)
+    status = fields.String()
+    ok = fields.Boolean()
+    meter_id = fields.Integer(attribute="meter.id")
+    filename = fields.String()
+    sha256 = fields.String()
+    rows = fields.Integer()
+    first = fields.AwareDateTime(allow_none=True)
+    last = fields.AwareDateTime(allow_none=True)
+    unit = fields.String()
+    source_unit = fields.String(allow_none=True)
+    converted = fields.Boolean()
+    sample = fields.List(fields.Nested(PreviewRowOut))
+    gap_count = fields.Integer()
+    gaps = fields.List(fields.Nested(GapOut))
+    warnings = fields.List(fields.String())
+    problems = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    overlap = fields.Nested(OverlapOut, allow_none=True)
+    already_imported = fields.Integer(allow_none=True)

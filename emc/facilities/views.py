@@ -5,27 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from emc.auth.models import Organization
 from emc.auth.permissions import Permission, can
-from emc.auth.policy import load, scoped
+from emc.auth.policy import load, require, scoped
+from emc.energy import Carrier
 from emc.errors import EmcError
-from emc.facilities import service
+from emc.facilities import charts, service
 from emc.facilities.api import upload_from_request
-from emc.facilities.models import Building, Meter, MeterReading, Site
-from emc.facilities.service.analysis import Total
+from emc.facilities.models import Building, Meter, MeterKind, MeterReading, Site
+from emc.facilities.schemas import EmissionFactorIn
+from emc.facilities.service import factors as factor_service
 from emc.web.db import db
-from emc.web.forms import localise
+from emc.web.forms import load_form, localise
 from emc.web.security import current_actor
 
 bp = Blueprint("facilities", __name__)
 
-CHART_DAYS = 366
+# 1-minute data over the longest detailed window (7 days) is 10,080 readings.
+DETAIL_LIMIT = 20_000
 
 
 @bp.get("/sites")
@@ -92,17 +94,27 @@ def _local(epoch: int | None, zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return dt.datetime.fromtimestamp(epoch, ZoneInfo(zone)).strftime(fmt)
 
 
-def _meter_page(meter_id: int, *, errors=None, result=None, status: int = 200):
+def _meter_page(meter_id: int, *, errors=None, result=None, preview=None, status: int = 200):
     actor = current_actor()
     session = db()
     meter = load(session, actor, Meter, meter_id)
     site = session.get(Site, meter.site_id)
     report = service.quality_report(session, actor, meter.id)
     _m, _s, monthly = service.monthly_totals(session, actor, meter.id)
-    chart_from = None
-    if report.last is not None:
-        chart_from = max(report.first, report.last - dt.timedelta(days=CHART_DAYS))
-    _m, _s, daily = service.daily_totals(session, actor, meter.id, start=chart_from)
+    win = charts.window(
+        request.args.get("start"),
+        request.args.get("end"),
+        first=report.first,
+        last=report.last,
+        zone=site.timezone,
+    )
+    lo, hi = win.bounds(site.timezone)
+    if win.detailed and meter.kind is MeterKind.INTERVAL:
+        page = service.get_readings(session, actor, meter.id, start=lo, end=hi, limit=DETAIL_LIMIT)
+        chart = charts.interval_chart_svg(page.rows, meter.unit, lo, hi, site.timezone)
+    else:
+        _m, _s, daily = service.daily_totals(session, actor, meter.id, start=lo, end=hi)
+        chart = charts.daily_chart_svg(daily, meter.unit, (win.start, win.end))
     return render_template(
         "facilities/meter.html",
         meter=meter,
@@ -110,11 +122,15 @@ def _meter_page(meter_id: int, *, errors=None, result=None, status: int = 200):
         building=session.get(Building, meter.building_id) if meter.building_id else None,
         report=report,
         monthly=monthly,
-        chart=daily_chart_svg(daily, meter.unit),
+        chart=chart,
+        window=win,
+        detailed=win.detailed and meter.kind is MeterKind.INTERVAL,
+        all_query=charts.all_query(report.first, report.last, site.timezone),
         uploads=service.list_uploads(session, actor, meter.id, limit=10),
         may_import=can(actor, Permission.FACILITIES_READINGS_IMPORT),
         errors=errors or {},
         result=result,
+        preview=preview,
         local=lambda ts: _local(ts, site.timezone),
         zone=ZoneInfo(site.timezone),
     ), status
@@ -129,15 +145,19 @@ def meter(meter_id: int):
 @bp.post("/meters/<int:meter_id>/readings")
 @login_required
 def upload(meter_id: int):
-    """The upload form of the meter page: the API's code path, results shown on the page."""
+    """The upload form of the meter page: the API's code path, results shown on the page.
+    ``?dry_run=true`` (the "check" button) only checks the file and shows the preview."""
+    dry_run = request.args.get("dry_run") == "true"
     try:
-        result = upload_from_request(meter_id)
+        result = upload_from_request(meter_id, dry_run=dry_run)
     except EmcError as error:
         if error.status == 404:
             raise
         fields = {} if "overlap" in error.fields else localise(error.fields)
         errors = {"_": [error.message], **fields}
         return _meter_page(meter_id, errors=errors, status=error.status)
+    if dry_run:
+        return _meter_page(meter_id, preview=result)
     if result.status == "unchanged":
         flash(_("This file was already imported for this meter; nothing changed."), "info")
     else:
@@ -155,45 +175,36 @@ def upload(meter_id: int):
     return redirect(url_for("facilities.meter", meter_id=meter_id))
 
 
-def daily_chart_svg(totals: list[Total], unit: str, width: int = 960, height: int = 240) -> Markup:
-    """Daily totals as an inline SVG bar chart (server-side, no script, no CDN)."""
-    if not totals:
-        return Markup("")
-    left, right, top, bottom = 64, 8, 12, 28
-    plot_w, plot_h = width - left - right, height - top - bottom
-    first, last = totals[0].period, totals[-1].period
-    ndays = (last - first).days + 1
-    peak = max(t.total for t in totals) or 1.0
-    bar_w = plot_w / ndays
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"'
-        f' class="daily-chart" aria-label="{escape(_("Daily totals"))} ({escape(unit)})">',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"'
-        ' stroke="#98a2b3"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#98a2b3"/>',
-    ]
-    for fraction in (0.5, 1.0):
-        y = top + plot_h * (1 - fraction)
-        parts.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11"'
-            f' fill="#6b7785">{peak * fraction:,.0f}</text>'
-        )
-    for t in totals:
-        x = left + (t.period - first).days * bar_w
-        h = plot_h * max(t.total, 0.0) / peak
-        parts.append(
-            f'<rect x="{x:.2f}" y="{top + plot_h - h:.2f}" width="{max(bar_w - 0.3, 0.5):.2f}"'
-            f' height="{h:.2f}" fill="#0b6e4f"><title>{t.period.isoformat()}: {t.total:,.1f}'
-            f" {escape(unit)}</title></rect>"
-        )
-    parts.append(
-        f'<text x="{left}" y="{height - 8}" font-size="11" fill="#6b7785">{first.isoformat()}</text>'
+@bp.route("/emission-factors", methods=["GET", "POST"])
+@login_required
+def emission_factors():
+    """The reference factors; platform admins add rows (never edit them: see the service)."""
+    actor = current_actor()
+    session = db()
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        require(actor, Permission.PLATFORM_FACTORS_MANAGE)
+        data, errors = load_form(EmissionFactorIn())
+        status = 422
+        if not errors:
+            try:
+                row = factor_service.create_factor(session, actor, **data)
+                flash(_("Factor #%(id)s added.", id=row.id), "success")
+                return redirect(url_for("facilities.emission_factors"))
+            except EmcError as error:
+                errors = {**localise(error.fields), "_": [error.message]}
+                status = error.status
+    filters = {k: request.args.get(k) or None for k in ("carrier", "kind", "region")}
+    year = request.args.get("year", "")
+    rows = factor_service.list_factors(
+        session, actor, **filters, year=int(year) if year.isdigit() else None
     )
-    parts.append(
-        f'<text x="{width - right}" y="{height - 8}" text-anchor="end" font-size="11"'
-        f' fill="#6b7785">{last.isoformat()}</text>'
-    )
-    parts.append(
-        f'<text x="4" y="{top + 10}" font-size="11" fill="#6b7785">{escape(unit)}</text></svg>'
-    )
-    return Markup("".join(parts))
+    return render_template(
+        "facilities/emission_factors.html",
+        rows=rows,
+        errors=errors,
+        form=request.form,
+        carriers=[c.value for c in Carrier],
+        may_add=can(actor, Permission.PLATFORM_FACTORS_MANAGE),
+    ), status

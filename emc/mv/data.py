@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from emc.energy import DEFAULT_FACTORS, Factor, FactorSet
+from emc.errors import Invalid
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import EmissionFactor, Meter, Site, WeatherStation
 from emc.facilities.service import analysis, weather
@@ -152,12 +153,182 @@ def daily_inputs(
     )
 
 
+HOUR = 3600
+# CalTRACK 2.0 hourly data sufficiency: at least 90 % of the hours of every calendar month.
+HOURLY_SUFFICIENCY = 0.9
+
+
+@dataclass(frozen=True)
+class HourlyInputs:
+    """One meter's hourly use and the site's hourly mean temperature over the local days
+    ``[start, end)``.
+
+    ``hours`` are the UTC instants starting each local hour (naive UTC ``datetime``s, as
+    ``dates`` for :func:`fingerprint`); ``usage`` in the meter's unit, ``nan`` when the hour
+    lacks any of its readings; ``temperature`` in °C, the station's readings averaged per hour
+    with gaps of at most 6 hours interpolated (CalTRACK), ``nan`` elsewhere. ``months`` gives,
+    per local calendar month ``YYYY-MM``, ``(hours, hours with use and temperature)``.
+    """
+
+    meter_id: int
+    unit: str
+    carrier: str
+    timezone: str
+    start: dt.date
+    end: dt.date
+    dates: tuple[dt.datetime, ...]
+    usage: tuple[float, ...]
+    temperature: tuple[float, ...]
+    months: tuple[tuple[str, int, int], ...] = ()
+    warnings: tuple[engine.Warning, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every calendar month has at least 90 % of its hours with use and temperature."""
+        return bool(self.months) and all(
+            n and k / n >= HOURLY_SUFFICIENCY for _m, n, k in self.months
+        )
+
+    def insufficient_months(self) -> list[str]:
+        return [
+            f"{m}: {k} of {n} hours ({(k / n if n else 0):.1%}) have use and temperature"
+            for m, n, k in self.months
+            if not n or k / n < HOURLY_SUFFICIENCY
+        ]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(UTC hour starts as datetime64[s], usage, temperature °C)``."""
+        return (
+            np.array(self.dates, dtype="datetime64[s]"),
+            np.array(self.usage, dtype=float),
+            np.array(self.temperature, dtype=float),
+        )
+
+    def local_dates(self) -> np.ndarray:
+        """The site-local day of each hour, ``datetime64[D]``."""
+        zone = ZoneInfo(self.timezone)
+        return np.array(
+            [h.replace(tzinfo=dt.UTC).astimezone(zone).date() for h in self.dates],
+            dtype="datetime64[D]",
+        )
+
+
+def _hour_rows(session: Session, meter: Meter, zone: str, lo: int, hi: int) -> dict[int, tuple]:
+    """(total, readings) per local hour in ``[lo, hi)``, keyed by the hour's UTC start, summed
+    in SQL. A reading counts in the hour its period starts."""
+    offset = analysis.fixed_offset(zone, lo, hi)
+    if offset is None:
+        tz = ZoneInfo(zone)
+        whole = all(
+            int(dt.datetime.fromtimestamp(t, tz).utcoffset().total_seconds()) % HOUR == 0
+            for t in range(lo, hi, 30 * DAY)
+        )
+        if not whole:
+            raise Invalid(
+                f"the site's timezone {zone} changes to an offset that is not a whole hour: "
+                "hourly M&V needs whole-hour offsets",
+                fields={"method": ["hourly needs a whole-hour timezone"]},
+            )
+        offset = 0  # every offset is whole hours, so local hours are UTC hours
+    rows = session.execute(
+        text(
+            "SELECT ((start_ts + :off) / 3600) * 3600 - :off AS h, sum(value), count(*)"
+            " FROM meter_readings WHERE meter_id = :m AND start_ts >= :lo AND start_ts < :hi"
+            " GROUP BY 1 ORDER BY 1"
+        ),
+        {"m": meter.id, "lo": lo, "hi": hi, "off": offset},
+    ).all()
+    return {int(h): (float(t), int(n)) for h, t, n in rows}
+
+
+def hourly_inputs(
+    session: Session, meter: Meter, site: Site, start: dt.date, end: dt.date
+) -> HourlyInputs:
+    """A meter's :class:`HourlyInputs` over the local days ``[start, end)`` of its site.
+
+    Raises:
+        Invalid: the meter is not an interval meter of at most one hour, or the site's zone
+            has a non-whole-hour offset (``method``).
+    """
+    step = (meter.interval_minutes or 0) * 60
+    if meter.kind is not MeterKind.INTERVAL or not step or HOUR % step:
+        raise Invalid(
+            f"meter {meter.name}: the hourly method needs an interval meter whose interval "
+            "divides an hour",
+            fields={"method": [f"meter {meter.id} has no hourly readings"]},
+        )
+    zone = ZoneInfo(site.timezone)
+    lo, hi = _epoch(start, zone), _epoch(end, zone)
+    rows = _hour_rows(session, meter, site.timezone, lo, hi)
+    per_hour = HOUR // step
+    hours = list(range(lo, hi, HOUR))
+    usage = []
+    for h in hours:
+        total, count = rows.get(h, (NAN, 0))
+        usage.append(total if count >= per_hour else NAN)
+    temperature = [NAN] * len(hours)
+    warnings: list[engine.Warning] = []
+    station = (
+        session.get(WeatherStation, site.weather_station_id) if site.weather_station_id else None
+    )
+    readings = (
+        weather.temperatures(session, station, lo - 6 * HOUR, hi + 6 * HOUR) if station else []
+    )
+    if readings:
+        grid, temps, n_filled = engine.interpolate_hourly_gaps(
+            np.array([s for s, _ in readings], dtype="datetime64[s]"),
+            [v for _, v in readings],
+        )
+        first = int(grid[0].astype("datetime64[s]").astype(np.int64))
+        for i, h in enumerate(hours):
+            j = (h - first) // HOUR
+            if 0 <= j < grid.size:
+                temperature[i] = float(temps[j])
+        if n_filled:
+            warnings.append(
+                engine.Warning(
+                    "temperature_interpolated",
+                    f"{n_filled} missing hours of temperature (gaps of at most 6 hours) "
+                    "were interpolated.",
+                    {"n_hours": n_filled},
+                )
+            )
+    else:
+        warnings.append(
+            engine.Warning(
+                "no_temperature",
+                "The site has no weather station or the station has no temperatures "
+                f"between {start} and {end}.",
+                {"start": str(start), "end": str(end)},
+            )
+        )
+    counts: dict[str, list[int]] = {}
+    for h, u, t in zip(hours, usage, temperature, strict=True):
+        key = dt.datetime.fromtimestamp(h, zone).strftime("%Y-%m")
+        c = counts.setdefault(key, [0, 0])
+        c[0] += 1
+        c[1] += int(math.isfinite(u) and math.isfinite(t))
+    return HourlyInputs(
+        meter_id=meter.id,
+        unit=meter.unit,
+        carrier=str(meter.carrier),
+        timezone=site.timezone,
+        start=start,
+        end=end,
+        dates=tuple(dt.datetime.fromtimestamp(h, dt.UTC).replace(tzinfo=None) for h in hours),
+        usage=tuple(usage),
+        temperature=tuple(temperature),
+        months=tuple((m, n, k) for m, (n, k) in counts.items()),
+        warnings=tuple(warnings),
+    )
+
+
 def _num(v: float) -> str | None:
     return repr(float(v)) if math.isfinite(v) else None
 
 
-def fingerprint(inputs: list[DailyInputs]) -> str:
-    """SHA-256 of the exact input series (every meter's dates, use and temperature)."""
+def fingerprint(inputs: list[DailyInputs | HourlyInputs]) -> str:
+    """SHA-256 of the exact input series (every meter's days or hours, use and temperature)."""
     document = [
         {
             "meter_id": i.meter_id,

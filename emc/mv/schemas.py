@@ -79,9 +79,20 @@ class MvPlanOut(ma.Schema):
     updated_at = fields.AwareDateTime()
 
 
+class SimulationIn(StrictSchema):
+    """Option D: a meter's simulation results as CSV text ``period,value,unit`` (period a local
+    month ``YYYY-MM`` or hour ``YYYY-MM-DD HH:MM``)."""
+
+    meter_id = fields.Integer(required=True, strict=False)
+    interval = fields.String(required=True, validate=validate.OneOf(["monthly", "hourly"]))
+    calibration_csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
+    baseline_csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
+
+
 class BaselineProposeIn(StrictSchema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     allow_insufficient = fields.Boolean(load_default=False)
+    simulations = fields.List(fields.Nested(SimulationIn), load_default=list)
 
 
 class MvDecisionIn(StrictSchema):
@@ -105,6 +116,8 @@ class BaselineModelOut(ma.Schema):
     model = fields.Dict()
     statistics = fields.Dict()
     verdict = fields.Dict()
+    # Hourly method: hours and hours with use and temperature per baseline month.
+    sufficiency = fields.List(fields.Dict())
     warnings = fields.List(fields.Dict())
 
 

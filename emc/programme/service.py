@@ -1261,11 +1261,15 @@ def project_page(
     """One page of the region's projects (newest signing first), with whether each counts."""
     region = _agency_region(actor, region)
     stmt = _project_select(actor, region, filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    order = (EmcProject.signed_on.desc().nulls_last(), EmcProject.id.desc())
+    # Count and pick the page's ids over the project ids alone: PostgreSQL then drops the outer
+    # joins nothing refers to (contract, ESCO: at most one row each), and joins them for the
+    # page's rows only rather than for the whole region before sorting.
+    ids = stmt.with_only_columns(EmcProject.id)
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    page_ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     rows = session.execute(
-        stmt.order_by(EmcProject.signed_on.desc().nulls_last(), EmcProject.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        stmt.where(EmcProject.id.in_(page_ids.scalar_subquery())).order_by(*order)
     ).all()
     return {"total": total, "page": page, "per_page": per_page, "items": [_row(r) for r in rows]}
 

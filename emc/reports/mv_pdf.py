@@ -98,6 +98,32 @@ def _parties(t, ctx: MvPdfContext, rows: list[list[str]]) -> Any:
     )
 
 
+def _form(t, model: dict) -> str:
+    labels = {
+        "emc.mv.hourly_towt": N_("Hourly (TOWT)"),
+        "emc.mv.option_a": N_("Option A (stipulated)"),
+        "emc.mv.option_d": N_("Option D (calibrated simulation)"),
+    }
+    label = labels.get(model.get("schema"))
+    return t(label) if label else model.get("form", "—")
+
+
+def _calibration(t, items: list[tuple[str, dict]]) -> list:
+    """Option D: the G14 calibration verdict of each simulation."""
+    out = []
+    for name, c in items:
+        verdict = t(N_("pass")) if c["calibrated"] else t(N_("fail"))
+        out.append(
+            _para(
+                f"{name}: {t(N_('Calibrated (ASHRAE Guideline 14)'))} {verdict} · "
+                f"NMBE {c['nmbe'] * 100:.2f} % (±{c['nmbe_limit'] * 100:.0f} %) · "
+                f"CV(RMSE) {c['cvrmse'] * 100:.2f} % ({c['cvrmse_limit'] * 100:.0f} %)",
+                "body",
+            )
+        )
+    return out
+
+
 def _statistics_table(t, models: list[dict]) -> Any:
     rows = [
         [
@@ -117,15 +143,67 @@ def _statistics_table(t, models: list[dict]) -> Any:
             [
                 m["meter_name"],
                 m["option"],
-                m["model"]["form"],
-                str(st["n"]),
-                _f(st["r_squared"], 4),
-                _pct(st["cvrmse"]),
-                f"{float(st['nmbe']) * 100:.4f} %" if st["nmbe"] is not None else "—",
+                _form(t, m["model"]),
+                str(st.get("n", "—")),
+                _f(st.get("r_squared"), 4),
+                _pct(st.get("cvrmse")),
+                f"{float(st['nmbe']) * 100:.4f} %" if st.get("nmbe") is not None else "—",
                 _yes(t, m["verdict"]["passed"]),
             ]
         )
     return _table(rows, numeric_cols=(3, 4, 5, 6))
+
+
+def _sufficiency_tables(t, models: list[dict]) -> list:
+    """Hourly models: hours with use and temperature per baseline month (CalTRACK: ≥ 90 %)."""
+    out = []
+    for m in models:
+        if not m.get("sufficiency"):
+            continue
+        rows = [
+            [
+                t(N_("Month")),
+                t(N_("Hours")),
+                t(N_("Hours with use and temperature")),
+                t(N_("Share of hours with data")) + " (≥ 90 %)",
+            ]
+        ]
+        rows += [
+            [s["month"], str(s["hours"]), str(s["hours_used"]), _pct(s["share"])]
+            for s in m["sufficiency"]
+        ]
+        title = t(N_("Hourly data sufficiency"))
+        out += [_para(f"{m['meter_name']}: {title}", "body")]
+        out += [_table(rows, numeric_cols=(1, 2, 3))]
+    return out
+
+
+def _option_a_tables(t, results: list[dict]) -> list:
+    """Option A: each month's parameters (value, measured or stipulated, source) and the
+    savings formula, then the stipulated values with their sources."""
+    out = []
+    for r in results:
+        breakdown = r["savings"].get("option_a")
+        if not breakdown:
+            continue
+        title = t(N_("Option A breakdown"))
+        out.append(_para(f"{r['meter_name']}: {title}", "h2"))
+        rows = [[t(N_("Month")), t(N_("Parameter")), t(N_("Value")), t(N_("Basis"))]]
+        for b in breakdown:
+            for p in b["parameters"]:
+                basis = t(N_("measured")) if p["basis"] == "measured" else t(N_("stipulated"))
+                rows.append([b["month"], p["name"], _f(p["value"], 3), basis])
+            rows.append([b["month"], t(N_("Savings")), _f(b["savings_kwh"], 3), "kWh"])
+        out.append(_table(rows, numeric_cols=(2,)))
+        out.append(_para(breakdown[0]["formula"], "small"))
+        out.append(_para(t(N_("Stipulated values")), "h2"))
+        stip = [[t(N_("Parameter")), t(N_("Value")), t(N_("Unit")), t(N_("Source"))]]
+        stip += [
+            [s["name"], s["value"], s["unit"], escape(s["source"])]
+            for s in r["savings"].get("stipulated", [])
+        ]
+        out.append(_table(stip, numeric_cols=(1,)))
+    return out
 
 
 def _model_table(t, models: list[dict]) -> Any:
@@ -201,6 +279,15 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
         _statistics_table(t, baseline.models),
         _para(f"{t(N_('G14 verdict'))}: {_yes(t, baseline.verdict_passed)}", "body"),
+        *_sufficiency_tables(t, baseline.models),
+        *_calibration(
+            t,
+            [
+                (m["meter_name"], m["model"]["calibration"])
+                for m in baseline.models
+                if m["model"].get("schema") == "emc.mv.option_d"
+            ],
+        ),
     ]
     for m in baseline.models:
         series = m.get("series") or {}
@@ -375,6 +462,15 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                 unit=r["unit"],
             )
         )
+    story += _option_a_tables(t, report.results)
+    story += _calibration(
+        t,
+        [
+            (r["meter_name"], r["savings"]["option_d"]["calibration"])
+            for r in report.results
+            if r["savings"].get("option_d")
+        ],
+    )
     if report.rolling:
         story += [
             _para(t(N_("Rolling 12 months")), "h2"),

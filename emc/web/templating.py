@@ -58,6 +58,8 @@ def nav_items() -> list[tuple[str, str]]:
         items.append(("programme.stats_page", _l("Energy statistics")))
     if can(actor, Permission.PLATFORM_ORGS_MANAGE):
         items.append(("admin.organizations", _l("Organisations")))
+    if can(actor, Permission.PLATFORM_FACTORS_MANAGE):
+        items.append(("facilities.emission_factors", _l("Emission factors")))
     if can(actor, Permission.ORG_USERS_MANAGE):
         items.append(("admin.users", _l("Users")))
     items.append(("inbox.inbox", _l("Inbox")))

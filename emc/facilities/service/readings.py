@@ -15,8 +15,9 @@ Rules, in order:
 3. Readings overlapping stored ones are refused with the overlapping stored range, unless
    ``replace``: then every stored reading overlapping ``[first, last)`` of the upload is deleted
    and the upload written, atomically, and the journal records what was replaced (count, range
-   and a SHA-256 of the replaced rows); earlier uploads whose range it overlaps are marked
-   superseded.
+   and a SHA-256 of the replaced rows).
+4. Earlier uploads whose range an applied upload overlaps are marked superseded (also without
+   ``replace``, when it lands in their gaps), so re-sending one of them is no longer a no-op.
 """
 
 from __future__ import annotations
@@ -323,17 +324,19 @@ def import_readings(
         status=UploadStatus.APPLIED,
         warnings=[w.message for w in summary.warnings],
     )
-    if replaced["count"]:
-        earlier = session.scalars(
-            select(ReadingUpload).where(
-                ReadingUpload.meter_id == meter.id,
-                ReadingUpload.status == UploadStatus.APPLIED,
-                ReadingUpload.first_ts < summary.last_end,
-                ReadingUpload.last_ts > summary.first_start,
-            )
+    # Every earlier upload whose range this one writes into is superseded, with or without
+    # replace: an upload landing in the gaps of an earlier one changes what that one's range
+    # holds, so re-sending the earlier file must not count as "unchanged" any more.
+    earlier = session.scalars(
+        select(ReadingUpload).where(
+            ReadingUpload.meter_id == meter.id,
+            ReadingUpload.status == UploadStatus.APPLIED,
+            ReadingUpload.first_ts < summary.last_end,
+            ReadingUpload.last_ts > summary.first_start,
         )
-        for previous in earlier:
-            previous.status = UploadStatus.SUPERSEDED
+    )
+    for previous in earlier:
+        previous.status = UploadStatus.SUPERSEDED
     session.add(upload)
     session.flush()
     after = {
@@ -447,6 +450,23 @@ def import_rows(
     are keyed ``rows[3].start``.
     """
     meter = load(session, actor, Meter, meter_id)
+    payload, key = rows_as_file(meter, rows)
+    return import_readings(
+        session,
+        actor,
+        meter_id,
+        payload,
+        filename="rows.json",
+        replace=replace,
+        _problem_key=key,
+    )
+
+
+def rows_as_file(
+    meter: Meter, rows: list[dict[str, Any]]
+) -> tuple[IO[bytes], Callable[[IngestProblem], str]]:
+    """JSON rows as the CSV file the import reads, and the key naming a problem ``rows[3].start``
+    (shared by :func:`import_rows` and the preview)."""
     kind = MeterKind(meter.kind)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -469,15 +489,7 @@ def import_rows(
         name = _JSON_FIELD.get(problem.column or "")
         return f"rows[{index}]" + (f".{name}" if name else "")
 
-    return import_readings(
-        session,
-        actor,
-        meter_id,
-        io.BytesIO(buffer.getvalue().encode()),
-        filename="rows.json",
-        replace=replace,
-        _problem_key=key,
-    )
+    return io.BytesIO(buffer.getvalue().encode()), key
 
 
 # --- reading back --------------------------------------------------------------------------

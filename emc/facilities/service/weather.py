@@ -1,7 +1,11 @@
 """Weather stations and their temperature series (the driver of M&V models).
 
 Stations are platform reference data shared by every site, so only platform admins create them
-and import temperatures; everyone signed in may read them. A temperature file is CSV or XLSX
+and import temperatures (``facilities:weather:manage`` is granted to the platform admin alone);
+everyone signed in may read them. Institution admins and energy managers do not write: a station
+has no owning organisation, and the temperatures of a station feed the M&V models of every site
+linked to it, so a write by one institution would change another institution's (and its ESCO's)
+baseline and savings. A site's own sensor becomes a station created by the platform. A temperature file is CSV or XLSX
 with a time column (``timestamp``/``时间`` …) and a temperature column (``temperature``/``温度``/
 ``气温``, in °C unless the header says ``(°F)``); times without an offset are local time at the
 station. The import is all or nothing, problems are named by row and column, and overlapping
@@ -25,7 +29,7 @@ from emc import journal
 from emc.auth.actor import Actor
 from emc.auth.permissions import Permission
 from emc.auth.policy import require
-from emc.errors import Conflict, Invalid, NotFound
+from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities import store
 from emc.facilities.ingest.clock import Clock, NonexistentTime, parse_timestamp_text
 from emc.facilities.ingest.source import ROLE_NAMES, SourceError, normalise_header, open_source
@@ -270,3 +274,73 @@ def temperatures(
             {"s": station.id, "lo": lo, "hi": hi},
         )
     ]
+
+
+def list_stations(session: Session, actor: Actor | None) -> list[WeatherStation]:
+    """Every weather station (reference data), by code.
+
+    Raises:
+        Forbidden: not signed in.
+    """
+    if actor is None:
+        raise Forbidden("sign in to read reference data")
+    return list(session.scalars(select(WeatherStation).order_by(WeatherStation.code)))
+
+
+def station_by_id(session: Session, station_id: int) -> WeatherStation:
+    """A station by its id (NotFound otherwise)."""
+    station = session.get(WeatherStation, station_id)
+    if station is None:
+        raise NotFound(f"weather station {station_id} not found")
+    return station
+
+
+@dataclass(frozen=True)
+class TemperaturePage:
+    station: WeatherStation
+    rows: list[tuple[int, float]]
+    next_start: dt.datetime | None
+
+
+def read_temperatures(
+    session: Session,
+    actor: Actor | None,
+    station_id: int,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 10_000,
+) -> TemperaturePage:
+    """Stored temperatures ``(start_ts, °C)`` starting in ``[start, end)`` (aware datetimes;
+    None: unbounded), oldest first, at most ``limit``; ``next_start`` continues the list.
+
+    Raises:
+        Forbidden: not signed in. NotFound: unknown station. Invalid: naive datetimes, or
+            ``end`` not after ``start``.
+    """
+    if actor is None:
+        raise Forbidden("sign in to read reference data")
+    station = station_by_id(session, station_id)
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(f"{name} needs a UTC offset", fields={name: ["needs a UTC offset"]})
+    lo = int(start.timestamp()) if start is not None else -(2**62)
+    hi = int(end.timestamp()) if end is not None else 2**62
+    if hi <= lo:
+        raise Invalid("end before start", fields={"end": ["must be after start"]})
+    rows = [
+        (int(s), float(t))
+        for s, t in session.execute(
+            text(
+                "SELECT start_ts, temperature_c FROM temperature_readings"
+                " WHERE station_id = :s AND start_ts >= :lo AND start_ts < :hi"
+                " ORDER BY start_ts LIMIT :n"
+            ),
+            {"s": station.id, "lo": lo, "hi": hi, "n": limit + 1},
+        )
+    ]
+    next_start = None
+    if len(rows) > limit:
+        next_start = dt.datetime.fromtimestamp(rows[limit][0], dt.UTC)
+        rows = rows[:limit]
+    return TemperaturePage(station, rows, next_start)

@@ -67,8 +67,11 @@ def propose_baseline(
     *,
     reason: str | None = None,
     allow_insufficient: bool = False,
+    simulations: list[dict] | None = None,
 ) -> Baseline:
     """Fit and propose a baseline version from stored data (the project's ESCO).
+
+    Option D meters take their ``simulations`` (see :func:`.compute.fit_baseline`).
 
     Uses the plan's boundary, method and baseline period. Once a version has been approved, a
     new one needs a ``reason``. A still pending proposal is superseded by the new one.
@@ -88,7 +91,9 @@ def propose_baseline(
             "a new version of an approved baseline needs a reason",
             fields={"reason": ["required: the baseline has an approved version"]},
         )
-    models, inputs = compute.fit_baseline(session, plan, allow_insufficient=allow_insufficient)
+    models, inputs = compute.fit_baseline(
+        session, plan, allow_insufficient=allow_insufficient, simulations=simulations
+    )
     version = (
         session.scalar(select(func.max(Baseline.version)).where(Baseline.project_id == project.id))
         or 0

@@ -1,0 +1,214 @@
+"""Emission-factor reference data: standard-coal (tce) and CO2 factors by carrier, year and region.
+
+Everyone signed in reads the table; platform admins add rows (new years, provincial and regional
+grid values, other calorific values), each with its source.
+
+Rows are **never edited in place and never deleted**: an energy audit snapshots the factors it
+used (``emc.audit.indicators.factor_snapshot``), programme statistics and PDF reports print the
+factor behind each tonne, and the journal names the row. Changing a stored value would make those
+records disagree with the table they cite, so a corrected or newer value is always a new row
+(another year, scope or region), and the old row stays as the evidence of what was used.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emc import journal
+from emc.auth.actor import Actor
+from emc.auth.models import Region
+from emc.auth.permissions import Permission
+from emc.auth.policy import require
+from emc.energy import (
+    CALORIFIC,
+    NATIONAL_AVERAGE,
+    Carrier,
+    Factor,
+    FactorKind,
+    FactorScope,
+    UnitError,
+    province_of,
+)
+from emc.errors import Conflict, Forbidden, Invalid
+from emc.facilities.models import EmissionFactor
+
+log = logging.getLogger(__name__)
+
+#: Scopes an administrator may add (``fuel`` rows are properties of a fuel, seeded only).
+ADMIN_SCOPES = (FactorScope.NATIONAL, FactorScope.REGIONAL, FactorScope.PROVINCIAL)
+MIN_YEAR, MAX_YEAR = 1990, 2100
+_PLACES = Decimal("1e-8")
+_MAX_VALUE = Decimal("1e10")
+_DEFAULT_VARIANT = {
+    (Carrier.ELECTRICITY, FactorKind.TCE): CALORIFIC,
+    (Carrier.ELECTRICITY, FactorKind.CO2): NATIONAL_AVERAGE,
+}
+# The columns of the table's unique key, named in a duplicate's Conflict.
+KEY_FIELDS = ("carrier", "kind", "variant", "scope", "region", "year")
+
+
+def list_factors(
+    session: Session,
+    actor: Actor | None,
+    *,
+    carrier: str | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+    region: str | None = None,
+) -> list[EmissionFactor]:
+    """The reference factors, optionally of one carrier, kind (``tce``/``co2``), data year and
+    region (province code or grid name), ordered carrier, kind, year, scope.
+
+    Raises:
+        Forbidden: not signed in.
+    """
+    if actor is None:
+        raise Forbidden("sign in to read reference data")
+    stmt = select(EmissionFactor)
+    if carrier:
+        stmt = stmt.where(EmissionFactor.carrier == carrier)
+    if kind:
+        stmt = stmt.where(EmissionFactor.kind == kind)
+    if year is not None:
+        stmt = stmt.where(EmissionFactor.year == year)
+    if region:
+        stmt = stmt.where(EmissionFactor.region == region)
+    stmt = stmt.order_by(
+        EmissionFactor.carrier,
+        EmissionFactor.kind,
+        EmissionFactor.year,
+        EmissionFactor.scope,
+        EmissionFactor.region,
+        EmissionFactor.id,
+    )
+    return list(session.scalars(stmt))
+
+
+def create_factor(
+    session: Session,
+    actor: Actor,
+    *,
+    carrier: str,
+    kind: str,
+    unit: str,
+    value: Decimal,
+    scope: str,
+    source: str,
+    year: int | None = None,
+    region: str | None = None,
+    variant: str | None = None,
+) -> EmissionFactor:
+    """Add one reference factor (platform admins).
+
+    ``value`` is in ``unit`` (``kgce/kWh``, ``tCO2/MWh``, ``kgCO2/m³`` …, the denominator a unit
+    of the carrier); ``year`` the data year (None: every year); ``region`` the 6-digit province
+    code (scope provincial, must exist) or the grid name (scope regional); ``variant`` defaults
+    to 当量值 (electricity tce) or the national average (electricity CO2).
+
+    Raises:
+        Forbidden: not a platform admin. Invalid: a field is wrong (named). Conflict: a row with
+            the same carrier, kind, variant, scope, region and year exists (rows are never
+            edited; see the module).
+    """
+    require(actor, Permission.PLATFORM_FACTORS_MANAGE)
+    problems: dict[str, list[str]] = {}
+    try:
+        carrier_v = Carrier(carrier)
+    except ValueError:
+        problems["carrier"] = [f"unknown carrier {carrier!r}"]
+        carrier_v = None
+    try:
+        kind_v = FactorKind(kind)
+    except ValueError:
+        problems["kind"] = ["must be tce or co2"]
+        kind_v = None
+    if scope not in {s.value for s in ADMIN_SCOPES}:
+        problems["scope"] = ["must be national, regional or provincial"]
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        problems["value"] = ["must be greater than 0"]
+    elif value != value.quantize(_PLACES) or value >= _MAX_VALUE:
+        problems["value"] = ["at most 10 digits before and 8 after the decimal point"]
+    else:
+        value = value.quantize(_PLACES)  # as the column stores it (Numeric(18, 8))
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        problems["year"] = [f"must be between {MIN_YEAR} and {MAX_YEAR}"]
+    source = (source or "").strip()
+    if not source:
+        problems["source"] = ["name the publication the value comes from"]
+    region = (region or "").strip() or None
+    variant = (variant or "").strip() or None
+    if scope == FactorScope.PROVINCIAL:
+        if region is None:
+            problems["region"] = ["a provincial factor needs the province code"]
+        elif not (region.isdigit() and len(region) == 6 and province_of(region) == region):
+            problems["region"] = ["must be a 6-digit province code (xx0000)"]
+        elif session.get(Region, region) is None:
+            problems["region"] = [f"unknown region code {region}"]
+    elif scope == FactorScope.REGIONAL and region is None:
+        problems["region"] = ["a regional factor needs the grid name (华东, 华北 …)"]
+    elif scope == FactorScope.NATIONAL and region is not None:
+        problems["region"] = ["a national factor has no region"]
+    if carrier_v is not None and kind_v is not None:
+        if variant is None:
+            variant = _DEFAULT_VARIANT.get((carrier_v, kind_v))
+        if not problems:
+            # The pure core's own validation: the unit must be <kgce|tce|kgCO2|tCO2>/<unit of
+            # the carrier>, and the variant one the carrier has.
+            try:
+                Factor(
+                    carrier=carrier_v,
+                    kind=kind_v,
+                    value=value,
+                    unit=unit,
+                    year=year,
+                    scope=FactorScope(scope),
+                    region=region,
+                    variant=variant,
+                    source=source,
+                )
+            except UnitError as exc:
+                problems["unit"] = [str(exc)]
+            except ValueError as exc:
+                field = "variant" if "variant" in str(exc) else "unit"
+                problems[field] = [str(exc)]
+    if problems:
+        raise Invalid("the factor is invalid", fields=problems)
+    assert carrier_v is not None and kind_v is not None
+    key = {
+        "carrier": carrier_v.value,
+        "kind": kind_v.value,
+        "variant": variant,
+        "scope": scope,
+        "region": region,
+        "year": year,
+    }
+    dup = select(EmissionFactor.id)
+    for name, wanted in key.items():
+        column = getattr(EmissionFactor, name)
+        dup = dup.where(column.is_(None) if wanted is None else column == wanted)
+    existing = session.scalar(dup)
+    if existing is not None:
+        message = "a factor with this carrier, kind, variant, scope, region and year exists"
+        raise Conflict(
+            f"{message} (#{existing}); stored factors are never changed",
+            fields={name: [message] for name in KEY_FIELDS},
+            code="duplicate",
+        )
+    row = EmissionFactor(**key, value=value, unit=unit, source=source)
+    session.add(row)
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "create",
+        row,
+        organization_id=None,
+        after={**key, "value": str(value), "unit": unit, "source": source},
+        summary=f"{carrier_v.value} {kind_v.value} {value} {unit}",
+    )
+    log.info("emission factor %s added by %s", row.id, actor.label)
+    return row
