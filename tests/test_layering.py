@@ -49,7 +49,7 @@ def _service_modules() -> list[Path]:
     return sorted(
         p
         for p in ROOT.rglob("*.py")
-        if p.name in ("service.py", "services.py") or p.parent.name == "services"
+        if p.name in ("service.py", "services.py") or p.parent.name in ("service", "services")
     )
 
 
