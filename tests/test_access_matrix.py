@@ -2439,20 +2439,26 @@ ROWS = [
 NOT_IN_MATRIX: set[tuple[str, str]] = set()
 
 
+def _actor(session, email: str):
+    """The demo user ``email`` as an Actor, for the world builders."""
+    from emc.auth.actor import Actor
+
+    user = session.scalar(select(User).where(User.email == email))
+    user.organization = session.get(Organization, user.organization_id)
+    return Actor.of(user)
+
+
 def _contracts_context(session) -> dict:
     """Contracts objects for the matrix: two signed, scheduled projects and lines in each state."""
     from datetime import date
     from decimal import Decimal
 
-    from emc.auth.actor import Actor
     from emc.contracts import finance
     from emc.contracts import service as contracts
     from emc.contracts.models import PaymentLine, ProjectStatus, terms_to_document
 
     def actor(email):
-        user = session.scalar(select(User).where(User.email == email))
-        user.organization = session.get(Organization, user.organization_id)
-        return Actor.of(user)
+        return _actor(session, email)
 
     terms = terms_to_document(
         finance.ContractTerms(
@@ -2524,15 +2530,12 @@ def _facilities_context(session) -> dict:
     with a building and an hourly meter holding a day of readings, and the Guangzhou gym's."""
     import io
 
-    from emc.auth.actor import Actor
     from emc.contracts.models import EmcProject
     from emc.facilities import service as facilities
     from emc.facilities.models import ProjectSite
 
     def actor(email):
-        user = session.scalar(select(User).where(User.email == email))
-        user.organization = session.get(Organization, user.organization_id)
-        return Actor.of(user)
+        return _actor(session, email)
 
     def build(email):
         who = actor(email)
@@ -2637,14 +2640,11 @@ def _audit_context(session) -> dict:
 
     from emc.audit import service as audits
     from emc.audit.models import AuditEcm, EnergyAudit
-    from emc.auth.actor import Actor
     from emc.auth.models import OrgKind
     from emc.facilities.models import Site
 
     def actor(email):
-        user = session.scalar(select(User).where(User.email == email))
-        user.organization = session.get(Organization, user.organization_id)
-        return Actor.of(user)
+        return _actor(session, email)
 
     school, auditor = actor("energy@school.demo"), actor("auditor@auditor.demo")
     site = session.scalar(
