@@ -305,6 +305,23 @@ def jobs_run(name, key, force):
         sys.exit(1)
 
 
+@cli.group()
+def programme():
+    """Programme tracking: maintenance of the dashboard's summary table."""
+
+
+@programme.command("rebuild-summary")
+@with_appcontext
+def programme_rebuild_summary():
+    """Recompute the dashboard's per-region summary from projects and M&V reports (writes keep
+    it in step and the nightly snapshot rebuilds it; run this after a bulk load)."""
+    from emc.programme import summary
+
+    with unit_of_work(_factory()) as session:
+        counts = summary.rebuild(session)
+    click.echo(f"programme summary rebuilt: {counts['rows']} rows, {counts['regions']} regions")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

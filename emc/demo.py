@@ -150,6 +150,13 @@ def already_built(session: Session) -> bool:
     )
 
 
+def actor_for(session: Session, email: str) -> Actor:
+    """The :class:`Actor` of the demo user with this e-mail, as the domain demo builders act."""
+    user = session.scalar(select(User).where(User.email == email))
+    user.organization = session.get(Organization, user.organization_id)
+    return Actor.of(user)
+
+
 def bootstrap_platform_admin(
     session: Session, *, email: str, display_name: str, password: str
 ) -> User:
@@ -197,8 +204,7 @@ def build(session: Session, *, programme_projects: bool = False) -> list[tuple[s
     admin = bootstrap_platform_admin(
         session, email="admin@platform.demo", display_name="平台管理员", password=DEMO_PASSWORD
     )
-    admin.organization = session.get(Organization, admin.organization_id)
-    actor = Actor.of(admin)
+    actor = actor_for(session, admin.email)  # also loads admin.organization
     orgs = {"platform": admin.organization}
     for key, kind, name_zh, name_en, region, sector in ORGS:
         if key == "platform":
@@ -236,7 +242,13 @@ def build(session: Session, *, programme_projects: bool = False) -> list[tuple[s
     build_programme(session, projects=programme_projects)
     from emc.mv.service.demo import build_mv
 
-    build_mv(session)
+    build_mv(session, full=programme_projects)
+    if programme_projects:
+        # One contract of each type with a reviewed payment schedule (full demo only: the
+        # programme tests count exact project totals in the test demo).
+        from emc.contracts.demo import build_demo_contracts
+
+        build_demo_contracts(session)
     return DEMO_LOGINS
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, event, select
@@ -102,6 +103,54 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def add_created(
+    session: Session,
+    actor: Actor | None,
+    obj: Any,
+    *,
+    fields: tuple[str, ...] | list[str],
+    organization_id: int | None,
+) -> None:
+    """Add the new ``obj``, flush (it gets its id), and :func:`record` its ``"create"`` with the
+    :func:`snapshot` of ``fields``."""
+    session.add(obj)
+    session.flush()
+    record(
+        session,
+        actor,
+        "create",
+        obj,
+        organization_id=organization_id,
+        after=snapshot(obj, fields),
+    )
+
+
+def apply_update(
+    session: Session,
+    actor: Actor | None,
+    obj: Any,
+    changes: Mapping[str, Any],
+    *,
+    before: dict[str, Any],
+    fields: tuple[str, ...] | list[str],
+    organization_id: int | None,
+) -> None:
+    """Set ``changes`` on ``obj``, flush, and :func:`record` the ``"update"`` from ``before``
+    (the :func:`snapshot` of ``fields`` taken before the caller's checks) to the new snapshot."""
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    session.flush()
+    record(
+        session,
+        actor,
+        "update",
+        obj,
+        organization_id=organization_id,
+        before=before,
+        after=snapshot(obj, fields),
+    )
 
 
 def history(session: Session, object_type: str, object_id: Any) -> list[JournalEntry]:

@@ -8,6 +8,7 @@ without a row fails the suite.
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from sqlalchemy import select
@@ -78,6 +79,15 @@ _CT_LINE_FORM = "/payment-lines/<int:line_id>/<any(prepare, approve, pay, hold, 
 _CT_CONTRACT = "/api/v1/projects/<int:project_id>/contract"
 _CT_AGREE = "/api/v1/projects/<int:project_id>/contract/amendments/<int:amendment_id>/agree"
 _CT_SCHEDULE = "/api/v1/projects/<int:project_id>/schedule"
+_CT_CUSTODY_FORM = "/projects/<int:project_id>/custody-adjustments"
+_CT_CUSTODY_API = "/api/v1" + _CT_CUSTODY_FORM
+_CT_CUSTODY_BODY = {
+    "kind": "floor_area",
+    "reference": "矩阵-2",
+    "effective_date": "2025-07-01",
+    "new_floor_area_m2": "11000",
+    "reason": "矩阵",
+}
 
 
 def _ct_write(roles, yes: int, anon: int = 401) -> dict[str, int]:
@@ -107,6 +117,20 @@ _MV_API_REPORT = _MV_API + "/mv-reports/<int:report_id>"
 _MV_PAGE_BASELINE = "/projects/<int:project_id>/mv/baselines/<int:baseline_id>"
 _MV_PAGE_REPORT = "/projects/<int:project_id>/mv/reports/<int:report_id>"
 _MV_APRIL = {"period_start": "2024-04-01", "period_end": "2024-05-01"}
+
+
+def _mv_measurement(c) -> dict:
+    import io
+
+    return {
+        "meter_id": str(c.get("mv_meter")),
+        "parameter": "reporting_demand_kw",
+        "value": "5.5",
+        "unit": "kW",
+        "measured_at": "2024-01-12T09:00:00+08:00",
+        "method": "矩阵",
+        "files": (io.BytesIO(b"matrix"), "m.txt"),
+    }
 
 
 # Facilities: sites, buildings and meters are read by the institution, the ESCO of a project
@@ -141,6 +165,7 @@ _F_FACTOR = {
     "region": "330000",
     "source": "矩阵测试来源",
 }
+_F_CORRECTION = {"value": "0.61", "reason": "矩阵测试更正"}
 
 
 def _w_file() -> dict:
@@ -597,6 +622,128 @@ ROWS = [
         None,
         only({"finance"}, 200, 403, 302),
     ),
+    # Project and contract-terms pages mirror POST /api/v1/projects, PUT .../contract and
+    # .../agree: managers write, other readers 403, non-readers and other tenants 404.
+    (
+        "GET",
+        "/projects/new",
+        lambda c: "/projects/new",
+        None,
+        None,
+        only({"inst_admin", "energy"}, 200, 403, 302),
+    ),
+    (
+        "POST",
+        "/projects/new",
+        lambda c: "/projects/new",
+        lambda c: {"name": f"矩阵页面项目{next(_seq)}"},
+        "form",
+        only({"inst_admin", "energy"}, 302, 403, 302),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/terms",
+        lambda c: f"/projects/{c.get('project')}/terms",
+        None,
+        None,
+        _ct_write({"inst_admin", "energy"}, 200, 302),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/terms",
+        lambda c: f"/projects/{c.get('other_project')}/terms",
+        None,
+        None,
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/terms",
+        lambda c: f"/projects/{c.get('project')}/terms",
+        lambda c: {"terms": json.dumps(c.get("terms_doc")), "reason": "矩阵页面修订"},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/terms",
+        lambda c: f"/projects/{c.get('other_project')}/terms",
+        lambda c: {"terms": json.dumps(c.get("terms_doc")), "reason": "矩阵页面修订"},
+        "form",
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/amendments/<int:amendment_id>/agree",
+        lambda c: f"/projects/{c.get('project')}/amendments/{c.get('amendment')}/agree",
+        lambda c: {},
+        "form",
+        _ct_write({"inst_admin", "esco_admin"}, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/amendments/<int:amendment_id>/agree",
+        lambda c: f"/projects/{c.get('other_project')}/amendments/{c.get('other_amendment')}/agree",
+        lambda c: {},
+        "form",
+        _ct_other_write(302),
+    ),
+    # Custody fee adjustments ("custody_project": the school's signed custody contract with the
+    # demo ESCO; "other_custody_project": the gym's): managers propose, both parties' admins agree.
+    (
+        "POST",
+        _CT_CUSTODY_FORM,
+        lambda c: f"/projects/{c.get('custody_project')}/custody-adjustments",
+        lambda c: _CT_CUSTODY_BODY,
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, 302),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_FORM,
+        lambda c: f"/projects/{c.get('other_custody_project')}/custody-adjustments",
+        lambda c: _CT_CUSTODY_BODY,
+        "form",
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_FORM + "/<int:adjustment_id>/agree",
+        lambda c: (
+            f"/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/agree"
+        ),
+        lambda c: {},
+        "form",
+        _ct_write({"inst_admin", "esco_admin"}, 302, 302),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_FORM + "/<int:adjustment_id>/agree",
+        lambda c: (
+            f"/projects/{c.get('other_custody_project')}/custody-adjustments/"
+            f"{c.get('other_custody_adjustment')}/agree"
+        ),
+        lambda c: {},
+        "form",
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/schedule/regenerate",
+        lambda c: f"/projects/{c.get('project')}/schedule/regenerate",
+        lambda c: {},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/schedule/regenerate",
+        lambda c: f"/projects/{c.get('other_project')}/schedule/regenerate",
+        lambda c: {},
+        "form",
+        _ct_other_write(302),
+    ),
     (
         "POST",
         _CT_LINE_FORM,
@@ -750,6 +897,60 @@ ROWS = [
         _CT_AGREE,
         lambda c: (
             f"/api/v1/projects/{c.get('other_project')}/contract/amendments/{c.get('other_amendment')}/agree"
+        ),
+        lambda c: {},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "GET",
+        _CT_CUSTODY_API,
+        lambda c: f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _CT_CUSTODY_API,
+        lambda c: f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API,
+        lambda c: f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments",
+        lambda c: _CT_CUSTODY_BODY,
+        "json",
+        _ct_write({"inst_admin", "energy"}, 201),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API,
+        lambda c: f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments",
+        lambda c: _CT_CUSTODY_BODY,
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/agree",
+        lambda c: (
+            f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/agree"
+        ),
+        lambda c: {},
+        "json",
+        _ct_write({"inst_admin", "esco_admin"}, 200),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/agree",
+        lambda c: (
+            f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments/"
+            f"{c.get('other_custody_adjustment')}/agree"
         ),
         lambda c: {},
         "json",
@@ -1256,6 +1457,31 @@ ROWS = [
         "/api/v1/emission-factors",
         lambda c: "/api/v1/emission-factors",
         lambda c: dict(_F_FACTOR),
+        "json",
+        only({"platform"}, 201, 403, 401),
+    ),
+    # Corrections of a stored factor (a new row supersedes it): platform admins only.
+    (
+        "GET",
+        "/emission-factors/<int:factor_id>/correct",
+        lambda c: f"/emission-factors/{c.get('f_factor')}/correct",
+        None,
+        None,
+        only({"platform"}, 200, 403, 302),
+    ),
+    (
+        "POST",
+        "/emission-factors/<int:factor_id>/correct",
+        lambda c: f"/emission-factors/{c.get('f_factor')}/correct",
+        lambda c: dict(_F_CORRECTION),
+        "form",
+        only({"platform"}, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/api/v1/emission-factors/<int:factor_id>/corrections",
+        lambda c: f"/api/v1/emission-factors/{c.get('f_factor')}/corrections",
+        lambda c: dict(_F_CORRECTION),
         "json",
         only({"platform"}, 201, 403, 401),
     ),
@@ -2374,6 +2600,94 @@ ROWS = [
         None,
         only(set(), 200, 404, 401),
     ),
+    (
+        "GET",
+        _MV_API_BASELINE + "/evidence/<int:file_id>",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_project')}/baselines/{c.get('mv_approved')}/evidence/{c.get('mv_baseline_evidence')}"
+        ),
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _MV_API_BASELINE + "/evidence/<int:file_id>",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_other_project')}/baselines/{c.get('mv_other_baseline')}/evidence/{c.get('mv_other_baseline_evidence')}"
+        ),
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _MV_API + "/mv-measurements",
+        lambda c: f"/api/v1/projects/{c.get('mv_a_project')}/mv-measurements",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _MV_API + "/mv-measurements",
+        lambda c: f"/api/v1/projects/{c.get('mv_other_project')}/mv-measurements",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "POST",
+        _MV_API + "/mv-measurements",
+        lambda c: f"/api/v1/projects/{c.get('mv_a_project')}/mv-measurements",
+        lambda c: _mv_measurement(c),
+        "form",
+        _ct_write(_MV_BOTH, 201),
+    ),
+    (
+        "POST",
+        _MV_API + "/mv-measurements",
+        lambda c: f"/api/v1/projects/{c.get('mv_other_project')}/mv-measurements",
+        lambda c: _mv_measurement(c),
+        "form",
+        _ct_other_write(401),
+    ),
+    (
+        "GET",
+        _MV_API + "/mv-measurements/<int:measurement_id>/evidence/<int:file_id>",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_a_project')}/mv-measurements/{c.get('mv_measurement')}/evidence/{c.get('mv_measurement_evidence')}"
+        ),
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        _MV_API + "/mv-measurements/<int:measurement_id>/evidence/<int:file_id>",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_other_project')}/mv-measurements/{c.get('mv_measurement')}/evidence/{c.get('mv_measurement_evidence')}"
+        ),
+        None,
+        None,
+        only(set(), 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/mv/measurements",
+        lambda c: f"/projects/{c.get('mv_a_project')}/mv/measurements",
+        lambda c: _mv_measurement(c),
+        "form",
+        _ct_write(_MV_BOTH, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/mv/measurements",
+        lambda c: f"/projects/{c.get('mv_other_project')}/mv/measurements",
+        lambda c: _mv_measurement(c),
+        "form",
+        _ct_other_write(302),
+    ),
     # --- inbox and background jobs --------------------------------------------------------------
     ("GET", "/inbox", lambda c: "/inbox", None, None, expect(200, anon=302)),
     (
@@ -2525,6 +2839,73 @@ def _contracts_context(session) -> dict:
     }
 
 
+def _custody_context(session) -> dict:
+    """A signed custody contract of the school (demo ESCO) and of the gym (other ESCO), each with
+    a proposed custody fee adjustment."""
+    from datetime import date
+    from decimal import Decimal
+
+    from emc.contracts import finance
+    from emc.contracts import service as contracts
+    from emc.contracts.models import ProjectStatus, terms_to_document
+
+    terms = terms_to_document(
+        finance.ContractTerms(
+            contract_type=finance.ContractType.ENERGY_COST_CUSTODY,
+            term_years=3,
+            start_date=date(2025, 1, 1),
+            payment_frequency=finance.PaymentFrequency.MONTHLY,
+            payment_due_days=10,
+            discount_rate=Decimal("0.05"),
+            components=(
+                finance.EnergyCostCustodyTerms(
+                    baseline=(
+                        finance.BaselineCarrierCost(
+                            "electricity", "kWh", Decimal(1000000), Decimal("0.80")
+                        ),
+                    ),
+                    coefficient=Decimal("0.90"),
+                    floor_area_m2=Decimal(10000),
+                ),
+            ),
+        )
+    )
+
+    def project(energy_email, esco_name, name):
+        energy = _actor(session, energy_email)
+        esco = session.scalar(select(Organization.id).where(Organization.name_zh == esco_name))
+        p = contracts.create_project(
+            session, energy, name=name, esco_organization_id=esco, investor="esco"
+        )
+        contracts.set_contract_terms(session, energy, p.id, terms=terms)
+        contracts.update_project(session, energy, p.id, status=ProjectStatus.PROPOSED)
+        contracts.update_project(
+            session, energy, p.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 1)
+        )
+        adjustment = contracts.propose_custody_adjustment(
+            session,
+            energy,
+            p.id,
+            kind="floor_area",
+            reference="矩阵-1",
+            effective_date=date(2025, 7, 1),
+            new_floor_area_m2=Decimal(11000),
+            reason="矩阵",
+        )
+        return p, adjustment
+
+    own, adjustment = project("energy@school.demo", "绿能节能服务有限公司", "矩阵一中托管项目")
+    other, other_adjustment = project(
+        "energy@gym.demo", "南方综合能源服务有限公司", "矩阵体育馆托管项目"
+    )
+    return {
+        "custody_project": own.id,
+        "custody_adjustment": adjustment.id,
+        "other_custody_project": other.id,
+        "other_custody_adjustment": other_adjustment.id,
+    }
+
+
 def _facilities_context(session) -> dict:
     """Facilities objects for the matrix: the school's site (covered by a project of the demo ESCO)
     with a building and an hourly meter holding a day of readings, and the Guangzhou gym's."""
@@ -2532,7 +2913,7 @@ def _facilities_context(session) -> dict:
 
     from emc.contracts.models import EmcProject
     from emc.facilities import service as facilities
-    from emc.facilities.models import ProjectSite
+    from emc.facilities.models import EmissionFactor, ProjectSite
 
     def actor(email):
         return _actor(session, email)
@@ -2587,6 +2968,12 @@ def _facilities_context(session) -> dict:
         "f_other_building": other_building.id,
         "f_other_meter": other_meter.id,
         "f_spare_project": spare.id,
+        "f_factor": session.scalar(
+            select(EmissionFactor.id)
+            .where(EmissionFactor.carrier == "electricity", EmissionFactor.kind == "co2")
+            .order_by(EmissionFactor.id)
+            .limit(1)
+        ),
     }
 
 
@@ -2863,6 +3250,61 @@ def _mv_context(session) -> dict:
     )
     session.add(evidence)
     session.flush()
+    # Option A: a project of the same parties whose plan measures the demo meter under option
+    # A, with a measurement and its evidence; option D evidence on the approved baseline and on
+    # the other project's baseline.
+    from emc.mv.models import MeasuredParameter, MvMeasurement, MvMethod
+
+    demo_project = session.get(EmcProject, pid)
+    a_project = EmcProject(
+        organization_id=demo_project.organization_id,
+        esco_organization_id=demo_project.esco_organization_id,
+        name="矩阵 M&V 选项 A 项目",
+    )
+    session.add(a_project)
+    session.flush()
+    session.add(
+        MvPlan(
+            project_id=a_project.id,
+            boundary=[{"meter_id": meter, "option": "A"}],
+            method=MvMethod.STIPULATED,
+            baseline_start=plan.baseline_start,
+            baseline_end=plan.baseline_end,
+            reporting_frequency=plan.reporting_frequency,
+        )
+    )
+    measurement = MvMeasurement(
+        project_id=a_project.id,
+        meter_id=meter,
+        parameter=MeasuredParameter.REPORTING_DEMAND_KW,
+        value=Decimal("5"),
+        unit="kW",
+        measured_at=datetime(2024, 1, 10, 1, tzinfo=UTC),
+        method="矩阵",
+        entered_by_user_id=engineer.id,
+        entered_by_party=Party.ESCO,
+    )
+    session.add(measurement)
+    session.flush()
+
+    def file_of(**owner):
+        f = MvEvidenceFile(
+            **owner,
+            filename="矩阵.csv",
+            content_type="text/csv",
+            sha256="0" * 64,
+            size_bytes=6,
+            data=b"matrix",
+            uploaded_by_user_id=engineer.id,
+            uploaded_at=datetime.now(UTC),
+        )
+        session.add(f)
+        session.flush()
+        return f
+
+    measurement_evidence = file_of(measurement_id=measurement.id, project_id=a_project.id)
+    baseline_evidence = file_of(baseline_id=approved.id, project_id=pid)
+    other_baseline_evidence = file_of(baseline_id=other_baseline.id, project_id=other.id)
     plan_json = {
         "boundary": plan.boundary,
         "method": "daily",
@@ -2892,6 +3334,11 @@ def _mv_context(session) -> dict:
         "mv_meter": meter,
         "mv_adjustment": adjustment.id,
         "mv_evidence": evidence.id,
+        "mv_a_project": a_project.id,
+        "mv_measurement": measurement.id,
+        "mv_measurement_evidence": measurement_evidence.id,
+        "mv_baseline_evidence": baseline_evidence.id,
+        "mv_other_baseline_evidence": other_baseline_evidence.id,
         "mv_plan_json": plan_json,
         "mv_plan_form": plan_form,
     }
@@ -2917,6 +3364,7 @@ WORLD_BUILDERS = [
     _facilities_context,
     _weather_context,
     _contracts_context,
+    _custody_context,
     _programme_context,
     _audit_context,
     _mv_context,

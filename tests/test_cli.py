@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from emc.cli import cli
+from emc.contracts.demo import DEMO_CONTRACTS
+from emc.contracts.finance import ContractType
+from emc.contracts.models import Contract, EmcProject
+from emc.db import make_engine
 
 
 @pytest.fixture
@@ -28,13 +33,23 @@ def test_db_upgrade_current_and_downgrade(run):
     assert "none" in run("db", "current").output
 
 
-def test_demo_prints_logins_and_is_idempotent(run):
+def test_demo_prints_logins_and_is_idempotent(run, tmp_path):
     first = run("demo")
     assert (
         first.exit_code == 0
         and "admin@platform.demo" in first.output
         and "emc-demo-2026" in first.output
     )
+    # The full demo has one contract of each type (emc.contracts.demo).
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    with engine.connect() as conn:
+        types = conn.scalars(
+            select(Contract.contract_type)
+            .join(EmcProject, EmcProject.id == Contract.project_id)
+            .where(EmcProject.name.in_(DEMO_CONTRACTS))
+        ).all()
+    engine.dispose()
+    assert sorted(types) == sorted(ContractType)
     second = run("demo")
     assert "already there" in second.output
     assert run("demo", "--reset").exit_code == 0

@@ -15,11 +15,7 @@ from emc.audit.models import AuditStatus, ConsumptionSource, EcmCategory, EcmSta
 from emc.contracts.finance import ContractType, PaymentFrequency
 from emc.energy import Carrier
 from emc.facilities.models import BuildingType
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+from emc.schemas import StrictSchema
 
 
 def _places(places: int):

@@ -43,7 +43,6 @@ bp = Blueprint("audit", __name__)
 def _labels():
     return {
         "audit_status_label": lambda s: _(service.STATUS_LABELS[AuditStatus(s)]),
-        "carrier_label": lambda c: _(service.CARRIER_LABELS[Carrier(c)]),
         "ecm_category_label": lambda c: _(service.CATEGORY_LABELS[str(c)]),
         "ecm_status_label": lambda s: _(service.ECM_STATUS_LABELS[s]),
         "audit_contract_label": lambda t: _(service.CONTRACT_LABELS[ContractType(t)]),
@@ -229,6 +228,22 @@ def _detail_page(
     ), status
 
 
+def _invalid(audit_id: int, errors: dict, **page):
+    """The audit page again with a form's errors (422); the audit is loaded first, so that
+    another tenant's is 404 whatever was sent. ``page``: :func:`_detail_page`'s ``form`` and
+    ``ecm_id``."""
+    service.get_audit(db(), current_actor(), audit_id)
+    return _detail_page(audit_id, errors=errors, status=422, **page)
+
+
+def _refused(audit_id: int, error: EmcError, **page):
+    """The audit page again with the error a service refused the form with, at its status; a
+    404 (another tenant's audit or measure) is raised on."""
+    if error.status == 404:
+        raise error
+    return _detail_page(audit_id, errors=_errors_of(error), status=error.status, **page)
+
+
 @bp.get("/audits/<int:audit_id>")
 @login_required
 def detail(audit_id: int):
@@ -253,14 +268,11 @@ def action(audit_id: int, action: str):
     if schema is not None:
         data, errors = load_form(schema())
         if errors:
-            service.get_audit(db(), current_actor(), audit_id)
-            return _detail_page(audit_id, errors=errors, status=422)
+            return _invalid(audit_id, errors)
     try:
         result = run(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+        return _refused(audit_id, error)
     flash(_(done), "success")
     target = result.id if action == "revise" else audit_id
     return redirect(url_for("audit.detail", audit_id=target))
@@ -276,14 +288,11 @@ def details(audit_id: int):
         raw["end_use_split"] = split
     data, errors = load_form(AuditPatch(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422)
+        return _invalid(audit_id, errors)
     try:
         service.update_audit(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+        return _refused(audit_id, error)
     flash(_("Audit details saved."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
@@ -302,16 +311,11 @@ def commission(audit_id: int):
     raw["building_ids"] = request.form.getlist("building_ids")
     data, errors = load_form(AuditPatch(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422, form="commission")
+        return _invalid(audit_id, errors, form="commission")
     try:
         service.update_audit(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(
-            audit_id, errors=_errors_of(error), status=error.status, form="commission"
-        )
+        return _refused(audit_id, error, form="commission")
     flash(_("Commissioning details saved."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
@@ -341,16 +345,11 @@ def edit_ecm(audit_id: int, ecm_id: int):
     raw["affected_carriers"] = request.form.getlist("affected_carriers")
     data, errors = load_form(AuditEcmPatch(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422, form="ecm", ecm_id=ecm_id)
+        return _invalid(audit_id, errors, form="ecm", ecm_id=ecm_id)
     try:
         service.update_ecm(db(), current_actor(), audit_id, ecm_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(
-            audit_id, errors=_errors_of(error), status=error.status, form="ecm", ecm_id=ecm_id
-        )
+        return _refused(audit_id, error, form="ecm", ecm_id=ecm_id)
     flash(_("Measure saved."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
@@ -362,9 +361,7 @@ def upload(audit_id: int):
     try:
         result = import_from_request(audit_id)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+        return _refused(audit_id, error)
     flash(
         _(
             "Workbook imported: %(rows)s bill rows, %(ecms)s measures.",
@@ -383,14 +380,11 @@ def add_ecm(audit_id: int):
     raw["affected_carriers"] = request.form.getlist("affected_carriers")
     data, errors = load_form(AuditEcmIn(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422)
+        return _invalid(audit_id, errors)
     try:
         service.add_ecm(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+        return _refused(audit_id, error)
     flash(_("Measure added."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
@@ -402,14 +396,11 @@ def proposal(audit_id: int):
     raw["ecm_ids"] = request.form.getlist("ecm_ids")
     data, errors = load_form(ProposalIn(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422)
+        return _invalid(audit_id, errors)
     try:
         project = service.create_proposal(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status)
+        return _refused(audit_id, error)
     flash(_("Project proposal created from the selected measures."), "success")
     return redirect(url_for("contracts.project", project_id=project.id))
 
@@ -431,14 +422,11 @@ def custody_contract(audit_id: int):
         raw["ecm_ids"] = request.form.getlist("ecm_ids")
     data, errors = load_form(CustodyIn(), raw)
     if errors:
-        service.get_audit(db(), current_actor(), audit_id)
-        return _detail_page(audit_id, errors=errors, status=422, form="custody")
+        return _invalid(audit_id, errors, form="custody")
     try:
         project = service.create_custody_contract(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        if error.status == 404:
-            raise
-        return _detail_page(audit_id, errors=_errors_of(error), status=error.status, form="custody")
+        return _refused(audit_id, error, form="custody")
     flash(_("Project proposal with an energy-cost custody contract created."), "success")
     return redirect(url_for("contracts.project", project_id=project.id))
 

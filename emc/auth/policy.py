@@ -19,10 +19,23 @@ from emc.auth.actor import Actor
 from emc.auth.models import ApiToken, Organization, OrgKind, User
 from emc.auth.permissions import Permission, can
 from emc.auth.regions import parent_of, subtree_prefix
-from emc.contracts.models import Contract, ContractAmendment, EmcProject, PaymentLine
+from emc.contracts.models import (
+    Contract,
+    ContractAmendment,
+    CustodyFeeAdjustment,
+    EmcProject,
+    PaymentLine,
+)
 from emc.errors import Forbidden, NotFound
 from emc.facilities.models import Building, Meter, ProjectSite, ReadingUpload, Site
-from emc.mv.models import Baseline, MvEvidenceFile, MvPlan, MvReport, MvReportAdjustment
+from emc.mv.models import (
+    Baseline,
+    MvEvidenceFile,
+    MvMeasurement,
+    MvPlan,
+    MvReport,
+    MvReportAdjustment,
+)
 from emc.notifications.models import Notification
 from emc.programme.models import InstitutionEnergyStat, ProgrammeTarget
 
@@ -213,6 +226,9 @@ _SCOPES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Contract: _contract_scope,
     ContractAmendment: _amendment_scope,
     PaymentLine: _payment_line_scope,
+    CustodyFeeAdjustment: lambda actor: CustodyFeeAdjustment.project_id.in_(
+        _visible_project_ids(actor)
+    ),
     # M&V objects are visible exactly when their project is.
     MvPlan: lambda actor: MvPlan.project_id.in_(_visible_project_ids(actor)),
     Baseline: lambda actor: Baseline.project_id.in_(_visible_project_ids(actor)),
@@ -221,6 +237,7 @@ _SCOPES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
         _visible_project_ids(actor)
     ),
     MvEvidenceFile: lambda actor: MvEvidenceFile.project_id.in_(_visible_project_ids(actor)),
+    MvMeasurement: lambda actor: MvMeasurement.project_id.in_(_visible_project_ids(actor)),
     # Notifications are personal: each user reads only their own inbox.
     Notification: lambda actor: Notification.user_id == actor.user_id,
     ProgrammeTarget: lambda actor: _target_scope(actor),

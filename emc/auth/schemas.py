@@ -10,21 +10,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from emc.auth.models import OrgKind, Role, Sector
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    kw.setdefault("validate", validate.Length(min=1, max=max_len))
-    return fields.String(**kw)
+from emc.schemas import StrictSchema, text
 
 
 class OrganizationIn(StrictSchema):
     kind = fields.Enum(OrgKind, by_value=True, required=True)
-    name_zh = _text(200, required=True)
+    name_zh = text(200, required=True)
     name_en = fields.String(validate=validate.Length(max=200), load_default=None, allow_none=True)
     region_code = fields.String(
         required=True, validate=validate.Regexp(r"^\d{6}$", error="must be 6 digits")
@@ -73,7 +64,7 @@ class OrganizationQuery(StrictSchema):
 
 class UserIn(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    display_name = _text(200, required=True)
+    display_name = text(200, required=True)
     organization_id = fields.Integer(required=True, strict=False)
     role = fields.Enum(Role, by_value=True, required=True)
     locale = fields.String(load_default="zh_CN", validate=validate.OneOf(["zh_CN", "en"]))
@@ -81,7 +72,7 @@ class UserIn(StrictSchema):
 
 
 class UserPatch(StrictSchema):
-    display_name = _text(200)
+    display_name = text(200)
     role = fields.Enum(Role, by_value=True)
     locale = fields.String(validate=validate.OneOf(["zh_CN", "en"]))
     is_active = fields.Boolean()
@@ -102,7 +93,7 @@ class RegionIn(StrictSchema):
     code = fields.String(
         required=True, validate=validate.Regexp(r"^\d{6}$", error="must be 6 digits")
     )
-    name_zh = _text(100, required=True)
+    name_zh = text(100, required=True)
     name_en = fields.String(validate=validate.Length(max=100), load_default=None, allow_none=True)
 
 
@@ -131,7 +122,7 @@ class PasswordChangeIn(StrictSchema):
 
 
 class TokenIn(StrictSchema):
-    name = _text(100, required=True)
+    name = text(100, required=True)
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=None)
 
 

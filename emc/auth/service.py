@@ -92,17 +92,8 @@ def update_organization(
     merged = {**before, **changes}
     merged["kind"] = OrgKind(merged["kind"])
     _check_org_data(session, merged, exclude_id=org.id)
-    for key, value in changes.items():
-        setattr(org, key, value)
-    session.flush()
-    journal.record(
-        session,
-        actor,
-        "update",
-        org,
-        organization_id=org.id,
-        before=before,
-        after=journal.snapshot(org, ORG_FIELDS),
+    journal.apply_update(
+        session, actor, org, changes, before=before, fields=ORG_FIELDS, organization_id=org.id
     )
     return org
 
@@ -158,16 +149,7 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
     _check_user_data(session, org, data)
     _check_password(password)
     user = User(**data, password_hash=hash_password(password), password_changed_at=clock.now())
-    session.add(user)
-    session.flush()
-    journal.record(
-        session,
-        actor,
-        "create",
-        user,
-        organization_id=org.id,
-        after=journal.snapshot(user, USER_FIELDS),
-    )
+    journal.add_created(session, actor, user, fields=USER_FIELDS, organization_id=org.id)
     log.info("user %s created by %s", user.id, actor.label)
     return user
 
@@ -191,17 +173,14 @@ def update_user(session: Session, actor: Actor, user_id: int, **changes: Any) ->
     org = session.get(Organization, user.organization_id)
     before = journal.snapshot(user, USER_FIELDS)
     _check_user_data(session, org, {**before, **changes}, exclude_id=user.id)
-    for key, value in changes.items():
-        setattr(user, key, value)
-    session.flush()
-    journal.record(
+    journal.apply_update(
         session,
         actor,
-        "update",
         user,
-        organization_id=user.organization_id,
+        changes,
         before=before,
-        after=journal.snapshot(user, USER_FIELDS),
+        fields=USER_FIELDS,
+        organization_id=user.organization_id,
     )
     return user
 

@@ -1,5 +1,5 @@
-"""JSON API: projects, contracts and amendments, payment schedules, the payment workflow,
-and schedule downloads (CSV, XLSX, PDF)."""
+"""JSON API: projects, contracts and amendments, custody fee adjustments, payment schedules,
+the payment workflow, and schedule downloads (CSV, XLSX, PDF)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from emc.contracts.schemas import (
     AmendmentOut,
     ContractIn,
     ContractOut,
+    CustodyAdjustmentIn,
+    CustodyAdjustmentOut,
     HoldIn,
     LineQuery,
     PayIn,
@@ -121,6 +123,34 @@ class AmendmentAgree(MethodView):
     def post(self, project_id, amendment_id):
         """One party's agreement (institution or ESCO admin); both apply the amendment."""
         return service.agree_amendment(db(), current_actor(), project_id, amendment_id)
+
+
+@blp.route("/projects/<int:project_id>/custody-adjustments")
+class CustodyAdjustments(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, CustodyAdjustmentOut(many=True))
+    def get(self, project_id):
+        """Custody fee adjustments of the project's contract (proposed and agreed), oldest first."""
+        return service.list_custody_adjustments(db(), current_actor(), project_id)
+
+    @blp.arguments(CustodyAdjustmentIn)
+    @blp.response(201, CustodyAdjustmentOut)
+    def post(self, data, project_id):
+        """Propose a floor area or energy price change of a signed custody contract's fees
+        (institution admin, energy manager); it applies once both parties have agreed."""
+        return service.propose_custody_adjustment(db(), current_actor(), project_id, **data)
+
+
+@blp.route("/projects/<int:project_id>/custody-adjustments/<int:adjustment_id>/agree")
+class CustodyAdjustmentAgree(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, CustodyAdjustmentOut)
+    def post(self, project_id, adjustment_id):
+        """One party's agreement (institution or ESCO admin); with both, the adjustment applies
+        from its effective date at the next schedule regeneration (with true-ups)."""
+        return service.agree_custody_adjustment(db(), current_actor(), project_id, adjustment_id)
 
 
 @blp.route("/projects/<int:project_id>/schedule")

@@ -2,27 +2,30 @@
 
 A project belongs to the institution that commissions it (``organization_id``, the tenant) and
 names the contracted ESCO; contracts, amendments and payment lines are scoped through their
-project. Contract terms are stored as a versioned JSON document (:data:`TERMS_FORMAT`) that
-round-trips exactly to :class:`emc.contracts.finance.ContractTerms` through
-:func:`terms_to_document` / :func:`terms_from_document`.
+project. Contract terms are stored as a versioned JSON document (:data:`TERMS_FORMAT`, see
+:mod:`emc.contracts.documents`, whose functions are re-exported here). Agreed custody fee
+adjustments belong to the contract and are scoped through the project.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import enum
-import types
-import typing
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emc.auth.models import Organization
 from emc.contracts import finance
+from emc.contracts.documents import (  # noqa: F401 - re-exported: the terms document's old home
+    TERMS_FORMAT,
+    estimates_from_document,
+    estimates_to_document,
+    terms_from_document,
+    terms_to_document,
+)
 from emc.db import Base, CreatedAt, Money, UpdatedAt, bigintpk, intpk, str_enum
 
 # --- enums ---------------------------------------------------------------------------------
@@ -177,6 +180,59 @@ class ContractAmendment(Base):
     created_at: Mapped[CreatedAt]
 
 
+class CustodyAdjustmentKind(StrEnum):
+    """What an agreed custody fee adjustment changes (GB/T 24915 托管: agreed changes)."""
+
+    FLOOR_AREA = "floor_area"
+    ENERGY_PRICE = "energy_price"
+
+
+class CustodyFeeAdjustment(Base):
+    """An agreed change to the custody fee of a contract with an energy-cost custody component:
+    the served floor area, or the unit price of one or more baseline carriers, from
+    ``effective_date``. Proposed with a reference and a reason; it applies (schedule
+    regeneration passes it to the finance core) once both parties have agreed, on
+    ``agreed_on`` (the institutions' date of the second agreement)."""
+
+    __tablename__ = "custody_fee_adjustments"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "number"),
+        UniqueConstraint("contract_id", "reference"),
+    )
+
+    id: Mapped[intpk]
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("emc_projects.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    kind: Mapped[CustodyAdjustmentKind] = mapped_column(str_enum(CustodyAdjustmentKind, 20))
+    reference: Mapped[str] = mapped_column(String(60))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    # Floor area change: the new served area in m².
+    new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # Energy price change: [{"carrier", "unit", "new_price_per_unit"}], prices as strings.
+    prices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The custody component's label; None: every custody component of the contract.
+    component: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[AmendmentStatus] = mapped_column(
+        str_enum(AmendmentStatus, 20), default=AmendmentStatus.PROPOSED
+    )
+    agreed_on: Mapped[dt.date | None] = mapped_column(Date)
+    proposed_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    institution_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    institution_agreed_at: Mapped[dt.datetime | None]
+    esco_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    esco_agreed_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[CreatedAt]
+
+    # The two parties may agree at the same moment: each UPDATE is conditional on the version
+    # read, so one of them sees the other's agreement (and applies it) or gets a conflict.
+    __mapper_args__ = {"version_id_col": version}
+
+
 class PaymentLine(Base):
     """One payment of a project's schedule, keyed by the finance core's deterministic key."""
 
@@ -187,9 +243,9 @@ class PaymentLine(Base):
     )
 
     id: Mapped[bigintpk]
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("emc_projects.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the unique (project_id, key) index serves lookups by project, and
+    # one index fewer to maintain matters when a whole portfolio's schedules are stored.
+    project_id: Mapped[int] = mapped_column(ForeignKey("emc_projects.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(200))
     source: Mapped[finance.LineSource] = mapped_column(str_enum(finance.LineSource, 20))
     kind: Mapped[finance.LineKind] = mapped_column(str_enum(finance.LineKind, 30))
@@ -223,153 +279,3 @@ class PaymentLine(Base):
     # Optimistic locking: every UPDATE says WHERE version = <the version read>, so two
     # concurrent approvals (or payments) of one line cannot both succeed.
     __mapper_args__ = {"version_id_col": version}
-
-
-# --- the terms document --------------------------------------------------------------------
-
-TERMS_FORMAT = 1
-
-_COMPONENT_CLASSES: dict[str, type] = {
-    finance.ContractType.SHARED_SAVINGS: finance.SharedSavingsTerms,
-    finance.ContractType.GUARANTEED_SAVINGS: finance.GuaranteedSavingsTerms,
-    finance.ContractType.ENERGY_COST_CUSTODY: finance.EnergyCostCustodyTerms,
-    finance.ContractType.FINANCE_LEASE: finance.FinanceLeaseTerms,
-}
-_COMPONENT_NAMES = {cls: name for name, cls in _COMPONENT_CLASSES.items()}
-
-
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        out = {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if type(value) in _COMPONENT_NAMES:
-            out = {"type": str(_COMPONENT_NAMES[type(value)]), **out}
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    return value
-
-
-def terms_to_document(terms: finance.ContractTerms) -> dict[str, Any]:
-    """``terms`` as a JSON-safe document (Decimals as strings, dates ISO, components typed)."""
-    return {"format": TERMS_FORMAT, **_encode(terms)}
-
-
-def _fail(path: str, message: str):
-    raise finance.ContractTermsError(path, message)
-
-
-def _decode(tp: Any, value: Any, path: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None and len(args) < len(typing.get_args(tp)):
-            return None
-        if tp == finance.Component or set(args) == set(_COMPONENT_NAMES):
-            return _decode_component(value, path)
-        return _decode(args[0], value, path)
-    if origin is tuple:
-        if not isinstance(value, list):
-            _fail(path, "must be a list")
-        item = typing.get_args(tp)[0]
-        return tuple(_decode(item, v, f"{path}[{i}]") for i, v in enumerate(value))
-    if tp is Decimal:
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            _fail(path, "must be a decimal number written as a string")
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            _fail(path, f"{value!r} is not a decimal number")
-        if not number.is_finite():
-            _fail(path, "must be a finite number")
-        return number
-    if tp is dt.date:
-        try:
-            return dt.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            _fail(path, "must be a date (YYYY-MM-DD)")
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            return tp(value)
-        except ValueError:
-            _fail(path, f"must be one of {', '.join(m.value for m in tp)}")
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            _fail(path, "must be an integer")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            _fail(path, "must be true or false")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            _fail(path, "must be text")
-        return value
-    if dataclasses.is_dataclass(tp):
-        return _decode_dataclass(tp, value, path)
-    raise TypeError(f"cannot decode {tp!r}")  # pragma: no cover - a new finance type
-
-
-def _decode_dataclass(cls: type, value: Any, path: str, skip: tuple[str, ...] = ()) -> Any:
-    prefix = f"{path}." if path else ""
-    if not isinstance(value, dict):
-        _fail(path or "terms", "must be an object")
-    hints = typing.get_type_hints(cls, vars(finance.terms))
-    known = {f.name for f in dataclasses.fields(cls)}
-    for name in value:
-        if name not in known and name not in skip:
-            _fail(f"{prefix}{name}", "unknown field")
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in value:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                _fail(f"{prefix}{f.name}", "is required")
-            continue
-        kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{prefix}{f.name}")
-    return cls(**kwargs)
-
-
-def _decode_component(value: Any, path: str) -> Any:
-    if not isinstance(value, dict):
-        _fail(path, "must be an object")
-    cls = _COMPONENT_CLASSES.get(value.get("type"))
-    if cls is None:
-        _fail(f"{path}.type", f"must be one of {', '.join(_COMPONENT_CLASSES)}")
-    return _decode_dataclass(cls, value, path, skip=("type",))
-
-
-def terms_from_document(document: dict[str, Any]) -> finance.ContractTerms:
-    """The :class:`~emc.contracts.finance.ContractTerms` of a terms document.
-
-    Raises :class:`~emc.contracts.finance.ContractTermsError` naming the bad field by its path
-    (``components[0].shares[1].share``). Only decodes: call ``finance.validate_terms`` to check.
-    """
-    if not isinstance(document, dict):
-        _fail("terms", "must be an object")
-    doc = dict(document)
-    fmt = doc.pop("format", TERMS_FORMAT)
-    if fmt != TERMS_FORMAT:
-        _fail("format", f"unsupported terms format {fmt!r}")
-    return _decode_dataclass(finance.ContractTerms, doc, "")
-
-
-def estimates_from_document(items: list[dict[str, Any]]) -> tuple[finance.SavingsEstimate, ...]:
-    """Savings estimates from their stored form; raises ``SavingsInputError`` naming the field."""
-    out = []
-    for i, item in enumerate(items or []):
-        try:
-            out.append(_decode_dataclass(finance.SavingsEstimate, item, f"estimates[{i}]"))
-        except finance.ContractTermsError as error:
-            raise finance.SavingsInputError(error.field, error.message) from None
-    return tuple(out)
-
-
-def estimates_to_document(
-    estimates: tuple[finance.SavingsEstimate, ...] | list[finance.SavingsEstimate],
-) -> list[dict[str, Any]]:
-    return [_encode(e) for e in estimates]

@@ -12,7 +12,13 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from emc.contracts import finance
-from emc.contracts.models import AmendmentStatus, Investor, LineStatus, ProjectStatus
+from emc.contracts.models import (
+    AmendmentStatus,
+    CustodyAdjustmentKind,
+    Investor,
+    LineStatus,
+    ProjectStatus,
+)
 
 
 class StrictSchema(ma.Schema):
@@ -106,6 +112,11 @@ class ContractIn(StrictSchema):
     reason = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=1000)
     )
+    # The contract version the client edited (0 before there is a contract): a stale edit is
+    # refused with 409 instead of overwriting someone else's change.
+    version = fields.Integer(
+        load_default=None, allow_none=True, strict=False, validate=validate.Range(min=0)
+    )
 
 
 class AmendmentOut(ma.Schema):
@@ -134,6 +145,94 @@ class ContractOut(ma.Schema):
     updated_at = fields.AwareDateTime()
     amendments = fields.List(fields.Nested(AmendmentOut))
     proposed_amendment = fields.Nested(AmendmentOut, allow_none=True)
+
+
+def _exact(places: int, validate=None, **kw) -> fields.Decimal:
+    # Never rounds on load: a value with more decimals than are stored is refused.
+    def at_most(value) -> None:
+        if value is not None and value.as_tuple().exponent < -places:
+            raise ma.ValidationError(f"at most {places} decimal places")
+
+    validators = [at_most] + ([validate] if validate else [])
+    return fields.Decimal(as_string=True, allow_nan=False, validate=validators, **kw)
+
+
+class CustodyPriceIn(StrictSchema):
+    """One carrier's new unit price (yuan per baseline unit) in an energy price change."""
+
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    new_price_per_unit = _exact(6, required=True, validate=validate.Range(min=0))
+
+
+class CustodyAdjustmentIn(StrictSchema):
+    """A proposed custody fee adjustment: a floor area change (``new_floor_area_m2``) or an
+    energy price change (``prices``), from ``effective_date``, with a reference and a reason."""
+
+    kind = fields.Enum(CustodyAdjustmentKind, by_value=True, required=True)
+    # Part of the true-up lines' keys, hence no ':'.
+    reference = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=40),
+            validate.Regexp(r"^[^:]*$", error="must not contain ':'"),
+        ],
+    )
+    effective_date = fields.Date(required=True)
+    new_floor_area_m2 = _exact(
+        2,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, min_inclusive=False),
+    )
+    prices = fields.List(fields.Nested(CustodyPriceIn), load_default=list)
+    component = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=100)
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+    @ma.validates_schema
+    def _one_kind(self, data, **_):
+        kind = data.get("kind")
+        if kind is CustodyAdjustmentKind.FLOOR_AREA:
+            if data.get("new_floor_area_m2") is None:
+                raise ma.ValidationError(
+                    "required for a floor area change", field_name="new_floor_area_m2"
+                )
+            if data.get("prices"):
+                raise ma.ValidationError("only for an energy price change", field_name="prices")
+        elif kind is CustodyAdjustmentKind.ENERGY_PRICE:
+            if not data.get("prices"):
+                raise ma.ValidationError(
+                    "at least one carrier's new price is required", field_name="prices"
+                )
+            if data.get("new_floor_area_m2") is not None:
+                raise ma.ValidationError(
+                    "only for a floor area change", field_name="new_floor_area_m2"
+                )
+
+
+class CustodyAdjustmentOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    contract_id = fields.Integer()
+    number = fields.Integer()
+    kind = fields.Enum(CustodyAdjustmentKind, by_value=True)
+    reference = fields.String()
+    effective_date = fields.Date()
+    new_floor_area_m2 = fields.Decimal(as_string=True, allow_none=True)
+    prices = fields.List(fields.Dict())
+    component = fields.String(allow_none=True)
+    reason = fields.String()
+    status = fields.Enum(AmendmentStatus, by_value=True)
+    agreed_on = fields.Date(allow_none=True)
+    proposed_by_user_id = fields.Integer()
+    institution_agreed_by_user_id = fields.Integer(allow_none=True)
+    institution_agreed_at = fields.AwareDateTime(allow_none=True)
+    esco_agreed_by_user_id = fields.Integer(allow_none=True)
+    esco_agreed_at = fields.AwareDateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
 
 
 class LineQuery(StrictSchema):

@@ -1,24 +1,49 @@
-"""Pages: project list, project detail (contract summary and payment schedule), the finance
-queue, and the payment-line forms (prepare, approve, pay, hold, release)."""
+"""Pages: project list, project detail (contract summary and payment schedule), the project and
+contract-terms forms (with amendment agreement), the finance queue, and the payment-line forms
+(prepare, approve, pay, hold, release). Custody fee adjustments and schedule regeneration:
+:mod:`emc.contracts.custody_views`, on this blueprint."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
 from emc import clock, journal
-from emc.auth.models import Organization
+from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
-from emc.contracts import economics_view, finance, service
-from emc.contracts.models import AmendmentStatus, LineStatus, PaymentLine, ProjectStatus
-from emc.contracts.schemas import HoldIn, PayIn, VersionIn
+from emc.contracts import custody_form, economics_view, finance, service, terms_form
+from emc.contracts.models import (
+    AmendmentStatus,
+    Investor,
+    LineStatus,
+    PaymentLine,
+    ProjectStatus,
+    terms_to_document,
+)
+from emc.contracts.schemas import (
+    ContractIn,
+    HoldIn,
+    PayIn,
+    ProjectIn,
+    VersionIn,
+)
 from emc.errors import EmcError, NotFound
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
@@ -160,10 +185,22 @@ def projects():
     actor = current_actor()
     items = service.list_projects(db(), actor)
     names = org_names([p.organization_id for p in items] + [p.esco_organization_id for p in items])
-    return render_template("contracts/projects.html", projects=items, names=names)
+    return render_template(
+        "contracts/projects.html",
+        projects=items,
+        names=names,
+        can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE),
+    )
 
 
-def _render_project(project_id: int, *, action_error: str | None = None, status: int = 200):
+def _render_project(
+    project_id: int,
+    *,
+    action_error: str | None = None,
+    status: int = 200,
+    adjustment_values: dict | None = None,
+    adjustment_errors: dict | None = None,
+):
     actor = current_actor()
     project = service.get_project(db(), actor, project_id)
     try:
@@ -171,6 +208,10 @@ def _render_project(project_id: int, *, action_error: str | None = None, status:
     except NotFound:
         contract = None
     amendments = service.list_amendments(db(), actor, contract) if contract else []
+    custody_carriers = custody_form.baseline_carriers(contract)
+    adjustments = (
+        service.list_custody_adjustments(db(), actor, project.id) if custody_carriers else []
+    )
     lines = service.list_lines(db(), actor, project.id)
     actual = [x for x in lines if x.source is finance.LineSource.ACTUAL]
     projected = [x for x in lines if x.source is finance.LineSource.PROJECTED]
@@ -209,6 +250,13 @@ def _render_project(project_id: int, *, action_error: str | None = None, status:
         economics=economics,
         chart=chart,
         case_labels=SENSITIVITY_LABELS,
+        can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE),
+        can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),
+        custody_carriers=custody_carriers,
+        adjustments=adjustments,
+        adjustment_values=adjustment_values or {"kind": "floor_area"},
+        adjustment_errors=adjustment_errors or {},
+        price_prefix=custody_form.PRICE_PREFIX,
     ), status
 
 
@@ -216,6 +264,214 @@ def _render_project(project_id: int, *, action_error: str | None = None, status:
 @login_required
 def project(project_id: int):
     return _render_project(project_id)
+
+
+INVESTOR_LABELS = {
+    Investor.ESCO: _l("ESCO"),
+    Investor.INSTITUTION: _l("Institution"),
+    Investor.SHARED: _l("Shared by both"),
+    Investor.LESSOR: _l("Lessor (finance lease)"),
+}
+
+
+def _escos() -> list[Organization]:
+    # The active ESCOs an institution may contract with (their names are public, as in a tender).
+    return list(
+        db().scalars(
+            select(Organization)
+            .where(Organization.kind == OrgKind.ESCO, Organization.is_active.is_(True))
+            .order_by(Organization.name_zh)
+        )
+    )
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new_project():
+    """Create a draft project of the user's institution (the API's POST /projects as a form)."""
+    actor = current_actor()
+    if not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
+        abort(403)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = form_data()
+        data, errors = load_form(ProjectIn(), values)
+        if not errors:
+            try:
+                project = service.create_project(db(), actor, **data)
+            except EmcError as error:
+                if error.status in (403, 404):
+                    raise
+                errors = {"_": [error.message], **localise(error.fields or {})}
+            else:
+                flash(_("Project %(name)s created as a draft.", name=project.name), "success")
+                return redirect(url_for("contracts.project", project_id=project.id))
+        status = 422
+    return render_template(
+        "contracts/project_form.html",
+        values=values,
+        errors=errors,
+        escos=_escos(),
+        investors=INVESTOR_LABELS,
+    ), status
+
+
+# A starting point for a project without terms: the common fields and one shared-savings
+# component, to be edited (every field is checked by the finance core on save).
+_STARTER_TERMS = terms_to_document(
+    finance.ContractTerms(
+        contract_type=finance.ContractType.SHARED_SAVINGS,
+        term_years=5,
+        start_date=dt.date(2026, 1, 1),
+        payment_frequency=finance.PaymentFrequency.MONTHLY,
+        payment_due_days=30,
+        discount_rate=Decimal("0.06"),
+        components=(
+            finance.SharedSavingsTerms(shares=(finance.ShareBand(1, 5, Decimal("0.80")),)),
+        ),
+        prices=(finance.CarrierPrice("electricity", "kWh", Decimal("0.80"), Decimal("0")),),
+    )
+)
+
+
+def _json_fields(values: dict, errors: dict) -> dict:
+    """The advanced editor's JSON text areas as the API's JSON values (errors named by field)."""
+    data = {k: values[k] for k in ("reason", "version") if values.get(k)}
+    for name in ("terms", "savings_estimates"):
+        text = values.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            data[name] = json.loads(text)
+        except ValueError as error:
+            errors[name] = [_("not valid JSON: %(error)s", error=str(error))]
+    return data
+
+
+# In the JSON editor every document path lands on its text area (prefixed with the path).
+_JSON_PATHS = {name: name for name in ("terms", "savings_estimates", "reason", "version")}
+
+
+def _terms_values(contract) -> dict:
+    """Form values (structured fields and the JSON editor) of the current terms."""
+    document = contract.terms if contract else _STARTER_TERMS
+    estimates = contract.savings_estimates if contract else []
+    values, complete = terms_form.values_from_document(document, estimates)
+    values["terms"] = json.dumps(document, ensure_ascii=False, indent=2)
+    values["savings_estimates"] = json.dumps(estimates, ensure_ascii=False, indent=2)
+    values["version"] = contract.version if contract else 0
+    if not complete:
+        values["editor"] = "json"
+    return values
+
+
+@bp.route("/projects/<int:project_id>/terms", methods=["GET", "POST"])
+@login_required
+def terms(project_id: int):
+    """Set a draft contract's terms, or propose an amendment (with a reason) to a signed one:
+    the API's PUT /projects/<id>/contract as a structured form (or, in the advanced editor, as
+    JSON), with the contract version it edits. The form builds the ``ContractIn`` document, so
+    the schema and the finance core judge it exactly as they judge an API call."""
+    actor = current_actor()
+    project = service.get_project(db(), actor, project_id)
+    if not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
+        abort(403)
+    try:
+        contract = service.get_contract(db(), actor, project.id)
+    except NotFound:
+        contract = None
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = terms_form.posted_values(request.form)
+        if terms_form.wants_json(request.form):
+            values["editor"] = "json"
+            data, paths = _json_fields(values, errors), _JSON_PATHS
+        else:
+            data, paths, errors = terms_form.build(
+                request.form, contract.terms if contract else None
+            )
+        if not errors:
+            loaded, schema_errors = load_form(ContractIn(), data)
+            errors = terms_form.map_errors(terms_form.flatten(schema_errors), paths)
+        if not errors:
+            try:
+                _contract, amendment = service.set_contract_terms(db(), actor, project.id, **loaded)
+            except EmcError as error:
+                if error.status in (403, 404):
+                    raise
+                status = error.status
+                fields = terms_form.flatten(localise(error.fields or {}))
+                errors = {"_": [error.message], **terms_form.map_errors(fields, paths)}
+                if status == 409 and "version" in (error.fields or {}):
+                    errors["_"] = [
+                        _(
+                            "The contract terms were changed by someone else since you opened "
+                            "this page. Nothing was saved. Reload the page to see the current "
+                            "terms and make your change again."
+                        ),
+                        error.message,
+                    ]
+            else:
+                if amendment is not None:
+                    flash(
+                        _(
+                            "Amendment %(number)s proposed: it applies once the institution "
+                            "and the ESCO have both agreed.",
+                            number=amendment.number,
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(_("Contract terms saved."), "success")
+                return redirect(url_for("contracts.project", project_id=project.id))
+        status = status if status != 200 else 422
+    else:
+        values = _terms_values(contract)
+    amendments = service.list_amendments(db(), actor, contract) if contract else []
+    return render_template(
+        "contracts/terms_form.html",
+        project=project,
+        contract=contract,
+        signed=project.status not in (ProjectStatus.DRAFT, ProjectStatus.PROPOSED),
+        amendments=amendments,
+        can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),
+        values=values,
+        errors=errors,
+        form=terms_form,
+        contract_types=CONTRACT_TYPE_LABELS,
+        custody_fee=terms_form.custody_fee(values),
+    ), status
+
+
+@bp.post("/projects/<int:project_id>/amendments/<int:amendment_id>/agree")
+@login_required
+def agree(project_id: int, amendment_id: int):
+    """One party's agreement to a proposed amendment (the API's agree, as a button)."""
+    try:
+        amendment = service.agree_amendment(db(), current_actor(), project_id, amendment_id)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(project_id, action_error=error.message, status=error.status)
+    if amendment.status is AmendmentStatus.AGREED:
+        flash(
+            _(
+                "Amendment %(number)s agreed by both parties: the new terms apply.",
+                number=amendment.number,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Your agreement to amendment %(number)s is recorded; the other party must "
+                "agree too.",
+                number=amendment.number,
+            ),
+            "success",
+        )
+    return redirect(url_for("contracts.project", project_id=project_id))
 
 
 def _render_queue(*, action_error: str | None = None, status: int = 200):
@@ -286,3 +542,7 @@ def _form_without(*keys: str) -> dict:
     for key in keys:
         data.pop(key, None)
     return data
+
+
+# Custody fee adjustment and regeneration pages live in their own module, on this blueprint.
+from emc.contracts import custody_views  # noqa: E402, F401 - registers its routes on bp

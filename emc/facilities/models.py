@@ -33,8 +33,10 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    select,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, mapped_column, relationship
 
 from emc.auth.models import Organization, Region
 from emc.db import Base, BigId, CreatedAt, UpdatedAt, UTCDateTime, intpk, str_enum
@@ -258,12 +260,34 @@ class EmissionFactor(Base):
 
     Seeded by the migration with :data:`emc.energy.DEFAULT_FACTORS`; administrators add
     provincial grid factors, other calorific values and the yearly 等价值 as rows.
+
+    Rows are never edited. A wrong value is corrected by a new row with the same key (carrier,
+    kind, variant, scope, region, year) that ``supersedes`` it, with the reason; the old row
+    stays as the evidence of what earlier audits and reports used. A row is corrected at most
+    once (``supersedes_id`` is unique), so each key has one current row: the one nothing
+    supersedes (``superseded_by_id`` None).
     """
 
     __tablename__ = "emission_factors"
     __table_args__ = (
-        UniqueConstraint("carrier", "kind", "variant", "scope", "region", "year"),
+        # One original row per key; corrections repeat the key (see the class).
+        Index(
+            "uq_emission_factors_original_key",
+            "carrier",
+            "kind",
+            "variant",
+            "scope",
+            "region",
+            "year",
+            unique=True,
+            postgresql_where=text("supersedes_id IS NULL"),
+            sqlite_where=text("supersedes_id IS NULL"),
+        ),
         CheckConstraint("value >= 0", name="value_not_negative"),
+        CheckConstraint(
+            "supersedes_id IS NULL OR correction_reason IS NOT NULL",
+            name="correction_has_reason",
+        ),
     )
 
     id: Mapped[intpk]
@@ -276,4 +300,18 @@ class EmissionFactor(Base):
     region: Mapped[str | None] = mapped_column(String(20))
     variant: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(500))
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("emission_factors.id"), unique=True
+    )
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[CreatedAt]
+
+
+_correction = aliased(EmissionFactor, name="correction")
+# The row that corrects this one, if any (read with every row: the table is small).
+EmissionFactor.superseded_by_id = column_property(
+    select(_correction.id)
+    .where(_correction.supersedes_id == EmissionFactor.id)
+    .correlate_except(_correction)
+    .scalar_subquery()
+)

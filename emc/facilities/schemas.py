@@ -13,16 +13,7 @@ from marshmallow import fields, validate
 from emc.energy import Carrier
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import BuildingType, ClimateZone, UploadStatus
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-
-def _text(max_len: int, **kw) -> fields.String:
-    kw.setdefault("validate", validate.Length(min=1, max=max_len))
-    return fields.String(**kw)
+from emc.schemas import StrictSchema, text
 
 
 def _optional_text(max_len: int) -> fields.String:
@@ -47,7 +38,7 @@ class SiteIn(_BlankToNone, StrictSchema):
     _blank_fields = ("address",)
 
     organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
-    name = _text(200, required=True)
+    name = text(200, required=True)
     address = _optional_text(500)
     region_code = fields.String(
         required=True, validate=validate.Regexp(r"^\d{6}$", error="must be 6 digits")
@@ -59,7 +50,7 @@ class SiteIn(_BlankToNone, StrictSchema):
 class SitePatch(_BlankToNone, StrictSchema):
     _blank_fields = ("address",)
 
-    name = _text(200)
+    name = text(200)
     address = fields.String(allow_none=True, validate=validate.Length(max=500))
     region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="must be 6 digits"))
     timezone = fields.String(validate=validate.Length(min=1, max=64))
@@ -91,7 +82,7 @@ class ProjectLinkOut(ma.Schema):
 
 class BuildingIn(StrictSchema):
     site_id = fields.Integer(required=True, strict=False)
-    name = _text(200, required=True)
+    name = text(200, required=True)
     floor_area_m2 = fields.Decimal(
         required=True, places=2, as_string=True, validate=validate.Range(min=0, min_inclusive=False)
     )
@@ -106,7 +97,7 @@ class BuildingIn(StrictSchema):
 
 
 class BuildingPatch(StrictSchema):
-    name = _text(200)
+    name = text(200)
     floor_area_m2 = fields.Decimal(
         places=2, as_string=True, validate=validate.Range(min=0, min_inclusive=False)
     )
@@ -138,9 +129,9 @@ class SiteQuery(StrictSchema):
 class MeterIn(StrictSchema):
     site_id = fields.Integer(required=True, strict=False)
     building_id = fields.Integer(load_default=None, allow_none=True, strict=False)
-    name = _text(200, required=True)
+    name = text(200, required=True)
     carrier = fields.Enum(Carrier, by_value=True, required=True)
-    unit = _text(20, required=True)
+    unit = text(20, required=True)
     kind = fields.Enum(MeterKind, by_value=True, required=True)
     interval_minutes = fields.Integer(
         load_default=None, allow_none=True, strict=False, validate=validate.Range(min=1, max=1440)
@@ -173,9 +164,9 @@ class MeterIn(StrictSchema):
 
 class MeterPatch(StrictSchema):
     building_id = fields.Integer(allow_none=True, strict=False)
-    name = _text(200)
+    name = text(200)
     carrier = fields.Enum(Carrier, by_value=True)
-    unit = _text(20)
+    unit = text(20)
     kind = fields.Enum(MeterKind, by_value=True)
     interval_minutes = fields.Integer(
         allow_none=True, strict=False, validate=validate.Range(min=1, max=1440)
@@ -357,7 +348,7 @@ class EmissionFactorIn(_BlankToNone, StrictSchema):
 
     carrier = fields.String(required=True, validate=validate.OneOf([c.value for c in Carrier]))
     kind = fields.String(required=True, validate=validate.OneOf(["tce", "co2"]))
-    unit = _text(20, required=True)
+    unit = text(20, required=True)
     value = fields.Decimal(required=True, allow_nan=False)
     year = fields.Integer(load_default=None, allow_none=True, strict=False)
     scope = fields.String(
@@ -365,7 +356,20 @@ class EmissionFactorIn(_BlankToNone, StrictSchema):
     )
     region = _optional_text(20)
     variant = _optional_text(20)
-    source = _text(500, required=True)
+    source = text(500, required=True)
+
+
+class EmissionFactorCorrectionIn(_BlankToNone, StrictSchema):
+    """A correction of a stored factor: the right value (unit and source when they change too)
+    and why the stored one is wrong; the key (carrier, kind, year, scope, region, variant) is the
+    corrected row's."""
+
+    _blank_fields = ("unit", "source")
+
+    value = fields.Decimal(required=True, allow_nan=False)
+    unit = _optional_text(20)
+    source = _optional_text(500)
+    reason = text(500, required=True)
 
 
 class EmissionFactorQuery(_BlankToNone, StrictSchema):
@@ -375,6 +379,7 @@ class EmissionFactorQuery(_BlankToNone, StrictSchema):
     kind = fields.String(validate=validate.OneOf(["", "tce", "co2"]))
     year = fields.Integer(strict=False)
     region = fields.String(validate=validate.Length(max=20))
+    current = fields.Boolean(metadata={"description": "only rows no correction supersedes"})
 
 
 class EmissionFactorOut(ma.Schema):
@@ -388,6 +393,9 @@ class EmissionFactorOut(ma.Schema):
     region = fields.String(allow_none=True)
     variant = fields.String(allow_none=True)
     source = fields.String()
+    supersedes_id = fields.Integer(allow_none=True)
+    superseded_by_id = fields.Integer(allow_none=True)
+    correction_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
@@ -395,8 +403,8 @@ class EmissionFactorOut(ma.Schema):
 
 
 class WeatherStationIn(StrictSchema):
-    code = _text(20, required=True)
-    name = _text(200, required=True)
+    code = text(20, required=True)
+    name = text(200, required=True)
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
 
 

@@ -14,11 +14,18 @@ from emc.auth.models import Organization
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require, scoped
 from emc.energy import Carrier
-from emc.errors import EmcError
+from emc.errors import EmcError, NotFound
 from emc.facilities import charts, service
 from emc.facilities.api import upload_from_request
-from emc.facilities.models import Building, Meter, MeterKind, MeterReading, Site
-from emc.facilities.schemas import EmissionFactorIn
+from emc.facilities.models import (
+    Building,
+    EmissionFactor,
+    Meter,
+    MeterKind,
+    MeterReading,
+    Site,
+)
+from emc.facilities.schemas import EmissionFactorCorrectionIn, EmissionFactorIn
 from emc.facilities.service import factors as factor_service
 from emc.web.db import db
 from emc.web.forms import load_form, localise
@@ -207,4 +214,35 @@ def emission_factors():
         form=request.form,
         carriers=[c.value for c in Carrier],
         may_add=can(actor, Permission.PLATFORM_FACTORS_MANAGE),
+    ), status
+
+
+@bp.route("/emission-factors/<int:factor_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct_emission_factor(factor_id: int):
+    """Platform admins correct a wrong factor: a new row supersedes it (see the service)."""
+    actor = current_actor()
+    session = db()
+    require(actor, Permission.PLATFORM_FACTORS_MANAGE)
+    factor = session.get(EmissionFactor, factor_id)
+    if factor is None:
+        raise NotFound(f"no emission factor #{factor_id}")
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        data, errors = load_form(EmissionFactorCorrectionIn())
+        status = 422
+        if not errors:
+            try:
+                row = factor_service.correct_factor(session, actor, factor_id, **data)
+                flash(
+                    _("Factor #%(old)s corrected by #%(new)s.", old=factor_id, new=row.id),
+                    "success",
+                )
+                return redirect(url_for("facilities.emission_factors"))
+            except EmcError as error:
+                errors = {**localise(error.fields), "_": [error.message]}
+                status = error.status
+    return render_template(
+        "facilities/emission_factor_correct.html", factor=factor, errors=errors, form=request.form
     ), status

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from emc.energy import DEFAULT_FACTORS, Factor, FactorSet
+from emc.energy import FactorSet
 from emc.errors import Invalid
 from emc.facilities.ingest import MeterKind
-from emc.facilities.models import EmissionFactor, Meter, Site, WeatherStation
-from emc.facilities.service import analysis, weather
+from emc.facilities.models import Meter, Site, WeatherStation
+from emc.facilities.service import analysis, factors, weather
 from emc.mv import engine
 
 DAY = 86400
@@ -89,7 +89,7 @@ def daily_usage(
     zone = ZoneInfo(site.timezone)
     lo, hi = _epoch(start, zone), _epoch(end, zone)
     rows = {
-        d: (t, n) for d, t, n in analysis._local_day_rows(session, meter.id, site.timezone, lo, hi)
+        d: (t, n) for d, t, n in analysis.local_day_rows(session, meter.id, site.timezone, lo, hi)
     }
     step = (meter.interval_minutes or 0) * 60
     out = []
@@ -379,22 +379,6 @@ def reporting_periods(first: dt.date, months: int, until: dt.date) -> list[tuple
 
 
 def factor_set(session: Session) -> FactorSet:
-    """The emission-factor reference table as an :class:`emc.energy.FactorSet` (the built-in
-    national defaults when the table is empty)."""
-    rows = list(session.scalars(select(EmissionFactor).order_by(EmissionFactor.id)))
-    if not rows:
-        return FactorSet(DEFAULT_FACTORS)
-    return FactorSet(
-        Factor(
-            carrier=r.carrier,
-            kind=r.kind,
-            value=r.value,
-            unit=r.unit,
-            year=r.year,
-            scope=r.scope,
-            region=r.region,
-            variant=r.variant,
-            source=r.source,
-        )
-        for r in rows
-    )
+    """The emission factors in force (corrections replace what they supersede) as an
+    :class:`emc.energy.FactorSet`; the built-in national defaults when the table is empty."""
+    return factors.current_factor_set(session)

@@ -10,16 +10,13 @@ from marshmallow import fields, validate
 from emc.mv.models import (
     BaselineStatus,
     IpmvpOption,
+    MeasuredParameter,
     MvMethod,
     Party,
     ReportingFrequency,
     ReportStatus,
 )
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+from emc.schemas import StrictSchema, text
 
 
 def _fraction(**kw) -> fields.Float:
@@ -32,10 +29,10 @@ class MvBoundaryItem(StrictSchema):
 
 
 class MvStipulatedItem(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = text(200, required=True)
     value = fields.Decimal(as_string=True, required=True, allow_nan=False)
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    source = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    unit = text(40, required=True)
+    source = text(1000, required=True)
 
     @ma.post_load
     def _text(self, data, **_):
@@ -85,8 +82,8 @@ class SimulationIn(StrictSchema):
 
     meter_id = fields.Integer(required=True, strict=False)
     interval = fields.String(required=True, validate=validate.OneOf(["monthly", "hourly"]))
-    calibration_csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
-    baseline_csv = fields.String(required=True, validate=validate.Length(min=1, max=2_000_000))
+    calibration_csv = text(2_000_000, required=True)
+    baseline_csv = text(2_000_000, required=True)
 
 
 class BaselineProposeIn(StrictSchema):
@@ -100,11 +97,11 @@ class MvDecisionIn(StrictSchema):
 
 
 class MvCommentIn(StrictSchema):
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    comment = text(2000, required=True)
 
 
 class MvReasonIn(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = text(1000, required=True)
 
 
 class BaselineModelOut(ma.Schema):
@@ -119,6 +116,16 @@ class BaselineModelOut(ma.Schema):
     # Hourly method: hours and hours with use and temperature per baseline month.
     sufficiency = fields.List(fields.Dict())
     warnings = fields.List(fields.Dict())
+
+
+class MvEvidenceOut(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    sha256 = fields.String()
+    size_bytes = fields.Integer()
+    uploaded_by_user_id = fields.Integer(allow_none=True)
+    uploaded_at = fields.AwareDateTime()
 
 
 class BaselineOut(ma.Schema):
@@ -143,6 +150,34 @@ class BaselineOut(ma.Schema):
     decided_at = fields.AwareDateTime(allow_none=True)
     decision_comment = fields.String(allow_none=True)
     supersedes_id = fields.Integer(allow_none=True)
+    # Option D: the simulation results as uploaded (or as sent by the API, as CSV files).
+    evidence = fields.List(fields.Nested(MvEvidenceOut), dump_default=list)
+
+
+class MvMeasurementIn(StrictSchema):
+    """An option A key parameter measured in the field (multipart: with its ``files``)."""
+
+    meter_id = fields.Integer(required=True, strict=False)
+    parameter = fields.Enum(MeasuredParameter, by_value=True, required=True)
+    value = fields.Decimal(as_string=True, required=True, allow_nan=False, places=None)
+    unit = text(10, required=True)
+    measured_at = fields.AwareDateTime(required=True)
+    method = text(1000, required=True)
+
+
+class MvMeasurementOut(ma.Schema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    meter_id = fields.Integer()
+    parameter = fields.Enum(MeasuredParameter, by_value=True)
+    value = fields.Decimal(as_string=True)
+    unit = fields.String()
+    measured_at = fields.AwareDateTime()
+    method = fields.String()
+    entered_by_user_id = fields.Integer(allow_none=True)
+    entered_by_party = fields.Enum(Party, by_value=True)
+    created_at = fields.AwareDateTime()
+    evidence = fields.List(fields.Nested(MvEvidenceOut), dump_default=list)
 
 
 class MvReportDraftIn(StrictSchema):
@@ -152,7 +187,7 @@ class MvReportDraftIn(StrictSchema):
 
 class MvAdjustmentIn(StrictSchema):
     meter_id = fields.Integer(required=True, strict=False)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = text(1000, required=True)
     amount = fields.Decimal(as_string=True, load_default=None, allow_none=True, allow_nan=False)
     series = fields.List(fields.Float(allow_nan=False), load_default=None, allow_none=True)
 
@@ -160,15 +195,6 @@ class MvAdjustmentIn(StrictSchema):
     def _one_of(self, data, **_):
         if (data.get("amount") is None) == (data.get("series") is None):
             raise ma.ValidationError("give an amount or a series", "amount")
-
-
-class MvEvidenceOut(ma.Schema):
-    id = fields.Integer()
-    filename = fields.String()
-    content_type = fields.String()
-    sha256 = fields.String()
-    size_bytes = fields.Integer()
-    uploaded_at = fields.AwareDateTime()
 
 
 class MvAdjustmentOut(ma.Schema):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emc.auth.models import Organization
+from emc.contracts.models import EmcProject
 from emc.db import Base, BigId, CreatedAt, Energy, Money, UpdatedAt, intpk, str_enum
 
 
@@ -166,3 +168,52 @@ class ProgrammeSnapshot(Base):
     savings_co2_t: Mapped[Energy]
     savings_cny: Mapped[Money]
     created_at: Mapped[CreatedAt]
+
+
+class SummaryDimension(StrEnum):
+    """What one row of ``programme_summaries`` breaks down (see :class:`ProgrammeSummary`)."""
+
+    MONTH = "month"  # counted projects by month of signing
+    TYPE = "type"  # counted projects by contract type ("none": no contract yet), by year
+    SECTOR = "sector"  # counted projects by the institution's sector ("other"), by year
+    INVESTOR = "investor"  # counted projects and their investment by investor, by year
+    STATUS = "status"  # every listed project by status, all years
+    TERMINATED_EARLY = "terminated_early"  # signed, terminated before operation: not counted
+    SAVINGS = "savings"  # latest accepted M&V reports by year of period start
+
+
+class ProgrammeSummary(Base):
+    """Dashboard aggregates of the institutions of one region code (the institution's own code,
+    not its ancestors'): a dashboard sums the rows of its subtree instead of scanning projects.
+
+    Derived data, exact (integers and sums of decimals), never edited: the rows of a region are
+    recomputed from the live tables with the counting rule in the same transaction as any
+    change to what is counted (``emc.programme.summary``), and rebuilt whole nightly and by
+    ``emc programme rebuild-summary``. ``year``/``month`` are 0 where a dimension has none.
+    """
+
+    __tablename__ = "programme_summaries"
+
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    dimension: Mapped[SummaryDimension] = mapped_column(
+        str_enum(SummaryDimension, 20), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Counted projects; listed projects (status); accepted reports (savings).
+    projects: Mapped[int] = mapped_column(Integer)
+    investment: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal("0.00"))
+    tce: Mapped[Decimal] = mapped_column(Numeric(20, 4), default=Decimal(0))
+    tco2: Mapped[Decimal] = mapped_column(Numeric(20, 4), default=Decimal(0))
+    cny: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal("0.00"))
+
+
+# The programme's project list (newest signing first, ``emc.programme.service.projects``) walks
+# this index backwards instead of sorting every project of a region; declared here, beside the
+# one query that needs it, on the contracts domain's table.
+Index("ix_emc_projects_signed_on_id", EmcProject.signed_on, EmcProject.id)
+
+# Keeps ``programme_summaries`` in step with every flush that changes what is counted; imported
+# here so that any process that loads the models (web, scheduler, CLI, tests) maintains it.
+from emc.programme import summary as _summary  # noqa: E402, F401

@@ -14,14 +14,10 @@ from emc.contracts.finance import ContractType
 from emc.contracts.models import ProjectStatus
 from emc.energy import Carrier
 from emc.programme.models import Metric, StatSource
+from emc.schemas import StrictSchema, text
 
 YEAR = validate.Range(min=2000, max=2100)
 REGION = validate.Regexp(r"^\d{6}$", error="must be a 6-digit division code")
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 def _decimal(**kw) -> fields.Decimal:
@@ -74,7 +70,7 @@ class TargetOut(ma.Schema):
 class StatCarrierIn(StrictSchema):
     carrier = fields.Enum(Carrier, by_value=True, required=True)
     quantity = _decimal(required=True, validate=validate.Range(min=0))
-    unit = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    unit = text(20, required=True)
 
 
 class StatIn(StrictSchema):

@@ -7,8 +7,9 @@ offline; every chart carries a text title for screen readers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 import marshmallow as ma
@@ -57,18 +58,9 @@ INVESTOR_LABELS = {
     "shared": _l("Shared"),
     "lessor": _l("Lessor"),
 }
-CARRIER_LABELS = {
-    Carrier.ELECTRICITY: _l("Electricity"),
-    Carrier.NATURAL_GAS: _l("Natural gas"),
-    Carrier.DISTRICT_HEAT: _l("District heat"),
-    Carrier.COAL: _l("Coal"),
-    Carrier.DIESEL: _l("Diesel"),
-    Carrier.GASOLINE: _l("Gasoline"),
-    Carrier.LPG: _l("LPG"),
-    Carrier.FUEL_OIL: _l("Fuel oil"),
-    Carrier.PV_GENERATION: _l("On-site PV generation"),
-}
-FORM_CARRIERS = list(CARRIER_LABELS)
+# The statistics form asks for every energy carrier (water is not one); ``carrier_label`` names
+# them (emc.web.templating).
+FORM_CARRIERS = [c for c in Carrier if c is not Carrier.WATER]
 BRAND, ACCENT, MUTED, GRID = "#0b6e4f", "#d97706", "#94a3b8", "#d9e0e7"
 
 
@@ -79,11 +71,39 @@ def _labels():
         "stat_source_label": lambda s: SOURCE_LABELS.get(StatSource(s), s) if s else "",
         "count_reason_label": lambda r: REASON_LABELS.get(r, r),
         "investor_label": lambda i: INVESTOR_LABELS.get(i, i),
-        "carrier_label": lambda c: CARRIER_LABELS.get(c, c),
+        "money_short": lambda v, currency=True: money_short(v, page_locale(), currency=currency),
     }
 
 
 # --- charts (inline SVG) ---------------------------------------------------------------------
+
+
+def money_short(value: Decimal | None, locale: str, *, currency: bool = True) -> str:
+    """A sum of yuan short enough for a headline figure — 万元 / 亿元 in Chinese, million /
+    billion yuan in English — with at most four integer digits and fewer decimals as it grows
+    (half up); the page puts the exact figure in the element's title."""
+    if value is None:
+        return "–"
+    value = Decimal(value)
+    if locale == "en":
+        units = ((Decimal(10) ** 9, " bn"), (Decimal(10) ** 6, " m"))
+    else:
+        units = ((Decimal(10) ** 8, " 亿"), (Decimal(10) ** 4, " 万"))
+    text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    for k, (size, unit) in enumerate(units):
+        if abs(value) < size:
+            continue
+        short = value / size
+        places = 2 if abs(short) < 100 else 1 if abs(short) < 1000 else 0
+        short = short.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if k and abs(short) >= units[k - 1][0] / size:  # 9,999.6 万 is 1.00 亿
+            size, unit = units[k - 1]
+            short = (value / size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        text = f"{short:,}{unit}"
+        break
+    if not currency:
+        return text
+    return f"{text}{_('yuan')}" if locale != "en" and text[-1] in "万亿" else f"{text} {_('yuan')}"
 
 
 def _fmt(value: float) -> str:
@@ -155,12 +175,19 @@ def line_chart(
             f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
             f"{_fmt(v)}</text>"
         )
-    step = max(1, len(labels) // 8)
+    # About eight labels at most, never closer than their own width (font-size 11: about 6.5
+    # px a character); the last label always shows, so a regular one too close to it yields.
+    label_w = max((len(label) for label in labels), default=0) * 6.5
+    step = max(1, len(labels) // 8, math.ceil((label_w + 10) / sx))
+    last = len(labels) - 1
     for i, label in enumerate(labels):
-        if i % step == 0 or i == len(labels) - 1:
+        # The last label is anchored at its end: a centred one needs 1.5 widths to clear it.
+        if i == last or (i % step == 0 and (last - i) * sx >= label_w * 1.5 + 10):
             x = left + i * sx
+            # The last label ends at the plot's right edge rather than overflowing it.
+            anchor = "end" if i == last and i else "middle"
             parts.append(
-                f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">'
+                f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" font-size="11">'
                 f"{escape(label)}</text>"
             )
     for j, (name, vals) in enumerate(series.items()):

@@ -56,6 +56,8 @@ class MvPdfContext:
     meters: dict[int, str] = field(default_factory=dict)  # meter id → name
     versions: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
+    # Evidence files of the baseline: {"filename", "sha256"} (option D simulation results).
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _para(text: str, style: str = "body") -> Any:
@@ -196,6 +198,30 @@ def _option_a_tables(t, results: list[dict]) -> list:
             rows.append([b["month"], t(N_("Savings")), _f(b["savings_kwh"], 3), "kWh"])
         out.append(_table(rows, numeric_cols=(2,)))
         out.append(_para(breakdown[0]["formula"], "small"))
+        entered = [b for b in breakdown if b.get("reporting_measurement")]
+        if entered:
+            out.append(_para(t(N_("Measured key parameters")), "h2"))
+            meas = [
+                [
+                    t(N_("Month")),
+                    t(N_("Value")),
+                    t(N_("Measured at")),
+                    t(N_("Method")),
+                    t(N_("Evidence")),
+                ]
+            ]
+            for b in entered:
+                x = b["reporting_measurement"]
+                meas.append(
+                    [
+                        b["month"],
+                        f"{x['value']} {x['unit']}",
+                        _instant(x["measured_at"]),
+                        x["method"],
+                        ", ".join(f"{f['filename']} {f['sha256'][:12]}" for f in x["evidence"]),
+                    ]
+                )
+            out.append(_table(meas, numeric_cols=(1,)))
         out.append(_para(t(N_("Stipulated values")), "h2"))
         stip = [[t(N_("Parameter")), t(N_("Value")), t(N_("Unit")), t(N_("Source"))]]
         stip += [
@@ -249,6 +275,34 @@ def _signatures(t) -> Any:
     )
 
 
+def _instant(iso: str) -> str:
+    """An ISO instant as ``YYYY-MM-DD HH:MM UTC`` (unambiguous on a signed sheet)."""
+    moment = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _option_a_baseline(t, models: list[dict]) -> list:
+    """Option A: each meter's baseline demand with its basis (stipulated with its source, or
+    measured: entered with its time, method and evidence, or derived from the meter)."""
+    rows = [[t(N_("Meter")), t(N_("Value")), t(N_("Basis")), t(N_("Source or measurement"))]]
+    for m in models:
+        if m["model"].get("schema") != "emc.mv.option_a":
+            continue
+        b = m["model"]["baseline_demand_kw"]
+        if b.get("basis") == "measured":
+            how = b.get("method", "")
+            if b.get("measured_at"):
+                how = f"{how} ({_instant(b['measured_at'])})"
+            how += "".join(f"; {f['filename']} {f['sha256'][:12]}" for f in b.get("evidence", []))
+            basis = t(N_("measured"))
+        else:
+            how, basis = b.get("source", ""), t(N_("stipulated"))
+        rows.append([m["meter_name"], f"{float(b['value']):.4f} kW", basis, how])
+    if len(rows) == 1:
+        return []
+    return [_para(t(N_("Baseline demand (option A)")), "h2"), _table(rows, numeric_cols=(1,))]
+
+
 def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> bytes:
     """The baseline approval sheet: parties, boundary and options, models, statistics with the
     G14 verdict, warnings, decision and signature block."""
@@ -289,6 +343,11 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
             ],
         ),
     ]
+    story += _option_a_baseline(t, baseline.models)
+    if ctx.evidence:
+        rows = [[t(N_("Evidence")), "SHA-256"]]
+        rows += [[f["filename"], f["sha256"]] for f in ctx.evidence]
+        story += [_para(t(N_("Evidence")), "h2"), _table(rows)]
     for m in baseline.models:
         series = m.get("series") or {}
         dates = series.get("dates") or []

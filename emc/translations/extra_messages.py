@@ -108,7 +108,7 @@ AUTH_SERVICE_MESSAGES = (
     N_("must be zh_CN or en"),
 )
 
-# Field messages of emc/contracts/service.py.
+# Field messages of emc/contracts/service/.
 CONTRACTS_SERVICE_MESSAGES = (
     N_("must be an active ESCO organisation"),
     N_("required when terminating"),

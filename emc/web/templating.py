@@ -6,11 +6,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from emc.auth.models import OrgKind, Role, Sector
 from emc.auth.permissions import Permission, can
+from emc.energy import Carrier
+from emc.energy_labels import CARRIER_LABELS
 from emc.web.security import current_actor
 
 ROLE_LABELS = {
@@ -75,6 +77,11 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(tz).strftime(fmt)
 
 
+def carrier_label(carrier: str) -> str:
+    """An energy carrier's name in the page language."""
+    return gettext(CARRIER_LABELS[Carrier(carrier)])
+
+
 def _unread_count() -> int:
     from emc.notifications.service import unread_count
     from emc.web.db import db
@@ -100,6 +107,7 @@ def init_app(app: Flask) -> None:
             "role_label": lambda r: ROLE_LABELS.get(Role(r), r),
             "kind_label": lambda k: KIND_LABELS.get(OrgKind(k), k),
             "sector_label": lambda s: SECTOR_LABELS.get(Sector(s), s) if s else "",
+            "carrier_label": carrier_label,
             "current_locale": page_locale(),
             "unread_count": _unread_count,
         }

@@ -16,14 +16,9 @@ from emc.auth.actor import Actor
 from emc.auth.models import Organization, OrgKind, Role, User
 from emc.contracts.finance import ContractType
 from emc.contracts.models import ProjectStatus
+from emc.demo import actor_for as actor
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities.models import BuildingType, EmissionFactor, Site
-
-
-def actor(session, email: str) -> Actor:
-    user = session.scalar(select(User).where(User.email == email))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
 
 
 def auditor_org(session) -> int:

@@ -10,15 +10,9 @@ from sqlalchemy import select
 
 from emc import clock
 from emc.auth import service
-from emc.auth.actor import Actor
 from emc.auth.models import ApiToken, Organization, User
+from emc.demo import actor_for as _actor
 from emc.journal import JournalEntry
-
-
-def _actor(session, email) -> Actor:
-    user = session.scalar(select(User).where(User.email == email))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
 
 
 def test_login_then_home_then_logout(client, demo):

@@ -262,6 +262,51 @@ def test_regeneration_is_idempotent(db_session):
     assert after == before
 
 
+def test_batch_regeneration_stores_what_the_finance_core_computes_for_each_project(db_session):
+    shared = make_project(db_session, terms=SHARED_DOC, generate=False, name="一中批量甲")
+    guaranteed = make_project(db_session, generate=False, name="一中批量乙")
+    energy = actor_for(db_session, "energy@school.demo")
+    reports = service.regenerate_schedules(db_session, energy, [shared.id, guaranteed.id])
+    for project, doc in ((shared, SHARED_DOC), (guaranteed, GUARANTEED_DOC)):
+        terms = terms_from_document(doc)
+        estimates = (finance.SavingsEstimate("electricity", "kWh", D("720000")),)
+        expected = finance.projected_schedule(terms, estimates) + finance.contractual_lines(terms)
+        stored = {
+            x.key: (x.amount, x.due_on, x.basis, x.status, x.version)
+            for x in db_session.scalars(
+                select(PaymentLine).where(PaymentLine.project_id == project.id)
+            )
+        }
+        assert stored == {
+            x.key: (x.amount, x.due_date, x.basis, LineStatus.SCHEDULED, 1) for x in expected
+        }
+        assert reports[project.id].created == len(expected) > 0
+        entries = db_session.scalars(
+            select(JournalEntry).where(
+                JournalEntry.object_type == "emc_projects",
+                JournalEntry.object_id == str(project.id),
+                JournalEntry.action == "regenerate_schedule",
+            )
+        ).all()
+        assert len(entries) == 1
+    # A second pass changes nothing.
+    again = service.regenerate_schedules(db_session, energy, [shared.id, guaranteed.id])
+    assert all(r.created == r.updated == r.removed == 0 for r in again.values())
+
+
+def test_batch_regeneration_of_an_invisible_project_is_404_and_writes_nothing(db_session):
+    own = make_project(db_session, generate=False)
+    other = make_project(db_session, email="energy@hospital.demo", generate=False)
+    energy = actor_for(db_session, "energy@school.demo")
+    with pytest.raises(NotFound):
+        service.regenerate_schedules(db_session, energy, [own.id, other.id])
+    count = select(func.count()).select_from(PaymentLine).where(PaymentLine.project_id == own.id)
+    assert db_session.scalar(count) == 0
+    finance_user = actor_for(db_session, "finance@school.demo")
+    with pytest.raises(Forbidden):
+        service.regenerate_schedules(db_session, finance_user, [own.id])
+
+
 def test_regeneration_never_alters_approved_or_paid_lines_and_reports_them(db_session):
     project = make_project(db_session, sign=False)
     first = actual_lines(db_session, project)[0]

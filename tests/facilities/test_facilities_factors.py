@@ -128,3 +128,209 @@ def test_page_lists_factors_and_platform_admin_adds_one(platform, login_as, db_s
     viewer_page = login_as("viewer@school.demo").get("/emission-factors")
     assert viewer_page.status_code == 200
     assert 'data-testid="factor-form"' not in viewer_page.get_data(as_text=True)
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def _national_2023(session) -> EmissionFactor:
+    return session.scalar(
+        select(EmissionFactor).where(
+            EmissionFactor.carrier == "electricity",
+            EmissionFactor.kind == "co2",
+            EmissionFactor.variant == "national_average",
+            EmissionFactor.year == 2023,
+            EmissionFactor.supersedes_id.is_(None),
+        )
+    )
+
+
+def _key(row: EmissionFactor) -> tuple:
+    return (row.carrier, row.kind, row.variant, row.scope, row.region, row.year)
+
+
+def test_a_correction_supersedes_the_old_row_which_stays_readable(platform, db_session):
+    old = _national_2023(db_session)
+    body = {"value": "0.5312", "source": "生态环境部 2023 年全国电力平均排放因子（更正）"}
+    response = platform.post(
+        f"/api/v1/emission-factors/{old.id}/corrections",
+        json={**body, "reason": "录入时小数位错误"},
+    )
+    assert response.status_code == 201, response.get_json()
+    new = response.get_json()
+    assert new["value"] == "0.53120000" and new["unit"] == "kgCO2/kWh"
+    assert new["supersedes_id"] == old.id and new["correction_reason"] == "录入时小数位错误"
+    assert new["superseded_by_id"] is None
+    row = db_session.get(EmissionFactor, new["id"])
+    assert _key(row) == _key(old)
+    # The old row is unchanged and still listed, naming its correction.
+    db_session.expire_all()
+    assert db_session.get(EmissionFactor, old.id).value == Decimal("0.5306")
+    listed = platform.get("/api/v1/emission-factors?carrier=electricity&year=2023").get_json()
+    by_id = {r["id"]: r for r in listed}
+    assert by_id[old.id]["superseded_by_id"] == row.id and by_id[old.id]["value"] == "0.53060000"
+    current = platform.get("/api/v1/emission-factors?carrier=electricity&year=2023&current=true")
+    assert [r["id"] for r in current.get_json() if r["kind"] == "co2"] == [row.id]
+    # Journaled on both rows, with the reason.
+    (entry,) = journal.history(db_session, "emission_factors", row.id)
+    assert entry.action == "correct" and entry.after["reason"] == "录入时小数位错误"
+    assert entry.before["value"] == "0.53060000" and entry.after["value"] == "0.53120000"
+    assert entry.after["supersedes_id"] == old.id
+    (mark,) = journal.history(db_session, "emission_factors", old.id)
+    assert mark.action == "supersede" and mark.after["superseded_by_id"] == row.id
+
+
+def test_lookups_take_the_correction_and_a_chain_keeps_one_current_row(platform, db_session):
+    from emc.facilities.service.factors import current_factor_set, current_factors
+
+    old = _national_2023(db_session)
+    first = platform.post(
+        f"/api/v1/emission-factors/{old.id}/corrections", json={"value": "0.54", "reason": "一"}
+    ).get_json()
+    again = platform.post(
+        f"/api/v1/emission-factors/{old.id}/corrections", json={"value": "0.55", "reason": "二"}
+    )
+    assert again.status_code == 409
+    assert f"#{first['id']}" in again.get_json()["error"]["message"]
+    second = platform.post(
+        f"/api/v1/emission-factors/{first['id']}/corrections",
+        json={"value": "0.5312", "unit": "kgCO2/kWh", "reason": "再次更正"},
+    )
+    assert second.status_code == 201, second.get_json()
+    factors = current_factors(db_session)
+    same_key = [
+        f
+        for f in factors
+        if (f.carrier.value, f.kind.value, f.variant, f.year)
+        == ("electricity", "co2", "national_average", 2023)
+    ]
+    assert [f.value for f in same_key] == [Decimal("0.53120000")]
+    # The pure core accepts the set (one factor per selection) and picks the correction.
+    choice = current_factor_set(db_session).select(
+        "electricity", "co2", year=2023, region_code="330100"
+    )
+    assert choice.factor.value == Decimal("0.53120000")
+    # A new row under the key is still refused: the key has its (corrected) row.
+    national = {**ZJ_2023, "scope": "national", "year": 2023, "value": "0.6"}
+    del national["region"]
+    dup = platform.post("/api/v1/emission-factors", json=national)
+    assert (
+        dup.status_code == 409
+        and f"#{second.get_json()['id']}" in dup.get_json()["error"]["message"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"value": "0.54", "reason": "  "}, "reason"),
+        ({"value": "0.54"}, "reason"),
+        ({"value": "0", "reason": "错"}, "value"),
+        ({"value": "0.5306", "reason": "没有变化"}, "value"),
+        ({"value": "0.54", "unit": "kgce/kWh", "reason": "错"}, "unit"),
+        ({"value": "0.54", "unit": "kgCO2/m³", "reason": "错"}, "unit"),
+        ({"value": "0.54", "reason": "错", "year": 2024}, "year"),  # the key is not corrected
+    ],
+)
+def test_bad_corrections_are_refused_naming_the_field_and_write_nothing(
+    platform, db_session, body, field
+):
+    old = _national_2023(db_session)
+    before = db_session.scalar(select(func.count()).select_from(EmissionFactor))
+    response = platform.post(f"/api/v1/emission-factors/{old.id}/corrections", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["error"]["fields"]
+    assert db_session.scalar(select(func.count()).select_from(EmissionFactor)) == before
+
+
+@pytest.mark.parametrize("email", ["admin@school.demo", "officer@zhejiang.demo", "admin@esco.demo"])
+def test_only_platform_admins_correct_factors(login_as, db_session, email):
+    old = _national_2023(db_session)
+    client = login_as(email)
+    body = {"value": "0.54", "reason": "错"}
+    assert (
+        client.post(f"/api/v1/emission-factors/{old.id}/corrections", json=body).status_code == 403
+    )
+    assert client.get(f"/emission-factors/{old.id}/correct").status_code == 403
+
+
+def test_correcting_an_unknown_factor_is_404(platform):
+    body = {"value": "0.54", "reason": "错"}
+    assert (
+        platform.post("/api/v1/emission-factors/999999/corrections", json=body).status_code == 404
+    )
+    assert platform.get("/emission-factors/999999/correct").status_code == 404
+
+
+def test_the_database_keeps_one_original_per_key_and_one_correction_per_row(db_session):
+    from sqlalchemy.exc import IntegrityError
+
+    # A key without NULLs: NULL never equals NULL in a unique index (the service compares those).
+    key = {**ZJ_2023, "variant": "national_average"}
+    del key["value"]
+    old = EmissionFactor(**key, value=Decimal("0.5153"))
+    db_session.add(old)
+    db_session.flush()
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(EmissionFactor(**key, value=Decimal("0.6")))
+        db_session.flush()
+    db_session.add(
+        EmissionFactor(**key, value=Decimal("0.6"), supersedes_id=old.id, correction_reason="一")
+    )
+    db_session.flush()
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(
+            EmissionFactor(
+                **key, value=Decimal("0.7"), supersedes_id=old.id, correction_reason="二"
+            )
+        )
+        db_session.flush()
+    other = _national_2023(db_session)
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        # A correction without its reason.
+        db_session.add(EmissionFactor(**key, value=Decimal("0.7"), supersedes_id=other.id))
+        db_session.flush()
+
+
+def test_page_corrects_a_factor_and_re_renders_errors(platform, login_as, db_session):
+    old = _national_2023(db_session)
+    listing = platform.get("/emission-factors?carrier=electricity&kind=co2&year=2023")
+    assert f'/emission-factors/{old.id}/correct"' in listing.get_data(as_text=True)
+    page = platform.get(f"/emission-factors/{old.id}/correct")
+    assert page.status_code == 200 and 'data-testid="factor-correct-form"' in page.get_data(
+        as_text=True
+    )
+    bad = platform.post(f"/emission-factors/{old.id}/correct", data={"value": "0.54", "reason": ""})
+    assert bad.status_code == 422 and "field-errors" in bad.get_data(as_text=True)
+    done = platform.post(
+        f"/emission-factors/{old.id}/correct",
+        data={"value": "0.5312", "unit": "", "source": "", "reason": "录入错误"},
+    )
+    assert done.status_code == 302
+    new = db_session.scalar(select(EmissionFactor).where(EmissionFactor.supersedes_id == old.id))
+    assert new.value == Decimal("0.5312") and new.source == old.source and new.unit == old.unit
+    text = platform.get("/emission-factors?carrier=electricity&kind=co2&year=2023").get_data(
+        as_text=True
+    )
+    assert 'data-testid="superseded"' in text and "录入错误" in text
+    # The superseded row offers no second correction; the current one does.
+    assert f'/emission-factors/{old.id}/correct"' not in text
+    assert f'/emission-factors/{new.id}/correct"' in text
+    viewer = login_as("viewer@school.demo").get("/emission-factors")
+    assert 'data-testid="correct-factor"' not in viewer.get_data(as_text=True)
+
+
+def test_mv_and_programme_read_the_factors_in_force_after_a_correction(platform, db_session):
+    # Both domains turn the reference table into the pure core's FactorSet; with a superseded
+    # row still in the table they must take the correction, not refuse two rows under one key.
+    from emc.mv import data as mv_data
+    from emc.programme import service as programme
+
+    old = _national_2023(db_session)
+    response = platform.post(
+        f"/api/v1/emission-factors/{old.id}/corrections", json={"value": "0.5312", "reason": "更正"}
+    )
+    assert response.status_code == 201, response.get_json()
+    for factors in (mv_data.factor_set(db_session), programme.factor_set(db_session)):
+        choice = factors.select("electricity", "co2", year=2023, region_code="330100")
+        assert choice.factor.value == Decimal("0.53120000")

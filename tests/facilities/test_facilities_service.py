@@ -11,19 +11,13 @@ from sqlalchemy import func, select
 
 from emc import journal
 from emc.auth.actor import Actor
-from emc.auth.models import Organization, User
 from emc.contracts.models import EmcProject
+from emc.demo import actor_for as actor
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities import service
 from emc.facilities.models import MeterReading, ProjectSite, ReadingUpload, UploadStatus
 
 SH = dt.timezone(dt.timedelta(hours=8))
-
-
-def actor(session, email: str) -> Actor:
-    user = session.scalar(select(User).where(User.email == email))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
 
 
 def make_meter(session, who: Actor, *, timezone="Asia/Shanghai", name="测试表", **meter):

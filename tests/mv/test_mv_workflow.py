@@ -15,6 +15,7 @@ from emc.contracts.models import PaymentLine
 from emc.errors import Conflict
 from emc.mv.models import Baseline, MvReport
 from emc.mv.service import baselines, reports
+from emc.mv.service import evidence as evidence_files
 
 ESCO = "engineer@esco.demo"
 INSTITUTION = "energy@school.demo"
@@ -266,7 +267,7 @@ def test_adjustments_need_both_parties_and_carry_evidence(mv, login_as, monkeypa
         report["carriers"][0]["avoided"]
     ) == Decimal("1500.000")
     # Too large a file is refused (a small limit keeps the upload in memory).
-    monkeypatch.setattr(reports, "MAX_EVIDENCE_BYTES", 1000)
+    monkeypatch.setattr(evidence_files, "MAX_EVIDENCE_BYTES", 1000)
     big = esco.http.post(
         api(pid, f"/mv-reports/{rid}/adjustments"),
         data={

@@ -168,6 +168,26 @@ def basis_str(x: Fraction | Decimal) -> str:
     return str(to_decimal(x) if isinstance(x, Fraction) else x)
 
 
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def copy_basis(value: Any) -> Any:
+    """A copy of a JSON-like basis (dicts, lists and immutable scalars), as ``copy.deepcopy``
+    would make it but without its memo bookkeeping (this runs once per schedule line)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else copy_basis(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else copy_basis(v) for v in value]
+    if kind is tuple:
+        return tuple(copy_basis(v) for v in value)
+    if isinstance(value, dict | list):
+        return copy.deepcopy(value)
+    return value
+
+
 def make_line(
     *,
     source: LineSource,
@@ -195,7 +215,7 @@ def make_line(
         payee=payee,
         amount=amount,
         # Lines built from one computation share parts of a basis; each gets its own copy.
-        basis=copy.deepcopy(basis),
+        basis=copy_basis(basis),
     )
 
 

@@ -14,6 +14,7 @@ anything shorter by days.
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -42,6 +43,9 @@ class Period:
     end: date
 
 
+# Pure functions of immutable dates, called for every period of every schedule: memoised (a
+# 10-year monthly term asks for the same few hundred month boundaries over and over).
+@functools.lru_cache(maxsize=65536)
 def add_months(day: date, months: int) -> date:
     """``day`` plus ``months`` calendar months, clamped to the last day of the target month."""
     month0 = day.month - 1 + months
@@ -91,6 +95,7 @@ def contract_year_of(start_date: date, day: date) -> int:
     return _month_index(start_date, day) // 12 + 1
 
 
+@functools.lru_cache(maxsize=65536)
 def year_fraction(start_date: date, begin: date, end: date) -> Fraction:
     """Exact part of a year covered by ``[begin, end)``, in contract months / 12."""
     if end <= begin:

@@ -90,6 +90,12 @@ def carrier_order(terms: ContractTerms, carriers: Iterable[str]) -> list[str]:
     return sorted(carriers, key=lambda c: rank[c])
 
 
+# One computed savings line before it is placed in a period: (component label, kind, amount,
+# basis). Periods of one contract year with the same savings share their amounts.
+_Amount = tuple[str, LineKind, Decimal, dict[str, Any]]
+SavingsCache = dict[tuple[Any, ...], list[_Amount]]
+
+
 def savings_lines(
     terms: ContractTerms,
     *,
@@ -100,9 +106,53 @@ def savings_lines(
     due: date,
     savings: Mapping[str, Fraction],
     extra_basis: dict[str, Any],
+    cache: SavingsCache | None = None,
 ) -> list[ScheduleLine]:
-    """Savings-driven lines of every component for one segment inside one contract year."""
-    lines: list[ScheduleLine] = []
+    """Savings-driven lines of every component for one segment inside one contract year.
+
+    The amounts depend on the contract year, the segment's part of the year and the savings
+    only, so a caller generating many periods of the same ``terms`` and ``extra_basis`` may
+    pass one ``cache`` dict: equal inputs then reuse the exact amounts (and a copy of the
+    basis) computed for an earlier period instead of recomputing them.
+    """
+    fraction = year_fraction(terms.start_date, start, end)
+    if cache is None:
+        amounts = _savings_amounts(terms, year, fraction, savings, extra_basis)
+    else:
+        # Integer parts hash far faster than Fractions; equal Fractions have equal parts.
+        key = (
+            year,
+            fraction.numerator,
+            fraction.denominator,
+            *((c, q.numerator, q.denominator) for c, q in savings.items()),
+        )
+        amounts = cache.get(key)
+        if amounts is None:
+            amounts = cache[key] = _savings_amounts(terms, year, fraction, savings, extra_basis)
+    return [
+        make_line(
+            source=source,
+            component=label,
+            kind=kind,
+            year=year,
+            start=start,
+            end=end,
+            due=due,
+            amount=amount,
+            basis=basis,
+        )
+        for label, kind, amount, basis in amounts
+    ]
+
+
+def _savings_amounts(
+    terms: ContractTerms,
+    year: int,
+    fraction: Fraction,
+    savings: Mapping[str, Fraction],
+    extra_basis: dict[str, Any],
+) -> list[_Amount]:
+    amounts: list[_Amount] = []
     price_y = {c: price_in_year(terms, c, year) for c in savings}
     units = {c: terms.price_for(c).unit for c in savings}
     order = carrier_order(terms, savings)
@@ -132,38 +182,20 @@ def savings_lines(
                 "savings_value": basis_str(value),
                 "esco_share": str(share),
             }
-            lines.append(
-                make_line(
-                    source=source,
-                    component=component.label,
-                    kind=LineKind.SHARED_SAVINGS,
-                    year=year,
-                    start=start,
-                    end=end,
-                    due=due,
-                    amount=amount,
-                    basis=basis,
-                )
-            )
+            amounts.append((component.label, LineKind.SHARED_SAVINGS, amount, basis))
         elif isinstance(component, GuaranteedSavingsTerms):
-            lines.extend(
-                _guarantee_lines(terms, component, source, year, start, end, due, savings, head)
-            )
-    return lines
+            amounts.extend(_guarantee_amounts(terms, component, year, fraction, savings, head))
+    return amounts
 
 
-def _guarantee_lines(
+def _guarantee_amounts(
     terms: ContractTerms,
     component: GuaranteedSavingsTerms,
-    source: LineSource,
     year: int,
-    start: date,
-    end: date,
-    due: date,
+    fraction: Fraction,
     savings: Mapping[str, Fraction],
     head: dict[str, Any],
-) -> list[ScheduleLine]:
-    fraction = year_fraction(terms.start_date, start, end)
+) -> list[_Amount]:
     rows = []
     shortfall_value = excess_value = net_value = Fraction(0)
     for g in component.guarantees:
@@ -194,42 +226,32 @@ def _guarantee_lines(
         "carriers": rows,
         "unguaranteed_carriers": sorted(set(savings) - {g.carrier for g in component.guarantees}),
     }
-    lines = []
+    amounts: list[_Amount] = []
     shortfall = round_fen(shortfall_value)
     if shortfall > 0:
-        lines.append(
-            make_line(
-                source=source,
-                component=component.label,
-                kind=LineKind.SHORTFALL,
-                year=year,
-                start=start,
-                end=end,
-                due=due,
-                amount=shortfall,
-                basis={**basis, "shortfall_value": basis_str(shortfall_value)},
+        amounts.append(
+            (
+                component.label,
+                LineKind.SHORTFALL,
+                shortfall,
+                {**basis, "shortfall_value": basis_str(shortfall_value)},
             )
         )
     excess = round_fen(excess_value * exact(component.excess_share))
     if excess > 0:
-        lines.append(
-            make_line(
-                source=source,
-                component=component.label,
-                kind=LineKind.EXCESS_SHARE,
-                year=year,
-                start=start,
-                end=end,
-                due=due,
-                amount=excess,
-                basis={
+        amounts.append(
+            (
+                component.label,
+                LineKind.EXCESS_SHARE,
+                excess,
+                {
                     **basis,
                     "excess_value": basis_str(excess_value),
                     "excess_share": str(component.excess_share),
                 },
             )
         )
-    return lines
+    return amounts
 
 
 def period_savings(
@@ -283,15 +305,22 @@ def period_savings(
             raise SavingsInputError(path, f"unknown estimate {type(est).__name__}")
     carriers = carrier_order(terms, {c for c, _ in annual} | {c for _, c in by_period})
     result: dict[int, dict[str, Fraction]] = {}
+    # Most periods are equal parts of a year: each annual quantity × part is computed once.
+    spread: dict[tuple[str, int | None, int, int], Fraction] = {}
     for p in periods:
         fraction = year_fraction(terms.start_date, p.start, p.end)
         quantities: dict[str, Fraction] = {}
         for c in carriers:
             if (p.start, c) in by_period:
                 quantities[c] = by_period[p.start, c]
-            elif (c, p.contract_year) in annual:
-                quantities[c] = annual[c, p.contract_year] * fraction
-            elif (c, None) in annual:
-                quantities[c] = annual[c, None] * fraction
+                continue
+            year = p.contract_year if (c, p.contract_year) in annual else None
+            if (c, year) not in annual:
+                continue
+            key = (c, year, fraction.numerator, fraction.denominator)
+            quantity = spread.get(key)
+            if quantity is None:
+                quantity = spread[key] = annual[c, year] * fraction
+            quantities[c] = quantity
         result[p.index] = quantities
     return result

@@ -39,7 +39,13 @@ from .periods import (
     term_end,
     year_fraction,
 )
-from .savings import carrier_order, check_savings_carrier, period_savings, savings_lines
+from .savings import (
+    SavingsCache,
+    carrier_order,
+    check_savings_carrier,
+    period_savings,
+    savings_lines,
+)
 from .terms import (
     ContractTerms,
     CustodyAdjustment,
@@ -123,6 +129,8 @@ def projected_schedule(
     savings = period_savings(terms, estimates, periods)
     due_days = timedelta(days=terms.payment_due_days)
     lines = _fixed_lines(terms, adjustments, LineSource.PROJECTED)
+    # Equal savings in one contract year (every month of an annual estimate) give equal lines.
+    cache: SavingsCache = {}
     for p in periods:
         lines.extend(
             savings_lines(
@@ -134,6 +142,7 @@ def projected_schedule(
                 due=p.end + due_days,
                 savings=savings[p.index],
                 extra_basis={},
+                cache=cache,
             )
         )
     return _sorted(lines)

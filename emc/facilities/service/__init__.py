@@ -3,15 +3,14 @@
 Services never import Flask: they take ``(session, actor, ...)``, check permission and
 visibility first, flush but never commit, and journal what they change. The modules:
 :mod:`.sites` (sites, buildings, meters, project links), :mod:`.readings` (imports, reading
-back, export), :mod:`.analysis` (aggregates and quality in SQL), :mod:`.weather`
-(stations and temperatures), :mod:`.demo` (demo data).
+back, export), :mod:`.uploads` (what the import and :mod:`.preview` share about a file),
+:mod:`.analysis` (aggregates and quality in SQL), :mod:`.weather` (stations and temperatures),
+:mod:`.factors` (emission and conversion factors), :mod:`.demo` (demo data).
 """
 
 from emc.facilities.service.analysis import daily_totals, monthly_totals, quality_report
 from emc.facilities.service.readings import (
-    MAX_ROWS_PER_UPLOAD,
     UploadResult,
-    UploadTooLarge,
     export_csv,
     get_readings,
     import_readings,
@@ -28,6 +27,7 @@ from emc.facilities.service.sites import (
     update_meter,
     update_site,
 )
+from emc.facilities.service.uploads import MAX_ROWS_PER_UPLOAD, UploadTooLarge
 from emc.facilities.service.weather import create_station, find_station, import_weather
 
 __all__ = [

@@ -142,7 +142,7 @@ def _bounds(
     return lo, hi
 
 
-def _local_day_rows(
+def local_day_rows(
     session: Session, meter_id: int, zone: str, lo: int, hi: int
 ) -> list[tuple[dt.date, float, int]]:
     """(local day, total, readings) per day with readings in ``[lo, hi)``, in SQL."""
@@ -196,7 +196,7 @@ def daily_totals(
     bounds = _bounds(session, meter.id, start, end)
     if bounds is None:
         return meter, site, []
-    rows = _local_day_rows(session, meter.id, site.timezone, *bounds)
+    rows = local_day_rows(session, meter.id, site.timezone, *bounds)
     return meter, site, [Total(d, t, n) for d, t, n in rows]
 
 
@@ -236,7 +236,7 @@ def monthly_totals(
         ]
         return meter, site, totals
     months: dict[dt.date, list] = {}
-    for day, t, n in _local_day_rows(session, meter.id, site.timezone, lo, hi):
+    for day, t, n in local_day_rows(session, meter.id, site.timezone, lo, hi):
         acc = months.setdefault(day.replace(day=1), [0.0, 0])
         acc[0] += t
         acc[1] += n
@@ -256,7 +256,7 @@ def _coverage(
     per_day: dict[dt.date, tuple[int, float]] = {}
     if meter.kind is MeterKind.INTERVAL:
         step = meter.interval_minutes * 60
-        for day, _total, n in _local_day_rows(session, meter.id, site.timezone, lo, hi):
+        for day, _total, n in local_day_rows(session, meter.id, site.timezone, lo, hi):
             per_day[day] = (n, min(1.0, n * step / _day_seconds(day, zone)))
     else:
         covered: dict[dt.date, float] = defaultdict(float)
@@ -394,7 +394,7 @@ def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityRepo
         complete = [
             (day.day, None) for month in coverage for day in month.days if day.fraction >= 1.0
         ]
-        totals = {d: t for d, t, _n in _local_day_rows(session, meter.id, site.timezone, lo, hi)}
+        totals = {d: t for d, t, _n in local_day_rows(session, meter.id, site.timezone, lo, hi)}
         points = [(d, totals[d]) for d, _ in complete if d in totals]
     else:
         zone = ZoneInfo(site.timezone)

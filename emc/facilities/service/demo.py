@@ -15,11 +15,9 @@ import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc.auth.actor import Actor
-from emc.auth.models import Organization, User
+from emc.demo import actor_for
 from emc.facilities.models import BuildingType, ClimateZone
 from emc.facilities.service.readings import import_readings
 from emc.facilities.service.sites import create_building, create_meter, create_site
@@ -28,12 +26,6 @@ from emc.facilities.service.weather import create_station, import_weather
 START = dt.date(2023, 1, 1)
 DAYS = 731  # 2023-01-01 to 2024-12-31
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def _actor(session: Session, email: str) -> Actor:
-    user = session.scalar(select(User).where(User.email == email))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
 
 
 def hangzhou_temperature(moment: dt.datetime, rng: random.Random) -> float:
@@ -51,7 +43,7 @@ def _csv(lines: list[str]) -> io.BytesIO:
 def build_facilities(session: Session) -> None:
     """Create the demo facilities (called at the end of ``emc.demo.build``)."""
     rng = random.Random(2026)
-    platform = _actor(session, "admin@platform.demo")
+    platform = actor_for(session, "admin@platform.demo")
     station = create_station(
         session, platform, code="58457", name="杭州国家基本气象站", timezone="Asia/Shanghai"
     )
@@ -66,7 +58,7 @@ def build_facilities(session: Session) -> None:
             lines.append(f"{moment:%Y-%m-%d %H:%M},{t}")
     import_weather(session, platform, station.id, _csv(lines), filename="hangzhou-2023-2024.csv")
 
-    school = _actor(session, "energy@school.demo")
+    school = actor_for(session, "energy@school.demo")
     site = create_site(
         session,
         school,
@@ -131,7 +123,7 @@ def build_facilities(session: Session) -> None:
         session, school, gas.id, _csv(_daily_gas(rng, 95.0)), filename="一中燃气-2023-2024.csv"
     )
 
-    hospital = _actor(session, "energy@hospital.demo")
+    hospital = actor_for(session, "energy@hospital.demo")
     h_site = create_site(
         session,
         hospital,
@@ -183,7 +175,7 @@ def build_facilities(session: Session) -> None:
         session, hospital, h_gas.id, _csv(_daily_gas(rng, 620.0)), filename="医院燃气.csv"
     )
 
-    gym = _actor(session, "energy@gym.demo")
+    gym = actor_for(session, "energy@gym.demo")
     g_site = create_site(
         session, gym, name="天河体育馆", region_code="440100", address="广州市天河区"
     )

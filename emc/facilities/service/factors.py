@@ -6,8 +6,11 @@ grid values, other calorific values), each with its source.
 Rows are **never edited in place and never deleted**: an energy audit snapshots the factors it
 used (``emc.audit.indicators.factor_snapshot``), programme statistics and PDF reports print the
 factor behind each tonne, and the journal names the row. Changing a stored value would make those
-records disagree with the table they cite, so a corrected or newer value is always a new row
-(another year, scope or region), and the old row stays as the evidence of what was used.
+records disagree with the table they cite, so a newer value is a new row (another year, scope or
+region) and a wrong value is corrected by :func:`correct_factor`: a new row with the same key
+that supersedes the old one, with the reason. The old row stays readable as the evidence of what
+was used; lookups (:func:`current_factors`) take only rows nothing supersedes, and audit
+snapshots taken before keep the values they recorded.
 """
 
 from __future__ import annotations
@@ -25,15 +28,17 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import require
 from emc.energy import (
     CALORIFIC,
+    DEFAULT_FACTORS,
     NATIONAL_AVERAGE,
     Carrier,
     Factor,
     FactorKind,
     FactorScope,
+    FactorSet,
     UnitError,
     province_of,
 )
-from emc.errors import Conflict, Forbidden, Invalid
+from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities.models import EmissionFactor
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,63 @@ _DEFAULT_VARIANT = {
 KEY_FIELDS = ("carrier", "kind", "variant", "scope", "region", "year")
 
 
+def _checked_value(value: Decimal, problems: dict[str, list[str]]) -> Decimal:
+    """``value`` as the column stores it (Numeric(18, 8)), or a problem under ``value``."""
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        problems["value"] = ["must be greater than 0"]
+    elif value != value.quantize(_PLACES) or value >= _MAX_VALUE:
+        problems["value"] = ["at most 10 digits before and 8 after the decimal point"]
+    else:
+        return value.quantize(_PLACES)
+    return value
+
+
+def _check_with_core(problems: dict[str, list[str]], **fields: object) -> None:
+    # The pure core's own validation: the unit must be <kgce|tce|kgCO2|tCO2>/<unit of the
+    # carrier>, and the variant one the carrier has.
+    try:
+        Factor(**fields)
+    except UnitError as exc:
+        problems["unit"] = [str(exc)]
+    except ValueError as exc:
+        field = "variant" if "variant" in str(exc) else "unit"
+        problems[field] = [str(exc)]
+
+
+def _factor_of(row: EmissionFactor) -> Factor:
+    return Factor(
+        carrier=row.carrier,
+        kind=row.kind,
+        value=Decimal(row.value),
+        unit=row.unit,
+        year=row.year,
+        scope=row.scope,
+        region=row.region,
+        variant=row.variant,
+        source=row.source,
+    )
+
+
+def current_factors(session: Session) -> list[Factor]:
+    """The factors in force, as the pure core's :class:`~emc.energy.Factor` (rows that a
+    correction supersedes are left out), in the order they were added. For lookups and audit
+    snapshots; reference data, so no actor is needed."""
+    rows = session.scalars(
+        select(EmissionFactor)
+        .where(EmissionFactor.superseded_by_id.is_(None))
+        .order_by(EmissionFactor.id)
+    )
+    return [_factor_of(row) for row in rows]
+
+
+def current_factor_set(session: Session) -> FactorSet:
+    """:func:`current_factors` as the pure core's :class:`~emc.energy.FactorSet` (the built-in
+    :data:`~emc.energy.DEFAULT_FACTORS` when the table is empty). A set holds one factor per
+    selection, so it must be built from the current rows, never from the whole table."""
+    factors = current_factors(session)
+    return FactorSet(factors) if factors else FactorSet(DEFAULT_FACTORS)
+
+
 def list_factors(
     session: Session,
     actor: Actor | None,
@@ -59,9 +121,11 @@ def list_factors(
     kind: str | None = None,
     year: int | None = None,
     region: str | None = None,
+    current: bool = False,
 ) -> list[EmissionFactor]:
     """The reference factors, optionally of one carrier, kind (``tce``/``co2``), data year and
-    region (province code or grid name), ordered carrier, kind, year, scope.
+    region (province code or grid name), ordered carrier, kind, year, scope. Superseded rows are
+    listed too (each names its correction in ``superseded_by_id``) unless ``current``.
 
     Raises:
         Forbidden: not signed in.
@@ -69,6 +133,8 @@ def list_factors(
     if actor is None:
         raise Forbidden("sign in to read reference data")
     stmt = select(EmissionFactor)
+    if current:
+        stmt = stmt.where(EmissionFactor.superseded_by_id.is_(None))
     if carrier:
         stmt = stmt.where(EmissionFactor.carrier == carrier)
     if kind:
@@ -128,12 +194,7 @@ def create_factor(
         kind_v = None
     if scope not in {s.value for s in ADMIN_SCOPES}:
         problems["scope"] = ["must be national, regional or provincial"]
-    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
-        problems["value"] = ["must be greater than 0"]
-    elif value != value.quantize(_PLACES) or value >= _MAX_VALUE:
-        problems["value"] = ["at most 10 digits before and 8 after the decimal point"]
-    else:
-        value = value.quantize(_PLACES)  # as the column stores it (Numeric(18, 8))
+    value = _checked_value(value, problems)
     if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
         problems["year"] = [f"must be between {MIN_YEAR} and {MAX_YEAR}"]
     source = (source or "").strip()
@@ -156,25 +217,18 @@ def create_factor(
         if variant is None:
             variant = _DEFAULT_VARIANT.get((carrier_v, kind_v))
         if not problems:
-            # The pure core's own validation: the unit must be <kgce|tce|kgCO2|tCO2>/<unit of
-            # the carrier>, and the variant one the carrier has.
-            try:
-                Factor(
-                    carrier=carrier_v,
-                    kind=kind_v,
-                    value=value,
-                    unit=unit,
-                    year=year,
-                    scope=FactorScope(scope),
-                    region=region,
-                    variant=variant,
-                    source=source,
-                )
-            except UnitError as exc:
-                problems["unit"] = [str(exc)]
-            except ValueError as exc:
-                field = "variant" if "variant" in str(exc) else "unit"
-                problems[field] = [str(exc)]
+            _check_with_core(
+                problems,
+                carrier=carrier_v,
+                kind=kind_v,
+                value=value,
+                unit=unit,
+                year=year,
+                scope=FactorScope(scope),
+                region=region,
+                variant=variant,
+                source=source,
+            )
     if problems:
         raise Invalid("the factor is invalid", fields=problems)
     assert carrier_v is not None and kind_v is not None
@@ -190,11 +244,11 @@ def create_factor(
     for name, wanted in key.items():
         column = getattr(EmissionFactor, name)
         dup = dup.where(column.is_(None) if wanted is None else column == wanted)
-    existing = session.scalar(dup)
+    existing = session.scalar(dup.order_by(EmissionFactor.superseded_by_id.is_not(None)))
     if existing is not None:
         message = "a factor with this carrier, kind, variant, scope, region and year exists"
         raise Conflict(
-            f"{message} (#{existing}); stored factors are never changed",
+            f"{message} (#{existing}); stored factors are never changed: correct it instead",
             fields={name: [message] for name in KEY_FIELDS},
             code="duplicate",
         )
@@ -211,4 +265,111 @@ def create_factor(
         summary=f"{carrier_v.value} {kind_v.value} {value} {unit}",
     )
     log.info("emission factor %s added by %s", row.id, actor.label)
+    return row
+
+
+#: The columns a correction may change (the key stays: a correction is the same factor).
+CORRECTED_FIELDS = ("value", "unit", "source")
+
+
+def correct_factor(
+    session: Session,
+    actor: Actor,
+    factor_id: int,
+    *,
+    value: Decimal,
+    reason: str,
+    unit: str | None = None,
+    source: str | None = None,
+) -> EmissionFactor:
+    """Correct a wrong stored factor (platform admins): a new row with the same key (carrier,
+    kind, variant, scope, region, year) and the corrected ``value`` (and, when given, ``unit``
+    and ``source``; otherwise the old ones) supersedes row ``factor_id``, with ``reason``.
+
+    The old row is never changed: it stays listed, marked superseded, as the evidence of what
+    earlier audits and reports used; their recorded snapshots keep their values. Lookups and
+    new snapshots use the correction (:func:`current_factors`). Journaled on both rows.
+
+    Raises:
+        Forbidden: not a platform admin. NotFound: no such factor. Conflict: the factor was
+            already corrected (correct the current row, which the error names). Invalid: no
+            reason, a bad value, unit or source (named), or a correction that changes nothing.
+    """
+    require(actor, Permission.PLATFORM_FACTORS_MANAGE)
+    old = session.get(EmissionFactor, factor_id, with_for_update=True)
+    if old is None:
+        raise NotFound(f"no emission factor #{factor_id}")
+    # Asked of the database, not the loaded row: a correction flushed earlier in this
+    # transaction is not in the row's cached superseded_by_id.
+    later = session.scalar(select(EmissionFactor.id).where(EmissionFactor.supersedes_id == old.id))
+    if later is not None:
+        raise Conflict(
+            f"factor #{old.id} was already corrected by #{later}: correct #{later} instead",
+            fields={"factor_id": [f"superseded by #{later}"]},
+            code="superseded",
+        )
+    problems: dict[str, list[str]] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        problems["reason"] = ["say why the stored value is wrong"]
+    elif len(reason) > 500:
+        problems["reason"] = ["at most 500 characters"]
+    value = _checked_value(value, problems)
+    unit = (unit or "").strip() or old.unit
+    source = (source or "").strip() or old.source
+    if len(source) > 500:
+        problems["source"] = ["at most 500 characters"]
+    if "value" not in problems and "source" not in problems:
+        _check_with_core(
+            problems,
+            carrier=old.carrier,
+            kind=old.kind,
+            value=value,
+            unit=unit,
+            year=old.year,
+            scope=old.scope,
+            region=old.region,
+            variant=old.variant,
+            source=source,
+        )
+    if not problems and (value, unit, source) == (Decimal(old.value), old.unit, old.source):
+        problems["value"] = ["the correction changes nothing: give the right value, unit or source"]
+    if problems:
+        raise Invalid(f"the correction of factor #{old.id} is invalid", fields=problems)
+    row = EmissionFactor(
+        **{name: getattr(old, name) for name in KEY_FIELDS},
+        value=value,
+        unit=unit,
+        source=source,
+        supersedes_id=old.id,
+        correction_reason=reason,
+    )
+    session.add(row)
+    session.flush()
+    session.expire(old, ["superseded_by_id"])
+    summary = f"#{old.id} {old.value} {old.unit} → #{row.id} {value} {unit}: {reason}"
+    journal.record(
+        session,
+        actor,
+        "correct",
+        row,
+        organization_id=None,
+        before={name: str(getattr(old, name)) for name in CORRECTED_FIELDS},
+        after={
+            **{name: str(getattr(row, name)) for name in CORRECTED_FIELDS},
+            "supersedes_id": old.id,
+            "reason": reason,
+        },
+        summary=summary,
+    )
+    journal.record(
+        session,
+        actor,
+        "supersede",
+        old,
+        organization_id=None,
+        after={"superseded_by_id": row.id, "reason": reason},
+        summary=summary,
+    )
+    log.info("emission factor %s corrected by %s (%s) by %s", old.id, row.id, reason, actor.label)
     return row

@@ -26,14 +26,14 @@ from emc.auth.policy import load, require
 from emc.facilities import store
 from emc.facilities.ingest import Code, IngestError, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
-from emc.facilities.service.readings import (
+from emc.facilities.service.sites import meter_spec
+from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
-    _file_key,
-    _hashed,
-    _problem_text,
+    file_problem_key,
+    hashed_stream,
+    problem_text,
     rows_as_file,
 )
-from emc.facilities.service.sites import meter_spec
 
 #: How many parsed rows a preview shows.
 SAMPLE_ROWS = 20
@@ -118,7 +118,7 @@ def preview_readings(
     replace: bool = False,
     max_rows: int | None = MAX_ROWS_PER_UPLOAD,
     max_bytes: int | None = None,
-    _problem_key=_file_key,
+    _problem_key=file_problem_key,
 ) -> UploadPreview:
     """Parse and check a readings file as :func:`~.readings.import_readings` would, writing
     nothing (see the module). Arguments as for the import.
@@ -135,7 +135,7 @@ def preview_readings(
     def _at(epoch: int | None) -> dt.datetime | None:
         return None if epoch is None else dt.datetime.fromtimestamp(epoch, zone)
 
-    stream, sha256 = _hashed(stream, filename, max_bytes)
+    stream, sha256 = hashed_stream(stream, filename, max_bytes)
     base = {
         "meter": meter,
         "site": site,
@@ -177,7 +177,7 @@ def preview_readings(
         summary = reader.summary
     except IngestError as error:
         for problem in error.problems:
-            problems.setdefault(_problem_key(problem), []).append(_problem_text(problem, filename))
+            problems.setdefault(_problem_key(problem), []).append(problem_text(problem, filename))
         summary = error.summary
     if summary is None:  # a problem before any row was read (no header, unreadable file …)
         return UploadPreview(**base, problems=problems, already_imported=already)

@@ -110,16 +110,7 @@ def create_site(session: Session, actor: Actor, **data: Any) -> Site:
         raise _invalid("organization_id", "sites belong to public institutions")
     _check_site(session, data)
     site = Site(**data)
-    session.add(site)
-    session.flush()
-    journal.record(
-        session,
-        actor,
-        "create",
-        site,
-        organization_id=site.organization_id,
-        after=journal.snapshot(site, SITE_FIELDS),
-    )
+    journal.add_created(session, actor, site, fields=SITE_FIELDS, organization_id=org.id)
     log.info("site %s created by %s", site.id, actor.label)
     return site
 
@@ -136,17 +127,14 @@ def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) ->
         raise _invalid("organization_id", "a site cannot move to another organisation")
     before = journal.snapshot(site, SITE_FIELDS)
     _check_site(session, {**before, **changes}, exclude_id=site.id)
-    for key, value in changes.items():
-        setattr(site, key, value)
-    session.flush()
-    journal.record(
+    journal.apply_update(
         session,
         actor,
-        "update",
         site,
-        organization_id=site.organization_id,
+        changes,
         before=before,
-        after=journal.snapshot(site, SITE_FIELDS),
+        fields=SITE_FIELDS,
+        organization_id=site.organization_id,
     )
     return site
 
@@ -186,15 +174,8 @@ def create_building(session: Session, actor: Actor, **data: Any) -> Building:
     site = _visible_or_invalid(session, actor, Site, data["site_id"], "site_id")
     _check_building(session, {**data, "site_id": site.id})
     building = Building(**data)
-    session.add(building)
-    session.flush()
-    journal.record(
-        session,
-        actor,
-        "create",
-        building,
-        organization_id=site.organization_id,
-        after=journal.snapshot(building, BUILDING_FIELDS),
+    journal.add_created(
+        session, actor, building, fields=BUILDING_FIELDS, organization_id=site.organization_id
     )
     return building
 
@@ -207,18 +188,15 @@ def update_building(session: Session, actor: Actor, building_id: int, **changes:
         raise _invalid("site_id", "a building cannot move to another site")
     before = journal.snapshot(building, BUILDING_FIELDS)
     _check_building(session, {**before, **changes}, exclude_id=building.id)
-    for key, value in changes.items():
-        setattr(building, key, value)
-    session.flush()
     site = session.get(Site, building.site_id)
-    journal.record(
+    journal.apply_update(
         session,
         actor,
-        "update",
         building,
-        organization_id=site.organization_id,
+        changes,
         before=before,
-        after=journal.snapshot(building, BUILDING_FIELDS),
+        fields=BUILDING_FIELDS,
+        organization_id=site.organization_id,
     )
     return building
 
@@ -270,15 +248,8 @@ def create_meter(session: Session, actor: Actor, **data: Any) -> Meter:
     data.setdefault("multiplier", Decimal(1))
     _check_meter(session, site, data)
     meter = Meter(**data)
-    session.add(meter)
-    session.flush()
-    journal.record(
-        session,
-        actor,
-        "create",
-        meter,
-        organization_id=site.organization_id,
-        after=journal.snapshot(meter, METER_FIELDS),
+    journal.add_created(
+        session, actor, meter, fields=METER_FIELDS, organization_id=site.organization_id
     )
     log.info("meter %s created by %s", meter.id, actor.label)
     return meter
@@ -312,17 +283,14 @@ def update_meter(session: Session, actor: Actor, meter_id: int, **changes: Any) 
                 f" {', '.join(changed_data)} cannot change (create a new meter instead)",
                 fields={f: ["cannot change once readings are stored"] for f in changed_data},
             )
-    for key in changes:
-        setattr(meter, key, merged[key])
-    session.flush()
-    journal.record(
+    journal.apply_update(
         session,
         actor,
-        "update",
         meter,
-        organization_id=site.organization_id,
+        {key: merged[key] for key in changes},
         before=before,
-        after=journal.snapshot(meter, METER_FIELDS),
+        fields=METER_FIELDS,
+        organization_id=site.organization_id,
     )
     return meter
 

@@ -8,6 +8,7 @@ new approval supersedes the old version, which stays readable.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session
 from emc import clock, journal
 from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
-from emc.errors import Conflict, Invalid
+from emc.errors import Conflict, Invalid, NotFound
+from emc.facilities.models import Meter
 from emc.mv import data
-from emc.mv.models import Baseline, BaselineStatus
-from emc.mv.service import compute
+from emc.mv.models import Baseline, BaselineStatus, MvEvidenceFile
+from emc.mv.service import compute, evidence
 from emc.mv.service._common import esco_side, institution_side, project_for
+from emc.mv.service.compute.simulation_file import parse_simulation_file
 from emc.mv.service.plans import plan_of
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,77 @@ def data_changed(session: Session, baseline: Baseline) -> bool:
     return data.fingerprint(inputs) != baseline.inputs_sha256
 
 
+def _simulation_texts(simulations: list[dict]) -> list[evidence.Upload]:
+    """The option D results sent as text (the API), as files to keep with the baseline."""
+    out = []
+    for sim in simulations:
+        for part in ("calibration", "baseline"):
+            out.append(
+                (
+                    f"option-d-meter-{sim['meter_id']}-{sim['interval']}-{part}.csv",
+                    "text/csv",
+                    sim[f"{part}_csv"].encode("utf-8"),
+                )
+            )
+    return out
+
+
+def baseline_evidence(session: Session, baseline: Baseline) -> list[MvEvidenceFile]:
+    """The evidence files kept with a baseline (option D simulation results)."""
+    return evidence.files_of(session, MvEvidenceFile.baseline_id, [baseline.id])[baseline.id]
+
+
+def get_baseline_evidence(
+    session: Session, actor: Actor, baseline_id: int, file_id: int
+) -> MvEvidenceFile:
+    """One evidence file of a visible baseline (NotFound otherwise)."""
+    baseline = get_baseline(session, actor, baseline_id)
+    found = load(session, actor, MvEvidenceFile, file_id)
+    if found.baseline_id != baseline.id:
+        raise NotFound(f"evidence file {file_id} not found")
+    return found
+
+
+def simulation_from_upload(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    meter_id: int,
+    interval: str,
+    filename: str,
+    content: bytes,
+) -> dict:
+    """The option D simulation of one meter of the plan from an uploaded CSV or XLSX table
+    (see :mod:`.compute.simulation_file`), ready for :func:`propose_baseline`.
+
+    Raises:
+        Conflict: no plan. Invalid: not an option D meter of the plan, or the file's problems
+            by row and column (field ``simulation_file_<meter_id>``).
+    """
+    project = project_for(session, actor, project_id)
+    plan = plan_of(session, project.id)
+    if plan is None:
+        raise Conflict("write the M&V plan first", fields={"plan": ["missing"]})
+    field = f"simulation_file_{meter_id}"
+    if {int(b["meter_id"]): b["option"] for b in plan.boundary}.get(meter_id) != "D":
+        raise Invalid(
+            "simulation results are uploaded for the plan's option D meters",
+            fields={field: ["not an option D meter of the M&V plan"]},
+        )
+    meter = session.get(Meter, meter_id)
+    return parse_simulation_file(
+        content,
+        filename,
+        meter_id=meter_id,
+        interval=interval,
+        unit=meter.unit,
+        baseline_start=plan.baseline_start,
+        baseline_end=plan.baseline_end,
+        field=field,
+    )
+
+
 def propose_baseline(
     session: Session,
     actor: Actor,
@@ -68,10 +142,13 @@ def propose_baseline(
     reason: str | None = None,
     allow_insufficient: bool = False,
     simulations: list[dict] | None = None,
+    simulation_files: Sequence[evidence.Upload] = (),
 ) -> Baseline:
     """Fit and propose a baseline version from stored data (the project's ESCO).
 
-    Option D meters take their ``simulations`` (see :func:`.compute.fit_baseline`).
+    Option D meters take their ``simulations`` (see :func:`.compute.fit_baseline`); the
+    simulation results are kept as evidence of the baseline: the uploaded
+    ``simulation_files`` as they came (the page), else each simulation's CSV texts (the API).
 
     Uses the plan's boundary, method and baseline period. Once a version has been approved, a
     new one needs a ``reason``. A still pending proposal is superseded by the new one.
@@ -91,6 +168,8 @@ def propose_baseline(
             "a new version of an approved baseline needs a reason",
             fields={"reason": ["required: the baseline has an approved version"]},
         )
+    files = list(simulation_files) or _simulation_texts(simulations or [])
+    evidence.check_files(files, field="simulations")
     models, inputs = compute.fit_baseline(
         session, plan, allow_insufficient=allow_insufficient, simulations=simulations
     )
@@ -136,6 +215,7 @@ def propose_baseline(
     )
     session.add(baseline)
     session.flush()
+    stored = evidence.store_files(session, actor, project.id, files, baseline_id=baseline.id)
     journal.record(
         session,
         actor,
@@ -149,6 +229,7 @@ def propose_baseline(
             "inputs_sha256": baseline.inputs_sha256,
             "verdict_passed": baseline.verdict_passed,
             "reason": baseline.reason,
+            "evidence": [{"filename": f.filename, "sha256": f.sha256} for f in stored],
         },
         summary=f"baseline version {version} proposed",
     )

@@ -5,6 +5,11 @@ daily HVAC sub-meter (option B) has 2023 as its baseline year (use driven by the
 temperatures) and about 15 % lower use from 2024. Everything goes through the same use cases as
 real users (plan, propose, approve, draft, submit, accept), so the demo exercises them too.
 Called at the end of ``emc.demo.build`` (after the facilities demo, whose temperatures it uses).
+
+The test demo has three accepted months (the programme and payment tests count their totals);
+the full demo (``emc demo``) has the year 2024 accepted month by month and January 2025
+submitted and awaiting the institution, with January 2025's temperatures imported through the
+weather ingestion service as the station's next upload.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc.auth.actor import Actor
-from emc.auth.models import Organization, User
 from emc.contracts import finance
 from emc.contracts import service as contracts
 from emc.contracts.models import ProjectStatus, terms_to_document
+from emc.demo import actor_for
 from emc.facilities import service as facilities
 from emc.facilities.models import Meter, Site
+from emc.facilities.service.demo import hangzhou_temperature
+from emc.facilities.service.weather import import_weather
 from emc.mv import data, engine
 from emc.mv.models import MvMethod, ReportingFrequency
 from emc.mv.service import baselines, plans, reports
@@ -32,13 +38,8 @@ from emc.mv.service import baselines, plans, reports
 PROJECT_NAME = "一中暖通空调节能改造"
 METER_NAME = "暖通空调分项"
 BASELINE = (dt.date(2023, 1, 1), dt.date(2024, 1, 1))
-ACCEPTED_MONTHS = 3  # January to March 2024
-
-
-def _actor(session: Session, email: str) -> Actor:
-    user = session.scalar(select(User).where(User.email == email))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
+ACCEPTED_MONTHS = 3  # the test demo: January to March 2024
+FULL_ACCEPTED_MONTHS = 12  # the full demo: the year 2024
 
 
 def demo_terms() -> finance.ContractTerms:
@@ -62,11 +63,33 @@ def hvac_use(temperature: float, day: dt.date, rng: random.Random) -> float:
     return use * (1 + rng.gauss(0, 0.04))
 
 
-def build_mv(session: Session) -> None:
-    """Create the demo M&V project (needs the facilities demo's school site and temperatures)."""
+def _import_next_month_weather(session: Session, site: Site, month: dt.date) -> None:
+    """The station's hourly temperatures of ``month``, uploaded like the facilities demo's."""
+    platform = actor_for(session, "admin@platform.demo")
+    rng = random.Random(month.toordinal())
+    lines = ["时间,气温(℃)"]
+    for day in data.days(month, data.add_months(month, 1)):
+        for hour in range(24):
+            moment = dt.datetime.combine(day, dt.time(hour))
+            lines.append(f"{moment:%Y-%m-%d %H:%M},{hangzhou_temperature(moment, rng)}")
+    import_weather(
+        session,
+        platform,
+        site.weather_station_id,
+        io.BytesIO("\n".join(lines).encode()),
+        filename=f"hangzhou-{month:%Y-%m}.csv",
+    )
+
+
+def build_mv(session: Session, *, full: bool = False) -> None:
+    """Create the demo M&V project (needs the facilities demo's school site and temperatures).
+
+    ``full``: a year of accepted monthly reports and the next month submitted (``emc demo``);
+    otherwise three accepted months (the test demo)."""
     rng = random.Random(5005)
-    energy = _actor(session, "energy@school.demo")
-    engineer = _actor(session, "engineer@esco.demo")
+    accepted_months = FULL_ACCEPTED_MONTHS if full else ACCEPTED_MONTHS
+    energy = actor_for(session, "energy@school.demo")
+    engineer = actor_for(session, "engineer@esco.demo")
     site = session.scalar(
         select(Site).where(Site.organization_id == energy.organization_id).order_by(Site.id)
     )
@@ -113,7 +136,9 @@ def build_mv(session: Session) -> None:
         kind="interval",
         interval_minutes=1440,
     )
-    start, end = BASELINE[0], data.add_months(BASELINE[1], ACCEPTED_MONTHS)
+    start, end = BASELINE[0], data.add_months(BASELINE[1], accepted_months + (1 if full else 0))
+    if full:
+        _import_next_month_weather(session, site, data.add_months(end, -1))
     readings = data.temperature_readings(session, site, start, end)
     temps = engine.daily_temperature(
         [t for t, _ in readings], [v for _, v in readings], start, end, unit="C"
@@ -144,7 +169,7 @@ def build_mv(session: Session) -> None:
     baselines.approve_baseline(
         session, energy, baseline.id, comment="基准期数据完整，模型满足 G14 要求。"
     )
-    for k in range(ACCEPTED_MONTHS):
+    for k in range(accepted_months + (1 if full else 0)):
         month = data.add_months(BASELINE[1], k)
         report = reports.draft_report(
             session,
@@ -154,4 +179,5 @@ def build_mv(session: Session) -> None:
             period_end=data.add_months(month, 1),
         )
         reports.submit_report(session, engineer, report.id)
-        reports.accept_report(session, energy, report.id, comment="同意。")
+        if k < accepted_months:
+            reports.accept_report(session, energy, report.id, comment="同意。")

@@ -21,7 +21,7 @@ from emc.auth.policy import require
 from emc.contracts.models import Contract
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter, ProjectSite
-from emc.mv.models import DEFAULT_ACCEPTANCE, MvPlan
+from emc.mv.models import MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
 
 PLAN_FIELDS = (
@@ -86,6 +86,22 @@ def _check_boundary(session: Session, project_id: int, boundary: list[dict]) -> 
     return out
 
 
+def _criteria(plan: MvPlan | None, method, given: dict[str, float] | None) -> dict[str, float]:
+    """The acceptance criteria to store: those given, over the plan's agreed ones, over the G14
+    defaults of the method. When the method changes, a criterion still at the old method's
+    default follows the new method's default (an agreed value stays)."""
+    base = default_acceptance(method)
+    given = dict(given or {})
+    if plan is not None:
+        old_defaults = default_acceptance(plan.method)
+        base |= {k: v for k, v in plan.acceptance.items() if v != old_defaults.get(k)}
+        if str(plan.method) != str(method):
+            # The page sends back every criterion it showed: one left at the old method's
+            # default is not an agreement to keep it.
+            given = {k: v for k, v in given.items() if v != old_defaults.get(k)}
+    return {**base, **given}
+
+
 def put_plan(
     session: Session,
     actor: Actor,
@@ -115,8 +131,8 @@ def put_plan(
             fields={"baseline_end": ["must be after baseline_start"]},
         )
     checked = _check_boundary(session, project.id, boundary)
-    criteria = {**DEFAULT_ACCEPTANCE, **(acceptance or {})}
     plan = plan_of(session, project.id)
+    criteria = _criteria(plan, method, acceptance)
     before = None
     if plan is None:
         plan = MvPlan(project_id=project.id, version=1)

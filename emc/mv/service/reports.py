@@ -11,7 +11,6 @@ accepted report change, the report is marked **stale** with a message — its fi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from decimal import Decimal
 
@@ -26,7 +25,6 @@ from emc.contracts.finance.periods import term_end
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
-from emc.mv import data
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -35,7 +33,7 @@ from emc.mv.models import (
     Party,
     ReportStatus,
 )
-from emc.mv.service import compute
+from emc.mv.service import compute, evidence
 from emc.mv.service._common import (
     esco_side,
     institution_side,
@@ -47,8 +45,6 @@ from emc.mv.service.baselines import approved_baseline
 
 log = logging.getLogger(__name__)
 
-MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
-MAX_EVIDENCE_FILES = 10
 LIVE = (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)
 REPORT_FIELDS = (
     "status",
@@ -97,25 +93,19 @@ def adjustments_of(session: Session, report: MvReport) -> list[MvReportAdjustmen
 
 def evidence_of(session: Session, adjustment_ids: list[int]) -> dict[int, list[MvEvidenceFile]]:
     """Evidence files (without loading their bytes into the template) by adjustment id."""
-    out: dict[int, list[MvEvidenceFile]] = {i: [] for i in adjustment_ids}
-    if adjustment_ids:
-        for f in session.scalars(
-            select(MvEvidenceFile)
-            .where(MvEvidenceFile.adjustment_id.in_(adjustment_ids))
-            .order_by(MvEvidenceFile.id)
-        ):
-            out[f.adjustment_id].append(f)
-    return out
+    return evidence.files_of(session, MvEvidenceFile.adjustment_id, adjustment_ids)
 
 
 def get_evidence(session: Session, actor: Actor, report_id: int, file_id: int) -> MvEvidenceFile:
     """One evidence file of a visible report (NotFound otherwise)."""
     report = get_report(session, actor, report_id, check=False)
-    evidence = load(session, actor, MvEvidenceFile, file_id)
-    adjustment = session.get(MvReportAdjustment, evidence.adjustment_id)
-    if adjustment.report_id != report.id:
+    found = load(session, actor, MvEvidenceFile, file_id)
+    adjustment = (
+        session.get(MvReportAdjustment, found.adjustment_id) if found.adjustment_id else None
+    )
+    if adjustment is None or adjustment.report_id != report.id:
         raise NotFound(f"evidence file {file_id} not found")
-    return evidence
+    return found
 
 
 def versions_of(session: Session, report: MvReport) -> list[MvReport]:
@@ -134,8 +124,9 @@ def versions_of(session: Session, report: MvReport) -> list[MvReport]:
 
 def current_fingerprint(session: Session, report: MvReport) -> str:
     baseline = session.get(Baseline, report.baseline_id)
-    inputs = compute.report_inputs(session, baseline.models, report.period_start, report.period_end)
-    return data.fingerprint(inputs)
+    return compute.report_fingerprint(
+        session, report.project_id, baseline, report.period_start, report.period_end
+    )
 
 
 def check_staleness(session: Session, report: MvReport) -> bool:
@@ -153,7 +144,7 @@ def check_staleness(session: Session, report: MvReport) -> bool:
         return False
     report.stale_since = clock.now()
     report.stale_message = (
-        "The meter or weather data under this report changed after it was "
+        "The meter or weather data (or the measured values) under this report changed after it was "
         f"{report.status.value}; its figures are those of the data it was computed on. "
         "Dispute and revise it to recompute."
     )
@@ -564,15 +555,7 @@ def add_adjustment(
             f"the series needs one value per reporting day ({n_days})",
             fields={"series": [f"{n_days} values"]},
         )
-    if len(files) > MAX_EVIDENCE_FILES:
-        raise Invalid("too many files", fields={"files": [f"at most {MAX_EVIDENCE_FILES}"]})
-    for name, _type, content in files:
-        if len(content) > MAX_EVIDENCE_BYTES:
-            raise Invalid(
-                f"{name} is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
-                fields={"files": [f"{name}: too large"]},
-                code="too_large",
-            )
+    evidence.check_files(files)
     meter = session.get(Meter, meter_id)
     now = clock.now()
     adjustment = MvReportAdjustment(
@@ -593,21 +576,7 @@ def add_adjustment(
         adjustment.institution_agreed_at = now
     session.add(adjustment)
     session.flush()
-    for name, content_type, content in files:
-        session.add(
-            MvEvidenceFile(
-                adjustment_id=adjustment.id,
-                project_id=project.id,
-                filename=name[:255],
-                content_type=(content_type or "application/octet-stream")[:100],
-                sha256=hashlib.sha256(content).hexdigest(),
-                size_bytes=len(content),
-                data=content,
-                uploaded_by_user_id=actor.user_id,
-                uploaded_at=now,
-            )
-        )
-    session.flush()
+    evidence.store_files(session, actor, project.id, files, adjustment_id=adjustment.id)
     before = journal.snapshot(report, REPORT_FIELDS)
     figures = compute.compute_report(
         session,

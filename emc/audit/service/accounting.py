@@ -1,0 +1,111 @@
+"""An audit's accounts and indicators, computed with the factor set recorded in it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from emc.audit import indicators as ind
+from emc.audit.models import AuditConsumption, EnergyAudit, EnergyQuota, QuotaBasis
+from emc.audit.service.quotas import _quota, find_quota
+from emc.audit.service.records import _consumption, _invalid, _rows, get_audit, scope_of
+from emc.auth.actor import Actor
+from emc.facilities.models import Building, BuildingType, Site
+from emc.i18n import N_
+
+
+@dataclass(frozen=True)
+class AuditFigures:
+    """Everything the pages, the API and the report show about an audit's figures."""
+
+    audit: EnergyAudit
+    sites: list[Site]
+    buildings: list[Building]
+    rows: list[AuditConsumption]
+    accounts: ind.Accounts
+    indicators: ind.Indicators
+    building_type: BuildingType | None
+    quota: EnergyQuota | None
+    comparison: ind.QuotaComparison | None
+    custody_flags: list[str]
+    generation_available: bool
+    data_centre: bool
+
+
+def figures(
+    session: Session, actor: Actor, audit_id: int, *, variant: str | None = None
+) -> AuditFigures:
+    """The audit's accounts and indicators, computed with the factor set recorded in it.
+
+    ``variant`` ``generation`` shows electricity at 等价值 when the recorded set has that factor
+    (else Invalid); the default is 当量值.
+    """
+    audit = get_audit(session, actor, audit_id)
+    factors = ind.factor_set_from_snapshot(audit.factor_snapshot)
+    generation = ind.has_generation_factor(factors)
+    if variant not in (None, "calorific", "generation"):
+        raise _invalid("tce_variant", N_("must be calorific or generation"))
+    if variant == "generation" and not generation:
+        raise _invalid("tce_variant", N_("no generation-equivalent factor is recorded"))
+    sites, buildings = scope_of(session, audit)
+    rows = _consumption(session, audit.id)
+    years = audit.period_end.year - audit.period_start.year
+    accounts = ind.account(
+        _rows(rows), factors, region_code=audit.region_code, years=years, variant=variant
+    )
+    area = sum((b.floor_area_m2 for b in buildings), Decimal(0)) or None
+    people = audit.occupants
+    if people is None:
+        counted = [b.occupants for b in buildings if b.occupants is not None]
+        people = sum(counted) if counted else None
+    split = {k: Decimal(v) for k, v in (audit.end_use_split or {}).items()}
+    indicators = ind.indicators(accounts, floor_area_m2=area, occupants=people, end_use_split=split)
+    building_type = audit.building_type or _dominant_type(buildings)
+    quota, comparison = None, None
+    if building_type is not None:
+        for basis, value in (
+            (QuotaBasis.PER_AREA, indicators.kgce_per_m2),
+            (QuotaBasis.PER_PERSON, indicators.kgce_per_person),
+        ):
+            if value is None:
+                continue
+            quota = find_quota(
+                session, audit.region_code, building_type, basis, audit.period_end.year - 1
+            )
+            if quota is not None:
+                comparison = ind.compare_quota(value, _quota(quota))
+                break
+    data_centre = audit.data_centre_pue is not None or any(
+        b.building_type is BuildingType.DATA_CENTER for b in buildings
+    )
+    flags = ind.custody_flags(
+        annual_tce=accounts.annual_tce,
+        comparison=comparison,
+        data_centre=data_centre,
+        pue=audit.data_centre_pue,
+    )
+    return AuditFigures(
+        audit=audit,
+        sites=sites,
+        buildings=buildings,
+        rows=rows,
+        accounts=accounts,
+        indicators=indicators,
+        building_type=building_type,
+        quota=quota,
+        comparison=comparison,
+        custody_flags=flags,
+        generation_available=generation,
+        data_centre=data_centre,
+    )
+
+
+def _dominant_type(buildings: Sequence[Building]) -> BuildingType | None:
+    areas: Counter = Counter()
+    for b in buildings:
+        areas[b.building_type] += b.floor_area_m2
+    return areas.most_common(1)[0][0] if areas else None

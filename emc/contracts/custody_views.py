@@ -1,0 +1,130 @@
+"""Pages on the contracts blueprint for custody fee adjustments (propose with the
+``CustodyAdjustmentIn`` form, agree) and schedule regeneration. Imported by
+:mod:`emc.contracts.views`, which owns the blueprint and the project page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from emc.auth.permissions import Permission, can
+from emc.contracts import custody_form, service
+from emc.contracts.schemas import CustodyAdjustmentIn
+from emc.contracts.views import _render_project, bp
+from emc.errors import EmcError, Forbidden, NotFound
+from emc.web.db import db
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import current_actor
+
+
+@bp.post("/projects/<int:project_id>/custody-adjustments")
+@login_required
+def propose_custody_adjustment(project_id: int):
+    """Propose a custody fee adjustment (the API's POST .../custody-adjustments as a form, loaded
+    through the same ``CustodyAdjustmentIn``); errors re-render the project page at the form."""
+    actor = current_actor()
+    project = service.get_project(db(), actor, project_id)
+    if not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
+        abort(403)
+    try:
+        contract = service.get_contract(db(), actor, project.id)
+    except NotFound:
+        contract = None
+    carriers = custody_form.baseline_carriers(contract) or []
+    values = form_data()
+    data = custody_form.document(request.form, carriers)
+    loaded, errors = load_form(CustodyAdjustmentIn(), data)
+    status = 422
+    if not errors:
+        try:
+            adjustment = service.propose_custody_adjustment(db(), actor, project.id, **loaded)
+        except EmcError as error:
+            if error.status in (403, 404):
+                raise
+            status = error.status
+            errors = {"_": [error.message], **localise(error.fields or {})}
+        else:
+            flash(
+                _(
+                    "Custody fee adjustment %(number)s proposed: it applies once the institution "
+                    "and the ESCO have both agreed.",
+                    number=adjustment.number,
+                ),
+                "success",
+            )
+            return redirect(url_for("contracts.project", project_id=project.id))
+    return _render_project(
+        project.id,
+        status=status,
+        adjustment_values=values,
+        adjustment_errors=custody_form.map_errors(errors, data),
+    )
+
+
+@bp.post("/projects/<int:project_id>/custody-adjustments/<int:adjustment_id>/agree")
+@login_required
+def agree_custody_adjustment(project_id: int, adjustment_id: int):
+    """One party's agreement to a proposed custody fee adjustment (the API's agree, a button)."""
+    try:
+        adjustment = service.agree_custody_adjustment(
+            db(), current_actor(), project_id, adjustment_id
+        )
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(project_id, action_error=error.message, status=error.status)
+    if adjustment.agreed_on is not None:
+        flash(
+            _(
+                "Custody fee adjustment %(number)s agreed by both parties: it applies from "
+                "%(date)s. Regenerate the schedule to re-price the fees and add the true-ups.",
+                number=adjustment.number,
+                date=adjustment.effective_date.isoformat(),
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Your agreement to custody fee adjustment %(number)s is recorded; the other "
+                "party must agree too.",
+                number=adjustment.number,
+            ),
+            "success",
+        )
+    return redirect(url_for("contracts.project", project_id=project_id))
+
+
+@bp.post("/projects/<int:project_id>/schedule/regenerate")
+@login_required
+def regenerate(project_id: int):
+    """Regenerate the projected schedule and fixed lines (the API's POST .../schedule), e.g.
+    after an amendment or a custody fee adjustment has been agreed."""
+    try:
+        report = service.regenerate_schedule(db(), current_actor(), project_id)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        return _render_project(project_id, action_error=error.message, status=error.status)
+    flash(
+        _(
+            "Schedule regenerated: %(created)s created, %(updated)s updated, %(removed)s "
+            "removed, %(unchanged)s unchanged.",
+            created=report.created,
+            updated=report.updated,
+            removed=report.removed,
+            unchanged=report.unchanged,
+        ),
+        "success",
+    )
+    if report.conflicts:
+        flash(
+            _(
+                "Approved or paid lines were left unchanged although the new computation "
+                "differs; finance must resolve them: %(keys)s",
+                keys=", ".join(report.conflicts),
+            ),
+            "error",
+        )
+    return redirect(url_for("contracts.project", project_id=project_id))

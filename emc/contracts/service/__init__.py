@@ -1,0 +1,97 @@
+"""Use cases for EMC projects, contracts, amendments and payment schedules.
+
+Each function takes ``(session, actor, *, ...)``, loads through the scoped loader first (another
+tenant's object is 404), then checks the permission (403), flushes but never commits, and
+journals what it changed. Money is ``Decimal`` yuan throughout; the finance core computes every
+amount and names the offending field of bad terms, which is mapped onto ``Invalid.fields``.
+
+The modules: :mod:`._common` (field lists, error mapping), :mod:`.projects`, :mod:`.contracts`
+(terms and amendments), :mod:`.adjustments` (agreed custody fee
+adjustments), :mod:`.schedules` (generation, M&V lines, reading), :mod:`.payments`
+(the finance review workflow), :mod:`.economics`. Import them through this package
+(``from emc.contracts import service``; ``service.create_project(...)``).
+"""
+
+from __future__ import annotations
+
+from emc.contracts.service._common import (
+    LINE_FIELDS,
+    PROJECT_FIELDS,
+)
+from emc.contracts.service.adjustments import (
+    agree_custody_adjustment,
+    agreed_adjustments,
+    list_custody_adjustments,
+    propose_custody_adjustment,
+)
+from emc.contracts.service.contracts import (
+    agree_amendment,
+    check_terms,
+    get_contract,
+    list_amendments,
+    set_contract_terms,
+)
+from emc.contracts.service.economics import (
+    HALF,
+    ProjectEconomics,
+    economics_assumptions,
+    project_economics,
+)
+from emc.contracts.service.payments import (
+    approve_line,
+    hold_line,
+    pay_line,
+    prepare_line,
+    release_line,
+)
+from emc.contracts.service.projects import (
+    create_project,
+    get_project,
+    list_projects,
+    update_project,
+)
+from emc.contracts.service.schedules import (
+    UpsertReport,
+    finance_queue,
+    get_line,
+    line_values,
+    list_lines,
+    record_actual_savings,
+    regenerate_schedule,
+    regenerate_schedules,
+)
+
+__all__ = [
+    "HALF",
+    "LINE_FIELDS",
+    "PROJECT_FIELDS",
+    "ProjectEconomics",
+    "UpsertReport",
+    "agree_amendment",
+    "agree_custody_adjustment",
+    "agreed_adjustments",
+    "approve_line",
+    "check_terms",
+    "create_project",
+    "economics_assumptions",
+    "finance_queue",
+    "get_contract",
+    "get_line",
+    "get_project",
+    "hold_line",
+    "line_values",
+    "list_amendments",
+    "list_custody_adjustments",
+    "list_lines",
+    "list_projects",
+    "pay_line",
+    "prepare_line",
+    "project_economics",
+    "propose_custody_adjustment",
+    "record_actual_savings",
+    "regenerate_schedule",
+    "regenerate_schedules",
+    "release_line",
+    "set_contract_terms",
+    "update_project",
+]

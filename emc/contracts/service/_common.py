@@ -1,0 +1,95 @@
+"""What the contracts use cases share: journalled field lists, the finance-error mapping, the
+contract of a project, bounded ``IN`` lists."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emc.contracts import finance
+from emc.contracts.models import Contract
+from emc.errors import Invalid
+
+log = logging.getLogger("emc.contracts.service")
+
+
+PROJECT_FIELDS = (
+    "organization_id",
+    "esco_organization_id",
+    "name",
+    "status",
+    "termination_reason",
+    "signed_on",
+    "works_accepted_on",
+    "operation_start_on",
+    "term_end_on",
+    "total_investment",
+    "investor",
+    "ecms",
+)
+
+
+LINE_FIELDS = (
+    "status",
+    "version",
+    "amount",
+    "due_on",
+    "hold_reason",
+    "prepared_by_user_id",
+    "approved_by_user_id",
+    "paid_by_user_id",
+    "paid_on",
+    "payment_reference",
+)
+
+
+# Line attributes that come from the finance core; regeneration compares and sets these.
+COMPUTED = (
+    "source",
+    "kind",
+    "component",
+    "contract_year",
+    "period_start",
+    "period_end",
+    "due_on",
+    "payer",
+    "payee",
+    "amount",
+    "basis",
+)
+
+
+# Fixed obligations (not waiting for M&V) are regenerated with the projected schedule.
+FIXED_KINDS = frozenset(
+    {
+        finance.LineKind.GUARANTEE_FEE,
+        finance.LineKind.CUSTODY_FEE,
+        finance.LineKind.OM_FEE,
+        finance.LineKind.TRUE_UP,
+        finance.LineKind.LEASE_RENT,
+    }
+)
+
+
+def contract_of(session: Session, project_id: int) -> Contract | None:
+    return session.scalar(select(Contract).where(Contract.project_id == project_id))
+
+
+def finance_error(error: finance.FinanceInputError) -> Invalid:
+    if isinstance(error, finance.SavingsInputError) and error.field.startswith("estimates"):
+        path = "savings_estimates" + error.field[len("estimates") :]
+    elif error.field.startswith("adjustments"):
+        # An agreed custody fee adjustment that no longer fits (amended) terms.
+        path = "custody_adjustments" + error.field[len("adjustments") :]
+    else:
+        path = f"terms.{error.field}"
+    return Invalid(f"invalid contract terms: {error}", fields={path: [error.message]})
+
+
+def chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    # Bounded IN lists: SQLite caps bound parameters per statement.
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]

@@ -1,0 +1,106 @@
+"""Weather stations (reference data) and their temperatures: list, add, read, upload."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask.views import MethodView
+from flask_login import login_required
+
+from emc.auth.permissions import Permission
+from emc.auth.policy import require
+from emc.facilities import service
+from emc.facilities.api.common import blp, form_upload
+from emc.facilities.schemas import (
+    TemperaturesOut,
+    TemperaturesQuery,
+    TemperatureUploadForm,
+    TemperatureUploadOut,
+    WeatherStationIn,
+    WeatherStationOut,
+)
+from emc.facilities.service import weather as weather_service
+from emc.web.db import db
+from emc.web.security import current_actor
+
+
+@blp.route("/weather-stations")
+class WeatherStations(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, WeatherStationOut(many=True))
+    def get(self):
+        """Every weather station (reference data, readable by everyone signed in)."""
+        return weather_service.list_stations(db(), current_actor())
+
+    @blp.arguments(WeatherStationIn)
+    @blp.response(201, WeatherStationOut)
+    def post(self, data):
+        """Add a station (platform admins: stations are shared by the sites of every
+        institution, so no institution writes them)."""
+        return weather_service.create_station(db(), current_actor(), **data)
+
+
+_TEMPERATURE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "replace": {"type": "boolean"},
+                },
+                "required": ["file"],
+            }
+        }
+    },
+}
+
+
+@blp.route("/weather-stations/<int:station_id>/temperatures")
+class StationTemperatures(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(TemperaturesQuery, location="query")
+    @blp.response(200, TemperaturesOut)
+    def get(self, query, station_id):
+        """Temperatures (°C) starting in ``[start, end)`` (aware ISO 8601), oldest first, at most
+        ``limit``; times in the station's zone; ``next_start`` continues the list."""
+        page = weather_service.read_temperatures(
+            db(),
+            current_actor(),
+            station_id,
+            start=query["start"],
+            end=query["end"],
+            limit=query["limit"],
+        )
+        zone = ZoneInfo(page.station.timezone)
+        return {
+            "station_id": page.station.id,
+            "timezone": page.station.timezone,
+            "temperatures": [
+                {"start": dt.datetime.fromtimestamp(s, zone), "temperature_c": t}
+                for s, t in page.rows
+            ],
+            "next_start": page.next_start.astimezone(zone) if page.next_start else None,
+        }
+
+    @blp.doc(requestBody=_TEMPERATURE_BODY)
+    @blp.response(201, TemperatureUploadOut)
+    def post(self, station_id):
+        """Upload a CSV/XLSX temperature file (multipart ``file``; platform admins), all or
+        nothing: problems come back under ``fields`` keyed ``row 17, column 时间``; an overlap
+        with stored temperatures is 409 unless ``replace``."""
+        station = weather_service.station_by_id(db(), station_id)
+        require(current_actor(), Permission.FACILITIES_WEATHER_MANAGE)
+        form, upload = form_upload(TemperatureUploadForm())
+        return service.import_weather(
+            db(),
+            current_actor(),
+            station.id,
+            upload.stream,
+            filename=upload.filename,
+            replace=form["replace"],
+        )

@@ -1,0 +1,179 @@
+"""Baselines from stored data: one fitted model per boundary meter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from emc.errors import Invalid
+from emc.facilities.models import Meter, Site
+from emc.mv import data, engine
+from emc.mv.models import (
+    IpmvpOption,
+    MeasuredParameter,
+    MvMethod,
+    MvPlan,
+)
+from emc.mv.service.compute.common import (
+    COMPUTED_METHODS,
+    COMPUTED_OPTIONS,
+    boundary,
+    calendar_months,
+    clean_float,
+    is_hourly,
+    is_option_d,
+    verdict,
+)
+from emc.mv.service.compute.hourly import hourly_entry
+from emc.mv.service.compute.option_a import measurements_of, option_a_entry
+from emc.mv.service.compute.option_d import option_d_entry
+
+# --- baselines -----------------------------------------------------------------------------
+
+
+def fit_baseline(
+    session: Session,
+    plan: MvPlan,
+    *,
+    allow_insufficient: bool = False,
+    simulations: list[dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], list[data.DailyInputs]]:
+    """Fit one model per boundary meter on ``[plan.baseline_start, plan.baseline_end)``.
+
+    Raises:
+        Invalid: a method or option this workflow does not compute (``method`` /
+            ``boundary``), or CalTRACK data sufficiency fails (``data``), naming the rules.
+    """
+    if plan.method not in COMPUTED_METHODS:
+        raise Invalid(
+            f"baselines are fitted from stored data for the daily, billing, hourly and "
+            f"stipulated methods; the plan's method is {plan.method}",
+            fields={"method": ["daily, billing, hourly or stipulated"]},
+        )
+    meters = boundary(session, plan)
+    if not meters:
+        raise Invalid("the M&V plan has no meters", fields={"boundary": ["add a meter"]})
+    entries, inputs = [], []
+    months = plan.reporting_frequency.months
+    sims = {int(x["meter_id"]): x for x in simulations or []}
+    for bm in meters:
+        if bm.option is IpmvpOption.D:
+            sim = sims.get(bm.meter.id)
+            if sim is None:
+                raise Invalid(
+                    f"meter {bm.meter.name}: option D needs its simulation results",
+                    fields={"simulations": [f"meter {bm.meter.id}: upload the simulation"]},
+                )
+            load = data.hourly_inputs if sim["interval"] == "hourly" else data.daily_inputs
+            series = load(session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end)
+            inputs.append(series)
+            entries.append(option_d_entry(bm, series, sim))
+            continue
+        if plan.method is MvMethod.STIPULATED or bm.option is IpmvpOption.A:
+            if plan.method is not MvMethod.STIPULATED or bm.option is not IpmvpOption.A:
+                raise Invalid(
+                    f"meter {bm.meter.name}: option A goes with the stipulated method, and the "
+                    "stipulated method with option A",
+                    fields={"boundary": [f"meter {bm.meter.id}: option {bm.option}"]},
+                )
+            series = data.daily_inputs(
+                session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end
+            )
+            inputs.append(series)
+            measured = measurements_of(
+                session, plan.project_id, bm.meter.id, MeasuredParameter.BASELINE_DEMAND_KW
+            )
+            entries.append(
+                option_a_entry(
+                    bm, series, plan, allow_insufficient, measured[-1] if measured else None
+                )
+            )
+            continue
+        if bm.option not in COMPUTED_OPTIONS:
+            raise Invalid(
+                f"meter {bm.meter.name}: option {bm.option} is not computed from stored data "
+                "(options B and C are)",
+                fields={"boundary": [f"meter {bm.meter.id}: option {bm.option}"]},
+            )
+        if plan.method is MvMethod.HOURLY:
+            series = data.hourly_inputs(
+                session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end
+            )
+            inputs.append(series)
+            entries.append(hourly_entry(bm, series, plan, allow_insufficient))
+            continue
+        series = data.daily_inputs(
+            session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end
+        )
+        inputs.append(series)
+        dates, usage, temps = series.arrays()
+        try:
+            if plan.method is MvMethod.DAILY:
+                model = engine.fit_daily(
+                    dates,
+                    usage,
+                    temps,
+                    start=plan.baseline_start,
+                    end=plan.baseline_end,
+                    temperature_unit="C",
+                    allow_insufficient=allow_insufficient,
+                )
+                chart_dates, observed, modelled = dates, usage, model.predict(temps)
+            else:
+                starts, ends, totals = calendar_months(dates, usage, temps)
+                model = engine.fit_billing(
+                    starts,
+                    ends,
+                    totals,
+                    dates,
+                    temps,
+                    start=plan.baseline_start,
+                    end=plan.baseline_end,
+                    temperature_unit="C",
+                    allow_insufficient=allow_insufficient,
+                )
+                n_days = (ends - starts).astype(int)
+                chart_dates = starts
+                observed = totals / n_days
+                modelled = model.predict_periods(starts, ends, dates, temps) / n_days
+        except engine.InsufficientDataError as exc:
+            rules = [w.message for w in exc.warnings if w.disqualifying] or [str(exc)]
+            raise Invalid(
+                f"meter {bm.meter.name}: the baseline data are insufficient: {exc}",
+                fields={"data": rules},
+                code="insufficient_data",
+            ) from None
+        except engine.InvalidInputError as exc:
+            raise Invalid(f"meter {bm.meter.name}: {exc}", fields={"data": [str(exc)]}) from None
+        md = model.to_dict()
+        entries.append(
+            {
+                **bm.identity(),
+                "model": md,
+                "statistics": md["statistics"],
+                "verdict": verdict(md["statistics"], months, None, plan.acceptance),
+                "warnings": [w.to_dict() for w in series.warnings] + md["warnings"],
+                "series": {
+                    "dates": [str(d) for d in chart_dates],
+                    "observed": [clean_float(v) for v in observed],
+                    "modelled": [clean_float(v) for v in modelled],
+                },
+            }
+        )
+    return entries, inputs
+
+
+def baseline_inputs(
+    session: Session, baseline_models: list[dict], start, end
+) -> list[data.DailyInputs | data.HourlyInputs]:
+    """The current stored series under a baseline's meters (for its fingerprint): hours for
+    an hourly model, days otherwise."""
+    out = []
+    for entry in baseline_models:
+        meter = session.get(Meter, entry["meter_id"])
+        site = session.get(Site, meter.site_id)
+        hourly = is_hourly(entry) or (is_option_d(entry) and entry["model"]["interval"] == "hourly")
+        load = data.hourly_inputs if hourly else data.daily_inputs
+        out.append(load(session, meter, site, start, end))
+    return out

@@ -1,0 +1,229 @@
+"""The project's M&V tab: the plan, proposing a baseline (with option D uploads),
+option A measurements and drafting a report."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from emc import journal
+from emc.auth.permissions import Permission, can
+from emc.contracts import service as contracts
+from emc.errors import EmcError, Invalid, NotFound
+from emc.facilities.models import Meter, Site
+from emc.mv import api as mv_api
+from emc.mv import service
+from emc.mv.models import (
+    DEFAULT_ACCEPTANCE,
+    NMBE_LIMIT_BY_METHOD,
+    IpmvpOption,
+    MeasuredParameter,
+    MvMethod,
+    ReportingFrequency,
+)
+from emc.mv.schemas import (
+    BaselineProposeIn,
+    MvPlanIn,
+    MvReportDraftIn,
+)
+from emc.mv.service._common import LOCAL_ZONE
+from emc.mv.views.common import (
+    ACCEPTANCE_LABELS,
+    bp,
+    error_message,
+    project_meters,
+    sides_of,
+)
+from emc.web.db import db
+from emc.web.forms import form_data, load_form
+from emc.web.security import current_actor
+
+
+def _render_project(project_id: int, *, error=None, errors=None, form=None, status=200):
+    actor = current_actor()
+    project = contracts.get_project(db(), actor, project_id)
+    plan = service.plan_of(db(), project.id)
+    baselines = service.list_baselines(db(), actor, project.id)
+    reports = service.list_reports(db(), actor, project.id)
+    history = journal.history(db(), "mv_plans", plan.id) if plan else []
+    boundary = {int(b["meter_id"]): b["option"] for b in plan.boundary} if plan else {}
+    return render_template(
+        "mv/project.html",
+        project=project,
+        plan=plan,
+        baselines=baselines,
+        reports=reports,
+        meters=project_meters(project.id),
+        sides=sides_of(project),
+        can_edit_plan=can(actor, Permission.MV_PLAN_EDIT) and any(sides_of(project).values()),
+        defaults={k: v for k, v in DEFAULT_ACCEPTANCE.items() if k != "nmbe_limit"},
+        nmbe_defaults=NMBE_LIMIT_BY_METHOD,
+        acceptance_labels=ACCEPTANCE_LABELS,
+        methods=list(MvMethod),
+        frequencies=list(ReportingFrequency),
+        options=list(IpmvpOption),
+        error=error,
+        errors=errors or {},
+        form=form or {},
+        history=history,
+        option_a_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "A"],
+        option_d_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "D"],
+        measurements=mv_api.measurement_payloads(project.id),
+        measured_parameters=list(MeasuredParameter),
+    ), status
+
+
+@bp.get("/projects/<int:project_id>/mv")
+@login_required
+def project(project_id: int):
+    return _render_project(project_id)
+
+
+def _plan_from_form() -> dict:
+    raw = form_data()
+    boundary = []
+    for key, value in raw.items():
+        if key.startswith("meter_") and value == "on":
+            meter_id = key.removeprefix("meter_")
+            boundary.append({"meter_id": meter_id, "option": raw.get(f"option_{meter_id}", "C")})
+    data = {
+        "boundary": boundary,
+        "method": raw.get("method", ""),
+        "baseline_start": raw.get("baseline_start", ""),
+        "baseline_end": raw.get("baseline_end", ""),
+        "reporting_frequency": raw.get("reporting_frequency", ""),
+        "version": raw.get("version"),
+    }
+    if raw.get("stipulated"):
+        try:
+            data["stipulated"] = json.loads(raw["stipulated"])
+        except ValueError:
+            data["stipulated"] = "not JSON"
+    acceptance = {}
+    for key in DEFAULT_ACCEPTANCE:
+        if raw.get(key):
+            try:
+                acceptance[key] = float(raw[key])
+            except ValueError:
+                acceptance[key] = raw[key]
+    if acceptance:
+        data["acceptance"] = acceptance
+    return data
+
+
+@bp.post("/projects/<int:project_id>/mv/plan")
+@login_required
+def save_plan(project_id: int):
+    actor = current_actor()
+    contracts.get_project(db(), actor, project_id)
+    raw = _plan_from_form()
+    data, errors = load_form(MvPlanIn(), raw)
+    if errors:
+        return _render_project(project_id, errors=errors, form=form_data(), status=422)
+    try:
+        service.put_plan(db(), actor, project_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(
+            project_id, error=error_message(error), form=form_data(), status=error.status
+        )
+    flash(_("M&V plan saved."), "success")
+    return redirect(url_for("mv.project", project_id=project_id))
+
+
+def _simulation_uploads(project_id: int) -> tuple[list[dict], list[tuple[str, str, bytes]]]:
+    """Option D results uploaded with the proposal: ``simulation_file_<meter id>`` (CSV or
+    XLSX) and ``simulation_interval_<meter id>``; every meter's problems are reported at once.
+    """
+    actor = current_actor()
+    simulations, files, problems = [], [], {}
+    for key in request.files:
+        if not key.startswith("simulation_file_"):
+            continue
+        meter = key.removeprefix("simulation_file_")
+        for name, content_type, content in mv_api.uploaded_files(key):
+            try:
+                simulations.append(
+                    service.simulation_from_upload(
+                        db(),
+                        actor,
+                        project_id,
+                        meter_id=int(meter) if meter.isdigit() else -1,
+                        interval=request.form.get(f"simulation_interval_{meter}", "monthly"),
+                        filename=name,
+                        content=content,
+                    )
+                )
+                files.append((name, content_type, content))
+            except Invalid as error:
+                problems.update(error.fields or {key: [error.message]})
+    if problems:
+        raise Invalid("the simulation results are invalid: nothing was stored", fields=problems)
+    return simulations, files
+
+
+@bp.post("/projects/<int:project_id>/mv/baselines")
+@login_required
+def propose(project_id: int):
+    actor = current_actor()
+    contracts.get_project(db(), actor, project_id)
+    raw = {k: v for k, v in form_data().items() if not k.startswith("simulation_interval_")}
+    raw["allow_insufficient"] = raw.get("allow_insufficient") == "on"
+    data, errors = load_form(BaselineProposeIn(), raw)
+    try:
+        if errors:
+            raise Invalid("the proposal is invalid", fields=errors)
+        simulations, files = _simulation_uploads(project_id)
+        if simulations:
+            data["simulations"] = simulations
+            data["simulation_files"] = files
+        baseline = service.propose_baseline(db(), actor, project_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(project_id, error=error_message(error), status=error.status)
+    flash(_("Baseline version %(v)s proposed.", v=baseline.version), "success")
+    return redirect(url_for("mv.baseline", project_id=project_id, baseline_id=baseline.id))
+
+
+@bp.post("/projects/<int:project_id>/mv/measurements")
+@login_required
+def add_measurement(project_id: int):
+    actor = current_actor()
+    contracts.get_project(db(), actor, project_id)
+    meter_id = request.form.get("meter_id", "")
+    meter = db().get(Meter, int(meter_id)) if meter_id.isdigit() else None
+    site = db().get(Site, meter.site_id) if meter is not None else None
+    try:
+        data, files = mv_api.measurement_from_request(site.timezone if site else LOCAL_ZONE.key)
+        service.add_measurement(db(), actor, project_id, files=files, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(
+            project_id, error=error_message(error), form=form_data(), status=error.status
+        )
+    flash(_("Measurement recorded."), "success")
+    return redirect(url_for("mv.project", project_id=project_id))
+
+
+@bp.post("/projects/<int:project_id>/mv/reports")
+@login_required
+def draft(project_id: int):
+    actor = current_actor()
+    contracts.get_project(db(), actor, project_id)
+    data, errors = load_form(MvReportDraftIn())
+    try:
+        if errors:
+            raise Invalid("the period is invalid", fields=errors)
+        report = service.draft_report(db(), actor, project_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(project_id, error=error_message(error), status=error.status)
+    flash(_("M&V report drafted."), "success")
+    return redirect(url_for("mv.report", project_id=project_id, report_id=report.id))

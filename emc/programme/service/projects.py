@@ -1,0 +1,192 @@
+"""The filterable project list of a region, for the page and the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from emc.auth.actor import Actor
+from emc.auth.models import Organization, OrgKind
+from emc.auth.policy import region_filter, scope_condition
+from emc.contracts.models import Contract, EmcProject, Investor, ProjectStatus
+from emc.programme import stats
+from emc.programme.counting import counted
+from emc.programme.models import ProgrammeSummary, SummaryDimension
+from emc.programme.service._common import (
+    _agency_region,
+    _in_window,
+)
+
+
+def _project_filters(stmt: Select, filters: dict[str, Any]) -> Select:
+    if filters.get("status") is not None:
+        stmt = stmt.where(EmcProject.status == filters["status"])
+    if filters.get("contract_type") is not None:
+        stmt = stmt.where(Contract.contract_type == filters["contract_type"])
+    if filters.get("sector") is not None:
+        stmt = stmt.where(Organization.sector == filters["sector"])
+    if filters.get("year") is not None:
+        stmt = stmt.where(_in_window(filters["year"], filters["year"]))
+    if filters.get("counted") is True:
+        stmt = stmt.where(counted())
+    elif filters.get("counted") is False:
+        stmt = stmt.where(~counted())
+    if filters.get("q"):
+        stmt = stmt.where(
+            EmcProject.name.contains(filters["q"], autoescape=True)
+            | Organization.name_zh.contains(filters["q"], autoescape=True)
+        )
+    return stmt
+
+
+def _row(values) -> dict[str, Any]:
+    (pid, name, inst, region, sector, esco, status, ctype, signed, op_start, inv, investor) = values
+    decision = stats.count_decision(str(ProjectStatus(status)), signed, op_start)
+    return {
+        "id": pid,
+        "name": name,
+        "institution": inst,
+        "region_code": region,
+        "sector": str(sector) if sector is not None else None,
+        "esco": esco,
+        "status": str(ProjectStatus(status)),
+        "contract_type": str(ctype) if ctype is not None else None,
+        "signed_on": signed,
+        "counted": decision.counted,
+        "count_year": decision.year,
+        "reason": decision.reason.value,
+        "total_investment": inv,
+        "investor": str(Investor(investor)),
+    }
+
+
+def _project_select(actor: Actor, region: str, filters: dict[str, Any]) -> Select:
+    esco = aliased(Organization)
+    stmt = (
+        select(
+            EmcProject.id,
+            EmcProject.name,
+            Organization.name_zh,
+            Organization.region_code,
+            Organization.sector,
+            esco.name_zh,
+            EmcProject.status,
+            Contract.contract_type,
+            EmcProject.signed_on,
+            EmcProject.operation_start_on,
+            EmcProject.total_investment,
+            EmcProject.investor,
+        )
+        .select_from(EmcProject)
+        .join(Organization, Organization.id == EmcProject.organization_id)
+        .outerjoin(Contract, Contract.project_id == EmcProject.id)
+        .outerjoin(esco, esco.id == EmcProject.esco_organization_id)
+        .where(
+            # Lists start from the policy's scope; the region narrows it down.
+            scope_condition(actor, EmcProject),
+            Organization.kind == OrgKind.INSTITUTION,
+            region_filter(Organization.region_code, region),
+        )
+    )
+    return _project_filters(stmt, filters)
+
+
+def _listed(session: Session, region: str) -> int:
+    """Every project of ``region``'s institutions (the unfiltered list's length), from the
+    summary table's counts by status rather than a count over the projects. The agency's scope
+    is its subtree, which contains ``region``, so the scope adds no condition here."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(ProgrammeSummary.projects), 0)).where(
+                ProgrammeSummary.dimension == SummaryDimension.STATUS,
+                region_filter(ProgrammeSummary.region_code, region),
+            )
+        )
+    )
+
+
+def _page_ids(session: Session, ids: Select, page: int, per_page: int) -> list[int]:
+    """The ids of one page in the list's order (signing date newest first, unsigned last; then
+    id, newest first), taken in two parts so that each walks ``ix_emc_projects_signed_on_id``
+    backwards instead of sorting the region: the signed projects, then the unsigned ones."""
+    offset = (page - 1) * per_page
+    signed = ids.where(EmcProject.signed_on.is_not(None))
+    picked = list(
+        session.scalars(
+            signed.order_by(EmcProject.signed_on.desc(), EmcProject.id.desc())
+            .limit(per_page)
+            .offset(offset)
+        )
+    )
+    if len(picked) == per_page:
+        return picked
+    if picked:
+        n_signed = offset + len(picked)
+    else:
+        n_signed = session.scalar(select(func.count()).select_from(signed.subquery()))
+    picked += session.scalars(
+        ids.where(EmcProject.signed_on.is_(None))
+        .order_by(EmcProject.id.desc())
+        .limit(per_page - len(picked))
+        .offset(max(0, offset - n_signed))
+    )
+    return picked
+
+
+def project_page(
+    session: Session,
+    actor: Actor,
+    *,
+    region: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    **filters: Any,
+) -> dict[str, Any]:
+    """One page of the region's projects (newest signing first), with whether each counts."""
+    region = _agency_region(actor, region)
+    stmt = _project_select(actor, region, filters)
+    order = (EmcProject.signed_on.desc().nulls_last(), EmcProject.id.desc())
+    # Count and pick the page's ids over the project ids alone, then join the institution,
+    # contract and ESCO for the page's rows only.
+    ids = stmt.with_only_columns(EmcProject.id)
+    if any(v is not None and v != "" for v in filters.values()):
+        total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    else:
+        total = _listed(session, region)
+    if not any(filters.get(k) for k in ("contract_type", "sector", "q")):
+        # Nothing refers to the institution's or the contract's columns: pick the page from
+        # the projects alone, the institutions as a semi-join (no join rows to sort).
+        ids = _project_filters(
+            select(EmcProject.id).where(
+                scope_condition(actor, EmcProject),
+                EmcProject.organization_id.in_(
+                    select(Organization.id).where(
+                        Organization.kind == OrgKind.INSTITUTION,
+                        region_filter(Organization.region_code, region),
+                    )
+                ),
+            ),
+            filters,
+        )
+    page_ids = _page_ids(session, ids, page, per_page)
+    rows = session.execute(stmt.where(EmcProject.id.in_(page_ids)).order_by(*order)).all()
+    return {"total": total, "page": page, "per_page": per_page, "items": [_row(r) for r in rows]}
+
+
+def iter_projects(
+    session: Session, actor: Actor, *, region: str | None = None, **filters: Any
+) -> Iterator[dict[str, Any]]:
+    """Every project of the region matching ``filters``, for exports (streamed in batches)."""
+    region = _agency_region(actor, region)
+    stmt = _project_select(actor, region, filters).order_by(
+        Organization.region_code, EmcProject.signed_on, EmcProject.id
+    )
+    for row in session.execute(stmt.execution_options(yield_per=2000)):
+        yield _row(row)

@@ -1,0 +1,62 @@
+"""A corrected emission factor: audits that recorded the old value keep it; audits recording
+their factors afterwards (commissioning, submission, revision) take the correction."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from sqlalchemy import select
+
+from emc.audit import service
+from emc.facilities.models import EmissionFactor
+from emc.facilities.service.factors import correct_factor
+from tests.audit.test_audit_service import accepted_audit, actor, bill, commission
+
+
+def _national_2023(session) -> EmissionFactor:
+    return session.scalar(
+        select(EmissionFactor).where(
+            EmissionFactor.carrier == "electricity",
+            EmissionFactor.kind == "co2",
+            EmissionFactor.variant == "national_average",
+            EmissionFactor.year == 2023,
+            EmissionFactor.supersedes_id.is_(None),
+        )
+    )
+
+
+def _recorded(audit) -> list[str]:
+    return [
+        f["value"]
+        for f in audit.factor_snapshot["factors"]
+        if (f["carrier"], f["kind"], f["variant"], f["year"])
+        == ("electricity", "co2", "national_average", 2023)
+    ]
+
+
+def test_snapshots_keep_their_values_and_new_ones_take_the_correction(db_session):
+    school = actor(db_session, "energy@school.demo")
+    auditor = actor(db_session, "auditor@auditor.demo")
+    platform = actor(db_session, "admin@platform.demo")
+    accepted = accepted_audit(db_session)  # 10,000 kWh of 2023 at 0.5306 kgCO2/kWh
+    assert _recorded(accepted) == ["0.53060000"]
+    draft = commission(db_session)
+    correct_factor(
+        db_session, platform, _national_2023(db_session).id, value=D("0.6306"), reason="更正"
+    )
+    # Recorded snapshots keep their values (exactly one 2023 national value in each).
+    accounts = service.figures(db_session, school, accepted.id).accounts
+    assert accounts.by_carrier["electricity"].tco2 == D("5.306")
+    assert _recorded(draft) == ["0.53060000"]
+    # A new audit, a submission and a revision record the factors of their day.
+    assert _recorded(commission(db_session)) == ["0.63060000"]
+    service.add_bills(db_session, auditor, draft.id, [bill("electricity", "kWh", "10000")])
+    service.submit_audit(db_session, auditor, draft.id)
+    assert _recorded(draft) == ["0.63060000"]
+    assert service.figures(db_session, school, draft.id).accounts.by_carrier[
+        "electricity"
+    ].tco2 == D("6.306")
+    revised = service.revise_audit(db_session, school, accepted.id, reason="因子更正")
+    assert service.figures(db_session, school, revised.id).accounts.by_carrier[
+        "electricity"
+    ].tco2 == D("6.306")
