@@ -529,3 +529,32 @@ def test_amendments_are_scoped_through_their_project(db_session):
             db_session, actor_for(db_session, "admin@hospital.demo"), other.id, amendment.id
         )
     assert db_session.get(ContractAmendment, amendment.id).institution_agreed_by_user_id is None
+
+
+def test_two_amendments_reading_the_same_number_give_a_409_not_a_server_error(
+    db_session, monkeypatch
+):
+    # Two proposals at the same moment both read "no amendment yet" and take number 1; the
+    # unique (contract, number) key stops the second, which must surface as a Conflict and
+    # leave the transaction usable with the first amendment intact.
+    from emc.contracts.service import contracts as contracts_service
+
+    project = make_project(db_session, generate=False)
+    energy = actor_for(db_session, "energy@school.demo")
+    doc = copy.deepcopy(GUARANTEED_DOC)
+    doc["components"][0]["fees"][0]["annual_amount"] = "132000"
+    _, first = service.set_contract_terms(
+        db_session, energy, project.id, terms=doc, reason="新增照明回路"
+    )
+    monkeypatch.setattr(contracts_service, "list_amendments", lambda *a, **k: [])
+    with pytest.raises(Conflict, match="same moment"):
+        service.set_contract_terms(db_session, energy, project.id, terms=doc, reason="同时提交")
+    monkeypatch.undo()
+    stored = db_session.scalars(
+        select(ContractAmendment).where(ContractAmendment.contract_id == first.contract_id)
+    ).all()
+    assert [(a.number, a.reason) for a in stored] == [(1, "新增照明回路")]
+    _, second = service.set_contract_terms(
+        db_session, energy, project.id, terms=doc, reason="重新提交"
+    )
+    assert second.number == 2

@@ -7,11 +7,12 @@ import logging
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from emc.contracts import finance
 from emc.contracts.models import Contract
-from emc.errors import Invalid
+from emc.errors import Conflict, Invalid
 
 log = logging.getLogger("emc.contracts.service")
 
@@ -87,6 +88,27 @@ def finance_error(error: finance.FinanceInputError) -> Invalid:
     else:
         path = f"terms.{error.field}"
     return Invalid(f"invalid contract terms: {error}", fields={path: [error.message]})
+
+
+def add_numbered(session: Session, row: object, what: str) -> None:
+    """Add and flush ``row``, whose per-contract ``number`` was read as the next free one.
+
+    Two proposals at the same moment can read the same number; the database's unique key
+    stops the second, which becomes a 409 (inside a savepoint, so the request's transaction
+    stays usable) instead of a server error.
+
+    Raises:
+        Conflict: another ``what`` took the number (or the same unique value) meanwhile.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as error:
+        raise Conflict(
+            f"another {what} was proposed for this contract at the same moment; nothing was "
+            "saved: reload and propose again"
+        ) from error
 
 
 def chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

@@ -39,7 +39,7 @@ from emc.contracts.service._adjustment_rules import (
     custody_terms,
     to_finance,
 )
-from emc.contracts.service._common import chunks, contract_of
+from emc.contracts.service._common import add_numbered, chunks, contract_of
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 
 # The date of an agreement is the institutions' (China), as for M&V acceptance.
@@ -206,8 +206,7 @@ def propose_custody_adjustment(
     check_key_length(terms, candidate)
     agreed = tuple(a for row in _agreed_rows(session, [project.id]) for a in to_finance(row))
     check_with_core(terms, agreed, candidate, prices)
-    session.add(adjustment)
-    session.flush()
+    add_numbered(session, adjustment, "custody fee adjustment")
     journal.record(
         session,
         actor,

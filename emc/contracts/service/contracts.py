@@ -23,7 +23,7 @@ from emc.contracts.models import (
     terms_from_document,
     terms_to_document,
 )
-from emc.contracts.service._common import contract_of, finance_error
+from emc.contracts.service._common import add_numbered, contract_of, finance_error
 from emc.contracts.service.adjustments import check_terms_fit_adjustments
 from emc.contracts.service.projects import get_project
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
@@ -134,8 +134,7 @@ def set_contract_terms(
         base_version=contract.version,
         proposed_by_user_id=actor.user_id,
     )
-    session.add(amendment)
-    session.flush()
+    add_numbered(session, amendment, "amendment")
     journal.record(
         session,
         actor,
