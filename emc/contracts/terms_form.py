@@ -36,10 +36,9 @@ COMPONENT_TYPES = (
     ContractType.ENERGY_COST_CUSTODY,
     ContractType.FINANCE_LEASE,
 )
-# The energy carriers' names (emc.energy_labels), except that this form has always said "Coal".
-CARRIER_LABELS = {c: _l(m) for c, m in energy_labels.CARRIER_LABELS.items()} | {
-    Carrier.COAL: _l("Coal")
-}
+# The energy carriers' names, as every other page shows them (coal is 原煤, the carrier the
+# GB/T 2589 conversion factor is for).
+CARRIER_LABELS = {c: _l(m) for c, m in energy_labels.CARRIER_LABELS.items()}
 FREQUENCY_LABELS = {
     finance.PaymentFrequency.MONTHLY: _l("Monthly"),
     finance.PaymentFrequency.QUARTERLY: _l("Quarterly"),
