@@ -123,6 +123,31 @@ def latest_accepted(as_of: dt.date | None = None) -> Any:
     return ~exists().where(*superseding)
 
 
+def accepted_savings(*columns: Any, as_of: dt.date | None = None) -> Select:
+    """``columns`` followed by the sums of tce, tCO2 and yuan avoided, over the latest accepted
+    M&V reports of institutions' projects (with ``as_of``: accepted by that day, as it stood
+    then); the caller groups. The one definition of "verified savings" for the summary and
+    the snapshots."""
+    stmt = (
+        select(
+            *columns,
+            func.sum(MvReport.tce_avoided),
+            func.sum(MvReport.tco2_avoided),
+            func.sum(MvReport.savings_value),
+        )
+        .join(EmcProject, EmcProject.id == MvReport.project_id)
+        .join(Organization, Organization.id == EmcProject.organization_id)
+        .where(
+            MvReport.status == ReportStatus.ACCEPTED,
+            latest_accepted(as_of),
+            Organization.kind == OrgKind.INSTITUTION,
+        )
+    )
+    if as_of is not None:
+        stmt = stmt.where(MvReport.accepted_on <= as_of)
+    return stmt
+
+
 def compute(conn: Connection | Session, codes: Iterable[str] | None = None) -> list[dict]:
     """The summary rows of the institutions with region ``codes`` (``None``: all), computed
     from projects, contracts, institutions and accepted M&V reports."""
@@ -189,23 +214,8 @@ def compute(conn: Connection | Session, codes: Iterable[str] | None = None) -> l
     ):
         add(SummaryDimension.TERMINATED_EARLY, region, "", 0, 0, count)
     period_year = extract("year", MvReport.period_start)
-    savings = (
-        select(
-            code,
-            period_year,
-            func.count(MvReport.id),
-            func.sum(MvReport.tce_avoided),
-            func.sum(MvReport.tco2_avoided),
-            func.sum(MvReport.savings_value),
-        )
-        .join(EmcProject, EmcProject.id == MvReport.project_id)
-        .join(Organization, Organization.id == EmcProject.organization_id)
-        .where(
-            MvReport.status == ReportStatus.ACCEPTED,
-            latest_accepted(),
-            Organization.kind == OrgKind.INSTITUTION,
-        )
-        .group_by(code, period_year)
+    savings = accepted_savings(code, period_year, func.count(MvReport.id)).group_by(
+        code, period_year
     )
     if codes is not None:
         savings = savings.where(code.in_(sorted(codes)))

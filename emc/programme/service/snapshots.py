@@ -18,11 +18,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from emc.auth.actor import Actor
-from emc.auth.models import Organization, OrgKind
+from emc.auth.models import Organization
 from emc.auth.regions import level_of
 from emc.contracts.finance import ContractType
 from emc.contracts.models import EmcProject
-from emc.mv.models import MvReport, ReportStatus
 from emc.programme import summary
 from emc.programme.counting import contract_type_key as _contract_type_key
 from emc.programme.counting import counted
@@ -113,24 +112,7 @@ def _level_aggregates(session: Session, plen: int, as_of: dt.date) -> dict[str, 
 
 def _level_savings(session: Session, plen: int, as_of: dt.date) -> dict[str, tuple]:
     key = func.substr(Organization.region_code, 1, plen) if plen else literal("")
-    latest = summary.latest_accepted(as_of)
-    rows = session.execute(
-        select(
-            key,
-            func.sum(MvReport.tce_avoided),
-            func.sum(MvReport.tco2_avoided),
-            func.sum(MvReport.savings_value),
-        )
-        .join(EmcProject, EmcProject.id == MvReport.project_id)
-        .join(Organization, Organization.id == EmcProject.organization_id)
-        .where(
-            MvReport.status == ReportStatus.ACCEPTED,
-            MvReport.accepted_on <= as_of,
-            latest,
-            Organization.kind == OrgKind.INSTITUTION,
-        )
-        .group_by(key)
-    ).all()
+    rows = session.execute(summary.accepted_savings(key, as_of=as_of).group_by(key)).all()
     return {(_child_code(p) if plen else "000000"): (t, c, v) for p, t, c, v in rows}
 
 
