@@ -326,8 +326,14 @@ def programme_rebuild_summary():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, threads):
-    """Run the production WSGI server (waitress)."""
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="run background jobs in this process (only one scheduler runs them at a time)",
+)
+def serve(host, port, threads, scheduler):
+    """Run the production WSGI server (waitress), with the job scheduler unless --no-scheduler."""
     from waitress import serve as waitress_serve
 
     from emc.app import create_app
@@ -337,6 +343,10 @@ def serve(host, port, threads):
         app = create_app()
     except NotAtHead as error:
         raise click.ClickException(str(error)) from None
+    if scheduler:
+        from emc.scheduler import start_in_process
+
+        start_in_process(app.config["EMC_SETTINGS"])
     click.echo(f"emc serving on http://{host}:{port}  (Ctrl+C stops)")
     waitress_serve(app, host=host, port=port, threads=threads)
 

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc.auth.models import Organization, Role, User
+from emc.auth.models import Role, User
 from emc.config import Settings
 from emc.contracts.finance import LineSource, Party
 from emc.contracts.models import EmcProject, LineStatus, PaymentLine
 from emc.i18n import N_
+from emc.notifications.models import Notification
 from emc.notifications.service import notify, send_pending_email
 from emc.scheduler import job
 
@@ -30,14 +31,43 @@ def send_email(session: Session, settings: Settings, key: str) -> dict[str, Any]
     return {"sent": send_pending_email(session, settings.smtp_url)}
 
 
+# A digest lists at most this many lines; the finance queue has them all.
+DIGEST_LINES = 25
+
+
+def _week(day: dt.date) -> str:
+    week = day.isocalendar()
+    return f"{week.year}-W{week.week:02d}"
+
+
+def _reminded_keys(session: Session, user_ids: list[int], today: dt.date) -> set[str]:
+    """The line reminders already given to these users (read from their recent digests)."""
+    since = dt.datetime.combine(today - dt.timedelta(days=15), dt.time(), tzinfo=dt.UTC)
+    keys: set[str] = set()
+    for params in session.scalars(
+        select(Notification.params).where(
+            Notification.user_id.in_(user_ids),
+            Notification.kind == "payment_digest",
+            Notification.created_at >= since,
+        )
+    ):
+        keys.update((params or {}).get("reminders", []))
+    return keys
+
+
 @job(
     "payment_reminders",
     cron={"hour": 8, "minute": 0},
-    description="Remind finance of payment lines due or overdue",
+    description="Remind finance of payment lines due or overdue (one digest a day at most)",
 )
 def payment_reminders(session: Session, settings: Settings, key: str) -> dict[str, Any]:
-    """For the local date ``key``: remind the paying institution's finance users once of each
-    actual line due within a week, and once a week of each line that is overdue and unpaid."""
+    """For the local date ``key``: one digest per finance user of each paying institution,
+    listing its unpaid actual lines due within a week or overdue.
+
+    Each line is reminded once while it is due soon and once a week while it is overdue; a day
+    brings a digest only when some line has such a reminder due, and never more than one
+    message per user and day (dedupe key: institution and date), however many lines there are.
+    """
     today = dt.date.fromisoformat(key)
     rows = session.execute(
         select(PaymentLine, EmcProject)
@@ -52,56 +82,76 @@ def payment_reminders(session: Session, settings: Settings, key: str) -> dict[st
         )
         .order_by(PaymentLine.due_on, PaymentLine.id)
     ).all()
-    finance_by_org: dict[int, list[User]] = {}
-    due_soon = overdue = 0
+    by_org: dict[int, list[tuple[PaymentLine, EmcProject]]] = {}
     for line, project in rows:
-        users = finance_by_org.get(project.organization_id)
-        if users is None:
-            users = list(
-                session.scalars(
-                    select(User)
-                    .join(Organization, Organization.id == User.organization_id)
-                    .where(
-                        User.organization_id == project.organization_id,
-                        User.role == Role.FINANCE,
-                        User.is_active,
-                    )
+        by_org.setdefault(project.organization_id, []).append((line, project))
+    digests = users_told = due_soon = overdue = 0
+    for organization_id, lines in by_org.items():
+        users = list(
+            session.scalars(
+                select(User)
+                .where(
+                    User.organization_id == organization_id,
+                    User.role == Role.FINANCE,
+                    User.is_active,
                 )
+                .order_by(User.id)
             )
-            finance_by_org[project.organization_id] = users
-        params = {
-            "project": project.name,
-            "amount": f"{line.amount:,.2f}",
-            "due": line.due_on.isoformat(),
-        }
-        if line.due_on < today:
-            week = today.isocalendar()
-            created = notify(
-                session,
-                users,
-                kind="payment_overdue",
-                dedupe_key=f"payment-overdue:{line.id}:{week.year}-W{week.week}",
-                subject=N_("Overdue payment: %(project)s, %(amount)s yuan, due %(due)s"),
-                body=N_(
-                    "A payment line of %(amount)s yuan for %(project)s was due on %(due)s and is not paid."
-                ),
-                link=f"/projects/{project.id}",
-                params=params,
-            )
-            overdue += bool(created)
-        else:
-            created = notify(
-                session,
-                users,
-                kind="payment_due",
-                dedupe_key=f"payment-due:{line.id}:{line.due_on.isoformat()}",
-                subject=N_("Payment due: %(project)s, %(amount)s yuan on %(due)s"),
-                body=N_("A payment line of %(amount)s yuan for %(project)s falls due on %(due)s."),
-                link=f"/projects/{project.id}",
-                params=params,
-            )
-            due_soon += bool(created)
-    return {"lines_checked": len(rows), "due_soon_reminded": due_soon, "overdue_reminded": overdue}
+        )
+        if not users:
+            continue
+        reminders = [
+            f"overdue:{line.id}:{_week(today)}"
+            if line.due_on < today
+            else f"due:{line.id}:{line.due_on.isoformat()}"
+            for line, _project in lines
+        ]
+        if not set(reminders) - _reminded_keys(session, [u.id for u in users], today):
+            continue
+        late = [(line, project) for line, project in lines if line.due_on < today]
+        items = [
+            {
+                "state": {"msgid": N_("Overdue") if line.due_on < today else N_("Due soon")},
+                "project": project.name,
+                "amount": f"{line.amount:,.2f}",
+                "due": line.due_on.isoformat(),
+            }
+            for line, project in lines[:DIGEST_LINES]
+        ]
+        created = notify(
+            session,
+            users,
+            kind="payment_digest",
+            dedupe_key=f"payment-digest:{organization_id}:{today.isoformat()}",
+            subject=N_("Payments: %(overdue)s overdue, %(due)s due within %(days)s days"),
+            body=N_(
+                "Unpaid payment lines that need finance's action:\n%(lines)s\n"
+                "%(more)s lines in all: the payment queue lists every one."
+            ),
+            link="/finance/queue",
+            params={
+                "overdue": len(late),
+                "due": len(lines) - len(late),
+                "days": DUE_SOON_DAYS,
+                "more": len(lines),
+                "lines": {
+                    "msgid": N_("%(state)s: %(project)s, %(amount)s yuan, due %(due)s"),
+                    "each": items,
+                },
+                "reminders": reminders,
+            },
+        )
+        digests += bool(created)
+        users_told += len(created)
+        overdue += len(late)
+        due_soon += len(lines) - len(late)
+    return {
+        "lines_checked": len(rows),
+        "digests": digests,
+        "users_notified": users_told,
+        "overdue_lines": overdue,
+        "due_soon_lines": due_soon,
+    }
 
 
 @job(

@@ -1,8 +1,11 @@
-"""Background jobs: the one registry, an idempotent runner, and the APScheduler process.
+"""Background jobs: the one registry, an idempotent runner, and the APScheduler runner.
 
-``emc scheduler`` runs :func:`run_scheduler` as its own process — never inside web workers —
-with APScheduler's job store in the application database (table ``apscheduler_jobs``, created
-by the migrations like every other table). Each job is a function ``job(session, settings, key)``
+``emc scheduler`` runs :func:`run_scheduler` as its own process (production); ``emc serve``
+runs the same scheduler on a background thread by default, so a quick start has reminders.
+APScheduler's job store is in the application database (table ``apscheduler_jobs``, created by
+the migrations like every other table). Only one scheduler runs jobs at a time: each holds a
+lease on a row of ``scheduler_locks`` (owner, heartbeat, expiry) and starts APScheduler only
+while it holds it; the others wait and take over when a lease expires (:class:`LeaderLock`). Each job is a function ``job(session, settings, key)``
 that must be idempotent for its key (e.g. the date it processes); :func:`run_job` records every
 run in ``job_runs`` and skips a key that already succeeded, so running twice changes nothing more.
 """
@@ -11,7 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +34,12 @@ from sqlalchemy import (
     Table,
     Text,
     Unicode,
+    insert,
     select,
+    update,
 )
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from emc import clock
@@ -63,6 +74,20 @@ class JobRun(Base):
     summary: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(Text)
     triggered_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SchedulerLock(Base):
+    """A named lease: the scheduler whose ``owner`` this is runs jobs until ``expires_at``,
+    extending it on every heartbeat. Works the same on SQLite and PostgreSQL (a conditional
+    UPDATE, or an INSERT that the primary key lets only one process win)."""
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 JobFunc = Callable[[Session, Settings, str], dict[str, Any]]
@@ -168,6 +193,85 @@ def recent_runs(session: Session, limit: int = 200) -> list[JobRun]:
     )
 
 
+# --- the scheduler and its lease ------------------------------------------------------------
+
+LOCK_NAME = "scheduler"
+# A leader that stops heartbeating (killed, frozen, cut off) loses the lease after this long.
+LEASE = dt.timedelta(seconds=90)
+HEARTBEAT_SECONDS = 20.0
+
+
+class LeaderLock:
+    """A lease on one ``scheduler_locks`` row for ``owner``.
+
+    :meth:`acquire` takes the lease when it is free, expired, or already ours (a heartbeat),
+    each in its own short transaction; :meth:`release` gives it up. Exactly one of several
+    contenders wins: the take-over is one conditional UPDATE, and a first INSERT races on the
+    primary key.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        owner: str | None = None,
+        *,
+        name: str = LOCK_NAME,
+        lease: dt.timedelta = LEASE,
+    ):
+        self.engine = engine
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = name
+        self.lease = lease
+
+    def acquire(self) -> bool:
+        """Take or extend the lease; True when this owner holds it afterwards."""
+        now = clock.now()
+        table = SchedulerLock.__table__
+        values = {"owner": self.owner, "heartbeat_at": now, "expires_at": now + self.lease}
+        with self.engine.begin() as conn:
+            ours = conn.execute(
+                update(table)
+                .where(table.c.name == self.name, table.c.owner == self.owner)
+                .values(**values)
+            ).rowcount
+            if ours:
+                return True
+            taken = conn.execute(
+                update(table)
+                .where(table.c.name == self.name, table.c.expires_at < now)
+                .values(acquired_at=now, **values)
+            ).rowcount
+            if taken:
+                log.info("scheduler lease %s taken over by %s", self.name, self.owner)
+                return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table).values(name=self.name, acquired_at=now, **values))
+        except IntegrityError:
+            return False
+        log.info("scheduler lease %s taken by %s", self.name, self.owner)
+        return True
+
+    def holds(self) -> bool:
+        """Whether this owner holds an unexpired lease now (read only)."""
+        table = SchedulerLock.__table__
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.owner, table.c.expires_at).where(table.c.name == self.name)
+            ).first()
+        return row is not None and row.owner == self.owner and row.expires_at > clock.now()
+
+    def release(self) -> None:
+        """Give the lease up at once (a clean shutdown), so a standby takes over without waiting."""
+        table = SchedulerLock.__table__
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.name == self.name, table.c.owner == self.owner)
+                .values(expires_at=clock.now() - dt.timedelta(seconds=1))
+            )
+
+
 def _scheduled(name: str) -> None:
     """Entry point APScheduler calls (a module-level function, so the job store can pickle it)."""
     settings = Settings.from_env()
@@ -178,30 +282,132 @@ def _scheduled(name: str) -> None:
         engine.dispose()
 
 
-def run_scheduler(settings: Settings) -> None:
-    """Run the scheduler in the foreground until interrupted."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
+class SchedulerRunner:
+    """APScheduler started only while this runner holds the :class:`LeaderLock`.
 
-    import emc.jobs  # noqa: F401  (registers every job)
+    :meth:`tick` is one step: acquire or extend the lease, start APScheduler when it was just
+    won, stop it when it was lost. :meth:`run` ticks every ``HEARTBEAT_SECONDS`` until
+    :meth:`stop`. ``jobstore`` is APScheduler's store ("sqlalchemy": the application database;
+    "memory" for tests).
+    """
 
-    engine = make_engine(settings.database_url)
-    scheduler = BlockingScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
-        timezone=ZoneInfo(settings.timezone),
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-    )
-    for entry in JOBS.values():
-        scheduler.add_job(
-            _scheduled,
-            "cron",
-            args=[entry.name],
-            id=entry.name,
-            replace_existing=True,
-            **entry.cron,
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        owner: str | None = None,
+        lease: dt.timedelta = LEASE,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        jobstore: str = "sqlalchemy",
+    ):
+        self.settings = settings
+        self._own_engine = engine is None
+        self.engine = engine or make_engine(settings.database_url)
+        self.lock = LeaderLock(self.engine, owner, lease=lease)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.jobstore = jobstore
+        self.scheduler = None
+        self._stop = threading.Event()
+
+    @property
+    def is_leader(self) -> bool:
+        return self.scheduler is not None
+
+    def _start_scheduler(self) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        import emc.jobs  # noqa: F401  (registers every job)
+
+        store = (
+            MemoryJobStore()
+            if self.jobstore == "memory"
+            else SQLAlchemyJobStore(engine=self.engine, tablename="apscheduler_jobs")
         )
-        log.info("scheduled %s (%s)", entry.name, entry.cron)
-    try:
+        scheduler = BackgroundScheduler(
+            jobstores={"default": store},
+            timezone=ZoneInfo(self.settings.timezone),
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+        for entry in JOBS.values():
+            scheduler.add_job(
+                _scheduled,
+                "cron",
+                args=[entry.name],
+                id=entry.name,
+                replace_existing=True,
+                **entry.cron,
+            )
         scheduler.start()
-    finally:
-        engine.dispose()
+        self.scheduler = scheduler
+        log.info("scheduler %s runs jobs: %s", self.lock.owner, ", ".join(sorted(JOBS)))
+
+    def _stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+    def tick(self) -> bool:
+        """One heartbeat: returns whether this runner is the one running jobs afterwards."""
+        try:
+            leader = self.lock.acquire()
+        except Exception:  # noqa: BLE001 — a database hiccup: stand down, try again next tick
+            log.exception("scheduler lease check failed")
+            leader = False
+        if leader and self.scheduler is None:
+            self._start_scheduler()
+        elif not leader and self.scheduler is not None:
+            log.warning("scheduler %s lost its lease: standing by", self.lock.owner)
+            self._stop_scheduler()
+        return leader
+
+    def run(self) -> None:
+        """Tick until :meth:`stop`; on the way out stop APScheduler and release the lease."""
+        waiting_logged = False
+        try:
+            while not self._stop.is_set():
+                if not self.tick() and not waiting_logged:
+                    log.info("another scheduler holds the lease: %s stands by", self.lock.owner)
+                    waiting_logged = True
+                self._stop.wait(self.heartbeat_seconds)
+        finally:
+            self.shutdown()
+
+    def start_in_background(self) -> threading.Thread:
+        """Run on a daemon thread (``emc serve``): the web server's process exits as usual."""
+        thread = threading.Thread(target=self.run, name="emc-scheduler", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def shutdown(self) -> None:
+        was_leader = self.scheduler is not None
+        self._stop_scheduler()
+        if was_leader:
+            try:
+                self.lock.release()
+            except Exception:  # noqa: BLE001 — the lease then simply expires
+                log.exception("could not release the scheduler lease")
+        if self._own_engine:
+            self.engine.dispose()
+
+
+def run_scheduler(settings: Settings) -> None:
+    """Run the scheduler in the foreground until interrupted (``emc scheduler``)."""
+    runner = SchedulerRunner(settings)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
+
+
+def start_in_process(settings: Settings) -> SchedulerRunner:
+    """Start a scheduler on a background thread of this process (``emc serve``). It runs jobs
+    only while no other scheduler holds the lease."""
+    runner = SchedulerRunner(settings)
+    runner.start_in_background()
+    return runner

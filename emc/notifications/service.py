@@ -1,16 +1,26 @@
 """Notify users, read the inbox, and deliver e-mail.
 
-``notify`` is called by jobs and services; it writes messages in each recipient's language and
-is idempotent by ``dedupe_key``. E-mail goes out from :func:`send_pending_email`, a job, so a
-slow or failing mail server never holds up a user's request.
+``notify`` is called by jobs and services. It stores each message language-neutral (the English
+msgids of subject and body with their parameters) and is idempotent by ``dedupe_key``; a message
+is rendered in the reader's language only when read (:func:`render`): on the inbox page in the
+page language, by e-mail in the recipient's own. E-mail goes out from
+:func:`send_pending_email`, a job, so a slow or failing mail server never holds up a request.
+
+Parameters are JSON values. A parameter that must itself be translated is written
+``{"msgid": "...", "params": {...}}``; a list rendered one line per item is
+``{"msgid": "...", "each": [{...}, ...]}`` (a reminder digest lists its payment lines so).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select, update
@@ -20,10 +30,25 @@ from emc import clock
 from emc.auth.actor import Actor
 from emc.auth.models import User
 from emc.auth.policy import load, scoped
-from emc.i18n import translate
 from emc.notifications.models import Notification
+from emc.todo import Page
 
 log = logging.getLogger(__name__)
+
+
+def _json_safe(value: Any) -> Any:
+    """Parameters as JSON: dates in ISO form, Decimals as exact strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def notify(
@@ -39,14 +64,17 @@ def notify(
 ) -> list[Notification]:
     """Put one message in each active user's inbox unless they already have this ``dedupe_key``.
 
-    ``subject`` and ``body`` are English msgids with ``%(name)s`` placeholders, translated per
-    recipient. Returns the notifications created (empty when all were already there).
+    ``subject`` and ``body`` are English msgids with ``%(name)s`` placeholders (mark them with
+    ``emc.i18n.N_``); they are stored with ``params`` and translated for each reader when read.
+    Returns the notifications created (empty when all were already there).
     """
-    params = params or {}
+    params = _json_safe(params or {})
     created = []
+    seen: set[int] = set()
     for user in users:
-        if not user.is_active:
+        if not user.is_active or user.id in seen:
             continue
+        seen.add(user.id)
         exists = session.scalar(
             select(Notification.id).where(
                 Notification.user_id == user.id, Notification.dedupe_key == dedupe_key
@@ -59,8 +87,9 @@ def notify(
             organization_id=user.organization_id,
             kind=kind,
             dedupe_key=dedupe_key,
-            subject=translate(user.locale, subject, **params)[:300],
-            body=translate(user.locale, body, **params) if body else "",
+            subject_key=subject,
+            body_key=body or "",
+            params=params,
             link=link,
         )
         session.add(note)
@@ -69,11 +98,56 @@ def notify(
     return created
 
 
-def inbox(session: Session, actor: Actor, *, limit: int = 100) -> list[Notification]:
-    stmt = scoped(actor, Notification).order_by(
-        Notification.created_at.desc(), Notification.id.desc()
+@dataclass(frozen=True)
+class RenderedNote:
+    """A notification as one reader sees it, in that reader's language."""
+
+    id: int
+    kind: str
+    subject: str
+    body: str
+    link: str | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+def render(note: Notification, locale: str) -> RenderedNote:
+    """``note`` in ``locale`` (zh_CN or en): subject and body translated, parameters filled."""
+    return RenderedNote(
+        id=note.id,
+        kind=note.kind,
+        subject=note.subject_in(locale),
+        body=note.body_in(locale),
+        link=note.link,
+        created_at=note.created_at,
+        read_at=note.read_at,
     )
-    return list(session.scalars(stmt.limit(limit)))
+
+
+def inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    locale: str | None = None,
+    unread_only: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """One page of the actor's messages, newest first, rendered in ``locale`` (default: the
+    actor's own language); ``unread_only`` keeps only those not read yet."""
+    stmt = scoped(actor, Notification)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    locale = locale or actor.locale
+    return Page([render(n, locale) for n in rows], total, page, per_page)
 
 
 def unread_count(session: Session, actor: Actor) -> int:
@@ -86,6 +160,7 @@ def unread_count(session: Session, actor: Actor) -> int:
 
 
 def mark_read(session: Session, actor: Actor, notification_id: int) -> Notification:
+    """Mark one of the actor's messages as read (NotFound for anyone else's)."""
     note = load(session, actor, Notification, notification_id)
     if note.read_at is None:
         note.read_at = clock.now()
@@ -102,10 +177,25 @@ def mark_all_read(session: Session, actor: Actor) -> int:
     return result.rowcount or 0
 
 
+def email_message(note: Notification, user: User, *, sender: str) -> EmailMessage:
+    """The e-mail of ``note`` to ``user``, in the user's language."""
+    shown = render(note, user.locale)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = user.email
+    message["Subject"] = shown.subject
+    text = shown.body or shown.subject
+    if note.link:
+        text += "\n\n" + note.link
+    message.set_content(text)
+    return message
+
+
 def send_pending_email(
     session: Session, smtp_url: str | None, *, sender: str = "emc@localhost"
 ) -> int:
-    """E-mail every notification not yet e-mailed (when ``EMC_SMTP_URL`` is set); returns the count.
+    """E-mail every notification not yet e-mailed (when ``EMC_SMTP_URL`` is set), each in its
+    recipient's language; returns the count.
 
     A message is marked as e-mailed only after the server accepted it, so a failure is retried on
     the next run and never sends twice what was accepted.
@@ -114,7 +204,7 @@ def send_pending_email(
         return 0
     pending = list(
         session.execute(
-            select(Notification, User.email)
+            select(Notification, User)
             .join(User, User.id == Notification.user_id)
             .where(Notification.emailed_at.is_(None), User.is_active)
             .order_by(Notification.id)
@@ -124,13 +214,8 @@ def send_pending_email(
         return 0
     sent = 0
     with _smtp(smtp_url) as server:
-        for note, email in pending:
-            message = EmailMessage()
-            message["From"] = sender
-            message["To"] = email
-            message["Subject"] = note.subject
-            message.set_content(note.body or note.subject)
-            server.send_message(message)
+        for note, user in pending:
+            server.send_message(email_message(note, user, sender=sender))
             note.emailed_at = clock.now()
             sent += 1
     session.flush()

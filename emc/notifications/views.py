@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -13,15 +22,35 @@ from emc import scheduler
 from emc.notifications import service
 from emc.web.db import db
 from emc.web.security import current_actor
+from emc.web.templating import page_locale
 
 bp = Blueprint("inbox", __name__)
+
+
+PER_PAGE = 50
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
 
 
 @bp.get("/inbox")
 @login_required
 def inbox():
-    actor = current_actor()
-    return render_template("notifications/inbox.html", notes=service.inbox(db(), actor))
+    """The actor's messages in the page language, newest first; ``?unread=1`` keeps the unread."""
+    unread_only = request.args.get("unread") == "1"
+    page = service.inbox(
+        db(),
+        current_actor(),
+        locale=page_locale(),
+        unread_only=unread_only,
+        page=_page_arg(),
+        per_page=PER_PAGE,
+    )
+    return render_template("notifications/inbox.html", page=page, unread_only=unread_only)
 
 
 @bp.post("/inbox/<int:notification_id>/read")
@@ -82,6 +111,12 @@ blp = ApiBlueprint(
 )
 
 
+class NotificationQuery(Schema):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only unread messages"})
+    page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
+    per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 200)
+
+
 class NotificationOut(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -96,10 +131,20 @@ class NotificationOut(Schema):
 class Notifications(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(NotificationQuery, location="query")
     @blp.response(200, NotificationOut(many=True))
-    def get(self):
-        """The caller's messages, newest first."""
-        return service.inbox(db(), current_actor())
+    def get(self, query):
+        """The caller's messages, newest first, in the caller's language (the request's
+        locale): one page (``page``, ``per_page``; the total is in ``X-Total-Count``)."""
+        page = service.inbox(
+            db(),
+            current_actor(),
+            locale=page_locale(),
+            unread_only=query["unread"],
+            page=query["page"],
+            per_page=query["per_page"],
+        )
+        return page.items, 200, {"X-Total-Count": str(page.total)}
 
 
 @blp.route("/notifications/<int:notification_id>/read")
@@ -109,4 +154,5 @@ class NotificationRead(MethodView):
     @blp.response(200, NotificationOut)
     def post(self, notification_id):
         """Mark one of the caller's messages as read."""
-        return service.mark_read(db(), current_actor(), notification_id)
+        note = service.mark_read(db(), current_actor(), notification_id)
+        return service.render(note, page_locale())
