@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from emc.auth.actor import Actor
+from emc.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,31 @@ class Todo:
 TodoSource = Callable[[Session, Actor], Iterable[Todo]]
 
 # Modules whose import registers a source (one line per domain; keep sorted).
-SOURCE_MODULES: tuple[str, ...] = ()
+SOURCE_MODULES: tuple[str, ...] = (
+    "emc.audit.todos",
+    "emc.contracts.todos",
+    "emc.mv.todos",
+)
+
+# What each kind of to-do is called where they are counted (English msgids; a source with a
+# new kind adds its label here, else it is counted as "Other tasks").
+KIND_LABELS: dict[str, str] = {
+    "baseline.approve": N_("Baselines to approve"),
+    "report.decide": N_("M&V reports to accept or dispute"),
+    "report.submit": N_("Draft M&V reports to submit"),
+    "report.revise": N_("Disputed M&V reports to revise"),
+    "adjustment.agree": N_("Non-routine adjustments to agree"),
+    "data.missing": N_("Meter data missing for next month's report"),
+    "line.prepare": N_("Payment lines to prepare"),
+    "line.approve": N_("Payment lines to approve"),
+    "line.pay": N_("Payment lines to pay"),
+    "amendment.agree": N_("Contract amendments to agree"),
+    "custody.agree": N_("Custody fee adjustments to agree"),
+    "audit.decide": N_("Energy audits to accept or return"),
+    "audit.work": N_("Energy audits to record and submit"),
+    "audit.revise": N_("Returned energy audits to revise"),
+}
+OTHER_KIND_LABEL = N_("Other tasks")
 
 _SOURCES: list[TodoSource] = []
 _loaded = False

@@ -1,0 +1,162 @@
+"""To-dos of contracts: payment lines to prepare, approve (never one the user prepared) and pay;
+contract amendments and custody fee adjustments to agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from emc.auth.actor import Actor
+from emc.auth.models import OrgKind
+from emc.auth.permissions import Permission, can
+from emc.auth.policy import scoped
+from emc.contracts.finance import LineSource
+from emc.contracts.models import (
+    AmendmentStatus,
+    Contract,
+    ContractAmendment,
+    CustodyFeeAdjustment,
+    EmcProject,
+    LineStatus,
+    PaymentLine,
+)
+from emc.i18n import N_
+from emc.mv.service._common import local_today
+from emc.todo import Todo, todo_source
+
+# Finance prepares a scheduled line once it falls due within this many days (or is overdue).
+PREPARE_AHEAD_DAYS = 60
+
+
+def _line_params(line: PaymentLine, project: str) -> dict:
+    return {"project": project, "amount": f"{line.amount:,.2f}", "due": line.due_on.isoformat()}
+
+
+@todo_source
+def payment_todos(session: Session, actor: Actor) -> Iterator[Todo]:
+    """Finance: lines to prepare (due within 60 days or overdue), to approve (prepared by
+    someone else: separation of duties), and to pay (approved)."""
+    wanted = []
+    if can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        wanted.append(
+            (PaymentLine.status == LineStatus.SCHEDULED)
+            & (PaymentLine.due_on <= local_today() + dt.timedelta(days=PREPARE_AHEAD_DAYS))
+        )
+    if can(actor, Permission.CONTRACTS_PAYMENT_APPROVE):
+        wanted.append(
+            (PaymentLine.status == LineStatus.PREPARED)
+            & (PaymentLine.prepared_by_user_id != actor.user_id)
+        )
+    if can(actor, Permission.CONTRACTS_PAYMENT_PAY):
+        wanted.append(PaymentLine.status == LineStatus.APPROVED)
+    if not wanted or actor.org_kind is not OrgKind.INSTITUTION:
+        return
+    condition = wanted[0]
+    for extra in wanted[1:]:
+        condition = condition | extra
+    stmt = (
+        scoped(actor, PaymentLine)
+        .add_columns(EmcProject.name)
+        .join(EmcProject, EmcProject.id == PaymentLine.project_id)
+        .where(
+            EmcProject.organization_id == actor.organization_id,
+            PaymentLine.source == LineSource.ACTUAL,
+            condition,
+        )
+        .order_by(PaymentLine.due_on, PaymentLine.id)
+    )
+    titles = {
+        LineStatus.SCHEDULED: (
+            "line.prepare",
+            N_("Prepare payment: %(project)s, %(amount)s yuan due %(due)s"),
+        ),
+        LineStatus.PREPARED: (
+            "line.approve",
+            N_("Approve payment: %(project)s, %(amount)s yuan due %(due)s"),
+        ),
+        LineStatus.APPROVED: (
+            "line.pay",
+            N_("Pay and record payment: %(project)s, %(amount)s yuan due %(due)s"),
+        ),
+    }
+    for line, project in session.execute(stmt):
+        kind, title = titles[line.status]
+        yield Todo(
+            kind=kind,
+            title=title,
+            link=f"/projects/{line.project_id}#line-{line.id}",
+            object_key=f"payment-line:{line.id}",
+            params=_line_params(line, project),
+            due_on=line.due_on,
+            project_id=line.project_id,
+        )
+
+
+@todo_source
+def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
+    """Contract amendments and custody fee adjustments waiting for this party's agreement
+    (proposed by someone else: a proposer is not asked to agree to their own proposal)."""
+    if not can(actor, Permission.CONTRACTS_CONTRACT_AGREE):
+        return
+    if actor.org_kind is OrgKind.INSTITUTION:
+        own, amend_mine, custody_mine = (
+            EmcProject.organization_id,
+            ContractAmendment.institution_agreed_by_user_id,
+            CustodyFeeAdjustment.institution_agreed_by_user_id,
+        )
+    elif actor.org_kind is OrgKind.ESCO:
+        own, amend_mine, custody_mine = (
+            EmcProject.esco_organization_id,
+            ContractAmendment.esco_agreed_by_user_id,
+            CustodyFeeAdjustment.esco_agreed_by_user_id,
+        )
+    else:
+        return
+    projects = (
+        scoped(actor, EmcProject)
+        .where(own == actor.organization_id)
+        .with_only_columns(EmcProject.id)
+    )
+    for amendment, project_id, name in session.execute(
+        select(ContractAmendment, EmcProject.id, EmcProject.name)
+        .join(Contract, Contract.id == ContractAmendment.contract_id)
+        .join(EmcProject, EmcProject.id == Contract.project_id)
+        .where(
+            EmcProject.id.in_(projects),
+            ContractAmendment.status == AmendmentStatus.PROPOSED,
+            amend_mine.is_(None),
+            ContractAmendment.proposed_by_user_id != actor.user_id,
+        )
+        .order_by(ContractAmendment.id)
+    ):
+        yield Todo(
+            kind="amendment.agree",
+            title=N_("Agree to contract amendment no. %(number)s of %(project)s"),
+            link=f"/projects/{project_id}#amendments",
+            object_key=f"amendment:{amendment.id}",
+            params={"number": amendment.number, "project": name},
+            project_id=project_id,
+        )
+    for adjustment, name in session.execute(
+        select(CustodyFeeAdjustment, EmcProject.name)
+        .join(EmcProject, EmcProject.id == CustodyFeeAdjustment.project_id)
+        .where(
+            EmcProject.id.in_(projects),
+            CustodyFeeAdjustment.status == AmendmentStatus.PROPOSED,
+            custody_mine.is_(None),
+            CustodyFeeAdjustment.proposed_by_user_id != actor.user_id,
+        )
+        .order_by(CustodyFeeAdjustment.id)
+    ):
+        yield Todo(
+            kind="custody.agree",
+            title=N_("Agree to custody fee adjustment %(reference)s of %(project)s"),
+            link=f"/projects/{adjustment.project_id}#custody-adjustments",
+            object_key=f"custody-adjustment:{adjustment.id}",
+            params={"reference": adjustment.reference, "project": name},
+            due_on=adjustment.effective_date,
+            project_id=adjustment.project_id,
+        )
