@@ -475,22 +475,9 @@ def agree(project_id: int, amendment_id: int):
 
 
 def _render_queue(*, action_error: str | None = None, status: int = 200):
-    lines = service.finance_queue(db(), current_actor())
-    names = {p.id: p.name for p in service.list_projects(db(), current_actor())}
-    return render_template(
-        "contracts/queue.html",
-        lines=lines,
-        project_names=names,
-        today=local_today(),
-        line_actions=line_actions,
-        action_error=action_error,
-    ), status
+    from emc.contracts.queue_views import render_queue
 
-
-@bp.get("/finance/queue")
-@login_required
-def queue():
-    return _render_queue()
+    return render_queue(action_error=action_error, status=status)
 
 
 @bp.post("/payment-lines/<int:line_id>/<any(prepare, approve, pay, hold, release):action>")
@@ -545,4 +532,4 @@ def _form_without(*keys: str) -> dict:
 
 
 # Custody fee adjustment and regeneration pages live in their own module, on this blueprint.
-from emc.contracts import custody_views  # noqa: E402, F401 - registers its routes on bp
+from emc.contracts import custody_views, queue_views  # noqa: E402, F401 - register routes on bp

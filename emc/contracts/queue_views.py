@@ -1,0 +1,342 @@
+"""The finance queue as a work list (on the contracts blueprint; imported by
+:mod:`emc.contracts.views`).
+
+By default it shows the actual lines a finance user works on now: those waiting for this user's
+action (prepare, approve — never a line the user prepared — or pay), overdue lines, and lines
+due within :data:`WINDOW_DAYS`. Filters by status, project and due-date range; sortable;
+paginated; the same selection downloads as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from emc.auth.actor import Actor
+from emc.auth.models import User
+from emc.auth.permissions import Permission, can
+from emc.auth.policy import require, scoped
+from emc.contracts.finance import LineSource
+from emc.contracts.models import EmcProject, LineStatus, PaymentLine
+from emc.contracts.views import (
+    LINE_KIND_LABELS,
+    LINE_STATUS_LABELS,
+    bp,
+    line_actions,
+    local_today,
+)
+from emc.todo import Page
+from emc.web.db import db
+from emc.web.security import current_actor
+from emc.web.templating import local_time
+
+WINDOW_DAYS = 60
+PER_PAGE = 50
+OPEN = (LineStatus.SCHEDULED, LineStatus.PREPARED, LineStatus.APPROVED, LineStatus.ON_HOLD)
+SORTS = {
+    "due": (PaymentLine.due_on, PaymentLine.id),
+    "amount": (PaymentLine.amount, PaymentLine.id),
+    "project": (EmcProject.name, PaymentLine.due_on, PaymentLine.id),
+    "status": (PaymentLine.status, PaymentLine.due_on, PaymentLine.id),
+}
+VIEWS = ("work", "mine", "all")
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What the queue shows. ``view``: ``work`` (default: mine, overdue and due within the
+    window), ``mine`` (only lines waiting for this user's action), ``all`` (every actual line)."""
+
+    view: str = "work"
+    status: LineStatus | None = None
+    project_id: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    sort: str = "due"
+    descending: bool = False
+
+
+def _mine(actor: Actor, today: dt.date):
+    """Lines waiting for this actor: the separation of duties excludes approving one's own."""
+    parts = []
+    if can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        parts.append(
+            and_(
+                PaymentLine.status == LineStatus.SCHEDULED,
+                PaymentLine.due_on <= today + dt.timedelta(days=WINDOW_DAYS),
+            )
+        )
+    if can(actor, Permission.CONTRACTS_PAYMENT_APPROVE):
+        parts.append(
+            and_(
+                PaymentLine.status == LineStatus.PREPARED,
+                PaymentLine.prepared_by_user_id != actor.user_id,
+            )
+        )
+    if can(actor, Permission.CONTRACTS_PAYMENT_PAY):
+        parts.append(PaymentLine.status == LineStatus.APPROVED)
+    return or_(*parts) if parts else PaymentLine.id.is_(None)
+
+
+def queue_select(actor: Actor, query: QueueQuery, today: dt.date) -> Select:
+    """The queue's rows: (line, project name, preparer name, approver name), filtered, sorted."""
+    require(actor, Permission.CONTRACTS_PAYMENT_PREPARE)
+    preparer, approver = aliased(User), aliased(User)
+    stmt = (
+        scoped(actor, PaymentLine)
+        .add_columns(EmcProject.name, preparer.display_name, approver.display_name)
+        .join(EmcProject, EmcProject.id == PaymentLine.project_id)
+        .outerjoin(preparer, preparer.id == PaymentLine.prepared_by_user_id)
+        .outerjoin(approver, approver.id == PaymentLine.approved_by_user_id)
+        .where(PaymentLine.source == LineSource.ACTUAL)
+    )
+    if query.view == "mine":
+        stmt = stmt.where(_mine(actor, today))
+    elif query.view == "work":
+        stmt = stmt.where(
+            or_(
+                _mine(actor, today),
+                and_(
+                    PaymentLine.status.in_(OPEN),
+                    PaymentLine.due_on <= today + dt.timedelta(days=WINDOW_DAYS),
+                ),
+            )
+        )
+    if query.status is not None:
+        stmt = stmt.where(PaymentLine.status == query.status)
+    if query.project_id is not None:
+        stmt = stmt.where(PaymentLine.project_id == query.project_id)
+    if query.due_from is not None:
+        stmt = stmt.where(PaymentLine.due_on >= query.due_from)
+    if query.due_to is not None:
+        stmt = stmt.where(PaymentLine.due_on <= query.due_to)
+    order = SORTS.get(query.sort, SORTS["due"])
+    return stmt.order_by(*(c.desc() for c in order) if query.descending else order)
+
+
+def queue_page(
+    session: Session, actor: Actor, query: QueueQuery, today: dt.date, page: int, per_page: int
+) -> Page:
+    stmt = queue_select(actor, query, today)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+    return Page(list(rows), total, page, per_page)
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def _date_arg(name: str, errors: dict[str, str]) -> dt.date | None:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[name] = _("Not a valid date (YYYY-MM-DD).")
+        return None
+
+
+def _query_from_args() -> tuple[QueueQuery, dict[str, str]]:
+    errors: dict[str, str] = {}
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in LineStatus}:
+        errors["status"], status = _("Not a valid choice."), None
+    project = request.args.get("project") or None
+    if project is not None and not project.isdigit():
+        errors["project"], project = _("Not a valid choice."), None
+    view = request.args.get("view") or "work"
+    query = QueueQuery(
+        view=view if view in VIEWS else "work",
+        status=LineStatus(status) if status else None,
+        project_id=int(project) if project else None,
+        due_from=_date_arg("due_from", errors),
+        due_to=_date_arg("due_to", errors),
+        sort=request.args.get("sort") if request.args.get("sort") in SORTS else "due",
+        descending=request.args.get("dir") == "desc",
+    )
+    return query, errors
+
+
+def _args(query: QueueQuery) -> dict[str, Any]:
+    """The query as URL arguments (for sort, page and export links)."""
+    args = {
+        "view": query.view if query.view != "work" else None,
+        "status": query.status.value if query.status else None,
+        "project": query.project_id,
+        "due_from": query.due_from.isoformat() if query.due_from else None,
+        "due_to": query.due_to.isoformat() if query.due_to else None,
+        "sort": query.sort if query.sort != "due" else None,
+        "dir": "desc" if query.descending else None,
+    }
+    return {k: v for k, v in args.items() if v is not None}
+
+
+def render_queue(*, action_error: str | None = None, status: int = 200):
+    """The work list page (also re-rendered by a failed line action with its error)."""
+    actor = current_actor()
+    if not can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        abort(403)
+    query, errors = _query_from_args()
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    today = local_today()
+    page = queue_page(db(), actor, query, today, page_no, PER_PAGE)
+    projects = (
+        db()
+        .execute(
+            scoped(actor, EmcProject)
+            .with_only_columns(EmcProject.id, EmcProject.name)
+            .order_by(EmcProject.name)
+        )
+        .all()
+    )
+    return render_template(
+        "contracts/queue.html",
+        page=page,
+        query=query,
+        args=_args(query),
+        errors=errors,
+        projects=projects,
+        statuses=list(LineStatus),
+        today=today,
+        window_days=WINDOW_DAYS,
+        line_actions=line_actions,
+        action_error=action_error,
+    ), status
+
+
+@bp.get("/finance/queue")
+@login_required
+def queue():
+    return render_queue()
+
+
+# --- export ------------------------------------------------------------------------------------
+# A small local writer until the shared export helper (emc/exports.py) is on main.
+
+EXPORT_COLUMNS = (
+    ("Project", 40),
+    ("Contract year", 10),
+    ("Kind", 18),
+    ("Period start", 12),
+    ("Period end", 12),
+    ("Due on", 12),
+    ("Amount (yuan)", 16),
+    ("Status", 10),
+    ("Prepared by", 16),
+    ("Prepared at", 18),
+    ("Approved by", 16),
+    ("Approved at", 18),
+    ("Paid on", 12),
+    ("Payment reference", 20),
+)
+
+
+def _export_rows(rows) -> list[list[Any]]:
+    out = []
+    for line, project, prepared_by, approved_by in rows:
+        out.append(
+            [
+                project,
+                line.contract_year,
+                str(LINE_KIND_LABELS[line.kind]),
+                line.period_start,
+                line.period_end,
+                line.due_on,
+                line.amount,
+                str(LINE_STATUS_LABELS[line.status]),
+                prepared_by or "",
+                local_time(line.prepared_at),
+                approved_by or "",
+                local_time(line.approved_at),
+                line.paid_on or "",
+                line.payment_reference or "",
+            ]
+        )
+    return out
+
+
+def _write_table(titles: list[str], widths: list[int], rows: list[list[Any]], fmt: str) -> bytes:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(titles)
+        for row in rows:
+            writer.writerow(row)
+        # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(titles)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    for cell in sheet["G"][1:]:
+        cell.number_format = "#,##0.00"
+    for col in ("D", "E", "F", "M"):
+        for cell in sheet[col][1:]:
+            cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@bp.get("/finance/queue.<any(csv, xlsx):fmt>")
+@login_required
+def queue_export(fmt: str):
+    """The queue's current selection (every page) as CSV or XLSX, titles in the page language."""
+    actor = current_actor()
+    if not can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
+        abort(403)
+    query, _errors = _query_from_args()
+    rows = db().execute(queue_select(actor, query, local_today())).all()
+    data = _write_table(
+        [str(_(title)) for title, _w in EXPORT_COLUMNS],
+        [w for _t, w in EXPORT_COLUMNS],
+        _export_rows(rows),
+        fmt,
+    )
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"payment-queue-{local_today().isoformat()}.{fmt}"
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
+
+
+def sort_link(query: QueueQuery, column: str) -> str:
+    args = {**_args(query), "sort": column}
+    args.pop("dir", None)
+    if query.sort == column and not query.descending:
+        args["dir"] = "desc"
+    return url_for("contracts.queue", **args)
+
+
+@bp.app_context_processor
+def _queue_helpers():
+    return {"queue_sort_link": sort_link}
