@@ -2747,6 +2747,26 @@ ROWS = [
         "json",
         expect(404, anon=401),
     ),
+    # --- todo rows ---
+    # 待办: every signed-in user has a to-do page (their own actions only).
+    ("GET", "/todo", lambda c: "/todo", None, None, expect(200, anon=302)),
+    # The finance work list's export: finance of institutions only, like the queue page.
+    (
+        "GET",
+        "/finance/queue.<any(csv, xlsx):fmt>",
+        lambda c: "/finance/queue.csv",
+        None,
+        None,
+        only({"finance"}, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/finance/queue.<any(csv, xlsx):fmt>",
+        lambda c: "/finance/queue.xlsx",
+        None,
+        None,
+        only({"finance"}, 200, 403, 302),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
