@@ -72,9 +72,11 @@ def test_payment_reminders_reach_the_paying_institutions_finance_users_only(
     session_factory, settings, db_session, due_line
 ):
     run = _run(session_factory, settings, "payment_reminders", "2026-11-25")
-    assert run.status == "succeeded" and run.summary["due_soon_reminded"] == 1
+    assert run.status == "succeeded" and run.summary["digests"] == 1
     recipients = set(
-        db_session.scalars(select(Notification.user_id).where(Notification.kind == "payment_due"))
+        db_session.scalars(
+            select(Notification.user_id).where(Notification.kind == "payment_digest")
+        )
     )
     expected = {
         _user(db_session, "finance@school.demo").id,
@@ -86,8 +88,9 @@ def test_payment_reminders_reach_the_paying_institutions_finance_users_only(
             Notification.user_id == _user(db_session, "finance@school.demo").id
         )
     )
-    assert "84,048.00" in note.subject and "一中照明改造" in note.subject
-    assert note.subject.startswith("付款")  # in the recipient's language (zh_CN)
+    body = note.body_in("zh_CN")
+    assert "84,048.00" in body and "一中照明改造" in body and "即将到期" in body
+    assert note.subject_in("zh_CN").startswith("付款提醒")
 
 
 def test_running_a_job_twice_for_the_same_key_changes_nothing_more(
@@ -98,16 +101,16 @@ def test_running_a_job_twice_for_the_same_key_changes_nothing_more(
     second = _run(session_factory, settings, "payment_reminders", "2026-11-25")
     assert first.status == "succeeded" and second.status == "skipped"
     forced = _run(session_factory, settings, "payment_reminders", "2026-11-25", force=True)
-    assert forced.status == "succeeded" and forced.summary["due_soon_reminded"] == 0
+    assert forced.status == "succeeded" and forced.summary["digests"] == 0
     assert _count(db_session) == before
 
 
 def test_overdue_lines_are_reminded_once_a_week(session_factory, settings, db_session, due_line):
     _run(session_factory, settings, "payment_reminders", "2026-12-02")
     _run(session_factory, settings, "payment_reminders", "2026-12-03")
-    assert _count(db_session, kind="payment_overdue") == 2  # two finance users, same ISO week
+    assert _count(db_session, kind="payment_digest") == 2  # two finance users, same ISO week
     _run(session_factory, settings, "payment_reminders", "2026-12-09")
-    assert _count(db_session, kind="payment_overdue") == 4
+    assert _count(db_session, kind="payment_digest") == 4
 
 
 def test_paid_lines_are_not_reminded(session_factory, settings, db_session, due_line):
@@ -122,7 +125,9 @@ def test_a_failing_job_is_recorded_and_rolled_back(
 ):
     def explode(session, settings_, key):
         session.add(
-            Notification(user_id=1, organization_id=1, kind="x", dedupe_key="x", subject="x")
+            Notification(
+                user_id=1, organization_id=1, kind="x", dedupe_key="x", subject_key="x", params={}
+            )
         )
         session.flush()
         raise RuntimeError("mail server on fire")
@@ -197,6 +202,7 @@ def test_email_goes_out_once_per_message_when_smtp_is_configured(
     assert service.send_pending_email(db_session, None) == 0
     assert service.send_pending_email(db_session, "smtp://localhost:2525") == 1
     assert service.send_pending_email(db_session, "smtp://localhost:2525") == 0
+    # Rendered in the recipient's language at sending time: this user reads English.
     assert _Sink.sent[0]["To"] == "finance@school.demo" and _Sink.sent[0]["Subject"] == "Inbox"
 
 
