@@ -123,8 +123,7 @@ def test_a_submitted_report_waits_for_the_institution_and_a_disputed_one_for_the
     assert key not in keys(db_session, "viewer@school.demo", "report.decide")
     # The ESCO never accepts its own report.
     assert not any(
-        t.object_key == key
-        for t in todos_for(db_session, actor(db_session, "engineer@esco.demo"))
+        t.object_key == key for t in todos_for(db_session, actor(db_session, "engineer@esco.demo"))
     )
     _set_status(db_session, report, ReportStatus.DISPUTED)
     assert key in keys(db_session, "engineer@esco.demo", "report.revise")
