@@ -16,7 +16,6 @@ from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, scoped
 from emc.contracts.models import EmcProject
 from emc.errors import EmcError
-from emc.journal import JournalEntry
 from emc.mv.models import MvReport, ReportStatus
 from emc.todo import KIND_LABELS, OTHER_KIND_LABEL, counts_by_kind, page_of, todos_for
 from emc.web.db import db
@@ -105,18 +104,11 @@ def _region_progress(session, actor: Actor) -> Any:
 @login_required
 def home():
     """The home page of the actor's role: what waits for them, their projects with the latest
-    verified savings (agencies: their region's progress), and recent changes."""
+    verified savings (agencies: their region's progress; auditors: their audits). The change
+    history is on the organisation page."""
     actor = current_actor()
     session_ = db()
     org = load(session_, actor, Organization, actor.organization_id)
-    recent = list(
-        session_.scalars(
-            select(JournalEntry)
-            .where(JournalEntry.organization_id == actor.organization_id)
-            .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())
-            .limit(10)
-        )
-    )
     counts = {}
     if actor.is_platform_admin:
         counts = dict(
@@ -148,7 +140,6 @@ def home():
     return render_template(
         "home.html",
         org=org,
-        recent=recent,
         counts=counts,
         region_institutions=region_institutions,
         region=_region_progress(session_, actor),
