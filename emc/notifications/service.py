@@ -35,6 +35,10 @@ from emc.todo import Page
 
 log = logging.getLogger(__name__)
 
+# Older messages are not e-mailed (they stay in the inbox): turning e-mail on, or a mail server
+# that was down for a week, does not send a backlog of stale reminders.
+EMAIL_MAX_AGE = dt.timedelta(days=3)
+
 
 def _json_safe(value: Any) -> Any:
     """Parameters as JSON: dates in ISO form, Decimals as exact strings."""
@@ -194,8 +198,8 @@ def email_message(note: Notification, user: User, *, sender: str) -> EmailMessag
 def send_pending_email(
     session: Session, smtp_url: str | None, *, sender: str = "emc@localhost"
 ) -> int:
-    """E-mail every notification not yet e-mailed (when ``EMC_SMTP_URL`` is set), each in its
-    recipient's language; returns the count.
+    """E-mail every recent notification (:data:`EMAIL_MAX_AGE`) not yet e-mailed (when
+    ``EMC_SMTP_URL`` is set), each in its recipient's language; returns the count.
 
     A message is marked as e-mailed only after the server accepted it, so a failure is retried on
     the next run and never sends twice what was accepted.
@@ -206,7 +210,11 @@ def send_pending_email(
         session.execute(
             select(Notification, User)
             .join(User, User.id == Notification.user_id)
-            .where(Notification.emailed_at.is_(None), User.is_active)
+            .where(
+                Notification.emailed_at.is_(None),
+                Notification.created_at >= clock.now() - EMAIL_MAX_AGE,
+                User.is_active,
+            )
             .order_by(Notification.id)
         )
     )

@@ -198,3 +198,37 @@ def test_email_is_rendered_in_each_recipients_language(db_session, monkeypatch):
     subjects = {m["To"]: m["Subject"] for m in _Sink.sent}
     assert subjects["finance@school.demo"] == "能源审计已接受：T2"
     assert subjects["finance2@school.demo"] == "Energy audit accepted: T2"
+
+
+def test_old_messages_are_not_emailed_as_a_backlog(db_session, monkeypatch):
+    monkeypatch.setattr(smtplib, "SMTP", _Sink)
+    _Sink.sent = []
+    finance = _user(db_session, "finance@school.demo")
+    old = service.notify(db_session, [finance], kind="t", dedupe_key="old", subject="Inbox")[0]
+    old.created_at = old.created_at - dt.timedelta(days=30)
+    db_session.flush()
+    service.send_pending_email(db_session, "smtp://localhost:2525")
+    assert all(m["Subject"] != "Inbox" for m in _Sink.sent)
+
+
+def test_serve_starts_the_scheduler_unless_told_not_to(monkeypatch):
+    import flask
+    import waitress
+    from click.testing import CliRunner
+
+    import emc.app
+    import emc.scheduler
+    from emc.cli import cli
+
+    started = []
+    fake = flask.Flask("fake")
+    fake.config["EMC_SETTINGS"] = "s"
+    monkeypatch.setattr(emc.app, "create_app", lambda **kw: fake)
+    monkeypatch.setattr(
+        emc.scheduler, "start_in_process", lambda settings: started.append(settings)
+    )
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert started == ["s"]
+    assert CliRunner().invoke(cli, ["serve", "--no-scheduler"]).exit_code == 0
+    assert started == ["s"]
