@@ -24,7 +24,7 @@ DUE_SOON_DAYS = 7
 @job(
     "send_email",
     cron={"minute": "*/5"},
-    description="E-mail inbox messages (when EMC_SMTP_URL is set)",
+    description=N_("E-mail inbox messages (when EMC_SMTP_URL is set)"),
     key_of=lambda local: local.strftime("%Y-%m-%dT%H:%M"),
 )
 def send_email(session: Session, settings: Settings, key: str) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def _reminded_keys(session: Session, user_ids: list[int], today: dt.date) -> set
 @job(
     "payment_reminders",
     cron={"hour": 8, "minute": 0},
-    description="Remind finance of payment lines due or overdue (one digest a day at most)",
+    description=N_("Remind finance of payment lines due or overdue (one digest a day at most)"),
 )
 def payment_reminders(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     """For the local date ``key``: one digest per finance user of each paying institution,
@@ -157,7 +157,7 @@ def payment_reminders(session: Session, settings: Settings, key: str) -> dict[st
 @job(
     "programme_snapshot",
     cron={"hour": 1, "minute": 30},
-    description="Store per-region programme aggregates for trend charts",
+    description=N_("Store per-region programme aggregates for trend charts"),
 )
 def programme_snapshot(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     """For the local date ``key``: per-region counts, investment and verified savings as of
@@ -170,7 +170,7 @@ def programme_snapshot(session: Session, settings: Settings, key: str) -> dict[s
 @job(
     "mv_drafts",
     cron={"hour": 3, "minute": 30},
-    description="Draft M&V reports for periods whose meter data are complete",
+    description=N_("Draft M&V reports for periods whose meter data are complete"),
 )
 def mv_drafts(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     """For the local date ``key``: draft the report of every complete reporting period that has
@@ -183,7 +183,7 @@ def mv_drafts(session: Session, settings: Settings, key: str) -> dict[str, Any]:
 @job(
     "mv_reminders",
     cron={"hour": 8, "minute": 15},
-    description="Remind both parties of overdue M&V reports; mark reports whose data changed",
+    description=N_("Remind both parties of overdue M&V reports; mark reports whose data changed"),
 )
 def mv_reminders(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     """For the local date ``key``: weekly reminders of overdue reports (ESCO admins and

@@ -272,6 +272,12 @@ class LeaderLock:
             )
 
 
+def lease_holder(session: Session, name: str = LOCK_NAME) -> SchedulerLock | None:
+    """The scheduler lease as stored (who holds it, last heartbeat, expiry), or None if no
+    scheduler ever ran. Expired when ``expires_at`` is past: no scheduler is running jobs."""
+    return session.get(SchedulerLock, name)
+
+
 def _scheduled(name: str) -> None:
     """Entry point APScheduler calls (a module-level function, so the job store can pickle it)."""
     settings = Settings.from_env()

@@ -87,7 +87,7 @@ def payment_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         yield Todo(
             kind=kind,
             title=title,
-            link=f"/projects/{line.project_id}#line-{line.id}",
+            link=f"/finance/queue?view=mine&project={line.project_id}",
             object_key=f"payment-line:{line.id}",
             params=_line_params(line, project),
             due_on=line.due_on,
@@ -135,7 +135,7 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         yield Todo(
             kind="amendment.agree",
             title=N_("Agree to contract amendment no. %(number)s of %(project)s"),
-            link=f"/projects/{project_id}#amendments",
+            link=f"/projects/{project_id}",
             object_key=f"amendment:{amendment.id}",
             params={"number": amendment.number, "project": name},
             project_id=project_id,
@@ -154,7 +154,7 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         yield Todo(
             kind="custody.agree",
             title=N_("Agree to custody fee adjustment %(reference)s of %(project)s"),
-            link=f"/projects/{adjustment.project_id}#custody-adjustments",
+            link=f"/projects/{adjustment.project_id}",
             object_key=f"custody-adjustment:{adjustment.id}",
             params={"reference": adjustment.reference, "project": name},
             due_on=adjustment.effective_date,

@@ -18,7 +18,7 @@ from flask_login import login_required
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields
 
-from emc import scheduler
+from emc import clock, scheduler
 from emc.notifications import service
 from emc.web.db import db
 from emc.web.security import current_actor
@@ -77,8 +77,13 @@ def jobs():
         abort(403)
     import emc.jobs  # noqa: F401  (registers the jobs)
 
+    lease = scheduler.lease_holder(db())
     return render_template(
-        "notifications/jobs.html", jobs=scheduler.JOBS.values(), runs=scheduler.recent_runs(db())
+        "notifications/jobs.html",
+        jobs=scheduler.JOBS.values(),
+        runs=scheduler.recent_runs(db()),
+        lease=lease,
+        lease_live=lease is not None and lease.expires_at > clock.now(),
     )
 
 
