@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from emc import clock
@@ -13,8 +14,9 @@ from emc.audit.models import AuditStatus, EnergyAudit
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
 from emc.contracts.finance import LineKind, LineSource, Party
-from emc.contracts.models import EmcProject, LineStatus, PaymentLine
+from emc.contracts.models import EmcProject, LineStatus, PaymentLine, ProjectStatus
 from emc.mv.models import MvReport, ReportStatus
+from emc.mv.service._common import local_today
 from emc.todo import counts_by_kind, todos_for
 
 
@@ -178,3 +180,59 @@ def test_home_and_todo_pages_show_the_users_actions_with_counts(login_as, db_ses
 def test_agency_home_shows_its_regions_progress(login_as):
     page = login_as("officer@zhejiang.demo").get("/").get_data(as_text=True)
     assert 'data-testid="region-progress"' in page and "核定节能量" in page
+
+
+def test_a_boundary_meter_without_last_months_data_is_a_to_do_for_both_uploaders(db_session):
+    from emc.facilities.models import Meter, MeterReading, ProjectSite, Site
+    from emc.mv.models import MvPlan
+
+    school = _org(db_session, "杭州市第一中学")
+    esco = _org(db_session, "绿能节能服务有限公司")
+    site = db_session.scalar(
+        select(Site).where(Site.organization_id == school.id).order_by(Site.id)
+    )
+    meter = db_session.scalar(select(Meter).where(Meter.site_id == site.id).order_by(Meter.id))
+    project = EmcProject(
+        organization_id=school.id,
+        esco_organization_id=esco.id,
+        name="数据缺失测试",
+        status=ProjectStatus.OPERATING,
+        operation_start_on=dt.date(2024, 1, 1),
+    )
+    db_session.add(project)
+    db_session.flush()
+    db_session.add(ProjectSite(project_id=project.id, site_id=site.id))
+    db_session.add(
+        MvPlan(
+            project_id=project.id,
+            boundary=[{"meter_id": meter.id, "option": "B"}],
+            method="daily",
+            baseline_start=dt.date(2023, 1, 1),
+            baseline_end=dt.date(2024, 1, 1),
+            reporting_frequency="monthly",
+        )
+    )
+    # No reading in last month (clear any the demo holds there).
+    today = local_today()
+    end = today.replace(day=1)
+    start = (end - dt.timedelta(days=1)).replace(day=1)
+    zone = ZoneInfo(site.timezone)
+    lo = int(dt.datetime.combine(start, dt.time(), zone).timestamp())
+    hi = int(dt.datetime.combine(end, dt.time(), zone).timestamp())
+    db_session.execute(
+        delete(MeterReading).where(
+            MeterReading.meter_id == meter.id,
+            MeterReading.start_ts >= lo,
+            MeterReading.start_ts < hi,
+        )
+    )
+    db_session.flush()
+    key = f"meter-month:{meter.id}:{start.isoformat()}"
+    assert key in keys(db_session, "energy@school.demo", "data.missing")
+    assert key in keys(db_session, "engineer@esco.demo", "data.missing")
+    assert key not in keys(db_session, "viewer@school.demo", "data.missing")
+    assert key not in keys(db_session, "engineer@esco2.demo", "data.missing")
+    # One reading in the month and the to-do is gone.
+    db_session.add(MeterReading(meter_id=meter.id, start_ts=lo, value=1.0, quality="ok"))
+    db_session.flush()
+    assert key not in keys(db_session, "energy@school.demo", "data.missing")
