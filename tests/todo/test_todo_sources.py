@@ -236,3 +236,46 @@ def test_a_boundary_meter_without_last_months_data_is_a_to_do_for_both_uploaders
     db_session.add(MeterReading(meter_id=meter.id, start_ts=lo, value=1.0, quality="ok"))
     db_session.flush()
     assert key not in keys(db_session, "energy@school.demo", "data.missing")
+
+
+def test_an_amendment_waits_for_each_party_that_has_not_agreed_yet(db_session):
+    from emc.contracts.finance import ContractType
+    from emc.contracts.models import AmendmentStatus, Contract, ContractAmendment
+
+    school = _org(db_session, "杭州市第一中学")
+    esco = _org(db_session, "绿能节能服务有限公司")
+    project = EmcProject(
+        organization_id=school.id,
+        esco_organization_id=esco.id,
+        name="变更测试",
+        status=ProjectStatus.OPERATING,
+    )
+    db_session.add(project)
+    db_session.flush()
+    contract = Contract(
+        project_id=project.id, contract_type=ContractType.SHARED_SAVINGS, terms={}, version=1
+    )
+    db_session.add(contract)
+    db_session.flush()
+    proposer = actor(db_session, "admin@school.demo")
+    amendment = ContractAmendment(
+        contract_id=contract.id,
+        number=1,
+        reason="扩大范围",
+        status=AmendmentStatus.PROPOSED,
+        terms_before={},
+        terms_after={},
+        base_version=1,
+        proposed_by_user_id=proposer.user_id,
+        institution_agreed_by_user_id=proposer.user_id,
+        institution_agreed_at=clock.now(),
+    )
+    db_session.add(amendment)
+    db_session.flush()
+    key = f"amendment:{amendment.id}"
+    assert key in keys(db_session, "admin@esco.demo", "amendment.agree")
+    assert key not in keys(db_session, "engineer@esco.demo", "amendment.agree")  # may not agree
+    assert key not in keys(db_session, "admin@school.demo", "amendment.agree")  # proposed it
+    amendment.esco_agreed_by_user_id = actor(db_session, "admin@esco.demo").user_id
+    db_session.flush()
+    assert key not in keys(db_session, "admin@esco.demo", "amendment.agree")
