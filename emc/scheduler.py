@@ -363,7 +363,12 @@ class SchedulerRunner:
             log.exception("scheduler lease check failed")
             leader = False
         if leader and self.scheduler is None:
-            self._start_scheduler()
+            try:
+                self._start_scheduler()
+            except Exception:  # noqa: BLE001 — give the lease up so another scheduler can run
+                log.exception("scheduler %s could not start: releasing the lease", self.lock.owner)
+                self.lock.release()
+                return False
         elif not leader and self.scheduler is not None:
             log.warning("scheduler %s lost its lease: standing by", self.lock.owner)
             self._stop_scheduler()
