@@ -31,8 +31,10 @@ def build(
     type_label: Callable[[str], str],
     sector_label: Callable[[str], str],
     locale: str = "zh_CN",
+    zone: str = pdf.DEFAULT_ZONE,
 ) -> bytes:
-    """The summary PDF of ``data`` (a ``Dashboard``)."""
+    """The summary PDF of ``data`` (a ``Dashboard``); the time of generation on the wall clock
+    of ``zone`` (the site's timezone)."""
 
     def t(message: str, **params: object) -> str:
         return translate(locale, message, **params)
@@ -189,6 +191,10 @@ def build(
                     )
                 )
     info = pdf.PageInfo(
-        title=title, subtitle=period, generated_at=clock.now(), footer="emc · programme"
+        title=title,
+        subtitle=period,
+        generated_at=clock.now(),
+        footer="emc · programme",
+        zone=zone,
     )
     return pdf.build_pdf(info, story)
