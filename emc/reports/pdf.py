@@ -68,6 +68,7 @@ PAGE_MARGIN = 18 * mm
 FRAME_WIDTH = A4[0] - 2 * PAGE_MARGIN
 BODY_SIZE = 10
 CELL_PADDING = 6  # reportlab's default left and right cell padding, in points
+SHORT_CELL = 3.2 * BODY_SIZE  # up to three CJK characters: kept on one line
 
 _registered = False
 
@@ -309,9 +310,11 @@ def table(
                 else:
                     out.append(Paragraph(with_fallback(cell), st["body"]))
                     longest = max((_width(t) for t in _TOKEN.findall(plain)), default=0.0)
+                    whole = max(_width(x) for x in plain.split("\n"))
+                    if whole <= SHORT_CELL:
+                        longest = whole  # a short label ("已提交") is never split
                     minimum[c] = max(minimum[c], min(longest, width * 0.45) + pad)
-                    lines = plain.split("\n")
-                    natural[c] = max(natural[c], max(_width(x) for x in lines) + pad)
+                    natural[c] = max(natural[c], whole + pad)
             else:
                 out.append(cell)
         cells.append(out)

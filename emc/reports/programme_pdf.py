@@ -61,8 +61,9 @@ def build(
                     str(prog["counted"]),
                     "" if prog["target"] is None else str(prog["target"]),
                     _pct(prog["share"]),
-                    _num(prog["expected"]),
-                    _num(prog["projected"]),
+                    # Numbers of projects: whole numbers, never "180.0".
+                    _num(prog["expected"], 0),
+                    _num(prog["projected"], 0),
                 ],
             ],
             numeric_cols=(0, 1, 2, 3, 4),

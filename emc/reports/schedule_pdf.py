@@ -19,6 +19,8 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 
 from emc.contracts import labels
+from emc.energy import Carrier
+from emc.energy_labels import CARRIER_LABELS
 from emc.i18n import N_, translate
 from emc.reports import pdf
 
@@ -108,6 +110,12 @@ def build(
         key = _value(key)
         return t(table[key]) if key in table else str(key)
 
+    def carrier(value: Any) -> str:
+        try:
+            return t(CARRIER_LABELS[Carrier(value)])
+        except ValueError:
+            return str(value)
+
     def person(user_id: int | None, at: dt.datetime | None = None) -> str:
         if user_id is None:
             return "—"
@@ -169,7 +177,8 @@ def build(
             rows.append(
                 [
                     t(N_("Contract price (yuan per unit)")),
-                    f"{price.get('carrier')} {price.get('base_price')} / {price.get('unit')}",
+                    f"{carrier(price.get('carrier'))} {price.get('base_price')} / "
+                    f"{price.get('unit')}",
                 ]
             )
         story.append(
