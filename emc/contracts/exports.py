@@ -96,7 +96,7 @@ def _row(index: int, line: Any, t: Callable[..., str], people: Mapping[int, str]
         line.id,
         t(labels.label(labels.LINE_SOURCE, line.source)),
         line.contract_year,
-        line.component,
+        labels.component(line.component, t),
         t(labels.label(labels.LINE_KIND, line.kind)),
         line.period_start,
         line.period_end,
@@ -133,12 +133,18 @@ def _total_rows(lines: Sequence[Any], t: Callable[..., str]) -> list[list]:
 
 
 def _preamble(
-    project: Any, names: Mapping[int | None, str], t: Callable[..., str], generated_at, zone
+    project: Any,
+    names: Mapping[int | None, str],
+    t: Callable[..., str],
+    generated_at,
+    zone,
+    locale: str,
 ) -> list[str]:
+    colon = ": " if locale == "en" else "："
     return [
         t(N_("Payment schedule: %(project)s"), project=project.name),
-        f"{t(N_('Institution'))}: {names.get(project.organization_id, '')}  ·  "
-        f"{t(N_('ESCO'))}: {names.get(project.esco_organization_id, '—')}",
+        f"{t(N_('Institution'))}{colon}{names.get(project.organization_id, '')}  ·  "
+        f"{t(N_('ESCO'))}{colon}{names.get(project.esco_organization_id, '—')}",
         t(N_("Generated at %(time)s"), time=_stamp(generated_at, zone)),
     ]
 
@@ -183,7 +189,9 @@ def schedule_xlsx(
     actual, projected = split(lines)
     people = people or {}
     preamble = (
-        _preamble(project, names or {}, t, generated_at, zone) if generated_at is not None else []
+        _preamble(project, names or {}, t, generated_at, zone, locale)
+        if generated_at is not None
+        else []
     )
     sums = totals(lines)
     payable = Table(

@@ -64,3 +64,9 @@ def label(table: dict[str, str], value: object) -> str:
     value comes back as it is (never an error in a document)."""
     key = getattr(value, "value", value)
     return table.get(str(key), str(key)) if key is not None else ""
+
+
+def component(name: str, t) -> str:
+    """A contract component's name for display: components named after their type (the
+    default name, ``shared_savings``) read as the type's label, translated by ``t``."""
+    return t(CONTRACT_TYPE[name]) if name in CONTRACT_TYPE else name

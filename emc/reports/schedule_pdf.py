@@ -120,7 +120,9 @@ def build(
         if user_id is None:
             return "—"
         name = escape(people.get(user_id, str(user_id)))
-        return f"{name}<br/>{pdf.local_time(at, zone):%Y-%m-%d %H:%M}" if at else name
+        if at is None:
+            return name
+        return f'{name}<br/><font size="8">{pdf.local_time(at, zone):%Y-%m-%d %H:%M}</font>'
 
     title = t(N_("Payment schedule: %(project)s"), project=project.name)
     story: list = [
@@ -164,11 +166,11 @@ def build(
             ],
             [t(N_("Payment frequency")), label(FREQUENCIES, terms.get("payment_frequency"))],
             [t(N_("Payment due")), payment_terms_text(terms, locale)],
-            [t(N_("Discount rate")), str(terms.get("discount_rate", ""))],
+            [t(N_("Discount rate")), _percent(terms.get("discount_rate"))],
             [
                 t(N_("Components")),
                 ", ".join(
-                    f"{escape(str(c.get('label')))} ({label(CONTRACT_TYPES, c.get('type'))})"
+                    _component(c, t, label(CONTRACT_TYPES, c.get("type")))
                     for c in terms.get("components", [])
                 ),
             ],
@@ -277,7 +279,7 @@ def build(
             story.append(
                 pdf.table(
                     rows,
-                    col_widths=[34 * mm, 24 * mm, 26 * mm, 26 * mm, 20 * mm, 20 * mm, 24 * mm],
+                    col_widths=[30 * mm, 22 * mm, 30 * mm, 30 * mm, 18 * mm, 20 * mm, 24 * mm],
                     numeric_cols=(1,),
                 )
             )
@@ -288,6 +290,19 @@ def build(
         zone=zone,
     )
     return pdf.build_pdf(info, story)
+
+
+def _component(component: Mapping[str, Any], t, type_label: str) -> str:
+    name = labels.component(str(component.get("label") or ""), t)
+    return type_label if name in ("", type_label) else f"{escape(name)} ({type_label})"
+
+
+def _percent(fraction: Any) -> str:
+    """A stored fraction ("0.06") as a percentage ("6 %")."""
+    try:
+        return f"{(Decimal(str(fraction)) * 100).normalize():f} %"
+    except (ArithmeticError, ValueError, TypeError):
+        return "—"
 
 
 def _date(value: dt.date | None) -> str:
