@@ -170,3 +170,41 @@ def test_numbers_in_tables_never_wrap():
     assert sum(widths) == pytest.approx(174)
     data = pdf.build_pdf(pdf.PageInfo(title="t"), [table])
     assert "27,870,000.00" in text_of(data) and "2020" in text_of(data)
+
+
+def test_the_web_chart_marks_a_single_month():
+    from emc.mv.views.common import svg_chart
+
+    svg = str(svg_chart(["2024-01"], {"校准基准": [120.0], "报告期": [100.0]}, unit="kWh"))
+    assert svg.count("<circle") == 2
+    # In the middle of the plot, not on its left edge.
+    assert 'cx="453.0"' in svg
+
+
+def test_schedule_pdf_names_signers_paid_date_voucher_and_the_real_due_rule(login_as, db_session):
+    report, _audit = _demo_ids(db_session)
+    from emc.contracts.models import PaymentLine
+
+    line = db_session.scalar(
+        select(PaymentLine)
+        .where(PaymentLine.project_id == report.project_id, PaymentLine.source == "actual")
+        .order_by(PaymentLine.period_start)
+    )
+    url = f"/api/v1/payment-lines/{line.id}"
+    f1, f2 = login_as("finance@school.demo"), login_as("finance2@school.demo")
+    version = line.version
+    if line.status.value == "scheduled":
+        assert f1.post(f"{url}/prepare", json={"version": version}).status_code == 200
+        version += 1
+        assert f2.post(f"{url}/approve", json={"version": version}).status_code == 200
+        version += 1
+        paid = {"version": version, "paid_on": "2026-03-01", "payment_reference": "ICBC-0301"}
+        assert f1.post(f"{url}/pay", json=paid).status_code == 200
+    db_session.refresh(line)
+    data = f1.get(f"/api/v1/projects/{report.project_id}/schedule.pdf").data
+    text = assert_stands_on_its_own(
+        data, "审批与付款记录", "制单人", "审批人", "付款日期", "付款凭证号", line.payment_reference
+    )
+    assert "一中财务" in text and "一中财务复核" in text and line.paid_on.isoformat() in text
+    # The due rule as the contract states it, not a bare "30 天".
+    assert "测量与验证报告确认后" in text
