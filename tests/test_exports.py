@@ -300,3 +300,20 @@ def test_programme_exports_carry_labels_region_names_and_verified_savings(login_
     assert any(r[tce] and D(r[tce]) > 0 for r in body)
     english = client.get("/api/v1/programme/projects.csv?lang=en").get_data(as_text=True)
     assert "Verified savings (tce)" in english.splitlines()[0]
+
+
+def test_the_audit_template_neutralises_and_reads_back_the_same_names():
+    from emc.audit import accounts
+
+    ecm = accounts.EcmLine(name="=cmd|' /C calc'!A0", category="lighting", description="-2 台")
+    data = accounts.write_workbook([], [ecm], title="@审计")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cell = book[accounts.ECM_SHEET]["A2"]
+    assert cell.value == "'=cmd|' /C calc'!A0" and cell.data_type == "s"
+    assert book[accounts.INSTRUCTIONS_SHEET]["A1"].value == "'@审计"
+    result = accounts.read_workbook(
+        io.BytesIO(data), period_start=dt.date(2024, 1, 1), period_end=dt.date(2025, 1, 1)
+    )
+    assert result.problems == []
+    assert result.ecms[0].name == "=cmd|' /C calc'!A0"
+    assert result.ecms[0].description == "-2 台"
