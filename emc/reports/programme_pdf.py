@@ -171,26 +171,28 @@ def build(
         ]
         story += [
             pdf.paragraph(t(N_("Energy and CO2 per m²")), "h2"),
-            pdf.table(rows, numeric_cols=(1, 2, 3, 4)),
+            pdf.table(rows, numeric_cols=(0, 1, 2, 3, 4)),
         ]
         for key, label in (("energy", N_("Energy per m²")), ("co2", N_("CO2 per m²"))):
             change = inten[key]
-            if change:
-                story.append(
-                    pdf.paragraph(
-                        t(
-                            N_(
-                                "%(what)s: %(change)s%% from %(base)s to %(year)s (target "
-                                "−%(target)s%%)."
-                            ),
-                            what=t(label),
-                            change=change["change_pct"],
-                            base=change["base_year"],
-                            year=change["year"],
-                            target=change["target_reduction_pct"] or "–",
-                        )
-                    )
+            if not change:
+                continue
+            params = {
+                "what": t(label),
+                "change": change["change_pct"],
+                "base": change["base_year"],
+                "year": change["year"],
+            }
+            if change["target_reduction_pct"] is None:
+                # No target set: say the change alone, never "(target −–%)".
+                sentence = t(N_("%(what)s: %(change)s%% from %(base)s to %(year)s"), **params)
+            else:
+                sentence = t(
+                    N_("%(what)s: %(change)s%% from %(base)s to %(year)s (target −%(target)s%%)."),
+                    target=change["target_reduction_pct"],
+                    **params,
                 )
+            story.append(pdf.paragraph(sentence))
     info = pdf.PageInfo(
         title=title,
         subtitle=period,
