@@ -105,13 +105,19 @@ def neutralise(text: str) -> str:
     """``text`` made safe for a spreadsheet cell: a leading ``'`` when it starts with a formula
     character (OWASP CSV injection), characters XML cannot carry removed."""
     text = _ILLEGAL_XML.sub("", text)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if _formula_like(text) else text
+
+
+def _formula_like(text: str) -> bool:
+    # Quotes before a formula character are quoted too, so that :func:`restore` is exact: a
+    # text written as "'=x" comes back as "'=x", not "=x".
+    return text.lstrip("'").startswith(FORMULA_PREFIXES)
 
 
 def restore(text: str) -> str:
     """The inverse of :func:`neutralise` for a file coming back (an exported template filled in
     and uploaded): a leading ``'`` before a formula character is dropped."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_PREFIXES):
+    if text.startswith("'") and _formula_like(text[1:]):
         return text[1:]
     return text
 

@@ -47,10 +47,17 @@ def _table(name: str = HYPERLINK) -> Table:
     )
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", HYPERLINK])
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", HYPERLINK, "'=1", "''+1"]
+)
 def test_formula_like_text_is_neutralised(text):
     assert exports.neutralise(text) == "'" + text
     assert exports.restore(exports.neutralise(text)) == text
+
+
+@pytest.mark.parametrize("text", ["'abc", "a=b", "", "1-2", "项目"])
+def test_other_text_is_left_as_it_is(text):
+    assert exports.neutralise(text) == text == exports.restore(text)
 
 
 @given(st.text())
@@ -317,3 +324,13 @@ def test_the_audit_template_neutralises_and_reads_back_the_same_names():
     assert result.problems == []
     assert result.ecms[0].name == "=cmd|' /C calc'!A0"
     assert result.ecms[0].description == "-2 台"
+
+
+@given(st.lists(st.text(), min_size=1, max_size=5))
+def test_any_text_reads_back_from_the_csv_as_written(cells):
+    table = Table([Column(f"c{i}") for i in range(len(cells))], [cells])
+    text = exports.csv_bytes(table).decode("utf-8").removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    clean = [re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", c) for c in cells]
+    assert [exports.restore(c) for c in rows[1]] == clean
+    assert not any(c.startswith(exports.FORMULA_PREFIXES) for c in rows[1])
