@@ -25,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from emc import exports
 from emc.contracts.finance import ContractType
 from emc.energy import Carrier, UnitError, unit_for
 
@@ -182,7 +183,7 @@ def write_workbook(
     notes.title = INSTRUCTIONS_SHEET
     notes.column_dimensions["A"].width = 100
     for i, text in enumerate(([title] if title else []) + INSTRUCTIONS, start=1):
-        notes.cell(row=i, column=1, value=text)
+        exports.put(notes, i, 1, text)
     notes["A1"].font = Font(bold=True)
 
     sheet = wb.create_sheet(CONSUMPTION_SHEET)
@@ -200,11 +201,8 @@ def write_workbook(
             line.tco2,
         ]
         for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c, value=value)
-            if c == 5:
-                cell.number_format = MONEY_FORMAT
-            elif c in (3, 8, 9):
-                cell.number_format = QUANTITY_FORMAT
+            fmt = MONEY_FORMAT if c == 5 else QUANTITY_FORMAT if c in (3, 8, 9) else None
+            exports.put(sheet, r, c, value, fmt)
 
     sheet = wb.create_sheet(ECM_SHEET)
     _header(sheet, ECM_COLUMNS)
@@ -227,9 +225,7 @@ def write_workbook(
             ecm.payback_years,
         ]
         for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c, value=value)
-            if c in (10, 11):
-                cell.number_format = MONEY_FORMAT
+            exports.put(sheet, r, c, value, MONEY_FORMAT if c in (10, 11) else None)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -287,7 +283,8 @@ class _Sheet:
             if required:
                 self.problem(index, "required")
             return None
-        text = str(value).strip()
+        # A text the export neutralised ('=…, see emc.exports) comes back as it was written.
+        text = exports.restore(str(value).strip())
         if len(text) > max_length:
             self.problem(index, f"at most {max_length} characters")
             return None

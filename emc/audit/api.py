@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 from flask_login import login_required
 from flask_smorest import Blueprint
 
+from emc import exports as downloads
 from emc.audit import service
 from emc.audit.indicators import rounded
 from emc.audit.schemas import (
@@ -311,11 +312,7 @@ class Workbook(MethodView):
     def get(self, audit_id):
         """The XLSX template filled with the audit's consumption and ECMs (with tce, tCO2)."""
         data = service.export_workbook(db(), current_actor(), audit_id)
-        return Response(
-            data,
-            mimetype=XLSX_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="audit-{audit_id}.xlsx"'},
-        )
+        return downloads.Download(data, downloads.XLSX_TYPE, f"audit-{audit_id}.xlsx").response()
 
 
 def import_from_request(audit_id: int) -> dict:
@@ -347,12 +344,10 @@ class Report(MethodView):
     def get(self, audit_id):
         """The audit report (PDF, Chinese by default; ``?lang=en`` for English)."""
         lang = "en" if request.args.get("lang") == "en" else "zh_CN"
-        data = service.report_pdf(db(), current_actor(), audit_id, locale=lang)
-        return Response(
-            data,
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="audit-{audit_id}.pdf"'},
+        data = service.report_pdf(
+            db(), current_actor(), audit_id, locale=lang, zone=downloads.site_zone()
         )
+        return downloads.pdf_download(data, f"audit-{audit_id}.pdf").response()
 
 
 # --- quotas -------------------------------------------------------------------------------------

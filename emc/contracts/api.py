@@ -7,7 +7,11 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
+from emc import clock
+from emc import exports as downloads
+from emc.auth.models import User
 from emc.contracts import economics_view, exports, service
 from emc.contracts.models import AmendmentStatus, Contract
 from emc.contracts.schemas import (
@@ -27,8 +31,9 @@ from emc.contracts.schemas import (
     RegenerationOut,
     VersionIn,
 )
-from emc.contracts.views import local_today, org_names
+from emc.contracts.views import org_names
 from emc.errors import NotFound
+from emc.exports import request_locale, site_zone
 from emc.reports import schedule_pdf
 from emc.web.db import db
 from emc.web.security import current_actor
@@ -169,19 +174,38 @@ class Schedule(MethodView):
         return service.regenerate_schedule(db(), current_actor(), project_id).as_dict()
 
 
+def _people(lines) -> dict[int, str]:
+    """Names of the finance users who prepared, approved or paid ``lines``."""
+    ids = {
+        i
+        for x in lines
+        for i in (x.prepared_by_user_id, x.approved_by_user_id, x.paid_by_user_id)
+        if i is not None
+    }
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in db().scalars(select(User).where(User.id.in_(ids)))}
+
+
 def _download(project_id: int, fmt: str) -> Response:
     actor = current_actor()
     project = service.get_project(db(), actor, project_id)
     lines = service.list_lines(db(), actor, project.id)
+    people, locale, zone = _people(lines), request_locale(), site_zone()
+    filename = f"project-{project.id}-schedule.{fmt}"
     if fmt == "csv":
-        body, mimetype = exports.schedule_csv(project, lines), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.schedule_xlsx(project, lines), XLSX_TYPE
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="project-{project.id}-schedule.{fmt}"'
+        body = exports.schedule_csv(project, lines, people=people, locale=locale, zone=zone)
+        return downloads.Download(body, downloads.CSV_TYPE, filename).response()
+    body = exports.schedule_xlsx(
+        project,
+        lines,
+        people=people,
+        names=org_names([project.organization_id, project.esco_organization_id]),
+        generated_at=clock.now(),
+        locale=locale,
+        zone=zone,
     )
-    return response
+    return downloads.Download(body, downloads.XLSX_TYPE, filename).response()
 
 
 @blp.route("/projects/<int:project_id>/schedule.csv")
@@ -215,19 +239,18 @@ class SchedulePdf(MethodView):
             contract = service.get_contract(db(), actor, project.id)
         except NotFound:
             contract = None
+        lines = service.list_lines(db(), actor, project.id)
         body = schedule_pdf.build(
             project,
             contract,
-            service.list_lines(db(), actor, project.id),
+            lines,
             names=org_names([project.organization_id, project.esco_organization_id]),
-            today=local_today(),
+            people=_people(lines),
+            generated_at=clock.now(),
+            zone=site_zone(),
             locale="en" if request.args.get("lang") == "en" else "zh_CN",
         )
-        response = Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = (
-            f'inline; filename="project-{project.id}-schedule.pdf"'
-        )
-        return response
+        return downloads.pdf_download(body, f"project-{project.id}-schedule.pdf").response()
 
 
 @blp.route("/projects/<int:project_id>/economics")

@@ -1,148 +1,223 @@
-"""Payment schedule downloads: CSV and a formatted XLSX a finance office opens as it is.
+"""Payment schedule downloads: the CSV and the XLSX workbook a finance office files and signs.
 
-Data in, bytes out (no Flask, no queries). Amounts are the stored fen-rounded ``Decimal``
-lines; the total row is their exact sum (a sum of rounded lines, never a rounded sum), written
-as a value so that every reader shows it, including ones that do not recalculate formulas.
-Column titles are Chinese: the finance office's working language.
+Data in, bytes out (no Flask, no queries), written through :mod:`emc.exports` (typed cells,
+number formats, BOM, CSV-injection rule). Text is in the reader's language through
+:func:`emc.i18n.translate`, with the words of :mod:`emc.contracts.labels` (the same status words
+as the page and the PDF).
+
+Totals are never mixed: payable (actual) lines and projected lines are different things — what
+is owed, and a forecast — so each has its own total, and the payable total is split into paid
+and outstanding. Each total is the exact sum of its fen-rounded lines, written as a value (every
+reader shows it, including ones that do not recalculate formulas). Every payable line names
+who prepared, approved and paid it, when, the payment date and the payment voucher.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from emc import exports
+from emc.contracts import labels
+from emc.exports import Column, Kind, Table
+from emc.i18n import N_, translate
 
-from emc.contracts.models import EmcProject, PaymentLine
-
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-
-KIND_ZH = {
-    "shared_savings": "节能效益分享",
-    "guarantee_fee": "节能量保证服务费",
-    "shortfall": "节能量差额补偿",
-    "excess_share": "超额节能效益分享",
-    "custody_fee": "能源费用托管费",
-    "om_fee": "运行维护费",
-    "true_up": "费用调整",
-    "lease_rent": "融资租赁租金",
-}
-PARTY_ZH = {"institution": "公共机构", "esco": "节能服务公司", "lessor": "出租人"}
-SOURCE_ZH = {"projected": "预测", "actual": "实际"}
-STATUS_ZH = {
-    "scheduled": "已排期",
-    "prepared": "已制单",
-    "approved": "已审批",
-    "paid": "已支付",
-    "on_hold": "暂停支付",
-}
-
-# (title, width)
-COLUMNS = [
-    ("序号", 6),
-    ("来源", 8),
-    ("合同年度", 9),
-    ("组成部分", 16),
-    ("款项类型", 18),
-    ("期间开始", 12),
-    ("期间结束(不含)", 14),
-    ("应付日期", 12),
-    ("付款方", 14),
-    ("收款方", 14),
-    ("金额(元)", 16),
-    ("状态", 10),
-    ("支付日期", 12),
-    ("支付凭证号", 18),
-    ("明细键", 48),
+# (msgid of the title, kind, width)
+_COLUMNS = [
+    (N_("No."), Kind.INTEGER, 6),
+    (N_("Line"), Kind.INTEGER, 8),
+    (N_("Part of the schedule"), Kind.TEXT, 10),
+    (N_("Contract year"), Kind.INTEGER, 9),
+    (N_("Component"), Kind.TEXT, 16),
+    (N_("Kind"), Kind.TEXT, 16),
+    (N_("Billing period start"), Kind.DATE, 12),
+    (N_("Billing period end (exclusive)"), Kind.DATE, 14),
+    (N_("Due on"), Kind.DATE, 12),
+    (N_("Payer"), Kind.TEXT, 14),
+    (N_("Payee"), Kind.TEXT, 14),
+    (N_("Amount (yuan)"), Kind.MONEY, 16),
+    (N_("Status"), Kind.TEXT, 10),
+    (N_("Hold reason"), Kind.TEXT, 20),
+    (N_("Prepared by"), Kind.TEXT, 12),
+    (N_("Prepared at (%(zone)s)"), Kind.DATETIME, 17),
+    (N_("Approved by"), Kind.TEXT, 12),
+    (N_("Approved at (%(zone)s)"), Kind.DATETIME, 17),
+    (N_("Paid by"), Kind.TEXT, 12),
+    (N_("Paid on"), Kind.DATE, 12),
+    (N_("Payment reference"), Kind.TEXT, 18),
 ]
-AMOUNT_COLUMN = 11  # 1-based, "金额(元)"
+AMOUNT = 11  # 0-based index of the amount column
+CAPTION = 2  # where a total row's caption goes (the "part of the schedule" column)
 
 
-def _row(index: int, line: PaymentLine) -> list:
-    return [
-        index,
-        SOURCE_ZH[line.source.value],
-        line.contract_year,
-        line.component,
-        KIND_ZH.get(line.kind.value, line.kind.value),
-        line.period_start,
-        line.period_end,
-        line.due_on,
-        PARTY_ZH[line.payer.value],
-        PARTY_ZH[line.payee.value],
-        line.amount,
-        STATUS_ZH[line.status.value],
-        line.paid_on,
-        line.payment_reference or "",
-        line.key,
-    ]
+def _value(x: Any) -> Any:
+    return getattr(x, "value", x)
 
 
-def total(lines: Sequence[PaymentLine]) -> Decimal:
+def total(lines: Sequence[Any]) -> Decimal:
     """Sum of the (already fen-rounded) line amounts."""
     return sum((line.amount for line in lines), Decimal("0.00"))
 
 
-def _csv_value(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def split(lines: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """(payable lines, projected lines), each in schedule order."""
+    actual = [x for x in lines if _value(x.source) == "actual"]
+    projected = [x for x in lines if _value(x.source) == "projected"]
+    return actual, projected
 
 
-def schedule_csv(project: EmcProject, lines: Sequence[PaymentLine]) -> bytes:
-    """The schedule as UTF-8 CSV with a BOM (so spreadsheet programs read the Chinese titles),
-    amounts as plain decimals with two places, and a final total row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([title for title, _ in COLUMNS])
-    for i, line in enumerate(lines, start=1):
-        writer.writerow([_csv_value(v) for v in _row(i, line)])
-    blank = [""] * len(COLUMNS)
-    blank[0], blank[AMOUNT_COLUMN - 1] = "合计", f"{total(lines):.2f}"
-    writer.writerow(blank)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def totals(lines: Sequence[Any]) -> dict[str, Decimal]:
+    """The separate totals: payable, of which paid and outstanding, and projected."""
+    actual, projected = split(lines)
+    paid = total([x for x in actual if _value(x.status) == "paid"])
+    return {
+        "payable": total(actual),
+        "paid": paid,
+        "outstanding": total(actual) - paid,
+        "projected": total(projected),
+    }
 
 
-def schedule_xlsx(project: EmcProject, lines: Sequence[PaymentLine]) -> bytes:
-    """The schedule as an XLSX workbook: bold, frozen header; money as ``#,##0.00``; dates as
-    dates; a total row holding the exact sum of the line amounts."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "付款计划"
-    ws.append([title for title, _ in COLUMNS])
-    header_fill = PatternFill("solid", fgColor="DDEBF7")
-    for col, (_, width) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col)
-        cell.font = Font(bold=True)
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for i, line in enumerate(lines, start=1):
-        ws.append(_row(i, line))
-        r = i + 1
-        ws.cell(row=r, column=AMOUNT_COLUMN).number_format = MONEY_FORMAT
-        for col in (6, 7, 8, 13):
-            ws.cell(row=r, column=col).number_format = DATE_FORMAT
-    total_row = len(lines) + 2
-    ws.cell(row=total_row, column=1, value="合计").font = Font(bold=True)
-    cell = ws.cell(row=total_row, column=AMOUNT_COLUMN, value=total(lines))
-    cell.number_format = MONEY_FORMAT
-    cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(total_row - 1, 1)}"
-    ws.print_title_rows = "1:1"
-    ws.oddHeader.center.text = project.name
-    wb.properties.title = f"{project.name} 付款计划"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+def _columns(t: Callable[..., str], zone: str) -> list[Column]:
+    return [
+        Column(t(title, zone=zone) if "%(zone)s" in title else t(title), kind, width)
+        for title, kind, width in _COLUMNS
+    ]
+
+
+def _row(index: int, line: Any, t: Callable[..., str], people: Mapping[int, str]) -> list:
+    def person(user_id: int | None) -> str | None:
+        return people.get(user_id, str(user_id)) if user_id is not None else None
+
+    return [
+        index,
+        line.id,
+        t(labels.label(labels.LINE_SOURCE, line.source)),
+        line.contract_year,
+        labels.component(line.component, t),
+        t(labels.label(labels.LINE_KIND, line.kind)),
+        line.period_start,
+        line.period_end,
+        line.due_on,
+        t(labels.label(labels.PARTY, line.payer)),
+        t(labels.label(labels.PARTY, line.payee)),
+        line.amount,
+        t(labels.label(labels.LINE_STATUS, line.status)),
+        line.hold_reason,
+        person(line.prepared_by_user_id),
+        line.prepared_at,
+        person(line.approved_by_user_id),
+        line.approved_at,
+        person(line.paid_by_user_id),
+        line.paid_on,
+        line.payment_reference,
+    ]
+
+
+def _total_row(caption: str, amount: Decimal) -> list:
+    row: list = [None] * len(_COLUMNS)
+    row[CAPTION], row[AMOUNT] = caption, amount
+    return row
+
+
+def _total_rows(lines: Sequence[Any], t: Callable[..., str]) -> list[list]:
+    sums = totals(lines)
+    return [
+        _total_row(t(N_("Total payable")), sums["payable"]),
+        _total_row(t(N_("of which paid")), sums["paid"]),
+        _total_row(t(N_("of which outstanding")), sums["outstanding"]),
+        _total_row(t(N_("Total projected (forecast, not payable)")), sums["projected"]),
+    ]
+
+
+def _preamble(
+    project: Any,
+    names: Mapping[int | None, str],
+    t: Callable[..., str],
+    generated_at,
+    zone,
+    locale: str,
+) -> list[str]:
+    colon = ": " if locale == "en" else "："
+    return [
+        t(N_("Payment schedule: %(project)s"), project=project.name),
+        f"{t(N_('Institution'))}{colon}{names.get(project.organization_id, '')}  ·  "
+        f"{t(N_('ESCO'))}{colon}{names.get(project.esco_organization_id, '—')}",
+        t(N_("Generated at %(time)s"), time=_stamp(generated_at, zone)),
+    ]
+
+
+def _stamp(moment: dt.datetime, zone: str) -> str:
+    from emc.reports.pdf import stamp
+
+    return stamp(moment, zone)
+
+
+def schedule_csv(
+    project: Any,
+    lines: Sequence[Any],
+    *,
+    people: Mapping[int, str] | None = None,
+    locale: str = "zh_CN",
+    zone: str = exports.DEFAULT_ZONE,
+) -> bytes:
+    """The schedule as one CSV table: payable lines, then projected lines (the "part of the
+    schedule" column tells which), then the separate totals."""
+    t = _translator(locale)
+    actual, projected = split(lines)
+    rows = [_row(i, x, t, people or {}) for i, x in enumerate([*actual, *projected], start=1)]
+    table = Table(_columns(t, zone), rows, totals=_total_rows(lines, t))
+    return exports.csv_bytes(table, zone=zone)
+
+
+def schedule_xlsx(
+    project: Any,
+    lines: Sequence[Any],
+    *,
+    people: Mapping[int, str] | None = None,
+    names: Mapping[int | None, str] | None = None,
+    generated_at: dt.datetime | None = None,
+    locale: str = "zh_CN",
+    zone: str = exports.DEFAULT_ZONE,
+) -> bytes:
+    """The schedule as a workbook of two sheets, payable lines and projected lines, each with
+    its own totals (payable: paid and outstanding too); a heading names the project, the
+    parties and when it was generated."""
+    t = _translator(locale)
+    actual, projected = split(lines)
+    people = people or {}
+    preamble = (
+        _preamble(project, names or {}, t, generated_at, zone, locale)
+        if generated_at is not None
+        else []
+    )
+    sums = totals(lines)
+    payable = Table(
+        _columns(t, zone),
+        [_row(i, x, t, people) for i, x in enumerate(actual, start=1)],
+        name=t(N_("Payable lines")),
+        totals=[
+            _total_row(t(N_("Total payable")), sums["payable"]),
+            _total_row(t(N_("of which paid")), sums["paid"]),
+            _total_row(t(N_("of which outstanding")), sums["outstanding"]),
+        ],
+        preamble=preamble,
+    )
+    forecast = Table(
+        _columns(t, zone),
+        [_row(i, x, t, people) for i, x in enumerate(projected, start=1)],
+        name=t(N_("Projected schedule")),
+        totals=[_total_row(t(N_("Total projected (forecast, not payable)")), sums["projected"])],
+        preamble=preamble,
+    )
+    title = t(N_("Payment schedule: %(project)s"), project=project.name)
+    return exports.xlsx_bytes([payable, forecast], title=title, zone=zone)
+
+
+def _translator(locale: str) -> Callable[..., str]:
+    def t(message: str, **params: object) -> str:
+        return translate(locale, message, **params)
+
+    return t

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from emc import clock, journal
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
-from emc.contracts import custody_form, economics_view, finance, service, terms_form
+from emc.contracts import custody_form, economics_view, finance, labels, service, terms_form
 from emc.contracts.models import (
     AmendmentStatus,
     Investor,
@@ -51,44 +51,13 @@ from emc.web.security import current_actor
 
 bp = Blueprint("contracts", __name__)
 
-PROJECT_STATUS_LABELS = {
-    ProjectStatus.DRAFT: _l("Draft"),
-    ProjectStatus.PROPOSED: _l("Proposed"),
-    ProjectStatus.CONTRACTED: _l("Contracted"),
-    ProjectStatus.IMPLEMENTING: _l("Implementing"),
-    ProjectStatus.OPERATING: _l("Operating"),
-    ProjectStatus.COMPLETED: _l("Completed"),
-    ProjectStatus.TERMINATED: _l("Terminated"),
-}
-CONTRACT_TYPE_LABELS = {
-    finance.ContractType.SHARED_SAVINGS: _l("Shared savings"),
-    finance.ContractType.GUARANTEED_SAVINGS: _l("Guaranteed savings"),
-    finance.ContractType.ENERGY_COST_CUSTODY: _l("Energy-cost custody"),
-    finance.ContractType.FINANCE_LEASE: _l("Finance lease"),
-    finance.ContractType.HYBRID: _l("Hybrid"),
-}
-LINE_KIND_LABELS = {
-    finance.LineKind.SHARED_SAVINGS: _l("Savings share"),
-    finance.LineKind.GUARANTEE_FEE: _l("Guarantee service fee"),
-    finance.LineKind.SHORTFALL: _l("Guarantee shortfall"),
-    finance.LineKind.EXCESS_SHARE: _l("Excess savings share"),
-    finance.LineKind.CUSTODY_FEE: _l("Custody fee"),
-    finance.LineKind.OM_FEE: _l("O&M fee"),
-    finance.LineKind.TRUE_UP: _l("True-up"),
-    finance.LineKind.LEASE_RENT: _l("Lease rent"),
-}
-PARTY_LABELS = {
-    finance.Party.INSTITUTION: _l("Institution"),
-    finance.Party.ESCO: _l("ESCO"),
-    finance.Party.LESSOR: _l("Lessor"),
-}
-LINE_STATUS_LABELS = {
-    LineStatus.SCHEDULED: _l("Scheduled"),
-    LineStatus.PREPARED: _l("Prepared"),
-    LineStatus.APPROVED: _l("Approved"),
-    LineStatus.PAID: _l("Paid"),
-    LineStatus.ON_HOLD: _l("On hold"),
-}
+# The one vocabulary (emc.contracts.labels), lazily translated for pages: the page, the
+# exports and the PDF say the same words.
+PROJECT_STATUS_LABELS = {ProjectStatus(k): _l(v) for k, v in labels.PROJECT_STATUS.items()}
+CONTRACT_TYPE_LABELS = {finance.ContractType(k): _l(v) for k, v in labels.CONTRACT_TYPE.items()}
+LINE_KIND_LABELS = {finance.LineKind(k): _l(v) for k, v in labels.LINE_KIND.items()}
+PARTY_LABELS = {finance.Party(k): _l(v) for k, v in labels.PARTY.items()}
+LINE_STATUS_LABELS = {LineStatus(k): _l(v) for k, v in labels.LINE_STATUS.items()}
 SENSITIVITY_LABELS = {
     "base": _l("Base case"),
     "savings -20%": _l("Savings −20 %"),

@@ -4,22 +4,17 @@ snapshot trend, and project-list downloads (CSV, XLSX)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-
 from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
 from flask_smorest import Blueprint
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
 
+from emc import exports as downloads
 from emc.auth.permissions import Permission
 from emc.auth.policy import require
 from emc.errors import Invalid
 from emc.journal import jsonable
-from emc.programme import service
+from emc.programme import exports, service
 from emc.programme.schemas import (
     ProgrammeDashboardOut,
     ProgrammeDashboardQuery,
@@ -49,67 +44,11 @@ blp = Blueprint(
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Export columns (Chinese titles: the agencies' working language) and the row keys they show.
-EXPORT_COLUMNS = [
-    ("项目编号", "id", 10),
-    ("项目名称", "name", 32),
-    ("公共机构", "institution", 28),
-    ("地区代码", "region_code", 10),
-    ("机构类别", "sector", 14),
-    ("节能服务公司", "esco", 28),
-    ("项目状态", "status", 14),
-    ("合同类型", "contract_type", 20),
-    ("签订日期", "signed_on", 12),
-    ("是否计入", "counted", 10),
-    ("计入年份", "count_year", 10),
-    ("未计入原因", "reason", 26),
-    ("总投资(元)", "total_investment", 16),
-    ("投资方", "investor", 12),
-]
-
 
 def _filters(query: dict) -> dict:
     return {
         k: v for k, v in query.items() if k not in ("page", "per_page", "start_year", "end_year")
     }
-
-
-def projects_csv(rows: Iterable[dict]) -> bytes:
-    """The project list as CSV, UTF-8 with a BOM so that spreadsheet programs read Chinese."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([title for title, _k, _w in EXPORT_COLUMNS])
-    for row in rows:
-        writer.writerow(["" if row[k] is None else row[k] for _t, k, _w in EXPORT_COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def projects_xlsx(rows: Iterable[dict]) -> bytes:
-    """The project list as an XLSX workbook (write-only mode: constant memory)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("项目清单")
-    for i, (_t, _k, width) in enumerate(EXPORT_COLUMNS):
-        sheet.column_dimensions[chr(ord("A") + i)].width = width
-    from openpyxl.cell import WriteOnlyCell
-
-    header = []
-    for title, _k, _w in EXPORT_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F2F4F7")
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        values = []
-        for _t, key, _w in EXPORT_COLUMNS:
-            value = row[key]
-            if key == "counted":
-                value = "是" if value else "否"
-            values.append(value)
-        sheet.append(values)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 @blp.route("/targets")
@@ -197,13 +136,12 @@ def _download(query: dict, fmt: str) -> Response:
     )
     # Materialised before the response starts, so an access error is a clean 403/404.
     rows = list(rows)
+    locale = downloads.request_locale()
     if fmt == "csv":
-        body, mimetype = projects_csv(rows), "text/csv; charset=utf-8"
+        body, content_type = exports.projects_csv(rows, locale=locale), downloads.CSV_TYPE
     else:
-        body, mimetype = projects_xlsx(rows), XLSX_TYPE
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="programme-projects.{fmt}"'
-    return response
+        body, content_type = exports.projects_xlsx(rows, locale=locale), downloads.XLSX_TYPE
+    return downloads.Download(body, content_type, f"programme-projects.{fmt}").response()
 
 
 @blp.route("/projects.csv")

@@ -13,13 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 import marshmallow as ma
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from emc import exports as downloads
 from emc.auth.models import Region
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import require
@@ -335,12 +336,9 @@ def summary_pdf():
         type_label=_type_label,
         sector_label=_sector_label,
         locale=page_locale(),
+        zone=downloads.site_zone(),
     )
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="programme-{data.region["code"]}.pdf"'
-    )
-    return response
+    return downloads.pdf_download(body, f"programme-{data.region['code']}.pdf").response()
 
 
 # --- targets ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from xml.sax.saxutils import escape
 
 from emc.reports import pdf
 
@@ -49,6 +50,7 @@ class AuditReport:
     ecms: list[EcmRow] = field(default_factory=list)
     conclusions: str = ""
     factor_note: str = ""
+    zone: str = pdf.DEFAULT_ZONE  # the site's timezone, for the time of generation
 
 
 _LABELS = {
@@ -139,7 +141,7 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
     """The report as PDF bytes."""
     t = _LABELS["en" if locale.startswith("en") else "zh_CN"]
     story: list = [
-        pdf.paragraph(report.title, "h1"),
+        pdf.paragraph(escape(report.title), "h1"),
         pdf.paragraph(
             t["meta"].format(
                 institution=report.institution,
@@ -152,7 +154,10 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
         ),
         pdf.paragraph(t["scope"], "h2"),
         pdf.table(
-            [[t["site"], t["building"], t["type"], t["area"]], *[list(r) for r in report.scope]],
+            [
+                [t["site"], t["building"], t["type"], t["area"]],
+                *[[escape(c) for c in r] for r in report.scope],
+            ],
             numeric_cols=(3,),
         ),
         pdf.paragraph(t["structure"], "h2"),
@@ -219,7 +224,7 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
         for e in report.ecms:
             ecm_rows.append(
                 [
-                    e.name,
+                    escape(e.name),
                     e.category,
                     _q(e.savings_tce, 1),
                     pdf.money(e.savings_money),
@@ -233,13 +238,14 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
     else:
         story.append(pdf.paragraph(t["no_ecms"]))
     story.append(pdf.paragraph(t["conclusions"], "h2"))
-    story.append(pdf.paragraph(report.conclusions or "—"))
+    story.append(pdf.paragraph(escape(report.conclusions or "—").replace("\n", "<br/>")))
     if report.factor_note:
         story += [pdf.spacer(), pdf.paragraph(report.factor_note, "small")]
     info = pdf.PageInfo(
         title=t["report"],
         subtitle=f"{report.institution} / {report.auditor}",
         generated_at=report.generated_at,
+        zone=report.zone,
     )
     return pdf.build_pdf(info, story)
 

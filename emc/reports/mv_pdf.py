@@ -43,6 +43,21 @@ _VALUES = (
     N_("pv_generation"),
 )
 
+# Labels used inside formatted strings: named here so that extraction sees each msgid (an
+# N_() inside an f-string is invisible to it, and the label would stay English).
+CALIBRATED = N_("Calibrated (ASHRAE Guideline 14)")
+END_EXCLUSIVE = N_("end exclusive")
+G14_VERDICT = N_("G14 verdict")
+OBSERVED_VS_MODELLED = N_("observed vs modelled daily use")
+PROPOSED_BY = N_("Proposed by")
+DECIDED_BY = N_("Decided by")
+COMMENT = N_("Comment")
+REASON_FOR_VERSION = N_("Reason for this version")
+VERSION = N_("version")
+STALE = N_("Stale")
+OBSERVED_VS_ADJUSTED = N_("observed vs adjusted baseline")
+CUMULATIVE_SAVINGS = N_("cumulative savings with uncertainty")
+
 
 @dataclass(frozen=True)
 class MvPdfContext:
@@ -58,6 +73,7 @@ class MvPdfContext:
     adjustments: list[dict[str, Any]] = field(default_factory=list)
     # Evidence files of the baseline: {"filename", "sha256"} (option D simulation results).
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    zone: str = pdf.DEFAULT_ZONE  # the site's timezone, for the time of generation
 
 
 def _para(text: str, style: str = "body") -> Any:
@@ -117,7 +133,7 @@ def _calibration(t, items: list[tuple[str, dict]]) -> list:
         verdict = t(N_("pass")) if c["calibrated"] else t(N_("fail"))
         out.append(
             _para(
-                f"{name}: {t(N_('Calibrated (ASHRAE Guideline 14)'))} {verdict} · "
+                f"{name}: {t(CALIBRATED)} {verdict} · "
                 f"NMBE {c['nmbe'] * 100:.2f} % (±{c['nmbe_limit'] * 100:.0f} %) · "
                 f"CV(RMSE) {c['cvrmse'] * 100:.2f} % ({c['cvrmse_limit'] * 100:.0f} %)",
                 "body",
@@ -322,7 +338,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
                 [t(N_("Method")), t(baseline.method.value)],
                 [
                     t(N_("Baseline period")),
-                    f"{baseline.start_date} – {baseline.end_date} ({t(N_('end exclusive'))})",
+                    f"{baseline.start_date} – {baseline.end_date} ({t(END_EXCLUSIVE)})",
                 ],
                 [t(N_("Inputs fingerprint")), baseline.inputs_sha256],
             ],
@@ -332,7 +348,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         pdf.spacer(),
         _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
         _statistics_table(t, baseline.models),
-        _para(f"{t(N_('G14 verdict'))}: {_yes(t, baseline.verdict_passed)}", "body"),
+        _para(f"{t(G14_VERDICT)}: {_yes(t, baseline.verdict_passed)}", "body"),
         *_sufficiency_tables(t, baseline.models),
         *_calibration(
             t,
@@ -361,7 +377,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
                         t(N_("Observed")): [v or 0 for v in series["observed"][::step]],
                         t(N_("Modelled")): [v or 0 for v in series["modelled"][::step]],
                     },
-                    title=f"{m['meter_name']}: {t(N_('observed vs modelled daily use'))}",
+                    title=f"{m['meter_name']}: {t(OBSERVED_VS_MODELLED)}",
                     unit=m["unit"],
                 )
             )
@@ -369,18 +385,19 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
     story += [
         _para(t(N_("Decision")), "h2"),
         _para(
-            f"{t(N_('Proposed by'))}: {_person(ctx, baseline.proposed_by_user_id)} · "
-            f"{t(N_('Decided by'))}: {_person(ctx, baseline.decided_by_user_id) or '—'} · "
-            f"{t(N_('Comment'))}: {baseline.decision_comment or '—'}"
+            f"{t(PROPOSED_BY)}: {_person(ctx, baseline.proposed_by_user_id)} · "
+            f"{t(DECIDED_BY)}: {_person(ctx, baseline.decided_by_user_id) or '—'} · "
+            f"{t(COMMENT)}: {baseline.decision_comment or '—'}"
         ),
     ]
     if baseline.reason:
-        story.append(_para(f"{t(N_('Reason for this version'))}: {baseline.reason}"))
+        story.append(_para(f"{t(REASON_FOR_VERSION)}: {baseline.reason}"))
     story += [_para(t(N_("Signatures")), "h2"), _signatures(t)]
     info = pdf.PageInfo(
         title=title,
         subtitle=f"{ctx.institution} / {ctx.esco}",
         generated_at=ctx.generated_at,
+        zone=ctx.zone,
     )
     return pdf.build_pdf(info, story)
 
@@ -395,7 +412,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         return translate(locale, message)
 
     title = t(N_("M&V report"))
-    period = f"{report.period_start} – {report.period_end} ({t(N_('end exclusive'))})"
+    period = f"{report.period_start} – {report.period_end} ({t(END_EXCLUSIVE)})"
     story: list = [
         _para(title, "h1"),
         _parties(
@@ -407,15 +424,14 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                 [t(N_("Status")), t(report.status.value)],
                 [
                     t(N_("Baseline")),
-                    f"{t(N_('version'))} {baseline.version}, {baseline.start_date} – "
-                    f"{baseline.end_date}",
+                    f"{t(VERSION)} {baseline.version}, {baseline.start_date} – {baseline.end_date}",
                 ],
                 [t(N_("Inputs fingerprint")), report.inputs_sha256],
             ],
         ),
     ]
     if report.stale_since is not None:
-        story.append(_para(f"⚠ {t(N_('Stale'))}: {report.stale_message}", "h2"))
+        story.append(_para(f"⚠ {t(STALE)}: {report.stale_message}", "h2"))
     story += [
         _para(t(N_("Measurement boundary")), "h2"),
         _table(
@@ -460,7 +476,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         ),
         _para(
             f"FSU: ±{_pct(report.fsu_68)} (68 %), ±{_pct(report.fsu_90)} (90 %) · "
-            f"{t(N_('G14 verdict'))}: {_yes(t, report.verdict.get('passed'))}"
+            f"{t(G14_VERDICT)}: {_yes(t, report.verdict.get('passed'))}"
         ),
         _para(t(N_("Monthly results")), "h2"),
     ]
@@ -500,7 +516,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                     t(N_("Adjusted baseline")): [m["adjusted_baseline"] for m in months],
                     t(N_("Reporting use")): [m["reporting"] for m in months],
                 },
-                title=f"{r['meter_name']}: {t(N_('observed vs adjusted baseline'))}",
+                title=f"{r['meter_name']}: {t(OBSERVED_VS_ADJUSTED)}",
                 unit=r["unit"],
             )
         )
@@ -517,7 +533,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                         b["cumulative"] + (b["band_90"] or 0) for b in band
                     ],
                 },
-                title=f"{r['meter_name']}: {t(N_('cumulative savings with uncertainty'))}",
+                title=f"{r['meter_name']}: {t(CUMULATIVE_SAVINGS)}",
                 unit=r["unit"],
             )
         )
@@ -615,5 +631,6 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         title=title,
         subtitle=f"{ctx.institution} / {ctx.esco}",
         generated_at=ctx.generated_at,
+        zone=ctx.zone,
     )
     return pdf.build_pdf(info, story)

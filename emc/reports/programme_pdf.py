@@ -31,8 +31,10 @@ def build(
     type_label: Callable[[str], str],
     sector_label: Callable[[str], str],
     locale: str = "zh_CN",
+    zone: str = pdf.DEFAULT_ZONE,
 ) -> bytes:
-    """The summary PDF of ``data`` (a ``Dashboard``)."""
+    """The summary PDF of ``data`` (a ``Dashboard``); the time of generation on the wall clock
+    of ``zone`` (the site's timezone)."""
 
     def t(message: str, **params: object) -> str:
         return translate(locale, message, **params)
@@ -59,8 +61,9 @@ def build(
                     str(prog["counted"]),
                     "" if prog["target"] is None else str(prog["target"]),
                     _pct(prog["share"]),
-                    _num(prog["expected"]),
-                    _num(prog["projected"]),
+                    # Numbers of projects: whole numbers, never "180.0".
+                    _num(prog["expected"], 0),
+                    _num(prog["projected"], 0),
                 ],
             ],
             numeric_cols=(0, 1, 2, 3, 4),
@@ -168,27 +171,33 @@ def build(
         ]
         story += [
             pdf.paragraph(t(N_("Energy and CO2 per m²")), "h2"),
-            pdf.table(rows, numeric_cols=(1, 2, 3, 4)),
+            pdf.table(rows, numeric_cols=(0, 1, 2, 3, 4)),
         ]
         for key, label in (("energy", N_("Energy per m²")), ("co2", N_("CO2 per m²"))):
             change = inten[key]
-            if change:
-                story.append(
-                    pdf.paragraph(
-                        t(
-                            N_(
-                                "%(what)s: %(change)s%% from %(base)s to %(year)s (target "
-                                "−%(target)s%%)."
-                            ),
-                            what=t(label),
-                            change=change["change_pct"],
-                            base=change["base_year"],
-                            year=change["year"],
-                            target=change["target_reduction_pct"] or "–",
-                        )
-                    )
+            if not change:
+                continue
+            params = {
+                "what": t(label),
+                "change": change["change_pct"],
+                "base": change["base_year"],
+                "year": change["year"],
+            }
+            if change["target_reduction_pct"] is None:
+                # No target set: say the change alone, never "(target −–%)".
+                sentence = t(N_("%(what)s: %(change)s%% from %(base)s to %(year)s"), **params)
+            else:
+                sentence = t(
+                    N_("%(what)s: %(change)s%% from %(base)s to %(year)s (target −%(target)s%%)."),
+                    target=change["target_reduction_pct"],
+                    **params,
                 )
+            story.append(pdf.paragraph(sentence))
     info = pdf.PageInfo(
-        title=title, subtitle=period, generated_at=clock.now(), footer="emc · programme"
+        title=title,
+        subtitle=period,
+        generated_at=clock.now(),
+        footer="emc · programme",
+        zone=zone,
     )
     return pdf.build_pdf(info, story)

@@ -14,55 +14,28 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
 
-from emc import clock
+from emc.contracts import labels
+from emc.energy import Carrier
+from emc.energy_labels import CARRIER_LABELS
 from emc.i18n import N_, translate
 from emc.reports import pdf
 
 DUE_SOON_DAYS = 30
 
-CONTRACT_TYPES = {
-    "shared_savings": N_("Shared savings"),
-    "guaranteed_savings": N_("Guaranteed savings"),
-    "energy_cost_custody": N_("Energy-cost custody"),
-    "finance_lease": N_("Finance lease"),
-    "hybrid": N_("Hybrid"),
-}
-KINDS = {
-    "shared_savings": N_("Savings share"),
-    "guarantee_fee": N_("Guarantee service fee"),
-    "shortfall": N_("Guarantee shortfall"),
-    "excess_share": N_("Excess savings share"),
-    "custody_fee": N_("Custody fee"),
-    "om_fee": N_("O&M fee"),
-    "true_up": N_("True-up"),
-    "lease_rent": N_("Lease rent"),
-}
-PARTIES = {"institution": N_("Institution"), "esco": N_("ESCO"), "lessor": N_("Lessor")}
-PROJECT_STATUSES = {
-    "draft": N_("Draft"),
-    "proposed": N_("Proposed"),
-    "contracted": N_("Contracted"),
-    "implementing": N_("Implementing"),
-    "operating": N_("Operating"),
-    "completed": N_("Completed"),
-    "terminated": N_("Terminated"),
-}
-STATUSES = {
-    "scheduled": N_("Scheduled"),
-    "prepared": N_("Prepared"),
-    "approved": N_("Approved"),
-    "paid": N_("Paid"),
-    "on_hold": N_("On hold"),
-}
-FREQUENCIES = {
-    "monthly": N_("Monthly"),
-    "quarterly": N_("Quarterly"),
-    "semi_annual": N_("Semiannual"),
-    "annual": N_("Annual"),
-}
+# One vocabulary with the page and the exports (emc.contracts.labels).
+CONTRACT_TYPES = labels.CONTRACT_TYPE
+KINDS = labels.LINE_KIND
+PARTIES = labels.PARTY
+PROJECT_STATUSES = labels.PROJECT_STATUS
+STATUSES = labels.LINE_STATUS
+FREQUENCIES = labels.FREQUENCY
+# Components whose lines wait for an accepted M&V report, and those due after each period.
+_SAVINGS_TYPES = {"shared_savings", "guaranteed_savings"}
+_PERIOD_TYPES = {"guaranteed_savings", "energy_cost_custody", "finance_lease"}
 
 
 def _value(x: Any) -> str:
@@ -85,18 +58,50 @@ def due_mark(line: Any, today: dt.date) -> str:
     return ""
 
 
+def payment_terms_text(terms: Mapping[str, Any], locale: str = "zh_CN") -> str:
+    """When lines fall due, as the contract's terms say (the finance core's rule): lines that
+    wait for verified savings fall due ``payment_due_days`` after the M&V report is accepted;
+    fees, rent and the projected schedule that many days after the end of their period."""
+
+    def t(message: str, **params: object) -> str:
+        return translate(locale, message, **params)
+
+    days = terms.get("payment_due_days")
+    if days is None:
+        return "—"
+    types = {c.get("type") for c in terms.get("components", [])} or {terms.get("contract_type")}
+    parts = []
+    if types & _SAVINGS_TYPES:
+        parts.append(
+            t(N_("savings-based lines: %(days)s days after the M&V report is accepted"), days=days)
+        )
+    if types & _PERIOD_TYPES:
+        parts.append(t(N_("fees and rent: %(days)s days after the end of each period"), days=days))
+    parts.append(t(N_("projected lines: %(days)s days after the end of the period"), days=days))
+    return ("; " if locale == "en" else "；").join(parts)
+
+
 def build(
     project: Any,
     contract: Any | None,
     lines: Sequence[Any],
     *,
     names: Mapping[int | None, str],
-    today: dt.date,
+    people: Mapping[int, str] | None = None,
+    generated_at: dt.datetime | None = None,
+    zone: str = pdf.DEFAULT_ZONE,
+    today: dt.date | None = None,
     locale: str = "zh_CN",
 ) -> bytes:
     """The schedule PDF of ``project`` (an ``EmcProject``) with its ``contract`` (or None) and
     payment ``lines`` (``PaymentLine``s in schedule order); ``names`` maps organisation ids to
-    display names; ``today`` (the institutions' local date) decides due / overdue."""
+    display names, ``people`` user ids to names (who prepared, approved and paid). Dates and
+    times are on the wall clock of ``zone``: "as of" is the local date of ``generated_at``
+    (the same instant the footer prints), which decides due / overdue; ``today`` overrides it."""
+    people = people or {}
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
+    local = pdf.local_time(generated_at, zone)
+    today = today or local.date()
 
     def t(message: str, **params: object) -> str:
         return translate(locale, message, **params)
@@ -105,15 +110,33 @@ def build(
         key = _value(key)
         return t(table[key]) if key in table else str(key)
 
+    def carrier(value: Any) -> str:
+        try:
+            return t(CARRIER_LABELS[Carrier(value)])
+        except ValueError:
+            return str(value)
+
+    def person(user_id: int | None, at: dt.datetime | None = None) -> str:
+        if user_id is None:
+            return "—"
+        name = escape(people.get(user_id, str(user_id)))
+        if at is None:
+            return name
+        return f'{name}<br/><font size="8">{pdf.local_time(at, zone):%Y-%m-%d %H:%M}</font>'
+
     title = t(N_("Payment schedule: %(project)s"), project=project.name)
     story: list = [
-        pdf.paragraph(title, "h1"),
-        pdf.paragraph(t(N_("As of %(date)s"), date=today.isoformat())),
+        pdf.paragraph(escape(title), "h1"),
+        pdf.paragraph(
+            t(N_("As of %(date)s"), date=today.isoformat())
+            + " · "
+            + t(N_("Times in %(zone)s"), zone=zone)
+        ),
         pdf.paragraph(t(N_("Project and parties")), "h2"),
         pdf.table(
             [
-                [t(N_("Institution")), names.get(project.organization_id, "")],
-                [t(N_("ESCO")), names.get(project.esco_organization_id, "—")],
+                [t(N_("Institution")), escape(names.get(project.organization_id, ""))],
+                [t(N_("ESCO")), escape(names.get(project.esco_organization_id, "—"))],
                 [t(N_("Status")), label(PROJECT_STATUSES, project.status)],
                 [t(N_("Signed on")), _date(project.signed_on)],
                 [
@@ -142,15 +165,12 @@ def build(
                 ),
             ],
             [t(N_("Payment frequency")), label(FREQUENCIES, terms.get("payment_frequency"))],
-            [
-                t(N_("Payment due")),
-                t(N_("%(days)s days after the period"), days=terms.get("payment_due_days")),
-            ],
-            [t(N_("Discount rate")), str(terms.get("discount_rate", ""))],
+            [t(N_("Payment due")), payment_terms_text(terms, locale)],
+            [t(N_("Discount rate")), _percent(terms.get("discount_rate"))],
             [
                 t(N_("Components")),
                 ", ".join(
-                    f"{c.get('label')} ({label(CONTRACT_TYPES, c.get('type'))})"
+                    _component(c, t, label(CONTRACT_TYPES, c.get("type")))
                     for c in terms.get("components", [])
                 ),
             ],
@@ -159,7 +179,8 @@ def build(
             rows.append(
                 [
                     t(N_("Contract price (yuan per unit)")),
-                    f"{price.get('carrier')} {price.get('base_price')} / {price.get('unit')}",
+                    f"{carrier(price.get('carrier'))} {price.get('base_price')} / "
+                    f"{price.get('unit')}",
                 ]
             )
         story.append(
@@ -176,12 +197,13 @@ def build(
         t(N_("Status")),
         t(N_("Amount (yuan)")),
     ]
-    widths = [36 * mm, 28 * mm, 40 * mm, 26 * mm, 18 * mm, 26 * mm]
+    widths = [36 * mm, 28 * mm, 36 * mm, 26 * mm, 20 * mm, 28 * mm]
     marks = {"overdue": t(N_("overdue")), "due": t(N_("due soon"))}
-    for heading, items, mark in (
-        (N_("Payable lines"), actual, True),
-        (N_("Projected schedule"), projected, False),
-    ):
+    parts = (
+        (N_("Payable lines"), actual, True, N_("Total payable")),
+        (N_("Projected schedule"), projected, False, N_("Total projected (forecast, not payable)")),
+    )
+    for heading, items, mark, total_label in parts:
         story.append(pdf.paragraph(t(heading), "h2"))
         if not items:
             story.append(pdf.paragraph(t(N_("No lines in this part of the schedule.")), "small"))
@@ -194,7 +216,7 @@ def build(
                 due = f"{due} <b>{marks[flag]}</b>"
             status = label(STATUSES, line.status)
             if line.hold_reason:
-                status = f"{status}: {line.hold_reason}"
+                status = f"{status}: {escape(line.hold_reason)}"
             rows.append(
                 [
                     f"{line.period_start.isoformat()} – {line.period_end.isoformat()}",
@@ -205,7 +227,7 @@ def build(
                     pdf.money(line.amount),
                 ]
             )
-        rows.append([t(N_("Total")), "", "", "", "", pdf.money(total(items))])
+        rows.append([t(total_label), "", "", "", "", pdf.money(total(items))])
         story.append(pdf.table(rows, col_widths=widths, numeric_cols=(5,)))
     if actual:
         paid = [x for x in actual if _value(x.status) == "paid"]
@@ -224,12 +246,63 @@ def build(
                 )
             ),
         ]
+        worked = [x for x in actual if x.prepared_by_user_id is not None or x.paid_on]
+        story.append(pdf.paragraph(t(N_("Approvals and payments")), "h2"))
+        if not worked:
+            story.append(
+                pdf.paragraph(t(N_("No line has been prepared for payment yet.")), "small")
+            )
+        else:
+            rows = [
+                [
+                    t(N_("Period")),
+                    t(N_("Amount (yuan)")),
+                    t(N_("Prepared by")),
+                    t(N_("Approved by")),
+                    t(N_("Paid by")),
+                    t(N_("Paid on")),
+                    t(N_("Payment reference")),
+                ]
+            ]
+            for line in worked:
+                rows.append(
+                    [
+                        f"{line.period_start.isoformat()} – {line.period_end.isoformat()}",
+                        pdf.money(line.amount),
+                        person(line.prepared_by_user_id, line.prepared_at),
+                        person(line.approved_by_user_id, line.approved_at),
+                        person(line.paid_by_user_id),
+                        _date(line.paid_on),
+                        escape(line.payment_reference or "—"),
+                    ]
+                )
+            story.append(
+                pdf.table(
+                    rows,
+                    col_widths=[30 * mm, 22 * mm, 30 * mm, 30 * mm, 18 * mm, 20 * mm, 24 * mm],
+                    numeric_cols=(1,),
+                )
+            )
     info = pdf.PageInfo(
         title=title,
         subtitle=names.get(project.organization_id, ""),
-        generated_at=clock.now(),
+        generated_at=generated_at,
+        zone=zone,
     )
     return pdf.build_pdf(info, story)
+
+
+def _component(component: Mapping[str, Any], t, type_label: str) -> str:
+    name = labels.component(str(component.get("label") or ""), t)
+    return type_label if name in ("", type_label) else f"{escape(name)} ({type_label})"
+
+
+def _percent(fraction: Any) -> str:
+    """A stored fraction ("0.06") as a percentage ("6 %")."""
+    try:
+        return f"{(Decimal(str(fraction)) * 100).normalize():f} %"
+    except (ArithmeticError, ValueError, TypeError):
+        return "—"
 
 
 def _date(value: dt.date | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -161,38 +162,67 @@ def test_another_tenants_project_is_404_in_the_api_and_downloads(login_as, db_se
         assert client.post(f"/api/v1/projects/{project.id}/schedule", json={}).status_code == 403
 
 
-def test_csv_export_lists_every_line_and_the_total(login_as, db_session):
+def _pay_first(login_as, db_session, project):
+    line = actual_lines(db_session, project)[0]
+    url = f"/api/v1/payment-lines/{line.id}"
+    f1, f2 = login_as("finance@school.demo"), login_as("finance2@school.demo")
+    assert f1.post(f"{url}/prepare", json={"version": 1}).status_code == 200
+    assert f2.post(f"{url}/approve", json={"version": 2}).status_code == 200
+    paid = f1.post(
+        f"{url}/pay", json={"version": 3, "paid_on": "2025-03-01", "payment_reference": "ICBC-9"}
+    )
+    assert paid.status_code == 200, paid.get_json()
+
+
+def test_csv_export_lists_every_line_with_signers_and_separate_totals(login_as, db_session):
     project = make_project(db_session)
+    _pay_first(login_as, db_session, project)
     response = login_as("finance@school.demo").get(f"/api/v1/projects/{project.id}/schedule.csv")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][:5] == ["序号", "来源", "合同年度", "组成部分", "款项类型"]
-    assert rows[0][10] == "金额(元)"
-    body, total = rows[1:-1], rows[-1]
+    header = rows[0]
+    assert header[:6] == ["序号", "明细编号", "计划类别", "合同年度", "分项", "类型"]
+    for title in ("金额（元）", "状态", "制单人", "审批人", "付款登记人", "付款日期", "付款凭证号"):
+        assert title in header, title
+    amount, part, status = (
+        header.index("金额（元）"),
+        header.index("计划类别"),
+        header.index("状态"),
+    )
+    body, totals = rows[1:-4], {r[part]: D(r[amount]) for r in rows[-4:]}
     count = db_session.scalar(
         select(func.count()).select_from(PaymentLine).where(PaymentLine.project_id == project.id)
     )
     assert len(body) == count
-    assert sum(D(r[10]) for r in body) == D(total[10])
-    actual = [r for r in body if r[1] == "实际"]
-    assert len(actual) == 36 and {r[10] for r in actual} == {"10000.00"}
-    assert total[0] == "合计"
+    payable = [r for r in body if r[part] == "应付"]
+    projected = [r for r in body if r[part] == "预测"]
+    assert len(payable) == 36 and {r[amount] for r in payable} == {"10000.00"}
+    # Never one sum of forecast and payable lines: each part has its own total.
+    assert totals["应付合计"] == D("360000.00") == sum(D(r[amount]) for r in payable)
+    assert totals["其中：已付款"] == D("10000.00")
+    assert totals["其中：未付款"] == D("350000.00")
+    assert totals["预测合计（预测值，非应付）"] == sum(D(r[amount]) for r in projected)
+    # The page's words: 已付款 / 计划中, and who did what.
+    paid = next(r for r in body if r[status] == "已付款")
+    assert paid[header.index("制单人")] == "一中财务"
+    assert paid[header.index("审批人")] == "一中财务复核"
+    assert paid[header.index("付款日期")] == "2025-03-01"
+    assert paid[header.index("付款凭证号")] == "ICBC-9"
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d$", paid[header.index("审批人") + 1])
+    assert {r[status] for r in body} <= {"计划中", "已制单", "已审批", "已付款", "已暂缓"}
 
 
-def test_xlsx_export_is_a_formatted_sheet_with_the_right_figures(login_as, db_session):
+def test_xlsx_export_has_payable_and_projected_sheets_with_their_own_totals(login_as, db_session):
     project = make_project(db_session)
     response = login_as("viewer@school.demo").get(f"/api/v1/projects/{project.id}/schedule.xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     wb = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    ws = wb.active
-    assert ws.title == "付款计划"
-    assert ws.freeze_panes == "A2"
-    assert ws["A1"].value == "序号" and ws["K1"].value == "金额(元)" and ws["A1"].font.bold
+    assert wb.sheetnames == ["应付明细", "预测付款计划"]
     lines = list(
         db_session.scalars(
             select(PaymentLine)
@@ -200,19 +230,22 @@ def test_xlsx_export_is_a_formatted_sheet_with_the_right_figures(login_as, db_se
             .order_by(PaymentLine.period_start, PaymentLine.due_on, PaymentLine.key)
         )
     )
-    last = len(lines) + 1
-    amounts = [D(str(ws.cell(row=r, column=11).value)) for r in range(2, last + 1)]
-    assert amounts == [x.amount for x in lines]
-    assert all(ws.cell(row=r, column=11).number_format == "#,##0.00" for r in range(2, last + 2))
-    assert ws.cell(row=2, column=8).value.date() == lines[0].due_on
-    assert ws.cell(row=last + 1, column=1).value == "合计"
-    assert D(str(ws.cell(row=last + 1, column=11).value)) == sum(x.amount for x in lines)
-    fee_total = sum(
-        D(str(ws.cell(row=r, column=11).value))
-        for r in range(2, last + 1)
-        if ws.cell(row=r, column=2).value == "实际"
-    )
-    assert fee_total == D("360000.00")
+    for ws, source in ((wb["应付明细"], "actual"), (wb["预测付款计划"], "projected")):
+        values = [[c for c in row] for row in ws.iter_rows()]
+        head = next(i for i, r in enumerate(values) if r[0].value == "序号")
+        assert ws.freeze_panes == f"A{head + 2}" and values[head][0].font.bold
+        titles = [c.value for c in values[head]]
+        col = titles.index("金额（元）")
+        mine = [x for x in lines if x.source.value == source]
+        body = values[head + 1 : head + 1 + len(mine)]
+        assert [D(str(r[col].value)) for r in body] == [x.amount for x in mine]
+        assert all(r[col].number_format == "#,##0.00" for r in body)
+        assert body[0][titles.index("应付日期")].value.date() == mine[0].due_on
+        total_row = values[head + 1 + len(mine)]
+        assert D(str(total_row[col].value)) == sum(x.amount for x in mine)
+        assert total_row[2].value in ("应付合计", "预测合计（预测值，非应付）")
+    assert wb["应付明细"]["A1"].value == f"付款计划：{project.name}"
+    assert "Asia/Shanghai" in wb["应付明细"]["A3"].value  # generated at, zone named
 
 
 def test_the_journal_has_the_project_and_contract_changes(login_as, db_session):

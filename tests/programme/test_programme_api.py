@@ -135,7 +135,7 @@ def test_csv_and_xlsx_exports_list_the_filtered_projects(login_as):
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = list(sheet.values)
     assert len(values) == 4 and values[0][0] == "项目编号"
-    assert {v[9] for v in values[1:]} == {"是", "否"}
+    assert {v[10] for v in values[1:]} == {"是", "否"}
 
 
 def test_pdf_summary_prints_the_region_and_its_counts(login_as):

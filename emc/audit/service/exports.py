@@ -193,8 +193,16 @@ def indicator_rows(f: AuditFigures, tr) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def report_pdf(session: Session, actor: Actor, audit_id: int, *, locale: str = "zh_CN") -> bytes:
-    """The audit report as PDF (Chinese by default), for anyone who may read the audit."""
+def report_pdf(
+    session: Session,
+    actor: Actor,
+    audit_id: int,
+    *,
+    locale: str = "zh_CN",
+    zone: str = "Asia/Shanghai",
+) -> bytes:
+    """The audit report as PDF (Chinese by default), for anyone who may read the audit; times
+    on the wall clock of ``zone`` (the site's configured timezone)."""
     from emc.i18n import translate
     from emc.reports import audit_pdf
 
@@ -271,5 +279,6 @@ def report_pdf(session: Session, actor: Actor, audit_id: int, *, locale: str = "
         conclusions=audit.conclusions or "",
         factor_note=tr(N_("Factors recorded in the audit on %(date)s (tce: calorific value)."))
         % {"date": str(audit.factor_snapshot.get("taken_at", ""))[:10]},
+        zone=zone,
     )
     return audit_pdf.build(report, locale)

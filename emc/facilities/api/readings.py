@@ -4,13 +4,15 @@ export; and :func:`upload_from_request`, which the meter page shares."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from zoneinfo import ZoneInfo
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
 
+from emc import exports as downloads
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.facilities import service
@@ -225,10 +227,8 @@ class MeterReadingsCsv(MethodView):
         meter, lines = service.export_csv(
             db(), current_actor(), meter_id, start=query["start"], end=query["end"]
         )
-        return Response(
-            stream_with_context(lines),
-            mimetype="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="meter-{meter.id}-readings.csv"'
-            },
-        )
+        # Through the one export helper: BOM (the unit may be m³), charset once, file name.
+        body = itertools.chain(["\ufeff"], lines)
+        return downloads.Download(
+            body, downloads.CSV_TYPE, f"meter-{meter.id}-readings.csv"
+        ).response()

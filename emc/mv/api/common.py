@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from emc import clock
+from emc import exports as downloads
 from emc.auth.models import Organization, User
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter
@@ -183,6 +184,7 @@ def pdf_context(project_id: int, *, versions=(), adjustments=()) -> mv_pdf.MvPdf
         institution=orgs.get(project.organization_id, ""),
         esco=orgs.get(project.esco_organization_id, "—"),
         generated_at=clock.now(),
+        zone=downloads.site_zone(),
         people=_names(user_ids),
         meters=meters,
         versions=list(versions),
@@ -195,9 +197,7 @@ def pdf_locale() -> str:
 
 
 def _pdf_response(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return downloads.pdf_download(body, filename).response()
 
 
 def baseline_pdf_response(project_id: int, baseline_id: int) -> Response:

@@ -92,7 +92,8 @@ def svg_chart(
     n = len(dates)
 
     def x(i: int) -> float:
-        return left + (w * i / max(n - 1, 1))
+        # A single date sits in the middle of the plot, not on its left edge.
+        return left + (w * i / (n - 1) if n > 1 else w / 2)
 
     def y(v: float) -> float:
         return top + h - (v - lo) / (hi - lo) * h
@@ -117,16 +118,29 @@ def svg_chart(
     for j, (name, vals) in enumerate(series.items()):
         colour = colours[j % len(colours)]
         path, pen = [], "M"
+        dots = []
         for i, v in enumerate(vals):
             if v is None or not math.isfinite(v):
                 pen = "M"
                 continue
             path.append(f"{pen}{x(i):.1f},{y(v):.1f}")
             pen = "L"
+            # A marker on each point of a short series, and on a point without neighbours
+            # (one month): a line through one point draws nothing.
+            alone = all(
+                not (0 <= k < n) or vals[k] is None or not math.isfinite(vals[k])
+                for k in (i - 1, i + 1)
+            )
+            if n <= 40 or alone:
+                dots.append(
+                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{4 if alone else 2.5}" '
+                    f'fill="{colour}"><title>{escape(name)}: {v:,.1f}</title></circle>'
+                )
         parts.append(
             f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="1.2">'
             f"<title>{escape(name)}</title></path>"
         )
+        parts.extend(dots)
         parts.append(
             f'<text x="{left + 8 + 150 * j}" y="{top + 12}" font-size="11" fill="{colour}">'
             f"{escape(name)}{' (' + escape(unit) + ')' if unit else ''}</text>"

@@ -13,9 +13,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from emc.auth.actor import Actor
-from emc.auth.models import Organization, OrgKind
+from emc.auth.models import Organization, OrgKind, Region
 from emc.auth.policy import region_filter, scope_condition
 from emc.contracts.models import Contract, EmcProject, Investor, ProjectStatus
+from emc.mv.models import MvReport
 from emc.programme import stats
 from emc.programme.counting import counted
 from emc.programme.models import ProgrammeSummary, SummaryDimension
@@ -23,6 +24,7 @@ from emc.programme.service._common import (
     _agency_region,
     _in_window,
 )
+from emc.programme.summary import accepted_savings
 
 
 def _project_filters(stmt: Select, filters: dict[str, Any]) -> Select:
@@ -183,10 +185,31 @@ def project_page(
 def iter_projects(
     session: Session, actor: Actor, *, region: str | None = None, **filters: Any
 ) -> Iterator[dict[str, Any]]:
-    """Every project of the region matching ``filters``, for exports (streamed in batches)."""
+    """Every project of the region matching ``filters``, for exports (streamed in batches),
+    with the region's name and the project's verified savings: tce, tCO2 and yuan avoided over
+    its latest accepted M&V reports (the programme's one definition, :func:`accepted_savings`;
+    ``None`` before any report is accepted)."""
     region = _agency_region(actor, region)
-    stmt = _project_select(actor, region, filters).order_by(
-        Organization.region_code, EmcProject.signed_on, EmcProject.id
+    verified = (
+        accepted_savings(MvReport.project_id.label("project_id"))
+        .group_by(MvReport.project_id)
+        .subquery()
+    )
+    tce, tco2, value = (verified.c[i] for i in range(1, 4))
+    stmt = (
+        _project_select(actor, region, filters)
+        .add_columns(Region.name_zh, Region.name_en, tce, tco2, value)
+        .outerjoin(Region, Region.code == Organization.region_code)
+        .outerjoin(verified, verified.c.project_id == EmcProject.id)
+        .order_by(Organization.region_code, EmcProject.signed_on, EmcProject.id)
     )
     for row in session.execute(stmt.execution_options(yield_per=2000)):
-        yield _row(row)
+        out = _row(row[:12])
+        out.update(
+            region_name_zh=row[12],
+            region_name_en=row[13],
+            verified_tce=row[14],
+            verified_tco2=row[15],
+            verified_value=row[16],
+        )
+        yield out
