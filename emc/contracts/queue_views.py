@@ -9,18 +9,18 @@ paginated; the same selection downloads as CSV or XLSX.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from emc import exports
 from emc.auth.actor import Actor
 from emc.auth.models import User
 from emc.auth.permissions import Permission, can
@@ -34,10 +34,10 @@ from emc.contracts.views import (
     line_actions,
     local_today,
 )
+from emc.exports import Kind
 from emc.todo import Page
 from emc.web.db import db
 from emc.web.security import current_actor
-from emc.web.templating import local_time
 
 WINDOW_DAYS = 60
 PER_PAGE = 50
@@ -226,107 +226,67 @@ def queue():
 
 
 # --- export ------------------------------------------------------------------------------------
-# A small local writer until the shared export helper (emc/exports.py) is on main.
 
 EXPORT_COLUMNS = (
-    ("Project", 40),
-    ("Contract year", 10),
-    ("Kind", 18),
-    ("Period start", 12),
-    ("Period end", 12),
-    ("Due on", 12),
-    ("Amount (yuan)", 16),
-    ("Status", 10),
-    ("Prepared by", 16),
-    ("Prepared at", 18),
-    ("Approved by", 16),
-    ("Approved at", 18),
-    ("Paid on", 12),
-    ("Payment reference", 20),
+    ("Project", Kind.TEXT, 40),
+    ("Contract year", Kind.INTEGER, 10),
+    ("Kind", Kind.TEXT, 18),
+    ("Period start", Kind.DATE, 12),
+    ("Period end", Kind.DATE, 12),
+    ("Due on", Kind.DATE, 12),
+    ("Amount (yuan)", Kind.MONEY, 16),
+    ("Status", Kind.TEXT, 10),
+    ("Prepared by", Kind.TEXT, 16),
+    ("Prepared at", Kind.DATETIME, 18),
+    ("Approved by", Kind.TEXT, 16),
+    ("Approved at", Kind.DATETIME, 18),
+    ("Paid on", Kind.DATE, 12),
+    ("Payment reference", Kind.TEXT, 20),
 )
 
 
-def _export_rows(rows) -> list[list[Any]]:
-    out = []
+def _export_rows(rows) -> Iterator[list[Any]]:
     for line, project, prepared_by, approved_by in rows:
-        out.append(
-            [
-                project,
-                line.contract_year,
-                str(LINE_KIND_LABELS[line.kind]),
-                line.period_start,
-                line.period_end,
-                line.due_on,
-                line.amount,
-                str(LINE_STATUS_LABELS[line.status]),
-                prepared_by or "",
-                local_time(line.prepared_at),
-                approved_by or "",
-                local_time(line.approved_at),
-                line.paid_on or "",
-                line.payment_reference or "",
-            ]
-        )
-    return out
-
-
-def _write_table(titles: list[str], widths: list[int], rows: list[list[Any]], fmt: str) -> bytes:
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(titles)
-        for row in rows:
-            writer.writerow(row)
-        # A BOM so that spreadsheet programs read the Chinese text as UTF-8.
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(titles)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
-    for i, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    for cell in sheet["G"][1:]:
-        cell.number_format = "#,##0.00"
-    for col in ("D", "E", "F", "M"):
-        for cell in sheet[col][1:]:
-            cell.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        yield [
+            project,
+            line.contract_year,
+            str(LINE_KIND_LABELS[line.kind]),
+            line.period_start,
+            line.period_end,
+            line.due_on,
+            line.amount,
+            str(LINE_STATUS_LABELS[line.status]),
+            prepared_by,
+            line.prepared_at,
+            approved_by,
+            line.approved_at,
+            line.paid_on,
+            line.payment_reference,
+        ]
 
 
 @bp.get("/finance/queue.<any(csv, xlsx):fmt>")
 @login_required
 def queue_export(fmt: str):
-    """The queue's current selection (every page) as CSV or XLSX, titles in the page language."""
+    """The queue's current selection (every page) as CSV or XLSX, titles in the page language,
+    through the one export helper (typed cells, BOM, formula neutralising)."""
     actor = current_actor()
     if not can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
         abort(403)
     query, _errors = _query_from_args()
     rows = db().execute(queue_select(actor, query, local_today())).all()
-    data = _write_table(
-        [str(_(title)) for title, _w in EXPORT_COLUMNS],
-        [w for _t, w in EXPORT_COLUMNS],
-        _export_rows(rows),
-        fmt,
-    )
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    table = exports.Table(
+        columns=[
+            exports.Column(str(_(title)), kind, width) for title, kind, width in EXPORT_COLUMNS
+        ],
+        rows=_export_rows(rows),
+        name=str(_("Payment queue")),
     )
     name = f"payment-queue-{local_today().isoformat()}.{fmt}"
-    return Response(
-        data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"}
-    )
+    zone = exports.site_zone()
+    if fmt == "csv":
+        return exports.csv_download(table, name, zone=zone).response()
+    return exports.xlsx_download([table], name, zone=zone).response()
 
 
 def sort_link(query: QueueQuery, column: str) -> str:

@@ -120,6 +120,10 @@ def test_pages_and_sorting_cover_every_line_once(login_as, thousand):
 def test_export_has_the_whole_selection_with_preparer_columns(login_as, thousand):
     c = login_as("finance2@school.demo")
     response = c.get("/finance/queue.csv?view=all&status=prepared")
+    # Through the one export helper: charset once, no shared cache, a BOM for Excel.
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert response.get_data().startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 201 and "制单人" in rows[0]
     assert rows[1][rows[0].index("制单人")] == "一中财务"
