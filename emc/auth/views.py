@@ -75,6 +75,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    actor = current_actor()
+    if actor is not None:
+        # Server side: every cookie of this user, including a copy of this one, is now dead.
+        service.end_sessions(db(), actor)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -100,9 +104,18 @@ def password():
     if errors:
         return render_template("auth/password.html", errors=errors), 422
     user = db().get(User, current_actor().user_id)
-    # The session id embeds the password hash: log in again under the new one.
+    # The change ended every session, this one too: continue under the new session version.
+    session.clear()
+    session.permanent = True
     login_user(LoginUser(user, db().get(Organization, user.organization_id)))
-    flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+    session["locale"] = user.locale
+    flash(
+        _(
+            "Your password has been changed. Other sessions have been logged out and your API "
+            "tokens revoked."
+        ),
+        "success",
+    )
     return redirect(url_for("core.home"))
 
 

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
-from emc.auth.service import TokenRejected, authenticate_token
+from emc import clock
+from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
 from emc.web.db import db
 from emc.web.extensions import babel, csrf, login_manager
 
@@ -16,14 +17,15 @@ SUPPORTED_LOCALES = ("zh_CN", "en")
 
 
 class LoginUser(UserMixin):
-    """What Flask-Login keeps for the request: the actor, plus a session id that embeds a
-    fragment of the password hash so that changing a password logs out every other session."""
+    """What Flask-Login keeps for the request: the actor, plus a session id that names the
+    user's session version, so that logging out or changing the password (which move the
+    version on, server side) kills every earlier cookie, replayed copies included."""
 
     def __init__(self, user: User, org: Organization):
         user.organization = org
         self.actor = Actor.of(user)
         self.display_name = user.display_name
-        self._session_id = f"{user.id}.{user.password_hash[-12:]}"
+        self._session_id = f"{user.id}.{user.session_version}"
 
     def get_id(self) -> str:
         return self._session_id
@@ -37,6 +39,23 @@ def _load(session: Session, user_id: int) -> LoginUser | None:
     if org is None or not org.is_active:
         return None
     return LoginUser(user, org)
+
+
+def _record_token_use(token_id: int, now) -> None:
+    """Note the token's use in a short transaction of its own, so a read-only request stays
+    read-only. Best effort: a token that cannot be stamped this minute still authenticates."""
+    from flask import current_app
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from emc.db import unit_of_work
+
+    try:
+        with unit_of_work(current_app.extensions["emc.session_factory"]) as session:
+            record_token_use(session, token_id, now)
+    except SQLAlchemyError:
+        import logging
+
+        logging.getLogger(__name__).warning("could not record the use of token %s", token_id)
 
 
 def current_actor() -> Actor | None:
@@ -117,11 +136,14 @@ def init_app(app: Flask) -> None:
         if secret is None:
             return None
         try:
-            user = authenticate_token(db(), secret)
+            user, token = authenticate_token(db(), secret)
         except TokenRejected as rejected:
             g.token_rejected = rejected.reason
             return None
         g.token_auth = True
+        now = clock.now()
+        if token_use_due(token, now):
+            _record_token_use(token.id, now)
         return _load(db(), user.id)
 
     @login_manager.unauthorized_handler
