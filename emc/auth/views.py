@@ -45,9 +45,26 @@ def _login_limit() -> str:
     return current_app.config["EMC_SETTINGS"].login_rate_limit
 
 
+def _login_account_limit() -> str:
+    return current_app.config["EMC_SETTINGS"].login_account_rate_limit
+
+
+def _login_account_key() -> str:
+    # The account as typed, normalised as authenticate() does: 15 guesses from 3 addresses
+    # count against one account. An unknown address is counted the same way (no hint).
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+# Only failures count, and a count lapses when its window ends: a lockout never outlasts the
+# window, and the right password works again as soon as it has passed.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401
+    _login_account_limit, key_func=_login_account_key, methods=["POST"], deduct_when=_failed
 )
 def login():
     if request.method == "GET":
