@@ -50,3 +50,81 @@ def test_api_docs_are_served_without_a_cdn(client):
     assert "/static/swagger-ui/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
     assert client.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+# --- security headers, access log ------------------------------------------------------------
+
+
+def test_pages_carry_the_security_headers_and_private_pages_are_not_stored(login_as):
+    c = login_as("energy@school.demo")
+    page = c.get("/")
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_api_answers_carry_the_security_headers_and_are_not_stored(login_as):
+    c = login_as("energy@school.demo")
+    for response in (c.get("/api/v1/me"), c.get("/api/v1/projects/999999999")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_login_page_is_protected_from_framing_too(client):
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_no_template_carries_an_inline_script_or_event_handler():
+    import re
+
+    from emc import paths
+
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
+    handler = re.compile(r"\son[a-z]+\s*=", re.I)
+    offenders = [
+        str(path.relative_to(paths.TEMPLATES_DIR))
+        for path in paths.TEMPLATES_DIR.rglob("*.html")
+        if inline.search(path.read_text()) or handler.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_the_api_docs_page_starts_swagger_from_a_static_script(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "/static/js/swagger_init.js" in page and "SwaggerUIBundle(" not in page
+
+
+def test_every_request_writes_one_access_log_line(login_as, caplog):
+    import logging
+
+    c = login_as("energy@school.demo")
+    with caplog.at_level(logging.INFO, logger="emc.access"):
+        response = c.get("/api/v1/me", headers={"X-Request-ID": "abc-123"})
+    lines = [r for r in caplog.records if r.name == "emc.access"]
+    assert len(lines) == 1
+    record = lines[0]
+    assert response.headers["X-Request-ID"] == "abc-123"
+    assert (record.request_id, record.method, record.path, record.status) == (
+        "abc-123",
+        "GET",
+        "/api/v1/me",
+        200,
+    )
+    assert record.user_id is not None and record.duration_ms >= 0
+    assert record.getMessage().startswith("request_id=abc-123 user_id=")
+
+
+def test_a_forged_request_id_is_replaced(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="emc.access"):
+        response = client.get("/login", headers={"X-Request-ID": "x injected=line"})
+    assert "injected" not in response.headers["X-Request-ID"]
+    assert "injected" not in caplog.text

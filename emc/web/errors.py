@@ -72,9 +72,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
         return response
     try:
         return make_response(
-            render_template(
-                "error.html", status=status, code=code, message=message, fields=fields
-            ),
+            render_template("error.html", status=status, code=code, message=message, fields=fields),
             status,
         )
     except Exception:  # noqa: BLE001 — the error page must not itself become a text/plain 500
