@@ -9,6 +9,7 @@ never wait in WAL mode); every other method takes the write lock up front (``emc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from flask import Flask, current_app, g, request
@@ -88,10 +89,9 @@ def init_app(app: Flask) -> None:
             _finish(session)
         token = g.pop("read_only_token", None)
         if token is not None:
-            try:
+            # A token set in another context (a copied one) has nothing to undo here.
+            with contextlib.suppress(ValueError):
                 reset_read_only(token)
-            except ValueError:  # set in another context (a copied one): nothing to undo here
-                pass
 
 
 def _as_response(result):

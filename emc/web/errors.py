@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
-from markupsafe import escape
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from emc.errors import EmcError

@@ -6,9 +6,9 @@ from flask import Flask, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
 
+from emc import clock
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
-from emc import clock
 from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
 from emc.web.db import db
 from emc.web.extensions import babel, csrf, login_manager
