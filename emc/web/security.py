@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from emc import clock
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
 from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
+from emc.schemas import INT_MAX
 from emc.web.db import db
 from emc.web.extensions import babel, csrf, login_manager
 
@@ -73,19 +75,26 @@ def bearer_token() -> str | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative targets: an open redirect would make our pages a phishing aid."""
+    """Only same-site relative targets: an open redirect would make our pages a phishing aid.
+
+    A target with a control character (CR/LF would split the Location header), a backslash
+    (browsers read ``/\\evil.example`` as ``//evil.example``), a scheme or a host falls back to
+    the home page.
+    """
     from urllib.parse import urlsplit
 
     from flask import url_for
 
-    if target:
+    if (
+        target
+        and len(target) <= 2000
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("core.home")
 
@@ -111,7 +120,25 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a non-negative integer inside the INTEGER column range.
+
+    Anything else (2**31, a 5,000-digit number) matches no route, so it is a 404 like any id
+    that does not exist, and never reaches the database, where it would overflow.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=0, max=INT_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str):
+        if len(value.lstrip("-")) > len(str(INT_MAX)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: rules bind their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
