@@ -18,7 +18,7 @@ INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 # Decimal amounts: below 10^12 in size (Numeric(14, 2) money holds up to 999,999,999,999.99)
 # and at most 12 decimal places; anything beyond is a typo or an attack, never a quantity.
-DECIMAL_MAX = Decimal(10) ** 12
+DECIMAL_MAX_DIGITS = 12
 DECIMAL_MAX_PLACES = 12
 # Decimals travel as JSON strings (exact, unlike binary floats): "12", "-0.5", "1.25E+3".
 DECIMAL_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
@@ -38,7 +38,8 @@ def _id_in_range(value) -> None:
 def _decimal_in_range(value) -> None:
     if value is None or not isinstance(value, Decimal) or not value.is_finite():
         return
-    if abs(value) >= DECIMAL_MAX:
+    # adjusted() and as_tuple() never overflow, whatever the exponent ("1e999999999").
+    if not value.is_zero() and value.adjusted() >= DECIMAL_MAX_DIGITS:
         raise ma.ValidationError("must be less than 1,000,000,000,000 in size")
     if value.as_tuple().exponent < -DECIMAL_MAX_PLACES:
         raise ma.ValidationError("has too many decimal places")
