@@ -8,6 +8,7 @@ that need the database (uniqueness, a real region, a role that fits the organisa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -229,7 +230,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     )
     if user is None:
         # Hash anyway so an unknown address takes as long as a wrong password.
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None
@@ -239,7 +240,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: one scrypt hash costs ~0.1 s of start-up.
+    return generate_password_hash("not-a-real-password", method=PASSWORD_HASH_METHOD)
 
 
 def change_password(
