@@ -170,7 +170,12 @@ def init_app(app: Flask) -> None:
         g.token_auth = True
         now = clock.now()
         if token_use_due(token, now):
-            _record_token_use(token.id, now)
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                _record_token_use(token.id, now)
+            else:
+                # A writing request holds the write lock already (SQLite): a second
+                # transaction would wait for it until the busy timeout. Stamp it in this one.
+                record_token_use(db(), token.id, now)
         return _load(db(), user.id)
 
     @login_manager.unauthorized_handler
