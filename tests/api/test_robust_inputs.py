@@ -75,3 +75,22 @@ def test_a_multipart_field_named_backslash_is_a_client_error(login_as):
     for url in ("/api/v1/sites", "/sites", "/login"):
         response = c.http.post(url, data=data(), content_type="multipart/form-data")
         assert 400 <= response.status_code < 500, url
+
+
+# --- regressions found by schemathesis (seed 20261206) -----------------------------------------
+
+
+@pytest.mark.parametrize("amount", ["-.931e51185026904040901", "1e-86336", "7700061399e+8185300"])
+def test_a_decimal_with_an_enormous_exponent_is_refused_not_overflowed(login_as, amount):
+    c = login_as("engineer@esco.demo")
+    response = c.post("/api/v1/projects", json={"name": "指数项目", "total_investment": amount})
+    assert response.status_code == 422
+    assert "total_investment" in response.json["error"]["fields"]
+
+
+def test_a_decimal_too_large_for_its_column_is_refused(login_as):
+    c = login_as("engineer@esco.demo")
+    response = c.post(
+        "/api/v1/projects", json={"name": "巨额项目", "total_investment": "1000000000000"}
+    )
+    assert response.status_code == 422
