@@ -52,6 +52,18 @@ def _messages() -> dict[int, str]:
     }
 
 
+def _clean_fields(fields):
+    """Field keys as strings (a multipart part without a usable name arrives as None, and a
+    None key beside string keys cannot be sorted into JSON), values as JSON-able text."""
+    if isinstance(fields, dict):
+        return {("_" if k is None else str(k)): _clean_fields(v) for k, v in fields.items()}
+    if isinstance(fields, list | tuple):
+        return [_clean_fields(v) for v in fields]
+    if fields is None or isinstance(fields, str | int | float | bool):
+        return fields
+    return str(fields)
+
+
 def error_response(status: int, code: str | None = None, message: str | None = None, fields=None):
     """The one error answer: the JSON envelope under ``/api/``, the localised page elsewhere.
 
@@ -60,6 +72,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     the same status is sent instead.
     """
     rollback_request_session()
+    fields = _clean_fields(fields) if fields else None
     code = code or _CODES.get(status, "error")
     try:
         message = message or _messages().get(status, "")

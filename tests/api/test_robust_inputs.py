@@ -94,3 +94,29 @@ def test_a_decimal_too_large_for_its_column_is_refused(login_as):
         "/api/v1/projects", json={"name": "巨额项目", "total_investment": "1000000000000"}
     )
     assert response.status_code == 422
+
+
+def test_a_multipart_part_named_backslash_on_an_upload_is_a_client_error(login_as, db_session):
+    from emc.auth import service
+    from emc.demo import actor_for
+
+    _token, secret = service.create_token(
+        db_session, actor_for(db_session, "energy@school.demo"), name="t"
+    )
+    db_session.flush()
+    # Raw bytes: name="\" leaves the quoted name unterminated, as a fuzzer sends it.
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="\\"; filename="a.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\na,b\r\n--B\r\n"
+        b'Content-Disposition: form-data; name="\\"\r\n\r\nvalue\r\n--B--\r\n'
+    )
+    http = login_as("energy@school.demo").app.test_client()
+    for url in ("/api/v1/projects/1/mv-reports/1/adjustments", "/api/v1/programme/stats/import"):
+        response = http.post(
+            url,
+            data=body,
+            content_type="multipart/form-data; boundary=B",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+        assert set(response.json["error"]) == {"code", "message", "fields"}
