@@ -135,3 +135,31 @@ def test_an_implausible_upload_writes_nothing(login_as):
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) == {"row 4, column 读数"}
     assert c.get(f"/api/v1/meters/{meter['id']}/readings").get_json()["readings"] == []
+
+
+def test_a_meters_rated_demand_bounds_its_uploads(login_as):
+    c = login_as("energy@school.demo")
+    site = c.post("/api/v1/sites", json={"name": "额定场地", "region_code": "330100"}).get_json()
+    meter = c.post(
+        "/api/v1/meters",
+        json={
+            "site_id": site["id"],
+            "name": "额定表",
+            "carrier": "electricity",
+            "unit": "kWh",
+            "kind": "interval",
+            "interval_minutes": 60,
+            "max_per_hour": "200",
+        },
+    )
+    assert meter.status_code == 201 and meter.get_json()["max_per_hour"] == "200.000"
+    meter_id = meter.get_json()["id"]
+    text = "时间,用量\n2024-05-01 00:00,150\n2024-05-01 01:00,250\n"
+    response = c.post(
+        f"/api/v1/meters/{meter_id}/readings",
+        data={"file": (io.BytesIO(text.encode()), "r.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["fields"]) == {"row 3, column 用量"}
+    assert c.get(f"/api/v1/meters/{meter_id}/readings").get_json()["readings"] == []
