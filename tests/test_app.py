@@ -128,3 +128,68 @@ def test_a_forged_request_id_is_replaced(client, caplog):
         response = client.get("/login", headers={"X-Request-ID": "x injected=line"})
     assert "injected" not in response.headers["X-Request-ID"]
     assert "injected" not in caplog.text
+
+
+# --- SQLite under concurrency, the error handler ------------------------------------------------
+
+
+def test_sqlite_writers_take_the_lock_up_front_and_readers_do_not(tmp_path):
+    import sqlite3
+
+    from emc.db import read_only_transactions
+
+    path = tmp_path / "lock.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT 1"))  # a writing unit of work holds the write lock at once
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            locked = False
+        except sqlite3.OperationalError:
+            locked = True
+    assert locked
+    with read_only_transactions(), engine.connect() as conn, conn.begin():
+        conn.execute(text("SELECT 1"))  # a reader leaves the write lock free
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    other.close()
+    engine.dispose()
+
+
+def test_the_error_page_renders_after_a_failed_flush(app, login_as):
+    from sqlalchemy.exc import IntegrityError
+
+    from emc.auth.models import User
+    from emc.web.db import db
+
+    app.config["TESTING"] = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken():
+        session = db()
+        existing = session.scalar(text("SELECT email FROM users LIMIT 1"))
+        session.add(
+            User(
+                email=existing,
+                display_name="x",
+                password_hash="x",
+                organization_id=1,
+                role="viewer",
+            )
+        )
+        try:
+            session.flush()
+        except IntegrityError:
+            pass  # the session now needs a rollback; the handler must not trip over it
+        raise RuntimeError("after a failed flush")
+
+    app.add_url_rule("/boom-flush", "boom_flush", broken)
+    app.add_url_rule("/api/v1/boom-flush", "api_boom_flush", broken)
+    c = login_as("energy@school.demo")
+    page = c.get("/boom-flush")
+    assert page.status_code == 500 and page.content_type.startswith("text/html")
+    api = c.get("/api/v1/boom-flush")
+    assert api.status_code == 500 and api.json["error"]["code"] == "internal_error"
