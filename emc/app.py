@@ -1,7 +1,9 @@
 """The application factory.
 
-Initialisation order matters and is fixed here: settings → database → security (login, CSRF,
-locale) → rate limiter → error handlers → blueprints (pages, then the JSON API) → static assets.
+Initialisation order matters and is fixed here: settings → response headers and access log
+(first, so their hooks run last and see the final response) → database → security (login,
+CSRF, locale) → rate limiter → error handlers → blueprints (pages, then the JSON API) → static
+assets.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from emc.config import Settings
 from emc.db import make_engine, make_session_factory
 from emc.migrate import assert_at_head
 from emc.web import db as web_db
-from emc.web import errors, security
+from emc.web import errors, headers, security
 from emc.web.extensions import api, limiter
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ def create_app(
         session_factory = make_session_factory(engine)
     app.extensions["emc.session_factory"] = session_factory
 
+    headers.init_app(app)
     web_db.init_app(app)
     security.init_app(app)
     limiter.init_app(app)

@@ -10,9 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from emc import migrate
 from emc.config import Settings, SettingsError
-from emc.db import make_engine, make_session_factory, unit_of_work
 from emc.mv.cli import mv
 
 
@@ -37,6 +35,8 @@ def _settings() -> Settings:
 
 
 def _factory():
+    from emc.db import make_engine, make_session_factory
+
     return make_session_factory(make_engine(_settings().database_url))
 
 
@@ -74,6 +74,8 @@ def db():
 @with_appcontext
 def db_upgrade(revision):
     """Upgrade the database to REVISION (default: head)."""
+    from emc import migrate
+
     _settings().instance_path.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(_settings().database_url, revision)
     _echo_revision()
@@ -84,11 +86,16 @@ def db_upgrade(revision):
 @with_appcontext
 def db_downgrade(revision):
     """Downgrade the database to REVISION (e.g. -1 or base)."""
+    from emc import migrate
+
     migrate.downgrade(_settings().database_url, revision)
     _echo_revision()
 
 
 def _echo_revision() -> None:
+    from emc import migrate
+    from emc.db import make_engine
+
     engine = make_engine(_settings().database_url)
     click.echo(f"database at {migrate.describe(migrate.current_revisions(engine))}")
     engine.dispose()
@@ -98,6 +105,9 @@ def _echo_revision() -> None:
 @with_appcontext
 def db_current():
     """Show the database revision and the head."""
+    from emc import migrate
+    from emc.db import make_engine
+
     current = migrate.current_revisions(make_engine(_settings().database_url))
     heads = migrate.head_revisions()
     suffix = "" if current == heads else "  (run `emc db upgrade`)"
@@ -140,6 +150,7 @@ def orgs_create(**options):
 
     from emc.auth import service
     from emc.auth.schemas import OrganizationIn
+    from emc.db import unit_of_work
     from emc.errors import EmcError
 
     raw = {k: v for k, v in options.items() if v is not None}
@@ -165,6 +176,7 @@ def orgs_list(as_json):
     from emc.auth.models import Organization
     from emc.auth.policy import scoped
     from emc.auth.schemas import OrganizationOut
+    from emc.db import unit_of_work
 
     with unit_of_work(_factory()) as session:
         rows = list(
@@ -200,6 +212,7 @@ def users_create(password, **options):
 
     from emc.auth import service
     from emc.auth.schemas import UserIn
+    from emc.db import unit_of_work
     from emc.errors import EmcError
 
     try:
@@ -223,6 +236,7 @@ def users_create(password, **options):
 @with_appcontext
 def users_create_admin(email, display_name, password):
     """Bootstrap: create the platform organisation (if missing) and a platform admin."""
+    from emc.db import unit_of_work
     from emc.demo import bootstrap_platform_admin
 
     with unit_of_work(_factory()) as session:
@@ -241,6 +255,8 @@ def users_create_admin(email, display_name, password):
 def demo(reset):
     """Build the demo database: organisations and users of every kind and role."""
     from emc import demo as demo_data
+    from emc import migrate
+    from emc.db import make_engine, make_session_factory, unit_of_work
 
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
@@ -315,6 +331,7 @@ def programme():
 def programme_rebuild_summary():
     """Recompute the dashboard's per-region summary from projects and M&V reports (writes keep
     it in step and the nightly snapshot rebuilds it; run this after a bulk load)."""
+    from emc.db import unit_of_work
     from emc.programme import summary
 
     with unit_of_work(_factory()) as session:
@@ -374,6 +391,7 @@ def meters_list(as_json):
     from sqlalchemy import func, select
 
     from emc.auth.policy import scoped
+    from emc.db import unit_of_work
     from emc.facilities.models import Meter, MeterReading
     from emc.facilities.schemas import MeterOut
 
@@ -414,6 +432,7 @@ def meters_import(meter_id, file, fmt, unit, replace):
     """
     from pathlib import Path
 
+    from emc.db import unit_of_work
     from emc.errors import Conflict, EmcError, Invalid
     from emc.facilities import service
 
@@ -471,6 +490,7 @@ def weather_import(station, file, name, timezone, replace):
     """Import temperatures (time, °C) from FILE for STATION (its code or id)."""
     from pathlib import Path
 
+    from emc.db import unit_of_work
     from emc.errors import Conflict, EmcError, Invalid, NotFound
     from emc.facilities import service
 

@@ -34,6 +34,11 @@ class Settings:
     default_locale: str = "zh_CN"
     # Failed logins allowed per client address before the login form refuses for a while.
     login_rate_limit: str = "5 per minute"
+    # Failed logins allowed per account (whatever the address) before its login is refused
+    # until the window ends; attempts spread over many addresses are caught here.
+    login_account_rate_limit: str = "10 per 15 minutes"
+    # "production" refuses the public demo password (EMC_ENV).
+    env: str = "development"
     session_cookie_secure: bool = False
     max_upload_mb: int = 200
     smtp_url: str | None = None
@@ -82,6 +87,14 @@ class Settings:
         if smtp and not smtp.startswith(("smtp://", "smtps://")):
             problems["EMC_SMTP_URL"] = "must start with smtp:// or smtps://"
 
+        run_env = env.get("EMC_ENV", "development").strip().lower()
+        if run_env not in ("development", "production", "test"):
+            problems["EMC_ENV"] = "must be development, production or test"
+
+        for name in ("EMC_LOGIN_RATE_LIMIT", "EMC_LOGIN_ACCOUNT_RATE_LIMIT"):
+            if name in env and not _is_rate_limit(env[name]):
+                problems[name] = "must read like '5 per minute' or '10 per 15 minutes'"
+
         secret = env.get("EMC_SECRET_KEY")
         if secret is not None and len(secret) < 16:
             problems["EMC_SECRET_KEY"] = "must be at least 16 characters"
@@ -97,6 +110,8 @@ class Settings:
             instance_path=instance,
             default_locale=locale,
             login_rate_limit=env.get("EMC_LOGIN_RATE_LIMIT", "5 per minute"),
+            login_account_rate_limit=env.get("EMC_LOGIN_ACCOUNT_RATE_LIMIT", "10 per 15 minutes"),
+            env=run_env,
             session_cookie_secure=secure in ("1", "true"),
             max_upload_mb=int(max_upload),
             smtp_url=smtp,
@@ -104,6 +119,15 @@ class Settings:
 
     def replace(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+def _is_rate_limit(value: str) -> bool:
+    from limits import parse_many
+
+    try:
+        return bool(parse_many(value))
+    except ValueError:
+        return False
 
 
 def normalise_database_url(url: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -103,23 +104,59 @@ def str_enum(enum_cls: type, length: int = 30) -> SAEnum:
     )
 
 
+# Seconds a SQLite connection waits for the write lock before giving up with "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30
+
+# Whether the current unit of work only reads. Only then does SQLite start a plain (deferred)
+# BEGIN; everything else takes the write lock up front with BEGIN IMMEDIATE, so two writers queue
+# on the busy timeout instead of one failing when it upgrades its read lock ("database is
+# locked" at once, which no timeout helps). Web requests set it from the HTTP method.
+_read_only: ContextVar[bool] = ContextVar("emc_read_only_transactions", default=False)
+
+
+def set_read_only(read_only: bool):
+    """Mark the current context's transactions as read-only (or not); returns a token for
+    ``reset_read_only``. Only SQLite looks at it: PostgreSQL needs no hint."""
+    return _read_only.set(read_only)
+
+
+def reset_read_only(token) -> None:
+    _read_only.reset(token)
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    token = set_read_only(True)
+    try:
+        yield
+    finally:
+        reset_read_only(token)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys on, WAL and a busy timeout on every connection."""
+    """Create an engine. SQLite gets foreign keys on, WAL, a busy timeout, and BEGIN IMMEDIATE
+    for every transaction outside ``read_only_transactions()``."""
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
-        # (the recipe from SQLAlchemy's SQLite dialect documentation).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # pysqlite's own transaction handling breaks SAVEPOINT and never takes the write lock
+        # early; let SQLAlchemy emit BEGIN itself (the recipe from SQLAlchemy's SQLite dialect
+        # documentation, "Serializable isolation / Savepoints / Transactional DDL").
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     if not _is_memory(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -137,7 +174,12 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction for a job or CLI command: commit on success, roll back on any error."""
+    """One transaction for a job or CLI command: commit on success, roll back on any error.
+
+    It writes, so on SQLite it takes the write lock at its first statement (BEGIN IMMEDIATE),
+    even when opened inside a read-only web request.
+    """
+    token = set_read_only(False)
     session = factory()
     try:
         yield session
@@ -147,3 +189,4 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        reset_read_only(token)

@@ -1,18 +1,133 @@
-"""What the domains' marshmallow schemas share: the strict base (a load refuses unknown keys)
-and the required, bounded text field."""
+"""What the domains' marshmallow schemas share: the strict base (a load refuses unknown keys,
+and every number is bounded to what the database can hold), the bounded text field, the one
+error envelope, and how decimals and errors appear in the OpenAPI document."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import marshmallow as ma
+from apispec import BasePlugin
 from marshmallow import fields, validate
+
+from emc.errors import NotFound
+
+# The INTEGER column range (PostgreSQL int4, and SQLite's safe range for the same schema):
+# every integer a request carries, in a path, a query or a body, lies inside it.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+# Decimal amounts: below 10^12 in size (Numeric(14, 2) money holds up to 999,999,999,999.99)
+# and at most 12 decimal places; anything beyond is a typo or an attack, never a quantity.
+DECIMAL_MAX_DIGITS = 12
+DECIMAL_MAX_PLACES = 12
+# Decimals travel as JSON strings (exact, unlike binary floats): "12", "-0.5", "1.25E+3".
+DECIMAL_PATTERN = r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith(("_id", "_ids"))
+
+
+def _id_in_range(value) -> None:
+    # An id beyond the column range cannot exist: answer as for any missing row (404), never
+    # let it reach the database, where it overflows.
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise NotFound("no such record")
+
+
+def _decimal_in_range(value) -> None:
+    if value is None or not isinstance(value, Decimal) or not value.is_finite():
+        return
+    # adjusted() and as_tuple() never overflow, whatever the exponent ("1e999999999").
+    if not value.is_zero() and value.adjusted() >= DECIMAL_MAX_DIGITS:
+        raise ma.ValidationError("must be less than 1,000,000,000,000 in size")
+    if value.as_tuple().exponent < -DECIMAL_MAX_PLACES:
+        raise ma.ValidationError("has too many decimal places")
+
+
+def _has_range(field: fields.Field) -> bool:
+    return any(isinstance(v, validate.Range) for v in field.validators)
+
+
+def bound_numbers(name: str, field: fields.Field) -> None:
+    """Give an Integer or Decimal field (or a list of them) the database's bounds, in place.
+
+    Ids out of range raise NotFound (404); other integers get a documented Range (422).
+    """
+    if isinstance(field, fields.List):
+        bound_numbers(name, field.inner)
+        return
+    if isinstance(field, fields.Integer):
+        if _is_id(name):
+            field.validators.insert(0, _id_in_range)
+        if not _has_range(field):
+            field.validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
+    elif isinstance(field, fields.Decimal):
+        field.validators.append(_decimal_in_range)
 
 
 class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        bound_numbers(field_name, field_obj)
+
 
 def text(max_len: int, **kw) -> fields.String:
     """A string of 1 to ``max_len`` characters (a ``validate`` in ``kw`` replaces that check)."""
     kw.setdefault("validate", validate.Length(min=1, max=max_len))
     return fields.String(**kw)
+
+
+# --- the error envelope and the OpenAPI document ---------------------------------------------
+
+
+class ErrorBody(ma.Schema):
+    code = fields.String(
+        required=True, metadata={"description": "Stable machine code, e.g. not_found, invalid"}
+    )
+    message = fields.String(required=True, metadata={"description": "Localised explanation"})
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata={"description": "Field, row or column → messages; empty when none applies"},
+    )
+
+
+class ErrorEnvelope(ma.Schema):
+    """Every API error, whatever the status: ``{"error": {"code", "message", "fields"}}``."""
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
+def decimal2properties(self, field: fields.Field, **kwargs) -> dict:
+    """apispec attribute function: a Decimal is a string with a decimal pattern (that is how
+    it is sent), and bounds written as Decimals become numbers or, on a string, extensions."""
+    ret = kwargs["ret"]
+    bounds = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+    if isinstance(field, fields.Decimal):
+        ret["type"] = "string"
+        ret["format"] = "decimal"
+        ret["pattern"] = DECIMAL_PATTERN
+        for key in bounds:
+            if key in ret:
+                ret[f"x-{key}"] = str(ret.pop(key))
+    else:
+        for key in bounds:
+            if isinstance(ret.get(key), Decimal):
+                value = ret[key]
+                ret[key] = int(value) if value == value.to_integral_value() else float(value)
+    return {}
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Documents the error envelope as the default response of every operation, including
+    those without a documented success body (file downloads, redirects)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict):
+                operation.setdefault("responses", {}).setdefault("default", "DEFAULT_ERROR")

@@ -100,6 +100,9 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     is_active: Mapped[bool] = mapped_column(default=True)
     password_changed_at: Mapped[dt.datetime | None]
+    # Every session cookie carries the version it was issued under; logging out or changing
+    # the password moves it on, so every earlier cookie — a replayed copy too — is dead.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

@@ -8,6 +8,7 @@ that need the database (uniqueness, a real region, a role that fits the organisa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from emc import clock, journal
+from emc.auth import passwords
 from emc.auth.actor import Actor
 from emc.auth.models import ApiToken, Organization, OrgKind, Region, Role, Sector, User
 from emc.auth.permissions import Permission, role_allowed
@@ -32,7 +34,9 @@ USER_FIELDS = ("email", "display_name", "organization_id", "role", "locale", "is
 TOKEN_PREFIX = "emc_"
 # Werkzeug's default (scrypt). Tests lower the cost; nothing else should.
 PASSWORD_HASH_METHOD = "scrypt"
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
+# How often a token's last use is recorded: a busy client must not write on every request.
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=1)
 
 
 # --- regions -------------------------------------------------------------------------------
@@ -147,7 +151,9 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
     if not _may_manage_users_of(actor, org.id):
         raise unknown
     _check_user_data(session, org, data)
-    _check_password(password)
+    _check_password(
+        password, user_inputs=(data.get("email"), data.get("display_name"), *_org_names(org))
+    )
     user = User(**data, password_hash=hash_password(password), password_changed_at=clock.now())
     journal.add_created(session, actor, user, fields=USER_FIELDS, organization_id=org.id)
     log.info("user %s created by %s", user.id, actor.label)
@@ -204,12 +210,13 @@ def _check_user_data(
         raise Invalid("the user has invalid fields", fields=fields)
 
 
-def _check_password(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            "password too short",
-            fields={field: [f"must be at least {MIN_PASSWORD_LENGTH} characters"]},
-        )
+def _org_names(org: Organization | None) -> tuple[str | None, ...]:
+    return (org.name_zh, org.name_en) if org is not None else ()
+
+
+def _check_password(password: str, field: str = "password", user_inputs=()) -> None:
+    """The password rules of ``emc.auth.passwords``; raises Invalid naming ``field``."""
+    passwords.check(password, field=field, user_inputs=user_inputs)
 
 
 def hash_password(password: str) -> str:
@@ -223,7 +230,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     )
     if user is None:
         # Hash anyway so an unknown address takes as long as a wrong password.
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None
@@ -233,23 +240,35 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: one scrypt hash costs ~0.1 s of start-up.
+    return generate_password_hash("not-a-real-password", method=PASSWORD_HASH_METHOD)
 
 
 def change_password(
     session: Session, actor: Actor, *, current_password: str, new_password: str
 ) -> None:
+    """Change the actor's own password. Every session of the user ends (the session version
+    moves on) and every API token is revoked: whoever knew the old password may have made one.
+    """
     user = session.get(User, actor.user_id)
     if user is None or not check_password_hash(user.password_hash, current_password or ""):
         raise Invalid("current password is wrong", fields={"current_password": ["is wrong"]})
-    _check_password(new_password, "new_password")
     if new_password == current_password:
         raise Invalid(
             "new password equals the current one",
             fields={"new_password": ["must differ from the current password"]},
         )
+    org = session.get(Organization, user.organization_id)
+    _check_password(
+        new_password, "new_password", user_inputs=(user.email, user.display_name, *_org_names(org))
+    )
+    now = clock.now()
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = clock.now()
+    user.password_changed_at = now
+    user.session_version += 1
+    revoked = _revoke_all_tokens(session, user.id, now)
     session.flush()
     journal.record(
         session,
@@ -257,8 +276,38 @@ def change_password(
         "change_password",
         user,
         organization_id=user.organization_id,
-        summary="password changed",
+        summary=f"password changed; all sessions ended, {revoked} API token(s) revoked",
     )
+
+
+def end_sessions(session: Session, actor: Actor) -> None:
+    """Log the actor out everywhere: every session cookie of the user, including copies of the
+    current one, stops working (the user's session version moves on). API tokens stay: they
+    are credentials for programs, revoked one by one or by a password change."""
+    user = session.get(User, actor.user_id)
+    if user is None:
+        return
+    user.session_version += 1
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "logout",
+        user,
+        organization_id=user.organization_id,
+        summary="logged out: all sessions ended",
+    )
+
+
+def _revoke_all_tokens(session: Session, user_id: int, now: dt.datetime) -> int:
+    tokens = list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
 
 
 # --- API tokens ----------------------------------------------------------------------------
@@ -331,8 +380,11 @@ class TokenRejected(Exception):
         self.reason = reason
 
 
-def authenticate_token(session: Session, secret: str) -> User:
-    """The user behind a bearer token, or TokenRejected saying why."""
+def authenticate_token(session: Session, secret: str) -> tuple[User, ApiToken]:
+    """The user behind a bearer token and the token, or TokenRejected saying why.
+
+    It only reads: the caller records the use with ``record_token_use`` when ``token_use_due``.
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < 20 or len(secret) > 100:
         raise TokenRejected("malformed token")
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
@@ -347,10 +399,34 @@ def authenticate_token(session: Session, secret: str) -> User:
     org = session.get(Organization, user.organization_id) if user else None
     if user is None or not user.is_active or org is None or not org.is_active:
         raise TokenRejected("token owner inactive")
-    # Touch at most once a minute, so busy clients do not write on every request.
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        token.last_used_at = now
-    return user
+    return user, token
+
+
+def token_use_due(token: ApiToken, now: dt.datetime) -> bool:
+    """Whether the token's last use is older than the recording resolution (one minute)."""
+    return token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION
+
+
+def record_token_use(session: Session, token_id: int, now: dt.datetime) -> bool:
+    """Set ``last_used_at`` unless another request did so within the resolution; True if set.
+
+    One conditional UPDATE, so concurrent requests with one token write it at most once.
+    """
+    from sqlalchemy import or_, update
+
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
 
 
 def update_own_locale(session: Session, actor: Actor, locale: str) -> None:

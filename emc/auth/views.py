@@ -45,9 +45,26 @@ def _login_limit() -> str:
     return current_app.config["EMC_SETTINGS"].login_rate_limit
 
 
+def _login_account_limit() -> str:
+    return current_app.config["EMC_SETTINGS"].login_account_rate_limit
+
+
+def _login_account_key() -> str:
+    # The account as typed, normalised as authenticate() does: 15 guesses from 3 addresses
+    # count against one account. An unknown address is counted the same way (no hint).
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+# Only failures count, and a count lapses when its window ends: a lockout never outlasts the
+# window, and the right password works again as soon as it has passed.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401
+    _login_account_limit, key_func=_login_account_key, methods=["POST"], deduct_when=_failed
 )
 def login():
     if request.method == "GET":
@@ -75,6 +92,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    actor = current_actor()
+    if actor is not None:
+        # Server side: every cookie of this user, including a copy of this one, is now dead.
+        service.end_sessions(db(), actor)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -100,9 +121,18 @@ def password():
     if errors:
         return render_template("auth/password.html", errors=errors), 422
     user = db().get(User, current_actor().user_id)
-    # The session id embeds the password hash: log in again under the new one.
+    # The change ended every session, this one too: continue under the new session version.
+    session.clear()
+    session.permanent = True
     login_user(LoginUser(user, db().get(Organization, user.organization_id)))
-    flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+    session["locale"] = user.locale
+    flash(
+        _(
+            "Your password has been changed. Other sessions have been logged out and your API "
+            "tokens revoked."
+        ),
+        "success",
+    )
     return redirect(url_for("core.home"))
 
 

@@ -19,11 +19,7 @@ from emc.contracts.models import (
     LineStatus,
     ProjectStatus,
 )
-
-
-class StrictSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+from emc.schemas import StrictSchema
 
 
 def _in_fen(value) -> None:

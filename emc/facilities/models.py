@@ -175,6 +175,9 @@ class Meter(Base):
     serial_number: Mapped[str | None] = mapped_column(String(100))
     # Register meters: the count at which the register wraps to zero.
     rollover: Mapped[Decimal | None] = mapped_column(Numeric(16, 3))
+    # Rated capacity or maximum demand, in the meter's unit per hour (kW for kWh): no reading
+    # may exceed it times the hours it covers. Unset: only the absolute ceiling applies.
+    max_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(16, 3))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

@@ -152,6 +152,14 @@ class MeterIn(StrictSchema):
         as_string=True,
         validate=validate.Range(min=0, min_inclusive=False),
     )
+    max_per_hour = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        places=3,
+        as_string=True,
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "Rated capacity or maximum demand, meter unit per hour"},
+    )
 
     @ma.post_load
     def _defaults(self, data, **_):
@@ -182,6 +190,12 @@ class MeterPatch(StrictSchema):
         as_string=True,
         validate=validate.Range(min=0, min_inclusive=False),
     )
+    max_per_hour = fields.Decimal(
+        allow_none=True,
+        places=3,
+        as_string=True,
+        validate=validate.Range(min=0, min_inclusive=False),
+    )
 
 
 class MeterOut(ma.Schema):
@@ -197,6 +211,7 @@ class MeterOut(ma.Schema):
     parent_meter_id = fields.Integer(allow_none=True)
     serial_number = fields.String(allow_none=True)
     rollover = fields.Decimal(as_string=True, allow_none=True)
+    max_per_hour = fields.Decimal(as_string=True, allow_none=True)
     created_at = fields.AwareDateTime()
 
 

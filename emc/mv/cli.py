@@ -15,10 +15,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-import numpy as np
-
-from emc.mv import engine
-from emc.mv.engine import stats as mv_stats
 
 mv = click.Group("mv", help="Measurement and verification (IPMVP Option C, CalTRACK 2.0).")
 
@@ -91,6 +87,8 @@ def _timestamp(path, line, column, text) -> dt.datetime:
 
 
 def _read_series(path, time_column, value_column, parse_time):
+    import numpy as np
+
     rows = _read_csv(path, (time_column, value_column))
     times = [parse_time(path, n, time_column, r[time_column]) for n, r in rows]
     values = [_number(path, n, value_column, r[value_column]) for n, r in rows]
@@ -143,12 +141,18 @@ def _clean(v):
 
 
 def _daily_temperature_for(temp_path, unit, span):
+    from emc.mv import engine
+
     times, temps = _read_series(temp_path, "timestamp", "temperature", _timestamp)
     naive = [t.replace(tzinfo=None) if t.tzinfo is None else t for t in times]
     return engine.daily_temperature(naive, temps, span[0], span[1], unit=unit)
 
 
 def _fit_daily(args) -> dict:
+    import numpy as np
+
+    from emc.mv import engine
+
     baseline, reporting = args["baseline"], args["reporting"]
     span = (
         min(baseline[0], reporting[0]) if reporting else baseline[0],
@@ -181,6 +185,10 @@ def _fit_daily(args) -> dict:
 
 
 def _fit_billing(args) -> dict:
+    import numpy as np
+
+    from emc.mv import engine
+
     baseline, reporting = args["baseline"], args["reporting"]
     path = args["usage"]
     rows = _read_csv(path, ("start", "end", "value"))
@@ -218,6 +226,11 @@ def _fit_billing(args) -> dict:
 
 
 def _fit_hourly(args) -> dict:
+    import numpy as np
+
+    from emc.mv import engine
+    from emc.mv.engine import stats as mv_stats
+
     try:
         # Imported lazily: the hourly TOWT model lives in its own module.
         from emc.mv.engine.hourly import fit_hourly
@@ -349,6 +362,8 @@ def _fit_section(st) -> dict | None:
 
 
 def _result(model, savings, extra_warnings, reporting) -> dict:
+    from emc.mv.engine import stats as mv_stats
+
     md = model.to_dict()
     warnings = [w.to_dict() for w in extra_warnings] + md["warnings"]
     out = {
@@ -510,6 +525,8 @@ def fit(
     as_json,
 ):
     """Fit a baseline model to CSV files and, with --reporting, compute avoided energy."""
+    from emc.mv import engine
+
     for path in (usage_path, temperature_path):
         if not Path(path).is_file():
             raise DataFileError(f"{path}: no such file")

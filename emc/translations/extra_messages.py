@@ -100,8 +100,15 @@ AUTH_SERVICE_MESSAGES = (
     N_("only institutions have a sector"),
     N_("another organisation already uses this value"),
     N_("another user already has this e-mail address"),
-    # f"must be at least {MIN_PASSWORD_LENGTH} characters" with MIN_PASSWORD_LENGTH = 10
-    N_("must be at least 10 characters"),
+    # emc.auth.passwords: the password rules (MIN_PASSWORD_LENGTH = 12)
+    N_("must be at least 12 characters"),
+    N_("must not be your e-mail address, your name or your organisation's name"),
+    N_("is too common or too easy to guess: use a longer phrase of unrelated words"),
+    N_("the public demo password cannot be used in production"),
+    # emc.schemas: every number in a request is bounded to what the database holds
+    N_("must be less than 1,000,000,000,000 in size"),
+    N_("has too many decimal places"),
+    N_("Must be greater than or equal to -2147483648 and less than or equal to 2147483647."),
     N_("is wrong"),
     N_("must differ from the current password"),
     N_("must be in the future"),

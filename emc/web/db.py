@@ -2,12 +2,25 @@
 
 A response with status < 400 commits; anything else — an error page, a validation failure, an
 exception — rolls back, so each user action is one transaction and nothing is half-written.
+
+GET, HEAD and OPTIONS requests only read: on SQLite their transactions start deferred (readers
+never wait in WAL mode); every other method takes the write lock up front (``emc.db``).
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+import contextlib
+import logging
+
+from flask import Flask, current_app, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+
+from emc.db import reset_read_only, set_read_only
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db() -> Session:
@@ -17,20 +30,50 @@ def db() -> Session:
     return g.db_session
 
 
+def rollback_request_session() -> None:
+    """Roll back the request's session if it has one: an error page must not render on a
+    session whose transaction failed (that raises PendingRollbackError)."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 — a dead connection: start afresh on a new session
+            log.warning("rollback of the request session failed", exc_info=True)
+            g.pop("db_session", None)
+            _finish(session)
+
+
 def _finish(session: Session) -> None:
     # A streamed body (a CSV download) may have read after the commit: end that read, release
     # the connection.
-    session.rollback()
-    session.close()
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _mark_read_only():
+        g.read_only_token = set_read_only(request.method in SAFE_METHODS)
+
     @app.after_request
     def _commit(response):
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             if response.status_code < 400:
-                session.commit()
+                try:
+                    session.commit()
+                except (IntegrityError, OperationalError) as error:
+                    # A race lost at commit time (a unique key taken meanwhile, the write lock
+                    # not obtained within the busy timeout): nothing was written; say so.
+                    session.rollback()
+                    _finish(session)
+                    log.warning("commit failed on %s %s: %s", request.method, request.path, error)
+                    from emc.web.errors import error_response
+
+                    status = 409 if isinstance(error, IntegrityError) else 503
+                    return _as_response(error_response(status))
             else:
                 session.rollback()
             # Close when the body has been sent, not at teardown: with stream_with_context the
@@ -44,3 +87,14 @@ def init_app(app: Flask) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             _finish(session)
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            # A token set in another context (a copied one) has nothing to undo here.
+            with contextlib.suppress(ValueError):
+                reset_read_only(token)
+
+
+def _as_response(result):
+    from flask import make_response
+
+    return make_response(result)

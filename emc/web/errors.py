@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from emc.errors import EmcError
+from emc.web.db import rollback_request_session
 from emc.web.security import is_api_request
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ _CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -45,20 +48,51 @@ def _messages() -> dict[int, str]:
         422: _("Some fields are invalid."),
         429: _("Too many attempts. Please wait and try again."),
         500: _("Something went wrong on our side. The error has been logged."),
+        503: _("The service is busy. Please try again in a moment."),
     }
 
 
+def _clean_fields(fields):
+    """Field keys as strings (a multipart part without a usable name arrives as None, and a
+    None key beside string keys cannot be sorted into JSON), values as JSON-able text."""
+    if isinstance(fields, dict):
+        return {("_" if k is None else str(k)): _clean_fields(v) for k, v in fields.items()}
+    if isinstance(fields, list | tuple):
+        return [_clean_fields(v) for v in fields]
+    if fields is None or isinstance(fields, str | int | float | bool):
+        return fields
+    return str(fields)
+
+
 def error_response(status: int, code: str | None = None, message: str | None = None, fields=None):
+    """The one error answer: the JSON envelope under ``/api/``, the localised page elsewhere.
+
+    It never fails: the request's session is rolled back first (a failed flush would otherwise
+    make the page's own queries raise), and if the page itself cannot render, a bare page with
+    the same status is sent instead.
+    """
+    rollback_request_session()
+    fields = _clean_fields(fields) if fields else None
     code = code or _CODES.get(status, "error")
-    message = message or _messages().get(status, "")
+    try:
+        message = message or _messages().get(status, "")
+    except Exception:  # noqa: BLE001 — no locale machinery (error before it was set up)
+        message = message or ""
     if is_api_request():
-        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
         response = jsonify(body)
         response.status_code = status
         return response
-    return render_template(
-        "error.html", status=status, code=code, message=message, fields=fields
-    ), status
+    try:
+        return make_response(
+            render_template("error.html", status=status, code=code, message=message, fields=fields),
+            status,
+        )
+    except Exception:  # noqa: BLE001 — the error page must not itself become a text/plain 500
+        log.exception("the error page for %s failed to render", status)
+        rollback_request_session()
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(message)}</p>"
+        return make_response(body, status, {"Content-Type": "text/html; charset=utf-8"})
 
 
 def unauthorized_response():

@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import Flask, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, ValidationError
 
+from emc import clock
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
-from emc.auth.service import TokenRejected, authenticate_token
+from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
+from emc.schemas import INT_MAX
 from emc.web.db import db
 from emc.web.extensions import babel, csrf, login_manager
 
@@ -16,14 +19,15 @@ SUPPORTED_LOCALES = ("zh_CN", "en")
 
 
 class LoginUser(UserMixin):
-    """What Flask-Login keeps for the request: the actor, plus a session id that embeds a
-    fragment of the password hash so that changing a password logs out every other session."""
+    """What Flask-Login keeps for the request: the actor, plus a session id that names the
+    user's session version, so that logging out or changing the password (which move the
+    version on, server side) kills every earlier cookie, replayed copies included."""
 
     def __init__(self, user: User, org: Organization):
         user.organization = org
         self.actor = Actor.of(user)
         self.display_name = user.display_name
-        self._session_id = f"{user.id}.{user.password_hash[-12:]}"
+        self._session_id = f"{user.id}.{user.session_version}"
 
     def get_id(self) -> str:
         return self._session_id
@@ -37,6 +41,23 @@ def _load(session: Session, user_id: int) -> LoginUser | None:
     if org is None or not org.is_active:
         return None
     return LoginUser(user, org)
+
+
+def _record_token_use(token_id: int, now) -> None:
+    """Note the token's use in a short transaction of its own, so a read-only request stays
+    read-only. Best effort: a token that cannot be stamped this minute still authenticates."""
+    from flask import current_app
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from emc.db import unit_of_work
+
+    try:
+        with unit_of_work(current_app.extensions["emc.session_factory"]) as session:
+            record_token_use(session, token_id, now)
+    except SQLAlchemyError:
+        import logging
+
+        logging.getLogger(__name__).warning("could not record the use of token %s", token_id)
 
 
 def current_actor() -> Actor | None:
@@ -54,19 +75,26 @@ def bearer_token() -> str | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative targets: an open redirect would make our pages a phishing aid."""
+    """Only same-site relative targets: an open redirect would make our pages a phishing aid.
+
+    A target with a control character (CR/LF would split the Location header), a backslash
+    (browsers read ``/\\evil.example`` as ``//evil.example``), a scheme or a host falls back to
+    the home page.
+    """
     from urllib.parse import urlsplit
 
     from flask import url_for
 
-    if target:
+    if (
+        target
+        and len(target) <= 2000
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("core.home")
 
@@ -92,7 +120,25 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a non-negative integer inside the INTEGER column range.
+
+    Anything else (2**31, a 5,000-digit number) matches no route, so it is a 404 like any id
+    that does not exist, and never reaches the database, where it would overflow.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=0, max=INT_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str):
+        if len(value.lstrip("-")) > len(str(INT_MAX)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: rules bind their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
@@ -117,11 +163,19 @@ def init_app(app: Flask) -> None:
         if secret is None:
             return None
         try:
-            user = authenticate_token(db(), secret)
+            user, token = authenticate_token(db(), secret)
         except TokenRejected as rejected:
             g.token_rejected = rejected.reason
             return None
         g.token_auth = True
+        now = clock.now()
+        if token_use_due(token, now):
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                _record_token_use(token.id, now)
+            else:
+                # A writing request holds the write lock already (SQLite): a second
+                # transaction would wait for it until the busy timeout. Stamp it in this one.
+                record_token_use(db(), token.id, now)
         return _load(db(), user.id)
 
     @login_manager.unauthorized_handler

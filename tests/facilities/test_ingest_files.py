@@ -180,9 +180,9 @@ def test_xlsx_named_sheet_and_missing_sheet():
     ]
 
 
-def test_xlsx_billing_dates_are_inclusive_ends():
+def test_xlsx_billing_dates_are_half_open():
     data = workbook(
-        [["开始日期", "结束日期", "用量(万m³)"], [date(2024, 1, 1), date(2024, 1, 31), 1.2]]
+        [["开始日期", "结束日期", "用量(万m³)"], [date(2024, 1, 1), date(2024, 2, 1), 1.2]]
     )
     batch, _ = read(data, spec=GAS_BILLS, filename="bills.xlsx")
     assert batch.start == [epoch("2024-01-01T00:00+08:00")]

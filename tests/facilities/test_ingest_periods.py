@@ -35,8 +35,8 @@ def problems(text, spec, **kwargs):
 # ---------------------------------------------------------------------------- billing
 
 
-def test_billing_end_date_is_inclusive_and_stored_half_open():
-    batch, summary = read("开始日期,结束日期,用量\n2024-01-01,2024-01-31,31000\n", BILLS)
+def test_billing_periods_are_half_open():
+    batch, summary = read("开始日期,结束日期,用量\n2024-01-01,2024-02-01,31000\n", BILLS)
     assert batch.start == [local("2024-01-01T00:00")]
     assert batch.end == [local("2024-02-01T00:00")]
     assert (batch.end[0] - batch.start[0]) // 86400 == 31
@@ -45,13 +45,31 @@ def test_billing_end_date_is_inclusive_and_stored_half_open():
     assert summary.last_end == local("2024-02-01T00:00")
 
 
-def test_consecutive_bills_are_contiguous():
+def test_monthly_bills_sharing_a_boundary_date_are_contiguous():
+    batch, summary = read(
+        "start,end,value\n2024-01-15,2024-02-15,1\n2024-02-15,2024-03-15,2\n"
+        "2024-03-15,2024-04-15,3\n",
+        BILLS,
+    )
+    assert batch.start == [
+        local("2024-01-15T00:00"),
+        local("2024-02-15T00:00"),
+        local("2024-03-15T00:00"),
+    ]
+    assert batch.start[1:] == batch.end[:-1]
+    assert batch.end[-1] == local("2024-04-15T00:00")
+    assert summary.warnings == ()
+
+
+def test_bills_that_start_the_day_after_the_previous_end_read_as_inclusive_ends():
     batch, summary = read(
         "start,end,value\n2024-01-01,2024-01-31,1\n2024/2/1,2024/2/29,2\n2024-03-01,2024-03-31,3\n",
         BILLS,
     )
     assert batch.start[1:] == batch.end[:-1]
-    assert summary.warnings == ()
+    assert batch.end[-1] == local("2024-04-01T00:00")
+    (note,) = summary.warnings
+    assert note.code == "inclusive_ends"
 
 
 def test_billing_end_with_a_time_is_an_exclusive_instant():
@@ -60,7 +78,7 @@ def test_billing_end_with_a_time_is_an_exclusive_instant():
 
 
 def test_uncovered_time_between_bills_is_a_warning():
-    _, summary = read("start,end,value\n2024-01-01,2024-01-31,1\n2024-03-01,2024-03-31,3\n", BILLS)
+    _, summary = read("start,end,value\n2024-01-01,2024-02-01,1\n2024-03-01,2024-04-01,3\n", BILLS)
     (gap,) = summary.warnings
     assert (gap.code, gap.count) == ("gaps", 1)
     assert gap.ranges == ((local("2024-02-01T00:00"), local("2024-03-01T00:00")),)
@@ -92,7 +110,7 @@ def test_a_one_day_bill_is_fine():
 
 def test_overlapping_bills_name_both_rows():
     assert problems(
-        "start,end,value\n2024-01-01,2024-01-31,1\n2024-01-15,2024-02-14,2\n", BILLS
+        "start,end,value\n2024-01-01,2024-02-01,1\n2024-01-15,2024-02-14,2\n", BILLS
     ) == [
         (
             "overlap",

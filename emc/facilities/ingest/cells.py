@@ -141,6 +141,8 @@ class Context:
             Code.ROLLOVER.value: "register rolled over",
             Code.METER_REPLACED.value: "meter replaced; no consumption is attributed across the"
             " replacement",
+            Code.INCLUSIVE_ENDS.value: "bills follow each other the day after the previous end"
+            " date, so end dates were read as inclusive (each bill covers its end date)",
         }
         for code, rows in self.notes.items():
             listed = ", ".join(map(str, rows[:_SHOWN])) + (" …" if len(rows) > _SHOWN else "")

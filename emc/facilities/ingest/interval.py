@@ -23,13 +23,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .cells import QUALITY_NAMES, Context, show
 from .clock import Clock
 from .model import Batch, Code
-from .rows import DAY, FAR_PAST, MEASURED, Columns, Limits, cell, is_blank, order_problem
+from .rows import (
+    DAY,
+    FAR_PAST,
+    MEASURED,
+    Columns,
+    Limits,
+    cell,
+    is_blank,
+    order_problem,
+    plausible,
+    reading_limit,
+)
 
 __all__ = ["read_interval"]
 
@@ -65,6 +76,9 @@ def read_interval(
     ti, vi = cols.index["timestamp"], cols.index["value"]
     qi, ui = cols.index.get("quality"), cols.index.get("unit")
     tname = cols.name["timestamp"]
+    vname = cols.name["value"]
+    # The largest plausible value of one interval (finite, so inf and overflow fail it too).
+    limit = reading_limit(ctx, step)
     scale = ctx.scale
     clock = ctx.clock
     batch_size = limits.batch_size
@@ -104,6 +118,17 @@ def read_interval(
             parsed = ctx.timestamp(ts, row_no, tname, after if after != FAR_PAST else None)
             if parsed is None:
                 ok = False
+            elif not parsed[1] and step < DAY and isinstance(ts, str | date):
+                # A date alone on a 15-minute or hourly meter: which interval is it? Storing it
+                # as the day's first interval would put a day's use into one interval.
+                ok = False
+                ctx.problem(
+                    row_no,
+                    tname,
+                    Code.DATE_ONLY,
+                    f"{show(ts)} has no time of day; a {minutes}-minute meter needs the start"
+                    " time of each interval",
+                )
             else:
                 t, _, local = parsed
                 seconds = (
@@ -132,7 +157,9 @@ def read_interval(
         q = MEASURED
         if qi is not None:
             q = ctx.quality(cell(row, qi), row_no, cols.name["quality"])
-        if not ok or x is None or q is None:
+        if not ok or x is None or q is None or x_scale is None:
+            return None
+        if not plausible(ctx, row_no, vname, v, x * x_scale, step):
             return None
         return t, x * x_scale, q
 
@@ -147,7 +174,7 @@ def read_interval(
         starts, values, quals = state.starts, state.values, state.quals
         # Closure variables and bound methods as locals: the loop below runs once per row.
         days_, times_, scale_, step_, ti_, vi_ = days, times, scale, step, ti, vi
-        add_start, add_value, inf = starts.append, values.append, _INF
+        add_start, add_value, limit_ = starts.append, values.append, limit
         # The batch size and row limit can only be reached at check_at or later: each row adds
         # at most one reading.
         check_at = row_no + min(batch_size - len(starts), limits.last_row - row_no + 1)
@@ -157,7 +184,7 @@ def read_interval(
                 ts = row[ti_]
                 t = days_[ts[:10]] + times_[ts[10:]]
                 x = float(row[vi_]) * scale_
-                if not 0.0 <= x < inf or ui is not None:
+                if not 0.0 <= x <= limit_ or ui is not None:
                     raise ValueError
                 q = MEASURED if qi is None else qualities[row[qi]]
             except (KeyError, ValueError, TypeError, IndexError):

@@ -68,6 +68,8 @@ class Code(StrEnum):
     OVERLAP = "overlap"
     REGISTER_DECREASE = "register_decrease"
     READING_EXCEEDS_ROLLOVER = "reading_exceeds_rollover"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    DATE_ONLY = "date_only"
     # warnings (never errors)
     GAPS = "gaps"
     AMBIGUOUS_TIME = "ambiguous_time"
@@ -75,6 +77,7 @@ class Code(StrEnum):
     METER_REPLACED = "meter_replaced"
     IGNORED_COLUMNS = "ignored_columns"
     SKIPPED_ROWS = "skipped_rows"
+    INCLUSIVE_ENDS = "inclusive_ends"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,10 @@ class MeterSpec:
     difference). ``timezone`` is the site's IANA zone; file timestamps without an offset are
     local time there. ``rollover`` (register meters) is the register's modulus: the count at
     which it wraps to zero, e.g. 100000 for a five-digit register whose largest display is
-    99999.9 (consumption across a wrap is ``reading + rollover − previous``).
+    99999.9 (consumption across a wrap is ``reading + rollover − previous``). ``max_per_hour``
+    is the meter's rated capacity or maximum demand in its unit per hour (kW for a kWh meter,
+    m³/h for a gas meter), multiplier included: no reading may exceed it times the hours it
+    covers. Without it, only the absolute ceiling of 10¹² units a reading applies.
 
     Raises:
         ValueError: inconsistent fields (unknown carrier/kind/zone, unit that does not fit the
@@ -101,6 +107,7 @@ class MeterSpec:
     multiplier: float = 1.0
     timezone: str = "Asia/Shanghai"
     rollover: float | None = None
+    max_per_hour: float | None = None
 
     def __post_init__(self) -> None:
         carrier = Carrier(self.carrier)
@@ -117,6 +124,8 @@ class MeterSpec:
             raise ValueError(f"multiplier must be a positive number, not {self.multiplier!r}")
         if self.rollover is not None and not 0 < self.rollover < float("inf"):
             raise ValueError(f"rollover must be a positive number, not {self.rollover!r}")
+        if self.max_per_hour is not None and not 0 < self.max_per_hour < float("inf"):
+            raise ValueError(f"max_per_hour must be a positive number, not {self.max_per_hour!r}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .cells import Context, show
@@ -19,9 +20,17 @@ from .rows import (
     cell,
     is_blank,
     order_problem,
+    plausible,
 )
 
 __all__ = ["read_billing", "read_register"]
+
+# A roll-over is believed only when the previous read is in the top tenth of the register's
+# range and the new one in the bottom tenth: a register wraps by counting up through its
+# largest value, so a drop from the middle of the range is a misread or a swapped meter.
+ROLLOVER_BAND = 0.1
+# A date without a time of day, as text: 2024-01-31, 2024/1/31, 2024.1.31.
+_DATE_TEXT = re.compile(r"\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*")
 
 # Register differences are rounded to this many decimals: readings are decimal numbers printed
 # with a few decimals, and 12345.6 − 12345.1 in binary floating point is 0.5000000000018.
@@ -31,10 +40,17 @@ _DIFF_DECIMALS = 6
 def read_billing(
     ctx: Context, rows: Iterator[Any], cols: Columns, limits: Limits
 ) -> Iterator[Batch]:
-    """Billing rows ``start, end, value``: a date-only ``end`` is inclusive, as utilities print
-    it (2024-01-01 to 2024-01-31 is 31 days) and becomes the next local midnight; an ``end``
-    with a time of day is the exclusive end instant. Periods are at least one day, ascending
-    and not overlapping; uncovered time between bills is a ``gaps`` warning."""
+    """Billing rows ``start, end, value``, periods half-open ``[start, end)``: two monthly bills
+    that share a boundary date (01-15 to 02-15, 02-15 to 03-15) are contiguous.
+
+    A file whose bills show inclusive end dates instead — a bill that ends on the day it starts,
+    or consecutive bills where each starts the day after the previous one ends (2024-01-01 to
+    2024-01-31, 2024-02-01 to 2024-02-29), and no bill that starts on the previous one's end
+    date — is read as the utility printed it: the end date is covered, the period ends at the
+    next local midnight; an ``inclusive_ends`` warning says so. An ``end`` with a time of day is
+    always the exclusive end instant. Periods are at least one day, ascending and not
+    overlapping; uncovered time between bills is a ``gaps`` warning; a value above the meter's
+    plausible maximum for the period is an error."""
     si, ei, vi = cols.index["start"], cols.index["end"], cols.index["value"]
     qi, ui = cols.index.get("quality"), cols.index.get("unit")
     sname, ename = cols.name["start"], cols.name["end"]
@@ -45,6 +61,12 @@ def read_billing(
     quals: list[str] = []
     prev_start, prev_end, prev_row, end_row = FAR_PAST, FAR_PAST, 0, 0
     row_no = limits.header_row
+    # Bills are few (a row a month): read them all first to see which end convention the file
+    # uses, then check them in order.
+    rows = list(rows)
+    inclusive = _inclusive_ends(rows, si, ei)
+    if inclusive:
+        ctx.note(Code.INCLUSIVE_ENDS, limits.header_row + 1)
 
     def bound(value: Any, column: str, inclusive_end: bool) -> tuple[int, datetime] | None:
         parsed = ctx.timestamp(value, row_no, column)
@@ -69,7 +91,7 @@ def read_billing(
         if is_blank(row):
             continue
         start = bound(cell(row, si), sname, inclusive_end=False)
-        end = bound(cell(row, ei), ename, inclusive_end=True)
+        end = bound(cell(row, ei), ename, inclusive_end=inclusive)
         x = ctx.number(cell(row, vi), row_no, cols.name["value"])
         x_scale = ctx.scale
         if ui is not None:
@@ -120,6 +142,8 @@ def read_billing(
             prev_end, end_row = e, row_no
         if x is None or x_scale is None or q is None:
             continue
+        if not plausible(ctx, row_no, cols.name["value"], row[vi], x * x_scale, e - s):
+            continue
         starts.append(s)
         ends.append(e)
         values.append(x * x_scale)
@@ -131,6 +155,40 @@ def read_billing(
     if starts:
         yield _period_batch(ctx, starts, ends, values, quals)
     limits.done(row_no)
+
+
+def _date_only(value: Any) -> date | None:
+    """The date of a cell that holds a date and no time of day, else None (silently)."""
+    if isinstance(value, datetime):
+        return value.date() if value.time() == datetime.min.time() else None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and (m := _DATE_TEXT.fullmatch(value)) is not None:
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+def _inclusive_ends(rows: list[Any], si: int, ei: int) -> bool:
+    """Whether the bills' date-only ends read as inclusive (see :func:`read_billing`)."""
+    inclusive = half_open = False
+    prev_end: date | None = None
+    for row in rows:
+        start, end = _date_only(cell(row, si)), _date_only(cell(row, ei))
+        if start is None or end is None:
+            prev_end = None
+            continue
+        if end == start:
+            inclusive = True
+        if prev_end is not None:
+            if start == prev_end:
+                half_open = True
+            elif start == prev_end + timedelta(days=1):
+                inclusive = True
+        prev_end = end
+    return inclusive and not half_open
 
 
 def _period_batch(
@@ -225,8 +283,26 @@ def read_register(
                 )
                 base = (t, reading, factor, q, row_no, row[ri])
                 continue
+            top, bottom = rollover * (1 - ROLLOVER_BAND), rollover * ROLLOVER_BAND
+            if b_reading < top or reading > bottom:
+                ctx.problem(
+                    row_no,
+                    rname,
+                    Code.REGISTER_DECREASE,
+                    f"reading {show(row[ri])} is lower than the previous reading {show(b_cell)}"
+                    f" in row {b_row}, and is not a roll-over: a register of {rollover:g} wraps"
+                    f" from at least {top:g} to at most {bottom:g}; if the meter was replaced,"
+                    ' mark this row\'s quality "replaced"',
+                )
+                base = (t, reading, factor, q, row_no, row[ri])
+                continue
             diff += rollover * factor
             ctx.note(Code.ROLLOVER, row_no)
+        if not plausible(
+            ctx, row_no, rname, row[ri], round(diff, _DIFF_DECIMALS) * multiplier, t - b_t
+        ):
+            base = (t, reading, factor, q, row_no, row[ri])
+            continue
         starts.append(b_t)
         ends.append(t)
         values.append(round(diff, _DIFF_DECIMALS) * multiplier)

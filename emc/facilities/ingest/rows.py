@@ -15,6 +15,7 @@ from .cells import Context, show
 from .model import Code, Quality
 
 __all__ = [
+    "ABSOLUTE_MAX",
     "DAY",
     "ESTIMATED",
     "FAR_PAST",
@@ -25,6 +26,8 @@ __all__ = [
     "cell",
     "is_blank",
     "order_problem",
+    "plausible",
+    "reading_limit",
 ]
 
 FAR_PAST = -(1 << 62)  # "previous timestamp" before the first row; fits in int64
@@ -32,6 +35,10 @@ DAY = 86400
 MEASURED = Quality.MEASURED.value
 ESTIMATED = Quality.ESTIMATED.value
 REPLACED = Quality.REPLACED.value
+# No single reading may exceed this many of the meter's units, whatever the meter: far above any
+# real building (10¹² kWh is a year of a large country's power), far below float overflow, so
+# sums of readings stay finite.
+ABSOLUTE_MAX = 1e12
 
 
 @dataclass
@@ -108,3 +115,31 @@ def order_problem(
             f"{show(value)} is earlier than row {prev_row} ({ctx.clock.local_text(prev_t)}"
             " local); rows must be in ascending time order",
         )
+
+
+def reading_limit(ctx: Context, seconds: float) -> float:
+    """The largest plausible reading over ``seconds``: the meter's rated rate times the hours,
+    never above ``ABSOLUTE_MAX``."""
+    rate = ctx.spec.max_per_hour
+    if rate is None:
+        return ABSOLUTE_MAX
+    return min(ABSOLUTE_MAX, rate * seconds / 3600)
+
+
+def plausible(ctx: Context, row_no: int, column: str, value: Any, x: float, seconds: float) -> bool:
+    """Whether reading ``x`` (meter unit, over ``seconds``) is finite and within the meter's
+    plausible maximum; reports an ``implausible_value`` problem naming row and column if not."""
+    limit = reading_limit(ctx, seconds)
+    if 0.0 <= x <= limit:
+        return True
+    rate = ctx.spec.max_per_hour
+    unit = ctx.spec.unit
+    if rate is not None and x <= ABSOLUTE_MAX:
+        why = (
+            f"more than the meter can record in {seconds / 3600:g} h"
+            f" at its rated {rate:g} {unit}/h ({limit:g} {unit})"
+        )
+    else:
+        why = f"not a plausible reading (the limit is {ABSOLUTE_MAX:g} {unit} a reading)"
+    ctx.problem(row_no, column, Code.IMPLAUSIBLE_VALUE, f"{show(value)} is {why}")
+    return False

@@ -68,6 +68,7 @@ METER_FIELDS = (
     "parent_meter_id",
     "serial_number",
     "rollover",
+    "max_per_hour",
 )
 # What defines the stored values: these cannot change once readings exist.
 _METER_DATA_FIELDS = ("carrier", "unit", "kind", "interval_minutes")
@@ -231,6 +232,7 @@ def meter_spec(meter: Meter, site: Site) -> MeterSpec:
         multiplier=float(meter.multiplier),
         timezone=site.timezone,
         rollover=float(meter.rollover) if meter.rollover is not None else None,
+        max_per_hour=float(meter.max_per_hour) if meter.max_per_hour is not None else None,
     )
 
 
@@ -323,6 +325,9 @@ def _check_meter(
                 multiplier=float(data.get("multiplier") or 1),
                 timezone=site.timezone,
                 rollover=float(data["rollover"]) if data.get("rollover") is not None else None,
+                max_per_hour=float(data["max_per_hour"])
+                if data.get("max_per_hour") is not None
+                else None,
             )
         except ValueError as exc:
             message = str(exc)
@@ -331,6 +336,8 @@ def _check_meter(
                 if "interval" in message
                 else "multiplier"
                 if "multiplier" in message
+                else "max_per_hour"
+                if "max_per_hour" in message
                 else "rollover"
             )
             fields[field] = [message]

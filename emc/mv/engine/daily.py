@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats as _sps
 
 from emc.mv.engine._time import as_day, as_days
 from emc.mv.engine.errors import (
@@ -254,6 +253,9 @@ def _search(
     def p_ok(beta, var_factor, sse, p):
         if max_p is None or n - p <= 0:
             return np.ones(np.shape(beta), bool)
+        # scipy.stats takes ~0.5 s to import: load it on first use, not with the engine.
+        from scipy import stats as _sps
+
         se = np.sqrt(np.maximum(sse, 0) / (n - p) * var_factor)
         with np.errstate(divide="ignore", invalid="ignore"):
             tval = np.abs(beta) / se

@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as _sps
 
 __all__ = [
     "FitStatistics",
@@ -166,6 +165,9 @@ def t_statistic(confidence: float, dof: int) -> float:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if dof < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {dof}")
+    # scipy.stats takes ~0.5 s to import: load it on first use, not with the engine.
+    from scipy import stats as _sps
+
     return float(_sps.t.ppf(1.0 - (1.0 - confidence) / 2.0, dof))
 
 
