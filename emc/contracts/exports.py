@@ -32,6 +32,8 @@ KIND_ZH = {
     "om_fee": "运行维护费",
     "true_up": "费用调整",
     "lease_rent": "融资租赁租金",
+    "lease_residual": "融资租赁留购价（残值）",
+    "reconciliation": "节能量保证年度结算",
 }
 PARTY_ZH = {"institution": "公共机构", "esco": "节能服务公司", "lessor": "出租人"}
 SOURCE_ZH = {"projected": "预测", "actual": "实际"}

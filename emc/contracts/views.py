@@ -76,6 +76,8 @@ LINE_KIND_LABELS = {
     finance.LineKind.OM_FEE: _l("O&M fee"),
     finance.LineKind.TRUE_UP: _l("True-up"),
     finance.LineKind.LEASE_RENT: _l("Lease rent"),
+    finance.LineKind.LEASE_RESIDUAL: _l("Lease purchase option (residual value)"),
+    finance.LineKind.RECONCILIATION: _l("Year-end guarantee reconciliation"),
 }
 PARTY_LABELS = {
     finance.Party.INSTITUTION: _l("Institution"),

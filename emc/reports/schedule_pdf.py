@@ -39,6 +39,8 @@ KINDS = {
     "om_fee": N_("O&M fee"),
     "true_up": N_("True-up"),
     "lease_rent": N_("Lease rent"),
+    "lease_residual": N_("Lease purchase option (residual value)"),
+    "reconciliation": N_("Year-end guarantee reconciliation"),
 }
 PARTIES = {"institution": N_("Institution"), "esco": N_("ESCO"), "lessor": N_("Lessor")}
 PROJECT_STATUSES = {
