@@ -196,6 +196,8 @@ def _apply(report: MvReport, figures: compute.ReportFigures, rolling: list[dict]
     report.verdict = figures.verdict
     report.warnings = figures.warnings
     report.savings_value = figures.savings_value
+    report.segments = figures.segments
+    report.valuation = figures.valuation
     report.tce_avoided = figures.tce
     report.tco2_avoided = figures.tco2
     report.fsu_68 = figures.fsu_68
@@ -474,6 +476,7 @@ def accept_report(session: Session, actor: Actor, report_id: int, *, comment: st
             for c in report.carriers
         ],
         accepted_on=accepted_on,
+        segments=report.segments,
     )
     return report
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emc.contracts import finance
-from emc.contracts.finance.periods import contract_year_of
+from emc.contracts.finance.periods import contract_year_of, split_by_contract_year
 from emc.contracts.finance.savings import price_in_year
 from emc.contracts.models import Contract, EmcProject, terms_from_document
 from emc.energy import FactorNotFound, UnitError, convert
@@ -26,6 +26,7 @@ from emc.mv.models import (
     MeasuredParameter,
     MvReportAdjustment,
 )
+from emc.mv.service.compute import valuation
 from emc.mv.service.compute.baseline import baseline_inputs
 from emc.mv.service.compute.common import (
     ENERGY_PLACES,
@@ -140,6 +141,10 @@ class ReportFigures:
     fsu_90: float | None
     inputs: list[data.DailyInputs]
     sha256: str
+    # The report's savings segments (handed to the payment on acceptance) and its valuation:
+    # {"parts": per contract year, "lines": the payment lines these savings give}.
+    segments: list[dict[str, Any]]
+    valuation: dict[str, Any]
 
 
 def report_inputs(
@@ -196,6 +201,8 @@ def compute_report(
     per_carrier: dict[str, dict[str, Any]] = {}
     verdicts, fsu_parts = [], []
     inputs = []
+    segments: list[valuation.RowSegments] = []
+    row_of_meter: dict[int, list[int]] = {}
     for entry in baseline.models:
         meter = session.get(Meter, entry["meter_id"])
         site = session.get(Site, meter.site_id)
@@ -242,13 +249,21 @@ def compute_report(
         )
         verdicts.append(meter_verdict["passed"])
         carrier = str(meter.carrier)
-        value_total = Decimal("0.00")
+        price, _price_y, _year = _price(terms, carrier, start)
+        daily = None
+        meter_rows = []
         for m in sd["by_month"]:
-            month_day = dt.date.fromisoformat(m["month"] + "-01")
-            price, price_y, year = _price(terms, carrier, max(month_day, start))
+            lo, hi = valuation.month_bounds(m["month"], start, end)
             quantity = _to_price_unit(m["avoided"], meter.unit, price.unit, carrier)
-            value = finance.round_fen(finance.money.exact(quantity) * price_y)
-            value_total += value
+            if daily is None and len(split_by_contract_year(terms.start_date, lo, hi)) > 1:
+                daily = _daily_in_price_unit(savings, meter.unit, price.unit, carrier)
+            index = len(months)
+            meter_rows.append(index)
+            segments.append(
+                valuation.row_segments(
+                    terms, index, m["month"], start, end, carrier, price.unit, quantity, daily
+                )
+            )
             months.append(
                 {
                     "meter_id": meter.id,
@@ -267,10 +282,8 @@ def compute_report(
                             "n_days_used",
                         )
                     },
-                    "contract_year": year,
-                    "price": str(finance.money.to_decimal(price_y)),
                     "price_unit": price.unit,
-                    "value": str(value),
+                    "carrier": carrier,
                 }
             )
         avoided_q = Decimal(repr(sd["avoided"])).quantize(ENERGY_PLACES)
@@ -280,7 +293,6 @@ def compute_report(
         co2_row = _account(
             factors, "co2", avoided_q, meter.unit, carrier, start.year, site, factor_rows
         )
-        price, _p, _y = _price(terms, carrier, start)
         acc = per_carrier.setdefault(
             carrier,
             {
@@ -292,10 +304,9 @@ def compute_report(
                 "tco2": Decimal("0"),
             },
         )
-        acc["avoided"] += _to_price_unit(sd["avoided"], meter.unit, price.unit, carrier)
-        acc["value"] += value_total
         acc["tce"] += tce_row
         acc["tco2"] += co2_row
+        row_of_meter[meter.id] = meter_rows
         if sd["fsu_68"] is not None:
             fsu_parts.append((meter.unit, sd["avoided"], sd["fsu_68"], sd["fsu_90"]))
         results.append(
@@ -320,10 +331,31 @@ def compute_report(
                         hours_used_by_month(series, model) if hourly else None,
                     )
                 ),
-                "value": str(value_total),
+                "value": None,
                 "tce": str(tce_row.quantize(TONNE_PLACES)),
                 "tco2": str(co2_row.quantize(TONNE_PLACES)),
             }
+        )
+    # One valuation for the report and the payment (emc.contracts.finance.value_segments).
+    parts, pieces = valuation.value_rows(terms, start, end, segments)
+    for index, row in enumerate(months):
+        row_pieces = pieces[index]
+        row["contract_year"] = row_pieces[0]["contract_year"]
+        row["price"] = row_pieces[0]["price"]
+        row["value"] = str(sum((p["value"] for p in row_pieces), Decimal("0.00")))
+        if len(row_pieces) > 1:
+            row["parts"] = [{**p, "value": str(p["value"])} for p in row_pieces]
+        acc = per_carrier[row.pop("carrier")]
+        acc["value"] += Decimal(row["value"])
+    for r in segments:
+        for seg in r.segments:
+            per_carrier[seg.carrier]["avoided"] += seg.quantity
+    for result in results:
+        result["value"] = str(
+            sum(
+                (Decimal(months[i]["value"]) for i in row_of_meter[result["meter_id"]]),
+                Decimal("0.00"),
+            )
         )
     carriers = [
         {
@@ -343,14 +375,49 @@ def compute_report(
         factors=list(factor_rows.values()),
         verdict={"passed": all(verdicts), "meters": [r["verdict"] for r in results]},
         warnings=warnings,
-        savings_value=sum((c["value"] for c in per_carrier.values()), Decimal("0.00")),
+        savings_value=sum((p.value_fen for p in parts), Decimal("0.00")),
         tce=sum((c["tce"] for c in per_carrier.values()), Decimal("0")).quantize(TONNE_PLACES),
         tco2=sum((c["tco2"] for c in per_carrier.values()), Decimal("0")).quantize(TONNE_PLACES),
         fsu_68=fsu68,
         fsu_90=fsu90,
         inputs=inputs,
         sha256=report_fingerprint(session, project.id, baseline, start, end, inputs),
+        segments=[
+            {
+                "start": seg.start.isoformat(),
+                "end": seg.end.isoformat(),
+                "carrier": seg.carrier,
+                "unit": seg.unit,
+                "quantity": str(seg.quantity),
+            }
+            for r in segments
+            for seg in r.segments
+        ],
+        valuation={
+            "parts": [
+                {
+                    "contract_year": p.contract_year,
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "savings_value": str(p.value_fen),
+                }
+                for p in parts
+            ],
+            "lines": valuation.settlement_preview(
+                terms, start, end, carriers, [seg for r in segments for seg in r.segments]
+            ),
+        },
     )
+
+
+def _daily_in_price_unit(savings, unit: str, price_unit: str, carrier: str):
+    """The model's avoided energy per day in the price unit, or None without daily figures."""
+    if savings is None or not hasattr(savings, "by_day"):
+        return None
+    return {
+        dt.date.fromisoformat(d["date"]): _to_price_unit(d["avoided"], unit, price_unit, carrier)
+        for d in savings.by_day()
+    }
 
 
 def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decimal:
