@@ -77,6 +77,30 @@ def _pct(v: Any) -> str:
     return "—" if v is None else f"{float(v) * 100:.1f} %"
 
 
+def _baseline_verdict(t, baseline: Any) -> str:
+    sufficiency = getattr(baseline, "sufficiency", None) or {}
+    if sufficiency and not sufficiency.get("sufficient", True):
+        return t(N_("insufficient data"))
+    return _yes(t, baseline.verdict_passed)
+
+
+def _report_verdict(t, verdict: dict) -> str:
+    # A verdict needs data: a period short of it is neither a pass nor a fail.
+    if (verdict or {}).get("status") == "insufficient_data":
+        return t(N_("insufficient data"))
+    return _yes(t, (verdict or {}).get("passed"))
+
+
+def _override(t, baseline: Any) -> list:
+    """The G14 override of a baseline approved although it fails, on its sheet and on every
+    report built on it."""
+    reason = getattr(baseline, "override_reason", None)
+    if not reason:
+        return []
+    label = t(N_("Baseline approved although it fails ASHRAE Guideline 14. Override reason:"))
+    return [_para(f"⚠ {label} {reason}", "h2")]
+
+
 def _yes(t, v: Any) -> str:
     if v is None:
         return "—"
@@ -332,7 +356,8 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         pdf.spacer(),
         _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
         _statistics_table(t, baseline.models),
-        _para(f"{t(N_('G14 verdict'))}: {_yes(t, baseline.verdict_passed)}", "body"),
+        _para(f"{t(N_('G14 verdict'))}: {_baseline_verdict(t, baseline)}", "body"),
+        *_override(t, baseline),
         *_sufficiency_tables(t, baseline.models),
         *_calibration(
             t,
@@ -416,6 +441,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
     ]
     if report.stale_since is not None:
         story.append(_para(f"⚠ {t(N_('Stale'))}: {report.stale_message}", "h2"))
+    story += _override(t, baseline)
     story += [
         _para(t(N_("Measurement boundary")), "h2"),
         _table(
@@ -460,7 +486,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         ),
         _para(
             f"FSU: ±{_pct(report.fsu_68)} (68 %), ±{_pct(report.fsu_90)} (90 %) · "
-            f"{t(N_('G14 verdict'))}: {_yes(t, report.verdict.get('passed'))}"
+            f"{t(N_('G14 verdict'))}: {_report_verdict(t, report.verdict)}"
         ),
         _para(t(N_("Monthly results")), "h2"),
     ]

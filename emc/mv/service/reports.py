@@ -33,7 +33,7 @@ from emc.mv.models import (
     Party,
     ReportStatus,
 )
-from emc.mv.service import compute, evidence
+from emc.mv.service import compute, evidence, verdicts
 from emc.mv.service._common import (
     esco_side,
     institution_side,
@@ -391,6 +391,7 @@ def submit_report(session: Session, actor: Actor, report_id: int) -> MvReport:
     report, project = _load_for_action(session, actor, report_id)
     esco_side(actor, project)
     _require_status(report, (ReportStatus.DRAFT,), "submitted")
+    verdicts.check_report_submission(report)
     if current_fingerprint(session, report) != report.inputs_sha256:
         raise Conflict(
             "the meter or weather data changed since this draft was computed: revise it to "

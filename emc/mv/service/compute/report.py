@@ -45,6 +45,8 @@ from emc.mv.service.compute.option_a import (
     reporting_measurement,
 )
 from emc.mv.service.compute.option_d import option_d_savings
+from emc.mv.service.compute.sufficiency import assess
+from emc.mv.service.verdicts import report_verdict
 
 # --- reports -------------------------------------------------------------------------------
 
@@ -202,6 +204,7 @@ def compute_report(
     verdicts, fsu_parts = [], []
     inputs = []
     segments: list[valuation.RowSegments] = []
+    sufficiency_inputs: list[tuple[dict, Any, bool]] = []
     row_of_meter: dict[int, list[int]] = {}
     for entry in baseline.models:
         meter = session.get(Meter, entry["meter_id"])
@@ -212,6 +215,7 @@ def compute_report(
         load = data.hourly_inputs if hourly or hourly_d else data.daily_inputs
         series = load(session, meter, site, start, end)
         inputs.append(series)
+        sufficiency_inputs.append((entry, series, is_option_a(entry) or is_option_d(entry)))
         adj = _engine_adjustments(adjustments, meter.id)
         stipulated = option_a or option_d
         model = None if stipulated else engine.model_from_dict(entry["model"])
@@ -373,7 +377,7 @@ def compute_report(
         months=months,
         carriers=carriers,
         factors=list(factor_rows.values()),
-        verdict={"passed": all(verdicts), "meters": [r["verdict"] for r in results]},
+        verdict=report_verdict([r["verdict"] for r in results], assess(sufficiency_inputs)),
         warnings=warnings,
         savings_value=sum((p.value_fen for p in parts), Decimal("0.00")),
         tce=sum((c["tce"] for c in per_carrier.values()), Decimal("0")).quantize(TONNE_PLACES),
