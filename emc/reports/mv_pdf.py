@@ -101,6 +101,15 @@ def _override(t, baseline: Any) -> list:
     return [_para(f"⚠ {label} {reason}", "h2")]
 
 
+def _factor_note(t, f: dict) -> str:
+    """The label of a factor that stands in for another year (one rule with the statistics)."""
+    if f.get("before_first"):
+        return " — " + t(N_("earliest published factor, used before the first published year"))
+    if f.get("stale"):
+        return " — " + t(N_("latest published factor, used for a later year"))
+    return ""
+
+
 def _yes(t, v: Any) -> str:
     if v is None:
         return "—"
@@ -614,7 +623,12 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         _table(
             [[t(N_("Carrier")), t(N_("Kind")), t(N_("Value")), t(N_("Source"))]]
             + [
-                [t(f["carrier"]), f["kind"], f"{f['value']} {f['unit']}", f["source"]]
+                [
+                    t(f["carrier"]),
+                    f["kind"],
+                    f"{f['value']} {f['unit']}" + (f" ({f['year']})" if f.get("year") else ""),
+                    f["source"] + _factor_note(t, f),
+                ]
                 for f in report.factors
             ],
             col_widths=[70, 50, 110, 250],

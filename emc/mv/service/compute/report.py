@@ -291,11 +291,12 @@ def compute_report(
                 }
             )
         avoided_q = Decimal(repr(sd["avoided"])).quantize(ENERGY_PLACES)
+        refs: dict[str, str] = {}
         tce_row = _account(
-            factors, "tce", avoided_q, meter.unit, carrier, start.year, site, factor_rows
+            factors, "tce", avoided_q, meter.unit, carrier, start.year, site, factor_rows, refs
         )
         co2_row = _account(
-            factors, "co2", avoided_q, meter.unit, carrier, start.year, site, factor_rows
+            factors, "co2", avoided_q, meter.unit, carrier, start.year, site, factor_rows, refs
         )
         acc = per_carrier.setdefault(
             carrier,
@@ -310,6 +311,10 @@ def compute_report(
         )
         acc["tce"] += tce_row
         acc["tco2"] += co2_row
+        acc.setdefault("factor_refs", {"tce": [], "co2": []})
+        for kind, ref in refs.items():
+            if ref not in acc["factor_refs"][kind]:
+                acc["factor_refs"][kind].append(ref)
         row_of_meter[meter.id] = meter_rows
         if sd["fsu_68"] is not None:
             fsu_parts.append((meter.unit, sd["avoided"], sd["fsu_68"], sd["fsu_90"]))
@@ -338,6 +343,8 @@ def compute_report(
                 "value": None,
                 "tce": str(tce_row.quantize(TONNE_PLACES)),
                 "tco2": str(co2_row.quantize(TONNE_PLACES)),
+                # Which factor rows produced the tce and tCO2 figures.
+                "factor_refs": refs,
             }
         )
     # One valuation for the report and the payment (emc.contracts.finance.value_segments).
@@ -424,7 +431,16 @@ def _daily_in_price_unit(savings, unit: str, price_unit: str, carrier: str):
     }
 
 
-def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decimal:
+def factor_ref(f) -> str:
+    """The key of a factor row as reports cite it: ``carrier/kind/variant/scope/region/year``
+    (the emission_factors table's key, so the figure names the row that produced it)."""
+    return "/".join(
+        str(x) if x is not None else "-"
+        for x in (f.carrier, f.kind, f.variant, f.scope, f.region, f.year)
+    )
+
+
+def _account(factors, kind, quantity, unit, carrier, year, site, seen, refs=None) -> Decimal:
     try:
         fn = factors.to_tce if kind == "tce" else factors.to_co2
         accounted = fn(quantity, unit, carrier, year=year, region_code=site.region_code)
@@ -432,8 +448,10 @@ def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decima
         raise Conflict(str(exc), fields={"factors": [str(exc)]}) from None
     f = accounted.factor
     if f is not None:
+        ref = factor_ref(f)
         key = (str(f.carrier), str(f.kind), f.variant, f.year, f.region)
         seen[key] = {
+            "ref": ref,
             "carrier": str(f.carrier),
             "kind": str(f.kind),
             "value": str(f.value),
@@ -444,7 +462,12 @@ def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decima
             "variant": f.variant,
             "source": f.source,
             "stale": accounted.stale,
+            # Before the first published year the earliest stands in, labelled as such.
+            "before_first": accounted.before_first,
+            "for_year": year,
         }
+        if refs is not None:
+            refs[kind] = ref
     return accounted.amount
 
 
