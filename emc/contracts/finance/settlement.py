@@ -31,7 +31,7 @@ from typing import Any
 
 from .lines import LineKind, LineSource, MvResult, Party, ScheduleLine, basis_str, make_line
 from .money import ZERO, exact, money_context, round_fen
-from .periods import add_months, split_by_contract_year, year_fraction
+from .periods import add_months, year_fraction
 from .savings import _guarantee_amounts, band_value, carrier_order, check_savings_carrier
 from .terms import (
     ContractTerms,
@@ -380,8 +380,3 @@ def actual_lines(terms: ContractTerms, result: MvResult) -> tuple[ScheduleLine, 
     """
     validate_terms(terms)
     return _settle(terms, [result_parts(terms, result)])
-
-
-def split_parts(terms: ContractTerms, start: date, end: date) -> tuple[tuple[int, date, date], ...]:
-    """``[start, end)`` cut at contract-year boundaries (re-exported for the report)."""
-    return split_by_contract_year(terms.start_date, start, end)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .money import exact, money_context, round_fen
-from .periods import contract_year_of, split_by_contract_year, term_end, year_fraction
+from .periods import split_by_contract_year, term_end, year_fraction
 from .terms import ContractTerms, ContractTermsError, SavingsInputError
 
 __all__ = [
@@ -197,8 +197,3 @@ def allocate_rounded(exact_values: list[Fraction], total: Decimal) -> list[Decim
         return []
     rounded = [round_fen(v) for v in exact_values[:-1]]
     return [*rounded, total - sum(rounded, Decimal("0.00"))]
-
-
-def contract_year_on(terms: ContractTerms, day: date) -> int:
-    """Contract year of ``day`` (1 for a day before the start)."""
-    return max(1, contract_year_of(terms.start_date, day))
