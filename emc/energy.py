@@ -376,10 +376,12 @@ class Factor:
 
 class FactorChoice(NamedTuple):
     """The factor :meth:`FactorSet.select` picked; ``stale`` when it is from an earlier year
-    than the one asked for (no value published yet for that year)."""
+    than the one asked for (no value published yet for that year); ``before_first`` when the
+    year asked for precedes the first published year and the earliest one stands in for it."""
 
     factor: Factor
     stale: bool
+    before_first: bool = False
 
 
 class Accounted(NamedTuple):
@@ -392,6 +394,7 @@ class Accounted(NamedTuple):
     amount: Decimal
     factor: Factor | None
     stale: bool
+    before_first: bool = False
 
 
 class FactorNotFound(LookupError):
@@ -450,10 +453,12 @@ class FactorSet:
         most specific scope wins: provincial (the province of ``region_code``), then regional
         (the grid of that province, see ``grid_regions``), then national/fuel. If no candidate
         exists for ``year``, the latest earlier year is used (again most specific scope first)
-        and the choice is flagged ``stale``. ``year`` None takes the latest year available.
+        and the choice is flagged ``stale``; if ``year`` precedes every published year, the
+        earliest is used and flagged ``before_first``. ``year`` None takes the latest year
+        available.
 
         Raises:
-            FactorNotFound: nothing applies (no factor, or only later years than ``year``).
+            FactorNotFound: nothing applies (no factor for the carrier, kind and variant).
             ValueError: malformed region code, unknown carrier/kind/variant.
         """
         carrier, kind = _carrier(carrier), FactorKind(kind)
@@ -489,6 +494,13 @@ class FactorSet:
         if earlier:
             best = min(earlier, key=lambda f: (-f.year, _SCOPE_RANK[f.scope]))
             return FactorChoice(best, True)
+        later = [f for f in candidates if f.year is not None and f.year > year]
+        if later:
+            # Before the first published year (grid CO2 before 2021): the earliest published
+            # year is the closest estimate. One rule for reports and statistics, and every
+            # figure it produces says so (``before_first``).
+            best = min(later, key=lambda f: (f.year, _SCOPE_RANK[f.scope]))
+            return FactorChoice(best, False, True)
         years = sorted({f.year for f in candidates if f.year is not None})
         where = f" for region {region_code}" if region_code else ""
         raise FactorNotFound(
@@ -547,7 +559,7 @@ class FactorSet:
         choice = self.select(factor_carrier, kind, year, region_code, variant)
         # The factor is for electricity; the quantity's unit is one that PV shares with it.
         amount = choice.factor.apply(quantity, unit)
-        return Accounted(amount, choice.factor, choice.stale)
+        return Accounted(amount, choice.factor, choice.stale, choice.before_first)
 
 
 # --------------------------------------------------------------------------------------------

@@ -241,9 +241,13 @@ def test_a_year_without_a_value_takes_the_latest_earlier_one_and_says_so():
     assert result.stale
 
 
-def test_a_year_before_any_value_is_not_found():
-    with pytest.raises(FactorNotFound, match="available years: 2021, 2022, 2023"):
-        DEFAULTS.to_co2(D(1), "kWh", "electricity", year=2019)
+def test_a_year_before_the_first_published_one_takes_the_earliest_and_says_so():
+    # One rule for reports and statistics (issue 14): 2019 has no grid factor; 2021's 0.5568
+    # stands in, flagged before_first (not stale, which means "a later year not yet out").
+    result = DEFAULTS.to_co2(D(1000), "kWh", "electricity", year=2019)
+    assert result.amount == D("0.5568")
+    assert result.factor.year == 2021
+    assert result.before_first and not result.stale
 
 
 def test_pv_generation_counts_in_energy_but_emits_nothing():
@@ -251,12 +255,12 @@ def test_pv_generation_counts_in_energy_but_emits_nothing():
     assert tce.amount == D("122.9")
     assert tce.factor.carrier is Carrier.ELECTRICITY
     co2 = DEFAULTS.to_co2(D(1_000_000), "kWh", Carrier.PV_GENERATION, year=2023)
-    assert co2 == (D(0), None, False)
+    assert co2 == (D(0), None, False, False)
 
 
 def test_water_has_neither_tce_nor_co2_but_its_unit_is_still_checked():
-    assert DEFAULTS.to_tce(D(100), "吨", Carrier.WATER) == (D(0), None, False)
-    assert DEFAULTS.to_co2(D(100), "m³", Carrier.WATER) == (D(0), None, False)
+    assert DEFAULTS.to_tce(D(100), "吨", Carrier.WATER) == (D(0), None, False, False)
+    assert DEFAULTS.to_co2(D(100), "m³", Carrier.WATER) == (D(0), None, False, False)
     with pytest.raises(UnitError):
         DEFAULTS.to_tce(D(100), "kWh", Carrier.WATER)
 
@@ -348,3 +352,21 @@ def test_two_factors_for_the_same_selection_are_refused():
     f = _grid_factor("0.5", 2022, FactorScope.NATIONAL)
     with pytest.raises(ValueError, match="same selection"):
         FactorSet([f, f])
+
+
+def test_the_seeded_regional_and_provincial_grid_factors_carry_their_source(db_session):
+    """Migration 0014_settle: the MEE/NBS 2022 and 2023 regional values and the ten 2022
+    provincial values the cited articles print, each with its source."""
+    from sqlalchemy import select
+
+    from emc.facilities.models import EmissionFactor
+
+    rows = db_session.scalars(
+        select(EmissionFactor).where(EmissionFactor.scope.in_(["regional", "provincial"]))
+    ).all()
+    by_key = {(r.scope, r.region, r.year): r for r in rows}
+    assert by_key["regional", "华东", 2022].value == D("0.5617")
+    assert by_key["regional", "华北", 2023].value == D("0.6361")
+    assert by_key["provincial", "530000", 2022].value == D("0.1073")
+    assert all("电力二氧化碳排放因子的公告" in r.source and "http" in r.source for r in rows)
+    assert len({k for k in by_key if k[0] == "regional"}) == 14

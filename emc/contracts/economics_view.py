@@ -59,6 +59,16 @@ def payload(econ: Any) -> dict[str, Any]:
                 for i in a.extra
             ],
         },
+        # Each party's running costs from the terms, per contract year (negative: paid).
+        "costs": [
+            {
+                "party": i.party.value,
+                "contract_year": i.contract_year,
+                "amount": str(i.amount),
+                "description": i.description,
+            }
+            for i in r.costs
+        ],
         "savings_value": [str(v) for v in r.savings_value],
         "institution": party_payload(r.institution),
         "esco": party_payload(r.esco),
@@ -84,6 +94,23 @@ def payload(econ: Any) -> dict[str, Any]:
             for row in econ.by_year
         ],
     }
+
+
+def cost_table(costs: Sequence[finance.CashFlowItem]) -> list[dict[str, Any]]:
+    """Running costs by contract year and party, for the page: ``[{"contract_year",
+    "institution", "esco"}]`` as positive yuan paid (years without a cost left out)."""
+    rows: dict[int, dict[str, Any]] = {}
+    for item in costs:
+        row = rows.setdefault(
+            item.contract_year,
+            {
+                "contract_year": item.contract_year,
+                "institution": Decimal("0.00"),
+                "esco": Decimal("0.00"),
+            },
+        )
+        row[item.party.value] -= item.amount
+    return [rows[y] for y in sorted(rows)]
 
 
 COLOURS = ("#0b6e4f", "#d97706")

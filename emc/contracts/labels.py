@@ -35,6 +35,8 @@ LINE_KIND = {
     "om_fee": N_("O&M fee"),
     "true_up": N_("True-up"),
     "lease_rent": N_("Lease rent"),
+    "lease_residual": N_("Lease purchase option (residual value)"),
+    "reconciliation": N_("Year-end guarantee reconciliation"),
 }
 PARTY = {"institution": N_("Institution"), "esco": N_("ESCO"), "lessor": N_("Lessor")}
 LINE_STATUS = {

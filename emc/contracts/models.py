@@ -279,3 +279,27 @@ class PaymentLine(Base):
     # Optimistic locking: every UPDATE says WHERE version = <the version read>, so two
     # concurrent approvals (or payments) of one line cannot both succeed.
     __mapper_args__ = {"version_id_col": version}
+
+
+class VerifiedSavings(Base):
+    """An accepted M&V result as the payment schedule settles it: the verified savings of
+    ``[period_start, period_end)`` per carrier and, from a report, per month (``segments``).
+
+    Kept so that a contract which carries negative savings forward or reconciles its guarantee
+    per contract year can settle each new result together with the earlier ones.
+    """
+
+    __tablename__ = "verified_savings"
+    __table_args__ = (UniqueConstraint("project_id", "period_start"),)
+
+    id: Mapped[intpk]
+    project_id: Mapped[int] = mapped_column(ForeignKey("emc_projects.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    accepted_on: Mapped[dt.date] = mapped_column(Date)
+    # [{"carrier", "unit", "quantity"}], quantities as text.
+    savings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{"start", "end", "carrier", "unit", "quantity"}]; empty: totals split by time.
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]

@@ -46,6 +46,37 @@ FREQUENCY_LABELS = {
     finance.PaymentFrequency.ANNUAL: _l("Annual"),
 }
 UNIT_CHOICES = [(u.value, u.value) for u in Unit]
+RECONCILIATION_LABELS = {
+    finance.Reconciliation.CONTRACT_YEAR: _l(
+        "Per contract year: each M&V period pays on account, the year end trues up to the "
+        "annual guarantee"
+    ),
+    finance.Reconciliation.PERIOD: _l("Per M&V period: each period settled on its own"),
+}
+NEGATIVE_SAVINGS_LABELS = {
+    finance.NegativeSavings.FLOOR: _l(
+        "Floored at zero: a period with negative savings pays nothing"
+    ),
+    finance.NegativeSavings.CARRY_CONTRACT_YEAR: _l(
+        "Carried forward against later periods of the same contract year"
+    ),
+    finance.NegativeSavings.CARRY_TERM: _l("Carried forward over the whole term"),
+}
+PURCHASE_OPTION_LABELS = {
+    "yes": _l("Yes: the institution buys the equipment for the residual value at the end"),
+    "no": _l("No: the equipment is returned"),
+}
+COST_PARTY_LABELS = {
+    finance.CostParty.INSTITUTION: _l("Institution"),
+    finance.CostParty.ESCO: _l("ESCO"),
+}
+COST_KIND_LABELS = {
+    finance.CostKind.OPERATION_MAINTENANCE: _l("Operation and maintenance"),
+    finance.CostKind.MV_FEE: _l("M&V fees"),
+    finance.CostKind.INSURANCE: _l("Insurance"),
+    finance.CostKind.MONITORING: _l("Energy monitoring"),
+    finance.CostKind.OTHER: _l("Other"),
+}
 CANONICAL_UNITS = {c.value: canonical_unit(c).value for c in Carrier}
 
 # Document leaves entered in per cent on the form.
@@ -60,19 +91,34 @@ TABLES = {
     "guaranteed_savings-guarantees": ("carrier", "unit", "quantity"),
     "guaranteed_savings-fees": ("first_year", "last_year", "annual_amount"),
     "energy_cost_custody-baseline": ("carrier", "unit", "annual_quantity", "price_per_unit"),
+    "costs": ("party", "kind", "annual_amount", "escalation", "first_year", "last_year"),
 }
 SPARE_ROWS = 2
 _SCALARS = {
-    ContractType.GUARANTEED_SAVINGS: ("excess_share",),
+    ContractType.SHARED_SAVINGS: ("negative_savings",),
+    ContractType.GUARANTEED_SAVINGS: ("excess_share", "reconciliation"),
     ContractType.ENERGY_COST_CUSTODY: ("coefficient", "floor_area_m2", "om_fee_annual"),
     ContractType.FINANCE_LEASE: (
         "principal",
         "annual_rate",
         "residual_value",
+        "purchase_option",
         "term_years",
         "payment_frequency",
     ),
 }
+_TEXT = (
+    "carrier",
+    "unit",
+    "contract_type",
+    "payment_frequency",
+    "start_date",
+    "label",
+    "party",
+    "kind",
+    "reconciliation",
+    "negative_savings",
+)
 _ROW = re.compile(r"^(?P<table>.+)-(?P<row>\d+)-(?P<field>[a-z_]+)$")
 _STEP = re.compile(r"\.?([a-z_]+)|\[(\d+)\]")
 
@@ -113,8 +159,10 @@ def _convert(field: str, text: str) -> Any:
         except InvalidOperation:
             return text
         return str(number.scaleb(-2)) if number.is_finite() else text
-    if field in ("carrier", "unit", "contract_type", "payment_frequency", "start_date", "label"):
+    if field in _TEXT:
         return text
+    if field == "purchase_option":
+        return {"yes": True, "no": False}.get(text, text)
     return _number_text(text)
 
 
@@ -244,6 +292,9 @@ def build(
     for field in (*_COMMON, "discount_rate"):
         b.leaf(terms, field, form_name(field), f"terms.{field}")
     terms["prices"] = b.rows("prices", "terms.prices")
+    costs = b.rows("costs", "terms.costs")
+    if costs or (current or {}).get("costs"):
+        terms["costs"] = costs
     chosen = terms.get("contract_type")
     if chosen == ContractType.HYBRID:
         ticked = set(form.getlist("hybrid_components"))
@@ -321,6 +372,8 @@ def _percent(value: Any) -> str:
 def _text(field: str, value: Any) -> str:
     if value is None:
         return ""
+    if field == "purchase_option":
+        return "yes" if value else "no"
     if isinstance(value, bool):
         return "offset" if value else "per_carrier"
     return _percent(value) if field in _PERCENT else str(value)
@@ -341,6 +394,7 @@ def values_from_document(terms: dict, estimates: list[dict]) -> tuple[dict[str, 
     values = {form_name(k): v for k, v in values.items()}
     _fill_rows(values, "prices", terms.get("prices", []))
     _fill_rows(values, "estimates", estimates)
+    _fill_rows(values, "costs", terms.get("costs", []))
     complete = True
     kinds: list[str] = []
     for component in terms.get("components", []):
@@ -359,6 +413,15 @@ def values_from_document(terms: dict, estimates: list[dict]) -> tuple[dict[str, 
             else:
                 values[f"{kind}-{form_name(field)}"] = _text(field, value)
     values["hybrid_components"] = kinds if terms.get("contract_type") == "hybrid" else []
+    # Stored terms without the term keep their meaning (settled per period); a guarantee being
+    # written now is proposed per contract year, as GB/T 24915 and ESPC practice reconcile it.
+    guaranteed = ContractType.GUARANTEED_SAVINGS.value
+    values.setdefault(
+        f"{guaranteed}-reconciliation",
+        finance.Reconciliation.PERIOD.value
+        if guaranteed in kinds
+        else finance.Reconciliation.CONTRACT_YEAR.value,
+    )
     return values, complete
 
 

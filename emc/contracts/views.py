@@ -218,6 +218,7 @@ def _render_project(
         history=journal.history(db(), "emc_projects", project.id),
         economics=economics,
         chart=chart,
+        cost_rows=economics_view.cost_table,
         case_labels=SENSITIVITY_LABELS,
         can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE),
         can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),

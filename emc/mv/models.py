@@ -176,6 +176,12 @@ class Baseline(Base):
     models: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     verdict_passed: Mapped[bool]
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # CalTRACK data sufficiency of the baseline period (emc.mv.sufficiency); None on
+    # baselines fitted before it was recorded.
+    sufficiency: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Why the institution approved a baseline that fails G14 (required for that; shown on the
+    # baseline, its PDF and every report built on it).
+    override_reason: Mapped[str | None] = mapped_column(String(2000))
     inputs_sha256: Mapped[str] = mapped_column(String(64))
     proposed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_at: Mapped[dt.datetime]
@@ -220,6 +226,13 @@ class MvReport(Base):
     rolling: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     verdict: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The savings per month (or part of a month) and carrier that value the report and, on
+    # acceptance, the payment lines: [{"start", "end", "carrier", "unit", "quantity"}]. None on
+    # reports computed before segments existed (their payment splits the totals by time).
+    segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # {"parts": [{"contract_year", "start", "end", "savings_value"}], "lines": [the payment
+    # lines these savings give on their own]}; None on older reports.
+    valuation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     savings_value: Mapped[Money]
     tce_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 4))
     tco2_avoided: Mapped[Decimal] = mapped_column(Numeric(16, 4))

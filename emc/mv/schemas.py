@@ -96,6 +96,13 @@ class MvDecisionIn(StrictSchema):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class BaselineApproveIn(MvDecisionIn):
+    # Required (by the service) when the baseline fails G14 or lacks data; recorded with it.
+    override_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+
+
 class MvCommentIn(StrictSchema):
     comment = text(2000, required=True)
 
@@ -141,6 +148,8 @@ class BaselineOut(ma.Schema):
     acceptance = fields.Dict()
     models = fields.List(fields.Nested(BaselineModelOut))
     verdict_passed = fields.Boolean()
+    sufficiency = fields.Dict(allow_none=True)
+    override_reason = fields.String(allow_none=True)
     warnings = fields.List(fields.Dict())
     inputs_sha256 = fields.String()
     data_changed = fields.Boolean(dump_default=None, allow_none=True)
@@ -230,6 +239,10 @@ class MvReportOut(ma.Schema):
     verdict = fields.Dict()
     warnings = fields.List(fields.Dict())
     savings_value = fields.Decimal(as_string=True)
+    # The valuation the payment lines share: {"parts": per contract year, "lines": [...]}.
+    valuation = fields.Dict(allow_none=True)
+    # The approved baseline's G14 override reason, when it was approved failing.
+    baseline_override_reason = fields.String(allow_none=True)
     tce_avoided = fields.Decimal(as_string=True)
     tco2_avoided = fields.Decimal(as_string=True)
     fsu_68 = fields.Float(allow_none=True)

@@ -215,3 +215,4 @@ class ProgrammeDashboardOut(ma.Schema):
     investment = fields.Dict()
     intensity = fields.Dict()
     trend = fields.List(fields.Dict())
+    baseline_overrides = fields.Integer()

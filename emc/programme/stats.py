@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
-from emc.energy import Carrier, FactorKind, FactorNotFound, FactorSet
+from emc.energy import FactorKind, FactorSet
 
 __all__ = [
     "COUNTING_RULE",
@@ -243,31 +243,33 @@ class Accounting:
     tce: Decimal
     co2_t: Decimal
     notes: tuple[str, ...]
+    # The factor rows that produced the figures, keyed as reports cite them
+    # (``carrier/kind/variant/scope/region/year``): {"tce": ref, "co2": ref}.
+    factors: tuple[tuple[str, str], ...] = ()
 
 
 def _one(factors: FactorSet, kind: FactorKind, quantity, unit, carrier, year, region_code):
     convert = factors.to_tce if kind is FactorKind.TCE else factors.to_co2
-    try:
-        result = convert(quantity, unit, carrier, year=year, region_code=region_code)
-        note = None
-        if result.stale and result.factor is not None:
-            note = f"{carrier} {kind.value}: {result.factor.year} factor used for {year}"
-        return result.amount, note
-    except FactorNotFound:
-        # Only later years are published (e.g. grid CO2 of a 2020 base year): the earliest
-        # published year is the closest estimate, and the choice is reported.
-        factor_carrier = (
-            Carrier.ELECTRICITY if carrier == Carrier.PV_GENERATION else Carrier(carrier)
+    # The one rule of emc.energy.FactorSet.select (as M&V reports use it): a later year's
+    # factor stands in for an unpublished year (stale), the earliest for a year before the
+    # first published one (before_first); either is noted.
+    result = convert(quantity, unit, carrier, year=year, region_code=region_code)
+    ref = None
+    if result.factor is not None:
+        f = result.factor
+        ref = "/".join(
+            str(x) if x is not None else "-"
+            for x in (f.carrier, f.kind, f.variant, f.scope, f.region, f.year)
         )
-        years = sorted(
-            f.year
-            for f in factors.factors
-            if f.carrier == factor_carrier and f.kind is kind and f.year is not None
+    note = None
+    if result.factor is not None and result.before_first:
+        note = (
+            f"{carrier} {kind.value}: {result.factor.year} factor used for {year} "
+            f"(before the first published year)"
         )
-        if not years or year is None or years[0] < year:
-            raise
-        result = convert(quantity, unit, carrier, year=years[0], region_code=region_code)
-        return result.amount, f"{carrier} {kind.value}: {years[0]} factor used for {year}"
+    elif result.factor is not None and result.stale:
+        note = f"{carrier} {kind.value}: {result.factor.year} factor used for {year}"
+    return result.amount, note, ref
 
 
 def account(
@@ -280,14 +282,16 @@ def account(
     region_code: str | None,
 ) -> Accounting:
     """``quantity`` of ``carrier`` (in ``unit``) in tce and tCO2 with the reference factors of
-    ``year`` at ``region_code``. Where only later years are published, the earliest published
-    year is used and noted.
+    ``year`` at ``region_code``, by the one rule of :meth:`emc.energy.FactorSet.select` (the
+    M&V reports' rule too): an unpublished later year takes the latest factor, a year before
+    the first published one the earliest, and either is noted. ``factors`` names the rows used.
 
     Raises:
         UnitError: unknown unit or one that does not fit the carrier.
         FactorNotFound: no factor at all for the carrier.
         ValueError: unknown carrier.
     """
-    tce, n1 = _one(factors, FactorKind.TCE, quantity, unit, carrier, year, region_code)
-    co2, n2 = _one(factors, FactorKind.CO2, quantity, unit, carrier, year, region_code)
-    return Accounting(tce, co2, tuple(n for n in (n1, n2) if n))
+    tce, n1, r1 = _one(factors, FactorKind.TCE, quantity, unit, carrier, year, region_code)
+    co2, n2, r2 = _one(factors, FactorKind.CO2, quantity, unit, carrier, year, region_code)
+    refs = tuple((k, r) for k, r in (("tce", r1), ("co2", r2)) if r)
+    return Accounting(tce, co2, tuple(n for n in (n1, n2) if n), refs)

@@ -93,6 +93,39 @@ def _pct(v: Any) -> str:
     return "—" if v is None else f"{float(v) * 100:.1f} %"
 
 
+def _baseline_verdict(t, baseline: Any) -> str:
+    sufficiency = getattr(baseline, "sufficiency", None) or {}
+    if sufficiency and not sufficiency.get("sufficient", True):
+        return t(N_("insufficient data"))
+    return _yes(t, baseline.verdict_passed)
+
+
+def _report_verdict(t, verdict: dict) -> str:
+    # A verdict needs data: a period short of it is neither a pass nor a fail.
+    if (verdict or {}).get("status") == "insufficient_data":
+        return t(N_("insufficient data"))
+    return _yes(t, (verdict or {}).get("passed"))
+
+
+def _override(t, baseline: Any) -> list:
+    """The G14 override of a baseline approved although it fails, on its sheet and on every
+    report built on it."""
+    reason = getattr(baseline, "override_reason", None)
+    if not reason:
+        return []
+    label = t(N_("Baseline approved although it fails ASHRAE Guideline 14. Override reason:"))
+    return [_para(f"⚠ {label} {reason}", "h2")]
+
+
+def _factor_note(t, f: dict) -> str:
+    """The label of a factor that stands in for another year (one rule with the statistics)."""
+    if f.get("before_first"):
+        return " — " + t(N_("earliest published factor, used before the first published year"))
+    if f.get("stale"):
+        return " — " + t(N_("latest published factor, used for a later year"))
+    return ""
+
+
 def _yes(t, v: Any) -> str:
     if v is None:
         return "—"
@@ -348,7 +381,8 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         pdf.spacer(),
         _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
         _statistics_table(t, baseline.models),
-        _para(f"{t(G14_VERDICT)}: {_yes(t, baseline.verdict_passed)}", "body"),
+        _para(f"{t(G14_VERDICT)}: {_baseline_verdict(t, baseline)}", "body"),
+        *_override(t, baseline),
         *_sufficiency_tables(t, baseline.models),
         *_calibration(
             t,
@@ -432,6 +466,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
     ]
     if report.stale_since is not None:
         story.append(_para(f"⚠ {t(STALE)}: {report.stale_message}", "h2"))
+    story += _override(t, baseline)
     story += [
         _para(t(N_("Measurement boundary")), "h2"),
         _table(
@@ -476,7 +511,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         ),
         _para(
             f"FSU: ±{_pct(report.fsu_68)} (68 %), ±{_pct(report.fsu_90)} (90 %) · "
-            f"{t(G14_VERDICT)}: {_yes(t, report.verdict.get('passed'))}"
+            f"{t(G14_VERDICT)}: {_report_verdict(t, report.verdict)}"
         ),
         _para(t(N_("Monthly results")), "h2"),
     ]
@@ -604,7 +639,12 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         _table(
             [[t(N_("Carrier")), t(N_("Kind")), t(N_("Value")), t(N_("Source"))]]
             + [
-                [t(f["carrier"]), f["kind"], f"{f['value']} {f['unit']}", f["source"]]
+                [
+                    t(f["carrier"]),
+                    f["kind"],
+                    f"{f['value']} {f['unit']}" + (f" ({f['year']})" if f.get("year") else ""),
+                    f["source"] + _factor_note(t, f),
+                ]
                 for f in report.factors
             ],
             col_widths=[70, 50, 110, 250],

@@ -125,3 +125,12 @@ CONTRACTS_SERVICE_MESSAGES = (
     N_("missing"),
     N_("stale"),
 )
+
+# Field messages of emc/mv/service/verdicts.py (settle).
+MV_VERDICT_MESSAGES = (
+    N_(
+        "insufficient data: upload the missing meter readings (and weather temperatures), then "
+        "recompute the draft"
+    ),
+    N_("required: the baseline fails ASHRAE Guideline 14 or lacks data"),
+)

@@ -19,6 +19,7 @@ def _national_2023(session) -> EmissionFactor:
             EmissionFactor.carrier == "electricity",
             EmissionFactor.kind == "co2",
             EmissionFactor.variant == "national_average",
+            EmissionFactor.scope == "national",
             EmissionFactor.year == 2023,
             EmissionFactor.supersedes_id.is_(None),
         )
@@ -29,8 +30,8 @@ def _recorded(audit) -> list[str]:
     return [
         f["value"]
         for f in audit.factor_snapshot["factors"]
-        if (f["carrier"], f["kind"], f["variant"], f["year"])
-        == ("electricity", "co2", "national_average", 2023)
+        if (f["carrier"], f["kind"], f["variant"], f["scope"], f["year"])
+        == ("electricity", "co2", "national_average", "national", 2023)
     ]
 
 

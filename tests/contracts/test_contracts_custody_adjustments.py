@@ -155,16 +155,18 @@ def test_floor_area_change_agreed_by_both_reprices_from_its_date_with_a_true_up(
         assert fee(after, "om_fee", start).amount == D("5500.00")
     assert fee(after, "om_fee", date(2025, 10, 1)).amount == D("5500.00")
     true_ups = sorted(
-        (x for x in after.values() if x.kind == "true_up"), key=lambda x: x.basis["fee_kind"]
+        (x for x in after.values() if x.kind == "true_up"), key=lambda x: x.period_start
     )
-    # Custody: 3 × (66,000.00 − 60,000.00) = 18,000.00; O&M: 3 × 500.00 = 1,500.00.
-    assert [(x.basis["fee_kind"], x.amount) for x in true_ups] == [
-        ("custody_fee", D("18000.00")),
-        ("om_fee", D("1500.00")),
+    # One net line per revised month, July–September: custody 66,000.00 − 60,000.00 plus O&M
+    # 5,500.00 − 5,000.00 = 6,500.00 each (18,000.00 + 1,500.00 over the three months).
+    assert [(x.period_start.month, x.amount) for x in true_ups] == [
+        (7, D("6500.00")),
+        (8, D("6500.00")),
+        (9, D("6500.00")),
     ]
     for line in true_ups:
         assert (line.payer, line.payee) == (finance.Party.INSTITUTION, finance.Party.ESCO)
-        assert (line.period_start, line.period_end) == (date(2025, 7, 1), date(2025, 10, 1))
+        assert [f["fee_kind"] for f in line.basis["fees"]] == ["custody_fee", "om_fee"]
         assert (line.due_on, line.contract_year) == (date(2025, 10, 25), 2)
 
     # Cross-check: exactly what the finance core computes for the same agreed change.
@@ -235,6 +237,7 @@ def test_esco_only_agreement_is_not_enough(db_session, october_2025):
     assert fee(lines, "om_fee", date(2025, 10, 1)).amount == D("5000.00")
     (true_up,) = [x for x in lines.values() if x.kind == "true_up"]
     assert true_up.amount == D("6666.67")  # September 2025 only: 66,666.67 − 60,000.00
+    assert true_up.period_start == date(2025, 9, 1)
     # The project's economics use the agreed adjustment too.
     economics = service.project_economics(db_session, energy, project.id)
     agreed = service.agreed_adjustments(db_session, [project.id])[project.id]

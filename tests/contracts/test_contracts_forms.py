@@ -533,3 +533,84 @@ def test_terms_pages_hide_other_tenants_and_refuse_other_roles(login_as, db_sess
         )
         assert response.status_code == 403, email
     assert _contract(db_session, project).version == 1
+
+
+def test_terms_form_proposes_a_per_contract_year_guarantee_and_records_costs(login_as, db_session):
+    """A new contract's form proposes reconciling a guarantee per contract year; the running
+    costs entered per party reach the stored terms and the economics."""
+    from emc.contracts import service
+    from emc.contracts.models import Contract
+
+    client = login_as("energy@school.demo")
+    created = client.post("/api/v1/projects", json={"name": "保证型 新合同"})
+    pid = created.get_json()["id"]
+    page = client.get(f"/projects/{pid}/terms").get_data(as_text=True)
+    assert 'name="guaranteed_savings-reconciliation"' in page
+    assert '<option value="contract_year" selected>' in page
+    form = {
+        "contract_type": "guaranteed_savings",
+        "term_years": "3",
+        "start_date": "2026-01-01",
+        "payment_frequency": "quarterly",
+        "payment_due_days": "30",
+        "discount_rate_pct": "6",
+        "prices-0-carrier": "electricity",
+        "prices-0-base_price": "0.80",
+        "guaranteed_savings-guarantees-0-carrier": "electricity",
+        "guaranteed_savings-guarantees-0-quantity": "100000",
+        "guaranteed_savings-fees-0-first_year": "1",
+        "guaranteed_savings-fees-0-last_year": "3",
+        "guaranteed_savings-fees-0-annual_amount": "100000",
+        "guaranteed_savings-reconciliation": "contract_year",
+        "costs-0-party": "esco",
+        "costs-0-kind": "operation_maintenance",
+        "costs-0-annual_amount": "10000",
+        "costs-0-escalation_pct": "5",
+        "costs-0-first_year": "1",
+        "version": "0",
+    }
+    saved = client.post(f"/projects/{pid}/terms", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db_session.expire_all()
+    contract = db_session.query(Contract).filter_by(project_id=pid).one()
+    assert contract.terms["components"][0]["reconciliation"] == "contract_year"
+    assert contract.terms["costs"] == [
+        {
+            "party": "esco",
+            "kind": "operation_maintenance",
+            "annual_amount": "10000",
+            "escalation": "0.05",
+            "first_year": 1,
+            "last_year": None,
+            "description": "",
+        }
+    ]
+    economics = client.get(f"/api/v1/projects/{pid}/economics").get_json()
+    assert [c["amount"] for c in economics["costs"]] == ["-10000.00", "-10500.00", "-11025.00"]
+    # A negative cost is refused, named on its field.
+    bad = client.post(
+        f"/projects/{pid}/terms", data={**form, "costs-0-annual_amount": "-1", "version": "1"}
+    )
+    assert bad.status_code == 422
+    assert "costs-0-annual_amount" in bad.get_data(as_text=True)
+    del service
+
+
+def test_a_negative_savings_estimate_is_refused_naming_the_field(login_as):
+    client = login_as("energy@school.demo")
+    pid = client.post("/api/v1/projects", json={"name": "估算为负"}).get_json()["id"]
+    from emc.contracts.models import terms_to_document
+    from emc.mv.service.demo import demo_terms
+
+    r = client.http.put(
+        f"/api/v1/projects/{pid}/contract",
+        json={
+            "terms": terms_to_document(demo_terms()),
+            "savings_estimates": [
+                {"carrier": "electricity", "unit": "kWh", "annual_quantity": "-1000"}
+            ],
+        },
+        headers={"X-CSRFToken": client.csrf},
+    )
+    assert r.status_code == 422, r.get_json()
+    assert "savings_estimates[0].annual_quantity" in r.get_json()["error"]["fields"]

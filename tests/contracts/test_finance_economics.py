@@ -198,3 +198,88 @@ def test_projected_vs_actual_compares_net_payments_by_year_and_kind():
     assert year_two.actual == D("84048.00")
     assert year_two.variance == D("-756432.00")
     assert next(row for row in rows if row.contract_year == 1).actual == D(0)
+
+
+# --- running costs per party and the lease purchase option (issue 14) ----------------------
+
+
+def guaranteed_with_costs(costs=()):
+    from emc.contracts.finance import FeeBand, GuaranteedSavingsTerms
+
+    return ContractTerms(
+        contract_type=ContractType.GUARANTEED_SAVINGS,
+        term_years=3,
+        start_date=date(2024, 1, 1),
+        payment_frequency=PaymentFrequency.ANNUAL,
+        payment_due_days=30,
+        discount_rate=D("0.06"),
+        components=(
+            GuaranteedSavingsTerms(
+                guarantees=(EnergyQuantity("electricity", "kWh", D(100000)),),
+                fees=(FeeBand(1, 3, D(100000)),),
+            ),
+        ),
+        prices=(CarrierPrice("electricity", "kWh", D("0.80")),),
+        costs=costs,
+    )
+
+
+def test_each_partys_escalating_running_costs_enter_npv_and_irr():
+    from emc.contracts.finance import CostKind, CostParty, PartyCost
+
+    costs = (
+        # ESCO O&M 10,000 a year rising 5 %: 10,000.00, 10,500.00, 11,025.00.
+        PartyCost(CostParty.ESCO, CostKind.OPERATION_MAINTENANCE, D(10000), D("0.05")),
+        # ESCO M&V fee 3,000 flat.
+        PartyCost(CostParty.ESCO, CostKind.MV_FEE, D(3000)),
+        # Institution energy monitoring 2,000 a year from year 2.
+        PartyCost(CostParty.INSTITUTION, CostKind.MONITORING, D(2000), first_year=2),
+    )
+    estimates = (SavingsEstimate("electricity", "kWh", D(100000)),)
+    assumptions = EconomicsAssumptions(esco_investment=D(200000))
+    bare = projected_economics(guaranteed_with_costs(), estimates, assumptions)
+    result = projected_economics(guaranteed_with_costs(costs), estimates, assumptions)
+    # ESCO: −200,000; fee 100,000 less costs 13,000 / 13,500 / 14,025.
+    assert result.esco.cash_flows == (D(-200000), D(87000), D(86500), D(85975))
+    # NPV at 6 %: −200,000 + 87,000/1.06 + 86,500/1.06² + 85,975/1.06³ = 31,246.43
+    assert result.esco.npv == D("31246.43")
+    assert float(result.esco.npv) == pytest.approx(
+        npf.npv(0.06, [-200000, 87000, 86500, 85975]), abs=0.005
+    )
+    assert float(result.esco.irr) == pytest.approx(
+        npf.irr([-200000, 87000, 86500, 85975]), abs=1e-6
+    )
+    assert result.esco.npv < bare.esco.npv
+    # Institution: savings 80,000 − fee 100,000 = −20,000, and −2,000 monitoring from year 2.
+    assert result.institution.cash_flows == (D(0), D(-20000), D(-22000), D(-22000))
+    # The sensitivity table carries the costs in every case.
+    (base, *_rest) = sensitivity(guaranteed_with_costs(costs), estimates, assumptions)
+    assert base.esco_npv == D("31246.43")
+
+
+def test_the_lease_purchase_option_is_a_scheduled_line_in_the_economics():
+    from emc.contracts.finance import FinanceLeaseTerms, contractual_lines
+
+    terms = ContractTerms(
+        contract_type=ContractType.FINANCE_LEASE,
+        term_years=3,
+        start_date=date(2024, 1, 1),
+        payment_frequency=PaymentFrequency.ANNUAL,
+        payment_due_days=0,
+        discount_rate=D("0.06"),
+        components=(FinanceLeaseTerms(D(300000), D("0.05"), residual_value=D(24000)),),
+    )
+    lines = contractual_lines(terms)
+    (residual,) = [x for x in lines if x.kind is LineKind.LEASE_RESIDUAL]
+    # The institution buys the equipment for 24,000.00 at the end of year 3, to the lessor.
+    assert (residual.amount, residual.contract_year) == (D("24000.00"), 3)
+    assert (residual.payer, residual.payee) == (Party.INSTITUTION, Party.LESSOR)
+    assert residual.period_end == date(2027, 1, 1)
+    rents = [x for x in lines if x.kind is LineKind.LEASE_RENT]
+    # Rents: numpy-financial pmt(5 %, 3, −300,000, 24,000) = 102,549.56; the last repays the
+    # balance exactly down to the residual.
+    assert rents[0].amount == D("102549.56")
+    assert float(rents[0].amount) == pytest.approx(npf.pmt(0.05, 3, -300000, 24000), abs=0.005)
+    economics = projected_economics(terms, ())
+    # Year 3 of the institution pays the last rent and the residual.
+    assert economics.institution.cash_flows[3] == -(rents[-1].amount + D("24000.00"))

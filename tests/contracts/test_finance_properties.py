@@ -176,7 +176,7 @@ def test_shortfall_is_never_negative_and_only_when_savings_fall_short(
     coefficient=decimals(1, 100, 0).map(lambda d: d / 100),
     om=decimals(0, 500000, 2),
 )
-def test_custody_fee_is_constant_without_an_agreed_adjustment(
+def test_custody_fees_of_a_year_sum_exactly_to_the_annual_fee(
     start, term, frequency, quantity, unit_price, coefficient, om
 ):
     terms = ContractTerms(
@@ -196,11 +196,16 @@ def test_custody_fee_is_constant_without_an_agreed_adjustment(
         ),
     )
     lines = contractual_lines(terms)
-    custody = {x.amount for x in lines if x.kind is LineKind.CUSTODY_FEE}
     annual_fee = Fraction(quantity) * Fraction(unit_price) * Fraction(coefficient)
     expected = round_fen(annual_fee / frequency.periods_per_year)
-    assert custody == ({expected} if expected > 0 else set())
-    assert len({x.amount for x in lines if x.kind is LineKind.OM_FEE}) <= 1
+    for year in range(1, term + 1):
+        for kind, annual in ((LineKind.CUSTODY_FEE, annual_fee), (LineKind.OM_FEE, om)):
+            mine = [x for x in lines if x.kind is kind and x.contract_year == year]
+            # The year's lines sum to the annual amount exactly (residue in the last period);
+            # every other period is the equal part rounded.
+            assert sum((x.amount for x in mine), D(0)) == round_fen(Fraction(annual))
+            if kind is LineKind.CUSTODY_FEE and len(mine) > 1:
+                assert {x.amount for x in mine[:-1]} == {expected}
     assert not [x for x in lines if x.kind is LineKind.TRUE_UP]
 
 

@@ -12,6 +12,8 @@ from emc.contracts.finance import (
     ContractTerms,
     ContractTermsError,
     ContractType,
+    CostKind,
+    CostParty,
     EnergyCostCustodyTerms,
     EnergyQuantity,
     FeeBand,
@@ -20,7 +22,9 @@ from emc.contracts.finance import (
     FloorAreaChange,
     GuaranteedSavingsTerms,
     MvResult,
+    PartyCost,
     PaymentFrequency,
+    PeriodSavingsEstimate,
     SavingsEstimate,
     SavingsInputError,
     ShareBand,
@@ -145,6 +149,76 @@ def guaranteed(**overrides):
             {"contract_type": ContractType.FINANCE_LEASE},
             "components",
         ),
+        # Range checks (issue 14): every quantity, rate and date has sane bounds.
+        ({"term_years": 31}, "term_years"),
+        ({"start_date": date(1989, 12, 31)}, "start_date"),
+        ({"start_date": date(2100, 1, 1)}, "start_date"),
+        ({"payment_due_days": 400}, "payment_due_days"),
+        ({"discount_rate": D("1.5")}, "discount_rate"),
+        ({"prices": (CarrierPrice("electricity", "kWh", D("20000")),)}, "prices[0].base_price"),
+        (
+            {"prices": (CarrierPrice("electricity", "kWh", D("0.8"), D("2")),)},
+            "prices[0].escalation",
+        ),
+        (
+            {
+                "contract_type": ContractType.FINANCE_LEASE,
+                "components": lease(annual_rate=D("1.2")),
+            },
+            "components[0].annual_rate",
+        ),
+        (
+            {
+                "contract_type": ContractType.FINANCE_LEASE,
+                "components": lease(principal=D("2e12")),
+            },
+            "components[0].principal",
+        ),
+        (
+            {
+                "contract_type": ContractType.ENERGY_COST_CUSTODY,
+                "components": (dataclasses.replace(CUSTODY, floor_area_m2=D("2e8")),),
+            },
+            "components[0].floor_area_m2",
+        ),
+        (
+            {
+                "contract_type": ContractType.GUARANTEED_SAVINGS,
+                "components": guaranteed(guarantees=(EnergyQuantity("electricity", "kWh", D(-1)),)),
+            },
+            "components[0].guarantees[0].quantity",
+        ),
+        (
+            {"components": (SharedSavingsTerms(shares=SHARES, negative_savings="sometimes"),)},
+            "components[0].negative_savings",
+        ),
+        (
+            {
+                "contract_type": ContractType.GUARANTEED_SAVINGS,
+                "components": guaranteed(reconciliation="monthly"),
+            },
+            "components[0].reconciliation",
+        ),
+        (
+            {"costs": (PartyCost(CostParty.ESCO, CostKind.INSURANCE, D(-5)),)},
+            "costs[0].annual_amount",
+        ),
+        (
+            {"costs": (PartyCost(CostParty.ESCO, CostKind.INSURANCE, D(5), D("-1")),)},
+            "costs[0].escalation",
+        ),
+        (
+            {"costs": (PartyCost(CostParty.ESCO, CostKind.MV_FEE, D(5), first_year=6),)},
+            "costs[0].first_year",
+        ),
+        (
+            {"costs": (PartyCost(CostParty.ESCO, CostKind.MV_FEE, D(5), last_year=9),)},
+            "costs[0].last_year",
+        ),
+        (
+            {"costs": (PartyCost("lessor", CostKind.MV_FEE, D(5)),)},
+            "costs[0].party",
+        ),
     ],
 )
 def test_bad_terms_name_the_field(overrides, field):
@@ -211,10 +285,27 @@ def test_bad_mv_results_name_the_field(result, field):
     assert error.value.field == field
 
 
-def test_bad_estimates_name_the_field():
+@pytest.mark.parametrize(
+    ("estimate", "field"),
+    [
+        (
+            SavingsEstimate("electricity", "kWh", D(1), contract_year=6),
+            "estimates[0].contract_year",
+        ),
+        # A negative estimate used to project 0.00 payments and be accepted (issue 14).
+        (SavingsEstimate("electricity", "kWh", D(-1000)), "estimates[0].annual_quantity"),
+        (SavingsEstimate("electricity", "kWh", D("1e13")), "estimates[0].annual_quantity"),
+        (SavingsEstimate("electricity", "kWh", D("NaN")), "estimates[0].annual_quantity"),
+        (
+            PeriodSavingsEstimate(date(2024, 1, 1), "electricity", "kWh", D(-1)),
+            "estimates[0].quantity",
+        ),
+    ],
+)
+def test_bad_estimates_name_the_field(estimate, field):
     with pytest.raises(SavingsInputError) as error:
-        projected_schedule(GOOD, (SavingsEstimate("electricity", "kWh", D(1), contract_year=6),))
-    assert error.value.field == "estimates[0].contract_year"
+        projected_schedule(GOOD, (estimate,))
+    assert error.value.field == field
 
 
 def test_bad_adjustments_name_the_field():

@@ -33,7 +33,8 @@ def test_everyone_signed_in_reads_and_filters(login_as):
     response = viewer.get("/api/v1/emission-factors?carrier=electricity&kind=co2&year=2022")
     assert response.status_code == 200
     rows = response.get_json()
-    assert {r["value"] for r in rows} == {"0.53660000", "0.57030000"}
+    national = [r for r in rows if r["scope"] == "national"]
+    assert {r["value"] for r in national} == {"0.53660000", "0.57030000"}
     assert all(r["carrier"] == "electricity" and r["year"] == 2022 for r in rows)
     assert all(r["source"] for r in rows)
     fuels = viewer.get("/api/v1/emission-factors?carrier=natural_gas").get_json()
@@ -170,7 +171,9 @@ def test_a_correction_supersedes_the_old_row_which_stays_readable(platform, db_s
     by_id = {r["id"]: r for r in listed}
     assert by_id[old.id]["superseded_by_id"] == row.id and by_id[old.id]["value"] == "0.53060000"
     current = platform.get("/api/v1/emission-factors?carrier=electricity&year=2023&current=true")
-    assert [r["id"] for r in current.get_json() if r["kind"] == "co2"] == [row.id]
+    assert [
+        r["id"] for r in current.get_json() if r["kind"] == "co2" and r["scope"] == "national"
+    ] == [row.id]
     # Journaled on both rows, with the reason.
     (entry,) = journal.history(db_session, "emission_factors", row.id)
     assert entry.action == "correct" and entry.after["reason"] == "录入时小数位错误"
@@ -201,8 +204,8 @@ def test_lookups_take_the_correction_and_a_chain_keeps_one_current_row(platform,
     same_key = [
         f
         for f in factors
-        if (f.carrier.value, f.kind.value, f.variant, f.year)
-        == ("electricity", "co2", "national_average", 2023)
+        if (f.carrier.value, f.kind.value, f.variant, f.scope.value, f.year)
+        == ("electricity", "co2", "national_average", "national", 2023)
     ]
     assert [f.value for f in same_key] == [Decimal("0.53120000")]
     # The pure core accepts the set (one factor per selection) and picks the correction.

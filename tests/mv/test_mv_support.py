@@ -39,7 +39,9 @@ def truth(temperature: float, day: dt.date, saving: float) -> float:
     return use * (1 - saving) if day >= BASELINE[1] else use
 
 
-def make_project(session, *, months: int = 6, saving: float = 0.15, plan: bool = True) -> dict:
+def make_project(
+    session, *, months: int = 6, saving: float = 0.15, plan: bool = True, terms=None
+) -> dict:
     """A signed shared-savings project on the school's site with a daily sub-meter holding
     2023 (baseline) and ``months`` months of 2024 data (``saving`` lower use)."""
     n = next(_seq)
@@ -55,7 +57,9 @@ def make_project(session, *, months: int = 6, saving: float = 0.15, plan: bool =
         esco_organization_id=engineer.organization_id,
         investor="esco",
     )
-    contracts.set_contract_terms(session, energy, project.id, terms=terms_to_document(demo_terms()))
+    contracts.set_contract_terms(
+        session, energy, project.id, terms=terms_to_document(terms or demo_terms())
+    )
     contracts.update_project(session, energy, project.id, status=ProjectStatus.PROPOSED)
     contracts.update_project(
         session,

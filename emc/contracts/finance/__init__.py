@@ -45,7 +45,7 @@ from .lines import (
 )
 from .money import CURRENCY, FEN, round_fen
 from .periods import Period, add_months, contract_periods, payment_periods, term_end, year_fraction
-from .schedules import actual_lines, contractual_lines, projected_schedule
+from .schedules import actual_lines, contractual_lines, projected_schedule, settlement_lines
 from .terms import (
     BaselineCarrierCost,
     CarrierPrice,
@@ -53,6 +53,8 @@ from .terms import (
     ContractTerms,
     ContractTermsError,
     ContractType,
+    CostKind,
+    CostParty,
     CustodyAdjustment,
     EnergyCostCustodyTerms,
     EnergyPriceChange,
@@ -62,12 +64,16 @@ from .terms import (
     FinanceLeaseTerms,
     FloorAreaChange,
     GuaranteedSavingsTerms,
+    NegativeSavings,
+    PartyCost,
     PaymentFrequency,
+    Reconciliation,
     SavingsInputError,
     ShareBand,
     SharedSavingsTerms,
 )
 from .validation import validate_adjustments, validate_terms
+from .valuation import SavingsSegment, ValuedPart, allocate_rounded, value_segments, value_totals
 
 __all__ = [
     "CURRENCY",
@@ -82,6 +88,8 @@ __all__ = [
     "ContractTerms",
     "ContractTermsError",
     "ContractType",
+    "CostKind",
+    "CostParty",
     "CustodyAdjustment",
     "EconomicsAssumptions",
     "EnergyCostCustodyTerms",
@@ -95,6 +103,15 @@ __all__ = [
     "LeaseInstalment",
     "LineKind",
     "LineSource",
+    "NegativeSavings",
+    "PartyCost",
+    "Reconciliation",
+    "SavingsSegment",
+    "ValuedPart",
+    "allocate_rounded",
+    "settlement_lines",
+    "value_segments",
+    "value_totals",
     "MvResult",
     "Party",
     "PartyEconomics",

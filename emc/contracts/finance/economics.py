@@ -39,6 +39,7 @@ from .schedules import projected_schedule
 from .terms import (
     ContractTerms,
     ContractTermsError,
+    CostParty,
     CustodyAdjustment,
     EnergyCostCustodyTerms,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "PartyEconomics",
     "SensitivityCase",
     "analyse_flows",
+    "cost_items",
     "cumulative",
     "discounted_payback",
     "irr",
@@ -119,6 +121,8 @@ class ContractEconomics:
     esco: PartyEconomics
     savings_value: tuple[Decimal, ...]
     lines: tuple[ScheduleLine, ...]
+    # Each party's running costs from the terms (``ContractTerms.costs``), per year, as flows.
+    costs: tuple[CashFlowItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,23 @@ def savings_value_by_year(
     return tuple(round_fen(v) for v in values)
 
 
+@money_context
+def cost_items(terms: ContractTerms) -> tuple[CashFlowItem, ...]:
+    """The running costs of ``terms.costs`` as yearly flows (negative, from the bearing party's
+    side): ``annual_amount × (1 + escalation)^(k − first_year)`` in each year k of the cost,
+    rounded to the fen per year."""
+    items = []
+    for cost in terms.costs:
+        last = cost.last_year or terms.term_years
+        party = Party.ESCO if cost.party is CostParty.ESCO else Party.INSTITUTION
+        for year in range(cost.first_year, last + 1):
+            amount = round_fen(
+                exact(cost.annual_amount) * (1 + exact(cost.escalation)) ** (year - cost.first_year)
+            )
+            items.append(CashFlowItem(party, year, -amount, cost.description or str(cost.kind)))
+    return tuple(items)
+
+
 def _baseline_cost_by_year(
     terms: ContractTerms, adjustments: tuple[CustodyAdjustment, ...], price_factor: Fraction
 ) -> tuple[Decimal, ...]:
@@ -323,6 +344,10 @@ def _economics(
                 CashFlowItem(Party.ESCO, year, value[year] - bills[year], "energy bills paid")
             )
     items.extend(assumptions.extra)
+    # Each party's running costs (O&M, M&V fees, insurance, monitoring): the same in every
+    # sensitivity case, which moves savings and prices only.
+    costs = cost_items(terms)
+    items.extend(costs)
     flows = party_cash_flows(lines, n, items)
     return ContractEconomics(
         discount_rate=terms.discount_rate,
@@ -330,6 +355,7 @@ def _economics(
         esco=analyse_flows(Party.ESCO, flows[Party.ESCO], terms.discount_rate),
         savings_value=value,
         lines=lines,
+        costs=costs,
     )
 
 
@@ -360,8 +386,9 @@ def projected_economics(
     """Institution and ESCO economics over the term from the projected schedule.
 
     Institution: − its investment at t = 0, + savings value (contract prices) each year, − what
-    it pays under the schedule (+ what it receives, e.g. shortfalls), − its own costs. ESCO: −
-    investment, + schedule receipts − payments, − own costs. With a custody component the
+    it pays under the schedule (+ what it receives, e.g. shortfalls; the lease purchase option
+    is a scheduled line), − its own costs (``assumptions`` and the escalating
+    ``terms.costs``). ESCO: − investment, + schedule receipts − payments, − own costs. With a custody component the
     savings accrue to the ESCO instead: the institution gains the baseline energy cost it no
     longer pays, the ESCO pays the bills (baseline cost − savings value). Lease rent goes to
     the lessor, who is not analysed. Raises :class:`ContractTermsError` /

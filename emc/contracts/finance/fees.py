@@ -32,16 +32,47 @@ __all__ = [
 ]
 
 
+def _allocate_years(periods: list[Period], exact_amounts: list[Fraction]) -> list[Decimal]:
+    """Round each period's exact amount to the fen so that the lines of each contract year sum
+    to the year's exact total rounded once: every period but the year's last is rounded on its
+    own, the last takes the residue (the lease's rule for its last rent). Without this twelve
+    monthly twelfths of 1,674,400.00 would bill 1,674,399.96."""
+    out: list[Decimal] = [ZERO] * len(periods)
+    by_year: dict[int, list[int]] = {}
+    for i, p in enumerate(periods):
+        by_year.setdefault(p.contract_year, []).append(i)
+    for indices in by_year.values():
+        total = round_fen(sum((exact_amounts[i] for i in indices), Fraction(0)))
+        rounded = [round_fen(exact_amounts[i]) for i in indices[:-1]]
+        last = total - sum(rounded, ZERO)
+        if last < 0:
+            # Fees of a fen or two a period: rounding each up would overshoot the year, so
+            # round the running total instead (never negative, still exact for the year).
+            cumulative, previous = Fraction(0), ZERO
+            for i in indices:
+                cumulative += exact_amounts[i]
+                out[i] = round_fen(cumulative) - previous
+                previous += out[i]
+            continue
+        for i, amount in zip(indices, [*rounded, last], strict=True):
+            out[i] = amount
+    return out
+
+
 def guarantee_fee_lines(
     terms: ContractTerms, component: GuaranteedSavingsTerms, source: LineSource
 ) -> list[ScheduleLine]:
-    """Service fee lines: the contract year's annual fee × the period's part of the year."""
+    """Service fee lines: the contract year's annual fee × the period's part of the year,
+    allocated so that a year's lines sum exactly to its annual fee."""
     lines = []
     due_days = timedelta(days=terms.payment_due_days)
-    for p in contract_periods(terms):
-        annual = band_value(component.fees, p.contract_year, "annual_amount")
-        fraction = year_fraction(terms.start_date, p.start, p.end)
-        amount = round_fen(exact(annual) * fraction)
+    periods = list(contract_periods(terms))
+    annuals = [band_value(component.fees, p.contract_year, "annual_amount") for p in periods]
+    fractions = [year_fraction(terms.start_date, p.start, p.end) for p in periods]
+    amounts = _allocate_years(
+        periods, [exact(a) * f for a, f in zip(annuals, fractions, strict=True)]
+    )
+    for p, annual, fraction, amount in zip(periods, annuals, fractions, amounts, strict=True):
         if amount > 0:
             lines.append(
                 make_line(
@@ -149,27 +180,44 @@ def custody_lines(
     adjustments: tuple[CustodyAdjustment, ...],
     source: LineSource,
 ) -> list[ScheduleLine]:
-    """Custody and O&M fee lines of every period, then one true-up per adjustment and fee kind.
+    """Custody and O&M fee lines of every period, then one net true-up line per period that a
+    back-dated agreement revised.
 
-    A period is billed under the adjustments agreed before its end. Adjustment j (in agreement
-    order) corrects every period that ended on or before its agreement: the true-up is the sum
-    of (fee under adjustments 1..j − fee under 1..j−1), each fee rounded as its line was, so
-    billed lines plus true-ups equal the fees under all adjustments to the fen.
+    Fees are allocated per contract year (:func:`_allocate_years`): a year's lines sum exactly
+    to its annual fee. A period is billed under the adjustments agreed before its end. The
+    adjustments agreed on one day correct every period that ended on or before that day: each
+    such period gets one true-up line, the net of the custody and O&M fee differences (fee
+    under the adjustments agreed up to that day − fee it was billed or last trued up at), with
+    the detail per fee kind and adjustment in its basis. Billed lines plus true-ups equal the
+    fees under all adjustments to the fen.
     """
     mine = _in_agreement_order(adjustments, component)
-    periods = contract_periods(terms)
+    periods = list(contract_periods(terms))
     due_days = timedelta(days=terms.payment_due_days)
     lines: list[ScheduleLine] = []
+    cache: dict[int, dict[LineKind, list[Decimal]]] = {}
 
-    def fees(p: Period, n_agreed: int) -> dict[LineKind, Decimal]:
-        _, c, o, _pieces = _custody_period(terms.start_date, component, mine[:n_agreed], p)
-        return {LineKind.CUSTODY_FEE: round_fen(c), LineKind.OM_FEE: round_fen(o)}
+    def fees_under(n_agreed: int) -> dict[LineKind, list[Decimal]]:
+        """Allocated fee of every period under the first ``n_agreed`` adjustments."""
+        if n_agreed not in cache:
+            custody, om = [], []
+            for p in periods:
+                _, c, o, _pieces = _custody_period(terms.start_date, component, mine[:n_agreed], p)
+                custody.append(c)
+                om.append(o)
+            cache[n_agreed] = {
+                LineKind.CUSTODY_FEE: _allocate_years(periods, custody),
+                LineKind.OM_FEE: _allocate_years(periods, om),
+            }
+        return cache[n_agreed]
 
-    for p in periods:
+    billed_under: list[int] = []
+    for i, p in enumerate(periods):
         # A period is billed under the adjustments agreed before it ends; later agreements reach
         # it only through a true-up line.
         n_agreed = sum(1 for a in mine if a.agreed_on < p.end)
-        energy, custody, om, pieces = _custody_period(
+        billed_under.append(n_agreed)
+        energy, _custody, _om, pieces = _custody_period(
             terms.start_date, component, mine[:n_agreed], p
         )
         basis = {
@@ -179,10 +227,9 @@ def custody_lines(
             "adjustments": [a.reference for a in mine[:n_agreed] if a.effective_date < p.end],
             "pieces": pieces,
         }
-        for kind, amount in (
-            (LineKind.CUSTODY_FEE, round_fen(custody)),
-            (LineKind.OM_FEE, round_fen(om)),
-        ):
+        allocated = fees_under(n_agreed)
+        for kind in (LineKind.CUSTODY_FEE, LineKind.OM_FEE):
+            amount = allocated[kind][i]
             if amount > 0:
                 lines.append(
                     make_line(
@@ -199,57 +246,65 @@ def custody_lines(
                 )
 
     end_of_term = term_end(terms.start_date, terms.term_years)
-    for j, adj in enumerate(mine):
-        closed = [p for p in periods if p.end <= adj.agreed_on]
-        revisions = [(p, fees(p, j), fees(p, j + 1)) for p in closed]
-        for kind in (LineKind.CUSTODY_FEE, LineKind.OM_FEE):
+    # Adjustments agreed on the same day are one correction: group them by agreement date.
+    days = sorted({a.agreed_on for a in mine})
+    for day in days:
+        upto = sum(1 for a in mine if a.agreed_on <= day)
+        refs = [a.reference for a in mine if a.agreed_on == day]
+        for i, p in enumerate(periods):
+            if p.end > day or billed_under[i] >= upto:
+                continue
+            # What the period stood at before this day's agreements: billed, or trued up by an
+            # earlier day's agreements.
+            before_n = max(billed_under[i], sum(1 for a in mine if a.agreed_on < day))
+            before, after = fees_under(before_n), fees_under(upto)
             rows, difference = [], ZERO
-            for p, billed, revised in revisions:
-                before, after = billed[kind], revised[kind]
-                if after != before:
-                    difference += after - before
+            for kind in (LineKind.CUSTODY_FEE, LineKind.OM_FEE):
+                b, a = before[kind][i], after[kind][i]
+                if a != b:
+                    difference += a - b
                     rows.append(
                         {
-                            "period_start": p.start.isoformat(),
-                            "period_end": p.end.isoformat(),
-                            "billed": str(before),
-                            "revised": str(after),
-                            "difference": str(after - before),
+                            "fee_kind": str(kind),
+                            "billed": str(b),
+                            "revised": str(a),
+                            "difference": str(a - b),
                         }
                     )
-            if difference == 0:
+            if not rows or difference == 0 and len(rows) == 1:
                 continue
             payer, payee = (
                 (Party.INSTITUTION, Party.ESCO)
-                if difference > 0
+                if difference >= 0
                 else (Party.ESCO, Party.INSTITUTION)
             )
-            start = date.fromisoformat(rows[0]["period_start"])
-            end = date.fromisoformat(rows[-1]["period_end"])
             # Paid in the year it is agreed; an agreement after the term lands in the last year.
             last_day = end_of_term - timedelta(days=1)
-            year = contract_year_of(terms.start_date, min(adj.agreed_on, last_day))
+            year = contract_year_of(terms.start_date, min(day, last_day))
             lines.append(
                 ScheduleLine(
-                    key=f"{source}:{component.label}:{LineKind.TRUE_UP}:{kind}:{adj.reference}",
+                    key=f"{source}:{component.label}:{LineKind.TRUE_UP}:{day.isoformat()}:"
+                    f"{p.start.isoformat()}:{p.end.isoformat()}",
                     source=source,
                     component=component.label,
                     kind=LineKind.TRUE_UP,
                     contract_year=year,
-                    period_start=start,
-                    period_end=end,
-                    due_date=adj.agreed_on + due_days,
+                    period_start=p.start,
+                    period_end=p.end,
+                    due_date=day + due_days,
                     payer=payer,
                     payee=payee,
                     amount=abs(difference),
                     basis={
                         "contract_year": year,
-                        "fee_kind": str(kind),
-                        "reference": adj.reference,
-                        "agreed_on": adj.agreed_on.isoformat(),
-                        "effective_date": adj.effective_date.isoformat(),
+                        "references": refs,
+                        "reference": refs[0] if len(refs) == 1 else ", ".join(refs),
+                        "agreed_on": day.isoformat(),
+                        "effective_dates": [
+                            a.effective_date.isoformat() for a in mine if a.agreed_on == day
+                        ],
                         "net_to_esco": str(difference),
-                        "periods": rows,
+                        "fees": rows,
                     },
                 )
             )

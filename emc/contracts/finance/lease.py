@@ -110,4 +110,25 @@ def lease_lines(
                 },
             )
         )
+    if lease.purchase_option and lease.residual_value > 0 and lines:
+        # The purchase option (留购价) closes the lease: the institution buys the equipment for
+        # the residual value at the end of the last rent period, the balance the rents left.
+        last = lines[-1]
+        lines.append(
+            make_line(
+                source=source,
+                component=lease.label,
+                kind=LineKind.LEASE_RESIDUAL,
+                year=last.contract_year,
+                start=last.period_start,
+                end=last.period_end,
+                due=last.due_date,
+                amount=round_fen(lease.residual_value),
+                basis={
+                    "contract_year": last.contract_year,
+                    "residual_value": str(lease.residual_value),
+                    "purchase_option": True,
+                },
+            )
+        )
     return lines

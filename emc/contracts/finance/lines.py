@@ -13,6 +13,7 @@ from typing import Any
 
 from .money import CURRENCY, ZERO, to_decimal
 from .terms import EnergyQuantity
+from .valuation import SavingsSegment
 
 __all__ = [
     "ComparisonRow",
@@ -39,6 +40,10 @@ class LineKind(StrEnum):
     OM_FEE = "om_fee"
     TRUE_UP = "true_up"
     LEASE_RENT = "lease_rent"
+    # The institution exercises the lease purchase option: it pays the residual value.
+    LEASE_RESIDUAL = "lease_residual"
+    # Year-end true-up of a guarantee reconciled per contract year (direction by sign).
+    RECONCILIATION = "reconciliation"
 
 
 class Party(StrEnum):
@@ -113,12 +118,18 @@ class PeriodSavingsEstimate:
 
 @dataclass(frozen=True)
 class MvResult:
-    """An accepted M&V result: verified savings per carrier over ``[period_start, period_end)``."""
+    """An accepted M&V result: verified savings per carrier over ``[period_start, period_end)``.
+
+    ``segments``: the report's own breakdown of those savings (per month, or per day), which
+    values each part at the share and price in force when it was saved; they must add up to
+    ``savings`` per carrier. Without segments the totals are split by time.
+    """
 
     period_start: date
     period_end: date
     savings: tuple[EnergyQuantity, ...]
     accepted_on: date
+    segments: tuple[SavingsSegment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,7 @@ _DIRECTION: dict[LineKind, tuple[Party, Party]] = {
     LineKind.CUSTODY_FEE: (Party.INSTITUTION, Party.ESCO),
     LineKind.OM_FEE: (Party.INSTITUTION, Party.ESCO),
     LineKind.LEASE_RENT: (Party.INSTITUTION, Party.LESSOR),
+    LineKind.LEASE_RESIDUAL: (Party.INSTITUTION, Party.LESSOR),
 }
 
 

@@ -30,6 +30,7 @@ from .terms import (
     SavingsInputError,
     SharedSavingsTerms,
 )
+from .valuation import savings_value
 
 __all__ = [
     "band_value",
@@ -153,7 +154,6 @@ def _savings_amounts(
     extra_basis: dict[str, Any],
 ) -> list[_Amount]:
     amounts: list[_Amount] = []
-    price_y = {c: price_in_year(terms, c, year) for c in savings}
     units = {c: terms.price_for(c).unit for c in savings}
     order = carrier_order(terms, savings)
     head = {"contract_year": year, **extra_basis}
@@ -161,10 +161,10 @@ def _savings_amounts(
     for component in terms.components:
         if isinstance(component, SharedSavingsTerms):
             share = band_value(component.shares, year, "share")
-            rows, value = [], Fraction(0)
+            value, price_y = savings_value(terms, year, {c: savings[c] for c in order})
+            rows = []
             for c in order:
                 v = savings[c] * price_y[c]
-                value += v
                 rows.append(
                     {
                         "carrier": c,
@@ -254,6 +254,20 @@ def _guarantee_amounts(
     return amounts
 
 
+def _check_estimate(quantity: Decimal | int, path: str) -> None:
+    """An estimate is a forecast of savings: finite, not negative, and of a sane size (a
+    negative estimate would project no payments at all rather than be refused)."""
+    if isinstance(quantity, Decimal) and not quantity.is_finite():
+        raise SavingsInputError(path, "must be a finite number")
+    if quantity < 0:
+        raise SavingsInputError(path, "must not be negative")
+    if quantity > _MAX_ESTIMATE:
+        raise SavingsInputError(path, f"must be at most {_MAX_ESTIMATE}")
+
+
+_MAX_ESTIMATE = Decimal("1e12")
+
+
 def period_savings(
     terms: ContractTerms,
     estimates: tuple[SavingsEstimate | PeriodSavingsEstimate, ...],
@@ -276,6 +290,7 @@ def period_savings(
             check_savings_carrier(
                 terms, est.carrier, est.unit, est.annual_quantity, path, "annual_quantity"
             )
+            _check_estimate(est.annual_quantity, f"{path}.annual_quantity")
             year = est.contract_year
             if year is not None and (
                 isinstance(year, bool)
@@ -292,6 +307,7 @@ def period_savings(
             annual[est.carrier, year] = exact(est.annual_quantity)
         elif isinstance(est, PeriodSavingsEstimate):
             check_savings_carrier(terms, est.carrier, est.unit, est.quantity, path)
+            _check_estimate(est.quantity, f"{path}.quantity")
             if est.period_start not in starts:
                 raise SavingsInputError(
                     f"{path}.period_start", "is not the start of a payment period"

@@ -17,42 +17,34 @@ after its period end.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
-from fractions import Fraction
-from typing import Any
+from datetime import timedelta
 
 from .fees import custody_lines, guarantee_fee_lines
 from .lease import lease_lines
 from .lines import (
     LineKind,
     LineSource,
-    MvResult,
     PeriodSavingsEstimate,
     SavingsEstimate,
     ScheduleLine,
-    basis_str,
 )
-from .money import exact, money_context
+from .money import money_context
 from .periods import (
     contract_periods,
-    split_by_contract_year,
     term_end,
-    year_fraction,
 )
 from .savings import (
     SavingsCache,
-    carrier_order,
-    check_savings_carrier,
     period_savings,
     savings_lines,
 )
+from .settlement import actual_lines, settlement_lines
 from .terms import (
     ContractTerms,
     CustodyAdjustment,
     EnergyCostCustodyTerms,
     FinanceLeaseTerms,
     GuaranteedSavingsTerms,
-    SavingsInputError,
 )
 from .validation import validate_adjustments, validate_terms
 
@@ -60,6 +52,7 @@ __all__ = [
     "actual_lines",
     "contractual_lines",
     "projected_schedule",
+    "settlement_lines",
 ]
 
 
@@ -143,70 +136,6 @@ def projected_schedule(
                 savings=savings[p.index],
                 extra_basis={},
                 cache=cache,
-            )
-        )
-    return _sorted(lines)
-
-
-@money_context
-def actual_lines(terms: ContractTerms, result: MvResult) -> tuple[ScheduleLine, ...]:
-    """Savings-driven lines from one accepted M&V result, ``source=actual``.
-
-    Shared savings: one line per component (paid even when zero, so the period is visibly
-    settled) = max(0, Σ verified savings × contract price of the year) × ESCO share.
-    Guaranteed savings: a shortfall line (ESCO pays) and/or an excess-share line when
-    non-zero. A result spanning a contract-year boundary is cut at it, savings allocated by
-    :func:`~emc.contracts.finance.periods.year_fraction`; each part is its own line. Due
-    ``payment_due_days`` after ``result.accepted_on``. Keys depend on the component, kind and
-    period only, so a re-issued result for the same period replaces its lines on upsert.
-    Raises :class:`ContractTermsError` / :class:`SavingsInputError`.
-    """
-    validate_terms(terms)
-    if not isinstance(result.period_start, date) or not isinstance(result.period_end, date):
-        raise SavingsInputError("result.period_start", "period start and end must be dates")
-    end_of_term = term_end(terms.start_date, terms.term_years)
-    if result.period_end <= result.period_start:
-        raise SavingsInputError("result.period_end", "must be after the period start")
-    if result.period_start < terms.start_date or result.period_end > end_of_term:
-        raise SavingsInputError(
-            "result.period_start", "the period must lie within the contract term"
-        )
-    if not isinstance(result.accepted_on, date):
-        raise SavingsInputError("result.accepted_on", "must be a date")
-    if not isinstance(result.savings, tuple):
-        raise SavingsInputError("result.savings", "must be a tuple")
-    verified: dict[str, Fraction] = {}
-    for i, q in enumerate(result.savings):
-        path = f"result.savings[{i}]"
-        check_savings_carrier(terms, q.carrier, q.unit, q.quantity, path)
-        if q.carrier in verified:
-            raise SavingsInputError(f"{path}.carrier", f"carrier {q.carrier!r} appears twice")
-        verified[q.carrier] = exact(q.quantity)
-    verified = {c: verified[c] for c in carrier_order(terms, verified)}
-
-    due = result.accepted_on + timedelta(days=terms.payment_due_days)
-    whole = year_fraction(terms.start_date, result.period_start, result.period_end)
-    parts = split_by_contract_year(terms.start_date, result.period_start, result.period_end)
-    lines: list[ScheduleLine] = []
-    for year, start, end in parts:
-        allocation = year_fraction(terms.start_date, start, end) / whole
-        extra: dict[str, Any] = {
-            "mv_period_start": result.period_start.isoformat(),
-            "mv_period_end": result.period_end.isoformat(),
-            "accepted_on": result.accepted_on.isoformat(),
-        }
-        if len(parts) > 1:
-            extra["allocation"] = basis_str(allocation)
-        lines.extend(
-            savings_lines(
-                terms,
-                source=LineSource.ACTUAL,
-                year=year,
-                start=start,
-                end=end,
-                due=due,
-                savings={c: q * allocation for c, q in verified.items()},
-                extra_basis=extra,
             )
         )
     return _sorted(lines)

@@ -25,6 +25,8 @@ __all__ = [
     "ContractTerms",
     "ContractTermsError",
     "ContractType",
+    "CostKind",
+    "CostParty",
     "CustodyAdjustment",
     "EnergyCostCustodyTerms",
     "EnergyPriceChange",
@@ -34,7 +36,10 @@ __all__ = [
     "FinanceLeaseTerms",
     "FloorAreaChange",
     "GuaranteedSavingsTerms",
+    "NegativeSavings",
+    "PartyCost",
     "PaymentFrequency",
+    "Reconciliation",
     "SavingsInputError",
     "ShareBand",
     "SharedSavingsTerms",
@@ -91,6 +96,32 @@ _MONTHS = {
 }
 
 
+class Reconciliation(StrEnum):
+    """When a guarantee (or a shared-savings floor or cap) is settled.
+
+    ``period``: each M&V period on its own (the behaviour of terms that do not say).
+    ``contract_year``: each M&V period pays on account; once accepted results cover the whole
+    contract year, one reconciliation line trues the year up to the annual guarantee
+    (GB/T 24915 and ESPC practice: the guarantee is an annual quantity).
+    """
+
+    PERIOD = "period"
+    CONTRACT_YEAR = "contract_year"
+
+
+class NegativeSavings(StrEnum):
+    """What a period with negative savings value does to later periods (shared savings).
+
+    ``floor``: the period pays nothing and is forgotten (the behaviour of terms that do not say).
+    ``carry_contract_year``: the deficit is carried forward against later periods of the same
+    contract year, then dropped. ``carry_term``: carried forward over the whole term.
+    """
+
+    FLOOR = "floor"
+    CARRY_CONTRACT_YEAR = "carry_contract_year"
+    CARRY_TERM = "carry_term"
+
+
 @dataclass(frozen=True)
 class EnergyQuantity:
     """An amount of one energy carrier in its unit, e.g. ``("electricity", "kWh", 120000)``."""
@@ -138,6 +169,7 @@ class SharedSavingsTerms:
 
     shares: tuple[ShareBand, ...]
     label: str = "shared_savings"
+    negative_savings: NegativeSavings = NegativeSavings.FLOOR
 
 
 @dataclass(frozen=True)
@@ -157,6 +189,7 @@ class GuaranteedSavingsTerms:
     excess_share: Decimal = ZERO
     offset_carriers: bool = False
     label: str = "guaranteed_savings"
+    reconciliation: Reconciliation = Reconciliation.PERIOD
 
 
 @dataclass(frozen=True)
@@ -199,6 +232,40 @@ class FinanceLeaseTerms:
     term_years: int | None = None
     payment_frequency: PaymentFrequency | None = None
     label: str = "finance_lease"
+    # The institution buys the equipment for the residual value at the end of the lease (the
+    # purchase option, 留购价): scheduled as its own line after the last rent.
+    purchase_option: bool = True
+
+
+class CostParty(StrEnum):
+    INSTITUTION = "institution"
+    ESCO = "esco"
+
+
+class CostKind(StrEnum):
+    OPERATION_MAINTENANCE = "operation_maintenance"  # 运维
+    MV_FEE = "mv_fee"  # 测量和验证费
+    INSURANCE = "insurance"  # 保险
+    MONITORING = "monitoring"  # 能耗监测
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class PartyCost:
+    """A running cost one party bears outside the payment schedule, for the economics.
+
+    ``annual_amount`` yuan in ``first_year``, escalated by ``escalation`` a year:
+    year k costs ``annual_amount × (1 + escalation) ** (k − first_year)`` for
+    ``first_year <= k <= last_year`` (``last_year`` None: to the end of the term).
+    """
+
+    party: CostParty
+    kind: CostKind
+    annual_amount: Decimal
+    escalation: Decimal = ZERO
+    first_year: int = 1
+    last_year: int | None = None
+    description: str = ""
 
 
 Component = SharedSavingsTerms | GuaranteedSavingsTerms | EnergyCostCustodyTerms | FinanceLeaseTerms
@@ -229,6 +296,7 @@ class ContractTerms:
     components: tuple[Component, ...]
     prices: tuple[CarrierPrice, ...] = ()
     currency: str = CURRENCY
+    costs: tuple[PartyCost, ...] = ()
 
     def price_for(self, carrier: str) -> CarrierPrice | None:
         """The contract price of ``carrier``, or None."""

@@ -12,16 +12,33 @@ from .terms import (
     ContractTerms,
     ContractTermsError,
     ContractType,
+    CostKind,
+    CostParty,
     CustodyAdjustment,
     EnergyCostCustodyTerms,
     EnergyPriceChange,
     FinanceInputError,
     FloorAreaChange,
     GuaranteedSavingsTerms,
+    NegativeSavings,
+    PartyCost,
     PaymentFrequency,
+    Reconciliation,
     SharedSavingsTerms,
     component_type,
 )
+
+# Range checks: a figure outside these is a typing slip, not a contract (a 40-year EPC, a
+# 500 % discount rate or a price of a million yuan per kWh are refused naming the field).
+MAX_TERM_YEARS = 30
+MAX_DUE_DAYS = 366
+MAX_RATE = Decimal("1")
+MAX_ESCALATION = Decimal("1")
+MAX_AMOUNT = Decimal("1e12")
+MAX_FLOOR_AREA_M2 = Decimal("1e8")
+MAX_QUANTITY = Decimal("1e12")
+MIN_START = date(1990, 1, 1)
+MAX_START = date(2100, 1, 1)
 
 __all__ = ["validate_adjustments", "validate_terms"]
 
@@ -39,9 +56,12 @@ def _check_decimal(value: object, field: str) -> Decimal:
     return value
 
 
-def _check_non_negative(value: object, field: str) -> None:
-    if _check_decimal(value, field) < 0:
+def _check_non_negative(value: object, field: str, maximum: Decimal = MAX_AMOUNT) -> None:
+    v = _check_decimal(value, field)
+    if v < 0:
         _fail(field, "must not be negative")
+    if v > maximum:
+        _fail(field, f"must be at most {maximum}")
 
 
 def _check_fraction(value: object, field: str) -> None:
@@ -107,12 +127,18 @@ def validate_terms(terms: ContractTerms) -> None:
     if not isinstance(terms.contract_type, ContractType):
         _fail("contract_type", "must be a ContractType")
     _check_int(terms.term_years, "term_years", 1)
+    if terms.term_years > MAX_TERM_YEARS:
+        _fail("term_years", f"must be at most {MAX_TERM_YEARS}")
     if not isinstance(terms.start_date, date):
         _fail("start_date", "must be a date")
+    if not MIN_START <= terms.start_date < MAX_START:
+        _fail("start_date", f"must be between {MIN_START} and {MAX_START}")
     if not isinstance(terms.payment_frequency, PaymentFrequency):
         _fail("payment_frequency", "must be a PaymentFrequency")
     _check_int(terms.payment_due_days, "payment_due_days", 0)
-    _check_non_negative(terms.discount_rate, "discount_rate")
+    if terms.payment_due_days > MAX_DUE_DAYS:
+        _fail("payment_due_days", f"must be at most {MAX_DUE_DAYS}")
+    _check_non_negative(terms.discount_rate, "discount_rate", MAX_RATE)
     if terms.currency != CURRENCY:
         _fail("currency", f"only {CURRENCY} is supported")
 
@@ -129,9 +155,12 @@ def validate_terms(terms: ContractTerms) -> None:
                 f"carrier {price.carrier!r} already priced in prices[{seen[price.carrier]}]",
             )
         seen[price.carrier] = i
-        _check_non_negative(price.base_price, f"{path}.base_price")
-        if _check_decimal(price.escalation, f"{path}.escalation") <= -1:
+        _check_non_negative(price.base_price, f"{path}.base_price", Decimal(10000))
+        escalation = _check_decimal(price.escalation, f"{path}.escalation")
+        if escalation <= -1:
             _fail(f"{path}.escalation", "must be greater than -1")
+        if escalation > MAX_ESCALATION:
+            _fail(f"{path}.escalation", f"must be at most {MAX_ESCALATION}")
 
     if not isinstance(terms.components, tuple) or not terms.components:
         _fail("components", "must be a non-empty tuple")
@@ -149,6 +178,7 @@ def validate_terms(terms: ContractTerms) -> None:
             _fail(f"{path}.label", f"label already used by components[{labels[component.label]}]")
         labels[component.label] = i
         _validate_component(terms, component, path)
+    _validate_costs(terms)
     if terms.contract_type is ContractType.HYBRID:
         if len(terms.components) < 2:
             _fail("components", "a hybrid contract needs at least two components")
@@ -159,9 +189,37 @@ def validate_terms(terms: ContractTerms) -> None:
         )
 
 
+def _validate_costs(terms: ContractTerms) -> None:
+    if not isinstance(terms.costs, tuple):
+        _fail("costs", "must be a tuple")
+    for i, cost in enumerate(terms.costs):
+        path = f"costs[{i}]"
+        if not isinstance(cost, PartyCost):
+            _fail(path, f"unknown cost {type(cost).__name__}")
+        if not isinstance(cost.party, CostParty):
+            _fail(f"{path}.party", "must be institution or esco")
+        if not isinstance(cost.kind, CostKind):
+            _fail(f"{path}.kind", "must be a CostKind")
+        _check_non_negative(cost.annual_amount, f"{path}.annual_amount")
+        escalation = _check_decimal(cost.escalation, f"{path}.escalation")
+        if escalation <= -1 or escalation > MAX_ESCALATION:
+            _fail(f"{path}.escalation", f"must be greater than -1 and at most {MAX_ESCALATION}")
+        _check_int(cost.first_year, f"{path}.first_year", 1)
+        if cost.first_year > terms.term_years:
+            _fail(f"{path}.first_year", "is beyond the contract term")
+        if cost.last_year is not None:
+            _check_int(cost.last_year, f"{path}.last_year", cost.first_year)
+            if cost.last_year > terms.term_years:
+                _fail(f"{path}.last_year", "is beyond the contract term")
+        if not isinstance(cost.description, str) or len(cost.description) > 200:
+            _fail(f"{path}.description", "must be text of at most 200 characters")
+
+
 def _validate_component(terms: ContractTerms, component: Component, path: str) -> None:
     if isinstance(component, SharedSavingsTerms):
         _check_bands(component.shares, f"{path}.shares", terms.term_years, "share")
+        if not isinstance(component.negative_savings, NegativeSavings):
+            _fail(f"{path}.negative_savings", "must be floor, carry_contract_year or carry_term")
         if not terms.prices:
             _fail("prices", "shared savings needs a contract price for every savings carrier")
     elif isinstance(component, GuaranteedSavingsTerms):
@@ -179,6 +237,8 @@ def _validate_component(terms: ContractTerms, component: Component, path: str) -
             )
         _check_bands(component.fees, f"{path}.fees", terms.term_years, "fee")
         _check_fraction(component.excess_share, f"{path}.excess_share")
+        if not isinstance(component.reconciliation, Reconciliation):
+            _fail(f"{path}.reconciliation", "must be period or contract_year")
     elif isinstance(component, EnergyCostCustodyTerms):
         if not isinstance(component.baseline, tuple) or not component.baseline:
             _fail(f"{path}.baseline", "must be a non-empty tuple")
@@ -195,13 +255,19 @@ def _validate_component(terms: ContractTerms, component: Component, path: str) -
         coefficient = _check_decimal(component.coefficient, f"{path}.coefficient")
         if coefficient <= 0 or coefficient > 1:
             _fail(f"{path}.coefficient", "must be greater than 0 and at most 1")
-        if _check_decimal(component.floor_area_m2, f"{path}.floor_area_m2") <= 0:
+        area = _check_decimal(component.floor_area_m2, f"{path}.floor_area_m2")
+        if area <= 0:
             _fail(f"{path}.floor_area_m2", "must be positive")
+        if area > MAX_FLOOR_AREA_M2:
+            _fail(f"{path}.floor_area_m2", f"must be at most {MAX_FLOOR_AREA_M2}")
         _check_non_negative(component.om_fee_annual, f"{path}.om_fee_annual")
     else:
-        if _check_decimal(component.principal, f"{path}.principal") <= 0:
+        principal = _check_decimal(component.principal, f"{path}.principal")
+        if principal <= 0:
             _fail(f"{path}.principal", "must be positive")
-        _check_non_negative(component.annual_rate, f"{path}.annual_rate")
+        if principal > MAX_AMOUNT:
+            _fail(f"{path}.principal", f"must be at most {MAX_AMOUNT}")
+        _check_non_negative(component.annual_rate, f"{path}.annual_rate", MAX_RATE)
         _check_non_negative(component.residual_value, f"{path}.residual_value")
         if component.residual_value >= component.principal:
             _fail(f"{path}.residual_value", "must be less than the principal")
@@ -209,6 +275,8 @@ def _validate_component(terms: ContractTerms, component: Component, path: str) -
             _check_int(component.term_years, f"{path}.term_years", 1)
             if component.term_years > terms.term_years:
                 _fail(f"{path}.term_years", "must not exceed the contract term")
+        if not isinstance(component.purchase_option, bool):
+            _fail(f"{path}.purchase_option", "must be true or false")
         if component.payment_frequency is not None and not isinstance(
             component.payment_frequency, PaymentFrequency
         ):
@@ -251,8 +319,11 @@ def validate_adjustments(
             _fail(f"{path}.component", f"no custody component labelled {adj.component!r}")
         targets = [custody[adj.component]] if adj.component is not None else list(custody.values())
         if isinstance(adj, FloorAreaChange):
-            if _check_decimal(adj.new_floor_area_m2, f"{path}.new_floor_area_m2") <= 0:
+            area = _check_decimal(adj.new_floor_area_m2, f"{path}.new_floor_area_m2")
+            if area <= 0:
                 _fail(f"{path}.new_floor_area_m2", "must be positive")
+            if area > MAX_FLOOR_AREA_M2:
+                _fail(f"{path}.new_floor_area_m2", f"must be at most {MAX_FLOOR_AREA_M2}")
         else:
             _check_non_negative(adj.new_price_per_unit, f"{path}.new_price_per_unit")
             for target in targets:

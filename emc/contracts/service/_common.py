@@ -71,6 +71,7 @@ FIXED_KINDS = frozenset(
         finance.LineKind.OM_FEE,
         finance.LineKind.TRUE_UP,
         finance.LineKind.LEASE_RENT,
+        finance.LineKind.LEASE_RESIDUAL,
     }
 )
 

@@ -24,6 +24,7 @@ from emc.contracts.models import (
     EmcProject,
     LineStatus,
     PaymentLine,
+    VerifiedSavings,
     estimates_from_document,
     terms_from_document,
 )
@@ -259,6 +260,97 @@ def regenerate_schedules(
     return reports
 
 
+def _result_from(
+    period_start: dt.date,
+    period_end: dt.date,
+    savings: list[dict[str, Any]],
+    accepted_on: dt.date,
+    segments: list[dict[str, Any]] | None,
+) -> finance.MvResult:
+    try:
+        parsed_segments = tuple(
+            finance.SavingsSegment(
+                dt.date.fromisoformat(s["start"]) if isinstance(s["start"], str) else s["start"],
+                dt.date.fromisoformat(s["end"]) if isinstance(s["end"], str) else s["end"],
+                s["carrier"],
+                s["unit"],
+                Decimal(s["quantity"]),
+            )
+            for s in segments or ()
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        raise Invalid(
+            f"invalid savings segments: {error}", fields={"segments": [str(error)]}
+        ) from None
+    return finance.MvResult(
+        period_start=period_start,
+        period_end=period_end,
+        savings=tuple(
+            finance.EnergyQuantity(s["carrier"], s["unit"], Decimal(s["quantity"])) for s in savings
+        ),
+        accepted_on=accepted_on,
+        segments=parsed_segments,
+    )
+
+
+def _settles_across_periods(terms: finance.ContractTerms) -> bool:
+    """Whether a period's lines depend on other periods (carry-forward, annual reconciliation).
+    Without these terms each result is settled on its own, exactly as before they existed."""
+    for c in terms.components:
+        if isinstance(c, finance.SharedSavingsTerms) and (
+            c.negative_savings is not finance.NegativeSavings.FLOOR
+        ):
+            return True
+        if isinstance(c, finance.GuaranteedSavingsTerms) and (
+            c.reconciliation is not finance.Reconciliation.PERIOD
+        ):
+            return True
+    return False
+
+
+def _store_result(session: Session, project: EmcProject, result: finance.MvResult) -> None:
+    row = session.scalar(
+        select(VerifiedSavings).where(
+            VerifiedSavings.project_id == project.id,
+            VerifiedSavings.period_start == result.period_start,
+        )
+    )
+    if row is None:
+        row = VerifiedSavings(project_id=project.id, period_start=result.period_start)
+        session.add(row)
+    row.period_end = result.period_end
+    row.accepted_on = result.accepted_on
+    row.savings = [
+        {"carrier": q.carrier, "unit": q.unit, "quantity": str(q.quantity)} for q in result.savings
+    ]
+    row.segments = [
+        {
+            "start": s.start.isoformat(),
+            "end": s.end.isoformat(),
+            "carrier": s.carrier,
+            "unit": s.unit,
+            "quantity": str(s.quantity),
+        }
+        for s in result.segments
+    ]
+    session.flush()
+
+
+def _stored_results(session: Session, project: EmcProject) -> tuple[finance.MvResult, ...]:
+    rows = session.scalars(
+        select(VerifiedSavings)
+        .where(VerifiedSavings.project_id == project.id)
+        .order_by(VerifiedSavings.period_start)
+    )
+    return tuple(
+        _result_from(r.period_start, r.period_end, r.savings, r.accepted_on, r.segments)
+        for r in rows
+    )
+
+
+_SETTLEMENT_KINDS = frozenset({finance.LineKind.RECONCILIATION})
+
+
 def record_actual_savings(
     session: Session,
     actor: Actor,
@@ -268,32 +360,44 @@ def record_actual_savings(
     period_end: dt.date,
     savings: list[dict[str, Any]],
     accepted_on: dt.date,
+    segments: list[dict[str, Any]] | None = None,
 ) -> UpsertReport:
     """Add the actual payment lines of an accepted M&V result over ``[period_start, period_end)``.
 
     ``savings``: ``[{"carrier", "unit", "quantity": Decimal}]`` verified savings per carrier,
-    in the unit of the contract price. A re-issued result for the same period replaces its
-    unlocked lines (same keys); approved or paid lines are reported as conflicts.
+    in the unit of the contract price. ``segments`` (optional): the report's own breakdown
+    ``[{"start", "end", "carrier", "unit", "quantity"}]`` (per month or day, adding up to
+    ``savings``), which values each part at the share and price in force when it was saved;
+    without it the totals are split by time. The result is kept; when the contract carries
+    negative savings forward or reconciles its guarantee per contract year, every kept result
+    is settled again in period order (earlier periods' lines only change if a result arrived
+    out of order). A re-issued result for the same period replaces its unlocked lines (same
+    keys); approved or paid lines are reported as conflicts.
     """
     project = load(session, actor, EmcProject, project_id)
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     terms, _ = contract_inputs(session, project)
-    result = finance.MvResult(
-        period_start=period_start,
-        period_end=period_end,
-        savings=tuple(
-            finance.EnergyQuantity(s["carrier"], s["unit"], Decimal(s["quantity"])) for s in savings
-        ),
-        accepted_on=accepted_on,
-    )
+    result = _result_from(period_start, period_end, savings, accepted_on, segments)
     try:
         lines = finance.actual_lines(terms, result)
     except finance.FinanceInputError as error:
         path = error.field.removeprefix("result.")
         key = path if path != error.field else f"terms.{path}"
         raise Invalid(f"invalid M&V result: {error}", fields={key: [error.message]}) from None
+    _store_result(session, project, result)
+    replaces: Callable[[PaymentLine], bool] = lambda row: False  # noqa: E731
+    if _settles_across_periods(terms):
+        try:
+            lines = finance.settlement_lines(terms, _stored_results(session, project))
+        except finance.FinanceInputError as error:
+            raise Conflict(
+                f"the accepted M&V results cannot be settled together: {error}",
+                fields={"period_start": [error.message]},
+            ) from None
+        # A year-end reconciliation the results no longer give is withdrawn (if not locked).
+        replaces = lambda row: row.kind in _SETTLEMENT_KINDS  # noqa: E731
     keys = {line.key for line in lines}
-    report = _upsert(session, project, lines, lambda row: False)
+    report = _upsert(session, project, lines, replaces)
     journal.record(
         session,
         actor,
@@ -304,6 +408,7 @@ def record_actual_savings(
             "period_start": period_start,
             "period_end": period_end,
             "accepted_on": accepted_on,
+            "valued_by": "segments" if result.segments else "year_fraction",
             "lines": sorted(keys),
             **report.as_dict(),
         },

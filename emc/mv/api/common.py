@@ -131,8 +131,10 @@ def report_payload(report: MvReport) -> dict:
     out = {
         name: getattr(report, name)
         for name in MvReportOut().fields
-        if name not in ("stale", "adjustments")
+        if name not in ("stale", "adjustments", "baseline_override_reason")
     }
+    baseline = db().get(Baseline, report.baseline_id)
+    out["baseline_override_reason"] = baseline.override_reason if baseline else None
     out["stale"] = report.stale_since is not None
     out["adjustments"] = adjustment_payloads(report)
     return out

@@ -15,10 +15,10 @@ from emc.mv.api.common import (
     evidence_response,
 )
 from emc.mv.schemas import (
+    BaselineApproveIn,
     BaselineOut,
     BaselineProposeIn,
     MvCommentIn,
-    MvDecisionIn,
     MvPlanIn,
     MvPlanOut,
 )
@@ -85,10 +85,11 @@ class BaselineItem(MethodView):
 class BaselineApprove(MethodView):
     decorators = [login_required]
 
-    @blp.arguments(MvDecisionIn)
+    @blp.arguments(BaselineApproveIn)
     @blp.response(200, BaselineOut)
     def post(self, data, project_id, baseline_id):
-        """Approve a proposed baseline (the institution); it is frozen from then on."""
+        """Approve a proposed baseline (the institution); it is frozen from then on. A baseline
+        failing G14 (or short of data) needs an ``override_reason``, recorded with it."""
         baseline_in(project_id, baseline_id)
         baseline = service.approve_baseline(db(), current_actor(), baseline_id, **data)
         return baseline_payload(baseline, check=False)

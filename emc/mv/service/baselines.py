@@ -20,14 +20,21 @@ from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.mv import data
 from emc.mv.models import Baseline, BaselineStatus, MvEvidenceFile
-from emc.mv.service import compute, evidence
+from emc.mv.service import compute, evidence, verdicts
 from emc.mv.service._common import esco_side, institution_side, project_for
 from emc.mv.service.compute.simulation_file import parse_simulation_file
 from emc.mv.service.plans import plan_of
 
 log = logging.getLogger(__name__)
 
-BASELINE_FIELDS = ("status", "decided_by_user_id", "decision_comment", "version", "reason")
+BASELINE_FIELDS = (
+    "status",
+    "decided_by_user_id",
+    "decision_comment",
+    "override_reason",
+    "version",
+    "reason",
+)
 
 
 def list_baselines(session: Session, actor: Actor, project_id: int) -> list[Baseline]:
@@ -195,6 +202,12 @@ def propose_baseline(
             summary=f"withdrawn by version {version}",
         )
     warnings = [w | {"meter_id": m["meter_id"]} for m in models for w in m["warnings"]]
+    sufficiency = compute.sufficiency.assess(
+        [
+            (m, series, compute.is_option_a(m) or compute.is_option_d(m))
+            for m, series in zip(models, inputs, strict=True)
+        ]
+    )
     baseline = Baseline(
         project_id=project.id,
         version=version,
@@ -206,7 +219,9 @@ def propose_baseline(
         end_date=plan.baseline_end,
         acceptance=dict(plan.acceptance),
         models=models,
-        verdict_passed=all(m["verdict"]["passed"] for m in models),
+        # A verdict needs data: a baseline short of it never passes.
+        verdict_passed=all(m["verdict"]["passed"] for m in models) and sufficiency["sufficient"],
+        sufficiency=sufficiency,
         warnings=warnings,
         inputs_sha256=data.fingerprint(inputs),
         proposed_by_user_id=actor.user_id,
@@ -239,7 +254,15 @@ def propose_baseline(
     return baseline
 
 
-def _decide(session: Session, actor: Actor, baseline_id: int, *, approve: bool, comment: str):
+def _decide(
+    session: Session,
+    actor: Actor,
+    baseline_id: int,
+    *,
+    approve: bool,
+    comment: str,
+    override_reason: str | None = None,
+):
     baseline = load(session, actor, Baseline, baseline_id)
     project = project_for(session, actor, baseline.project_id)
     institution_side(actor, project)
@@ -253,6 +276,7 @@ def _decide(session: Session, actor: Actor, baseline_id: int, *, approve: bool, 
         )
     if not approve and not comment.strip():
         raise Invalid("a rejection needs a comment", fields={"comment": ["required"]})
+    override = verdicts.check_baseline_approval(baseline, override_reason) if approve else None
     before = journal.snapshot(baseline, BASELINE_FIELDS)
     if approve:
         previous = approved_baseline(session, project.id)
@@ -273,6 +297,7 @@ def _decide(session: Session, actor: Actor, baseline_id: int, *, approve: bool, 
     baseline.decided_by_user_id = actor.user_id
     baseline.decided_at = clock.now()
     baseline.decision_comment = comment.strip() or None
+    baseline.override_reason = override
     session.flush()
     journal.record(
         session,
@@ -289,11 +314,20 @@ def _decide(session: Session, actor: Actor, baseline_id: int, *, approve: bool, 
 
 
 def approve_baseline(
-    session: Session, actor: Actor, baseline_id: int, *, comment: str = ""
+    session: Session,
+    actor: Actor,
+    baseline_id: int,
+    *,
+    comment: str = "",
+    override_reason: str | None = None,
 ) -> Baseline:
     """The institution approves a proposed baseline: it is frozen from now on (and supersedes
-    the previously approved version). Conflict unless proposed."""
-    return _decide(session, actor, baseline_id, approve=True, comment=comment)
+    the previously approved version). A baseline failing G14 (or short of data) needs an
+    ``override_reason``, recorded on it. Conflict unless proposed; Invalid naming
+    ``override_reason`` when it is needed and missing."""
+    return _decide(
+        session, actor, baseline_id, approve=True, comment=comment, override_reason=override_reason
+    )
 
 
 def reject_baseline(session: Session, actor: Actor, baseline_id: int, *, comment: str) -> Baseline:

@@ -33,7 +33,7 @@ from emc.mv.models import (
     Party,
     ReportStatus,
 )
-from emc.mv.service import compute, evidence
+from emc.mv.service import compute, evidence, verdicts
 from emc.mv.service._common import (
     esco_side,
     institution_side,
@@ -196,6 +196,8 @@ def _apply(report: MvReport, figures: compute.ReportFigures, rolling: list[dict]
     report.verdict = figures.verdict
     report.warnings = figures.warnings
     report.savings_value = figures.savings_value
+    report.segments = figures.segments
+    report.valuation = figures.valuation
     report.tce_avoided = figures.tce
     report.tco2_avoided = figures.tco2
     report.fsu_68 = figures.fsu_68
@@ -389,6 +391,7 @@ def submit_report(session: Session, actor: Actor, report_id: int) -> MvReport:
     report, project = _load_for_action(session, actor, report_id)
     esco_side(actor, project)
     _require_status(report, (ReportStatus.DRAFT,), "submitted")
+    verdicts.check_report_submission(report)
     if current_fingerprint(session, report) != report.inputs_sha256:
         raise Conflict(
             "the meter or weather data changed since this draft was computed: revise it to "
@@ -474,6 +477,7 @@ def accept_report(session: Session, actor: Actor, report_id: int, *, comment: st
             for c in report.carriers
         ],
         accepted_on=accepted_on,
+        segments=report.segments,
     )
     return report
 

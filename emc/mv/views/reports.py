@@ -10,6 +10,7 @@ from flask_login import login_required
 from emc import journal
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
+from emc.facilities.models import Meter
 from emc.mv import api as mv_api
 from emc.mv import service
 from emc.mv.models import (
@@ -20,6 +21,7 @@ from emc.mv.schemas import (
     MvDecisionIn,
     MvReasonIn,
 )
+from emc.mv.service import verdicts
 from emc.mv.views.common import (
     bp,
     error_message,
@@ -50,11 +52,19 @@ def _render_report(project_id: int, report_id: int, *, error=None, status=200):
                 height=200,
             )
         )
+    short = [
+        m["meter_id"]
+        for m in ((report.verdict or {}).get("sufficiency") or {}).get("meters", [])
+        if not m.get("sufficient", True)
+    ]
+    meter = db().get(Meter, short[0]) if short else None
     return render_template(
         "mv/report.html",
         project=project,
         report=report,
         baseline=baseline,
+        site_id=meter.site_id if meter is not None else None,
+        verdict_status=verdicts.status_of,
         charts=charts,
         adjustments=mv_api.adjustment_payloads(report),
         versions=service.versions_of(db(), report),

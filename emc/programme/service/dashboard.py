@@ -69,6 +69,9 @@ class Dashboard:
     investment: dict[str, Any]
     intensity: dict[str, Any]
     trend: list[dict[str, Any]] = field(default_factory=list)
+    # Approved baselines (current versions) that fail G14 and were approved with an override
+    # reason, in the region's subtree: the agency sees how often the rule was set aside.
+    baseline_overrides: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -295,4 +298,26 @@ def dashboard(
         investment=investment,
         intensity=_intensity(session, region, window, as_of),
         trend=trend,
+        baseline_overrides=_baseline_overrides(session, region),
+    )
+
+
+def _baseline_overrides(session: Session, region: str) -> int:
+    """Approved baselines carrying a G14 override reason, in ``region``'s subtree."""
+    from emc.auth.models import Organization
+    from emc.contracts.models import EmcProject
+    from emc.mv.models import Baseline, BaselineStatus
+
+    return (
+        session.scalar(
+            select(func.count(Baseline.id))
+            .join(EmcProject, EmcProject.id == Baseline.project_id)
+            .join(Organization, Organization.id == EmcProject.organization_id)
+            .where(
+                Baseline.status == BaselineStatus.APPROVED,
+                Baseline.override_reason.is_not(None),
+                region_filter(Organization.region_code, region),
+            )
+        )
+        or 0
     )

@@ -91,6 +91,8 @@ def _account_carriers(
             problems[f"{where}.carrier"] = [str(error)]
             continue
         notes.extend(done.notes)
+        # Every tce / tCO2 figure names the factor row that produced it.
+        notes.extend(f"{fig.carrier} {kind}: {ref}" for kind, ref in done.factors)
         rows.append(
             InstitutionEnergyCarrier(
                 carrier=str(fig.carrier),

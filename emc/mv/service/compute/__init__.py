@@ -12,6 +12,7 @@ Modules by topic: :mod:`.common` (constants, the G14 verdict, the boundary), :mo
 :mod:`.simulation_file` (option D uploads).
 """
 
+from emc.mv.service.compute import sufficiency
 from emc.mv.service.compute.baseline import baseline_inputs, fit_baseline
 from emc.mv.service.compute.common import (
     COMPUTED_METHODS,
@@ -42,6 +43,7 @@ from emc.mv.service.compute.report import (
 from emc.mv.service.compute.rolling import group_by_meter, rolling_view
 
 __all__ = [
+    "sufficiency",
     "COMPUTED_METHODS",
     "COMPUTED_OPTIONS",
     "ENERGY_PLACES",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emc.contracts import finance
-from emc.contracts.finance.periods import contract_year_of
+from emc.contracts.finance.periods import contract_year_of, split_by_contract_year
 from emc.contracts.finance.savings import price_in_year
 from emc.contracts.models import Contract, EmcProject, terms_from_document
 from emc.energy import FactorNotFound, UnitError, convert
@@ -26,6 +26,7 @@ from emc.mv.models import (
     MeasuredParameter,
     MvReportAdjustment,
 )
+from emc.mv.service.compute import valuation
 from emc.mv.service.compute.baseline import baseline_inputs
 from emc.mv.service.compute.common import (
     ENERGY_PLACES,
@@ -44,6 +45,8 @@ from emc.mv.service.compute.option_a import (
     reporting_measurement,
 )
 from emc.mv.service.compute.option_d import option_d_savings
+from emc.mv.service.compute.sufficiency import assess
+from emc.mv.service.verdicts import report_verdict
 
 # --- reports -------------------------------------------------------------------------------
 
@@ -140,6 +143,10 @@ class ReportFigures:
     fsu_90: float | None
     inputs: list[data.DailyInputs]
     sha256: str
+    # The report's savings segments (handed to the payment on acceptance) and its valuation:
+    # {"parts": per contract year, "lines": the payment lines these savings give}.
+    segments: list[dict[str, Any]]
+    valuation: dict[str, Any]
 
 
 def report_inputs(
@@ -196,6 +203,9 @@ def compute_report(
     per_carrier: dict[str, dict[str, Any]] = {}
     verdicts, fsu_parts = [], []
     inputs = []
+    segments: list[valuation.RowSegments] = []
+    sufficiency_inputs: list[tuple[dict, Any, bool]] = []
+    row_of_meter: dict[int, list[int]] = {}
     for entry in baseline.models:
         meter = session.get(Meter, entry["meter_id"])
         site = session.get(Site, meter.site_id)
@@ -205,6 +215,7 @@ def compute_report(
         load = data.hourly_inputs if hourly or hourly_d else data.daily_inputs
         series = load(session, meter, site, start, end)
         inputs.append(series)
+        sufficiency_inputs.append((entry, series, is_option_a(entry) or is_option_d(entry)))
         adj = _engine_adjustments(adjustments, meter.id)
         stipulated = option_a or option_d
         model = None if stipulated else engine.model_from_dict(entry["model"])
@@ -242,13 +253,21 @@ def compute_report(
         )
         verdicts.append(meter_verdict["passed"])
         carrier = str(meter.carrier)
-        value_total = Decimal("0.00")
+        price, _price_y, _year = _price(terms, carrier, start)
+        daily = None
+        meter_rows = []
         for m in sd["by_month"]:
-            month_day = dt.date.fromisoformat(m["month"] + "-01")
-            price, price_y, year = _price(terms, carrier, max(month_day, start))
+            lo, hi = valuation.month_bounds(m["month"], start, end)
             quantity = _to_price_unit(m["avoided"], meter.unit, price.unit, carrier)
-            value = finance.round_fen(finance.money.exact(quantity) * price_y)
-            value_total += value
+            if daily is None and len(split_by_contract_year(terms.start_date, lo, hi)) > 1:
+                daily = _daily_in_price_unit(savings, meter.unit, price.unit, carrier)
+            index = len(months)
+            meter_rows.append(index)
+            segments.append(
+                valuation.row_segments(
+                    terms, index, m["month"], start, end, carrier, price.unit, quantity, daily
+                )
+            )
             months.append(
                 {
                     "meter_id": meter.id,
@@ -267,20 +286,18 @@ def compute_report(
                             "n_days_used",
                         )
                     },
-                    "contract_year": year,
-                    "price": str(finance.money.to_decimal(price_y)),
                     "price_unit": price.unit,
-                    "value": str(value),
+                    "carrier": carrier,
                 }
             )
         avoided_q = Decimal(repr(sd["avoided"])).quantize(ENERGY_PLACES)
+        refs: dict[str, str] = {}
         tce_row = _account(
-            factors, "tce", avoided_q, meter.unit, carrier, start.year, site, factor_rows
+            factors, "tce", avoided_q, meter.unit, carrier, start.year, site, factor_rows, refs
         )
         co2_row = _account(
-            factors, "co2", avoided_q, meter.unit, carrier, start.year, site, factor_rows
+            factors, "co2", avoided_q, meter.unit, carrier, start.year, site, factor_rows, refs
         )
-        price, _p, _y = _price(terms, carrier, start)
         acc = per_carrier.setdefault(
             carrier,
             {
@@ -292,10 +309,13 @@ def compute_report(
                 "tco2": Decimal("0"),
             },
         )
-        acc["avoided"] += _to_price_unit(sd["avoided"], meter.unit, price.unit, carrier)
-        acc["value"] += value_total
         acc["tce"] += tce_row
         acc["tco2"] += co2_row
+        acc.setdefault("factor_refs", {"tce": [], "co2": []})
+        for kind, ref in refs.items():
+            if ref not in acc["factor_refs"][kind]:
+                acc["factor_refs"][kind].append(ref)
+        row_of_meter[meter.id] = meter_rows
         if sd["fsu_68"] is not None:
             fsu_parts.append((meter.unit, sd["avoided"], sd["fsu_68"], sd["fsu_90"]))
         results.append(
@@ -320,10 +340,33 @@ def compute_report(
                         hours_used_by_month(series, model) if hourly else None,
                     )
                 ),
-                "value": str(value_total),
+                "value": None,
                 "tce": str(tce_row.quantize(TONNE_PLACES)),
                 "tco2": str(co2_row.quantize(TONNE_PLACES)),
+                # Which factor rows produced the tce and tCO2 figures.
+                "factor_refs": refs,
             }
+        )
+    # One valuation for the report and the payment (emc.contracts.finance.value_segments).
+    parts, pieces = valuation.value_rows(terms, start, end, segments)
+    for index, row in enumerate(months):
+        row_pieces = pieces[index]
+        row["contract_year"] = row_pieces[0]["contract_year"]
+        row["price"] = row_pieces[0]["price"]
+        row["value"] = str(sum((p["value"] for p in row_pieces), Decimal("0.00")))
+        if len(row_pieces) > 1:
+            row["parts"] = [{**p, "value": str(p["value"])} for p in row_pieces]
+        acc = per_carrier[row.pop("carrier")]
+        acc["value"] += Decimal(row["value"])
+    for r in segments:
+        for seg in r.segments:
+            per_carrier[seg.carrier]["avoided"] += seg.quantity
+    for result in results:
+        result["value"] = str(
+            sum(
+                (Decimal(months[i]["value"]) for i in row_of_meter[result["meter_id"]]),
+                Decimal("0.00"),
+            )
         )
     carriers = [
         {
@@ -341,19 +384,63 @@ def compute_report(
         months=months,
         carriers=carriers,
         factors=list(factor_rows.values()),
-        verdict={"passed": all(verdicts), "meters": [r["verdict"] for r in results]},
+        verdict=report_verdict([r["verdict"] for r in results], assess(sufficiency_inputs)),
         warnings=warnings,
-        savings_value=sum((c["value"] for c in per_carrier.values()), Decimal("0.00")),
+        savings_value=sum((p.value_fen for p in parts), Decimal("0.00")),
         tce=sum((c["tce"] for c in per_carrier.values()), Decimal("0")).quantize(TONNE_PLACES),
         tco2=sum((c["tco2"] for c in per_carrier.values()), Decimal("0")).quantize(TONNE_PLACES),
         fsu_68=fsu68,
         fsu_90=fsu90,
         inputs=inputs,
         sha256=report_fingerprint(session, project.id, baseline, start, end, inputs),
+        segments=[
+            {
+                "start": seg.start.isoformat(),
+                "end": seg.end.isoformat(),
+                "carrier": seg.carrier,
+                "unit": seg.unit,
+                "quantity": str(seg.quantity),
+            }
+            for r in segments
+            for seg in r.segments
+        ],
+        valuation={
+            "parts": [
+                {
+                    "contract_year": p.contract_year,
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "savings_value": str(p.value_fen),
+                }
+                for p in parts
+            ],
+            "lines": valuation.settlement_preview(
+                terms, start, end, carriers, [seg for r in segments for seg in r.segments]
+            ),
+        },
     )
 
 
-def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decimal:
+def _daily_in_price_unit(savings, unit: str, price_unit: str, carrier: str):
+    """The model's avoided energy per day in the price unit, or None without daily figures."""
+    if savings is None or not hasattr(savings, "by_day"):
+        return None
+    return {
+        dt.date.fromisoformat(d["date"]): _to_price_unit(d["avoided"], unit, price_unit, carrier)
+        for d in savings.by_day()
+    }
+
+
+def factor_ref(f) -> str:
+    """The key of a factor row as reports cite it: ``carrier/kind/variant/scope/region/year``
+    (the emission_factors table's key, so the figure names the row that produced it)."""
+    return "/".join(
+        str(x) if x is not None else "-"
+        for x in (f.carrier, f.kind, f.variant, f.scope, f.region, f.year)
+    )
+
+
+def _account(factors, kind, quantity, unit, carrier, year, site, seen, refs=None) -> Decimal:
     try:
         fn = factors.to_tce if kind == "tce" else factors.to_co2
         accounted = fn(quantity, unit, carrier, year=year, region_code=site.region_code)
@@ -361,8 +448,10 @@ def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decima
         raise Conflict(str(exc), fields={"factors": [str(exc)]}) from None
     f = accounted.factor
     if f is not None:
+        ref = factor_ref(f)
         key = (str(f.carrier), str(f.kind), f.variant, f.year, f.region)
         seen[key] = {
+            "ref": ref,
             "carrier": str(f.carrier),
             "kind": str(f.kind),
             "value": str(f.value),
@@ -373,7 +462,12 @@ def _account(factors, kind, quantity, unit, carrier, year, site, seen) -> Decima
             "variant": f.variant,
             "source": f.source,
             "stale": accounted.stale,
+            # Before the first published year the earliest stands in, labelled as such.
+            "before_first": accounted.before_first,
+            "for_year": year,
         }
+        if refs is not None:
+            refs[kind] = ref
     return accounted.amount
 
 
