@@ -155,7 +155,7 @@ def _check_site(
             scoped(actor, WeatherStation).where(WeatherStation.id == station_id)
         )
         if station is None or station.organization_id not in (None, data["organization_id"]):
-            fields["weather_station_id"] = [f"unknown weather station {station_id!r}"]
+            fields["weather_station_id"] = ["not a weather station this site may use"]
     stmt = select(Site.id).where(
         Site.organization_id == data["organization_id"], Site.name == data["name"]
     )
