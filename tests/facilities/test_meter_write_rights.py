@@ -147,7 +147,9 @@ def test_an_esco_writes_no_meter_outside_its_boundary(login_as, db_session, hvac
     error = refused.get_json()["error"]
     assert error["code"] == "outside_boundary" and "测量边界" in error["message"]
     page = engineer.get(f"/meters/{main.id}").get_data(as_text=True)
-    # The page offers the upload form; the service refuses, so the rule lives in one place.
+    # The page says why it offers no upload form; a forged post is refused by the service.
+    assert 'data-testid="import-refusal"' in page and "测量边界" in page
+    assert "仅检查，不导入" not in page
     csv = "时间,用电量(kWh)\n2030-01-01 00:00,1\n"
     posted = engineer.post(
         f"/meters/{main.id}/readings",
@@ -155,7 +157,6 @@ def test_an_esco_writes_no_meter_outside_its_boundary(login_as, db_session, hvac
         content_type="multipart/form-data",
     )
     assert posted.status_code == 403
-    assert page
 
 
 def test_the_frozen_rule_uses_the_sites_local_days(db_session, demo, hvac):
@@ -169,3 +170,26 @@ def test_the_frozen_rule_uses_the_sites_local_days(db_session, demo, hvac):
     assert rights.frozen_conflict(db_session, hvac, site, open_from, open_from + 86400) is None
     assert rights.frozen_conflict(db_session, hvac, site, open_from - 1, open_from + 1) is not None
     assert actor_for(db_session, "engineer@esco.demo") is not None
+
+
+def test_temperatures_under_a_frozen_baseline_are_refused(login_as, db_session, hvac):
+    site = db_session.get(Site, hvac.site_id)
+    platform = login_as("admin@platform.demo")
+    url = f"/api/v1/weather-stations/{site.weather_station_id}/temperatures"
+    text = "时间,气温(℃)\n2023-06-01 00:00,25\n2023-06-01 01:00,24\n"
+    refused = platform.post(
+        url,
+        data={"file": (io.BytesIO(text.encode()), "june.csv"), "replace": "true"},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 409
+    assert "基准 v1（已批准）" in refused.get_json()["error"]["message"]
+    later = "时间,气温(℃)\n2031-06-01 00:00,25\n"
+    assert (
+        platform.post(
+            url,
+            data={"file": (io.BytesIO(later.encode()), "later.csv")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 201
+    )

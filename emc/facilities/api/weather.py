@@ -7,8 +7,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import login_required
 
+from emc.errors import Conflict
 from emc.facilities import service
 from emc.facilities.api.common import blp, form_upload
 from emc.facilities.schemas import (
@@ -20,6 +22,7 @@ from emc.facilities.schemas import (
     WeatherStationOut,
 )
 from emc.facilities.service import weather as weather_service
+from emc.facilities.service.rights import FrozenReadings
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -96,11 +99,20 @@ class StationTemperatures(MethodView):
         with stored temperatures is 409 unless ``replace``."""
         weather_service.find_station(db(), station_id, current_actor())
         form, upload = form_upload(TemperatureUploadForm())
-        return service.import_weather(
-            db(),
-            current_actor(),
-            station_id,
-            upload.stream,
-            filename=upload.filename,
-            replace=form["replace"],
-        )
+        try:
+            return _import(station_id, form, upload)
+        except FrozenReadings as error:
+            raise Conflict(
+                _(error.msgid, **error.params), fields=error.fields, code=error.code
+            ) from None
+
+
+def _import(station_id, form, upload):
+    return service.import_weather(
+        db(),
+        current_actor(),
+        station_id,
+        upload.stream,
+        filename=upload.filename,
+        replace=form["replace"],
+    )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from emc.auth.actor import Actor
 from emc.auth.models import OrgKind, Role, User
 from emc.contracts.models import EmcProject
-from emc.errors import Conflict, Forbidden
+from emc.errors import Conflict, EmcError, Forbidden
 from emc.facilities.models import Meter, ProjectSite, Site
 from emc.i18n import N_
 from emc.mv.models import Baseline, BaselineStatus, MvPlan, MvReport, ReportStatus
@@ -41,6 +41,8 @@ __all__ = [
     "FrozenReadings",
     "Freeze",
     "check_writer",
+    "station_frozen_conflict",
+    "writer_refusal",
     "energy_managers",
     "freezes",
     "frozen_conflict",
@@ -71,6 +73,29 @@ class Freeze:
     end: dt.date
 
 
+def writer_refusal(session: Session, actor: Actor, meter: Meter) -> EmcError | None:
+    """Rules 1 and 2 of the module as data: the error :func:`check_writer` would raise, or None
+    (a page uses it to say why it offers no upload form)."""
+    if meter.retired_at is not None:
+        message = N_("the meter is retired: it takes no new readings")
+        return Conflict(message, fields={"file": [message]}, code="meter_retired")
+    if actor.org_kind is not OrgKind.ESCO:
+        return None
+    boundaries = session.scalars(
+        select(MvPlan.boundary)
+        .join(EmcProject, EmcProject.id == MvPlan.project_id)
+        .where(EmcProject.esco_organization_id == actor.organization_id)
+    )
+    for boundary in boundaries:
+        if any(int(item["meter_id"]) == meter.id for item in boundary or []):
+            return None
+    message = N_(
+        "an ESCO writes readings only to meters inside the M&V boundary of its projects;"
+        " this meter is not in one"
+    )
+    return Forbidden(message, fields={"file": [message]}, code="outside_boundary")
+
+
 def check_writer(session: Session, actor: Actor, meter: Meter) -> None:
     """Rules 1 and 2 of the module (the meter is visible and the actor holds the import
     permission: the caller checked both).
@@ -80,24 +105,9 @@ def check_writer(session: Session, actor: Actor, meter: Meter) -> None:
             meter is outside the M&V boundary of its projects (code ``outside_boundary``). Both
             messages are msgids, so the web layer can translate them.
     """
-    if meter.retired_at is not None:
-        message = N_("the meter is retired: it takes no new readings")
-        raise Conflict(message, fields={"file": [message]}, code="meter_retired")
-    if actor.org_kind is not OrgKind.ESCO:
-        return
-    boundaries = session.scalars(
-        select(MvPlan.boundary)
-        .join(EmcProject, EmcProject.id == MvPlan.project_id)
-        .where(EmcProject.esco_organization_id == actor.organization_id)
-    )
-    for boundary in boundaries:
-        if any(int(item["meter_id"]) == meter.id for item in boundary or []):
-            return
-    message = N_(
-        "an ESCO writes readings only to meters inside the M&V boundary of its projects;"
-        " this meter is not in one"
-    )
-    raise Forbidden(message, fields={"file": [message]}, code="outside_boundary")
+    refusal = writer_refusal(session, actor, meter)
+    if refusal is not None:
+        raise refusal
 
 
 def _meter_ids(entries) -> set[int]:
@@ -184,6 +194,21 @@ def frozen_conflict(
                     }
                 },
             )
+    return None
+
+
+def station_frozen_conflict(
+    session: Session, station_id: int, first: int, last: int
+) -> FrozenReadings | None:
+    """The refusal for replacing a station's temperatures over ``[first, last)`` when an approved
+    baseline or accepted report of a meter on a site using the station covers that time: its
+    temperatures were inputs of the frozen figures, exactly as the meter's readings were."""
+    sites = session.scalars(select(Site).where(Site.weather_station_id == station_id))
+    for site in sites:
+        for meter in session.scalars(select(Meter).where(Meter.site_id == site.id)):
+            refusal = frozen_conflict(session, meter, site, first, last)
+            if refusal is not None:
+                return refusal
     return None
 
 

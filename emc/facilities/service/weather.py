@@ -39,6 +39,7 @@ from emc.facilities import store
 from emc.facilities.ingest.clock import Clock, NonexistentTime, parse_timestamp_text
 from emc.facilities.ingest.source import ROLE_NAMES, SourceError, normalise_header, open_source
 from emc.facilities.models import WeatherStation
+from emc.facilities.service import rights
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,11 @@ def import_weather(
             fields={"overlap": {"count": int(stored)}},
             code="overlap",
         )
+    # Temperatures under an approved baseline or accepted report are inputs of frozen figures:
+    # like the meter readings, they are neither replaced nor added to.
+    frozen = rights.station_frozen_conflict(session, station.id, lo, hi)
+    if frozen is not None:
+        raise frozen
     with session.begin_nested():
         if stored:
             session.execute(
@@ -323,12 +329,16 @@ class WeatherPreview:
     sample: tuple[tuple[dt.datetime, float], ...] = ()
     problems: dict[str, list[str]] = field(default_factory=dict)
     overlap: int = 0
+    #: The refusal when the file reaches into a frozen period (``rights.FrozenReadings``).
+    frozen: Any = None
 
     @property
     def status(self) -> str:
-        """``invalid``, ``overlap`` (refused without replace) or ``ok``."""
+        """``invalid``, ``frozen``, ``overlap`` (refused without replace) or ``ok``."""
         if self.problems:
             return "invalid"
+        if self.frozen is not None:
+            return "frozen"
         return "overlap" if self.overlap and not self.replace else "ok"
 
 
@@ -364,6 +374,7 @@ def preview_weather(
             for s, t in zip(starts[:SAMPLE_ROWS], temps[:SAMPLE_ROWS], strict=True)
         ),
         overlap=_stored_between(session, station, starts[0], starts[-1] + 1),
+        frozen=rights.station_frozen_conflict(session, station.id, starts[0], starts[-1] + 1),
     )
 
 

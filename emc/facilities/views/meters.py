@@ -22,7 +22,7 @@ from emc.facilities import charts, service
 from emc.facilities.api import upload_from_request
 from emc.facilities.models import Building, Meter, MeterKind, Site
 from emc.facilities.schemas import MeterIn, MeterPatch, MeterRetireIn
-from emc.facilities.service import listing
+from emc.facilities.service import listing, rights
 from emc.facilities.views.common import (
     bp,
     choices,
@@ -226,6 +226,8 @@ def _meter_page(
     meter = load(session, actor, Meter, meter_id)
     site = session.get(Site, meter.site_id)
     report = service.quality_report(session, actor, meter.id)
+    may_import = can(actor, Permission.FACILITIES_READINGS_IMPORT)
+    refusal = rights.writer_refusal(session, actor, meter) if may_import else None
     _m, _s, monthly = service.monthly_totals(session, actor, meter.id)
     win = charts.window(
         request.args.get("start"),
@@ -253,7 +255,8 @@ def _meter_page(
         detailed=win.detailed and meter.kind is MeterKind.INTERVAL,
         all_query=charts.all_query(report.first, report.last, site.timezone),
         uploads=listing.upload_page(session, actor, meter.id, per_page=5),
-        may_import=can(actor, Permission.FACILITIES_READINGS_IMPORT) and meter.retired_at is None,
+        may_import=may_import and refusal is None,
+        import_refusal=_(refusal.message) if may_import and refusal is not None else None,
         may_manage=can(actor, Permission.FACILITIES_MANAGE),
         retire_errors=retire_errors or {},
         errors=errors or {},

@@ -20,6 +20,7 @@ from emc.facilities.api.common import form_upload
 from emc.facilities.models import Site, WeatherStation
 from emc.facilities.schemas import TemperatureUploadForm, WeatherStationIn
 from emc.facilities.service import weather as weather_service
+from emc.facilities.service.rights import FrozenReadings
 from emc.facilities.views.common import bp, load_with, local, service_errors
 from emc.web.db import db
 from emc.web.forms import form_data, localise
@@ -148,11 +149,19 @@ def upload_temperatures(station_id: int):
             filename=upload.filename,
             replace=form["replace"],
         )
+    except FrozenReadings as error:
+        errors = {"_": [_(error.msgid, **error.params)]}
+        return _station_page(station.id, errors=errors, status=error.status)
     except EmcError as error:
         if error.status in (403, 404):
             raise
         fields = {k: v for k, v in error.fields.items() if isinstance(v, list)}
-        errors = {"_": [_(error.message)], **localise(fields)}
+        summary = (
+            _("The file has problems: nothing was imported. Correct them and upload again.")
+            if error.code == "invalid_file"
+            else _(error.message)
+        )
+        errors = {"_": [summary], **localise(fields)}
         return _station_page(station.id, errors=errors, status=error.status)
     if dry_run:
         return _station_page(station.id, preview=result)
