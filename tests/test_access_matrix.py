@@ -1485,8 +1485,8 @@ ROWS = [
         "json",
         only({"platform"}, 201, 403, 401),
     ),
-    # --- weather: platform reference data, no tenant (no own/other split); everyone signed in
-    # reads, platform admins add stations and temperatures ("w_station" holds one day of June).
+    # --- weather: "w_station" is platform reference data (one day of June): everyone signed in
+    # reads, platform admins write its temperatures; institution managers add their own stations.
     (
         "GET",
         "/api/v1/weather-stations",
@@ -1501,7 +1501,7 @@ ROWS = [
         lambda c: "/api/v1/weather-stations",
         lambda c: {"code": "MATRIX2", "name": "矩阵站二"},
         "json",
-        only({"platform"}, 201, 403, 401),
+        only(_F_MANAGERS, 201, 403, 401),
     ),
     (
         "GET",
@@ -2767,6 +2767,274 @@ ROWS = [
         None,
         only({"finance"}, 200, 403, 302),
     ),
+    # --- pages rows ---
+    # Facilities pages (issue 12): forms of sites, buildings and meters are the managers'
+    # (platform, the school's admin and energy manager); readers who see the object get 403,
+    # auditors (who see no facilities here) 404. "f_project" covers the school site and its M&V
+    # boundary holds "f_meter", so unlinking it is 409; "w_own_station" is the school's own.
+    ("GET", "/sites/new", lambda c: "/sites/new", None, None, only(_F_MANAGERS, 200, 403, 302)),
+    (
+        "POST",
+        "/sites/new",
+        lambda c: "/sites/new",
+        lambda c: {"name": "矩阵新场地", "region_code": "330100"},
+        "form",
+        {**only(_F_MANAGERS, 302, 403, 302), "platform": 422},
+    ),
+    (
+        "GET",
+        "/sites/<int:site_id>/edit",
+        lambda c: f"/sites/{c.get('f_site')}/edit",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 200, 302),
+    ),
+    (
+        "POST",
+        "/sites/<int:site_id>/edit",
+        lambda c: f"/sites/{c.get('f_site')}/edit",
+        lambda c: {"name": "矩阵场地改"},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "POST",
+        "/sites/<int:site_id>/edit",
+        lambda c: f"/sites/{c.get('f_other_site')}/edit",
+        lambda c: {"name": "矩阵场地改"},
+        "form",
+        only({"platform"}, 302, 404, 302),
+    ),
+    ("GET", "/buildings", lambda c: "/buildings", None, None, expect(200, anon=302)),
+    (
+        "GET",
+        "/sites/<int:site_id>/buildings/new",
+        lambda c: f"/sites/{c.get('f_site')}/buildings/new",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 200, 302),
+    ),
+    (
+        "POST",
+        "/sites/<int:site_id>/buildings/new",
+        lambda c: f"/sites/{c.get('f_site')}/buildings/new",
+        lambda c: {
+            "name": "矩阵新楼",
+            "floor_area_m2": "500",
+            "building_type": "school",
+            "climate_zone": "cold",
+        },
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "GET",
+        "/buildings/<int:building_id>/edit",
+        lambda c: f"/buildings/{c.get('f_building')}/edit",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 200, 302),
+    ),
+    (
+        "POST",
+        "/buildings/<int:building_id>/edit",
+        lambda c: f"/buildings/{c.get('f_building')}/edit",
+        lambda c: {"name": "矩阵楼改"},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "POST",
+        "/buildings/<int:building_id>/edit",
+        lambda c: f"/buildings/{c.get('f_other_building')}/edit",
+        lambda c: {"name": "矩阵楼改"},
+        "form",
+        only({"platform"}, 302, 404, 302),
+    ),
+    ("GET", "/meters", lambda c: "/meters", None, None, expect(200, anon=302)),
+    (
+        "GET",
+        "/sites/<int:site_id>/meters/new",
+        lambda c: f"/sites/{c.get('f_site')}/meters/new",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 200, 302),
+    ),
+    (
+        "POST",
+        "/sites/<int:site_id>/meters/new",
+        lambda c: f"/sites/{c.get('f_site')}/meters/new",
+        lambda c: {"name": "矩阵新表", "carrier": "water", "unit": "m3", "kind": "billing"},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "GET",
+        "/meters/<int:meter_id>/edit",
+        lambda c: f"/meters/{c.get('f_meter')}/edit",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 200, 302),
+    ),
+    (
+        "POST",
+        "/meters/<int:meter_id>/edit",
+        lambda c: f"/meters/{c.get('f_meter')}/edit",
+        lambda c: {"name": "矩阵表改"},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "POST",
+        "/meters/<int:meter_id>/retire",
+        lambda c: f"/meters/{c.get('f_meter')}/retire",
+        lambda c: {"reason": "矩阵停用"},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "POST",
+        "/meters/<int:meter_id>/retire",
+        lambda c: f"/meters/{c.get('f_other_meter')}/retire",
+        lambda c: {"reason": "矩阵停用"},
+        "form",
+        only({"platform"}, 302, 404, 302),
+    ),
+    (
+        "GET",
+        "/meters/<int:meter_id>/uploads",
+        lambda c: f"/meters/{c.get('f_meter')}/uploads",
+        None,
+        None,
+        only(_F_READERS, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/meters/<int:meter_id>/uploads",
+        lambda c: f"/meters/{c.get('f_other_meter')}/uploads",
+        None,
+        None,
+        only({"platform"}, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/sites",
+        lambda c: f"/projects/{c.get('f_project')}/sites",
+        None,
+        None,
+        only(_F_READERS, 200, 404, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/sites",
+        lambda c: f"/projects/{c.get('f_spare_project')}/sites",
+        lambda c: {"site_id": str(c.get("f_site"))},
+        "form",
+        {
+            **_f_write(_F_MANAGERS, 302, 302),
+            "esco_admin": 404,
+            "engineer": 404,
+        },
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/sites/<int:site_id>/unlink",
+        lambda c: f"/projects/{c.get('f_project')}/sites/{c.get('f_site')}/unlink",
+        lambda c: {},
+        "form",
+        _f_write(_F_MANAGERS, 409, 302),
+    ),
+    (
+        "POST",
+        "/sites/<int:site_id>/projects",
+        lambda c: f"/sites/{c.get('f_site')}/projects",
+        lambda c: {"project_id": str(c.get("f_spare_project"))},
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "DELETE",
+        "/api/v1/sites/<int:site_id>/projects/<int:project_id>",
+        lambda c: f"/api/v1/sites/{c.get('f_site')}/projects/{c.get('f_project')}",
+        None,
+        None,
+        _f_write(_F_MANAGERS, 409, 401),
+    ),
+    (
+        "POST",
+        _F_METER + "/retirement",
+        lambda c: f"/api/v1/meters/{c.get('f_meter')}/retirement",
+        lambda c: {"reason": "矩阵停用"},
+        "json",
+        _f_write(_F_MANAGERS, 200, 401),
+    ),
+    (
+        "POST",
+        _F_METER + "/retirement",
+        lambda c: f"/api/v1/meters/{c.get('f_other_meter')}/retirement",
+        lambda c: {"reason": "矩阵停用"},
+        "json",
+        only({"platform"}, 200, 404, 401),
+    ),
+    # An ESCO writes only to meters inside its projects' M&V boundary: "f_meter2" is on the
+    # same linked site but outside the boundary (403 for the ESCO, as for any reader).
+    (
+        "POST",
+        _F_METER + "/readings",
+        lambda c: f"/api/v1/meters/{c.get('f_meter2')}/readings",
+        _f_rows,
+        "json",
+        _f_write(_F_MANAGERS, 201, 401),
+    ),
+    ("GET", "/weather-stations", lambda c: "/weather-stations", None, None, expect(200, anon=302)),
+    (
+        "POST",
+        "/weather-stations",
+        lambda c: "/weather-stations",
+        lambda c: {"code": "MATRIX3", "name": "矩阵站三"},
+        "form",
+        only(_F_MANAGERS, 302, 403, 302),
+    ),
+    (
+        "GET",
+        "/weather-stations/<int:station_id>",
+        lambda c: f"/weather-stations/{c.get('w_station')}",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "GET",
+        "/weather-stations/<int:station_id>",
+        lambda c: f"/weather-stations/{c.get('w_own_station')}",
+        None,
+        None,
+        only(_F_READERS, 200, 404, 302),
+    ),
+    (
+        "POST",
+        "/weather-stations/<int:station_id>/temperatures",
+        lambda c: f"/weather-stations/{c.get('w_station')}/temperatures",
+        lambda c: _w_file(),
+        "form",
+        only({"platform"}, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/weather-stations/<int:station_id>/temperatures",
+        lambda c: f"/weather-stations/{c.get('w_own_station')}/temperatures",
+        lambda c: _w_file(),
+        "form",
+        _f_write(_F_MANAGERS, 302, 302),
+    ),
+    (
+        "POST",
+        "/api/v1/weather-stations/<int:station_id>/temperatures",
+        lambda c: f"/api/v1/weather-stations/{c.get('w_own_station')}/temperatures",
+        lambda c: _w_file(),
+        "form",
+        _f_write(_F_MANAGERS, 201, 401),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
@@ -2929,11 +3197,13 @@ def _custody_context(session) -> dict:
 def _facilities_context(session) -> dict:
     """Facilities objects for the matrix: the school's site (covered by a project of the demo ESCO)
     with a building and an hourly meter holding a day of readings, and the Guangzhou gym's."""
+    import datetime as dt
     import io
 
     from emc.contracts.models import EmcProject
     from emc.facilities import service as facilities
     from emc.facilities.models import EmissionFactor, ProjectSite
+    from emc.mv.models import MvPlan
 
     def actor(email):
         return _actor(session, email)
@@ -2980,7 +3250,31 @@ def _facilities_context(session) -> dict:
     session.flush()
     session.add(ProjectSite(project_id=project.id, site_id=site.id))
     session.flush()
+    # The project's M&V boundary holds the school meter: its ESCO writes readings to it only.
+    session.add(
+        MvPlan(
+            project_id=project.id,
+            boundary=[{"meter_id": meter.id, "option": "C"}],
+            method="daily",
+            baseline_start=dt.date(2023, 1, 1),
+            baseline_end=dt.date(2024, 1, 1),
+            reporting_frequency="monthly",
+        )
+    )
+    outside = facilities.create_meter(
+        session,
+        school,
+        site_id=site.id,
+        name="矩阵表二",
+        carrier="electricity",
+        unit="kWh",
+        kind="interval",
+        interval_minutes=60,
+    )
+    session.flush()
     return {
+        "f_project": project.id,
+        "f_meter2": outside.id,
         "f_site": site.id,
         "f_building": building.id,
         "f_meter": meter.id,
@@ -3009,8 +3303,16 @@ def _weather_context(session) -> dict:
         TemperatureReading(station_id=station.id, start_ts=start + h * 3600, temperature_c=25.0)
         for h in range(24)
     )
+    school = session.scalar(select(User).where(User.email == "energy@school.demo"))
+    own = WeatherStation(
+        code="MATRIXOWN",
+        name="矩阵自有站",
+        timezone="Asia/Shanghai",
+        organization_id=school.organization_id,
+    )
+    session.add(own)
     session.flush()
-    return {"w_station": station.id}
+    return {"w_station": station.id, "w_own_station": own.id}
 
 
 def _programme_context(session) -> dict:

@@ -187,8 +187,19 @@ def _form_schemas() -> list[ma.Schema]:
     """The *In schemas that the HTML forms load (emc.web.forms.load_form): add a new form's here."""
     from emc.auth import schemas as auth
     from emc.contracts import schemas as contracts
+    from emc.facilities import schemas as facilities
 
     return [
+        # The facilities pages (emc/facilities/views/).
+        facilities.SiteIn(),
+        facilities.SitePatch(),
+        facilities.BuildingIn(),
+        facilities.BuildingPatch(),
+        facilities.MeterIn(),
+        facilities.MeterPatch(),
+        facilities.MeterRetireIn(),
+        facilities.WeatherStationIn(),
+        facilities.TemperatureUploadForm(),
         auth.LoginIn(),
         auth.OrganizationIn(),
         auth.OrganizationPatch(),
@@ -238,10 +249,11 @@ def _form_schema_messages() -> set[str]:
 def _localised_service_modules() -> list[Path]:
     """The services of every domain whose views pass service errors through ``localise``."""
     modules: list[Path] = []
-    for views in sorted((ROOT / "emc").glob("*/views.py")):
-        if "localise(" not in views.read_text(encoding="utf-8"):
+    # A domain's views are views.py or a views/ package.
+    for domain in sorted(p for p in (ROOT / "emc").iterdir() if p.is_dir()):
+        view_files = [domain / "views.py", *sorted((domain / "views").glob("*.py"))]
+        if not any(v.exists() and "localise(" in v.read_text(encoding="utf-8") for v in view_files):
             continue
-        domain = views.parent
         modules += [domain / n for n in ("service.py", "services.py") if (domain / n).exists()]
         modules += sorted((domain / "services").glob("*.py"))
     return modules

@@ -49,8 +49,12 @@ _EVERYONE = frozenset({P.ORG_READ, P.ACCOUNT_TOKENS_MANAGE, P.JOURNAL_READ})
 _ORG_ADMIN = _EVERYONE | {P.ORG_USERS_MANAGE}
 # Facilities: which sites, meters and readings are visible is the policy's business; these say
 # what a role may do with a visible one. Agencies, finance and viewers only read; an ESCO imports
-# readings for the sites of projects it is contracted on; weather data is platform reference data.
-_FACILITIES_MANAGE = frozenset({P.FACILITIES_MANAGE, P.FACILITIES_READINGS_IMPORT})
+# readings for the meters inside the M&V boundary of projects it is contracted on (checked per
+# meter in the service). Weather: the platform writes reference stations, an institution's admins
+# and energy managers the stations it owns (checked per station by emc.auth.policy).
+_FACILITIES_MANAGE = frozenset(
+    {P.FACILITIES_MANAGE, P.FACILITIES_READINGS_IMPORT, P.FACILITIES_WEATHER_MANAGE}
+)
 _READINGS_IMPORT = frozenset({P.FACILITIES_READINGS_IMPORT})
 # Contracts: which projects are visible is the policy's business (emc.auth.policy); these say
 # what a role may do with a visible one. Separation of duties between the finance user who

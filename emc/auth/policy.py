@@ -27,7 +27,14 @@ from emc.contracts.models import (
     PaymentLine,
 )
 from emc.errors import Forbidden, NotFound
-from emc.facilities.models import Building, Meter, ProjectSite, ReadingUpload, Site
+from emc.facilities.models import (
+    Building,
+    Meter,
+    ProjectSite,
+    ReadingUpload,
+    Site,
+    WeatherStation,
+)
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -167,6 +174,55 @@ def _upload_scope(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+# --- weather stations (pages rows) ---
+def _station_scope(actor: Actor) -> ColumnElement[bool]:
+    # Reference stations (no owner) are read by everyone signed in. An institution's own
+    # stations are read by the institution (and the agencies of its region, through
+    # visible_org_ids), and shared read-only with the ESCOs contracted on its projects and with
+    # whoever sees a site that uses the station (an auditor of the site, say).
+    if actor.is_platform_admin:
+        return true()
+    shared = WeatherStation.organization_id.is_(None) | WeatherStation.organization_id.in_(
+        visible_org_ids(actor)
+    )
+    shared |= WeatherStation.id.in_(
+        select(Site.weather_station_id).where(
+            Site.weather_station_id.is_not(None), _site_scope(actor)
+        )
+    )
+    if actor.org_kind is OrgKind.ESCO:
+        shared |= WeatherStation.organization_id.in_(
+            select(EmcProject.organization_id).where(
+                EmcProject.esco_organization_id == actor.organization_id
+            )
+        )
+    return shared
+
+
+def may_write_station(actor: Actor, station: WeatherStation) -> bool:
+    """Whether ``actor`` may change ``station`` or its temperatures (the station is visible):
+    the platform writes every station; an institution's admins and energy managers write the
+    stations it owns; nobody else (an ESCO reads its institution's stations, never writes)."""
+    if not can(actor, Permission.FACILITIES_WEATHER_MANAGE):
+        return False
+    if actor.is_platform_admin:
+        return True
+    return (
+        station.organization_id is not None
+        and actor.org_kind is OrgKind.INSTITUTION
+        and station.organization_id == actor.organization_id
+    )
+
+
+def require_station_writer(actor: Actor, station: WeatherStation) -> None:
+    """Raise Forbidden unless :func:`may_write_station`."""
+    if not may_write_station(actor, station):
+        raise Forbidden(
+            "not permitted: only the platform or the institution that owns a weather station"
+            " writes it"
+        )
+
+
 def _target_scope(actor: Actor) -> ColumnElement[bool]:
     # Agencies: the targets of their region subtree, and those of their ancestors (the
     # allocation they answer to). Other organisations hold no programme targets.
@@ -222,6 +278,7 @@ _SCOPES: dict[type, Callable[[Actor], ColumnElement[bool]]] = {
     Building: _building_scope,
     Meter: _meter_scope,
     ReadingUpload: _upload_scope,
+    WeatherStation: _station_scope,
     EmcProject: _project_scope,
     Contract: _contract_scope,
     ContractAmendment: _amendment_scope,

@@ -91,11 +91,17 @@ class UploadStatus(StrEnum):
 
 
 class WeatherStation(Base):
-    """A source of outdoor temperatures (a national weather station or a site's own sensor)."""
+    """A source of outdoor temperatures (a national weather station or a site's own sensor).
+
+    ``organization_id`` None: platform reference data, read by everyone, written by the platform.
+    Otherwise the institution that owns it (a sensor on its campus, a station it pays for): its
+    admins and energy managers write it, and the ESCOs contracted on its projects read it.
+    """
 
     __tablename__ = "weather_stations"
 
     id: Mapped[intpk]
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
@@ -178,6 +184,10 @@ class Meter(Base):
     # Rated capacity or maximum demand, in the meter's unit per hour (kW for kWh): no reading
     # may exceed it times the hours it covers. Unset: only the absolute ceiling applies.
     max_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(16, 3))
+    # A meter taken out of service: its readings stay (evidence of baselines and reports) and
+    # it takes no new ones. A meter is never deleted once it holds readings.
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    retired_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

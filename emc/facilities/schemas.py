@@ -8,6 +8,7 @@ site's time zone).
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import gettext
 from marshmallow import fields, validate
 
 from emc.energy import Carrier
@@ -119,6 +120,10 @@ class BuildingOut(ma.Schema):
     created_at = fields.AwareDateTime()
 
 
+class MeterRetireIn(StrictSchema):
+    reason = text(500, required=True)
+
+
 class SiteQuery(StrictSchema):
     site_id = fields.Integer(strict=False)
 
@@ -212,6 +217,8 @@ class MeterOut(ma.Schema):
     serial_number = fields.String(allow_none=True)
     rollover = fields.Decimal(as_string=True, allow_none=True)
     max_per_hour = fields.Decimal(as_string=True, allow_none=True)
+    retired_at = fields.AwareDateTime(allow_none=True)
+    retired_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
@@ -421,6 +428,8 @@ class WeatherStationIn(StrictSchema):
     code = text(20, required=True)
     name = text(200, required=True)
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+    # The owning institution; none for a platform reference station (platform admins only).
+    organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
 
 
 class WeatherStationOut(ma.Schema):
@@ -428,6 +437,7 @@ class WeatherStationOut(ma.Schema):
     code = fields.String()
     name = fields.String()
     timezone = fields.String()
+    organization_id = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
@@ -509,3 +519,9 @@ class PreviewOut(ma.Schema):
     problems = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     overlap = fields.Nested(OverlapOut, allow_none=True)
     already_imported = fields.Integer(allow_none=True)
+    # Why the upload would be refused although the file is fine (a frozen period), in the
+    # reader's language; None otherwise.
+    frozen = fields.Function(
+        lambda p: gettext(p.frozen.msgid, **p.frozen.params) if p.frozen else None,
+        allow_none=True,
+    )

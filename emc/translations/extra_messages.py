@@ -134,3 +134,45 @@ MV_VERDICT_MESSAGES = (
     ),
     N_("required: the baseline fails ASHRAE Guideline 14 or lacks data"),
 )
+
+# The facilities pages (emc/facilities/views/): form messages of their schemas, and the field
+# messages of emc/facilities/service/.
+FACILITIES_FORM_MESSAGES = (
+    N_("Length must be between 1 and 20."),
+    N_("Length must be between 1 and 64."),
+    N_("Must be greater than 0."),
+    N_("Must be greater than or equal to 0."),
+    N_("Must be greater than or equal to 1 and less than or equal to 1440."),
+    N_("Must be greater than or equal to 1800 and less than or equal to 2100."),
+    N_(
+        "Must be one of: electricity, natural_gas, district_heat, coal, diesel, gasoline, lpg,"
+        " fuel_oil, water, pv_generation."
+    ),
+    N_("Must be one of: interval, billing, register."),
+    N_(
+        "Must be one of: office, school, university, hospital, culture, sports, research,"
+        " dormitory, data_center, other."
+    ),
+    N_("Must be one of: severe_cold, cold, hot_summer_cold_winter, hot_summer_warm_winter, mild."),
+)
+
+FACILITIES_SERVICE_MESSAGES = (
+    N_("the organisation already has a site with this name"),
+    N_("the site already has a building with this name"),
+    N_("the site already has a meter with this name"),
+    N_("must be greater than 0 m²"),
+    N_("cannot change once readings are stored"),
+    N_("only interval meters have an interval"),
+    N_("only register meters roll over"),
+    N_("a meter cannot be its own (indirect) parent"),
+    N_("sites belong to public institutions"),
+    N_("not a weather station this site may use"),
+    N_("already linked"),
+    N_("the project belongs to another institution"),
+    N_("the project does not cover this site"),
+    N_("the M&V boundary holds meters of this site"),
+    N_("say why the meter is retired"),
+    N_("the meter is already retired"),
+    N_("weather stations belong to public institutions"),
+    N_("choose a CSV or XLSX file to upload"),
+)

@@ -16,6 +16,7 @@ from emc.demo import actor_for as actor
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities import service
 from emc.facilities.models import MeterReading, ProjectSite, ReadingUpload, UploadStatus
+from emc.mv.models import MvPlan
 
 SH = dt.timezone(dt.timedelta(hours=8))
 
@@ -427,6 +428,19 @@ def test_an_esco_sees_meters_only_of_sites_in_its_projects(db_session, energy, m
         service.link_project(db_session, esco, meter.site_id, project_id=project.id)
     service.link_project(db_session, energy, meter.site_id, project_id=project.id)
     assert db_session.get(ProjectSite, (project.id, meter.site_id)) is not None
+    with pytest.raises(Forbidden):  # visible, but not inside the project's M&V boundary yet
+        service.import_readings(db_session, esco, meter.id, io.BytesIO(data), filename="a.csv")
+    db_session.add(
+        MvPlan(
+            project_id=project.id,
+            boundary=[{"meter_id": meter.id, "option": "C"}],
+            method="daily",
+            baseline_start=dt.date(2023, 1, 1),
+            baseline_end=dt.date(2024, 1, 1),
+            reporting_frequency="monthly",
+        )
+    )
+    db_session.flush()
     result = service.import_readings(db_session, esco, meter.id, io.BytesIO(data), filename="a.csv")
     assert result.rows == 2
     assert len(service.get_readings(db_session, esco, meter.id).rows) == 2

@@ -1,4 +1,5 @@
-"""The weather API: stations (read by everyone signed in, added by platform admins), temperature
+"""The weather API: reference stations (read by everyone signed in, written by platform admins;
+institutions' own stations are tested in test_weather_ownership.py), temperature
 uploads through the import service (all or nothing), and reading temperatures back by range."""
 
 from __future__ import annotations
@@ -60,14 +61,18 @@ def test_platform_admin_creates_a_station_that_everyone_lists(platform, login_as
 
 
 @pytest.mark.parametrize("email", ["admin@school.demo", "energy@school.demo", "admin@esco.demo"])
-def test_only_platform_admins_write_weather(platform, login_as, db_session, email):
+def test_only_platform_admins_write_reference_stations(platform, login_as, db_session, email):
     station = _station(platform)
     other = login_as(email)
-    assert other.post("/api/v1/weather-stations", json={"code": "X9", "name": "x"}).status_code == (
-        403
-    )
     assert _upload(other, station["id"], TEMPS).status_code == 403
     assert _count(db_session, station["id"]) == 0
+
+
+def test_an_esco_adds_no_station(login_as):
+    esco = login_as("admin@esco.demo")
+    assert esco.post("/api/v1/weather-stations", json={"code": "X9", "name": "x"}).status_code == (
+        403
+    )
 
 
 def test_upload_then_read_back_a_range_with_aware_times(platform, login_as, db_session):

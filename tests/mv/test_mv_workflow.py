@@ -8,11 +8,13 @@ import io
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_mv_support import demo_project_id, make_project, replace_day
 
 from emc.contracts.models import PaymentLine
 from emc.errors import Conflict
+from emc.facilities.models import MeterReading
+from emc.facilities.service.rights import FrozenReadings
 from emc.mv.models import Baseline, MvReport
 from emc.mv.service import baselines, reports
 from emc.mv.service import evidence as evidence_files
@@ -215,7 +217,18 @@ def test_changed_baseline_data_is_reported_on_the_baseline(mv, login_as, db_sess
     esco, inst = login_as(ESCO), login_as(INSTITUTION)
     pid = mv["project"]
     b = propose_and_approve(esco, inst, pid)
-    replace_day(db_session, mv["energy"], mv["meter"], dt.date(2023, 6, 1), 1.0)
+    # An upload may not change readings under an approved baseline (issue 12) ...
+    with pytest.raises(FrozenReadings):
+        replace_day(db_session, mv["energy"], mv["meter"], dt.date(2023, 6, 1), 1.0)
+    assert inst.get(api(pid, f"/baselines/{b['id']}")).get_json()["data_changed"] is False
+    # ... but a change made around the service (a repair in the database) is still reported.
+    day = int(dt.datetime(2023, 6, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
+    db_session.execute(
+        update(MeterReading)
+        .where(MeterReading.meter_id == mv["meter"], MeterReading.start_ts == day)
+        .values(value=1.0)
+    )
+    db_session.flush()
     again = inst.get(api(pid, f"/baselines/{b['id']}")).get_json()
     assert again["data_changed"] is True and again["models"] == b["models"]
 

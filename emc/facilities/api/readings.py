@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from emc import exports as downloads
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
+from emc.errors import Conflict, EmcError
 from emc.facilities import service
 from emc.facilities.api.common import blp, form_upload, load_or_invalid, max_upload_bytes
 from emc.facilities.models import Meter
@@ -32,11 +34,29 @@ from emc.facilities.schemas import (
     UploadOut,
 )
 from emc.facilities.service import preview
+from emc.facilities.service.rights import LOCALISABLE_CODES, FrozenReadings
 from emc.web.db import db
+from emc.web.forms import localise
 from emc.web.security import current_actor
 
 
 def upload_from_request(meter_id: int, *, dry_run: bool = False):
+    try:
+        return _upload_from_request(meter_id, dry_run=dry_run)
+    except FrozenReadings as error:
+        # The service says it in English; the API and the page say it in the reader's language.
+        raise Conflict(
+            _(error.msgid, **error.params), fields=error.fields, code=error.code
+        ) from None
+    except EmcError as error:
+        if error.code not in LOCALISABLE_CODES:
+            raise
+        raise type(error)(
+            _(error.message), fields=localise(error.fields), code=error.code
+        ) from None
+
+
+def _upload_from_request(meter_id: int, *, dry_run: bool = False):
     """Run an upload from a multipart form (``file``, ``format``, ``unit``, ``replace``) or a
     JSON body (``rows``, ``replace``); shared by the API and the meter page. With ``dry_run``
     the same input is only checked (:mod:`emc.facilities.service.preview`): nothing is written

@@ -17,6 +17,7 @@ from emc.facilities.schemas import (
     MeterIn,
     MeterOut,
     MeterPatch,
+    MeterRetireIn,
     ProjectLinkIn,
     ProjectLinkOut,
     SiteIn,
@@ -67,6 +68,29 @@ class SiteProjects(MethodView):
     def post(self, data, site_id):
         """Declare that an EMC project covers the site (its ESCO then sees the meters)."""
         return service.link_project(db(), current_actor(), site_id, project_id=data["project_id"])
+
+
+@blp.route("/sites/<int:site_id>/projects/<int:project_id>")
+class SiteProjectItem(MethodView):
+    decorators = [login_required]
+
+    @blp.response(204)
+    def delete(self, site_id, project_id):
+        """Undo a link made by mistake (refused while the project's M&V boundary holds a meter
+        of the site)."""
+        service.unlink_project(db(), current_actor(), site_id, project_id=project_id)
+
+
+@blp.route("/meters/<int:meter_id>/retirement")
+class MeterRetirement(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(MeterRetireIn)
+    @blp.response(200, MeterOut)
+    def post(self, data, meter_id):
+        """Retire a meter (``reason`` required): its readings stay, it takes no new ones. A
+        meter is never deleted."""
+        return service.retire_meter(db(), current_actor(), meter_id, reason=data["reason"])
 
 
 # --- buildings and meters ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Weather stations (reference data) and their temperatures: list, add, read, upload."""
+"""Weather stations (reference data and institutions' own) and their temperatures: list, add,
+read, upload."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import login_required
 
-from emc.auth.permissions import Permission
-from emc.auth.policy import require
+from emc.errors import Conflict
 from emc.facilities import service
 from emc.facilities.api.common import blp, form_upload
 from emc.facilities.schemas import (
@@ -21,6 +22,7 @@ from emc.facilities.schemas import (
     WeatherStationOut,
 )
 from emc.facilities.service import weather as weather_service
+from emc.facilities.service.rights import FrozenReadings
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -31,14 +33,15 @@ class WeatherStations(MethodView):
 
     @blp.response(200, WeatherStationOut(many=True))
     def get(self):
-        """Every weather station (reference data, readable by everyone signed in)."""
+        """The weather stations the caller sees: reference stations, its institution's own, and
+        those of the institutions whose projects it is contracted on."""
         return weather_service.list_stations(db(), current_actor())
 
     @blp.arguments(WeatherStationIn)
     @blp.response(201, WeatherStationOut)
     def post(self, data):
-        """Add a station (platform admins: stations are shared by the sites of every
-        institution, so no institution writes them)."""
+        """Add a station: platform admins add reference stations (or one for a named
+        institution); an institution's admins and energy managers add stations it owns."""
         return weather_service.create_station(db(), current_actor(), **data)
 
 
@@ -90,17 +93,26 @@ class StationTemperatures(MethodView):
     @blp.doc(requestBody=_TEMPERATURE_BODY)
     @blp.response(201, TemperatureUploadOut)
     def post(self, station_id):
-        """Upload a CSV/XLSX temperature file (multipart ``file``; platform admins), all or
+        """Upload a CSV/XLSX temperature file (multipart ``file``; the platform for reference
+        stations, the owning institution's admins and energy managers for its own), all or
         nothing: problems come back under ``fields`` keyed ``row 17, column 时间``; an overlap
         with stored temperatures is 409 unless ``replace``."""
-        station = weather_service.station_by_id(db(), station_id)
-        require(current_actor(), Permission.FACILITIES_WEATHER_MANAGE)
+        weather_service.find_station(db(), station_id, current_actor())
         form, upload = form_upload(TemperatureUploadForm())
-        return service.import_weather(
-            db(),
-            current_actor(),
-            station.id,
-            upload.stream,
-            filename=upload.filename,
-            replace=form["replace"],
-        )
+        try:
+            return _import(station_id, form, upload)
+        except FrozenReadings as error:
+            raise Conflict(
+                _(error.msgid, **error.params), fields=error.fields, code=error.code
+            ) from None
+
+
+def _import(station_id, form, upload):
+    return service.import_weather(
+        db(),
+        current_actor(),
+        station_id,
+        upload.stream,
+        filename=upload.filename,
+        replace=form["replace"],
+    )

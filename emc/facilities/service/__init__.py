@@ -2,13 +2,16 @@
 
 Services never import Flask: they take ``(session, actor, ...)``, check permission and
 visibility first, flush but never commit, and journal what they change. The modules:
-:mod:`.sites` (sites, buildings, meters, project links), :mod:`.readings` (imports, reading
+:mod:`.sites` (sites, buildings, meters),
+:mod:`.projects` (which sites a project covers), :mod:`.rights` (who may write which readings),
+:mod:`.listing` (the paginated lists), :mod:`.readings` (imports, reading
 back, export), :mod:`.uploads` (what the import and :mod:`.preview` share about a file),
 :mod:`.analysis` (aggregates and quality in SQL), :mod:`.weather` (stations and temperatures),
 :mod:`.factors` (emission and conversion factors), :mod:`.demo` (demo data).
 """
 
 from emc.facilities.service.analysis import daily_totals, monthly_totals, quality_report
+from emc.facilities.service.projects import link_project, unlink_project
 from emc.facilities.service.readings import (
     UploadResult,
     export_csv,
@@ -21,8 +24,8 @@ from emc.facilities.service.sites import (
     create_building,
     create_meter,
     create_site,
-    link_project,
     meter_spec,
+    retire_meter,
     update_building,
     update_meter,
     update_site,
@@ -50,6 +53,8 @@ __all__ = [
     "meter_spec",
     "monthly_totals",
     "quality_report",
+    "retire_meter",
+    "unlink_project",
     "update_building",
     "update_meter",
     "update_site",

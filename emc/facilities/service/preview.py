@@ -26,6 +26,7 @@ from emc.auth.policy import load, require
 from emc.facilities import store
 from emc.facilities.ingest import Code, IngestError, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
+from emc.facilities.service import rights
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
@@ -86,6 +87,9 @@ class UploadPreview:
     problems: dict[str, list[str]] = field(default_factory=dict)
     overlap: dict[str, Any] | None = None
     already_imported: int | None = None
+    #: Why the upload would be refused although the file is fine: it reaches into a period an
+    #: approved baseline or accepted report froze (:mod:`.rights`); a ``FrozenReadings``.
+    frozen: Any = None
 
     @property
     def converted(self) -> bool:
@@ -94,15 +98,18 @@ class UploadPreview:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and (self.overlap is None or self.replace)
+        return not self.problems and self.frozen is None and (self.overlap is None or self.replace)
 
     @property
     def status(self) -> str:
-        """``unchanged`` (same file already applied), ``ok``, ``overlap`` or ``invalid``."""
+        """``unchanged`` (same file already applied), ``ok``, ``overlap``, ``frozen`` or
+        ``invalid``."""
         if self.already_imported is not None:
             return "unchanged"
         if self.problems:
             return "invalid"
+        if self.frozen is not None:
+            return "frozen"
         return "ok" if self.ok else "overlap"
 
 
@@ -129,6 +136,7 @@ def preview_readings(
     """
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
+    rights.check_writer(session, actor, meter)
     site = session.get(Site, meter.site_id)
     zone = ZoneInfo(site.timezone)
 
@@ -189,7 +197,9 @@ def preview_readings(
         if warning.code == Code.GAPS.value:
             gap_count += warning.count
             gaps.extend(Gap(_at(lo), _at(hi)) for lo, hi in warning.ranges)
-    overlap = None
+    overlap = frozen = None
+    if not problems:
+        frozen = rights.frozen_conflict(session, meter, site, summary.first_start, summary.last_end)
     if not problems and summary.first_start is not None and summary.last_end is not None:
         found = store.overlapping(session, meter.id, summary.first_start, summary.last_end, step)
         if found.count:
@@ -211,6 +221,7 @@ def preview_readings(
         problems=problems,
         overlap=overlap,
         already_imported=already,
+        frozen=frozen,
     )
 
 

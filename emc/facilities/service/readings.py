@@ -35,12 +35,14 @@ from sqlalchemy.orm import Session
 
 from emc import clock, journal
 from emc.auth.actor import Actor
+from emc.auth.models import Organization, OrgKind, User
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.errors import Conflict, Invalid
 from emc.facilities import store
 from emc.facilities.ingest import IngestError, IngestProblem, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
+from emc.facilities.service import rights
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
@@ -49,6 +51,8 @@ from emc.facilities.service.uploads import (
     ingest_invalid,
     rows_as_file,
 )
+from emc.i18n import N_
+from emc.notifications.service import notify
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,7 @@ def import_readings(
     """
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
+    rights.check_writer(session, actor, meter)
     site = session.get(Site, meter.site_id)
     if fmt is not None and fmt != MeterKind(meter.kind).value:
         # Checked before the same-file shortcut: a wrong format is wrong even for a known file.
@@ -197,6 +202,12 @@ def import_readings(
                 store.write_readings(
                     session, meter.id, batch.start, batch.end, batch.value, batch.quality
                 )
+            # Frozen before overlap: replacing would not help, a new baseline/report version would.
+            frozen = rights.frozen_conflict(
+                session, meter, site, reader.summary.first_start, reader.summary.last_end
+            )
+            if frozen is not None:
+                raise frozen
             if overlap:
                 raise _Overlap
     except IngestError as error:
@@ -276,6 +287,8 @@ def import_readings(
         summary=f"{upload.rows} readings from {upload.filename}"
         + (f", replacing {replaced['count']}" if replaced["count"] else ""),
     )
+    if replaced["count"] and actor.org_kind is OrgKind.ESCO:
+        _notify_replaced(session, actor, meter, site, upload)
     log.info(
         "meter %s: %s readings imported from %s by %s (replaced %s)",
         meter.id,
@@ -296,6 +309,36 @@ def import_readings(
         replaced_first=_utc(replaced["first"]),
         replaced_last=_utc(replaced["last"]),
         warnings=tuple(upload.warnings),
+    )
+
+
+def _notify_replaced(
+    session: Session, actor: Actor, meter: Meter, site: Site, upload: ReadingUpload
+) -> None:
+    """Tell the institution's energy managers that an ESCO replaced stored readings."""
+    esco = session.get(Organization, actor.organization_id)
+    user = session.get(User, actor.user_id)
+    notify(
+        session,
+        rights.energy_managers(session, site.organization_id),
+        kind="readings_replaced",
+        dedupe_key=f"readings_replaced:{upload.id}",
+        subject=N_("%(esco)s replaced %(count)s readings of meter %(meter)s"),
+        body=N_(
+            "%(user)s of %(esco)s uploaded %(file)s to meter %(meter)s (site %(site)s),"
+            " replacing %(count)s stored readings from %(first)s to %(last)s."
+        ),
+        link=f"/meters/{meter.id}/uploads",
+        params={
+            "esco": esco.name_zh if esco else actor.label,
+            "user": user.display_name if user else actor.label,
+            "count": upload.replaced_count,
+            "meter": meter.name,
+            "site": site.name,
+            "file": upload.filename,
+            "first": local_text(upload.replaced_first_ts, site.timezone),
+            "last": local_text(upload.replaced_last_ts, site.timezone),
+        },
     )
 
 

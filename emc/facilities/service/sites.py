@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from emc import journal
+from emc import clock, journal
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, OrgKind, Region
 from emc.auth.permissions import Permission
-from emc.auth.policy import load, require
-from emc.contracts.models import EmcProject
+from emc.auth.policy import load, require, scoped
 from emc.energy import Carrier, UnitError, unit_for
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.ingest import MeterKind, MeterSpec
@@ -32,7 +31,6 @@ from emc.facilities.models import (
     ClimateZone,
     Meter,
     MeterReading,
-    ProjectSite,
     Site,
     WeatherStation,
 )
@@ -109,7 +107,7 @@ def create_site(session: Session, actor: Actor, **data: Any) -> Site:
         raise _invalid("organization_id", f"unknown organization {org.id!r}")
     if org.kind is not OrgKind.INSTITUTION:
         raise _invalid("organization_id", "sites belong to public institutions")
-    _check_site(session, data)
+    _check_site(session, actor, data)
     site = Site(**data)
     journal.add_created(session, actor, site, fields=SITE_FIELDS, organization_id=org.id)
     log.info("site %s created by %s", site.id, actor.label)
@@ -127,7 +125,7 @@ def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) ->
     if "organization_id" in changes and changes["organization_id"] != site.organization_id:
         raise _invalid("organization_id", "a site cannot move to another organisation")
     before = journal.snapshot(site, SITE_FIELDS)
-    _check_site(session, {**before, **changes}, exclude_id=site.id)
+    _check_site(session, actor, {**before, **changes}, exclude_id=site.id)
     journal.apply_update(
         session,
         actor,
@@ -140,7 +138,9 @@ def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) ->
     return site
 
 
-def _check_site(session: Session, data: dict[str, Any], exclude_id: int | None = None) -> None:
+def _check_site(
+    session: Session, actor: Actor, data: dict[str, Any], exclude_id: int | None = None
+) -> None:
     fields: dict[str, list[str]] = {}
     if session.get(Region, data["region_code"]) is None:
         fields["region_code"] = [f"unknown region code {data['region_code']!r}"]
@@ -148,9 +148,15 @@ def _check_site(session: Session, data: dict[str, Any], exclude_id: int | None =
         ZoneInfo(data.get("timezone") or "Asia/Shanghai")
     except (ZoneInfoNotFoundError, ValueError):
         fields["timezone"] = [f"unknown IANA time zone {data.get('timezone')!r}"]
-    station = data.get("weather_station_id")
-    if station is not None and session.get(WeatherStation, station) is None:
-        fields["weather_station_id"] = [f"unknown weather station {station!r}"]
+    station_id = data.get("weather_station_id")
+    if station_id is not None:
+        # A reference station or one of the site's own institution, that the actor sees: another
+        # institution's station is not the site's to use (its owner may change it at any time).
+        station = session.scalar(
+            scoped(actor, WeatherStation).where(WeatherStation.id == station_id)
+        )
+        if station is None or station.organization_id not in (None, data["organization_id"]):
+            fields["weather_station_id"] = ["not a weather station this site may use"]
     stmt = select(Site.id).where(
         Site.organization_id == data["organization_id"], Site.name == data["name"]
     )
@@ -374,47 +380,37 @@ def _parent_problem(session: Session, site: Site, parent_id: int, meter_id: int 
     return ""
 
 
-# --- projects ------------------------------------------------------------------------------
-
-
-def link_project(session: Session, actor: Actor, site_id: int, *, project_id: int) -> ProjectSite:
-    """Declare that an EMC project covers a site: the project's contracted ESCO then sees the
-    site's meters and readings. The project must be the same institution's.
+def retire_meter(
+    session: Session, actor: Actor, meter_id: int, *, reason: str, version: int | None = None
+) -> Meter:
+    """Take a meter out of service. Its readings, uploads and the baselines and reports built on
+    them stay; it accepts no new readings. A meter is never deleted: readings are evidence.
 
     Raises:
-        NotFound: site not visible. Forbidden: may not manage. Invalid: unknown project or one
-            of another institution. Conflict: already linked.
+        NotFound: not visible. Forbidden: may not manage. Invalid: no reason.
+        Conflict: already retired.
     """
-    site = load(session, actor, Site, site_id)
+    meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_MANAGE)
-    project = _visible_or_invalid(session, actor, EmcProject, project_id, "project_id")
-    if project.organization_id != site.organization_id:
-        raise _invalid("project_id", "the project belongs to another institution")
-    if session.get(ProjectSite, (project.id, site.id)) is not None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise _invalid("reason", "say why the meter is retired")
+    if meter.retired_at is not None:
         raise Conflict(
-            "the project already covers this site", fields={"project_id": ["already linked"]}
+            "the meter is already retired", fields={"reason": ["the meter is already retired"]}
         )
-    link = ProjectSite(project_id=project.id, site_id=site.id)
-    session.add(link)
+    site = session.get(Site, meter.site_id)
+    meter.retired_at = clock.now()
+    meter.retired_reason = reason[:500]
     session.flush()
     journal.record(
         session,
         actor,
-        "link_project",
-        site,
+        "retire_meter",
+        meter,
         organization_id=site.organization_id,
-        after={"project_id": project.id},
-        summary=f"project {project.id} covers site {site.id}",
+        after={"retired_at": meter.retired_at.isoformat(), "reason": meter.retired_reason},
+        summary=f"meter {meter.id} retired",
     )
-    return link
-
-
-def site_projects(session: Session, site: Site) -> list[int]:
-    """Ids of the projects covering ``site`` (the caller has loaded it through the policy)."""
-    return list(
-        session.scalars(
-            select(ProjectSite.project_id)
-            .where(ProjectSite.site_id == site.id)
-            .order_by(ProjectSite.project_id)
-        )
-    )
+    log.info("meter %s retired by %s", meter.id, actor.label)
+    return meter

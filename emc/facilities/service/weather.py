@@ -1,15 +1,19 @@
 """Weather stations and their temperature series (the driver of M&V models).
 
-Stations are platform reference data shared by every site, so only platform admins create them
-and import temperatures (``facilities:weather:manage`` is granted to the platform admin alone);
-everyone signed in may read them. Institution admins and energy managers do not write: a station
-has no owning organisation, and the temperatures of a station feed the M&V models of every site
-linked to it, so a write by one institution would change another institution's (and its ESCO's)
-baseline and savings. A site's own sensor becomes a station created by the platform. A temperature file is CSV or XLSX
-with a time column (``timestamp``/``时间`` …) and a temperature column (``temperature``/``温度``/
-``气温``, in °C unless the header says ``(°F)``); times without an offset are local time at the
-station. The import is all or nothing, problems are named by row and column, and overlapping
-stored temperatures are refused unless ``replace``.
+Ownership (rules in ``emc.auth.policy``): a station without an owning organisation is platform
+reference data, read by everyone signed in and written only by platform admins. An institution
+may own stations (a sensor on its campus, a station it subscribes to): its admins and energy
+managers create them and upload their temperatures, and the ESCOs contracted on its projects
+read them, never write them. A site uses a reference station or one of its own institution's,
+so an institution's write never changes another institution's (or its ESCO's) baselines.
+
+A temperature file is CSV or XLSX with a time column (``timestamp``/``时间`` …) and a temperature
+column (``temperature``/``温度``/``气温``, in °C unless the header says ``(°F)``); times without an
+offset are local time at the station. Files are opened and timestamps parsed by the meter-data
+ingest (:mod:`emc.facilities.ingest.source`, :mod:`emc.facilities.ingest.clock`). The import is
+all or nothing, problems are named by row and column, and overlapping stored temperatures are
+refused unless ``replace``; :func:`preview_weather` runs the same parse and checks and writes
+nothing (the "check" button, ``dry_run``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import datetime as dt
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,13 +31,15 @@ from sqlalchemy.orm import Session
 
 from emc import journal
 from emc.auth.actor import Actor
+from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission
-from emc.auth.policy import require
+from emc.auth.policy import load, require, require_station_writer, scoped
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities import store
 from emc.facilities.ingest.clock import Clock, NonexistentTime, parse_timestamp_text
 from emc.facilities.ingest.source import ROLE_NAMES, SourceError, normalise_header, open_source
 from emc.facilities.models import WeatherStation
+from emc.facilities.service import rights
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +50,38 @@ _MAX_PROBLEMS = 100
 
 
 def create_station(
-    session: Session, actor: Actor, *, code: str, name: str, timezone: str = "Asia/Shanghai"
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    timezone: str = "Asia/Shanghai",
+    organization_id: int | None = None,
 ) -> WeatherStation:
-    """Add a weather station (platform admins).
+    """Add a weather station. An institution's admins and energy managers add stations owned
+    by their institution (``organization_id`` defaults to it); platform admins add reference
+    stations (no owner) or one for a named institution.
 
     Raises:
-        Forbidden; Invalid: unknown time zone; Conflict: the code exists.
+        Forbidden; Invalid: unknown time zone or owner; Conflict: the code exists.
     """
     require(actor, Permission.FACILITIES_WEATHER_MANAGE)
+    if not actor.is_platform_admin:
+        if actor.org_kind is not OrgKind.INSTITUTION:
+            raise Forbidden("not permitted: only institutions own weather stations")
+        if organization_id not in (None, actor.organization_id):
+            raise Invalid(
+                "unknown organisation",
+                fields={"organization_id": [f"unknown organization {organization_id!r}"]},
+            )
+        organization_id = actor.organization_id
+    elif organization_id is not None:
+        owner = session.get(Organization, organization_id)
+        if owner is None or owner.kind is not OrgKind.INSTITUTION:
+            raise Invalid(
+                "unknown institution",
+                fields={"organization_id": ["weather stations belong to public institutions"]},
+            )
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -60,7 +90,9 @@ def create_station(
         ) from None
     if session.scalar(select(WeatherStation.id).where(WeatherStation.code == code)) is not None:
         raise Conflict(f"station {code} exists", fields={"code": ["already exists"]})
-    station = WeatherStation(code=code, name=name, timezone=timezone)
+    station = WeatherStation(
+        code=code, name=name, timezone=timezone, organization_id=organization_id
+    )
     session.add(station)
     session.flush()
     journal.record(
@@ -68,19 +100,31 @@ def create_station(
         actor,
         "create",
         station,
-        organization_id=None,
-        after={"code": code, "name": name, "timezone": timezone},
+        organization_id=organization_id,
+        after={
+            "code": code,
+            "name": name,
+            "timezone": timezone,
+            "organization_id": organization_id,
+        },
     )
     return station
 
 
-def find_station(session: Session, key: str | int) -> WeatherStation:
-    """A station by id or code (reference data: visible to everyone)."""
+def find_station(session: Session, key: str | int, actor: Actor | None = None) -> WeatherStation:
+    """A station by id or code; with ``actor``, only one the actor sees (else NotFound)."""
+
+    def lookup(condition):
+        stmt = (
+            scoped(actor, WeatherStation) if actor is not None else select(WeatherStation)
+        ).where(condition)
+        return session.scalar(stmt)
+
     station = None
     if isinstance(key, int) or str(key).isdigit():
-        station = session.get(WeatherStation, int(key))
+        station = lookup(WeatherStation.id == int(key))
     if station is None:
-        station = session.scalar(select(WeatherStation).where(WeatherStation.code == str(key)))
+        station = lookup(WeatherStation.code == str(key))
     if station is None:
         raise NotFound(f"weather station {key!r} not found")
     return station
@@ -111,37 +155,29 @@ def _header_roles(row: Any) -> tuple[int | None, int | None, str]:
     return time_index, temp_index, unit
 
 
-def import_weather(
-    session: Session,
-    actor: Actor,
-    station_id: int | str,
-    stream: IO[bytes],
-    *,
-    filename: str,
-    replace: bool = False,
-) -> WeatherResult:
-    """Import a temperature file for a station, all or nothing (see the module).
+@dataclass
+class _Parsed:
+    """A temperature file read: ``starts`` (UTC epoch seconds, increasing) and ``temps`` (°C),
+    or ``problems`` keyed ``row N, column X`` (``count`` of them)."""
 
-    Raises:
-        Forbidden: not a platform admin. NotFound: unknown station. Invalid: problems, keyed
-            ``row N, column X``. Conflict: overlaps stored temperatures (without ``replace``).
-    """
-    require(actor, Permission.FACILITIES_WEATHER_MANAGE)
-    station = find_station(session, station_id)
-    problems: dict[str, list[str]] = {}
-    count = 0
+    starts: list[int]
+    temps: list[float]
+    problems: dict[str, list[str]]
+    count: int = 0
+
+
+def _parse(station: WeatherStation, stream: IO[bytes], filename: str) -> _Parsed:
+    parsed = _Parsed([], [], {})
 
     def problem(key: str, message: str) -> None:
-        nonlocal count
-        count += 1
-        problems.setdefault(key, []).append(message)
+        parsed.count += 1
+        parsed.problems.setdefault(key, []).append(message)
 
-    starts: list[int] = []
-    temps: list[float] = []
     try:
         source = open_source(stream, filename)
     except SourceError as exc:
-        raise Invalid(f"{filename}: {exc}", fields={"file": [str(exc)]}) from None
+        problem("file", str(exc))
+        return parsed
     try:
         clock = Clock(station.timezone)
         header = None
@@ -154,11 +190,15 @@ def import_weather(
             if row_no >= 10:
                 break
         if header is None:
-            message = "no header with a time column and a temperature column in the first 10 rows"
-            raise Invalid(f"{filename}: {message}", fields={"file": [message]})
+            problem(
+                "file",
+                "no header with a time column and a temperature column in the first 10 rows",
+            )
+            return parsed
         header_row, t_i, v_i, unit, names = header
+        starts, temps = parsed.starts, parsed.temps
         for row_no, row in enumerate(rows, header_row + 1):
-            if count >= _MAX_PROBLEMS:
+            if parsed.count >= _MAX_PROBLEMS:
                 problem("file", f"stopped after {_MAX_PROBLEMS} problems")
                 break
             cells = list(row)
@@ -179,20 +219,58 @@ def import_weather(
             temps.append(temperature)
     finally:
         source.close()
-    if problems:
+    if not parsed.problems and not parsed.starts:
+        problem("file", "no temperatures")
+    return parsed
+
+
+_WHERE = "station_id = :s AND start_ts >= :lo AND start_ts < :hi"
+
+
+def _stored_between(session: Session, station: WeatherStation, lo: int, hi: int) -> int:
+    return int(
+        session.execute(
+            text(f"SELECT count(*) FROM temperature_readings WHERE {_WHERE}"),
+            {"s": station.id, "lo": lo, "hi": hi},
+        ).scalar_one()
+    )
+
+
+def _writable_station(session: Session, actor: Actor, station_id: int | str) -> WeatherStation:
+    require(actor, Permission.FACILITIES_WEATHER_MANAGE)
+    station = find_station(session, station_id, actor)
+    require_station_writer(actor, station)
+    return station
+
+
+def import_weather(
+    session: Session,
+    actor: Actor,
+    station_id: int | str,
+    stream: IO[bytes],
+    *,
+    filename: str,
+    replace: bool = False,
+) -> WeatherResult:
+    """Import a temperature file for a station, all or nothing (see the module).
+
+    Raises:
+        NotFound: unknown or invisible station. Forbidden: the actor may not write it.
+        Invalid: problems, keyed ``row N, column X``. Conflict: overlaps stored temperatures
+            (without ``replace``).
+    """
+    station = _writable_station(session, actor, station_id)
+    parsed = _parse(station, stream, filename)
+    if parsed.problems:
+        count = parsed.count
         raise Invalid(
             f"{filename}: {count} problem{'s' if count != 1 else ''}, nothing was imported",
-            fields=problems,
+            fields=parsed.problems,
             code="invalid_file",
         )
-    if not starts:
-        raise Invalid(f"{filename}: no temperatures", fields={"file": ["no temperatures"]})
+    starts, temps = parsed.starts, parsed.temps
     lo, hi = starts[0], starts[-1] + 1
-    params = {"s": station.id, "lo": lo, "hi": hi}
-    where = "station_id = :s AND start_ts >= :lo AND start_ts < :hi"
-    stored = session.execute(
-        text(f"SELECT count(*) FROM temperature_readings WHERE {where}"), params
-    ).scalar_one()
+    stored = _stored_between(session, station, lo, hi)
     if stored and not replace:
         raise Conflict(
             f"{filename} overlaps {stored} stored temperatures of station {station.code};"
@@ -200,16 +278,24 @@ def import_weather(
             fields={"overlap": {"count": int(stored)}},
             code="overlap",
         )
+    # Temperatures under an approved baseline or accepted report are inputs of frozen figures:
+    # like the meter readings, they are neither replaced nor added to.
+    frozen = rights.station_frozen_conflict(session, station.id, lo, hi)
+    if frozen is not None:
+        raise frozen
     with session.begin_nested():
         if stored:
-            session.execute(text(f"DELETE FROM temperature_readings WHERE {where}"), params)
+            session.execute(
+                text(f"DELETE FROM temperature_readings WHERE {_WHERE}"),
+                {"s": station.id, "lo": lo, "hi": hi},
+            )
         store.write_temperatures(session, station.id, starts, temps)
     journal.record(
         session,
         actor,
         "import_temperatures",
         station,
-        organization_id=None,
+        organization_id=station.organization_id,
         before={"replaced": int(stored)} if stored else None,
         after={"filename": filename, "rows": len(starts)},
         summary=f"{len(starts)} temperatures from {filename}",
@@ -221,6 +307,74 @@ def import_weather(
         dt.datetime.fromtimestamp(lo, dt.UTC),
         dt.datetime.fromtimestamp(starts[-1], dt.UTC),
         int(stored),
+    )
+
+
+#: How many parsed temperatures a preview shows.
+SAMPLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class WeatherPreview:
+    """What :func:`import_weather` would do with a file, written nothing: ``rows`` parsed,
+    ``first``/``last`` (aware, station zone), ``sample`` of ``(start, °C)``, ``problems`` keyed
+    ``row N, column X``, ``overlap`` the count of stored temperatures in the file's range."""
+
+    station: WeatherStation
+    filename: str
+    replace: bool
+    rows: int = 0
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    sample: tuple[tuple[dt.datetime, float], ...] = ()
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    overlap: int = 0
+    #: The refusal when the file reaches into a frozen period (``rights.FrozenReadings``).
+    frozen: Any = None
+
+    @property
+    def status(self) -> str:
+        """``invalid``, ``frozen``, ``overlap`` (refused without replace) or ``ok``."""
+        if self.problems:
+            return "invalid"
+        if self.frozen is not None:
+            return "frozen"
+        return "overlap" if self.overlap and not self.replace else "ok"
+
+
+def preview_weather(
+    session: Session,
+    actor: Actor,
+    station_id: int | str,
+    stream: IO[bytes],
+    *,
+    filename: str,
+    replace: bool = False,
+) -> WeatherPreview:
+    """Check a temperature file exactly as :func:`import_weather` would, writing nothing.
+
+    Raises:
+        NotFound, Forbidden: as the import (file problems and overlaps are returned).
+    """
+    station = _writable_station(session, actor, station_id)
+    parsed = _parse(station, stream, filename)
+    if parsed.problems:
+        return WeatherPreview(station, filename, replace, problems=parsed.problems)
+    zone = ZoneInfo(station.timezone)
+    starts, temps = parsed.starts, parsed.temps
+    return WeatherPreview(
+        station,
+        filename,
+        replace,
+        rows=len(starts),
+        first=dt.datetime.fromtimestamp(starts[0], zone),
+        last=dt.datetime.fromtimestamp(starts[-1], zone),
+        sample=tuple(
+            (dt.datetime.fromtimestamp(s, zone), t)
+            for s, t in zip(starts[:SAMPLE_ROWS], temps[:SAMPLE_ROWS], strict=True)
+        ),
+        overlap=_stored_between(session, station, starts[0], starts[-1] + 1),
+        frozen=rights.station_frozen_conflict(session, station.id, starts[0], starts[-1] + 1),
     )
 
 
@@ -277,22 +431,38 @@ def temperatures(
 
 
 def list_stations(session: Session, actor: Actor | None) -> list[WeatherStation]:
-    """Every weather station (reference data), by code.
+    """The weather stations the actor sees (reference ones and those shared with it), by code.
 
     Raises:
         Forbidden: not signed in.
     """
     if actor is None:
         raise Forbidden("sign in to read reference data")
-    return list(session.scalars(select(WeatherStation).order_by(WeatherStation.code)))
+    return list(session.scalars(scoped(actor, WeatherStation).order_by(WeatherStation.code)))
 
 
-def station_by_id(session: Session, station_id: int) -> WeatherStation:
-    """A station by its id (NotFound otherwise)."""
+def station_by_id(session: Session, station_id: int, actor: Actor | None = None) -> WeatherStation:
+    """A station by its id (NotFound otherwise, or if ``actor`` is given and does not see it)."""
+    if actor is not None:
+        return load(session, actor, WeatherStation, station_id)
     station = session.get(WeatherStation, station_id)
     if station is None:
         raise NotFound(f"weather station {station_id} not found")
     return station
+
+
+def station_summary(
+    session: Session, station: WeatherStation
+) -> tuple[int, int | None, int | None]:
+    """(count, first start, last start) of a station's stored temperatures (epoch seconds)."""
+    n, lo, hi = session.execute(
+        text(
+            "SELECT count(*), min(start_ts), max(start_ts) FROM temperature_readings"
+            " WHERE station_id = :s"
+        ),
+        {"s": station.id},
+    ).one()
+    return int(n), lo, hi
 
 
 @dataclass(frozen=True)
@@ -320,7 +490,7 @@ def read_temperatures(
     """
     if actor is None:
         raise Forbidden("sign in to read reference data")
-    station = station_by_id(session, station_id)
+    station = station_by_id(session, station_id, actor)
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise Invalid(f"{name} needs a UTC offset", fields={name: ["needs a UTC offset"]})
