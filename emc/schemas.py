@@ -57,13 +57,20 @@ def bound_numbers(name: str, field: fields.Field) -> None:
     if isinstance(field, fields.List):
         bound_numbers(name, field.inner)
         return
+    # A schema instance's fields are shallow copies of the class's: build new validator lists
+    # (never append to the shared one), once per field object.
+    if getattr(field, "_emc_bounded", False):
+        return
     if isinstance(field, fields.Integer):
+        validators = list(field.validators)
         if _is_id(name):
-            field.validators.insert(0, _id_in_range)
+            validators.insert(0, _id_in_range)
         if not _has_range(field):
-            field.validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
+            validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
+        field.validators = validators
     elif isinstance(field, fields.Decimal):
-        field.validators.append(_decimal_in_range)
+        field.validators = [*field.validators, _decimal_in_range]
+    field._emc_bounded = True
 
 
 class StrictSchema(ma.Schema):

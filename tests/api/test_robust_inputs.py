@@ -120,3 +120,11 @@ def test_a_multipart_part_named_backslash_on_an_upload_is_a_client_error(login_a
         )
         assert 400 <= response.status_code < 500, (url, response.status_code)
         assert set(response.json["error"]) == {"code", "message", "fields"}
+
+
+def test_bounds_are_added_once_however_many_schemas_are_made():
+    from emc.contracts.schemas import ProjectIn
+
+    counts = {len(ProjectIn().fields["esco_organization_id"].validators) for _ in range(5)}
+    assert counts == {2}
+    assert ProjectIn._declared_fields["esco_organization_id"].validators == []

@@ -22,7 +22,15 @@ Time
     Timestamps without an offset are local time in the meter's site zone; ``+08:00``/``Z``
     offsets are honoured. Everything comes out as UTC epoch seconds. Intervals are half-open
     ``[start, end)``: an interval row's timestamp is its start; a billing ``end`` given as a
-    date is inclusive (the bill covers that day) and is stored as the next local midnight.
+    date is exclusive, so monthly bills may share a boundary date — unless the file shows
+    inclusive ends (bills starting the day after the previous end, or ending on their start
+    day), which are then stored as the next local midnight (an ``inclusive_ends`` warning).
+
+Plausibility
+    Values are finite and at most the meter's ``max_per_hour`` times the hours a reading
+    covers (never above 10¹²); a register drop counts as a roll-over only from the top tenth
+    of the register's range to its bottom tenth; a date without a time is refused on a meter
+    with intervals shorter than a day.
 
 Output
     :class:`Batch` — columnar lists ``start``, ``end`` (None for interval meters),
