@@ -173,9 +173,7 @@ def test_serialised_model_predicts_exactly_what_the_original_did(rng):
     back = model_from_dict(data)
     assert isinstance(back, DayTypeModel) and back == model
     assert np.array_equal(back.predict(temp, types), model.predict(temp, types))
-    assert set(data["day_types"]["intercepts"]) | set(data["day_types"]["merged"]) == set(
-        DAY_TYPES
-    )
+    assert set(data["day_types"]["intercepts"]) | set(data["day_types"]["merged"]) == set(DAY_TYPES)
     bad = dict(data, day_types=dict(data["day_types"], merged={}))
     with pytest.raises(ModelFormatError):
         model_from_dict(bad)
