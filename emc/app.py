@@ -128,6 +128,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mv_views.bp)
     app.register_blueprint(programme_views.bp)
     app.register_blueprint(audit_views.bp)
+    from emc.calendars import views as calendar_views
+
+    app.register_blueprint(calendar_views.bp)
 
     api.init_app(app)
     for blueprint in (auth_api.blp, contracts_api.blp, notification_views.blp):
