@@ -166,20 +166,20 @@ def parse_statutory_lines(year: int, text: str) -> list[tuple[dt.date, Statutory
         try:
             day = dt.date.fromisoformat(parts[0])
         except ValueError:
-            problems.append(f"line {n}: {parts[0]!r} is not a date (YYYY-MM-DD)")
+            problems.append(f"line {n}: not a date (YYYY-MM-DD)")
             continue
         kind = _STATUTORY_KINDS.get(parts[1].lower() if len(parts) > 1 else "")
         if kind is None:
             problems.append(f"line {n}: the kind must be holiday or makeup_workday")
             continue
         if day.year != year:
-            problems.append(f"line {n}: {day} is not in {year}")
+            problems.append(f"line {n}: the date is not in this year")
             continue
         if kind is StatutoryKind.MAKEUP_WORKDAY and day.weekday() < 5:
-            problems.append(f"line {n}: {day} is a weekday; a make-up workday is a weekend day")
+            problems.append(f"line {n}: a make-up workday is a Saturday or Sunday")
             continue
         if day in seen:
-            problems.append(f"line {n}: {day} is listed twice")
+            problems.append(f"line {n}: the date is listed twice")
             continue
         seen.add(day)
         out.append((day, kind, parts[2] if len(parts) > 2 else ""))
@@ -201,7 +201,7 @@ def set_statutory_year(
     """
     require(actor, Permission.PLATFORM_CALENDAR_MANAGE)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Invalid("year out of range", fields={"year": [f"{MIN_YEAR}–{MAX_YEAR}"]})
+        raise Invalid("year out of range", fields={"year": ["1990–2100"]})
     source = (source or "").strip()
     if not source:
         raise Invalid("a source is required", fields={"source": ["name the notice"]})
@@ -323,8 +323,10 @@ def read_periods(
 
         try:
             book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for bad files
-            raise Invalid("not a readable XLSX file", fields={"file": [str(exc)[:200]]}) from None
+        except Exception:  # noqa: BLE001 - openpyxl raises many types for bad files
+            raise Invalid(
+                "not a readable XLSX file", fields={"file": ["save it again in Excel"]}
+            ) from None
         rows = [list(r) for r in book.active.iter_rows(values_only=True)]
     else:
         try:
@@ -340,10 +342,10 @@ def read_periods(
     if missing:
         raise Invalid(
             "the header must name kind, start_date, end_date",
-            fields={"file": [f"row 1: missing column {c}" for c in missing]},
+            fields={"file": [f"row 1, column {c}: missing column" for c in missing]},
         )
     col = {name: header.index(name) for name in TEMPLATE_HEADER if name in header}
-    problems, out = [], []
+    problems, out, rows_kept = [], [], []
 
     def cell(r, name):
         i = col.get(name)
@@ -375,12 +377,11 @@ def read_periods(
             problems.append(f"row {n}, column end_date: before the start date")
             continue
         out.append((kind, start, last + dt.timedelta(days=1), str(cell(r, "name") or "")[:100]))
-    vac = sorted((s, e) for k, s, e, _ in out if k is TermPeriodKind.VACATION)
-    for (_s1, e1), (s2, _e2) in zip(vac, vac[1:], strict=False):
+        rows_kept.append((n, out[-1]))
+    vac = sorted((s, e, n) for n, (k, s, e, _) in rows_kept if k is TermPeriodKind.VACATION)
+    for (_s1, e1, _n1), (s2, _e2, n2) in zip(vac, vac[1:], strict=False):
         if s2 < e1:
-            problems.append(
-                f"vacations overlap: {s2} starts before {e1 - dt.timedelta(days=1)} ends"
-            )
+            problems.append(f"row {n2}, column start_date: overlaps another vacation")
     if problems:
         raise Invalid("the calendar file has errors", fields={"file": problems})
     return out

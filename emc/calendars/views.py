@@ -3,8 +3,11 @@ choose a site's), and the term-calendar template."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import func, select
 
@@ -14,7 +17,7 @@ from emc.auth.policy import scoped
 from emc.calendars import service
 from emc.calendars.models import TermCalendar
 from emc.calendars.statutory import package_years
-from emc.errors import EmcError
+from emc.errors import EmcError, Invalid
 from emc.facilities.models import Site
 from emc.web.db import db
 from emc.web.forms import localise
@@ -25,8 +28,63 @@ bp = Blueprint("calendars", __name__)
 PER_PAGE = 25
 
 
+# Row and line problems of uploaded files and schedules: "row 3, column kind: <problem>".
+_WHERE = re.compile(r"^(row|line) (\d+)(?:, column (\w+))?: (.+)$")
+_PROBLEMS = (
+    _l("not a date (YYYY-MM-DD)"),
+    _l("the kind must be holiday or makeup_workday"),
+    _l("the date is not in this year"),
+    _l("a make-up workday is a Saturday or Sunday"),
+    _l("the date is listed twice"),
+    _l("term, vacation or exam"),
+    _l("before the start date"),
+    _l("overlaps another vacation"),
+    _l("missing column"),
+    # The service's error messages (shown above the form).
+    _l("the holiday schedule has errors"),
+    _l("the holiday schedule is empty"),
+    _l("year out of range"),
+    _l("a source is required"),
+    _l("the file is too large"),
+    _l("not a readable XLSX file"),
+    _l("not a UTF-8 CSV file"),
+    _l("the file is empty"),
+    _l("the header must name kind, start_date, end_date"),
+    _l("the calendar file has errors"),
+    _l("a name is required"),
+    _l("a calendar with this name exists"),
+    _l("day types go with the daily method"),
+    _l("day types need the daily method"),
+    _l("list the days"),
+    _l("name the notice"),
+    _l("at most 1 MB"),
+    _l("save as UTF-8 CSV"),
+    _l("save it again in Excel"),
+    _l("no rows"),
+    _l("1–200 characters"),
+    _l("already used"),
+    _l("1990–2100"),
+)
+
+
+def _localise_problem(message: str) -> str:
+    match = _WHERE.match(message)
+    if not match:
+        return localise(message)
+    kind, number, column, problem = match.groups()
+    if column:
+        return _(
+            "Row %(row)s, column %(column)s: %(problem)s",
+            row=number,
+            column=column,
+            problem=_(problem),
+        )
+    return _("Line %(line)s: %(problem)s", line=number, problem=_(problem))
+
+
 def _errors_of(error: EmcError) -> dict:
-    return {**localise(error.fields), "_": [error.message]}
+    fields = {k: [_localise_problem(m) for m in v] for k, v in (error.fields or {}).items()}
+    return {**fields, "_": [_(error.message)]}
 
 
 @bp.get("/calendars")
@@ -86,7 +144,7 @@ def statutory_year(year: int):
             )
             flash(_("Holiday schedule for %(year)s saved.", year=year), "success")
             return redirect(url_for("calendars.statutory_year", year=year))
-        except EmcError as error:
+        except Invalid as error:
             errors, status = _errors_of(error), error.status
     info = service.statutory_year_days(session, year)
     return render_template(
@@ -130,10 +188,10 @@ def create_term_calendar():
             name=request.form.get("name", ""),
             shared=request.form.get("shared") == "on",
         )
-    except EmcError as error:
+    except Invalid as error:
         for message in _errors_of(error).get("name", [error.message]):
             flash(message, "error")
-        return redirect(url_for("calendars.index")), 303
+        return redirect(url_for("calendars.index"))
     flash(_("Term calendar created: upload its periods."), "success")
     return redirect(url_for("calendars.term_calendar", calendar_id=row.id))
 
@@ -184,9 +242,7 @@ def upload_periods(calendar_id: int):
         row = service.replace_periods(
             db(), current_actor(), calendar_id, upload.stream, upload.filename
         )
-    except EmcError as error:
-        if error.status == 404:
-            raise
+    except Invalid as error:
         return _render_term(calendar_id, _errors_of(error), error.status)
     flash(_("Periods replaced from %(name)s.", name=upload.filename), "success")
     return redirect(url_for("calendars.term_calendar", calendar_id=row.id))
