@@ -13,7 +13,8 @@ How it is simulated:
   report stores. The truth is the saving against the expected (noise-free) counterfactual.
 * 1,000 portfolios of 50–500 projects are drawn from the pool without replacement, and the
   programme interval of :mod:`emc.programme.uncertainty` (report σ from FSU₉₀, periods of one
-  project correlated through n′, projects independent) is checked against the true total.
+  project correlated by the baseline model's share of their variance, projects independent)
+  is checked against the true total.
 
 Printed: the share of portfolios whose interval covers the truth (target 87–93 %), the
 per-report coverage of G14's FSU₉₀ itself, and the mean relative half-width.
@@ -70,7 +71,7 @@ def simulate_project(rng, pid):
         sl = slice(365 * (k + 1), 365 * (k + 2))
         res = daily_savings(model, d[sl], y[sl], temp[sl])
         true_saving = float((truth[sl] * saving).sum())
-        reports.append(ReportSavings(pid, {"tce": res.total_avoided}, res.fsu_90, npr))
+        reports.append(ReportSavings(pid, {"tce": res.total_avoided}, res.fsu_90, 365, st.n, npr))
         truths.append(true_saving)
         if res.fsu_90 is not None:
             covered.append(abs(res.total_avoided - true_saving) <= res.fsu_90 * res.total_avoided)
@@ -106,7 +107,7 @@ def main(argv=None):
         "drawn from the pool without replacement"
     )
     print("method: report σ = FSU90·|S|/1.645; periods of a project correlated by "
-          "(2/n′)/(1+2/n′); projects independent, variances add")  # fmt: skip
+          "sqrt(c_k c_l), c = (m/n′)/(m/n′ + n/n′); projects independent, variances add")  # fmt: skip
     print()
     print(f"per-report coverage of G14 FSU90:          {np.mean(per_report):.1%}")
     print(f"programme 90 % interval coverage:          {coverage:.1%}  (target 87–93 %)  "

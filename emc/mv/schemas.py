@@ -119,6 +119,8 @@ class BaselineModelOut(ma.Schema):
     # Hourly method: hours and hours with use and temperature per baseline month.
     sufficiency = fields.List(fields.Dict())
     warnings = fields.List(fields.Dict())
+    # Day-type model: the classic CalTRACK fit on the same data, for comparison.
+    comparison = fields.Dict()
 
 
 class MvEvidenceOut(ma.Schema):

@@ -10,12 +10,15 @@ Method (also on the dashboard's help):
    relative uncertainty, σ_tCO2 = FSU₉₀ · |tCO2| / 1.645 and likewise for yuan. A report without
    an FSU (options A and D, stipulated values) adds no statistical variance.
 2. **A project.** Its reporting periods are *not* independent: every period is predicted by the
-   same baseline model, so the model's own error is common to all of them. In G14's variance
-   factor (n/n′)·(1 + 2/n′), the share 2/n′ / (1 + 2/n′) is the model's, with the
-   autocorrelation-adjusted n′ = n (1 − ρ) / (1 + ρ) of the baseline; that share is the
-   correlation r between two periods' errors. The project's variance is
-   σ²_P = Σ_k σ_k² + Σ_{k≠l} r · σ_k · σ_l. A baseline without statistics counts as fully
-   correlated (r = 1), the cautious choice.
+   same baseline model, so the model's own error is common to all of them. Over a period of m
+   days, the model's error of the total has variance ∝ m² s² / n′ (the baseline carries n′
+   = n (1 − ρ) / (1 + ρ) effectively independent days, ρ its residuals' lag-1 autocorrelation),
+   and the period's own noise ∝ m s² · n / n′ (G14's autocorrelation factor, the reporting period
+   assumed to behave as the baseline did). The model's share of period k's variance is therefore
+   c_k = (m_k / n′) / (m_k / n′ + n / n′), and two periods' errors correlate with
+   r_kl = sqrt(c_k · c_l). The project's variance is σ²_P = Σ_k σ_k² + Σ_{k≠l} r_kl σ_k σ_l.
+   A report whose baseline statistics are unknown counts as fully correlated (c = 1), the
+   cautious choice.
 3. **The programme.** Projects are independent (different buildings, baselines and meters), so
    variances add: σ² = Σ_P σ²_P, and the interval is S_total ± 1.645 σ.
 
@@ -44,6 +47,7 @@ __all__ = [
     "ReportSavings",
     "aggregate",
     "format_interval",
+    "model_share",
     "period_correlation",
     "programme_intervals",
 ]
@@ -56,11 +60,13 @@ QUANTITIES = ("tce", "tco2", "cny")
 @dataclass(frozen=True)
 class ReportSavings:
     """One accepted report's figures: savings per quantity, FSU at 90 % (``None``: stipulated),
-    and its baseline's effective sample size n′ (``None``: unknown)."""
+    its reporting days m, and its baseline's days n and effective days n′ (``None``: unknown)."""
 
     project_id: int
     savings: dict  # quantity → float
     fsu_90: float | None
+    m_days: int
+    n_days: int | None
     n_prime: float | None
 
 
@@ -74,12 +80,20 @@ class Interval:
     std_error: float
 
 
-def period_correlation(n_prime: float | None) -> float:
-    """Correlation of two reporting periods' errors under one baseline: the model's share
-    2/n′ / (1 + 2/n′) of G14's variance factor; 1 when n′ is unknown."""
-    if n_prime is None or not math.isfinite(n_prime) or n_prime <= 0:
+def model_share(m_days: int, n_days: int | None, n_prime_: float | None) -> float:
+    """Share of a reporting period's error variance that is the baseline model's (common to all
+    periods of the project): (m / n′) / (m / n′ + n / n′); 1 when the baseline is unknown."""
+    if not n_days or n_prime_ is None or not math.isfinite(n_prime_) or n_prime_ <= 0:
         return 1.0
-    return (2.0 / n_prime) / (1.0 + 2.0 / n_prime)
+    model, noise = m_days / n_prime_, n_days / n_prime_
+    return model / (model + noise)
+
+
+def period_correlation(a: ReportSavings, b: ReportSavings) -> float:
+    """Correlation of two reporting periods' errors under one project's baseline."""
+    return math.sqrt(
+        model_share(a.m_days, a.n_days, a.n_prime) * model_share(b.m_days, b.n_days, b.n_prime)
+    )
 
 
 def n_prime(n: int | None, rho: float | None) -> float | None:
@@ -103,14 +117,11 @@ def aggregate(reports: Iterable[ReportSavings], quantity: str = "tce") -> Interv
             (r.fsu_90 * abs(r.savings[quantity]) / Z90) if r.fsu_90 is not None else 0.0
             for r in items
         ]
-        # The correlation of two periods: the larger of their model shares (one baseline per
-        # project version; revisions may refit, so take the cautious value).
-        rs = [period_correlation(r.n_prime) for r in items]
         var = sum(s * s for s in sig)
         for i in range(len(items)):
             for j in range(len(items)):
                 if i != j:
-                    var += max(rs[i], rs[j]) * sig[i] * sig[j]
+                    var += period_correlation(items[i], items[j]) * sig[i] * sig[j]
         variance += var
     se = math.sqrt(variance)
     return Interval(total, total - Z90 * se, total + Z90 * se, se)
@@ -122,15 +133,15 @@ def format_interval(iv: Interval, unit: str, places: int = 1) -> str:
     return f"{f.format(iv.total)} {unit} (90 %: {f.format(iv.low)}–{f.format(iv.high)})"
 
 
-def _baseline_n_prime(models: list[dict]) -> float | None:
-    """The smallest n′ over a baseline's fitted meters (the most correlated one)."""
-    values = []
+def _baseline_sizes(models: list[dict]) -> tuple[int | None, float | None]:
+    """(n, n′) of the baseline's fitted meter with the smallest n′ (the most correlated)."""
+    best: tuple[int | None, float | None] = (None, None)
     for entry in models or []:
         st = entry.get("statistics") or {}
         v = n_prime(st.get("n"), st.get("autocorrelation"))
-        if v is not None:
-            values.append(v)
-    return min(values) if values else None
+        if v is not None and (best[1] is None or v < best[1]):
+            best = (int(st["n"]), v)
+    return best
 
 
 def programme_reports(
@@ -148,6 +159,8 @@ def programme_reports(
             MvReport.savings_value,
             MvReport.fsu_90,
             MvReport.baseline_id,
+            MvReport.period_start,
+            MvReport.period_end,
         )
         .join(EmcProject, EmcProject.id == MvReport.project_id)
         .join(Organization, Organization.id == EmcProject.organization_id)
@@ -161,8 +174,8 @@ def programme_reports(
         )
     ).all()
     baseline_ids = {r.baseline_id for r in rows}
-    n_primes = {
-        b.id: _baseline_n_prime(b.models)
+    sizes = {
+        b.id: _baseline_sizes(b.models)
         for b in session.scalars(select(Baseline).where(Baseline.id.in_(baseline_ids)))
     }
     return [
@@ -174,7 +187,9 @@ def programme_reports(
                 "cny": float(r.savings_value or Decimal(0)),
             },
             fsu_90=r.fsu_90 if r.fsu_90 is not None and math.isfinite(r.fsu_90) else None,
-            n_prime=n_primes.get(r.baseline_id),
+            m_days=(r.period_end - r.period_start).days,
+            n_days=sizes.get(r.baseline_id, (None, None))[0],
+            n_prime=sizes.get(r.baseline_id, (None, None))[1],
         )
         for r in rows
     ]
