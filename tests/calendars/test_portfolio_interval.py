@@ -62,3 +62,24 @@ def test_money_and_co2_follow_the_same_relative_uncertainty():
     for q, v in (("tce", 2.0), ("tco2", 5.0), ("cny", 3000.0)):
         iv = aggregate(r, q)
         assert (iv.high - iv.total) / v == pytest.approx(0.25)
+
+
+def test_dashboard_cards_help_pdf_and_api_carry_the_interval(login_as):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    officer = login_as("officer@zhejiang.demo")
+    page = officer.get("/programme").get_data(as_text=True)
+    card = re.search(r'data-testid="savings-interval"[^>]*>([^<]*)<', page).group(1)
+    assert re.fullmatch(r"\(90 %: [\d,.]+–[\d,.]+\)", card)
+    assert "90 % 区间的计算方法" in page and "方差相加" in page
+    assert re.search(r"[\d,.]+ tce \(90 %: [\d,.]+–[\d,.]+\)", page)
+    api = officer.get("/api/v1/programme/dashboard").get_json()
+    iv = api["savings"]["interval"]
+    assert iv["tce"]["low"] <= float(api["savings"]["tce"]) <= iv["tce"]["high"]
+    assert iv["text"]["tce"].endswith(")") and "90 %" in iv["text"]["tco2"]
+    pdf = officer.get("/programme/summary.pdf").get_data()
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "90 %" in text and "tce (90 %:" in text
