@@ -196,6 +196,10 @@ def test_day_type_baseline_and_report_show_both_models(login_as, db_session):
     (entry,) = baseline["models"]
     assert entry["model"]["method"] == "daily_daytype"
     assert entry["comparison"]["classic"]["statistics"]["n"] == entry["statistics"]["n"]
+    page = _text(inst.get(f"/projects/{pid}/mv/baselines/{baseline['id']}"))
+    assert 'data-testid="day-type-coefficients"' in page
+    # 2023 had five 调休 days: too few, merged into the type nearest in use, and said so.
+    assert "调休上班日" in page and "基准期不足 10 天：采用" in page
     r = inst.post(
         f"/api/v1/projects/{pid}/baselines/{baseline['id']}/approve", json={"comment": "同意"}
     )
