@@ -139,6 +139,9 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(mv_api.blp)
     api.register_blueprint(programme_api.blp)
     api.register_blueprint(audit_api.blp)
+    from emc.calendars import api as calendars_api
+
+    api.register_blueprint(calendars_api.blp)
 
 
 def _register_assets(app: Flask) -> None:

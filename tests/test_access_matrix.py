@@ -2867,6 +2867,64 @@ ROWS = [
         None,
         expect(200, anon=302),
     ),
+    (
+        "GET",
+        "/api/v1/calendars/statutory/<int:year>",
+        lambda c: "/api/v1/calendars/statutory/2025",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "POST",
+        "/api/v1/calendars/statutory/<int:year>",
+        lambda c: "/api/v1/calendars/statutory/2031",
+        lambda c: {"source": "矩阵", "days": [{"date": "2031-01-01", "kind": "holiday"}]},
+        "json",
+        only({"platform"}, 200, 403, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms",
+        lambda c: "/api/v1/calendars/terms",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms/<int:calendar_id>",
+        lambda c: f"/api/v1/calendars/terms/{c.get('cal_own')}",
+        None,
+        None,
+        only(_CAL_SCHOOL | {"platform", "agency", "agency_admin"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms/<int:calendar_id>",
+        lambda c: f"/api/v1/calendars/terms/{c.get('cal_other')}",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<int:site_id>/day-types",
+        lambda c: f"/api/v1/sites/{c.get('f_site')}/day-types?start=2025-01-01&end=2025-03-01",
+        None,
+        None,
+        only(_F_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<int:site_id>/day-types",
+        lambda c: (
+            f"/api/v1/sites/{c.get('f_other_site')}/day-types?start=2025-01-01&end=2025-03-01"
+        ),
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
