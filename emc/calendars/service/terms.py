@@ -1,24 +1,11 @@
-"""Calendars: statutory years, term calendars, and the day type of every day of a site.
-
-Who may do what:
-
-- everyone signed in reads the statutory calendar; platform admins add or replace a year
-  (``platform:calendar:manage``) — the package's years are used until a year is entered here;
-- an institution's admins and energy managers keep its term calendars
-  (``calendars:terms:manage``) and choose the one each of its sites follows; a calendar marked
-  shared is visible to, and usable by, the institutions of the same city (GB/T 2260 xxxx00).
-
-:func:`site_day_types` is what the M&V engine and the meter chart use: every day of
-``[start, end)`` typed workday / weekend / holiday / makeup_workday / vacation from the
-statutory calendar (package, or the administrators' year) and the site's term calendar.
-"""
+"""Term calendars: an institution's terms, vacations and exam weeks (CSV/XLSX upload), shared
+with the schools of its city, and the calendar each site follows."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import logging
 from typing import IO
 
 from sqlalchemy import or_, select
@@ -31,22 +18,17 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.calendars.models import (
     SiteTermCalendar,
-    StatutoryDay,
-    StatutoryKind,
-    StatutoryYear,
     TermCalendar,
     TermPeriod,
     TermPeriodKind,
 )
-from emc.calendars.statutory import StatutoryCalendar, package_years, statutory_calendar
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Site
 
-log = logging.getLogger(__name__)
-
-MIN_YEAR, MAX_YEAR = 1990, 2100
 TEMPLATE_HEADER = ("kind", "start_date", "end_date", "name")
 # Chinese headers and kind words a school's secretary may type instead.
+
+
 _HEADER_ALIASES = {
     "类型": "kind",
     "开始日期": "start_date",
@@ -57,6 +39,8 @@ _HEADER_ALIASES = {
     "end_date": "end_date",
     "name": "name",
 }
+
+
 _KIND_ALIASES = {
     "term": TermPeriodKind.TERM,
     "学期": TermPeriodKind.TERM,
@@ -68,204 +52,14 @@ _KIND_ALIASES = {
     "考试": TermPeriodKind.EXAM,
     "考试周": TermPeriodKind.EXAM,
 }
-_STATUTORY_KINDS = {
-    "holiday": StatutoryKind.HOLIDAY,
-    "假日": StatutoryKind.HOLIDAY,
-    "放假": StatutoryKind.HOLIDAY,
-    "makeup_workday": StatutoryKind.MAKEUP_WORKDAY,
-    "调休上班": StatutoryKind.MAKEUP_WORKDAY,
-    "上班": StatutoryKind.MAKEUP_WORKDAY,
-}
+
+
 MAX_FILE_BYTES = 1_000_000
 
 
 def city_of(region_code: str) -> str:
     """GB/T 2260 city code of a region code (a province code stays a province)."""
     return region_code[:4] + "00"
-
-
-# ------------------------------------------------------------------------------ statutory
-
-
-def _override_map(session: Session, years) -> dict[int, tuple[set, set]]:
-    rows = session.scalars(
-        select(StatutoryYear)
-        .where(StatutoryYear.year.in_(list(years)))
-        .options(selectinload(StatutoryYear.days))
-    )
-    out = {}
-    for row in rows:
-        hol = {d.day for d in row.days if d.kind is StatutoryKind.HOLIDAY}
-        mk = {d.day for d in row.days if d.kind is StatutoryKind.MAKEUP_WORKDAY}
-        out[row.year] = (hol, mk)
-    return out
-
-
-def statutory_for(session: Session, start: dt.date, end: dt.date) -> StatutoryCalendar:
-    """Statutory holidays and 调休 days of ``[start, end)``: administrators' years first, then
-    the package. Reference data, so no actor."""
-    years = range(start.year, (end - dt.timedelta(days=1)).year + 1)
-    return statutory_calendar(start, end, _override_map(session, years))
-
-
-def statutory_years(session: Session) -> list[dict]:
-    """Every year the package covers or an administrator entered, newest first, with its
-    source (``package`` or ``override``) and counts. Reference data, readable by everyone."""
-    first, last = package_years()
-    entered = {
-        y.year: y
-        for y in session.scalars(select(StatutoryYear).options(selectinload(StatutoryYear.days)))
-    }
-    out = []
-    for year in sorted(set(range(first, last + 1)) | set(entered), reverse=True):
-        cal = statutory_for(session, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
-        row = entered.get(year)
-        out.append(
-            {
-                "year": year,
-                "source": "override" if row else "package",
-                "note": row.source if row else "",
-                "holidays": len(cal.holidays),
-                "makeup_workdays": len(cal.makeup_workdays),
-            }
-        )
-    return out
-
-
-def statutory_year_days(session: Session, year: int) -> dict:
-    """One year's days: ``{"year", "source", "note", "days": [(date, kind, name)]}``."""
-    row = session.scalars(
-        select(StatutoryYear)
-        .where(StatutoryYear.year == year)
-        .options(selectinload(StatutoryYear.days))
-    ).one_or_none()
-    if row is not None:
-        days = [(d.day, d.kind.value, d.name) for d in row.days]
-        return {"year": year, "source": "override", "note": row.source, "days": days}
-    cal = statutory_for(session, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
-    source = "none" if cal.unknown_years else "package"
-    days = sorted(
-        [(d, "holiday", "") for d in cal.holidays]
-        + [(d, "makeup_workday", "") for d in cal.makeup_workdays]
-    )
-    return {"year": year, "source": source, "note": "", "days": days}
-
-
-def parse_statutory_lines(year: int, text: str) -> list[tuple[dt.date, StatutoryKind, str]]:
-    """``date,kind[,name]`` lines (kind ``holiday`` / ``makeup_workday`` or 放假 / 上班).
-
-    Raises:
-        Invalid: under ``days``, naming each bad line.
-    """
-    problems, out, seen = [], [], set()
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.lower().startswith("date"):
-            continue
-        parts = [p.strip() for p in line.replace("，", ",").split(",")]
-        try:
-            day = dt.date.fromisoformat(parts[0])
-        except ValueError:
-            problems.append(f"line {n}: not a date (YYYY-MM-DD)")
-            continue
-        kind = _STATUTORY_KINDS.get(parts[1].lower() if len(parts) > 1 else "")
-        if kind is None:
-            problems.append(f"line {n}: the kind must be holiday or makeup_workday")
-            continue
-        if day.year != year:
-            problems.append(f"line {n}: the date is not in this year")
-            continue
-        if kind is StatutoryKind.MAKEUP_WORKDAY and day.weekday() < 5:
-            problems.append(f"line {n}: a make-up workday is a Saturday or Sunday")
-            continue
-        if day in seen:
-            problems.append(f"line {n}: the date is listed twice")
-            continue
-        seen.add(day)
-        out.append((day, kind, parts[2] if len(parts) > 2 else ""))
-    if problems:
-        raise Invalid("the holiday schedule has errors", fields={"days": problems})
-    if not out:
-        raise Invalid("the holiday schedule is empty", fields={"days": ["list the days"]})
-    return sorted(out)
-
-
-def set_statutory_year(
-    session: Session, actor: Actor, *, year: int, source: str, lines: str
-) -> StatutoryYear:
-    """Enter (or replace) a year's statutory schedule; it replaces the package for that year.
-
-    Raises:
-        Forbidden: not a platform admin. Invalid: bad year, source or lines (``year``,
-        ``source``, ``days``).
-    """
-    require(actor, Permission.PLATFORM_CALENDAR_MANAGE)
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Invalid("year out of range", fields={"year": ["1990–2100"]})
-    source = (source or "").strip()
-    if not source:
-        raise Invalid("a source is required", fields={"source": ["name the notice"]})
-    days = parse_statutory_lines(year, lines)
-    row = session.scalars(
-        select(StatutoryYear)
-        .where(StatutoryYear.year == year)
-        .options(selectinload(StatutoryYear.days))
-    ).one_or_none()
-    before = None
-    if row is None:
-        row = StatutoryYear(year=year, source=source)
-        session.add(row)
-        session.flush()
-        row_days = []
-    else:
-        before = {"source": row.source, "days": [(str(d.day), d.kind.value) for d in row.days]}
-        row.source = source
-        row_days = list(row.days)
-        for d in row_days:
-            session.delete(d)
-        session.flush()
-    for day, kind, name in days:
-        session.add(StatutoryDay(statutory_year_id=row.id, day=day, kind=kind, name=name))
-    session.flush()
-    session.expire(row, ["days"])
-    journal.record(
-        session,
-        actor,
-        "statutory_year.set",
-        row,
-        organization_id=None,
-        before=before,
-        after={"source": source, "days": [(str(d), k.value) for d, k, _ in days]},
-        summary=f"statutory holidays {year}",
-    )
-    log.info("statutory calendar %s set by %s", year, actor.label)
-    return row
-
-
-def delete_statutory_year(session: Session, actor: Actor, year: int) -> None:
-    """Remove an administrator's year: the package applies again (if it knows the year).
-
-    Raises:
-        Forbidden: not a platform admin. NotFound: no entered year.
-    """
-    require(actor, Permission.PLATFORM_CALENDAR_MANAGE)
-    row = session.scalars(select(StatutoryYear).where(StatutoryYear.year == year)).one_or_none()
-    if row is None:
-        raise NotFound(f"no entered statutory year {year}")
-    journal.record(
-        session,
-        actor,
-        "statutory_year.delete",
-        row,
-        organization_id=None,
-        before={"source": row.source},
-        summary=f"statutory holidays {year} removed",
-    )
-    session.delete(row)
-    session.flush()
-
-
-# ---------------------------------------------------------------------------- term calendars
 
 
 def term_calendar_query(actor: Actor):
@@ -536,46 +330,6 @@ def site_calendar(session: Session, site_id: int) -> TermCalendar | None:
     ).one()
 
 
-# ----------------------------------------------------------------------------- day types
-
-
-def site_day_types(session: Session, site_id: int, start: dt.date, end: dt.date) -> dict:
-    """Every day of ``[start, end)`` of a site typed (the caller has loaded the site through
-    the policy): ``{"dates": [date], "types": [str], "unknown_years": [int],
-    "term_calendar": name | None}``. Vacation periods of the site's term calendar make
-    vacation days; exam weeks and terms are ordinary days."""
-    from emc.mv.engine.daytypes import classify_days  # numpy: only callers that type days
-
-    cal = statutory_for(session, start, end)
-    term = site_calendar(session, site_id)
-    vacation = []
-    if term is not None:
-        for p in term.periods:
-            if p.kind is TermPeriodKind.VACATION:
-                d = max(p.start_date, start)
-                while d < min(p.end_date, end):
-                    vacation.append(d)
-                    d += dt.timedelta(days=1)
-    n = (end - start).days
-    dates = [start + dt.timedelta(days=i) for i in range(max(n, 0))]
-    types = (
-        classify_days(
-            dates,
-            holidays=sorted(cal.holidays),
-            makeup_workdays=sorted(cal.makeup_workdays),
-            vacation_days=vacation,
-        ).tolist()
-        if dates
-        else []
-    )
-    return {
-        "dates": dates,
-        "types": types,
-        "unknown_years": cal.unknown_years,
-        "term_calendar": term.name if term else None,
-    }
-
-
 def template_csv() -> bytes:
     """The term-calendar template (UTF-8 with BOM so that Excel opens it in Chinese)."""
     rows = [
@@ -603,13 +357,3 @@ def template_xlsx() -> bytes:
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
-
-
-def day_types_at(session: Session, site_id: int, dates) -> list[str]:
-    """The day type of each of ``dates`` (any order, gaps allowed) for a site."""
-    days = [d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) for d in dates]
-    if not days:
-        return []
-    typed = site_day_types(session, site_id, min(days), max(days) + dt.timedelta(days=1))
-    lookup = dict(zip(typed["dates"], typed["types"], strict=True))
-    return [lookup[d] for d in days]
