@@ -131,6 +131,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mv_views.bp)
     app.register_blueprint(programme_views.bp)
     app.register_blueprint(audit_views.bp)
+    from emc.calendars import views as calendar_views
+
+    app.register_blueprint(calendar_views.bp)
 
     api.init_app(app)
     for blueprint in (auth_api.blp, contracts_api.blp, notification_views.blp):
@@ -139,6 +142,9 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(mv_api.blp)
     api.register_blueprint(programme_api.blp)
     api.register_blueprint(audit_api.blp)
+    from emc.calendars import api as calendars_api
+
+    api.register_blueprint(calendars_api.blp)
 
 
 def _register_assets(app: Flask) -> None:

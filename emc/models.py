@@ -6,6 +6,7 @@ from emc import (
 )
 from emc.audit import models as audit_models  # noqa: F401
 from emc.auth import models as auth_models  # noqa: F401
+from emc.calendars import models as calendar_models  # noqa: F401
 from emc.contracts import models as contracts_models  # noqa: F401
 from emc.facilities import models as facilities_models  # noqa: F401
 from emc.mv import models as mv_models  # noqa: F401

@@ -272,6 +272,20 @@ def _a_quota() -> dict:
     }
 
 
+# Calendars: institutions' admins and energy managers keep term calendars; the school's
+# calendar is seen by its users, the platform and the Zhejiang agencies; the Guangzhou gym's
+# unshared calendar only by the platform.
+_CAL_MANAGERS = {"inst_admin", "energy"}
+_CAL_SCHOOL = {"inst_admin", "energy", "finance", "viewer"}
+
+
+def _cal_file() -> dict:
+    import io
+
+    body = "kind,start_date,end_date,name\nvacation,2025-01-18,2025-02-16,寒假\n"
+    return {"file": (io.BytesIO(body.encode()), "calendar.csv")}
+
+
 ROWS = [
     ("GET", "/", lambda c: "/", None, None, expect(200, anon=302)),
     (
@@ -3035,6 +3049,170 @@ ROWS = [
         "form",
         _f_write(_F_MANAGERS, 201, 401),
     ),
+    # --- cal rows ---
+    ("GET", "/calendars", lambda c: "/calendars", None, None, expect(200, anon=302)),
+    (
+        "GET",
+        "/calendars/statutory/<int:year>",
+        lambda c: "/calendars/statutory/2025",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "POST",
+        "/calendars/statutory/<int:year>",
+        lambda c: "/calendars/statutory/2031",
+        lambda c: {"source": "矩阵通知", "days": "2031-01-01,holiday,元旦"},
+        "form",
+        only({"platform"}, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/statutory",
+        lambda c: "/calendars/statutory",
+        lambda c: {"year": "2031"},
+        "form",
+        expect(302, anon=302),
+    ),
+    (
+        "POST",
+        "/calendars/statutory/<int:year>/delete",
+        lambda c: "/calendars/statutory/2030/delete",
+        lambda c: {},
+        "form",
+        only({"platform"}, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms",
+        lambda c: "/calendars/terms",
+        lambda c: {"name": "矩阵校历-新"},
+        "form",
+        only(_CAL_MANAGERS, 302, 403, 302),
+    ),
+    (
+        "GET",
+        "/calendars/terms/<int:calendar_id>",
+        lambda c: f"/calendars/terms/{c.get('cal_own')}",
+        None,
+        None,
+        only(_CAL_SCHOOL | {"platform", "agency", "agency_admin"}, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/calendars/terms/<int:calendar_id>",
+        lambda c: f"/calendars/terms/{c.get('cal_other')}",
+        None,
+        None,
+        only({"platform"}, 200, 404, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms/<int:calendar_id>/periods",
+        lambda c: f"/calendars/terms/{c.get('cal_own')}/periods",
+        lambda c: _cal_file(),
+        "form",
+        only(_CAL_MANAGERS, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms/<int:calendar_id>/periods",
+        lambda c: f"/calendars/terms/{c.get('cal_other')}/periods",
+        lambda c: _cal_file(),
+        "form",
+        only(_CAL_MANAGERS, 404, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms/<int:calendar_id>/share",
+        lambda c: f"/calendars/terms/{c.get('cal_own')}/share",
+        lambda c: {"shared": "on"},
+        "form",
+        only(_CAL_MANAGERS, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms/<int:calendar_id>/sites",
+        lambda c: f"/calendars/terms/{c.get('cal_own')}/sites",
+        lambda c: {"site_id": str(c.get("f_site")), "follow": "on"},
+        "form",
+        only(_CAL_MANAGERS, 302, 403, 302),
+    ),
+    (
+        "POST",
+        "/calendars/terms/<int:calendar_id>/sites",
+        lambda c: f"/calendars/terms/{c.get('cal_own')}/sites",
+        lambda c: {"site_id": str(c.get("f_other_site")), "follow": "on"},
+        "form",
+        only(_CAL_MANAGERS, 404, 403, 302),
+    ),
+    (
+        "GET",
+        "/calendars/template.<any(csv, xlsx):fmt>",
+        lambda c: "/calendars/template.xlsx",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/statutory/<int:year>",
+        lambda c: "/api/v1/calendars/statutory/2025",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "POST",
+        "/api/v1/calendars/statutory/<int:year>",
+        lambda c: "/api/v1/calendars/statutory/2031",
+        lambda c: {"source": "矩阵", "days": [{"date": "2031-01-01", "kind": "holiday"}]},
+        "json",
+        only({"platform"}, 200, 403, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms",
+        lambda c: "/api/v1/calendars/terms",
+        None,
+        None,
+        expect(200, anon=401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms/<int:calendar_id>",
+        lambda c: f"/api/v1/calendars/terms/{c.get('cal_own')}",
+        None,
+        None,
+        only(_CAL_SCHOOL | {"platform", "agency", "agency_admin"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/calendars/terms/<int:calendar_id>",
+        lambda c: f"/api/v1/calendars/terms/{c.get('cal_other')}",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<int:site_id>/day-types",
+        lambda c: f"/api/v1/sites/{c.get('f_site')}/day-types?start=2025-01-01&end=2025-03-01",
+        None,
+        None,
+        only(_F_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<int:site_id>/day-types",
+        lambda c: (
+            f"/api/v1/sites/{c.get('f_other_site')}/day-types?start=2025-01-01&end=2025-03-01"
+        ),
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
@@ -3682,6 +3860,27 @@ def _notifications_context(session) -> dict:
     return {"notes": notes}
 
 
+def _calendar_context(session) -> dict:
+    """A term calendar of the school, an unshared one of the Guangzhou gym, and an entered
+    statutory year (2030) for the delete row."""
+    from emc.calendars import service as calendars
+
+    own = calendars.create_term_calendar(
+        session, _actor(session, "admin@school.demo"), name="矩阵校历"
+    )
+    other = calendars.create_term_calendar(
+        session, _actor(session, "energy@gym.demo"), name="矩阵场馆日历"
+    )
+    calendars.set_statutory_year(
+        session,
+        _actor(session, "admin@platform.demo"),
+        year=2030,
+        source="矩阵",
+        lines="2030-01-01,holiday,元旦",
+    )
+    return {"cal_own": own.id, "cal_other": other.id}
+
+
 WORLD_BUILDERS = [
     _facilities_context,
     _weather_context,
@@ -3691,6 +3890,7 @@ WORLD_BUILDERS = [
     _audit_context,
     _mv_context,
     _notifications_context,
+    _calendar_context,
 ]
 _WORLD: dict = {}
 

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     MV_PLAN_EDIT = "mv:plan:edit"
     MV_PROPOSE = "mv:esco:propose"
     MV_APPROVE = "mv:institution:approve"
+    # --- cal: calendars ---
+    PLATFORM_CALENDAR_MANAGE = "platform:calendar:manage"
+    CALENDARS_TERMS_MANAGE = "calendars:terms:manage"
 
 
 P = Permission
@@ -143,6 +146,14 @@ _AUDIT_GRANTS: dict[tuple[OrgKind, Role], frozenset[Permission]] = {
 for _key, _granted in _AUDIT_GRANTS.items():
     GRANTS[_key] = GRANTS[_key] | _granted
 del _key, _granted
+
+
+# --- cal: calendars. Platform admins enter statutory-holiday years the package does not know;
+# an institution's admins and energy managers keep its term calendars and choose each site's.
+GRANTS[(OrgKind.PLATFORM, Role.ADMIN)] |= {P.PLATFORM_CALENDAR_MANAGE}
+for _key in ((OrgKind.INSTITUTION, Role.ADMIN), (OrgKind.INSTITUTION, Role.ENERGY_MANAGER)):
+    GRANTS[_key] = GRANTS[_key] | {P.CALENDARS_TERMS_MANAGE}
+del _key
 
 
 def role_allowed(kind: OrgKind, role: Role) -> bool:

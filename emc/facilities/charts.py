@@ -189,15 +189,66 @@ def _axis(parts: list[str], peak: float, width: int, height: int, lo: str, hi: s
     )
 
 
+# Day-type shading (emc.calendars): days that are not ordinary workdays, behind the bars.
+_DAY_TYPE_FILL = {
+    "weekend": "#eef1f5",
+    "holiday": "#fde2e1",
+    "makeup_workday": "#e0ecff",
+    "vacation": "#fff3c4",
+}
+
+
+def _day_type_label(kind: str) -> str:
+    return {
+        "weekend": _("Weekend"),
+        "holiday": _("Statutory holiday"),
+        "makeup_workday": _("Make-up workday"),
+        "vacation": _("Vacation"),
+    }[kind]
+
+
+def _shading(parts, day_types, first, ndays, bar_w, width, height):
+    """Runs of equal non-workday types as rectangles, and a legend of the types present."""
+    left, right, top, bottom = _FRAME
+    plot_h = height - top - bottom
+    run_start, run_kind, seen = 0, None, []
+    days = [day_types.get(first + dt.timedelta(days=i)) for i in range(ndays)] + [None]
+    for i, kind in enumerate(days):
+        if kind == run_kind:
+            continue
+        if run_kind in _DAY_TYPE_FILL:
+            # Bands are paths, so that the chart's <rect> elements stay one per bar.
+            x0, w = left + run_start * bar_w, (i - run_start) * bar_w
+            parts.append(
+                f'<path class="daytype daytype-{run_kind}" d="M{x0:.2f} {top}h{w:.2f}v{plot_h}'
+                f'h-{w:.2f}z" fill="{_DAY_TYPE_FILL[run_kind]}">'
+                f"<title>{escape(_day_type_label(run_kind))}</title></path>"
+            )
+            if run_kind not in seen:
+                seen.append(run_kind)
+        run_start, run_kind = i, kind
+    x = width - right
+    for kind in reversed([k for k in _DAY_TYPE_FILL if k in seen]):
+        label = escape(_day_type_label(kind))
+        x -= 12 + 12 * len(str(label))
+        parts.append(
+            f'<g class="daytype-legend"><path d="M{x} 1h10v10h-10z"'
+            f' fill="{_DAY_TYPE_FILL[kind]}" stroke="#98a2b3" stroke-width="0.5"/>'
+            f'<text x="{x + 13}" y="10" font-size="10" fill="#6b7785">{label}</text></g>'
+        )
+
+
 def daily_chart_svg(
     totals: list[Total],
     unit: str,
     span: tuple[dt.date, dt.date] | None = None,
     width: int = 960,
     height: int = 240,
+    day_types: dict[dt.date, str] | None = None,
 ) -> Markup:
     """Daily totals as an inline SVG bar chart over ``span`` (local dates ``[start, end)``;
-    by default from the first to the last total)."""
+    by default from the first to the last total). ``day_types`` (date → workday, weekend,
+    holiday, makeup_workday or vacation) shade the days that are not ordinary workdays."""
     if not totals:
         return Markup("")
     left, right, top, bottom = _FRAME
@@ -214,6 +265,8 @@ def daily_chart_svg(
     peak = max(t.total for t in totals) or 1.0
     bar_w = plot_w / ndays
     parts = _frame(width, height, f"{_('Daily totals')} ({unit})")
+    if day_types:
+        _shading(parts, day_types, first, ndays, bar_w, width, height)
     for t in totals:
         x = left + (t.period - first).days * bar_w
         h = plot_h * max(t.total, 0.0) / peak

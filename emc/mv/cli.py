@@ -165,6 +165,8 @@ def _fit_daily(args) -> dict:
     inside = (pos >= 0) & (pos < temp.dates.size)
     t = np.full(d.size, np.nan)
     t[inside] = temp.temperature[pos[inside]]
+    if args.get("calendar"):
+        return _fit_daily_calendar(args, d, usage, t, temp.warnings)
     model = engine.fit_daily(
         d,
         usage,
@@ -182,6 +184,74 @@ def _fit_daily(args) -> dict:
             model, d[rep], usage[rep], t[rep], zeros_are_missing=args["zeros_missing"]
         )
     return _result(model, savings, temp.warnings, reporting)
+
+
+_DAY_TYPE_WORDS = ("workday", "weekend", "holiday", "makeup_workday", "vacation")
+
+
+def _read_calendar(path: str) -> dict:
+    """``date,day_type`` rows → {date: day type}; every bad cell named by line and column."""
+    out: dict = {}
+    lines: dict = {}
+    for n, r in _read_csv(path, ("date", "day_type")):
+        day = _date(path, n, "date", r["date"])
+        kind = r["day_type"].strip().lower()
+        if kind not in _DAY_TYPE_WORDS:
+            raise DataFileError(
+                f"{path}: line {n}, column 'day_type': {r['day_type']!r} is not one of "
+                f"{', '.join(_DAY_TYPE_WORDS)}"
+            )
+        if day in out:
+            raise DataFileError(f"{path}: line {n}, column 'date': {day} repeats line {lines[day]}")
+        out[day], lines[day] = kind, n
+    return out
+
+
+def _fit_daily_calendar(args, d, usage, t, temp_warnings) -> dict:
+    """The day-type model: the file's days as listed, others by weekday and statutory calendar."""
+    # Imported here: only --calendar pays for the day-type module and the holiday package.
+    from emc.calendars.statutory import statutory_calendar
+    from emc.mv.engine import daytypes
+
+    baseline, reporting = args["baseline"], args["reporting"]
+    listed = _read_calendar(args["calendar"])
+    lo = min([baseline[0]] + ([reporting[0]] if reporting else []))
+    hi = max([baseline[1]] + ([reporting[1]] if reporting else []))
+    cal = statutory_calendar(lo, hi)
+    types = daytypes.classify_days(
+        d, holidays=cal.holidays, makeup_workdays=cal.makeup_workdays, overrides=listed
+    )
+    warnings = list(temp_warnings)
+    if cal.unknown_years:
+        warnings.append(
+            engine.Warning(
+                "statutory_calendar_unknown",
+                "No statutory holiday schedule for "
+                + ", ".join(str(y) for y in cal.unknown_years)
+                + ": unlisted days of those years are typed by weekday only.",
+                {"years": cal.unknown_years},
+            )
+        )
+    model = daytypes.fit_daily_daytypes(
+        d,
+        usage,
+        t,
+        types,
+        start=baseline[0],
+        end=baseline[1],
+        temperature_unit=args["unit"],
+        zeros_are_missing=args["zeros_missing"],
+        allow_insufficient=args["allow_insufficient"],
+    )
+    savings = None
+    if reporting:
+        rep = (d >= np.datetime64(reporting[0])) & (d < np.datetime64(reporting[1]))
+        savings = daytypes.daytype_savings(
+            model, d[rep], usage[rep], t[rep], types[rep], zeros_are_missing=args["zeros_missing"]
+        )
+    out = _result(model, savings, warnings, reporting)
+    out["model"]["day_types"] = model.coefficients()
+    return out
 
 
 def _fit_billing(args) -> dict:
@@ -419,7 +489,17 @@ def _human(result: dict) -> str:
     m, f, s = result["model"], result["fit"], result["savings"]
     lines = [f"Baseline model: {m['method']}, {m['form']}"]
     unit = m["temperature_unit"]
-    if m["method"] != "hourly":
+    if m.get("day_types"):
+        dtp = m["day_types"]
+        for name, b0 in dtp["intercepts"].items():
+            lines.append(f"  intercept {name:<14} {_fmt(b0, ',.3f')} per day")
+        for name, into in dtp["merged"].items():
+            if dtp["day_counts"].get(name):
+                lines.append(f"  {name} days use the intercept of {into}")
+        for key, label in (("vacation_beta_hdd", "heating"), ("vacation_beta_cdd", "cooling")):
+            if dtp[key] is not None:
+                lines.append(f"  vacation {label:<11} {_fmt(dtp[key], ',.3f')} per degree-day")
+    elif m["method"] != "hourly":
         lines.append(f"  intercept            {_fmt(m['intercept'], ',.3f')} per day")
         if m["beta_hdd"] is not None:
             lines.append(
@@ -509,6 +589,14 @@ def _human(result: dict) -> str:
     show_default=True,
     help="IANA zone of naive timestamps (hourly method).",
 )
+@click.option(
+    "--calendar",
+    "calendar_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Day-type CSV (date,day_type: workday, weekend, holiday, makeup_workday, vacation): "
+    "fit the daily model with day types; unlisted days by weekday and China's statutory calendar.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a summary.")
 def fit(
     usage_path,
@@ -522,12 +610,15 @@ def fit(
     zeros_missing,
     allow_insufficient,
     timezone,
+    calendar_path,
     as_json,
 ):
     """Fit a baseline model to CSV files and, with --reporting, compute avoided energy."""
     from emc.mv import engine
 
-    for path in (usage_path, temperature_path):
+    if calendar_path is not None and method != "daily":
+        raise click.BadParameter("day types need the daily method", param_hint="--calendar")
+    for path in (usage_path, temperature_path) + ((calendar_path,) if calendar_path else ()):
         if not Path(path).is_file():
             raise DataFileError(f"{path}: no such file")
     args = {
@@ -541,6 +632,7 @@ def fit(
         "zeros_missing": zeros_missing,
         "allow_insufficient": allow_insufficient,
         "timezone": timezone,
+        "calendar": calendar_path,
     }
     runner = {"daily": _fit_daily, "billing": _fit_billing, "hourly": _fit_hourly}[method]
     try:

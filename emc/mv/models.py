@@ -52,6 +52,14 @@ class MvMethod(StrEnum):
     STIPULATED = "stipulated"
 
 
+class BaselineModelKind(StrEnum):
+    """Which daily model the plan agrees on: classic CalTRACK, or day types from China's
+    calendar (emc.mv.engine.daytypes). Recorded in the plan so existing plans never move."""
+
+    CLASSIC = "classic"
+    DAY_TYPES = "day_types"
+
+
 class ReportingFrequency(StrEnum):
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
@@ -144,6 +152,10 @@ class MvPlan(Base):
     price_basis: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     stipulated: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     acceptance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Plans made before day types existed stay classic (the server default).
+    baseline_model: Mapped[BaselineModelKind] = mapped_column(
+        str_enum(BaselineModelKind, 20), default=BaselineModelKind.CLASSIC, server_default="classic"
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from emc.mv.models import (
+    BaselineModelKind,
     BaselineStatus,
     IpmvpOption,
     MeasuredParameter,
@@ -58,6 +59,7 @@ class MvPlanIn(StrictSchema):
     reporting_frequency = fields.Enum(ReportingFrequency, by_value=True, required=True)
     stipulated = fields.List(fields.Nested(MvStipulatedItem), load_default=list)
     acceptance = fields.Nested(MvAcceptanceIn, load_default=None, allow_none=True)
+    baseline_model = fields.Enum(BaselineModelKind, by_value=True, load_default=None)
     version = fields.Integer(load_default=None, allow_none=True, strict=False)
 
 
@@ -72,6 +74,7 @@ class MvPlanOut(ma.Schema):
     price_basis = fields.List(fields.Dict())
     stipulated = fields.List(fields.Dict())
     acceptance = fields.Dict()
+    baseline_model = fields.Enum(BaselineModelKind, by_value=True)
     version = fields.Integer()
     updated_at = fields.AwareDateTime()
 
@@ -123,6 +126,8 @@ class BaselineModelOut(ma.Schema):
     # Hourly method: hours and hours with use and temperature per baseline month.
     sufficiency = fields.List(fields.Dict())
     warnings = fields.List(fields.Dict())
+    # Day-type model: the classic CalTRACK fit on the same data, for comparison.
+    comparison = fields.Dict()
 
 
 class MvEvidenceOut(ma.Schema):

@@ -148,6 +148,19 @@ def build(
         ),
         pdf.paragraph(t(N_("From %(n)s accepted M&V reports."), n=sav["reports"]), "small"),
     ]
+    if sav.get("interval"):
+        text = sav["interval"]["text"]
+        story.append(
+            pdf.paragraph(
+                t(
+                    N_("90 %% intervals: %(tce)s; %(co2)s; %(cny)s."),
+                    tce=text["tce"],
+                    co2=text["tco2"],
+                    cny=text["cny"],
+                ),  # fmt: skip
+                "small",
+            )
+        )
     inten = data.intensity
     if inten["years"]:
         rows = [

@@ -62,6 +62,8 @@ def nav_items() -> list[tuple[str, str]]:
         items.append(("admin.organizations", _l("Organisations")))
     if can(actor, Permission.PLATFORM_FACTORS_MANAGE):
         items.append(("facilities.emission_factors", _l("Emission factors")))
+    if actor.org_kind is not OrgKind.AUDITOR:
+        items.append(("calendars.index", _l("Calendars")))
     if can(actor, Permission.ORG_USERS_MANAGE):
         items.append(("admin.users", _l("Users")))
     items.append(("inbox.inbox", _l("Inbox")))

@@ -242,7 +242,11 @@ def _meter_page(
         chart = charts.interval_chart_svg(page.rows, meter.unit, lo, hi, site.timezone)
     else:
         _m, _s, daily = service.daily_totals(session, actor, meter.id, start=lo, end=hi)
-        chart = charts.daily_chart_svg(daily, meter.unit, (win.start, win.end))
+        from emc.calendars.service import site_day_types  # day types: emc.calendars
+
+        typed = site_day_types(session, site.id, win.start, win.end)
+        day_types = dict(zip(typed["dates"], typed["types"], strict=True))
+        chart = charts.daily_chart_svg(daily, meter.unit, (win.start, win.end), day_types=day_types)
     return render_template(
         "facilities/meter.html",
         meter=meter,

@@ -14,7 +14,8 @@ def model_from_dict(data: dict):
     """Rebuild a fitted model from its versioned dict.
 
     ``{"version": 1, "method": "daily" | "billing", ...}`` gives a
-    :class:`~emc.mv.engine.daily.DailyModel`; an hourly TOWT dict (``"schema":
+    :class:`~emc.mv.engine.daily.DailyModel`; ``"daily_daytype"`` a
+    :class:`~emc.mv.engine.daytypes.DayTypeModel`; an hourly TOWT dict (``"schema":
     "emc.mv.hourly_towt"``) gives an :class:`~emc.mv.engine.hourly.HourlyModel`. The rebuilt
     model predicts exactly what the original did.
 
@@ -28,6 +29,10 @@ def model_from_dict(data: dict):
         from emc.mv.engine.hourly import HourlyModel
 
         return HourlyModel.from_dict(data)
+    if data.get("method") == "daily_daytype":
+        from emc.mv.engine.daytypes import DayTypeModel
+
+        return DayTypeModel.from_dict(data)
     if data.get("method") in ("daily", "billing"):
         return DailyModel.from_dict(data)
     raise ModelFormatError(f"unknown model method {data.get('method')!r}")

@@ -32,7 +32,7 @@ from emc.facilities.models import Meter, Site
 from emc.facilities.service.demo import hangzhou_temperature
 from emc.facilities.service.weather import import_weather
 from emc.mv import data, engine
-from emc.mv.models import MvMethod, ReportingFrequency
+from emc.mv.models import BaselineModelKind, MvMethod, ReportingFrequency
 from emc.mv.service import baselines, plans, reports
 
 PROJECT_NAME = "一中暖通空调节能改造"
@@ -55,9 +55,28 @@ def demo_terms() -> finance.ContractTerms:
     )
 
 
-def hvac_use(temperature: float, day: dt.date, rng: random.Random) -> float:
-    """Daily HVAC use (kWh) at a daily mean temperature (°C); 15 % less after the retrofit."""
-    use = 600.0 + 55.0 * max(0.0, 15.0 - temperature) + 85.0 * max(0.0, temperature - 21.0)
+# The school's term calendar (寒假 and 暑假, end dates inclusive): the demo's M&V plan uses the
+# day-type model, so its use follows the school's calendar as a real school's does.
+SCHOOL_CALENDAR = (
+    "kind,start_date,end_date,name\n"
+    "vacation,2023-01-14,2023-02-05,2023 寒假\n"
+    "vacation,2023-07-08,2023-08-31,2023 暑假\n"
+    "vacation,2024-01-27,2024-02-25,2024 寒假\n"
+    "vacation,2024-07-06,2024-08-31,2024 暑假\n"
+    "vacation,2025-01-18,2025-02-16,2025 寒假\n"
+    "vacation,2025-07-05,2025-08-31,2025 暑假\n"
+)
+# Share of the term-day base load and of the heating/cooling slopes per day type.
+_DAY_TYPE_LOAD = {"weekend": (0.55, 0.8), "holiday": (0.45, 0.6), "vacation": (0.40, 0.5)}
+
+
+def hvac_use(temperature: float, day: dt.date, rng: random.Random, day_type="workday") -> float:
+    """Daily HVAC use (kWh) at a daily mean temperature (°C) on a day of ``day_type``; 15 % less
+    after the retrofit."""
+    base, slope = _DAY_TYPE_LOAD.get(day_type, (1.0, 1.0))
+    use = 600.0 * base + slope * (
+        55.0 * max(0.0, 15.0 - temperature) + 85.0 * max(0.0, temperature - 21.0)
+    )
     if day >= BASELINE[1]:
         use *= 0.85
     return use * (1 + rng.gauss(0, 0.04))
@@ -143,10 +162,20 @@ def build_mv(session: Session, *, full: bool = False) -> None:
     temps = engine.daily_temperature(
         [t for t, _ in readings], [v for _, v in readings], start, end, unit="C"
     ).temperature
+    from emc.calendars import service as calendars  # the school's term calendar
+
+    calendar = calendars.create_term_calendar(
+        session, energy, name="杭州市第一中学校历", shared=True
+    )
+    calendars.replace_periods(
+        session, energy, calendar.id, io.BytesIO(SCHOOL_CALENDAR.encode()), "校历.csv"
+    )
+    calendars.assign_site(session, energy, site.id, calendar.id)
+    day_types = calendars.day_types_at(session, site.id, list(data.days(start, end)))
     lines = ["时间,用电量(kWh)"]
-    for day, t in zip(data.days(start, end), temps, strict=True):
+    for day, t, kind in zip(data.days(start, end), temps, day_types, strict=True):
         if math.isfinite(t):
-            lines.append(f"{day:%Y-%m-%d} 00:00,{hvac_use(float(t), day, rng):.2f}")
+            lines.append(f"{day:%Y-%m-%d} 00:00,{hvac_use(float(t), day, rng, kind):.2f}")
     facilities.import_readings(
         session,
         energy,
@@ -164,6 +193,7 @@ def build_mv(session: Session, *, full: bool = False) -> None:
         baseline_end=BASELINE[1],
         reporting_frequency=ReportingFrequency.MONTHLY,
         stipulated=[],
+        baseline_model=BaselineModelKind.DAY_TYPES,
     )
     baseline = baselines.propose_baseline(session, engineer, project.id)
     baselines.approve_baseline(

@@ -21,7 +21,7 @@ from emc.auth.policy import require
 from emc.contracts.models import Contract
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter, ProjectSite
-from emc.mv.models import MvPlan, default_acceptance
+from emc.mv.models import BaselineModelKind, MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
 
 PLAN_FIELDS = (
@@ -33,6 +33,7 @@ PLAN_FIELDS = (
     "price_basis",
     "stipulated",
     "acceptance",
+    "baseline_model",
     "version",
 )
 
@@ -115,6 +116,7 @@ def put_plan(
     stipulated: list[dict] | None = None,
     acceptance: dict[str, float] | None = None,
     version: int | None = None,
+    baseline_model=None,
 ) -> MvPlan:
     """Create or change a project's M&V plan (either party's M&V roles).
 
@@ -132,6 +134,17 @@ def put_plan(
         )
     checked = _check_boundary(session, project.id, boundary)
     plan = plan_of(session, project.id)
+    # Day types are a daily model; a plan that does not say keeps what it had (classic if new).
+    given = baseline_model
+    if baseline_model is None:
+        baseline_model = plan.baseline_model if plan is not None else BaselineModelKind.CLASSIC
+    if str(method) != "daily":
+        if given is not None and BaselineModelKind(given) is BaselineModelKind.DAY_TYPES:
+            raise Invalid(
+                "day types go with the daily method",
+                fields={"baseline_model": ["day types need the daily method"]},
+            )
+        baseline_model = BaselineModelKind.CLASSIC
     criteria = _criteria(plan, method, acceptance)
     before = None
     if plan is None:
@@ -154,6 +167,7 @@ def put_plan(
     plan.price_basis = price_basis(session, project.id)
     plan.stipulated = list(stipulated or [])
     plan.acceptance = criteria
+    plan.baseline_model = BaselineModelKind(baseline_model)
     plan.updated_by_user_id = actor.user_id
     session.flush()
     journal.record(

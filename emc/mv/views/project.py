@@ -97,6 +97,8 @@ def _plan_from_form() -> dict:
         "reporting_frequency": raw.get("reporting_frequency", ""),
         "version": raw.get("version"),
     }
+    if raw.get("baseline_model"):
+        data["baseline_model"] = raw["baseline_model"]
     if raw.get("stipulated"):
         try:
             data["stipulated"] = json.loads(raw["stipulated"])

@@ -168,6 +168,18 @@ def _summary_figures(session: Session, region: str, window: tuple[int, int]) -> 
     }
 
 
+def interval_payload(session: Session, region: str, window: tuple[int, int]) -> dict:
+    """The verified savings' 90 % intervals as plain data (cards, PDF, API)."""
+    from emc.programme.uncertainty import programme_intervals
+
+    iv = programme_intervals(session, region, *window)
+    out = {
+        q: {"low": iv[q].low, "high": iv[q].high, "std_error": iv[q].std_error}
+        for q in ("tce", "tco2", "cny")
+    }
+    return {**out, "text": iv["text"], "method": "g14_fsu_aggregated"}
+
+
 def dashboard(
     session: Session,
     actor: Actor,
@@ -197,6 +209,8 @@ def dashboard(
     if window[1] < window[0]:
         raise Invalid("bad window", fields={"end_year": [N_("must not be before start_year")]})
     figures = _summary_figures(session, region, window)
+    # 90 % interval of the verified savings (emc.programme.uncertainty: method and help).
+    figures["savings"]["interval"] = interval_payload(session, region, window)
     monthly = figures["monthly"]
     yearly, types, sectors = figures["yearly"], figures["types"], figures["sectors"]
     total = sum(monthly.values())

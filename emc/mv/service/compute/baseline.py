@@ -10,6 +10,7 @@ from emc.errors import Invalid
 from emc.facilities.models import Meter, Site
 from emc.mv import data, engine
 from emc.mv.models import (
+    BaselineModelKind,
     IpmvpOption,
     MeasuredParameter,
     MvMethod,
@@ -108,8 +109,13 @@ def fit_baseline(
         )
         inputs.append(series)
         dates, usage, temps = series.arrays()
+        comparison = None
         try:
-            if plan.method is MvMethod.DAILY:
+            if plan.method is MvMethod.DAILY and plan.baseline_model is BaselineModelKind.DAY_TYPES:
+                model, comparison = fit_day_types(session, bm, plan, series, allow_insufficient)
+                types = comparison.pop("types")
+                chart_dates, observed, modelled = dates, usage, model.predict(temps, types)
+            elif plan.method is MvMethod.DAILY:
                 model = engine.fit_daily(
                     dates,
                     usage,
@@ -161,7 +167,43 @@ def fit_baseline(
                 },
             }
         )
+        if comparison is not None:
+            entries[-1]["comparison"] = comparison
     return entries, inputs
+
+
+def fit_day_types(session: Session, bm, plan: MvPlan, series, allow_insufficient: bool):
+    """The day-type model of one meter, and the classic model's fit beside it for comparison
+    (``{"classic": {"model", "statistics"}, "types": [...]}``; ``types`` is popped by the
+    caller). Day types come from the site's calendars (emc.calendars)."""
+    from emc.calendars.service import day_types_at
+    from emc.mv.engine import daytypes
+
+    dates, usage, temps = series.arrays()
+    types = day_types_at(session, bm.site.id, series.dates)
+    model = daytypes.fit_daily_daytypes(
+        dates,
+        usage,
+        temps,
+        types,
+        start=plan.baseline_start,
+        end=plan.baseline_end,
+        temperature_unit="C",
+        allow_insufficient=allow_insufficient,
+    )
+    classic = engine.fit_daily(
+        dates,
+        usage,
+        temps,
+        start=plan.baseline_start,
+        end=plan.baseline_end,
+        temperature_unit="C",
+        allow_insufficient=True,
+    ).to_dict()
+    return model, {
+        "classic": {"model": classic, "statistics": classic["statistics"]},
+        "types": types,
+    }
 
 
 def baseline_inputs(

@@ -182,6 +182,35 @@ def report_fingerprint(
     return hashlib.sha256(f"{series_sha}|{json.dumps(used)}".encode()).hexdigest()
 
 
+def daytype_report_savings(session: Session, site, entry, model, series, adj):
+    """Savings of a day-type baseline with the reporting period's *own* calendar, and both
+    models' statistics and savings side by side (the classic fit stored with the baseline)."""
+    from emc.calendars.service import day_types_at
+    from emc.mv.engine import daytypes
+
+    dates, usage, temps = series.arrays()
+    types = day_types_at(session, site.id, series.dates)
+    savings = daytypes.daytype_savings(model, dates, usage, temps, types, adjustments=adj)
+    rows = {"day_types": (model.statistics.to_dict(), savings)}
+    classic = (entry.get("comparison") or {}).get("classic")
+    if classic is not None:
+        cm = engine.model_from_dict(classic["model"])
+        rows["classic"] = (
+            classic["statistics"],
+            engine.daily_savings(cm, dates, usage, temps, adjustments=adj),
+        )
+    comparison = {
+        name: {
+            "statistics": st,
+            "avoided": s.total_avoided,
+            "fsu_68": s.fsu_68,
+            "fsu_90": s.fsu_90,
+        }
+        for name, (st, s) in rows.items()
+    }
+    return savings, comparison
+
+
 def compute_report(
     session: Session,
     project: EmcProject,
@@ -218,6 +247,7 @@ def compute_report(
         sufficiency_inputs.append((entry, series, is_option_a(entry) or is_option_d(entry)))
         adj = _engine_adjustments(adjustments, meter.id)
         stipulated = option_a or option_d
+        comparison = None
         model = None if stipulated else engine.model_from_dict(entry["model"])
         dates, usage, temps = series.arrays()
         try:
@@ -229,6 +259,10 @@ def compute_report(
                 starts, ends, totals = calendar_months(dates, usage, temps)
                 savings = engine.billing_savings(
                     model, starts, ends, totals, dates, temps, adjustments=adj
+                )
+            elif model.method == "daily_daytype":
+                savings, comparison = daytype_report_savings(
+                    session, site, entry, model, series, adj
                 )
             else:
                 savings = engine.daily_savings(model, dates, usage, temps, adjustments=adj)
@@ -347,6 +381,8 @@ def compute_report(
                 "factor_refs": refs,
             }
         )
+        if comparison is not None:
+            results[-1]["comparison"] = comparison
     # One valuation for the report and the payment (emc.contracts.finance.value_segments).
     parts, pieces = valuation.value_rows(terms, start, end, segments)
     for index, row in enumerate(months):
