@@ -111,6 +111,8 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/programme/stats/import"): "programme.import_stats",
     ("POST", "/api/v1/programme/stats/meters"): "programme.stats_from_meters",
     ("POST", "/api/v1/programme/targets"): "programme.create_target",
+    # calendars
+    ("POST", "/api/v1/calendars/statutory/{year}"): "calendars.statutory_year",
 }
 
 # PENDING: writes whose page another branch of this session is building (helper "wf": project

@@ -210,7 +210,10 @@ def _read_calendar(path: str) -> dict:
 def _fit_daily_calendar(args, d, usage, t, temp_warnings) -> dict:
     """The day-type model: the file's days as listed, others by weekday and statutory calendar."""
     # Imported here: only --calendar pays for the day-type module and the holiday package.
+    import numpy as np
+
     from emc.calendars.statutory import statutory_calendar
+    from emc.mv import engine
     from emc.mv.engine import daytypes
 
     baseline, reporting = args["baseline"], args["reporting"]
