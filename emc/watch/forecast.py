@@ -66,7 +66,8 @@ class Forecast:
         }
 
 
-def _interval(value: float, sigma: float, confidence: float) -> Forecast:
+def interval(value: float, sigma: float, confidence: float = CONFIDENCE) -> Forecast:
+    """``value`` ± the normal quantile of ``confidence`` times ``sigma``."""
     z = float(sps.norm.ppf(0.5 + confidence / 2))
     return Forecast(value, value - z * sigma, value + z * sigma, sigma, confidence)
 
@@ -116,7 +117,7 @@ def savings_forecast(
     inflation = (1 + rho) / (1 - rho)
     noise = abs(rate) * daily_sigma * math.sqrt(max(days_remaining, 0) * inflation)
     sigma = math.sqrt(model * model + noise * noise)
-    return _interval(value, sigma, confidence)
+    return interval(value, sigma, confidence)
 
 
 def use_forecast_from_model(
@@ -144,7 +145,7 @@ def use_forecast_from_model(
             interval="g14",
         )
         sigma = frac / 1.26 * predicted_remaining
-    return _interval(use_to_date + predicted_remaining, sigma, confidence)
+    return interval(use_to_date + predicted_remaining, sigma, confidence)
 
 
 def use_forecast_from_last_year(
@@ -173,4 +174,4 @@ def use_forecast_from_last_year(
         se = math.sqrt(var / len(monthly_ratios))
     else:
         se = 0.1 * ratio  # one month only: assume a 10 % spread
-    return _interval(value, se * last_year_rest, confidence)
+    return interval(value, se * last_year_rest, confidence)

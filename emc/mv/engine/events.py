@@ -211,10 +211,8 @@ def cusum_events(
                 continue
             if count >= warmup and i >= t:
                 m = total / count
-                if math.isfinite(prev):
-                    z = ((x - m) - rho * (prev - m)) / scale
-                else:
-                    z = (x - m) / sigma
+                innovation = (x - m) - rho * (prev - m) if math.isfinite(prev) else None
+                z = innovation / scale if innovation is not None else (x - m) / sigma
                 s_hi = max(0.0, s_hi + z - k)
                 s_lo = max(0.0, s_lo - z - k)
                 if s_hi == 0.0:
