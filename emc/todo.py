@@ -42,7 +42,7 @@ class Todo:
 TodoSource = Callable[[Session, Actor], Iterable[Todo]]
 
 # Modules whose import registers a source (one line per domain; keep sorted).
-SOURCE_MODULES: tuple[str, ...] = ()
+SOURCE_MODULES: tuple[str, ...] = ("emc.watch.todos",)
 
 _SOURCES: list[TodoSource] = []
 _loaded = False

@@ -53,6 +53,9 @@ from emc.mv.engine.errors import InvalidInputError
 TARGET_CHANGE = 0.15
 ARL0_DAYS = 1000.0
 WARMUP_DAYS = 14
+# An alarm whose before/after means do not differ at this confidence is not reported (a CUSUM
+# excursion of noise, or a step too small to matter).
+MIN_CONFIDENCE = 0.95
 
 
 def siegmund_arl(k: float, h: float, shift: float = 0.0) -> float:
@@ -133,8 +136,7 @@ def _welch_confidence(before: np.ndarray, after: np.ndarray, rho: float) -> floa
         return 1.0 if after.mean() != before.mean() else 0.0
     t = (after.mean() - before.mean()) / se
     dof = (v1 + v2) ** 2 / (
-        (v1**2 / max(n1 - 1, 1.0) if v1 else 0.0) + (v2**2 / max(n2 - 1, 1.0) if v2 else 0.0)
-        or 1.0
+        (v1**2 / max(n1 - 1, 1.0) if v1 else 0.0) + (v2**2 / max(n2 - 1, 1.0) if v2 else 0.0) or 1.0
     )
     p = 2.0 * float(sps.t.sf(abs(t), max(dof, 1.0)))
     return max(0.0, min(1.0, 1.0 - p))
@@ -150,6 +152,7 @@ def cusum_events(
     k: float | None = None,
     h: float | None = None,
     warmup: int = WARMUP_DAYS,
+    min_confidence: float = MIN_CONFIDENCE,
 ) -> tuple[list[SuspectedEvent], CusumTrace]:
     """Suspected events in one period's daily residuals (see the module for the method).
 
@@ -233,7 +236,7 @@ def cusum_events(
         start, at = alarm
         start = min(start, at)
         alarms.append((start, at))
-        seg, t = start, at + 1
+        seg = t = at + 1
     events = []
     bounds = [0] + [s for s, _ in alarms] + [n]
     for j, (start, at) in enumerate(alarms):
@@ -249,17 +252,34 @@ def cusum_events(
             level = level[np.isfinite(level)]
             if level.size and level.mean() != 0:
                 percent = 100.0 * change / float(level.mean())
+        confidence = _welch_confidence(before, after, rho)
+        if confidence < min_confidence:
+            continue
         events.append(
             SuspectedEvent(
                 start=d[start].astype(dt.date),
                 detected=d[at].astype(dt.date),
                 change_per_day=change,
                 change_percent=percent,
-                confidence=_welch_confidence(before, after, rho),
+                confidence=confidence,
                 days_after=int(after.size),
             )
         )
     return events, CusumTrace(upper=upper, lower=lower)
+
+
+def _refine(x: np.ndarray, lo: int, start: int, at: int) -> int:
+    """The change point between the segment start ``lo`` and the alarm ``at``: the classic
+    offline estimator ``argmax |Σ (x_i − x̄)|`` (Hinkley 1971) over ``[lo, at]``, which uses
+    the days before the CUSUM's last zero too; ``start`` when there are too few days."""
+    window = x[lo : at + 1]
+    idx = np.flatnonzero(np.isfinite(window))
+    if idx.size < 4:
+        return start
+    values = window[idx]
+    c = np.cumsum(values - values.mean())
+    k = int(np.argmax(np.abs(c[:-1])))
+    return lo + int(idx[k + 1])
 
 
 def savings_cusum(residuals) -> np.ndarray:
