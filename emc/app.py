@@ -114,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from emc.notifications import views as notification_views
     from emc.programme import api as programme_api
     from emc.programme import views as programme_views
+    from emc.watch import api as watch_api
+    from emc.watch import views as watch_views
     from emc.web import views as core_views
 
     for blueprint in (
@@ -128,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mv_views.bp)
     app.register_blueprint(programme_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(watch_views.bp)
 
     api.init_app(app)
     for blueprint in (auth_api.blp, contracts_api.blp, notification_views.blp):
@@ -136,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(mv_api.blp)
     api.register_blueprint(programme_api.blp)
     api.register_blueprint(audit_api.blp)
+    api.register_blueprint(watch_api.blp)
 
 
 def _register_assets(app: Flask) -> None:

@@ -123,8 +123,8 @@ def savings_at_risk(session: Session, project: EmcProject, report: MvReport) -> 
                     "start": series.dates[a].isoformat(),
                     "end": (series.dates[b - 1] + dt.timedelta(days=1)).isoformat(),
                     "days": b - a,
-                    "adjusted_baseline": str(Decimal(repr(base)).quantize(ENERGY)),
-                    "at_risk": str(Decimal(repr(at_risk)).quantize(ENERGY)),
+                    "adjusted_baseline": str(Decimal(repr(float(base))).quantize(ENERGY)),
+                    "at_risk": str(Decimal(repr(float(at_risk))).quantize(ENERGY)),
                     "unit": series.unit,
                 }
             )
@@ -137,7 +137,7 @@ def savings_at_risk(session: Session, project: EmcProject, report: MvReport) -> 
                     "price": price,
                 },
             )
-            acc["quantity"] += Decimal(repr(at_risk * to_price_unit)).quantize(ENERGY)
+            acc["quantity"] += Decimal(repr(float(at_risk * to_price_unit))).quantize(ENERGY)
     carriers = []
     total = Decimal("0.00")
     for c in by_carrier.values():

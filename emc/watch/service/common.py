@@ -138,3 +138,25 @@ def normal_on(normal: dict[tuple[int, int], float], day: dt.date) -> float:
     if key == (2, 29):
         return normal.get((2, 28), math.nan)
     return math.nan
+
+
+def snapshot_of(session: Session, actor: Actor, project_id: int):
+    """The project's latest watch snapshot (None before the first nightly run)."""
+    from emc.watch.models import WatchSnapshot
+
+    project = project_for(session, actor, project_id)
+    return session.scalar(select(WatchSnapshot).where(WatchSnapshot.project_id == project.id))
+
+
+def warnings_of(session: Session, actor: Actor, project_id: int):
+    """The project's shortfall warnings, newest month first."""
+    from emc.watch.models import WatchWarning
+
+    project = project_for(session, actor, project_id)
+    return list(
+        session.scalars(
+            select(WatchWarning)
+            .where(WatchWarning.project_id == project.id)
+            .order_by(WatchWarning.month.desc())
+        )
+    )

@@ -251,3 +251,28 @@ def acknowledge_warning(
         after={"month": warning.month, "probability": warning.probability},
     )
     return warning
+
+
+def acknowledge_quota_warning(session: Session, actor: Actor, warning_id: int) -> WatchWarning:
+    """The institution's admin or energy manager acknowledges its own quota warning."""
+    from emc.auth.permissions import Permission
+    from emc.auth.policy import require
+
+    require(actor, Permission.MV_APPROVE)
+    warning = session.get(WatchWarning, warning_id)
+    if warning is None or warning.organization_id != actor.organization_id or warning.project_id:
+        raise NotFound(f"warning {warning_id} not found")
+    if warning.acknowledged_at is not None:
+        raise Conflict("the warning is already acknowledged")
+    warning.acknowledged_by_user_id = actor.user_id
+    warning.acknowledged_at = clock.now()
+    session.flush()
+    journal.record(
+        session,
+        actor,
+        "acknowledge",
+        warning,
+        organization_id=warning.organization_id,
+        after={"month": warning.month, "probability": warning.probability},
+    )
+    return warning
