@@ -28,7 +28,7 @@ from emc.web.security import current_actor
 bp = Blueprint("watch", __name__)
 
 EVENT_STATUS_LABELS = {
-    EventStatus.OPEN: _l("Open"),
+    EventStatus.OPEN: _l("Awaiting a decision"),
     EventStatus.DISMISSED: _l("Dismissed"),
     EventStatus.CONVERTED: _l("Converted into an adjustment"),
 }
@@ -46,7 +46,10 @@ METHOD_LABELS = {
     "mixed": _l("Weather-normalised where a model exists, else last year"),
     "none": _l("No data to forecast"),
 }
-THRESHOLD_LABELS = {"guarantee": _l("Guaranteed savings"), "expected": _l("Expected savings")}
+THRESHOLD_LABELS = {
+    "guarantee": _l("Guaranteed savings of the contract year"),
+    "expected": _l("Expected savings of the contract year"),
+}
 
 
 def _message(error: EmcError) -> str:

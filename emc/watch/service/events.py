@@ -99,7 +99,7 @@ def dismiss_event(
     """
     project, event, party = _open_for_decision(session, actor, project_id, event_id, version)
     if not reason.strip():
-        raise Invalid("a dismissal needs a reason", fields={"reason": [N_("required")]})
+        raise Invalid("a dismissal needs a reason", fields={"reason": [N_("a reason is required")]})
     before = journal.snapshot(event, EVENT_FIELDS)
     event.status = EventStatus.DISMISSED
     event.reason = reason.strip()[:1000]
