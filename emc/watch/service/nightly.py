@@ -222,17 +222,21 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _upsert_events(
-    session: Session, project: EmcProject, baseline: Baseline, scope: EventScope, found, meter
+    session: Session,
+    project: EmcProject,
+    baseline: Baseline,
+    scope: EventScope,
+    found,
+    meter,
+    known: list[SuspectedEvent] | None = None,
 ):
-    existing = list(
-        session.scalars(
-            select(SuspectedEvent).where(
-                SuspectedEvent.project_id == project.id,
-                SuspectedEvent.meter_id == meter.id,
-                SuspectedEvent.scope == scope,
-            )
+    if not found:
+        return []
+    if known is None:
+        known = list(
+            session.scalars(select(SuspectedEvent).where(SuspectedEvent.project_id == project.id))
         )
-    )
+    existing = [row for row in known if row.meter_id == meter.id and row.scope == scope]
     created = []
     for ev in found:
         same = [
@@ -263,6 +267,7 @@ def _upsert_events(
         )
         session.add(row)
         existing.append(row)
+        known.append(row)
         created.append(row)
     if created:
         session.flush()
@@ -330,18 +335,19 @@ def _contract_year(terms, day: dt.date) -> tuple[int, dt.date, dt.date] | None:
     return year, start, add_months(terms.start_date, 12 * year)
 
 
-def _accepted_in_year(session, project_id, meter_ids, year_start, before):
+def _accepted_in_year(session, project_id, meter_ids, year_start, before, reports=None):
     """Adjusted baseline and savings (meter units) of accepted reports in the contract year."""
     base = saved = 0.0
     days = 0
-    for report in session.scalars(
-        select(MvReport).where(
-            MvReport.project_id == project_id,
-            MvReport.status == ReportStatus.ACCEPTED,
-            MvReport.period_start >= year_start,
-            MvReport.period_end <= before,
+    if reports is None:
+        reports = session.scalars(
+            select(MvReport).where(
+                MvReport.project_id == project_id, MvReport.status == ReportStatus.ACCEPTED
+            )
         )
-    ):
+    for report in reports:
+        if report.period_start < year_start or report.period_end > before:
+            continue
         days += (report.period_end - report.period_start).days
         for r in report.results:
             if int(r.get("meter_id", -1)) in meter_ids:
@@ -362,8 +368,16 @@ def track_project(
     temps,
     start: dt.date,
     today: dt.date,
+    prefetched: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate one project (see the module); returns what it did."""
+    """Evaluate one project (see the module); returns what it did. ``prefetched`` holds the
+    run's bulk-loaded events, snapshots and accepted reports by project (else queried)."""
+    pre = prefetched or {}
+    known = pre.get("events", {}).get(project.id) if "events" in pre else None
+    if known is None:
+        known = list(
+            session.scalars(select(SuspectedEvent).where(SuspectedEvent.project_id == project.id))
+        )
     entries = [e for e in baseline.models if (e.get("model") or {}).get("method") in DAILY_METHODS]
     track = _track(entries, meters, use, temps, start, today)
     if track is None:
@@ -374,9 +388,7 @@ def track_project(
     cyear = _contract_year(terms, yesterday)
     carrier = meters[int(entries[0]["meter_id"])].carrier
     # Normal-weather daily baseline of the whole project (baseline year's weather).
-    normals = []
-    for entry, _meter, _u, _p, factor in track.per_meter:
-        normals.append((normal_daily(entry), factor))
+    normals = [(normal_daily(entry), factor) for entry, _m, _u, _p, factor in track.per_meter]
 
     def normal(day: dt.date) -> float:
         return sum(normal_on(nd, day) * f for nd, f in normals)
@@ -400,15 +412,11 @@ def track_project(
     cvrmse, n, p, rho = _stats(entries)
     band = np.zeros(len(track.days))
     if n > p and math.isfinite(cvrmse):
+        # G14's fraction scales as 1/sqrt(m): evaluate it once, at m = 1.
         m_days = np.cumsum(ok)
-        for i in range(len(track.days)):
-            if m_days[i] >= 1:
-                band[i] = (
-                    uncertainty_fraction(
-                        cvrmse=cvrmse, n=n, p=p, m=int(m_days[i]), rho=max(rho, 0.0)
-                    )
-                    * cum_base[i]
-                )
+        one = uncertainty_fraction(cvrmse=cvrmse, n=n, p=p, m=1, rho=max(rho, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            band = np.where(m_days >= 1, one / np.sqrt(np.maximum(m_days, 1)) * cum_base, 0.0)
     target = np.where(np.isfinite(expected), expected, np.nan)
     if np.isfinite(target).any():
         resid = np.where(ok, savings - np.nan_to_num(target), 0.0)
@@ -429,7 +437,9 @@ def track_project(
             rho=float(st.get("autocorrelation") or 0.0),
             predicted=pr,
         )
-        events += _upsert_events(session, project, baseline, EventScope.REPORTING, found, meter)
+        events += _upsert_events(
+            session, project, baseline, EventScope.REPORTING, found, meter, known
+        )
 
     # Savings at risk from missing days.
     fraction = None
@@ -442,10 +452,8 @@ def track_project(
         base = 0.0
         for i in range(a, b):
             value = 0.0
-            for entry, _meter, _u, pr, factor in track.per_meter:
-                value += (
-                    pr[i] if math.isfinite(pr[i]) else normal_on(normal_daily(entry), track.days[i])
-                ) * factor
+            for (nd, _f), (_e, _m, _u, pr, factor) in zip(normals, track.per_meter, strict=True):
+                value += (pr[i] if math.isfinite(pr[i]) else normal_on(nd, track.days[i])) * factor
             base += value if math.isfinite(value) else 0.0
         gaps.append(
             {
@@ -464,12 +472,21 @@ def track_project(
         _, ystart, yend = cyear
         in_year = np.array([ystart <= d < yend for d in track.days]) & ok
         acc_base, acc_saved, _ = _accepted_in_year(
-            session, project.id, {m.id for _e, m, *_ in track.per_meter}, ystart, start
+            session,
+            project.id,
+            {m.id for _e, m, *_ in track.per_meter},
+            ystart,
+            start,
+            pre.get("accepted", {}).get(project.id, []) if "accepted" in pre else None,
         )
         saved = acc_saved + float(savings[in_year].sum())
         base_seen = acc_base + float(track.predicted[in_year].sum())
         latest = [
-            e.start_date for e in _open_reporting(session, project.id) if e.start_date >= start
+            e.start_date
+            for e in known
+            if e.scope is EventScope.REPORTING
+            and e.status is not EventStatus.DISMISSED
+            and e.start_date >= start
         ]
         since = max(latest) if latest else track.days[0]
         rate_mask = in_year & np.array([d >= since for d in track.days])
@@ -513,7 +530,12 @@ def track_project(
             }
             if probability >= limit:
                 warned = _warn_shortfall(session, project, today, unit, forecast)
-    snapshot = session.scalar(select(WatchSnapshot).where(WatchSnapshot.project_id == project.id))
+    if "snapshots" in pre:
+        snapshot = pre["snapshots"].get(project.id)
+    else:
+        snapshot = session.scalar(
+            select(WatchSnapshot).where(WatchSnapshot.project_id == project.id)
+        )
     if snapshot is None:
         snapshot = WatchSnapshot(project_id=project.id)
         session.add(snapshot)
@@ -610,6 +632,28 @@ def _warn_shortfall(session, project, today, unit, forecast) -> bool:
     return True
 
 
+def _prefetch(session: Session, project_ids: list[int]) -> dict[str, Any]:
+    """Events, snapshots and accepted reports of the projects, in batched queries."""
+    events: dict[int, list[SuspectedEvent]] = {pid: [] for pid in project_ids}
+    snapshots: dict[int, WatchSnapshot] = {}
+    accepted: dict[int, list[MvReport]] = defaultdict(list)
+    for i in range(0, len(project_ids), BATCH):
+        ids = project_ids[i : i + BATCH]
+        for row in session.scalars(
+            select(SuspectedEvent).where(SuspectedEvent.project_id.in_(ids))
+        ):
+            events[row.project_id].append(row)
+        for row in session.scalars(select(WatchSnapshot).where(WatchSnapshot.project_id.in_(ids))):
+            snapshots[row.project_id] = row
+        for row in session.scalars(
+            select(MvReport).where(
+                MvReport.project_id.in_(ids), MvReport.status == ReportStatus.ACCEPTED
+            )
+        ):
+            accepted[row.project_id].append(row)
+    return {"events": events, "snapshots": snapshots, "accepted": accepted}
+
+
 def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
     """The watch of every project with an approved (or, for baseline events, proposed)
     baseline, for the local date ``today`` (data up to yesterday)."""
@@ -686,6 +730,7 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
             use.update(daily_use(session, [(m.id, m.per_day, 0) for m in group], off, lo, today))
             stations = sorted({m.station_id for m in group if m.station_id})
             temps.update(daily_temperatures(session, stations, off, lo, today))
+        pre = _prefetch(session, sorted({p.id for p, _b, _s in work}))
         for project, b, start in work:
             result = track_project(
                 session,
@@ -698,6 +743,7 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
                 temps,
                 start,
                 today,
+                pre,
             )
             tracked += bool(result.get("tracked"))
             events += result.get("events", 0)
