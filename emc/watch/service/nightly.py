@@ -390,8 +390,17 @@ def track_project(
     # Normal-weather daily baseline of the whole project (baseline year's weather).
     normals = [(normal_daily(entry), factor) for entry, _m, _u, _p, factor in track.per_meter]
 
+    combined: dict[tuple[int, int], float] = {}
+    for nd, f in normals:
+        for key, value in nd.items():
+            combined[key] = combined.get(key, 0.0) + value * f
+    if len(normals) > 1:
+        # A calendar day missing from any meter's normal year is unknown for the project.
+        common = set.intersection(*(set(nd) for nd, _f in normals))
+        combined = {k: v for k, v in combined.items() if k in common}
+
     def normal(day: dt.date) -> float:
-        return sum(normal_on(nd, day) * f for nd, f in normals)
+        return normal_on(combined, day)
 
     expected_year = guaranteed = None
     year_normal = math.nan
@@ -529,7 +538,15 @@ def track_project(
                 "drivers": drivers,
             }
             if probability >= limit:
-                warned = _warn_shortfall(session, project, today, unit, forecast)
+                warned = _warn_shortfall(
+                    session,
+                    project,
+                    today,
+                    unit,
+                    forecast,
+                    pre.get("warned"),
+                    pre.get("users"),
+                )
     if "snapshots" in pre:
         snapshot = pre["snapshots"].get(project.id)
     else:
@@ -541,7 +558,8 @@ def track_project(
         session.add(snapshot)
 
     def clean(a):
-        return [None if not math.isfinite(v) else round(float(v), 3) for v in a]
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isfinite(a), np.round(a, 3), None).tolist()
 
     snapshot.baseline_id = baseline.id
     snapshot.as_of = today
@@ -576,18 +594,23 @@ def _open_reporting(session: Session, project_id: int) -> list[SuspectedEvent]:
     )
 
 
-def _warn_shortfall(session, project, today, unit, forecast) -> bool:
+def _warn_shortfall(session, project, today, unit, forecast, warned=None, users=None) -> bool:
     month = today.strftime("%Y-%m")
     key = f"project:{project.id}"
-    exists = session.scalar(
-        select(WatchWarning.id).where(
-            WatchWarning.kind == WarningKind.SHORTFALL,
-            WatchWarning.subject_key == key,
-            WatchWarning.month == month,
+    if warned is not None:
+        exists = key if key in warned else None
+    else:
+        exists = session.scalar(
+            select(WatchWarning.id).where(
+                WatchWarning.kind == WarningKind.SHORTFALL,
+                WatchWarning.subject_key == key,
+                WatchWarning.month == month,
+            )
         )
-    )
     if exists is not None:
         return False
+    if warned is not None:
+        warned.add(key)
     warning = WatchWarning(
         kind=WarningKind.SHORTFALL,
         subject_key=key,
@@ -603,10 +626,9 @@ def _warn_shortfall(session, project, today, unit, forecast) -> bool:
         details={"drivers": forecast["drivers"], "year_end": forecast["year_end"]},
     )
     session.add(warning)
-    session.flush()
     notify(
         session,
-        party_users(session, project),
+        users(project) if users is not None else party_users(session, project),
         kind="watch_shortfall",
         dedupe_key=f"watch-shortfall:{project.id}:{month}",
         subject=N_("Savings shortfall warning: %(project)s, %(probability)s%% likely short"),
@@ -632,7 +654,7 @@ def _warn_shortfall(session, project, today, unit, forecast) -> bool:
     return True
 
 
-def _prefetch(session: Session, project_ids: list[int]) -> dict[str, Any]:
+def _prefetch(session: Session, project_ids: list[int], month: str) -> dict[str, Any]:
     """Events, snapshots and accepted reports of the projects, in batched queries."""
     events: dict[int, list[SuspectedEvent]] = {pid: [] for pid in project_ids}
     snapshots: dict[int, WatchSnapshot] = {}
@@ -651,7 +673,28 @@ def _prefetch(session: Session, project_ids: list[int]) -> dict[str, Any]:
             )
         ):
             accepted[row.project_id].append(row)
-    return {"events": events, "snapshots": snapshots, "accepted": accepted}
+    warned = set(
+        session.scalars(
+            select(WatchWarning.subject_key).where(
+                WatchWarning.kind == WarningKind.SHORTFALL, WatchWarning.month == month
+            )
+        )
+    )
+    parties: dict[tuple[int, int | None], list] = {}
+
+    def users(project: EmcProject) -> list:
+        key = (project.organization_id, project.esco_organization_id)
+        if key not in parties:
+            parties[key] = party_users(session, project)
+        return parties[key]
+
+    return {
+        "events": events,
+        "snapshots": snapshots,
+        "accepted": accepted,
+        "warned": warned,
+        "users": users,
+    }
 
 
 def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
@@ -730,24 +773,25 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
             use.update(daily_use(session, [(m.id, m.per_day, 0) for m in group], off, lo, today))
             stations = sorted({m.station_id for m in group if m.station_id})
             temps.update(daily_temperatures(session, stations, off, lo, today))
-        pre = _prefetch(session, sorted({p.id for p, _b, _s in work}))
-        for project, b, start in work:
-            result = track_project(
-                session,
-                project,
-                b,
-                contracts.get(project.id),
-                settings.get(project.id),
-                meters,
-                use,
-                temps,
-                start,
-                today,
-                pre,
-            )
-            tracked += bool(result.get("tracked"))
-            events += result.get("events", 0)
-            warnings += bool(result.get("warned"))
+        pre = _prefetch(session, sorted({p.id for p, _b, _s in work}), today.strftime("%Y-%m"))
+        with session.no_autoflush:
+            for project, b, start in work:
+                result = track_project(
+                    session,
+                    project,
+                    b,
+                    contracts.get(project.id),
+                    settings.get(project.id),
+                    meters,
+                    use,
+                    temps,
+                    start,
+                    today,
+                    pre,
+                )
+                tracked += bool(result.get("tracked"))
+                events += result.get("events", 0)
+                warnings += bool(result.get("warned"))
     session.flush()
     return {
         "projects": len(project_ids),
