@@ -142,8 +142,7 @@ def _populate(url: str, projects: int) -> None:
     from emc.auth.models import Organization, OrgKind
     from emc.contracts.models import Contract, EmcProject
     from emc.db import make_engine
-    from emc.facilities.models import Meter, MeterReading, Site, TemperatureReading
-    from emc.facilities.models import WeatherStation
+    from emc.facilities.models import Meter, MeterReading, Site, TemperatureReading, WeatherStation
     from emc.mv.models import Baseline
 
     migrate.upgrade(url)
