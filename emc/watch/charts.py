@@ -97,12 +97,15 @@ def persistence_chart(
     legend = [(GREEN, labels["achieved"]), (BAND, labels["band"])]
     if expected:
         legend.append((ORANGE, labels["expected"]))
-    for j, (colour, name) in enumerate(legend):
+    x0 = left + 8
+    for colour, name in legend:
+        text = f"{name} ({unit})"
         parts.append(
-            f'<rect x="{left + 8 + 190 * j}" y="{top1 - 16}" width="12" height="8" '
-            f'fill="{colour}"/><text x="{left + 24 + 190 * j}" y="{top1 - 8}" font-size="11">'
-            f"{escape(name)} ({escape(unit)})</text>"
+            f'<rect x="{x0}" y="{top1 - 16}" width="12" height="8" fill="{colour}"/>'
+            f'<text x="{x0 + 16}" y="{top1 - 8}" font-size="11">{escape(text)}</text>'
         )
+        # CJK glyphs are about one font size wide, Latin about half.
+        x0 += 16 + sum(11 if ord(ch) > 0x2E80 else 6 for ch in text) + 24
     values2 = _finite(cusum)
     if values2:
         lo2, hi2, y2 = scale(values2, top2, h2)
@@ -113,9 +116,15 @@ def persistence_chart(
             f"{escape(labels['cusum'])} ({escape(unit)})</text>"
         )
     step = max(1, n // 6)
-    for i in range(0, n, step):
+    ticks = list(range(0, n, step))
+    if n - 1 - ticks[-1] < step / 2:
+        ticks[-1] = n - 1
+    else:
+        ticks.append(n - 1)
+    for i in ticks:
+        anchor = "end" if i == n - 1 else "start" if i == 0 else "middle"
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" font-size="10" text-anchor="middle">'
+            f'<text x="{x(i):.1f}" y="{height - 10}" font-size="10" text-anchor="{anchor}">'
             f"{escape(dates[i])}</text>"
         )
     parts.append("</svg>")

@@ -5,7 +5,10 @@ count of institutions at risk with drill-down. Also the template helpers the M&V
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import datetime as dt
+import re
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -26,6 +29,7 @@ from emc.web.forms import load_form, localise
 from emc.web.security import current_actor
 
 bp = Blueprint("watch", __name__)
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 EVENT_STATUS_LABELS = {
     EventStatus.OPEN: _l("Awaiting a decision"),
@@ -215,14 +219,26 @@ def quota_home():
     actor = current_actor()
     if actor.org_kind is OrgKind.INSTITUTION:
         return redirect(url_for("watch.quota_institution", organization_id=actor.organization_id))
-    month = local_today().strftime("%Y-%m")
+    month = request.args.get("month") or None
+    if month is not None and not _MONTH.fullmatch(month):
+        raise NotFound("no such month")
     overview = quota.region_overview(db(), actor, month)
+    if overview["month"] is None:
+        overview = quota.region_overview(db(), actor, local_today().strftime("%Y-%m"))
     return render_template("watch/quota_region.html", overview=overview)
 
 
 def _render_institution(organization_id: int, *, error=None, status=200):
     actor = current_actor()
-    org, result = quota.institution_forecast(db(), actor, organization_id, local_today())
+    as_of = None
+    if request.args.get("as_of"):
+        try:
+            as_of = dt.date.fromisoformat(request.args["as_of"])
+        except ValueError:
+            raise NotFound("no such date") from None
+    org, result = quota.institution_forecast(
+        db(), actor, organization_id, local_today(), as_of=as_of
+    )
     warnings = [
         w
         for w in common_quota_warnings(org.id)

@@ -39,7 +39,7 @@ from emc.auth.policy import load, require, scope_condition
 from emc.energy import FactorNotFound, UnitError
 from emc.errors import NotFound
 from emc.facilities.ingest import MeterKind
-from emc.facilities.models import Building, Meter, Site
+from emc.facilities.models import Building, Meter, MeterReading, Site
 from emc.facilities.service.analysis import fixed_offset
 from emc.i18n import N_
 from emc.mv import data as mv_data
@@ -356,21 +356,47 @@ def _warn(session: Session, org: Organization, result: QuotaForecast) -> bool:
 # --- reading -------------------------------------------------------------------------------
 
 
+def data_until(session: Session, organization_id: int) -> dt.date | None:
+    """The day after the institution's latest whole-building reading (its data's "today")."""
+    last = session.scalar(
+        select(func.max(MeterReading.start_ts))
+        .join(Meter, Meter.id == MeterReading.meter_id)
+        .join(Site, Site.id == Meter.site_id)
+        .where(Site.organization_id == organization_id, Meter.parent_meter_id.is_(None))
+    )
+    if last is None:
+        return None
+    return dt.datetime.fromtimestamp(int(last) + 8 * 3600, dt.UTC).date() + dt.timedelta(days=1)
+
+
 def institution_forecast(
-    session: Session, actor: Actor, organization_id: int, today: dt.date
+    session: Session, actor: Actor, organization_id: int, today: dt.date, *, as_of=None
 ) -> tuple[Organization, QuotaForecast]:
-    """A visible institution's forecast (its own users, or an agency of its region)."""
+    """A visible institution's forecast (its own users, or an agency of its region), as of
+    ``as_of`` or, when its data stop before ``today``, as of the day after its last reading."""
     org = load(session, actor, Organization, organization_id)
     if org.kind is not OrgKind.INSTITUTION:
         raise NotFound(f"institution {organization_id} not found")
-    return org, forecast_institution(session, org, today)
+    if as_of is None:
+        until = data_until(session, org.id)
+        as_of = min(today, until) if until is not None else today
+        if (as_of.month, as_of.day) == (1, 1):
+            # No day of the new year has data yet: show the year just ended.
+            as_of -= dt.timedelta(days=1)
+    return org, forecast_institution(session, org, as_of)
 
 
-def region_overview(session: Session, actor: Actor, month: str) -> dict[str, Any]:
-    """An agency's count of the institutions in its region with a quota warning in ``month``,
-    and the list of them (drill-down)."""
+def region_overview(session: Session, actor: Actor, month: str | None) -> dict[str, Any]:
+    """An agency's count of the institutions in its region with a quota warning in ``month``
+    (default: the latest month with one, else ``None``), and the list of them (drill-down)."""
     require(actor, Permission.PROGRAMME_READ)
     visible = scope_condition(actor, Organization)
+    if month is None:
+        month = session.scalar(
+            select(func.max(WatchWarning.month))
+            .join(Organization, Organization.id == WatchWarning.organization_id)
+            .where(WatchWarning.kind == WarningKind.QUOTA, visible)
+        )
     stmt = (
         select(WatchWarning, Organization)
         .join(Organization, Organization.id == WatchWarning.organization_id)
