@@ -582,18 +582,6 @@ def track_project(
     return {"tracked": True, "events": len(events), "warned": warned}
 
 
-def _open_reporting(session: Session, project_id: int) -> list[SuspectedEvent]:
-    return list(
-        session.scalars(
-            select(SuspectedEvent).where(
-                SuspectedEvent.project_id == project_id,
-                SuspectedEvent.scope == EventScope.REPORTING,
-                SuspectedEvent.status != EventStatus.DISMISSED,
-            )
-        )
-    )
-
-
 def _warn_shortfall(session, project, today, unit, forecast, warned=None, users=None) -> bool:
     month = today.strftime("%Y-%m")
     key = f"project:{project.id}"
