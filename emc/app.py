@@ -117,6 +117,8 @@ def _register_blueprints(app: Flask) -> None:
     from emc.notifications import views as notification_views
     from emc.programme import api as programme_api
     from emc.programme import views as programme_views
+    from emc.watch import api as watch_api
+    from emc.watch import views as watch_views
     from emc.web import views as core_views
 
     for blueprint in (
@@ -134,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from emc.calendars import views as calendar_views
 
     app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(watch_views.bp)
 
     api.init_app(app)
     for blueprint in (auth_api.blp, contracts_api.blp, notification_views.blp):
@@ -145,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from emc.calendars import api as calendars_api
 
     api.register_blueprint(calendars_api.blp)
+    api.register_blueprint(watch_api.blp)
 
 
 def _register_assets(app: Flask) -> None:

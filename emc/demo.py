@@ -249,6 +249,10 @@ def build(session: Session, *, programme_projects: bool = False) -> list[tuple[s
         from emc.contracts.demo import build_demo_contracts
 
         build_demo_contracts(session)
+        # The savings watch: a project whose savings fade, one with a step in its baseline year.
+        from emc.watch.demo import build_watch_demo
+
+        build_watch_demo(session)
     return DEMO_LOGINS
 
 

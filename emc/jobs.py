@@ -195,3 +195,7 @@ def mv_reminders(session: Session, settings: Settings, key: str) -> dict[str, An
         **remind_overdue(session, dt.date.fromisoformat(key)),
         **mark_stale_reports(session),
     }
+
+
+# The savings watch registers its own nightly job.
+import emc.watch.jobs  # noqa: E402,F401

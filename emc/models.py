@@ -12,3 +12,4 @@ from emc.facilities import models as facilities_models  # noqa: F401
 from emc.mv import models as mv_models  # noqa: F401
 from emc.notifications import models as notification_models  # noqa: F401
 from emc.programme import models as programme_models  # noqa: F401
+from emc.watch import models as watch_models  # noqa: F401

@@ -47,6 +47,7 @@ SOURCE_MODULES: tuple[str, ...] = (
     "emc.audit.todos",
     "emc.contracts.todos",
     "emc.mv.todos",
+    "emc.watch.todos",
 )
 
 # What each kind of to-do is called where they are counted (English msgids; a source with a
@@ -66,6 +67,9 @@ KIND_LABELS: dict[str, str] = {
     "audit.decide": N_("Energy audits to accept or return"),
     "audit.work": N_("Energy audits to record and submit"),
     "audit.revise": N_("Returned energy audits to revise"),
+    "watch.event": N_("Suspected non-routine events to review"),
+    "watch.shortfall": N_("Savings shortfall warnings"),
+    "watch.quota": N_("Energy quota warnings"),
 }
 OTHER_KIND_LABEL = N_("Other tasks")
 

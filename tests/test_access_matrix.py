@@ -3213,6 +3213,190 @@ ROWS = [
         None,
         only({"platform"}, 200, 404, 401),
     ),
+    # --- watch rows ---
+    # The savings watch of the demo M&V project ("mv_project"): its page and API read like the
+    # M&V tab; either party decides on events and acknowledges warnings; the institution's
+    # contract managers record the contract's watch terms. Quota pages: the institution's own,
+    # an agency's region overview and drill-down.
+    (
+        "GET",
+        "/projects/<int:project_id>/watch",
+        lambda c: f"/projects/{c.get('mv_project')}/watch",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/watch",
+        lambda c: f"/projects/{c.get('mv_other_project')}/watch",
+        None,
+        None,
+        only({"platform"}, 200, 404, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/watch/events/<int:event_id>/dismiss",
+        lambda c: f"/projects/{c.get('mv_project')}/watch/events/{c.get('watch_event')}/dismiss",
+        lambda c: {"reason": "矩阵"},
+        "form",
+        _ct_write(_MV_BOTH, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/watch/events/<int:event_id>/dismiss",
+        lambda c: (
+            f"/projects/{c.get('mv_other_project')}/watch/events/{c.get('watch_other_event')}"
+            "/dismiss"
+        ),
+        lambda c: {"reason": "矩阵"},
+        "form",
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/watch/events/<int:event_id>/convert",
+        lambda c: f"/projects/{c.get('mv_project')}/watch/events/{c.get('watch_event')}/convert",
+        lambda c: {"amount": "10"},
+        "form",
+        _ct_write(_MV_BOTH, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/watch/warnings/<int:warning_id>/acknowledge",
+        lambda c: (
+            f"/projects/{c.get('mv_project')}/watch/warnings/{c.get('watch_warning')}/acknowledge"
+        ),
+        lambda c: {},
+        "form",
+        _ct_write(_MV_BOTH, 302, 302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/watch/settings",
+        lambda c: f"/projects/{c.get('mv_project')}/watch/settings",
+        lambda c: {"shortfall_probability": "0.6", "missing_days": "fill_agreed"},
+        "form",
+        _ct_write(_MV_INST, 302, 302),
+    ),
+    (
+        "GET",
+        "/watch/quota",
+        lambda c: "/watch/quota",
+        None,
+        None,
+        expect(
+            403,
+            anon=302,
+            platform=403,
+            agency=200,
+            agency_admin=200,
+            inst_admin=302,
+            energy=302,
+            finance=302,
+            viewer=302,
+        ),
+    ),
+    (
+        "GET",
+        "/watch/quota/<int:organization_id>",
+        lambda c: f"/watch/quota/{c.get('watch_school')}",
+        None,
+        None,
+        expect(
+            404,
+            anon=302,
+            platform=200,
+            agency=200,
+            agency_admin=200,
+            inst_admin=200,
+            energy=200,
+            finance=200,
+            viewer=200,
+        ),
+    ),
+    (
+        "POST",
+        "/watch/quota/<int:organization_id>/share",
+        lambda c: f"/watch/quota/{c.get('watch_school')}/share",
+        lambda c: {"share": "0.9"},
+        "form",
+        expect(
+            404,
+            anon=302,
+            platform=403,
+            agency=403,
+            agency_admin=403,
+            inst_admin=302,
+            energy=302,
+            finance=403,
+            viewer=403,
+        ),
+    ),
+    (
+        "POST",
+        "/watch/quota/<int:organization_id>/warnings/<int:warning_id>/acknowledge",
+        lambda c: (
+            f"/watch/quota/{c.get('watch_school')}/warnings/{c.get('watch_quota_warning')}/acknowledge"
+        ),
+        lambda c: {},
+        "form",
+        expect(
+            404,
+            anon=302,
+            platform=403,
+            agency=403,
+            agency_admin=403,
+            inst_admin=302,
+            energy=302,
+            finance=403,
+            viewer=403,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/projects/<int:project_id>/watch",
+        lambda c: f"/api/v1/projects/{c.get('mv_project')}/watch",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/projects/<int:project_id>/watch/events",
+        lambda c: f"/api/v1/projects/{c.get('mv_project')}/watch/events",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 401),
+    ),
+    (
+        "GET",
+        "/api/v1/projects/<int:project_id>/watch/events",
+        lambda c: f"/api/v1/projects/{c.get('mv_other_project')}/watch/events",
+        None,
+        None,
+        only({"platform"}, 200, 404, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/projects/<int:project_id>/watch/events/<int:event_id>/dismiss",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_project')}/watch/events/{c.get('watch_event')}/dismiss"
+        ),
+        lambda c: {"reason": "矩阵"},
+        "json",
+        _ct_write(_MV_BOTH, 200, 401),
+    ),
+    (
+        "POST",
+        "/api/v1/projects/<int:project_id>/watch/events/<int:event_id>/convert",
+        lambda c: (
+            f"/api/v1/projects/{c.get('mv_project')}/watch/events/{c.get('watch_event')}/convert"
+        ),
+        lambda c: {"amount": "10"},
+        "json",
+        _ct_write(_MV_BOTH, 200, 401),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
@@ -3881,6 +4065,106 @@ def _calendar_context(session) -> dict:
     return {"cal_own": own.id, "cal_other": other.id}
 
 
+# --- watch rows --- (the world of the savings watch's rows)
+def _watch_context(session) -> dict:
+    """A snapshot, two open events (the demo project's, in its draft report's period, and the
+    other project's), a shortfall warning of the demo project and a quota warning of the
+    school."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from emc.mv.models import MvReport
+    from emc.watch.models import (
+        EventScope,
+        EventStatus,
+        SuspectedEvent,
+        WarningKind,
+        WatchSnapshot,
+        WatchWarning,
+    )
+
+    pid, other = _WORLD["mv_project"], _WORLD["mv_other_project"]
+    draft = session.get(MvReport, _WORLD["mv_draft"])
+    meter = _WORLD["mv_meter"]
+    school = session.scalar(select(Organization).where(Organization.name_zh == "杭州市第一中学"))
+    days = [(draft.period_start + dt.timedelta(days=i)).isoformat() for i in range(3)]
+    session.add(
+        WatchSnapshot(
+            project_id=pid,
+            baseline_id=draft.baseline_id,
+            as_of=draft.period_end,
+            period_start=draft.period_start,
+            unit="kWh",
+            series={
+                "dates": days,
+                "cumulative_savings": [1.0, 2.0, 3.0],
+                "cumulative_expected": [1.0, 2.5, 4.0],
+                "band_low": [0.5, 1.0, 1.5],
+                "band_high": [1.5, 3.0, 4.5],
+                "cusum": [0.0, -0.5, -1.0],
+            },
+            forecast={},
+            gaps=[],
+        )
+    )
+
+    def event(project_id, baseline_id):
+        row = SuspectedEvent(
+            project_id=project_id,
+            baseline_id=baseline_id,
+            meter_id=meter,
+            scope=EventScope.REPORTING,
+            start_date=draft.period_start + dt.timedelta(days=3),
+            detected_on=draft.period_start + dt.timedelta(days=9),
+            change_per_day=Decimal("12.500"),
+            change_percent=14.0,
+            confidence=0.99,
+            unit="kWh",
+            status=EventStatus.OPEN,
+        )
+        session.add(row)
+        return row
+
+    mine = event(pid, draft.baseline_id)
+    theirs = event(other, _WORLD["mv_other_baseline"])
+    warning = WatchWarning(
+        kind=WarningKind.SHORTFALL,
+        subject_key=f"project:{pid}",
+        month="2024-07",
+        organization_id=school.id,
+        project_id=pid,
+        forecast=1.0,
+        low=0.5,
+        high=1.5,
+        threshold=2.0,
+        probability=0.9,
+        unit="kWh",
+        details={},
+    )
+    quota_warning = WatchWarning(
+        kind=WarningKind.QUOTA,
+        subject_key=f"organization:{school.id}",
+        month="2024-07",
+        organization_id=school.id,
+        forecast=1.0,
+        low=0.5,
+        high=1.5,
+        threshold=2.0,
+        probability=0.9,
+        unit="kgce",
+        details={},
+    )
+    session.add_all([warning, quota_warning])
+    session.flush()
+    return {
+        "watch_event": mine.id,
+        "watch_other_event": theirs.id,
+        "watch_warning": warning.id,
+        "watch_school": school.id,
+        "watch_quota_warning": quota_warning.id,
+    }
+
+
 WORLD_BUILDERS = [
     _facilities_context,
     _weather_context,
@@ -3891,6 +4175,7 @@ WORLD_BUILDERS = [
     _mv_context,
     _notifications_context,
     _calendar_context,
+    _watch_context,
 ]
 _WORLD: dict = {}
 

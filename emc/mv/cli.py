@@ -651,3 +651,13 @@ def fit(
         click.echo(json.dumps(result, ensure_ascii=False, allow_nan=False, indent=2))
     else:
         click.echo(_human(result))
+
+
+def _register_events() -> None:
+    # The savings watch's change-point scan on the same files (its code lives in emc.watch).
+    from emc.watch.cli import events
+
+    mv.add_command(events)
+
+
+_register_events()

@@ -56,6 +56,10 @@ def nav_items() -> list[tuple[str, str]]:
         items.append(("contracts.queue", _l("Payment queue")))
     if can(actor, Permission.PROGRAMME_READ):
         items.append(("programme.dashboard", _l("Programme")))
+    if can(actor, Permission.PROGRAMME_READ) or (
+        actor.org_kind is OrgKind.INSTITUTION and can(actor, Permission.MV_APPROVE)
+    ):
+        items.append(("watch.quota_home", _l("Energy use warnings")))
     if can(actor, Permission.PROGRAMME_STATS_MANAGE):
         items.append(("programme.stats_page", _l("Energy statistics")))
     if can(actor, Permission.PLATFORM_ORGS_MANAGE):

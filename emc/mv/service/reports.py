@@ -479,6 +479,10 @@ def accept_report(session: Session, actor: Actor, report_id: int, *, comment: st
         accepted_on=accepted_on,
         segments=report.segments,
     )
+    # The savings the period's missing days cannot verify go onto its payment lines.
+    from emc.watch.service.at_risk import carry_onto_lines
+
+    carry_onto_lines(session, project, report)
     return report
 
 
