@@ -113,6 +113,9 @@ PAGES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/programme/targets"): "programme.create_target",
     # calendars
     ("POST", "/api/v1/calendars/statutory/{year}"): "calendars.statutory_year",
+    # savings watch
+    ("POST", "/api/v1/projects/{project_id}/watch/events/{event_id}/dismiss"): "watch.dismiss",
+    ("POST", "/api/v1/projects/{project_id}/watch/events/{event_id}/convert"): "watch.convert",
 }
 
 # PENDING: writes whose page another branch of this session is building (helper "wf": project
