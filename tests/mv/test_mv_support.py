@@ -137,3 +137,10 @@ def test_missing_and_incomplete_days_are_nan(db_session):
     site = db_session.get(Site, meter.site_id)
     use = data.daily_usage(db_session, meter, site, dt.date(2024, 1, 30), dt.date(2024, 2, 3))
     assert [v == v for v in use] == [True, True, False, False]
+
+
+def seen(client, pid: int, path: str) -> int:
+    """The row version ``client`` sees of the baseline or report at ``path`` (1 when it cannot
+    see it: the request is then refused before the version matters)."""
+    response = client.get(f"/api/v1/projects/{pid}{path}")
+    return response.get_json().get("row_version", 1) if response.status_code == 200 else 1

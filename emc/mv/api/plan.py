@@ -15,10 +15,10 @@ from emc.mv.api.common import (
     evidence_response,
 )
 from emc.mv.schemas import (
+    BaselineApproveIn,
     BaselineOut,
     BaselineProposeIn,
     MvCommentIn,
-    MvDecisionIn,
     MvPlanIn,
     MvPlanOut,
 )
@@ -85,7 +85,7 @@ class BaselineItem(MethodView):
 class BaselineApprove(MethodView):
     decorators = [login_required]
 
-    @blp.arguments(MvDecisionIn)
+    @blp.arguments(BaselineApproveIn)
     @blp.response(200, BaselineOut)
     def post(self, data, project_id, baseline_id):
         """Approve a proposed baseline (the institution); it is frozen from then on."""

@@ -12,8 +12,8 @@ from emc.errors import EmcError, Invalid, NotFound
 from emc.mv import api as mv_api
 from emc.mv import service
 from emc.mv.schemas import (
+    BaselineApproveIn,
     MvCommentIn,
-    MvDecisionIn,
 )
 from emc.mv.views.common import (
     bp,
@@ -63,7 +63,7 @@ def baseline_action(project_id: int, baseline_id: int, action: str):
     actor = current_actor()
     mv_api.baseline_in(project_id, baseline_id)
     schema, run = (
-        (MvDecisionIn, service.approve_baseline)
+        (BaselineApproveIn, service.approve_baseline)
         if action == "approve"
         else (MvCommentIn, service.reject_baseline)
     )
