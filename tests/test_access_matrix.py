@@ -11,6 +11,7 @@ import itertools
 import json
 
 import pytest
+from signing_support import sign_by_esco
 from sqlalchemy import select
 
 from emc.auth.models import ApiToken, Organization, User
@@ -2803,6 +2804,7 @@ def _contracts_context(session) -> dict:
         contracts.update_project(
             session, energy, p.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 1)
         )
+        sign_by_esco(session, p.id)
         contracts.regenerate_schedule(session, energy, p.id)
         _, amendment = contracts.set_contract_terms(
             session, energy, p.id, terms=terms, reason="矩阵"
@@ -2882,6 +2884,7 @@ def _custody_context(session) -> dict:
         contracts.update_project(
             session, energy, p.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 1)
         )
+        sign_by_esco(session, p.id)
         adjustment = contracts.propose_custody_adjustment(
             session,
             energy,

@@ -185,6 +185,7 @@ def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> l
     energy = actor_for(session, "energy@school.demo")
     preparer = actor_for(session, "finance@school.demo")
     approver = actor_for(session, "finance2@school.demo")
+    esco_admin = actor_for(session, "admin@esco.demo")
     esco_id = session.scalar(select(Organization.id).where(Organization.name_zh == ESCO))
     ids = []
     for spec in _contracts(start):
@@ -216,6 +217,8 @@ def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> l
             works_accepted_on=start - dt.timedelta(days=3),
             operation_start_on=start,
         )
+        # Both parties sign: the ESCO's signature makes the project contracted.
+        service.sign_project(session, esco_admin, project.id, signed_on=add_months(start, -1))
         service.update_project(session, energy, project.id, status=ProjectStatus.IMPLEMENTING)
         service.update_project(session, energy, project.id, status=ProjectStatus.OPERATING)
         service.regenerate_schedule(session, energy, project.id)

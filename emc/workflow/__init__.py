@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from emc.workflow import notify as _notify  # noqa: F401 - registers the notification listener
 from emc.workflow.events import WorkflowEvent, emit, listen
-from emc.workflow.machine import Binding, Parties, StaleConflict, claim, created, transition
+from emc.workflow.machine import (
+    Binding,
+    Parties,
+    StaleConflict,
+    claim,
+    created,
+    flush,
+    transition,
+)
 from emc.workflow.tables import MACHINES, Consent, Machine, Side, Transition, event_kinds
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "claim",
     "created",
     "emit",
+    "flush",
     "event_kinds",
     "listen",
     "transition",

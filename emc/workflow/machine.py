@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from emc import clock, journal
 from emc.auth.actor import Actor
+from emc.auth.permissions import can
 from emc.auth.policy import load, require
 from emc.errors import Conflict, Forbidden
 from emc.workflow.events import WorkflowEvent, emit
@@ -71,13 +72,10 @@ class StaleConflict(Conflict):
     """Someone changed the object since the user loaded it (or at the same moment). ``state``
     and ``version`` are the object's current ones, for a page to say what changed."""
 
-    code = "stale"
-
     def __init__(self, message: str, *, state: str | None, version: int | None, what: str):
         super().__init__(
             message,
             fields={"version": [f"stale: the current version is {version}"]},
-            code="stale",
         )
         self.state, self.version, self.what = state, version, what
 
@@ -132,30 +130,48 @@ def _current(session: Session, binding: Binding, obj_id: int) -> tuple[str | Non
     return state, row[0]
 
 
+def _lost(session: Session, binding: Binding, obj: Any, action: str) -> StaleConflict:
+    with session.no_autoflush:
+        state, version = _current(session, binding, obj.id)
+    what = binding.machine.name
+    return StaleConflict(
+        f"this {what} was changed by someone else at the same moment (it is now {state}, "
+        f"version {version}): reload and check before you {action} it",
+        state=state,
+        version=version,
+        what=what,
+    )
+
+
 def claim(session: Session, binding: Binding, obj: Any, action: str) -> None:
-    """Flush the object's change as an UPDATE conditional on the version read (inside a
-    savepoint, so that a lost race leaves the request's transaction usable to report it).
+    """Lock the object's row for this transaction if it still has the version read: an
+    ``UPDATE ... SET row_version = row_version WHERE id = :id AND row_version = :seen`` (a
+    portable ``SELECT ... FOR UPDATE`` that also checks the version). Call it before changing
+    the object. On PostgreSQL a concurrent claimant waits for the winner to commit and then
+    matches no row; on SQLite the database's write lock refuses it. Inside a savepoint, so the
+    request's transaction stays usable to report the loss.
 
     Raises:
-        StaleConflict: another request changed the object first.
+        StaleConflict: another request changed (or is changing) the object.
     """
-    what = binding.machine.name
+    model = binding.model
+    version_col = getattr(model, binding.version_attr)
+    seen = getattr(obj, binding.version_attr)
+    stmt = (
+        update(model)
+        .where(model.__mapper__.primary_key[0] == obj.id, version_col == seen)
+        .values({binding.version_attr: version_col})
+        .execution_options(synchronize_session=False)
+    )
     try:
         with session.begin_nested():
-            session.flush()
-    except StaleDataError:
-        state, version = _current(session, binding, obj.id)
-        raise StaleConflict(
-            f"this {what} was changed by someone else at the same moment (it is now {state}, "
-            f"version {version}): reload and check before you {action} it",
-            state=state,
-            version=version,
-            what=what,
-        ) from None
+            matched = session.execute(stmt).rowcount
     except OperationalError as error:
         # SQLite: another writer holds (or has just used) the database's write lock.
-        if "locked" not in str(error.orig).lower() and "busy" not in str(error.orig).lower():
+        text = str(error.orig).lower()
+        if "locked" not in text and "busy" not in text:
             raise
+        what = binding.machine.name
         raise StaleConflict(
             f"this {what} is being changed by someone else at the same moment: reload and check "
             f"before you {action} it",
@@ -163,6 +179,16 @@ def claim(session: Session, binding: Binding, obj: Any, action: str) -> None:
             version=None,
             what=what,
         ) from None
+    if matched != 1:
+        raise _lost(session, binding, obj, action)
+
+
+def flush(session: Session, binding: Binding, obj: Any, action: str) -> None:
+    """Flush the change of a claimed object (its UPDATE is conditional on the version too)."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise _lost(session, binding, obj, action) from None
 
 
 def transition(
@@ -174,6 +200,7 @@ def transition(
     *,
     version: int | None,
     check: Callable[[Any, Parties], None] | None = None,
+    stage: Callable[[Any], None] | None = None,
     apply: Callable[[Any], None] | None = None,
     effects: Callable[[Any], None] | None = None,
     summary: str = "",
@@ -184,7 +211,8 @@ def transition(
 
     ``version`` is the lock version the user saw (None only for trusted internal callers: the
     conditional UPDATE still decides races). ``check(obj, parties)`` raises for the object's own
-    rules before anything changes; ``apply(obj)`` changes the row (it runs once the transition
+    rules before anything changes; ``stage(obj)`` records what every call of the step records
+    (a signatory's date, even before the other party signs); ``apply(obj)`` changes the row (it runs once the transition
     completes: for a consent transition, once both parties have consented); ``effects(obj)``
     runs only for the winner, after the conditional UPDATE (other rows: payment lines,
     superseded versions). Then the journal entry and the workflow event.
@@ -199,7 +227,9 @@ def transition(
     if obj is None:
         obj = load(session, actor, binding.model, obj_id)
     parties = binding.parties(session, obj)
-    require(actor, step.permission)
+    permissions = step.permission if isinstance(step.permission, tuple) else (step.permission,)
+    if not any(can(actor, p) for p in permissions):
+        require(actor, permissions[0])
     if step.side is not None and not _side_ok(actor, parties, step.side):
         raise Forbidden(
             f"separation of duties: {step.rule}",
@@ -224,15 +254,18 @@ def transition(
     if check is not None:
         check(obj, parties)
     before = journal.snapshot(obj, binding.fields)
+    claim(session, binding, obj, action)
     complete = True
     if step.consent is not None:
         complete = _consent(actor, parties, obj, step.consent)
+    if stage is not None:
+        stage(obj)
     if complete:
         if step.target is not None and binding.state_attr:
             setattr(obj, binding.state_attr, type(getattr(obj, binding.state_attr))(step.target))
         if apply is not None:
             apply(obj)
-    claim(session, binding, obj, action)
+    flush(session, binding, obj, action)
     if complete and effects is not None:
         effects(obj)
     after_state = binding.state(obj)

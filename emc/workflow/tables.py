@@ -42,7 +42,8 @@ class Consent:
 @dataclass(frozen=True)
 class Transition:
     action: str
-    permission: Permission
+    # The permission needed (a tuple: any of them).
+    permission: Permission | tuple[Permission, ...]
     sources: frozenset[str]
     # None: the state does not change (the transition still bumps the row version, journals
     # and emits its event; e.g. a revision that creates a new version).
@@ -113,7 +114,7 @@ PROJECT = Machine(
         ),
         Transition(
             "sign",
-            P.CONTRACTS_CONTRACT_AGREE,
+            (P.CONTRACTS_PROJECT_MANAGE, P.CONTRACTS_CONTRACT_AGREE),
             _s("proposed"),
             "contracted",
             Side.EITHER,

@@ -109,7 +109,7 @@ def test_the_audit_workflow_through_the_api(db_session, login_as):
     assert submitted.status_code == 200
     # A decision on the version seen before the submission is refused: it changed since.
     stale = school.post(f"/api/v1/audits/{audit_id}/accept", json={"row_version": seen})
-    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale"
+    assert stale.status_code == 409 and "version" in stale.get_json()["error"]["fields"]
 
     figures = school.get(f"/api/v1/audits/{audit_id}/figures").get_json()
     assert Decimal(figures["total_tce"]) == Decimal("13.5043")  # 12.29 + 1.2143

@@ -225,7 +225,7 @@ def test_the_journal_has_the_project_and_contract_changes(login_as, db_session):
             )
         )
     )
-    assert {"create", "update", "regenerate_schedule"} <= actions
+    assert {"create", "propose", "sign", "regenerate_schedule"} <= actions
     assert date(2025, 1, 1).isoformat() in str(
         db_session.scalars(
             select(JournalEntry.after).where(

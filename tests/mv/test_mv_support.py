@@ -11,6 +11,7 @@ import io
 import itertools
 import random
 
+from signing_support import sign_by_esco
 from sqlalchemy import select
 
 from emc.auth.actor import Actor
@@ -64,6 +65,7 @@ def make_project(session, *, months: int = 6, saving: float = 0.15, plan: bool =
         status=ProjectStatus.CONTRACTED,
         signed_on=dt.date(2023, 12, 1),
     )
+    sign_by_esco(session, project.id)
     facilities.link_project(session, energy, site.id, project_id=project.id)
     meter = facilities.create_meter(
         session,

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from signing_support import sign_by_esco
 from sqlalchemy import delete, select
 
 from emc.auth import service as auth_service
@@ -162,6 +163,7 @@ def test_every_kind_of_write_keeps_the_summary_exact(db_session):
         status=ProjectStatus.CONTRACTED,
         signed_on=dt.date(2024, 7, 1),
     )
+    sign_by_esco(db_session, project.id)
     after = check(db_session)
     assert after["counted"] == start["counted"] + 1
     assert after["investment"] == start["investment"] + Decimal("2500000.00")

@@ -45,9 +45,12 @@ from emc.contracts.service.payments import (
     release_line,
 )
 from emc.contracts.service.projects import (
+    CONSENT_FIELDS,
     create_project,
     get_project,
     list_projects,
+    move_project,
+    sign_project,
     update_project,
 )
 from emc.contracts.service.schedules import (
@@ -62,6 +65,9 @@ from emc.contracts.service.schedules import (
 )
 
 __all__ = [
+    "CONSENT_FIELDS",
+    "move_project",
+    "sign_project",
     "HALF",
     "LINE_FIELDS",
     "PROJECT_FIELDS",

@@ -320,8 +320,9 @@ def _decide(
             .limit(1)
         )
         if previous is not None:
-            previous.status = BaselineStatus.SUPERSEDED
             workflow.claim(session, BASELINE, previous, "supersede")
+            previous.status = BaselineStatus.SUPERSEDED
+            workflow.flush(session, BASELINE, previous, "supersede")
             journal.record(
                 session,
                 actor,

@@ -113,6 +113,10 @@ def build_mv(session: Session, *, full: bool = False) -> None:
         signed_on=dt.date(2023, 12, 15),
         operation_start_on=dt.date(2024, 1, 1),
     )
+    # Both parties sign: the ESCO's signature makes the project contracted.
+    contracts.sign_project(
+        session, actor_for(session, "admin@esco.demo"), project.id, signed_on=dt.date(2023, 12, 15)
+    )
     facilities.link_project(session, energy, site.id, project_id=project.id)
     # A sub-meter of the site's main electricity meter, so that site totals (audits, annual
     # statistics) do not count the HVAC consumption twice.
