@@ -545,4 +545,5 @@ def _form_without(*keys: str) -> dict:
 
 
 # Custody fee adjustment and regeneration pages live in their own module, on this blueprint.
-from emc.contracts import custody_views  # noqa: E402, F401 - registers its routes on bp
+# The project life pages (emc.contracts.project_views) register on it too.
+from emc.contracts import custody_views, project_views  # noqa: E402, F401 - register routes on bp
