@@ -191,7 +191,7 @@ def _agreement(name: str) -> Machine:
             ),
             Transition(
                 "withdraw",
-                P.CONTRACTS_READ,
+                (P.CONTRACTS_PROJECT_MANAGE, P.CONTRACTS_CONTRACT_AGREE),
                 _s("proposed"),
                 "withdrawn",
                 Side.PROPOSER,
