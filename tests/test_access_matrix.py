@@ -82,10 +82,7 @@ _CT_AGREE = "/api/v1/projects/<int:project_id>/contract/amendments/<int:amendmen
 _CT_SCHEDULE = "/api/v1/projects/<int:project_id>/schedule"
 _CT_CUSTODY_FORM = "/projects/<int:project_id>/custody-adjustments"
 _CT_CUSTODY_API = "/api/v1" + _CT_CUSTODY_FORM
-_WF_TRANSITION = (
-    "/api/v1/projects/<int:project_id>/transitions/"
-    "<any(propose, withdraw, sign, start_works, start_operation, complete, terminate):action>"
-)
+_WF_TRANSITION = "/api/v1/projects/<int:project_id>/transitions/<action>"
 _WF_AMENDMENT = "/api/v1/projects/<int:project_id>/contract/amendments/<int:amendment_id>"
 _WF_STEP = (
     "/projects/<int:project_id>/life/"

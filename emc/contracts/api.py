@@ -98,17 +98,15 @@ class ProjectItem(MethodView):
         return service.update_project(db(), current_actor(), project_id, **data)
 
 
-@blp.route(
-    "/projects/<int:project_id>/transitions/"
-    "<any(propose, withdraw, sign, start_works, start_operation, complete, terminate):action>"
-)
+@blp.route("/projects/<int:project_id>/transitions/<action>")
 class ProjectTransition(MethodView):
     decorators = [login_required]
 
     @blp.arguments(ProjectTransitionIn)
     @blp.response(200, ProjectOut)
     def post(self, data, project_id, action):
-        """One step of the project's life: ``propose`` and ``withdraw`` (institution),
+        """One step of the project's life (an unknown ``action`` is 422): ``propose`` and
+        ``withdraw`` (institution),
         ``sign`` (each party, with ``signed_on``; signed once both have), ``start_works``,
         ``start_operation`` (``works_accepted_on``, ``operation_start_on``), ``complete``
         (``term_end_on``), ``terminate`` (``termination_reason``)."""

@@ -18,7 +18,7 @@ from decimal import Decimal as D
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc import clock
+from emc import clock, workflow
 from emc.auth.actor import Actor
 from emc.auth.models import Organization
 from emc.contracts import finance, service
@@ -176,6 +176,8 @@ def _contracts(start: dt.date) -> list[DemoContract]:
 DEMO_CONTRACTS = tuple(c.name for c in _contracts(dt.date(2025, 1, 1)))
 
 
+# Demo history is replayed, not live: nobody is notified of its steps.
+@workflow.muted()
 def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> list[int]:
     """Create the five demo contracts of 杭州市第一中学 with their schedules; returns the
     project ids. The contracts start on the first of the month ``MONTHS`` months before

@@ -9,7 +9,7 @@ into notifications for the party whose turn it is.
 from __future__ import annotations
 
 from emc.workflow import notify as _notify  # noqa: F401 - registers the notification listener
-from emc.workflow.events import WorkflowEvent, emit, listen
+from emc.workflow.events import WorkflowEvent, emit, listen, muted
 from emc.workflow.machine import (
     Binding,
     Parties,
@@ -37,5 +37,6 @@ __all__ = [
     "flush",
     "event_kinds",
     "listen",
+    "muted",
     "transition",
 ]

@@ -3,7 +3,9 @@ notifications (and, later, anything else that reacts to a step: to-do lists read
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,17 @@ class WorkflowEvent:
 
 Listener = Callable[[Session, WorkflowEvent], None]
 _LISTENERS: list[Listener] = []
+_MUTED: ContextVar[bool] = ContextVar("workflow_events_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Emit no events inside the block: demo builders replay history, which is nobody's turn."""
+    token = _MUTED.set(True)
+    try:
+        yield
+    finally:
+        _MUTED.reset(token)
 
 
 def listen(listener: Listener) -> Listener:
@@ -51,5 +64,7 @@ def listen(listener: Listener) -> Listener:
 
 
 def emit(session: Session, event: WorkflowEvent) -> None:
+    if _MUTED.get():
+        return
     for listener in list(_LISTENERS):
         listener(session, event)

@@ -277,7 +277,6 @@ REPORT = Machine(
             event="report_revised",
         ),
     ),
-    created_event="report_drafted",
 )
 
 MV_ADJUSTMENT = Machine(

@@ -168,12 +168,20 @@ def test_every_kind_of_write_keeps_the_summary_exact(db_session):
     assert after["counted"] == start["counted"] + 1
     assert after["investment"] == start["investment"] + Decimal("2500000.00")
 
-    # Amended: another signing date (out of the window), investment and contract type.
-    contracts.update_project(
-        db_session, energy, project.id, signed_on=dt.date(2020, 12, 1), total_investment=None
-    )
+    # Amended (both parties agree): another signing date (out of the window), investment and
+    # contract type.
+    def amend(**changes):
+        amendment = contracts.propose_project_amendment(
+            db_session, energy, project.id, reason="更正", **changes
+        )
+        for email in ("admin@school.demo", "admin@esco.demo"):
+            contracts.agree_amendment(
+                db_session, actor_for(db_session, email), project.id, amendment.id
+            )
+
+    amend(signed_on=dt.date(2020, 12, 1), total_investment=None)
     assert check(db_session)["counted"] == start["counted"]
-    contracts.update_project(db_session, energy, project.id, signed_on=dt.date(2025, 1, 2))
+    amend(signed_on=dt.date(2025, 1, 2))
     contract = db_session.scalar(select(Contract).where(Contract.project_id == project.id))
     contract.contract_type = ContractType.ENERGY_COST_CUSTODY
     after = check(db_session)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emc import workflow
 from emc.contracts import finance
 from emc.contracts import service as contracts
 from emc.contracts.models import ProjectStatus, terms_to_document
@@ -81,6 +82,8 @@ def _import_next_month_weather(session: Session, site: Site, month: dt.date) -> 
     )
 
 
+# Demo history is replayed, not live: nobody is notified of its steps.
+@workflow.muted()
 def build_mv(session: Session, *, full: bool = False) -> None:
     """Create the demo M&V project (needs the facilities demo's school site and temperatures).
 
