@@ -11,6 +11,7 @@ import itertools
 import json
 
 import pytest
+from signing_support import sign_by_esco
 from sqlalchemy import select
 
 from emc.auth.models import ApiToken, Organization, User
@@ -81,6 +82,16 @@ _CT_AGREE = "/api/v1/projects/<int:project_id>/contract/amendments/<int:amendmen
 _CT_SCHEDULE = "/api/v1/projects/<int:project_id>/schedule"
 _CT_CUSTODY_FORM = "/projects/<int:project_id>/custody-adjustments"
 _CT_CUSTODY_API = "/api/v1" + _CT_CUSTODY_FORM
+_WF_TRANSITION = "/api/v1/projects/<int:project_id>/transitions/<action>"
+_WF_AMENDMENT = "/api/v1/projects/<int:project_id>/contract/amendments/<int:amendment_id>"
+_WF_STEP = (
+    "/projects/<int:project_id>/life/"
+    "<any(propose, withdraw, sign, start_works, start_operation, complete, terminate):action>"
+)
+_WF_DECISION = (
+    "/projects/<int:project_id>/life/amendments/<int:amendment_id>/"
+    "<any(agree, reject, withdraw):decision>"
+)
 _CT_CUSTODY_BODY = {
     "kind": "floor_area",
     "reference": "矩阵-2",
@@ -842,7 +853,7 @@ ROWS = [
         "PATCH",
         "/api/v1/projects/<int:project_id>",
         lambda c: f"/api/v1/projects/{c.get('project')}",
-        lambda c: {"name": "矩阵改名"},
+        lambda c: {**{"name": "矩阵改名"}, "row_version": c["rv"]["project"]},
         "json",
         _ct_write({"inst_admin", "energy"}, 200),
     ),
@@ -850,7 +861,7 @@ ROWS = [
         "PATCH",
         "/api/v1/projects/<int:project_id>",
         lambda c: f"/api/v1/projects/{c.get('other_project')}",
-        lambda c: {"name": "矩阵改名"},
+        lambda c: {**{"name": "矩阵改名"}, "row_version": c["rv"]["other_project"]},
         "json",
         _ct_other_write(401),
     ),
@@ -902,7 +913,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('project')}/contract/amendments/{c.get('amendment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["amendment"]},
         "json",
         _ct_write({"inst_admin", "esco_admin"}, 200),
     ),
@@ -912,7 +923,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('other_project')}/contract/amendments/{c.get('other_amendment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["other_amendment"]},
         "json",
         _ct_other_write(401),
     ),
@@ -955,7 +966,7 @@ ROWS = [
             f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments/"
             f"{c.get('custody_adjustment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"version": c["rv"]["custody_adjustment"]},
         "json",
         _ct_write({"inst_admin", "esco_admin"}, 200),
     ),
@@ -966,7 +977,7 @@ ROWS = [
             f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments/"
             f"{c.get('other_custody_adjustment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"version": c["rv"]["other_custody_adjustment"]},
         "json",
         _ct_other_write(401),
     ),
@@ -1796,7 +1807,7 @@ ROWS = [
         "POST",
         _A_ACTION,
         lambda c: f"/audits/{c.get('a_draft')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["a_draft"]},
         "form",
         _a_write(_A_RECORD, 302, 302),
     ),
@@ -1804,7 +1815,7 @@ ROWS = [
         "POST",
         _A_ACTION,
         lambda c: f"/audits/{c.get('a_submitted')}/return",
-        lambda c: {"comment": "补充"},
+        lambda c: {**{"comment": "补充"}, "row_version": c["rv"]["a_submitted"]},
         "form",
         _a_write(_A_COMMISSION, 302, 302),
     ),
@@ -1812,7 +1823,7 @@ ROWS = [
         "POST",
         _A_ACTION,
         lambda c: f"/audits/{c.get('a_other')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["a_other"]},
         "form",
         _a_other(302),
     ),
@@ -1965,7 +1976,7 @@ ROWS = [
         "POST",
         _A_ITEM + "/submit",
         lambda c: f"/api/v1/audits/{c.get('a_draft')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["a_draft"]},
         "json",
         _a_write(_A_RECORD, 200, 401),
     ),
@@ -1973,7 +1984,7 @@ ROWS = [
         "POST",
         _A_ITEM + "/submit",
         lambda c: f"/api/v1/audits/{c.get('a_other')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["a_other"]},
         "json",
         _a_other(401),
     ),
@@ -1981,7 +1992,7 @@ ROWS = [
         "POST",
         _A_ITEM + "/accept",
         lambda c: f"/api/v1/audits/{c.get('a_submitted')}/accept",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["a_submitted"]},
         "json",
         _a_write(_A_COMMISSION, 200, 401),
     ),
@@ -1989,7 +2000,7 @@ ROWS = [
         "POST",
         _A_ITEM + "/return",
         lambda c: f"/api/v1/audits/{c.get('a_submitted')}/return",
-        lambda c: {"comment": "补充燃气账单"},
+        lambda c: {**{"comment": "补充燃气账单"}, "row_version": c["rv"]["a_submitted"]},
         "json",
         _a_write(_A_COMMISSION, 200, 401),
     ),
@@ -1997,7 +2008,7 @@ ROWS = [
         "POST",
         _A_ITEM + "/revise",
         lambda c: f"/api/v1/audits/{c.get('a_accepted')}/revise",
-        lambda c: {"reason": "矩阵修订"},
+        lambda c: {**{"reason": "矩阵修订"}, "row_version": c["rv"]["a_accepted"]},
         "json",
         _a_write(_A_COMMISSION | _A_RECORD, 201, 401),
     ),
@@ -2228,7 +2239,7 @@ ROWS = [
         "POST",
         _MV_PAGE_BASELINE + "/<any(approve, reject):action>",
         lambda c: f"/projects/{c.get('mv_project')}/mv/baselines/{c.get('mv_proposed')}/approve",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_proposed"]},
         "form",
         _ct_write(_MV_INST, 302, 302),
     ),
@@ -2238,7 +2249,7 @@ ROWS = [
         lambda c: (
             f"/projects/{c.get('mv_other_project')}/mv/baselines/{c.get('mv_other_baseline')}/approve"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_other_baseline"]},
         "form",
         _ct_other_write(302),
     ),
@@ -2270,7 +2281,7 @@ ROWS = [
         "POST",
         _MV_PAGE_REPORT + "/<any(submit, accept, dispute, revise):action>",
         lambda c: f"/projects/{c.get('mv_project')}/mv/reports/{c.get('mv_draft')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_draft"]},
         "form",
         _ct_write(_MV_ESCO, 302, 302),
     ),
@@ -2278,7 +2289,7 @@ ROWS = [
         "POST",
         _MV_PAGE_REPORT + "/<any(submit, accept, dispute, revise):action>",
         lambda c: f"/projects/{c.get('mv_project')}/mv/reports/{c.get('mv_submitted')}/dispute",
-        lambda c: {"comment": "矩阵"},
+        lambda c: {**{"comment": "矩阵"}, "row_version": c["rv"]["mv_submitted"]},
         "form",
         _ct_write(_MV_INST, 302, 302),
     ),
@@ -2288,7 +2299,7 @@ ROWS = [
         lambda c: (
             f"/projects/{c.get('mv_other_project')}/mv/reports/{c.get('mv_other_report')}/submit"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_other_report"]},
         "form",
         _ct_other_write(302),
     ),
@@ -2306,7 +2317,7 @@ ROWS = [
         lambda c: (
             f"/projects/{c.get('mv_project')}/mv/reports/{c.get('mv_draft')}/adjustments/{c.get('mv_adjustment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_adjustment"]},
         "form",
         {**_ct_write(_MV_INST, 302, 302), "esco_admin": 409, "engineer": 409},
     ),
@@ -2408,7 +2419,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_project')}/baselines/{c.get('mv_proposed')}/approve"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_proposed"]},
         "json",
         _ct_write(_MV_INST, 200),
     ),
@@ -2418,7 +2429,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_other_project')}/baselines/{c.get('mv_other_baseline')}/approve"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_other_baseline"]},
         "json",
         _ct_other_write(401),
     ),
@@ -2426,7 +2437,7 @@ ROWS = [
         "POST",
         _MV_API_BASELINE + "/reject",
         lambda c: f"/api/v1/projects/{c.get('mv_project')}/baselines/{c.get('mv_proposed')}/reject",
-        lambda c: {"comment": "矩阵"},
+        lambda c: {**{"comment": "矩阵"}, "row_version": c["rv"]["mv_proposed"]},
         "json",
         _ct_write(_MV_INST, 200),
     ),
@@ -2502,7 +2513,7 @@ ROWS = [
         "POST",
         _MV_API_REPORT + "/submit",
         lambda c: f"/api/v1/projects/{c.get('mv_project')}/mv-reports/{c.get('mv_draft')}/submit",
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_draft"]},
         "json",
         _ct_write(_MV_ESCO, 200),
     ),
@@ -2512,7 +2523,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_other_project')}/mv-reports/{c.get('mv_other_report')}/submit"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_other_report"]},
         "json",
         _ct_other_write(401),
     ),
@@ -2522,7 +2533,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_project')}/mv-reports/{c.get('mv_submitted')}/accept"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_submitted"]},
         "json",
         _ct_write(_MV_INST, 200),
     ),
@@ -2532,7 +2543,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_project')}/mv-reports/{c.get('mv_submitted')}/dispute"
         ),
-        lambda c: {"comment": "矩阵"},
+        lambda c: {**{"comment": "矩阵"}, "row_version": c["rv"]["mv_submitted"]},
         "json",
         _ct_write(_MV_INST, 200),
     ),
@@ -2542,7 +2553,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_project')}/mv-reports/{c.get('mv_disputed')}/revise"
         ),
-        lambda c: {"reason": "矩阵"},
+        lambda c: {**{"reason": "矩阵"}, "row_version": c["rv"]["mv_disputed"]},
         "json",
         _ct_write(_MV_ESCO, 201),
     ),
@@ -2590,7 +2601,7 @@ ROWS = [
         lambda c: (
             f"/api/v1/projects/{c.get('mv_project')}/mv-reports/{c.get('mv_draft')}/adjustments/{c.get('mv_adjustment')}/agree"
         ),
-        lambda c: {},
+        lambda c: {"row_version": c["rv"]["mv_adjustment"]},
         "json",
         {**_ct_write(_MV_INST, 200), "esco_admin": 409, "engineer": 409},
     ),
@@ -3397,6 +3408,198 @@ ROWS = [
         "json",
         _ct_write(_MV_BOTH, 200, 401),
     ),
+    # --- wf rows ---
+    # The project's life: transitions, project amendments, amendment and custody adjustment
+    # decisions (API), and the project life pages. "project" is the school's signed project of
+    # the demo ESCO with an amendment proposed by the institution; bodies carry the row version.
+    (
+        "POST",
+        _WF_TRANSITION,
+        lambda c: f"/api/v1/projects/{c.get('project')}/transitions/start_works",
+        lambda c: {"row_version": c["rv"]["project"]},
+        "json",
+        _ct_write({"inst_admin", "energy"}, 200),
+    ),
+    (
+        "POST",
+        _WF_TRANSITION,
+        lambda c: f"/api/v1/projects/{c.get('other_project')}/transitions/start_works",
+        lambda c: {"row_version": c["rv"]["other_project"]},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        "/api/v1/projects/<int:project_id>/amendments",
+        lambda c: f"/api/v1/projects/{c.get('project')}/amendments",
+        lambda c: {"row_version": c["rv"]["project"], "reason": "矩阵", "total_investment": "1.00"},
+        "json",
+        _ct_write({"inst_admin", "energy"}, 201),
+    ),
+    (
+        "POST",
+        "/api/v1/projects/<int:project_id>/amendments",
+        lambda c: f"/api/v1/projects/{c.get('other_project')}/amendments",
+        lambda c: {
+            "row_version": c["rv"]["other_project"],
+            "reason": "矩阵",
+            "total_investment": "1.00",
+        },
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        _WF_AMENDMENT + "/reject",
+        lambda c: (
+            f"/api/v1/projects/{c.get('project')}/contract/amendments/{c.get('amendment')}/reject"
+        ),
+        lambda c: {"row_version": c["rv"]["amendment"], "comment": "不同意"},
+        "json",
+        _ct_write({"esco_admin"}, 200),
+    ),
+    (
+        "POST",
+        _WF_AMENDMENT + "/reject",
+        lambda c: (
+            f"/api/v1/projects/{c.get('other_project')}/contract/amendments/"
+            f"{c.get('other_amendment')}/reject"
+        ),
+        lambda c: {"row_version": c["rv"]["other_amendment"], "comment": "不同意"},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        _WF_AMENDMENT + "/withdraw",
+        lambda c: (
+            f"/api/v1/projects/{c.get('project')}/contract/amendments/{c.get('amendment')}/withdraw"
+        ),
+        lambda c: {"row_version": c["rv"]["amendment"]},
+        "json",
+        _ct_write({"inst_admin", "energy"}, 200),
+    ),
+    (
+        "POST",
+        _WF_AMENDMENT + "/withdraw",
+        lambda c: (
+            f"/api/v1/projects/{c.get('other_project')}/contract/amendments/"
+            f"{c.get('other_amendment')}/withdraw"
+        ),
+        lambda c: {"row_version": c["rv"]["other_amendment"]},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/reject",
+        lambda c: (
+            f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/reject"
+        ),
+        lambda c: {"version": c["rv"]["custody_adjustment"], "comment": "不同意"},
+        "json",
+        _ct_write({"esco_admin"}, 200),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/reject",
+        lambda c: (
+            f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments/"
+            f"{c.get('other_custody_adjustment')}/reject"
+        ),
+        lambda c: {"version": c["rv"]["other_custody_adjustment"], "comment": "不同意"},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/withdraw",
+        lambda c: (
+            f"/api/v1/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/withdraw"
+        ),
+        lambda c: {"version": c["rv"]["custody_adjustment"]},
+        "json",
+        _ct_write({"inst_admin", "energy"}, 200),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_API + "/<int:adjustment_id>/withdraw",
+        lambda c: (
+            f"/api/v1/projects/{c.get('other_custody_project')}/custody-adjustments/"
+            f"{c.get('other_custody_adjustment')}/withdraw"
+        ),
+        lambda c: {"version": c["rv"]["other_custody_adjustment"]},
+        "json",
+        _ct_other_write(401),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/life",
+        lambda c: f"/projects/{c.get('project')}/life",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/projects/<int:project_id>/life",
+        lambda c: f"/projects/{c.get('other_project')}/life",
+        None,
+        None,
+        only({"platform"}, 200, 404, 302),
+    ),
+    (
+        "POST",
+        _WF_STEP,
+        lambda c: f"/projects/{c.get('project')}/life/start_works",
+        lambda c: {"row_version": c["rv"]["project"]},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, anon=302),
+    ),
+    (
+        "POST",
+        _WF_STEP,
+        lambda c: f"/projects/{c.get('other_project')}/life/start_works",
+        lambda c: {"row_version": c["rv"]["other_project"]},
+        "form",
+        _ct_other_write(302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/life/edit",
+        lambda c: f"/projects/{c.get('project')}/life/edit",
+        lambda c: {"row_version": c["rv"]["project"], "name": "矩阵改名"},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, anon=302),
+    ),
+    (
+        "POST",
+        "/projects/<int:project_id>/life/amend",
+        lambda c: f"/projects/{c.get('project')}/life/amend",
+        lambda c: {"row_version": c["rv"]["project"], "reason": "矩阵", "total_investment": "1"},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, anon=302),
+    ),
+    (
+        "POST",
+        _WF_DECISION,
+        lambda c: f"/projects/{c.get('project')}/life/amendments/{c.get('amendment')}/agree",
+        lambda c: {"row_version": c["rv"]["amendment"]},
+        "form",
+        _ct_write({"inst_admin", "esco_admin"}, 302, anon=302),
+    ),
+    (
+        "POST",
+        _WF_DECISION,
+        lambda c: (
+            f"/projects/{c.get('other_project')}/life/amendments/{c.get('other_amendment')}/agree"
+        ),
+        lambda c: {"row_version": c["rv"]["other_amendment"]},
+        "form",
+        _ct_other_write(302),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
@@ -3453,6 +3656,7 @@ def _contracts_context(session) -> dict:
         contracts.update_project(
             session, energy, p.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 1)
         )
+        sign_by_esco(session, p.id)
         contracts.regenerate_schedule(session, energy, p.id)
         _, amendment = contracts.set_contract_terms(
             session, energy, p.id, terms=terms, reason="矩阵"
@@ -3532,6 +3736,7 @@ def _custody_context(session) -> dict:
         contracts.update_project(
             session, energy, p.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 1)
         )
+        sign_by_esco(session, p.id)
         adjustment = contracts.propose_custody_adjustment(
             session,
             energy,
@@ -4165,6 +4370,41 @@ def _watch_context(session) -> dict:
     }
 
 
+def _wf_versions_context(session) -> dict:
+    """The row version of every object a workflow row acts on, as the world leaves it (each
+    case starts from it): workflow requests send the version the user saw."""
+    from emc.audit.models import EnergyAudit
+    from emc.contracts.models import ContractAmendment, CustodyFeeAdjustment, EmcProject
+    from emc.mv.models import Baseline, MvReport, MvReportAdjustment
+
+    objects = {
+        "project": EmcProject,
+        "other_project": EmcProject,
+        "custody_project": EmcProject,
+        "other_custody_project": EmcProject,
+        "amendment": ContractAmendment,
+        "other_amendment": ContractAmendment,
+        "mv_proposed": Baseline,
+        "mv_approved": Baseline,
+        "mv_other_baseline": Baseline,
+        "mv_accepted": MvReport,
+        "mv_draft": MvReport,
+        "mv_submitted": MvReport,
+        "mv_disputed": MvReport,
+        "mv_other_report": MvReport,
+        "mv_adjustment": MvReportAdjustment,
+        "a_draft": EnergyAudit,
+        "a_submitted": EnergyAudit,
+        "a_accepted": EnergyAudit,
+        "a_other": EnergyAudit,
+        "a_custody": EnergyAudit,
+    }
+    rv = {key: session.get(model, _WORLD[key]).row_version for key, model in objects.items()}
+    for key in ("custody_adjustment", "other_custody_adjustment"):
+        rv[key] = session.get(CustodyFeeAdjustment, _WORLD[key]).version
+    return {"rv": rv}
+
+
 WORLD_BUILDERS = [
     _facilities_context,
     _weather_context,
@@ -4176,6 +4416,7 @@ WORLD_BUILDERS = [
     _notifications_context,
     _calendar_context,
     _watch_context,
+    _wf_versions_context,
 ]
 _WORLD: dict = {}
 

@@ -21,6 +21,7 @@ from emc.audit.schemas import (
     AuditOut,
     AuditPatch,
     AuditQuery,
+    AuditVersionIn,
     BillsIn,
     ConsumptionOut,
     CustodyIn,
@@ -168,20 +169,22 @@ class AuditItem(MethodView):
 class AuditSubmit(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(AuditVersionIn)
     @blp.response(200, AuditOut)
-    def post(self, audit_id):
+    def post(self, data, audit_id):
         """The auditor submits the audit for review (records the factor set)."""
-        return service.submit_audit(db(), current_actor(), audit_id)
+        return service.submit_audit(db(), current_actor(), audit_id, **data)
 
 
 @blp.route("/audits/<int:audit_id>/accept")
 class AuditAccept(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(AuditVersionIn)
     @blp.response(200, AuditOut)
-    def post(self, audit_id):
+    def post(self, data, audit_id):
         """The institution accepts a submitted audit (it becomes immutable)."""
-        return service.accept_audit(db(), current_actor(), audit_id)
+        return service.accept_audit(db(), current_actor(), audit_id, **data)
 
 
 @blp.route("/audits/<int:audit_id>/return")

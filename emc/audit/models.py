@@ -125,8 +125,12 @@ class EnergyAudit(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     accepted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Optimistic lock of the workflow (``version`` is the audit's own version number).
+    row_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class AuditSite(Base):

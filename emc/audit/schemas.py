@@ -84,6 +84,7 @@ class AuditQuery(StrictSchema):
 
 class AuditOut(ma.Schema):
     id = fields.Integer()
+    row_version = fields.Integer()
     organization_id = fields.Integer()
     auditor_organization_id = fields.Integer()
     title = fields.String()
@@ -109,11 +110,19 @@ class AuditOut(ma.Schema):
     updated_at = fields.AwareDateTime()
 
 
-class ReturnIn(StrictSchema):
+class AuditVersionIn(StrictSchema):
+    # The row version the user saw (``row_version`` of the audit read): a step on a changed
+    # audit is refused with 409.
+    version = fields.Integer(
+        data_key="row_version", required=True, strict=False, validate=validate.Range(min=1)
+    )
+
+
+class ReturnIn(AuditVersionIn):
     comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class ReviseIn(StrictSchema):
+class ReviseIn(AuditVersionIn):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 

@@ -18,6 +18,7 @@ from emc.audit.schemas import (
     AuditEcmPatch,
     AuditIn,
     AuditPatch,
+    AuditVersionIn,
     CustodyIn,
     ProposalIn,
     QuotaIn,
@@ -252,8 +253,8 @@ def detail(audit_id: int):
 
 # (form schema, service, flash message marked for extraction: it reaches gettext as a variable)
 _ACTIONS = {
-    "submit": (None, service.submit_audit, N_("Audit submitted for review.")),
-    "accept": (None, service.accept_audit, N_("Audit accepted.")),
+    "submit": (AuditVersionIn, service.submit_audit, N_("Audit submitted for review.")),
+    "accept": (AuditVersionIn, service.accept_audit, N_("Audit accepted.")),
     "return": (ReturnIn, service.return_audit, N_("Audit returned to the auditor.")),
     "revise": (ReviseIn, service.revise_audit, N_("New version started.")),
     "from-meters": (None, service.consumption_from_meters, N_("Monthly meter totals taken.")),

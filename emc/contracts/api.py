@@ -20,15 +20,20 @@ from emc.contracts.schemas import (
     ContractOut,
     CustodyAdjustmentIn,
     CustodyAdjustmentOut,
+    CustodyRejectIn,
     HoldIn,
     LineQuery,
     PayIn,
     PaymentLineOut,
+    ProjectAmendmentIn,
     ProjectIn,
     ProjectOut,
     ProjectPatch,
     ProjectQuery,
+    ProjectTransitionIn,
     RegenerationOut,
+    RejectIn,
+    RowVersionIn,
     VersionIn,
 )
 from emc.contracts.views import org_names
@@ -92,8 +97,37 @@ class ProjectItem(MethodView):
     @blp.arguments(ProjectPatch)
     @blp.response(200, ProjectOut)
     def patch(self, data, project_id):
-        """Change a project or move its status (draft → proposed → contracted → …)."""
+        """Change a project or move its status (draft → proposed → contracted → …); send the
+        ``row_version`` you read. A signed project's ESCO, dates and investment change only by
+        an amendment both parties agree (409 ``consent_required`` naming the fields)."""
         return service.update_project(db(), current_actor(), project_id, **data)
+
+
+@blp.route("/projects/<int:project_id>/transitions/<action>")
+class ProjectTransition(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(ProjectTransitionIn)
+    @blp.response(200, ProjectOut)
+    def post(self, data, project_id, action):
+        """One step of the project's life (an unknown ``action`` is 422): ``propose`` and
+        ``withdraw`` (institution),
+        ``sign`` (each party, with ``signed_on``; signed once both have), ``start_works``,
+        ``start_operation`` (``works_accepted_on``, ``operation_start_on``), ``complete``
+        (``term_end_on``), ``terminate`` (``termination_reason``)."""
+        return service.move_project(db(), current_actor(), project_id, action, **data)
+
+
+@blp.route("/projects/<int:project_id>/amendments")
+class ProjectAmendments(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(ProjectAmendmentIn)
+    @blp.response(201, AmendmentOut)
+    def post(self, data, project_id):
+        """Propose a change of a signed project's ESCO, dates or investment as a contract
+        amendment; it applies once both parties agree."""
+        return service.propose_project_amendment(db(), current_actor(), project_id, **data)
 
 
 @blp.route("/projects/<int:project_id>/contract")
@@ -124,10 +158,33 @@ class ContractItem(MethodView):
 class AmendmentAgree(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(RowVersionIn)
     @blp.response(200, AmendmentOut)
-    def post(self, project_id, amendment_id):
+    def post(self, data, project_id, amendment_id):
         """One party's agreement (institution or ESCO admin); both apply the amendment."""
-        return service.agree_amendment(db(), current_actor(), project_id, amendment_id)
+        return service.agree_amendment(db(), current_actor(), project_id, amendment_id, **data)
+
+
+@blp.route("/projects/<int:project_id>/contract/amendments/<int:amendment_id>/reject")
+class AmendmentReject(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(RejectIn)
+    @blp.response(200, AmendmentOut)
+    def post(self, data, project_id, amendment_id):
+        """The party that did not propose the amendment rejects it, with a comment."""
+        return service.reject_amendment(db(), current_actor(), project_id, amendment_id, **data)
+
+
+@blp.route("/projects/<int:project_id>/contract/amendments/<int:amendment_id>/withdraw")
+class AmendmentWithdraw(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(RowVersionIn)
+    @blp.response(200, AmendmentOut)
+    def post(self, data, project_id, amendment_id):
+        """The proposing party withdraws the amendment."""
+        return service.withdraw_amendment(db(), current_actor(), project_id, amendment_id, **data)
 
 
 @blp.route("/projects/<int:project_id>/custody-adjustments")
@@ -151,11 +208,40 @@ class CustodyAdjustments(MethodView):
 class CustodyAdjustmentAgree(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(VersionIn)
     @blp.response(200, CustodyAdjustmentOut)
-    def post(self, project_id, adjustment_id):
+    def post(self, data, project_id, adjustment_id):
         """One party's agreement (institution or ESCO admin); with both, the adjustment applies
         from its effective date at the next schedule regeneration (with true-ups)."""
-        return service.agree_custody_adjustment(db(), current_actor(), project_id, adjustment_id)
+        return service.agree_custody_adjustment(
+            db(), current_actor(), project_id, adjustment_id, **data
+        )
+
+
+@blp.route("/projects/<int:project_id>/custody-adjustments/<int:adjustment_id>/reject")
+class CustodyAdjustmentReject(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(CustodyRejectIn)
+    @blp.response(200, CustodyAdjustmentOut)
+    def post(self, data, project_id, adjustment_id):
+        """The party that did not propose the adjustment rejects it, with a comment."""
+        return service.reject_custody_adjustment(
+            db(), current_actor(), project_id, adjustment_id, **data
+        )
+
+
+@blp.route("/projects/<int:project_id>/custody-adjustments/<int:adjustment_id>/withdraw")
+class CustodyAdjustmentWithdraw(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(VersionIn)
+    @blp.response(200, CustodyAdjustmentOut)
+    def post(self, data, project_id, adjustment_id):
+        """The proposing party withdraws the adjustment."""
+        return service.withdraw_custody_adjustment(
+            db(), current_actor(), project_id, adjustment_id, **data
+        )
 
 
 @blp.route("/projects/<int:project_id>/schedule")

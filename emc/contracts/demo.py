@@ -18,7 +18,7 @@ from decimal import Decimal as D
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc import clock
+from emc import clock, workflow
 from emc.auth.actor import Actor
 from emc.auth.models import Organization
 from emc.contracts import finance, service
@@ -176,6 +176,8 @@ def _contracts(start: dt.date) -> list[DemoContract]:
 DEMO_CONTRACTS = tuple(c.name for c in _contracts(dt.date(2025, 1, 1)))
 
 
+# Demo history is replayed, not live: nobody is notified of its steps.
+@workflow.muted()
 def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> list[int]:
     """Create the five demo contracts of 杭州市第一中学 with their schedules; returns the
     project ids. The contracts start on the first of the month ``MONTHS`` months before
@@ -185,6 +187,7 @@ def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> l
     energy = actor_for(session, "energy@school.demo")
     preparer = actor_for(session, "finance@school.demo")
     approver = actor_for(session, "finance2@school.demo")
+    esco_admin = actor_for(session, "admin@esco.demo")
     esco_id = session.scalar(select(Organization.id).where(Organization.name_zh == ESCO))
     ids = []
     for spec in _contracts(start):
@@ -216,6 +219,8 @@ def build_demo_contracts(session: Session, *, today: dt.date | None = None) -> l
             works_accepted_on=start - dt.timedelta(days=3),
             operation_start_on=start,
         )
+        # Both parties sign: the ESCO's signature makes the project contracted.
+        service.sign_project(session, esco_admin, project.id, signed_on=add_months(start, -1))
         service.update_project(session, energy, project.id, status=ProjectStatus.IMPLEMENTING)
         service.update_project(session, energy, project.id, status=ProjectStatus.OPERATING)
         service.regenerate_schedule(session, energy, project.id)

@@ -75,6 +75,9 @@ class Investor(StrEnum):
 class AmendmentStatus(StrEnum):
     PROPOSED = "proposed"
     AGREED = "agreed"
+    # The other party refused it, or its proposer withdrew it: it never applies.
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class LineStatus(StrEnum):
@@ -120,8 +123,17 @@ class EmcProject(Base):
     # Energy conservation measures, a list of {"name", "description", ...} until the audit
     # domain gives them a table of their own.
     ecms: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Both parties sign: the project becomes contracted (signed) once both signatures exist.
+    institution_signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    institution_signed_at: Mapped[dt.datetime | None]
+    esco_signed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    esco_signed_at: Mapped[dt.datetime | None]
+    # Optimistic lock of the workflow (emc.workflow): every UPDATE is conditional on it.
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
     institution: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="raise")
     esco: Mapped[Organization | None] = relationship(
@@ -177,7 +189,14 @@ class ContractAmendment(Base):
     institution_agreed_at: Mapped[dt.datetime | None]
     esco_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     esco_agreed_at: Mapped[dt.datetime | None]
+    # Changes of a signed project's own fields (ESCO, dates, investment) that the amendment
+    # carries: {"field": value as JSON}; applied with the terms once both parties agree.
+    project_changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decision_comment: Mapped[str | None] = mapped_column(String(2000))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class CustodyAdjustmentKind(StrEnum):
@@ -225,6 +244,7 @@ class CustodyFeeAdjustment(Base):
     institution_agreed_at: Mapped[dt.datetime | None]
     esco_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     esco_agreed_at: Mapped[dt.datetime | None]
+    decision_comment: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
 

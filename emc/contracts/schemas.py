@@ -46,7 +46,16 @@ class ProjectIn(StrictSchema):
     total_investment = _money(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
+def _row_version(**kw) -> fields.Integer:
+    # The row version the user saw (``row_version`` of the object read): a change of an object
+    # that has changed since is refused with 409 instead of overwriting what the user never saw.
+    return fields.Integer(
+        data_key="row_version", required=True, strict=False, validate=validate.Range(min=1), **kw
+    )
+
+
 class ProjectPatch(StrictSchema):
+    version = _row_version()
     name = fields.String(validate=validate.Length(min=1, max=200))
     esco_organization_id = fields.Integer(allow_none=True, strict=False)
     status = fields.Enum(ProjectStatus, by_value=True)
@@ -68,6 +77,41 @@ class ProjectPatch(StrictSchema):
         return data
 
 
+class ProjectTransitionIn(StrictSchema):
+    """One step of a project's life (``emc.workflow.tables.PROJECT``) with the dates it records."""
+
+    version = _row_version()
+    signed_on = fields.Date(load_default=None, allow_none=True)
+    works_accepted_on = fields.Date(load_default=None, allow_none=True)
+    operation_start_on = fields.Date(load_default=None, allow_none=True)
+    term_end_on = fields.Date(load_default=None, allow_none=True)
+    termination_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
+
+
+class ProjectAmendmentIn(StrictSchema):
+    """An amendment of a signed project's parties, dates or investment (both parties agree)."""
+
+    version = _row_version()
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    esco_organization_id = fields.Integer(strict=False)
+    signed_on = fields.Date()
+    works_accepted_on = fields.Date(allow_none=True)
+    operation_start_on = fields.Date(allow_none=True)
+    term_end_on = fields.Date(allow_none=True)
+    investor = fields.Enum(Investor, by_value=True)
+    total_investment = _money(allow_none=True, validate=validate.Range(min=0))
+
+
+class RowVersionIn(StrictSchema):
+    version = _row_version()
+
+
+class RejectIn(RowVersionIn):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class ProjectQuery(StrictSchema):
     status = fields.Enum(ProjectStatus, by_value=True)
 
@@ -86,6 +130,11 @@ class ProjectOut(ma.Schema):
     total_investment = _money(allow_none=True)
     investor = fields.Enum(Investor, by_value=True)
     ecms = fields.List(fields.Dict())
+    institution_signed_by_user_id = fields.Integer(allow_none=True)
+    institution_signed_at = fields.AwareDateTime(allow_none=True)
+    esco_signed_by_user_id = fields.Integer(allow_none=True)
+    esco_signed_at = fields.AwareDateTime(allow_none=True)
+    row_version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -128,6 +177,9 @@ class AmendmentOut(ma.Schema):
     institution_agreed_at = fields.AwareDateTime(allow_none=True)
     esco_agreed_by_user_id = fields.Integer(allow_none=True)
     esco_agreed_at = fields.AwareDateTime(allow_none=True)
+    project_changes = fields.Dict()
+    decision_comment = fields.String(allow_none=True)
+    row_version = fields.Integer()
     created_at = fields.AwareDateTime()
 
 
@@ -227,6 +279,7 @@ class CustodyAdjustmentOut(ma.Schema):
     institution_agreed_at = fields.AwareDateTime(allow_none=True)
     esco_agreed_by_user_id = fields.Integer(allow_none=True)
     esco_agreed_at = fields.AwareDateTime(allow_none=True)
+    decision_comment = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.AwareDateTime()
 
@@ -275,6 +328,10 @@ class VersionIn(StrictSchema):
 class PayIn(VersionIn):
     paid_on = fields.Date(required=True)
     payment_reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class CustodyRejectIn(VersionIn):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class HoldIn(VersionIn):

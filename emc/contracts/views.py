@@ -502,4 +502,5 @@ def _form_without(*keys: str) -> dict:
 
 
 # Custody fee adjustment and regeneration pages live in their own module, on this blueprint.
-from emc.contracts import custody_views, queue_views  # noqa: E402, F401 - register routes on bp
+# The queue and the project life pages (emc.contracts.project_views) register on it too.
+from emc.contracts import custody_views, project_views, queue_views  # noqa: E402, F401 - register routes on bp

@@ -201,7 +201,11 @@ class Baseline(Base):
     decided_at: Mapped[dt.datetime | None]
     decision_comment: Mapped[str | None] = mapped_column(String(2000))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("baselines.id"))
+    # Optimistic lock of the workflow (``version`` is the baseline's own version number).
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class MvReport(Base):
@@ -260,8 +264,12 @@ class MvReport(Base):
     decided_at: Mapped[dt.datetime | None]
     decision_comment: Mapped[str | None] = mapped_column(String(2000))
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Optimistic lock of the workflow (``version`` is the report's own version number).
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class MvReportAdjustment(Base):
@@ -290,7 +298,10 @@ class MvReportAdjustment(Base):
     esco_agreed_at: Mapped[dt.datetime | None]
     institution_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     institution_agreed_at: Mapped[dt.datetime | None]
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[CreatedAt]
+
+    __mapper_args__ = {"version_id_col": row_version}
 
     @property
     def agreed(self) -> bool:

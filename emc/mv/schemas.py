@@ -95,7 +95,19 @@ class BaselineProposeIn(StrictSchema):
     simulations = fields.List(fields.Nested(SimulationIn), load_default=list)
 
 
-class MvDecisionIn(StrictSchema):
+def _row_version() -> fields.Integer:
+    # The row version the user saw (``row_version`` of the object read): a decision on a
+    # changed object is refused with 409 instead of deciding something the user never saw.
+    return fields.Integer(
+        data_key="row_version", required=True, strict=False, validate=validate.Range(min=1)
+    )
+
+
+class MvVersionIn(StrictSchema):
+    version = _row_version()
+
+
+class MvDecisionIn(MvVersionIn):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -106,11 +118,11 @@ class BaselineApproveIn(MvDecisionIn):
     )
 
 
-class MvCommentIn(StrictSchema):
+class MvCommentIn(MvVersionIn):
     comment = text(2000, required=True)
 
 
-class MvReasonIn(StrictSchema):
+class MvReasonIn(MvVersionIn):
     reason = text(1000, required=True)
 
 
@@ -144,6 +156,7 @@ class BaselineOut(ma.Schema):
     id = fields.Integer()
     project_id = fields.Integer()
     version = fields.Integer()
+    row_version = fields.Integer()
     status = fields.Enum(BaselineStatus, by_value=True)
     reason = fields.String(allow_none=True)
     plan_version = fields.Integer()
@@ -213,6 +226,7 @@ class MvAdjustmentIn(StrictSchema):
 
 class MvAdjustmentOut(ma.Schema):
     id = fields.Integer()
+    row_version = fields.Integer()
     report_id = fields.Integer()
     meter_id = fields.Integer()
     reason = fields.String()
@@ -233,6 +247,7 @@ class MvReportOut(ma.Schema):
     period_start = fields.Date()
     period_end = fields.Date()
     version = fields.Integer()
+    row_version = fields.Integer()
     status = fields.Enum(ReportStatus, by_value=True)
     supersedes_id = fields.Integer(allow_none=True)
     revision_reason = fields.String(allow_none=True)

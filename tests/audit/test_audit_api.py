@@ -101,8 +101,15 @@ def test_the_audit_workflow_through_the_api(db_session, login_as):
     )
     assert ecm.status_code == 201
     assert (ecm.get_json()["savings_tce"], ecm.get_json()["payback_years"]) == ("2.458", "2.50")
-    assert school.post(f"/api/v1/audits/{audit_id}/accept", json={}).status_code == 409
-    assert auditor.post(f"/api/v1/audits/{audit_id}/submit", json={}).status_code == 200
+    seen = school.get(f"/api/v1/audits/{audit_id}").get_json()["row_version"]
+    accept = school.post(f"/api/v1/audits/{audit_id}/accept", json={"row_version": seen})
+    assert accept.status_code == 409
+    assert auditor.post(f"/api/v1/audits/{audit_id}/accept", json={}).status_code == 422
+    submitted = auditor.post(f"/api/v1/audits/{audit_id}/submit", json={"row_version": seen})
+    assert submitted.status_code == 200
+    # A decision on the version seen before the submission is refused: it changed since.
+    stale = school.post(f"/api/v1/audits/{audit_id}/accept", json={"row_version": seen})
+    assert stale.status_code == 409 and "version" in stale.get_json()["error"]["fields"]
 
     figures = school.get(f"/api/v1/audits/{audit_id}/figures").get_json()
     assert Decimal(figures["total_tce"]) == Decimal("13.5043")  # 12.29 + 1.2143
@@ -114,7 +121,11 @@ def test_the_audit_workflow_through_the_api(db_session, login_as):
         school.get(f"/api/v1/audits/{audit_id}/figures?tce_variant=generation").status_code == 422
     )
 
-    assert school.post(f"/api/v1/audits/{audit_id}/accept", json={}).status_code == 200
+    accepted = school.post(
+        f"/api/v1/audits/{audit_id}/accept",
+        json={"row_version": submitted.get_json()["row_version"]},
+    )
+    assert accepted.status_code == 200
     assert auditor.patch(f"/api/v1/audits/{audit_id}", json={"occupants": 5}).status_code == 409
 
     report = school.get(f"/api/v1/audits/{audit_id}/report.pdf")
@@ -224,5 +235,5 @@ def test_commissioning_and_workbook_forms(db_session, login_as):
         content_type="multipart/form-data",
     )
     assert upload.status_code == 422 and "not an XLSX workbook" in upload.get_data(as_text=True)
-    submit = auditor.post(f"/audits/{audit_id}/submit", data={})
+    submit = auditor.post(f"/audits/{audit_id}/submit", data={"row_version": "1"})
     assert submit.status_code == 422

@@ -59,9 +59,24 @@ def test_lifecycle_through_the_api(login_as, db_session):
     )
     assert put.status_code == 200, put.get_json()
     assert put.get_json()["contract_type"] == "guaranteed_savings"
+    seen = project["row_version"]
+    stale = energy.patch(f"/api/v1/projects/{pid}", json={"status": "proposed", "row_version": 9})
+    assert stale.status_code == 409 and "version" in stale.get_json()["error"]["fields"]
     for status, extra in (("proposed", {}), ("contracted", {"signed_on": "2024-12-20"})):
-        response = energy.patch(f"/api/v1/projects/{pid}", json={"status": status, **extra})
+        response = energy.patch(
+            f"/api/v1/projects/{pid}", json={"status": status, "row_version": seen, **extra}
+        )
         assert response.status_code == 200, response.get_json()
+        seen = response.get_json()["row_version"]
+    # The institution has signed; the project is signed once its ESCO has signed too.
+    assert response.get_json()["status"] == "proposed"
+    signed = login_as("admin@esco.demo").post(
+        f"/api/v1/projects/{pid}/transitions/sign",
+        json={"row_version": seen, "signed_on": "2024-12-18"},
+    )
+    assert signed.status_code == 200, signed.get_json()
+    assert signed.get_json()["status"] == "contracted"
+    assert signed.get_json()["signed_on"] == "2024-12-20"  # the later signature
     regenerated = energy.post(f"/api/v1/projects/{pid}/schedule", json={})
     assert regenerated.status_code == 200
     assert regenerated.get_json()["created"] == 36 * 2 + 36  # projected fee + excess, actual fee
@@ -258,7 +273,7 @@ def test_the_journal_has_the_project_and_contract_changes(login_as, db_session):
             )
         )
     )
-    assert {"create", "update", "regenerate_schedule"} <= actions
+    assert {"create", "propose", "sign", "regenerate_schedule"} <= actions
     assert date(2025, 1, 1).isoformat() in str(
         db_session.scalars(
             select(JournalEntry.after).where(

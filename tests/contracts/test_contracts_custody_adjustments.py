@@ -119,7 +119,8 @@ def test_floor_area_change_agreed_by_both_reprices_from_its_date_with_a_true_up(
     for email in (None, "admin@school.demo"):
         if email:
             agreed = login_as(email).post(
-                f"/api/v1/projects/{project.id}/custody-adjustments/{aid}/agree", json={}
+                f"/api/v1/projects/{project.id}/custody-adjustments/{aid}/agree",
+                json={"version": body["version"]},
             )
             assert agreed.status_code == 200, agreed.get_json()
             assert agreed.get_json()["status"] == "proposed"
@@ -127,7 +128,8 @@ def test_floor_area_change_agreed_by_both_reprices_from_its_date_with_a_true_up(
         assert (report["created"], report["updated"], report["removed"]) == (0, 0, 0)
 
     agreed = login_as("admin@esco.demo").post(
-        f"/api/v1/projects/{project.id}/custody-adjustments/{aid}/agree", json={}
+        f"/api/v1/projects/{project.id}/custody-adjustments/{aid}/agree",
+        json={"version": body["version"] + 1},
     )
     assert agreed.status_code == 200, agreed.get_json()
     assert (agreed.get_json()["status"], agreed.get_json()["agreed_on"]) == (
@@ -358,7 +360,7 @@ def test_another_tenants_project_is_404(login_as, db_session, october_2025):
         base = f"/api/v1/projects/{gym.id}/custody-adjustments"
         assert client.get(base).status_code == 404
         assert client.post(base, json={**AREA, "reference": "Y"}).status_code == 404
-        assert client.post(f"{base}/{adjustment.id}/agree", json={}).status_code == 404
+        assert client.post(f"{base}/{adjustment.id}/agree", json={"version": 1}).status_code == 404
         page = client.post(f"/projects/{gym.id}/custody-adjustments/{adjustment.id}/agree")
         assert page.status_code == 404
     # Nor is one project's adjustment reachable through another project's URL, even for the

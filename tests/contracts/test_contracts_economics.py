@@ -10,6 +10,7 @@ from decimal import Decimal as D
 
 import numpy_financial as npf
 import pytest
+from signing_support import sign_by_esco
 from test_contracts_service import actor_for, actual_lines, make_project
 
 from emc.contracts import economics_view, finance, service
@@ -37,6 +38,7 @@ def _project(session, investment=D("300000.00"), investor="esco"):
     service.update_project(
         session, energy, project.id, status=ProjectStatus.CONTRACTED, signed_on=date(2024, 12, 20)
     )
+    sign_by_esco(session, project.id)
     service.regenerate_schedule(session, energy, project.id)
     return project
 

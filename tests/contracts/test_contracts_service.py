@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from signing_support import sign_by_esco
 from sqlalchemy import func, select, update
 
 from emc import journal
@@ -114,6 +115,7 @@ def make_project(
             status=ProjectStatus.CONTRACTED,
             signed_on=date(2024, 12, 20),
         )
+        sign_by_esco(session, project.id)
     if generate:
         service.regenerate_schedule(session, energy, project.id)
     return project

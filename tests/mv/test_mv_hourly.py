@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
-from test_mv_support import BASELINE, make_project
+from test_mv_support import BASELINE, make_project, seen
 
 from emc.facilities import service as facilities
 from emc.facilities.models import Meter, Site
@@ -165,7 +165,10 @@ def test_hourly_baseline_and_report_recover_known_savings_through_the_api(db_ses
     assert sheet.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
     assert "(TOWT)" in text and "Hourly data sufficiency" in text and "100.0 %" in text
-    r = inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={"comment": "同意"})
+    r = inst.post(
+        api(pid, f"/baselines/{b['id']}/approve"),
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     period = {"period_start": "2024-01-01", "period_end": "2024-02-01"}
     r = esco.post(api(pid, "/mv-reports"), json=period)

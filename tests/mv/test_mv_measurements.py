@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 from test_mv_option_a import HOURS, INTERACTIVE, make_lighting, put_plan
+from test_mv_support import seen
 
 from emc.mv.models import MvEvidenceFile, MvMeasurement
 
@@ -83,7 +84,13 @@ def test_measured_values_replace_meter_derived_demand_by_hand(db_session, login_
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
     flat = text.replace("\n", "")
     assert "12.5000 kW" in flat and "2023-11-20 02:00" in flat and f["sha256"][:12] in flat
-    assert inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{b['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 200
+    )
 
     r = esco.post(
         api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-02-01"}
@@ -112,14 +119,23 @@ def test_measured_values_replace_meter_derived_demand_by_hand(db_session, login_
     assert f["sha256"][:12] in flat
 
     # A later January measurement after submission makes the report stale (figures unchanged).
-    assert esco.post(api(pid, f"/mv-reports/{report['id']}/submit")).status_code == 200
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{report['id']}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{report['id']}")},
+        ).status_code
+        == 200
+    )
     assert (
         measure(inst, ids, "reporting_demand_kw", "5", "2024-01-20T09:00:00+08:00").status_code
         == 201
     )
     again = inst.get(api(pid, f"/mv-reports/{report['id']}")).get_json()
     assert again["stale"] is True and again["months"][0]["avoided"] == 2278.5
-    r = inst.post(api(pid, f"/mv-reports/{report['id']}/accept"), json={})
+    r = inst.post(
+        api(pid, f"/mv-reports/{report['id']}/accept"),
+        json={"row_version": seen(inst, pid, f"/mv-reports/{report['id']}")},
+    )
     assert r.status_code == 409
 
 

@@ -9,7 +9,7 @@ import io
 from decimal import Decimal
 
 from pypdf import PdfReader
-from test_mv_support import BASELINE, make_project
+from test_mv_support import BASELINE, make_project, seen
 
 from emc.facilities import service as facilities
 from emc.mv import data
@@ -89,7 +89,10 @@ def test_option_a_hand_computed_example_through_the_api(db_session, login_as):
     assert b["verdict_passed"] is True
     page = inst.get(f"/projects/{pid}/mv/baselines/{b['id']}").get_data(as_text=True)
     assert 'data-testid="option-a-parameters"' in page and HOURS["source"] in page
-    r = inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={"comment": "同意"})
+    r = inst.post(
+        api(pid, f"/baselines/{b['id']}/approve"),
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
 
     r = esco.post(
@@ -151,7 +154,13 @@ def test_option_a_refuses_missing_hours_and_nothing_measured(db_session, login_a
     r = esco.post(api(pid, "/baselines"), json={})
     assert r.status_code == 201, r.get_data(as_text=True)
     bid = r.get_json()["id"]
-    assert inst.post(api(pid, f"/baselines/{bid}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{bid}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{bid}")},
+        ).status_code
+        == 200
+    )
     r = esco.post(
         api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-02-01"}
     )

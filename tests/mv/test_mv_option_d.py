@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 from test_mv_hourly import make_hourly
-from test_mv_support import BASELINE, make_project
+from test_mv_support import BASELINE, make_project, seen
 
 from emc.facilities.models import Meter, Site
 from emc.mv import data
@@ -88,7 +88,13 @@ def test_monthly_option_d_calibrates_and_reports_simulated_minus_metered(db_sess
     assert (cal["nmbe_limit"], cal["cvrmse_limit"]) == (0.05, 0.15)
     page = inst.get(f"/projects/{pid}/mv/baselines/{b['id']}").get_data(as_text=True)
     assert 'data-testid="calibration"' in page
-    assert inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{b['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 200
+    )
 
     period = {"period_start": "2024-01-01", "period_end": "2024-03-01"}
     r = esco.post(api(pid, "/mv-reports"), json=period)
@@ -170,7 +176,13 @@ def test_hourly_option_d_uses_the_hourly_limits(db_session, login_as):
     assert cal["interval"] == "hourly" and cal["n"] == 8760
     assert cal["nmbe"] == pytest.approx(-0.08 * 8760 / 8759, rel=1e-6)
     assert cal["calibrated"] is True and (cal["nmbe_limit"], cal["cvrmse_limit"]) == (0.1, 0.3)
-    assert inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{b['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 200
+    )
     period = {"period_start": "2024-01-01", "period_end": "2024-02-01"}
     r = esco.post(api(pid, "/mv-reports"), json=period)
     assert r.status_code == 201, r.get_data(as_text=True)

@@ -11,6 +11,7 @@ import io
 import itertools
 import random
 
+from signing_support import sign_by_esco
 from sqlalchemy import select
 
 from emc.auth.actor import Actor
@@ -68,6 +69,7 @@ def make_project(
         status=ProjectStatus.CONTRACTED,
         signed_on=dt.date(2023, 12, 1),
     )
+    sign_by_esco(session, project.id)
     facilities.link_project(session, energy, site.id, project_id=project.id)
     meter = facilities.create_meter(
         session,
@@ -141,3 +143,10 @@ def test_missing_and_incomplete_days_are_nan(db_session):
     site = db_session.get(Site, meter.site_id)
     use = data.daily_usage(db_session, meter, site, dt.date(2024, 1, 30), dt.date(2024, 2, 3))
     assert [v == v for v in use] == [True, True, False, False]
+
+
+def seen(client, pid: int, path: str) -> int:
+    """The row version ``client`` sees of the baseline or report at ``path`` (1 when it cannot
+    see it: the request is then refused before the version matters)."""
+    response = client.get(f"/api/v1/projects/{pid}{path}")
+    return response.get_json().get("row_version", 1) if response.status_code == 200 else 1

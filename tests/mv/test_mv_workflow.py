@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import select, update
-from test_mv_support import demo_project_id, make_project, replace_day
+from test_mv_support import demo_project_id, make_project, replace_day, seen
 
 from emc.contracts.models import PaymentLine
 from emc.errors import Conflict
@@ -36,7 +36,10 @@ def propose_and_approve(esco, inst, pid) -> dict:
     r = esco.post(api(pid, "/baselines"), json={})
     assert r.status_code == 201, r.get_data(as_text=True)
     baseline = r.get_json()
-    r = inst.post(api(pid, f"/baselines/{baseline['id']}/approve"), json={"comment": "同意"})
+    r = inst.post(
+        api(pid, f"/baselines/{baseline['id']}/approve"),
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{baseline['id']}")},
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
 
@@ -56,9 +59,21 @@ def test_full_lifecycle_per_role_ends_in_payment_lines(mv, login_as, db_session)
     assert model["beta_cdd"] == pytest.approx(70, rel=0.1)
     assert len(b["inputs_sha256"]) == 64 and b["data_changed"] is False
     # Separation of duties: the ESCO never approves; the institution never proposes.
-    assert esco.post(api(pid, f"/baselines/{b['id']}/approve"), json={}).status_code == 403
+    assert (
+        esco.post(
+            api(pid, f"/baselines/{b['id']}/approve"),
+            json={"row_version": seen(esco, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 403
+    )
     assert inst.post(api(pid, "/baselines"), json={}).status_code == 403
-    assert inst.post(api(pid, f"/baselines/{b['id']}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{b['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 200
+    )
     # Draft, submit, dispute, revise, submit, accept.
     period = {"period_start": "2024-01-01", "period_end": "2024-02-01"}
     assert inst.post(api(pid, "/mv-reports"), json=period).status_code == 403
@@ -79,24 +94,67 @@ def test_full_lifecycle_per_role_ends_in_payment_lines(mv, login_as, db_session)
     )
     assert {f["kind"] for f in report["factors"]} == {"tce", "co2"}
     rid = report["id"]
-    assert inst.post(api(pid, f"/mv-reports/{rid}/submit")).status_code == 403
-    assert esco.post(api(pid, f"/mv-reports/{rid}/submit")).status_code == 200
-    assert esco.post(api(pid, f"/mv-reports/{rid}/accept"), json={}).status_code == 403
     assert (
-        esco.post(api(pid, f"/mv-reports/{rid}/dispute"), json={"comment": "x"}).status_code == 403
+        inst.post(
+            api(pid, f"/mv-reports/{rid}/submit"),
+            json={"row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 403
     )
-    r = inst.post(api(pid, f"/mv-reports/{rid}/dispute"), json={"comment": "请核对一月数据"})
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 200
+    )
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/accept"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 403
+    )
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/dispute"),
+            json={"comment": "x", "row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 403
+    )
+    r = inst.post(
+        api(pid, f"/mv-reports/{rid}/dispute"),
+        json={"comment": "请核对一月数据", "row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+    )
     assert r.status_code == 200 and r.get_json()["status"] == "disputed"
     # A disputed report cannot be accepted, nor drafted again for its period.
-    assert inst.post(api(pid, f"/mv-reports/{rid}/accept"), json={}).status_code == 409
+    assert (
+        inst.post(
+            api(pid, f"/mv-reports/{rid}/accept"),
+            json={"row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 409
+    )
     assert esco.post(api(pid, "/mv-reports"), json=period).status_code == 409
-    r = esco.post(api(pid, f"/mv-reports/{rid}/revise"), json={"reason": "核对后重算"})
+    r = esco.post(
+        api(pid, f"/mv-reports/{rid}/revise"),
+        json={"reason": "核对后重算", "row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+    )
     assert r.status_code == 201, r.get_data(as_text=True)
     v2 = r.get_json()
     assert v2["version"] == 2 and v2["supersedes_id"] == rid and v2["status"] == "draft"
     assert esco.get(api(pid, f"/mv-reports/{rid}")).get_json()["status"] == "disputed"
-    assert esco.post(api(pid, f"/mv-reports/{v2['id']}/submit")).status_code == 200
-    r = inst.post(api(pid, f"/mv-reports/{v2['id']}/accept"), json={"comment": "同意"})
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{v2['id']}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{v2['id']}")},
+        ).status_code
+        == 200
+    )
+    r = inst.post(
+        api(pid, f"/mv-reports/{v2['id']}/accept"),
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/mv-reports/{v2['id']}")},
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["status"] == "accepted" and r.get_json()["accepted_on"]
     lines = db_session.scalars(
@@ -119,10 +177,22 @@ def test_approved_baseline_is_frozen_and_changes_are_new_versions(mv, login_as, 
     pid = mv["project"]
     first = propose_and_approve(esco, inst, pid)
     # No API or page edits an approved baseline.
-    assert inst.post(api(pid, f"/baselines/{first['id']}/approve"), json={}).status_code == 409
-    r = inst.post(api(pid, f"/baselines/{first['id']}/reject"), json={"comment": "改"})
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{first['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{first['id']}")},
+        ).status_code
+        == 409
+    )
+    r = inst.post(
+        api(pid, f"/baselines/{first['id']}/reject"),
+        json={"comment": "改", "row_version": seen(inst, pid, f"/baselines/{first['id']}")},
+    )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "frozen"
-    page = inst.post(f"/projects/{pid}/mv/baselines/{first['id']}/reject", data={"comment": "改"})
+    page = inst.post(
+        f"/projects/{pid}/mv/baselines/{first['id']}/reject",
+        data={"comment": "改", "row_version": seen(inst, pid, f"/baselines/{first['id']}")},
+    )
     assert page.status_code == 409
     # Nor does any code path: the model refuses the UPDATE.
     row = db_session.get(Baseline, first["id"])
@@ -135,7 +205,13 @@ def test_approved_baseline_is_frozen_and_changes_are_new_versions(mv, login_as, 
     assert r.status_code == 201
     second = r.get_json()
     assert second["version"] == 2 and second["supersedes_id"] == first["id"]
-    assert inst.post(api(pid, f"/baselines/{second['id']}/approve"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/baselines/{second['id']}/approve"),
+            json={"row_version": seen(inst, pid, f"/baselines/{second['id']}")},
+        ).status_code
+        == 200
+    )
     versions = {b["version"]: b["status"] for b in inst.get(api(pid, "/baselines")).get_json()}
     assert versions == {1: "superseded", 2: "approved"}
     old = inst.get(api(pid, f"/baselines/{first['id']}")).get_json()
@@ -147,9 +223,16 @@ def test_rejected_baseline_needs_a_comment(mv, login_as):
     pid = mv["project"]
     b = esco.post(api(pid, "/baselines"), json={}).get_json()
     assert (
-        inst.post(api(pid, f"/baselines/{b['id']}/reject"), json={"comment": ""}).status_code == 422
+        inst.post(
+            api(pid, f"/baselines/{b['id']}/reject"),
+            json={"comment": "", "row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+        ).status_code
+        == 422
     )
-    r = inst.post(api(pid, f"/baselines/{b['id']}/reject"), json={"comment": "基准期不对"})
+    r = inst.post(
+        api(pid, f"/baselines/{b['id']}/reject"),
+        json={"comment": "基准期不对", "row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+    )
     assert r.status_code == 200 and r.get_json()["status"] == "rejected"
 
 
@@ -163,9 +246,15 @@ def test_accepted_report_is_immutable_through_api_pages_and_orm(login_as, db_ses
     rid = accepted[0]["id"]
     for action, body in (("submit", None), ("accept", {}), ("dispute", {"comment": "x"})):
         client = esco if action == "submit" else inst
-        r = client.post(api(pid, f"/mv-reports/{rid}/{action}"), json=body or {})
+        r = client.post(
+            api(pid, f"/mv-reports/{rid}/{action}"),
+            json={**(body or {}), "row_version": seen(client, pid, f"/mv-reports/{rid}")},
+        )
         assert r.status_code == 409, action
-    r = esco.post(api(pid, f"/mv-reports/{rid}/revise"), json={"reason": "x"})
+    r = esco.post(
+        api(pid, f"/mv-reports/{rid}/revise"),
+        json={"reason": "x", "row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+    )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "immutable"
     meter = inst.get(api(pid, "/mv-plan")).get_json()["boundary"][0]["meter_id"]
     r = esco.post(
@@ -174,7 +263,10 @@ def test_accepted_report_is_immutable_through_api_pages_and_orm(login_as, db_ses
     )
     assert r.status_code == 409
     assert (
-        inst.post(f"/projects/{pid}/mv/reports/{rid}/dispute", data={"comment": "x"}).status_code
+        inst.post(
+            f"/projects/{pid}/mv/reports/{rid}/dispute",
+            data={"comment": "x", "row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+        ).status_code
         == 409
     )
     row = db_session.get(MvReport, rid)
@@ -191,7 +283,13 @@ def test_changed_meter_data_marks_submitted_report_stale_not_recomputed(mv, logi
         api(pid, "/mv-reports"), json={"period_start": "2024-02-01", "period_end": "2024-03-01"}
     ).get_json()
     rid = report["id"]
-    assert esco.post(api(pid, f"/mv-reports/{rid}/submit")).status_code == 200
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 200
+    )
     assert inst.get(api(pid, f"/mv-reports/{rid}")).get_json()["stale"] is False
     replace_day(db_session, mv["energy"], mv["meter"], dt.date(2024, 2, 10), 99999.0)
     r = inst.get(api(pid, f"/mv-reports/{rid}")).get_json()
@@ -201,14 +299,24 @@ def test_changed_meter_data_marks_submitted_report_stale_not_recomputed(mv, logi
     page = inst.get(f"/projects/{pid}/mv/reports/{rid}")
     assert page.status_code == 200 and 'data-testid="stale"' in page.get_data(as_text=True)
     # A stale report cannot be accepted; dispute and revise recompute from the new data.
-    assert inst.post(api(pid, f"/mv-reports/{rid}/accept"), json={}).status_code == 409
     assert (
         inst.post(
-            api(pid, f"/mv-reports/{rid}/dispute"), json={"comment": "数据已更正"}
+            api(pid, f"/mv-reports/{rid}/accept"),
+            json={"row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 409
+    )
+    assert (
+        inst.post(
+            api(pid, f"/mv-reports/{rid}/dispute"),
+            json={"comment": "数据已更正", "row_version": seen(inst, pid, f"/mv-reports/{rid}")},
         ).status_code
         == 200
     )
-    v2 = esco.post(api(pid, f"/mv-reports/{rid}/revise"), json={"reason": "数据更正"}).get_json()
+    v2 = esco.post(
+        api(pid, f"/mv-reports/{rid}/revise"),
+        json={"reason": "数据更正", "row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+    ).get_json()
     assert v2["inputs_sha256"] != report["inputs_sha256"]
     assert Decimal(v2["savings_value"]) < Decimal(report["savings_value"])
 
@@ -241,12 +349,24 @@ def test_draft_with_changed_data_must_be_recomputed_before_submission(mv, login_
         api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-02-01"}
     ).get_json()
     replace_day(db_session, mv["energy"], mv["meter"], dt.date(2024, 1, 5), 10.0)
-    r = esco.post(api(pid, f"/mv-reports/{report['id']}/submit"))
+    r = esco.post(
+        api(pid, f"/mv-reports/{report['id']}/submit"),
+        json={"row_version": seen(esco, pid, f"/mv-reports/{report['id']}")},
+    )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "stale"
-    v2 = esco.post(api(pid, f"/mv-reports/{report['id']}/revise"), json={"reason": "重算"})
+    v2 = esco.post(
+        api(pid, f"/mv-reports/{report['id']}/revise"),
+        json={"reason": "重算", "row_version": seen(esco, pid, f"/mv-reports/{report['id']}")},
+    )
     assert v2.status_code == 201
     assert esco.get(api(pid, f"/mv-reports/{report['id']}")).get_json()["status"] == "superseded"
-    assert esco.post(api(pid, f"/mv-reports/{v2.get_json()['id']}/submit")).status_code == 200
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{v2.get_json()['id']}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{v2.get_json()['id']}")},
+        ).status_code
+        == 200
+    )
 
 
 def test_adjustments_need_both_parties_and_carry_evidence(mv, login_as, monkeypatch):
@@ -293,16 +413,38 @@ def test_adjustments_need_both_parties_and_carry_evidence(mv, login_as, monkeypa
         content_type="multipart/form-data",
     )
     assert big.status_code == 422
-    assert esco.post(api(pid, f"/mv-reports/{rid}/submit")).status_code == 200
-    r = inst.post(api(pid, f"/mv-reports/{rid}/accept"), json={})
+    assert (
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/submit"),
+            json={"row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 200
+    )
+    r = inst.post(
+        api(pid, f"/mv-reports/{rid}/accept"),
+        json={"row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+    )
     assert r.status_code == 409 and "adjustments" in r.get_json()["error"]["fields"]
     # The proposer's party cannot agree twice; the other party agrees.
     assert (
-        esco.post(api(pid, f"/mv-reports/{rid}/adjustments/{adj['id']}/agree")).status_code == 409
+        esco.post(
+            api(pid, f"/mv-reports/{rid}/adjustments/{adj['id']}/agree"),
+            json={"row_version": adj["row_version"]},
+        ).status_code
+        == 409
     )
-    r = inst.post(api(pid, f"/mv-reports/{rid}/adjustments/{adj['id']}/agree"))
+    r = inst.post(
+        api(pid, f"/mv-reports/{rid}/adjustments/{adj['id']}/agree"),
+        json={"row_version": adj["row_version"]},
+    )
     assert r.status_code == 200 and r.get_json()["agreed"] is True
-    assert inst.post(api(pid, f"/mv-reports/{rid}/accept"), json={}).status_code == 200
+    assert (
+        inst.post(
+            api(pid, f"/mv-reports/{rid}/accept"),
+            json={"row_version": seen(inst, pid, f"/mv-reports/{rid}")},
+        ).status_code
+        == 200
+    )
 
 
 def test_plan_validation_and_optimistic_version(mv, login_as, db_session):
@@ -409,7 +551,13 @@ def test_other_tenant_sees_nothing(login_as, db_session):
             f"/projects/{pid}/mv/reports/{report.id}",
         ):
             assert c.get(url).status_code == 404, (email, url)
-        assert c.post(api(pid, f"/mv-reports/{report.id}/accept"), json={}).status_code == 404
+        assert (
+            c.post(
+                api(pid, f"/mv-reports/{report.id}/accept"),
+                json={"row_version": seen(c, pid, f"/mv-reports/{report.id}")},
+            ).status_code
+            == 404
+        )
 
 
 def test_object_of_another_project_is_not_found(mv, login_as, db_session):
@@ -439,10 +587,13 @@ def test_lifecycle_through_the_pages(mv, login_as):
     r = esco.post(f"/projects/{pid}/mv/baselines", data={})
     assert r.status_code == 302, r.get_data(as_text=True)[:400]
     bid = int(r.headers["Location"].rstrip("/").split("/")[-1])
-    assert esco.post(f"/projects/{pid}/mv/baselines/{bid}/approve", data={}).status_code == 403
+    assert (
+        esco.post(f"/projects/{pid}/mv/baselines/{bid}/approve", data={"row_version": "1"})
+    ).status_code == 403
     assert (
         inst.post(
-            f"/projects/{pid}/mv/baselines/{bid}/approve", data={"comment": "同意"}
+            f"/projects/{pid}/mv/baselines/{bid}/approve",
+            data={"comment": "同意", "row_version": "1"},
         ).status_code
         == 302
     )
@@ -452,9 +603,20 @@ def test_lifecycle_through_the_pages(mv, login_as):
     )
     assert r.status_code == 302
     rid = int(r.headers["Location"].rstrip("/").split("/")[-1])
-    assert esco.post(f"/projects/{pid}/mv/reports/{rid}/submit", data={}).status_code == 302
+    page = esco.get(f"/projects/{pid}/mv/reports/{rid}").get_data(as_text=True)
+    # The page's forms carry the version the user saw.
+    assert 'name="row_version" value="1"' in page
     assert (
-        inst.post(f"/projects/{pid}/mv/reports/{rid}/accept", data={"comment": ""}).status_code
+        esco.post(f"/projects/{pid}/mv/reports/{rid}/submit", data={"row_version": "1"})
+    ).status_code == 302
+    stale = inst.post(
+        f"/projects/{pid}/mv/reports/{rid}/accept", data={"comment": "", "row_version": "1"}
+    )
+    assert stale.status_code == 409
+    assert (
+        inst.post(
+            f"/projects/{pid}/mv/reports/{rid}/accept", data={"comment": "", "row_version": "2"}
+        ).status_code
         == 302
     )
     page = inst.get(f"/projects/{pid}/mv/reports/{rid}").get_data(as_text=True)

@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from signing_support import sign_by_esco
 from sqlalchemy import delete, select
 
 from emc.auth import service as auth_service
@@ -162,16 +163,25 @@ def test_every_kind_of_write_keeps_the_summary_exact(db_session):
         status=ProjectStatus.CONTRACTED,
         signed_on=dt.date(2024, 7, 1),
     )
+    sign_by_esco(db_session, project.id)
     after = check(db_session)
     assert after["counted"] == start["counted"] + 1
     assert after["investment"] == start["investment"] + Decimal("2500000.00")
 
-    # Amended: another signing date (out of the window), investment and contract type.
-    contracts.update_project(
-        db_session, energy, project.id, signed_on=dt.date(2020, 12, 1), total_investment=None
-    )
+    # Amended (both parties agree): another signing date (out of the window), investment and
+    # contract type.
+    def amend(**changes):
+        amendment = contracts.propose_project_amendment(
+            db_session, energy, project.id, reason="更正", **changes
+        )
+        for email in ("admin@school.demo", "admin@esco.demo"):
+            contracts.agree_amendment(
+                db_session, actor_for(db_session, email), project.id, amendment.id
+            )
+
+    amend(signed_on=dt.date(2020, 12, 1), total_investment=None)
     assert check(db_session)["counted"] == start["counted"]
-    contracts.update_project(db_session, energy, project.id, signed_on=dt.date(2025, 1, 2))
+    amend(signed_on=dt.date(2025, 1, 2))
     contract = db_session.scalar(select(Contract).where(Contract.project_id == project.id))
     contract.contract_type = ContractType.ENERGY_COST_CUSTODY
     after = check(db_session)

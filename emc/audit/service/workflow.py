@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from emc import clock, journal
+from emc import clock, journal, workflow
 from emc.audit import indicators as ind
 from emc.audit.models import (
     AuditBuilding,
@@ -43,6 +43,7 @@ from emc.auth.policy import load, require
 from emc.errors import Conflict
 from emc.facilities.models import Building, Site
 from emc.i18n import N_
+from emc.workflow import tables
 
 log = logging.getLogger(__name__)
 
@@ -209,35 +210,55 @@ def update_audit(session: Session, actor: Actor, audit_id: int, **changes: Any) 
     return audit
 
 
+def _audit_parties(_session: Session, audit: EnergyAudit) -> workflow.Parties:
+    return workflow.Parties(
+        organization_id=audit.organization_id,
+        institution_id=audit.organization_id,
+        auditor_id=audit.auditor_organization_id,
+        name=audit.title,
+    )
+
+
+AUDIT = workflow.Binding(
+    tables.AUDIT,
+    EnergyAudit,
+    _audit_parties,
+    AUDIT_FIELDS,
+    link=lambda a: f"/audits/{a.id}",
+)
+
+
 def _transition(
     session: Session,
     actor: Actor,
     audit: EnergyAudit,
-    to: AuditStatus,
     action: str,
+    version: int | None,
     summary: str = "",
     **values: Any,
 ) -> EnergyAudit:
-    before = journal.snapshot(audit, AUDIT_FIELDS)
-    audit.status = to
-    for key, value in values.items():
-        setattr(audit, key, value)
-    session.flush()
-    journal.record(
+    """One audit transition through :func:`emc.workflow.transition` (table ``AUDIT``)."""
+
+    def apply(row: EnergyAudit) -> None:
+        for key, value in values.items():
+            setattr(row, key, value)
+
+    return workflow.transition(
         session,
         actor,
+        AUDIT,
         action,
-        audit,
-        organization_id=audit.organization_id,
-        before=before,
-        after=journal.snapshot(audit, AUDIT_FIELDS),
+        audit.id,
+        version=version,
+        apply=apply,
         summary=summary,
+        obj=audit,
     )
-    log.info("audit %s %s by %s", audit.id, action, actor.label)
-    return audit
 
 
-def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
+def submit_audit(
+    session: Session, actor: Actor, audit_id: int, *, version: int | None = None
+) -> EnergyAudit:
     """The auditor submits a draft or returned audit for the institution's review; the factor
     set of the moment is recorded in it.
 
@@ -254,8 +275,8 @@ def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
         session,
         actor,
         audit,
-        AuditStatus.SUBMITTED,
         "submit",
+        version,
         submitted_at=clock.now(),
         factor_snapshot=_factor_snapshot(session, audit.region_code),
     )
@@ -263,10 +284,14 @@ def submit_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     return audit
 
 
-def _for_review(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
+def _for_review(
+    session: Session, actor: Actor, audit_id: int, version: int | None = None
+) -> EnergyAudit:
     audit = load(session, actor, EnergyAudit, audit_id)
     require(actor, Permission.AUDITS_COMMISSION)
-    if audit.status is not AuditStatus.SUBMITTED:
+    # A stale version is told as such (by the workflow) rather than as a wrong state.
+    stale = version is not None and version != audit.row_version
+    if audit.status is not AuditStatus.SUBMITTED and not stale:
         raise Conflict(
             f"only a submitted audit is reviewed (this one is {audit.status})",
             fields={"status": [N_("not submitted")]},
@@ -274,15 +299,17 @@ def _for_review(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     return audit
 
 
-def accept_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
+def accept_audit(
+    session: Session, actor: Actor, audit_id: int, *, version: int | None = None
+) -> EnergyAudit:
     """The institution accepts a submitted audit; from now on it is immutable."""
-    audit = _for_review(session, actor, audit_id)
+    audit = _for_review(session, actor, audit_id, version)
     _transition(
         session,
         actor,
         audit,
-        AuditStatus.ACCEPTED,
         "accept",
+        version,
         accepted_at=clock.now(),
         accepted_by_user_id=actor.user_id,
         review_comment=None,
@@ -291,19 +318,21 @@ def accept_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:
     return audit
 
 
-def return_audit(session: Session, actor: Actor, audit_id: int, *, comment: str) -> EnergyAudit:
+def return_audit(
+    session: Session, actor: Actor, audit_id: int, *, comment: str, version: int | None = None
+) -> EnergyAudit:
     """The institution returns a submitted audit to the auditor with comments."""
     if not comment or not comment.strip():
         raise _invalid("comment", N_("say what needs to change"))
-    audit = _for_review(session, actor, audit_id)
-    _transition(
-        session, actor, audit, AuditStatus.RETURNED, "return", comment, review_comment=comment
-    )
+    audit = _for_review(session, actor, audit_id, version)
+    _transition(session, actor, audit, "return", version, comment, review_comment=comment)
     _notify(session, audit, "returned", comment=comment, at=clock.now().isoformat())
     return audit
 
 
-def revise_audit(session: Session, actor: Actor, audit_id: int, *, reason: str) -> EnergyAudit:
+def revise_audit(
+    session: Session, actor: Actor, audit_id: int, *, reason: str, version: int | None = None
+) -> EnergyAudit:
     """Start a new version of an accepted audit (institution or auditor), with a reason.
 
     The new version is a draft copying scope, consumption and ECMs (not their project links);
@@ -328,6 +357,10 @@ def revise_audit(session: Session, actor: Actor, audit_id: int, *, reason: str) 
             f"audit {audit.id} already has a newer version ({newer})",
             fields={"status": [N_("a newer version exists")]},
         )
+    # Claim the accepted version (its lock version moves): two revisions at once make one.
+    _transition(
+        session, actor, audit, "revise", version, f"revision: {reason}", updated_at=clock.now()
+    )
     copy = EnergyAudit(
         **{
             k: getattr(audit, k)

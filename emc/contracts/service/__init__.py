@@ -23,13 +23,18 @@ from emc.contracts.service.adjustments import (
     agreed_adjustments,
     list_custody_adjustments,
     propose_custody_adjustment,
+    reject_custody_adjustment,
+    withdraw_custody_adjustment,
 )
 from emc.contracts.service.contracts import (
     agree_amendment,
     check_terms,
     get_contract,
     list_amendments,
+    propose_project_amendment,
+    reject_amendment,
     set_contract_terms,
+    withdraw_amendment,
 )
 from emc.contracts.service.economics import (
     HALF,
@@ -45,9 +50,12 @@ from emc.contracts.service.payments import (
     release_line,
 )
 from emc.contracts.service.projects import (
+    CONSENT_FIELDS,
     create_project,
     get_project,
     list_projects,
+    move_project,
+    sign_project,
     update_project,
 )
 from emc.contracts.service.schedules import (
@@ -62,6 +70,14 @@ from emc.contracts.service.schedules import (
 )
 
 __all__ = [
+    "propose_project_amendment",
+    "reject_amendment",
+    "reject_custody_adjustment",
+    "withdraw_amendment",
+    "withdraw_custody_adjustment",
+    "CONSENT_FIELDS",
+    "move_project",
+    "sign_project",
     "HALF",
     "LINE_FIELDS",
     "PROJECT_FIELDS",

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from emc import clock, journal
+from emc import clock, journal, workflow
 from emc.auth.actor import Actor
+from emc.auth.models import User
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require, scoped
 from emc.contracts import finance
@@ -40,7 +40,9 @@ from emc.contracts.service._adjustment_rules import (
     to_finance,
 )
 from emc.contracts.service._common import add_numbered, chunks, contract_of
-from emc.errors import Conflict, Forbidden, Invalid, NotFound
+from emc.errors import Conflict, Invalid, NotFound
+from emc.i18n import N_
+from emc.workflow import tables
 
 # The date of an agreement is the institutions' (China), as for M&V acceptance.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -216,51 +218,65 @@ def propose_custody_adjustment(
         after={name: getattr(adjustment, name) for name in ADJUSTMENT_FIELDS},
         summary=f"custody adjustment {adjustment.number} ({kind}) proposed: {adjustment.reason}",
     )
+    workflow.created(session, actor, CUSTODY_ADJUSTMENT, adjustment)
     return adjustment
 
 
-def _flush_agreement(session: Session) -> None:
-    try:
-        # The UPDATE is conditional on the version read: a concurrent agreement makes it miss.
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            "the other party agreed to this adjustment at the same moment: reload and agree again"
-        ) from None
+def _adjustment_parties(session: Session, adjustment: CustodyFeeAdjustment) -> workflow.Parties:
+    project = session.get(EmcProject, adjustment.project_id)
+    proposer = session.get(User, adjustment.proposed_by_user_id)
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        proposer_org_id=proposer.organization_id if proposer is not None else None,
+        project_id=project.id,
+        name=project.name,
+    )
 
 
-def agree_custody_adjustment(
+CUSTODY_ADJUSTMENT = workflow.Binding(
+    tables.CUSTODY_ADJUSTMENT,
+    CustodyFeeAdjustment,
+    _adjustment_parties,
+    ADJUSTMENT_FIELDS + ("decision_comment",),
+    version_attr="version",
+    link=lambda a: f"/projects/{a.project_id}/custody-adjustments",
+)
+
+
+def _adjustment_of(
     session: Session, actor: Actor, project_id: int, adjustment_id: int
-) -> CustodyFeeAdjustment:
-    """Record one party's agreement (an admin of the institution or of the contracted ESCO);
-    once both have agreed it applies from its effective date, agreed on today's date (the
-    institutions' calendar). Regenerating the schedule then re-prices the later periods and
-    adds true-up lines for the periods already billed. Conflict if already agreed by that
-    party, or if the agreed adjustments would no longer compute with the current terms."""
+) -> tuple[EmcProject, CustodyFeeAdjustment]:
     project = load(session, actor, EmcProject, project_id)
     adjustment = load(session, actor, CustodyFeeAdjustment, adjustment_id)
     if adjustment.project_id != project.id:
         raise NotFound(f"custody adjustment {adjustment_id} not found")
-    require(actor, Permission.CONTRACTS_CONTRACT_AGREE)
-    if adjustment.status is AmendmentStatus.AGREED:
+    return project, adjustment
+
+
+def agree_custody_adjustment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    adjustment_id: int,
+    *,
+    version: int | None = None,
+) -> CustodyFeeAdjustment:
+    """Record one party's agreement (an admin of the institution or of the contracted ESCO);
+    once both have agreed it applies from its effective date, agreed on today's date (the
+    institutions' calendar). Regenerating the schedule then re-prices the later periods and
+    adds true-up lines for the periods already billed. ``version`` is the adjustment's version
+    the user saw. Conflict if already agreed by that party, stale, or if the agreed
+    adjustments would no longer compute with the current terms."""
+    project, adjustment = _adjustment_of(session, actor, project_id, adjustment_id)
+    fresh = version is None or version == adjustment.version
+    if adjustment.status is AmendmentStatus.AGREED and fresh:
         raise Conflict("this custody fee adjustment has already been agreed by both parties")
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
         raise Conflict(f"a {project.status} project's custody fee cannot be adjusted")
-    now = clock.now()
-    if actor.organization_id == project.organization_id:
-        if adjustment.institution_agreed_by_user_id is not None:
-            raise Conflict("the institution has already agreed to this adjustment")
-        adjustment.institution_agreed_by_user_id = actor.user_id
-        adjustment.institution_agreed_at = now
-    elif actor.organization_id == project.esco_organization_id:
-        if adjustment.esco_agreed_by_user_id is not None:
-            raise Conflict("the ESCO has already agreed to this adjustment")
-        adjustment.esco_agreed_by_user_id, adjustment.esco_agreed_at = actor.user_id, now
-    else:
-        raise Forbidden("only the contracting parties agree to a custody fee adjustment")
-    _flush_agreement(session)
-    applied = False
-    if adjustment.institution_agreed_by_user_id and adjustment.esco_agreed_by_user_id:
+
+    def apply(row: CustodyFeeAdjustment) -> None:
         contract = contract_of(session, project.id)
         try:
             terms = custody_terms(contract)
@@ -269,27 +285,81 @@ def agree_custody_adjustment(
                 f"the contract has changed since this adjustment was proposed: {error.message}"
             ) from None
         today = _local_today()
-        agreed = tuple(a for row in _agreed_rows(session, [project.id]) for a in to_finance(row))
+        with session.no_autoflush:
+            others = [r for r in _agreed_rows(session, [project.id]) if r.id != row.id]
+        agreed = tuple(a for r in others for a in to_finance(r))
         try:
-            check_with_core(terms, agreed, to_finance(adjustment, today), adjustment.prices)
+            check_with_core(terms, agreed, to_finance(row, today), row.prices)
         except Invalid as error:
             raise Conflict(
                 "the contract has changed since this adjustment was proposed: "
                 f"{error.message}; propose it again",
                 fields=error.fields,
             ) from None
-        adjustment.status = AmendmentStatus.AGREED
-        adjustment.agreed_on = today
-        applied = True
-        _flush_agreement(session)
-    journal.record(
+        row.agreed_on = today
+
+    return workflow.transition(
         session,
         actor,
+        CUSTODY_ADJUSTMENT,
         "agree",
-        adjustment,
-        organization_id=project.organization_id,
-        after={name: getattr(adjustment, name) for name in ADJUSTMENT_FIELDS},
-        summary=f"custody adjustment {adjustment.number} agreed by {actor.org_kind}"
-        + (f"; applies from {adjustment.effective_date}" if applied else ""),
+        adjustment.id,
+        version=version,
+        apply=apply,
+        summary=f"custody adjustment {adjustment.number} agreed by {actor.org_kind}",
+        obj=adjustment,
     )
-    return adjustment
+
+
+def reject_custody_adjustment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    adjustment_id: int,
+    *,
+    comment: str,
+    version: int | None = None,
+) -> CustodyFeeAdjustment:
+    """The party that did not propose a custody fee adjustment rejects it, with a comment."""
+    _project, adjustment = _adjustment_of(session, actor, project_id, adjustment_id)
+
+    def check(_row, _parties) -> None:
+        if not (comment or "").strip():
+            raise Invalid("a rejection needs a comment", fields={"comment": [N_("required")]})
+
+    def apply(row: CustodyFeeAdjustment) -> None:
+        row.decision_comment = comment.strip()
+
+    return workflow.transition(
+        session,
+        actor,
+        CUSTODY_ADJUSTMENT,
+        "reject",
+        adjustment.id,
+        version=version,
+        check=check,
+        apply=apply,
+        params={"comment": (comment or "").strip()},
+        obj=adjustment,
+    )
+
+
+def withdraw_custody_adjustment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    adjustment_id: int,
+    *,
+    version: int | None = None,
+) -> CustodyFeeAdjustment:
+    """The proposing party withdraws a proposed custody fee adjustment."""
+    _project, adjustment = _adjustment_of(session, actor, project_id, adjustment_id)
+    return workflow.transition(
+        session,
+        actor,
+        CUSTODY_ADJUSTMENT,
+        "withdraw",
+        adjustment.id,
+        version=version,
+        obj=adjustment,
+    )

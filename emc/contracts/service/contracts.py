@@ -3,12 +3,15 @@ reason after, and record each party's agreement (both apply it)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from emc import clock, journal
+from emc import journal, workflow
 from emc.auth.actor import Actor
+from emc.auth.models import User
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require, scoped
 from emc.contracts import finance
@@ -18,15 +21,30 @@ from emc.contracts.models import (
     Contract,
     ContractAmendment,
     EmcProject,
+    Investor,
     ProjectStatus,
     estimates_from_document,
     terms_from_document,
     terms_to_document,
 )
-from emc.contracts.service._common import add_numbered, contract_of, finance_error
+from emc.contracts.service._common import (
+    PROJECT_FIELDS,
+    add_numbered,
+    contract_of,
+    finance_error,
+)
 from emc.contracts.service.adjustments import check_terms_fit_adjustments
-from emc.contracts.service.projects import get_project
-from emc.errors import Conflict, Forbidden, Invalid, NotFound
+from emc.contracts.service.projects import (
+    CONSENT_FIELDS,
+    PROJECT,
+    _check_esco,
+    _date_order,
+    _stale,
+    get_project,
+)
+from emc.errors import Conflict, Invalid, NotFound
+from emc.i18n import N_
+from emc.workflow import tables
 
 
 def get_contract(session: Session, actor: Actor, project_id: int) -> Contract:
@@ -144,74 +162,279 @@ def set_contract_terms(
         before={"terms": contract.terms},
         after={"terms": document, "reason": reason},
     )
+    workflow.created(session, actor, AMENDMENT, amendment)
     return contract, amendment
 
 
-def agree_amendment(
+def _amendment_parties(session: Session, amendment: ContractAmendment) -> workflow.Parties:
+    contract = session.get(Contract, amendment.contract_id)
+    project = session.get(EmcProject, contract.project_id)
+    proposer = session.get(User, amendment.proposed_by_user_id)
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        proposer_org_id=proposer.organization_id if proposer is not None else None,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+AMENDMENT = workflow.Binding(
+    tables.AMENDMENT,
+    ContractAmendment,
+    _amendment_parties,
+    ("number", "status", "reason", "project_changes", "decision_comment"),
+    link=lambda a: None,
+)
+
+
+def _amendment_of(
     session: Session, actor: Actor, project_id: int, amendment_id: int
-) -> ContractAmendment:
-    """Record one party's agreement (an admin of the institution or of the ESCO); once both
-    have agreed, the new terms replace the contract's. Conflict if the contract changed since
-    the amendment was drafted."""
+) -> tuple[EmcProject, Contract, ContractAmendment]:
     project = load(session, actor, EmcProject, project_id)
     amendment = load(session, actor, ContractAmendment, amendment_id)
     contract = contract_of(session, project.id)
     if contract is None or amendment.contract_id != contract.id:
         raise NotFound(f"amendment {amendment_id} not found")
-    require(actor, Permission.CONTRACTS_CONTRACT_AGREE)
-    if amendment.status is AmendmentStatus.AGREED:
-        raise Conflict("this amendment has already been agreed by both parties")
-    now = clock.now()
-    if actor.organization_id == project.organization_id:
-        if amendment.institution_agreed_by_user_id is not None:
-            raise Conflict("the institution has already agreed to this amendment")
-        amendment.institution_agreed_by_user_id, amendment.institution_agreed_at = (
-            actor.user_id,
-            now,
+    return project, contract, amendment
+
+
+def _project_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """A project amendment's stored values (JSON) as the project's attribute values."""
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if value is None:
+            out[name] = None
+        elif name.endswith("_on"):
+            out[name] = dt.date.fromisoformat(value)
+        elif name == "total_investment":
+            out[name] = Decimal(value)
+        elif name == "investor":
+            out[name] = Investor(value)
+        else:
+            out[name] = value
+    return out
+
+
+def propose_project_amendment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    reason: str,
+    version: int | None = None,
+    **changes: Any,
+) -> ContractAmendment:
+    """Propose a change of a signed project's own consent fields (ESCO, dates, investment,
+    investor: :data:`emc.contracts.service.CONSENT_FIELDS`) as a contract amendment; it
+    applies once both parties agree (:func:`agree_amendment`), as long as the project still has
+    the values it was proposed against. ``version`` is the project's row version the user saw.
+
+    Raises:
+        Conflict: the project is not signed (edit it directly) or is closed; stale version.
+        Invalid: no reason, no change, an unknown field, an inactive or non-ESCO organisation.
+    """
+    project = load(session, actor, EmcProject, project_id)
+    require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+    _stale(project, version)
+    if project.status not in SIGNED_STATUSES:
+        raise Conflict(
+            "the project is not signed yet: edit it directly",
+            fields={"status": [N_("not signed: edit the project instead")]},
         )
-    elif actor.organization_id == project.esco_organization_id:
-        if amendment.esco_agreed_by_user_id is not None:
-            raise Conflict("the ESCO has already agreed to this amendment")
-        amendment.esco_agreed_by_user_id, amendment.esco_agreed_at = actor.user_id, now
-    else:
-        raise Forbidden("only the contracting parties agree to an amendment")
-    applied = False
-    if amendment.institution_agreed_by_user_id and amendment.esco_agreed_by_user_id:
-        if contract.version != amendment.base_version:
+    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
+        raise Conflict(f"a {project.status} project's contract cannot be amended")
+    unknown = sorted(set(changes) - set(CONSENT_FIELDS))
+    if unknown:
+        raise Invalid(
+            "only a project's parties, dates and investment are amended this way",
+            fields={k: [N_("not changed by an amendment")] for k in unknown},
+        )
+    changed = {k: v for k, v in changes.items() if getattr(project, k) != v}
+    if not changed:
+        raise Invalid(
+            "the amendment changes nothing", fields={"reason": [N_("change at least one value")]}
+        )
+    if not (reason or "").strip():
+        raise Invalid(
+            "an amendment needs a reason", fields={"reason": [N_("required for an amendment")]}
+        )
+    if "esco_organization_id" in changed:
+        if changed["esco_organization_id"] is None:
+            raise Invalid(
+                "a signed project keeps an ESCO",
+                fields={"esco_organization_id": [N_("choose the new ESCO")]},
+            )
+        _check_esco(session, changed["esco_organization_id"])
+    _date_order(
+        {
+            k: changed.get(k, getattr(project, k))
+            for k in ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
+        }
+    )
+    contract = contract_of(session, project.id)
+    if contract is None:
+        raise Conflict("the project has no contract", fields={"status": ["no contract"]})
+    amendment = ContractAmendment(
+        contract_id=contract.id,
+        number=len(list_amendments(session, actor, contract)) + 1,
+        reason=reason.strip(),
+        terms_before=contract.terms,
+        terms_after=contract.terms,
+        estimates_after=contract.savings_estimates,
+        base_version=contract.version,
+        proposed_by_user_id=actor.user_id,
+        project_changes={
+            "before": {k: journal.jsonable(getattr(project, k)) for k in changed},
+            "after": {k: journal.jsonable(v) for k, v in changed.items()},
+        },
+    )
+    add_numbered(session, amendment, "amendment")
+    journal.record(
+        session,
+        actor,
+        "propose",
+        amendment,
+        organization_id=project.organization_id,
+        before=amendment.project_changes["before"],
+        after={**amendment.project_changes["after"], "reason": amendment.reason},
+    )
+    workflow.created(session, actor, AMENDMENT, amendment)
+    return amendment
+
+
+def agree_amendment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    amendment_id: int,
+    *,
+    version: int | None = None,
+) -> ContractAmendment:
+    """Record one party's agreement (the institution's or the ESCO's admin); once both have
+    agreed, the new terms replace the contract's and the project changes it carries apply.
+    ``version`` is the amendment's row version the user saw. Conflict if the contract or the
+    project changed since the amendment was drafted, or it is no longer proposed."""
+    project, contract, amendment = _amendment_of(session, actor, project_id, amendment_id)
+    if amendment.status is AmendmentStatus.AGREED and (
+        version is None or version == amendment.row_version
+    ):
+        raise Conflict("this amendment has already been agreed by both parties")
+    before: dict[str, Any] = {}
+
+    def apply(row: ContractAmendment) -> None:
+        if contract.version != row.base_version:
             raise Conflict(
                 "the contract has changed since this amendment was drafted: propose it again"
             )
         try:
             # A custody fee adjustment agreed since the proposal must still compute.
-            check_terms_fit_adjustments(
-                session, project.id, terms_from_document(amendment.terms_after)
-            )
+            check_terms_fit_adjustments(session, project.id, terms_from_document(row.terms_after))
         except Invalid as error:
             raise Conflict(f"{error.message}: propose the amendment again") from None
-        before = {"terms": contract.terms, "savings_estimates": contract.savings_estimates}
-        amendment.status = AmendmentStatus.AGREED
-        contract.terms = amendment.terms_after
-        contract.contract_type = finance.ContractType(amendment.terms_after["contract_type"])
-        contract.savings_estimates = amendment.estimates_after
-        applied = True
-    session.flush()
-    journal.record(
+        changes = row.project_changes or {}
+        expected = _project_values(changes.get("before", {}))
+        moved = [k for k, v in expected.items() if getattr(project, k) != v]
+        if moved:
+            raise Conflict(
+                "the project has changed since this amendment was proposed: propose it again",
+                fields={k: [N_("changed since the amendment was proposed")] for k in moved},
+            )
+        before.update(terms=contract.terms, savings_estimates=contract.savings_estimates)
+
+    def effects(row: ContractAmendment) -> None:
+        if row.terms_after != contract.terms or row.estimates_after != contract.savings_estimates:
+            contract.terms = row.terms_after
+            contract.contract_type = finance.ContractType(row.terms_after["contract_type"])
+            contract.savings_estimates = row.estimates_after
+            session.flush()
+            journal.record(
+                session,
+                actor,
+                "amend",
+                contract,
+                organization_id=project.organization_id,
+                before=before,
+                after={"terms": contract.terms, "savings_estimates": contract.savings_estimates},
+                summary=f"amendment {row.number}: {row.reason}",
+            )
+        after = _project_values((row.project_changes or {}).get("after", {}))
+        if after:
+            previous = journal.snapshot(project, PROJECT_FIELDS)
+            workflow.claim(session, PROJECT, project, "amend")
+            for name, value in after.items():
+                setattr(project, name, value)
+            workflow.flush(session, PROJECT, project, "amend")
+            journal.record(
+                session,
+                actor,
+                "amend",
+                project,
+                organization_id=project.organization_id,
+                before=previous,
+                after=journal.snapshot(project, PROJECT_FIELDS),
+                summary=f"amendment {row.number}: {row.reason}",
+            )
+
+    return workflow.transition(
         session,
         actor,
+        AMENDMENT,
         "agree",
-        amendment,
-        organization_id=project.organization_id,
+        amendment.id,
+        version=version,
+        apply=apply,
+        effects=effects,
         summary=f"amendment {amendment.number} agreed by {actor.org_kind}",
+        obj=amendment,
     )
-    if applied:
-        journal.record(
-            session,
-            actor,
-            "amend",
-            contract,
-            organization_id=project.organization_id,
-            before=before,
-            after={"terms": contract.terms, "savings_estimates": contract.savings_estimates},
-            summary=f"amendment {amendment.number}: {amendment.reason}",
-        )
-    return amendment
+
+
+def reject_amendment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    amendment_id: int,
+    *,
+    comment: str,
+    version: int | None = None,
+) -> ContractAmendment:
+    """The party that did not propose an amendment rejects it, with a comment; it never
+    applies. Conflict unless proposed (or stale)."""
+    _project, _contract, amendment = _amendment_of(session, actor, project_id, amendment_id)
+
+    def check(_row, _parties) -> None:
+        if not (comment or "").strip():
+            raise Invalid("a rejection needs a comment", fields={"comment": [N_("required")]})
+
+    def apply(row: ContractAmendment) -> None:
+        row.decision_comment = comment.strip()
+
+    return workflow.transition(
+        session,
+        actor,
+        AMENDMENT,
+        "reject",
+        amendment.id,
+        version=version,
+        check=check,
+        apply=apply,
+        params={"comment": (comment or "").strip()},
+        obj=amendment,
+    )
+
+
+def withdraw_amendment(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    amendment_id: int,
+    *,
+    version: int | None = None,
+) -> ContractAmendment:
+    """The proposing party withdraws a proposed amendment; it never applies."""
+    _project, _contract, amendment = _amendment_of(session, actor, project_id, amendment_id)
+    return workflow.transition(
+        session, actor, AMENDMENT, "withdraw", amendment.id, version=version, obj=amendment
+    )

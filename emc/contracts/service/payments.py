@@ -5,100 +5,91 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from emc import clock, journal
+from emc import clock, workflow
 from emc.auth.actor import Actor
-from emc.auth.permissions import Permission
-from emc.auth.policy import load, require
+from emc.auth.policy import load
 from emc.contracts import finance
 from emc.contracts.models import (
     EmcProject,
     LineStatus,
     PaymentLine,
 )
-from emc.contracts.service._common import LINE_FIELDS, log
-from emc.errors import Conflict, Forbidden
+from emc.contracts.service._common import LINE_FIELDS
+from emc.errors import Conflict, Forbidden, Invalid
+from emc.i18n import N_
+from emc.workflow import tables
+
+# The payment date is the institutions' (China).
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True)
-class _Step:
-    """One move of the finance review: its journal action, who may do it, from which states."""
-
-    action: str
-    permission: Permission
-    allowed: frozenset[LineStatus]
+def local_today() -> dt.date:
+    return clock.now().astimezone(LOCAL_ZONE).date()
 
 
-_PREPARE = _Step("prepare", Permission.CONTRACTS_PAYMENT_PREPARE, frozenset({LineStatus.SCHEDULED}))
-_APPROVE = _Step("approve", Permission.CONTRACTS_PAYMENT_APPROVE, frozenset({LineStatus.PREPARED}))
-_PAY = _Step("pay", Permission.CONTRACTS_PAYMENT_PAY, frozenset({LineStatus.APPROVED}))
-_HOLD = _Step(
-    "hold",
-    Permission.CONTRACTS_PAYMENT_PREPARE,
-    frozenset({LineStatus.SCHEDULED, LineStatus.PREPARED, LineStatus.APPROVED}),
+def _line_parties(session: Session, line: PaymentLine) -> workflow.Parties:
+    project = session.get(EmcProject, line.project_id)
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+LINE = workflow.Binding(
+    tables.PAYMENT_LINE,
+    PaymentLine,
+    _line_parties,
+    LINE_FIELDS,
+    version_attr="version",
+    link=lambda line: f"/projects/{line.project_id}/lines/{line.id}",
 )
-_RELEASE = _Step("release", Permission.CONTRACTS_PAYMENT_PREPARE, frozenset({LineStatus.ON_HOLD}))
 
 
 def _transition(
     session: Session,
     actor: Actor,
     line_id: int,
-    version: int,
-    step: _Step,
+    version: int | None,
+    action: str,
     apply: Callable[[PaymentLine], None],
+    check: Callable[[PaymentLine, workflow.Parties], None] | None = None,
 ) -> PaymentLine:
-    """The one path of every review step: load the line (404 for another tenant), check the
-    permission, that it is an actual line, that ``version`` is the one the user saw and that
-    the step is allowed from its state; ``apply`` the change; flush with the optimistic lock
-    (a concurrent change is a Conflict, never a double payment); journal before and after."""
-    action, allowed = step.action, step.allowed
+    """Every review step goes through :func:`emc.workflow.transition` (policy load, version
+    the user saw, permission, source state, conditional UPDATE, journal, event); only actual
+    lines are in the payment workflow."""
+
+    def guard(line: PaymentLine, parties: workflow.Parties) -> None:
+        if line.source is not finance.LineSource.ACTUAL:
+            raise Conflict("projected lines are the forecast: only actual lines are paid")
+        if check is not None:
+            check(line, parties)
+
     line = load(session, actor, PaymentLine, line_id)
-    require(actor, step.permission)
-    if line.source is not finance.LineSource.ACTUAL:
-        raise Conflict("projected lines are the forecast: only actual lines are paid")
-    if version != line.version:
-        raise Conflict(
-            f"this payment line has changed since you loaded it (version {version}, now "
-            f"{line.version}, status {line.status}): reload and check before you {action} it",
-            fields={"version": [f"stale: the current version is {line.version}"]},
-        )
-    if line.status not in allowed:
-        raise Conflict(
-            f"a {line.status} line cannot be {action}d",
-            fields={"status": [f"must be one of {', '.join(sorted(allowed))}"]},
-        )
-    before = journal.snapshot(line, LINE_FIELDS)
-    apply(line)
-    try:
-        # The UPDATE is conditional on the version read: a concurrent change makes it miss.
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            f"this payment line was changed by someone else at the same time: reload before you "
-            f"{action} it",
-            fields={"version": ["stale"]},
-        ) from None
-    project = session.get(EmcProject, line.project_id)
-    journal.record(
+    return workflow.transition(
         session,
         actor,
+        LINE,
         action,
-        line,
-        organization_id=project.organization_id,
-        before=before,
-        after=journal.snapshot(line, LINE_FIELDS),
+        line_id,
+        version=version,
+        check=guard,
+        apply=apply,
         summary=f"{line.key} {line.amount}",
+        params={"amount": line.amount, "due_on": line.due_on},
+        obj=line,
     )
-    log.info("payment line %s %s by %s", line.id, action, actor.label)
-    return line
 
 
-def prepare_line(session: Session, actor: Actor, line_id: int, *, version: int) -> PaymentLine:
+def prepare_line(
+    session: Session, actor: Actor, line_id: int, *, version: int | None
+) -> PaymentLine:
     """Finance prepares a scheduled actual line for payment (records the preparer)."""
 
     def apply(line: PaymentLine) -> None:
@@ -108,27 +99,31 @@ def prepare_line(session: Session, actor: Actor, line_id: int, *, version: int) 
             clock.now(),
         )
 
-    return _transition(session, actor, line_id, version, _PREPARE, apply)
+    return _transition(session, actor, line_id, version, "prepare", apply)
 
 
-def approve_line(session: Session, actor: Actor, line_id: int, *, version: int) -> PaymentLine:
+def approve_line(
+    session: Session, actor: Actor, line_id: int, *, version: int | None
+) -> PaymentLine:
     """A second finance user approves a prepared line. Forbidden to the user who prepared it
     (separation of duties); Conflict if ``version`` is stale (so a line is approved once)."""
 
-    def apply(line: PaymentLine) -> None:
+    def check(line: PaymentLine, _parties: workflow.Parties) -> None:
         if line.prepared_by_user_id == actor.user_id:
             raise Forbidden(
                 "separation of duties: you prepared this payment line, so another finance "
                 "user must approve it",
                 code="separation_of_duties",
             )
+
+    def apply(line: PaymentLine) -> None:
         line.status, line.approved_by_user_id, line.approved_at = (
             LineStatus.APPROVED,
             actor.user_id,
             clock.now(),
         )
 
-    return _transition(session, actor, line_id, version, _APPROVE, apply)
+    return _transition(session, actor, line_id, version, "approve", apply, check)
 
 
 def pay_line(
@@ -136,36 +131,62 @@ def pay_line(
     actor: Actor,
     line_id: int,
     *,
-    version: int,
-    paid_on: dt.date,
-    payment_reference: str,
+    version: int | None,
+    paid_on: dt.date | None,
+    payment_reference: str | None,
 ) -> PaymentLine:
     """Record the payment of an approved line (bank reference and value date). A stale
-    ``version`` is a Conflict, so a line is never paid twice."""
+    ``version`` is a Conflict, so a line is never paid twice.
+
+    Raises:
+        Invalid: no payment reference; a paid date in the future (the institutions' calendar)
+            or before the line's period starts (fields ``payment_reference``, ``paid_on``).
+    """
+
+    reference = (payment_reference or "").strip()
+
+    def check(line: PaymentLine, _parties: workflow.Parties) -> None:
+        problems: dict[str, list[str]] = {}
+        if not reference:
+            problems["payment_reference"] = [N_("the bank's payment reference is required")]
+        if paid_on is None:
+            problems["paid_on"] = [N_("the date of payment is required")]
+        elif paid_on > local_today():
+            problems["paid_on"] = [N_("a payment date cannot be in the future")]
+        elif paid_on < line.period_start:
+            problems["paid_on"] = [N_("a payment date cannot be before the period starts")]
+        if problems:
+            raise Invalid(
+                "the payment cannot be recorded: "
+                + "; ".join(f"{k}: {v[0]}" for k, v in problems.items()),
+                fields=problems,
+            )
 
     def apply(line: PaymentLine) -> None:
         line.status, line.paid_on, line.payment_reference, line.paid_by_user_id = (
             LineStatus.PAID,
             paid_on,
-            payment_reference,
+            reference,
             actor.user_id,
         )
 
-    return _transition(session, actor, line_id, version, _PAY, apply)
+    return _transition(session, actor, line_id, version, "pay", apply, check)
 
 
 def hold_line(
-    session: Session, actor: Actor, line_id: int, *, version: int, reason: str
+    session: Session, actor: Actor, line_id: int, *, version: int | None, reason: str
 ) -> PaymentLine:
     """Put an unpaid actual line on hold with a reason (e.g. an M&V dispute)."""
 
     def apply(line: PaymentLine) -> None:
         line.status, line.hold_reason = LineStatus.ON_HOLD, reason
 
-    return _transition(session, actor, line_id, version, _HOLD, apply)
+    return _transition(session, actor, line_id, version, "hold", apply)
 
 
-def release_line(session: Session, actor: Actor, line_id: int, *, version: int) -> PaymentLine:
+def release_line(
+    session: Session, actor: Actor, line_id: int, *, version: int | None
+) -> PaymentLine:
     """Release a hold. A line that had been prepared returns to ``prepared`` and any earlier
     approval is withdrawn (the held amount must be approved afresh); otherwise ``scheduled``."""
 
@@ -173,4 +194,4 @@ def release_line(session: Session, actor: Actor, line_id: int, *, version: int) 
         line.status = LineStatus.PREPARED if line.prepared_by_user_id else LineStatus.SCHEDULED
         line.approved_by_user_id, line.approved_at, line.hold_reason = None, None, None
 
-    return _transition(session, actor, line_id, version, _RELEASE, apply)
+    return _transition(session, actor, line_id, version, "release", apply)

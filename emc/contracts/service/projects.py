@@ -1,24 +1,28 @@
-"""EMC projects: list, read, create (the institution's draft) and update / move along the
-status graph."""
+"""EMC projects: list, read, create (the institution's draft), edit (freely before signing; a
+signed project's parties, dates and investment only by an agreed amendment) and move along
+their life through the one workflow transition (``emc.workflow.tables.PROJECT``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from emc import journal
+from emc import journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require, scoped
 from emc.contracts.models import (
-    PROJECT_TRANSITIONS,
+    SIGNED_STATUSES,
     EmcProject,
     ProjectStatus,
 )
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
 from emc.errors import Conflict, Invalid
+from emc.i18n import N_
+from emc.workflow import tables
 
 
 def list_projects(
@@ -73,47 +77,143 @@ def create_project(session: Session, actor: Actor, **data: Any) -> EmcProject:
     return project
 
 
-def update_project(session: Session, actor: Actor, project_id: int, **changes: Any) -> EmcProject:
-    """Change a project's fields or move its status along :data:`PROJECT_TRANSITIONS`.
+# A signed project's parties, dates and investment change only through a contract amendment
+# that both parties agree (DESIGN.md §8); drafts and proposals are edited freely.
+CONSENT_FIELDS = (
+    "esco_organization_id",
+    "signed_on",
+    "works_accepted_on",
+    "operation_start_on",
+    "term_end_on",
+    "total_investment",
+    "investor",
+)
+# Values a transition records (its dates, a termination's reason) rather than edits.
+TRANSITION_VALUES = {
+    "propose": (),
+    "withdraw": (),
+    "sign": ("signed_on",),
+    "start_works": (),
+    "start_operation": ("works_accepted_on", "operation_start_on"),
+    "complete": ("term_end_on",),
+    "terminate": ("termination_reason",),
+}
+ACTION_FOR_STATUS = {
+    ProjectStatus.PROPOSED: "propose",
+    ProjectStatus.DRAFT: "withdraw",
+    ProjectStatus.CONTRACTED: "sign",
+    ProjectStatus.IMPLEMENTING: "start_works",
+    ProjectStatus.OPERATING: "start_operation",
+    ProjectStatus.COMPLETED: "complete",
+    ProjectStatus.TERMINATED: "terminate",
+}
+_SIGNATURES = (
+    "institution_signed_by_user_id",
+    "institution_signed_at",
+    "esco_signed_by_user_id",
+    "esco_signed_at",
+)
 
-    Contracting needs a contract and ``signed_on``; terminating needs ``termination_reason``.
-    Raises Conflict for a move the status graph does not allow.
+
+def _project_parties(_session: Session, project: EmcProject) -> workflow.Parties:
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        proposer_org_id=project.organization_id,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+PROJECT = workflow.Binding(
+    tables.PROJECT,
+    EmcProject,
+    _project_parties,
+    PROJECT_FIELDS + _SIGNATURES[::2],
+    link=lambda p: f"/projects/{p.id}",
+)
+
+
+def consent_required(fields: list[str]) -> Conflict:
+    """The refusal of a unilateral change of a signed project's consent fields."""
+    return Conflict(
+        "the project is signed: its "
+        + ", ".join(fields)
+        + " change only through a contract amendment that both parties agree",
+        fields={
+            f: [N_("a signed project changes this only through an amendment both parties agree")]
+            for f in fields
+        },
+        code="consent_required",
+    )
+
+
+def _stale(project: EmcProject, version: int | None) -> None:
+    if version is not None and version != project.row_version:
+        raise workflow.StaleConflict(
+            f"this project has changed since you loaded it (you saw version {version}; it is "
+            f"now version {project.row_version}, {project.status}): reload and check",
+            state=str(project.status),
+            version=project.row_version,
+            what="project",
+        )
+
+
+def update_project(
+    session: Session, actor: Actor, project_id: int, *, version: int | None = None, **changes: Any
+) -> EmcProject:
+    """Change a project's fields, or move it along its life (``status``: see
+    :func:`move_project`, to which the transition's dates go).
+
+    ``version`` is the row version the user saw (the API and pages always send it). A draft or
+    proposal is edited freely (an edit of a proposal clears signatures already given: they
+    were for other terms). A signed project's :data:`CONSENT_FIELDS` change only through an
+    agreed amendment (:func:`emc.contracts.service.propose_project_amendment`).
+
+    Raises:
+        StaleConflict: ``version`` is stale or another change won. Conflict (``consent_required``,
+            naming the fields): a unilateral change of a signed project. Invalid: bad values.
     """
     project = load(session, actor, EmcProject, project_id)
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
-    before = journal.snapshot(project, PROJECT_FIELDS)
-    _check_esco(session, changes.get("esco_organization_id"))
-    new_status = changes.get("status", project.status)
+    _stale(project, version)
+    new_status = changes.pop("status", project.status)
+    action = None
+    params: dict[str, Any] = {}
     if new_status != project.status:
-        if new_status not in PROJECT_TRANSITIONS[project.status]:
+        action = ACTION_FOR_STATUS[ProjectStatus(new_status)]
+        if action == "propose" and project.status is not ProjectStatus.DRAFT:
             raise Conflict(
                 f"a {project.status} project cannot become {new_status}",
                 fields={"status": [f"not allowed from {project.status}"]},
             )
-        merged = {**before, **changes}
-        if new_status is ProjectStatus.TERMINATED and not merged.get("termination_reason"):
-            raise Invalid(
-                "a termination needs a reason",
-                fields={"termination_reason": ["required when terminating"]},
-            )
-        if new_status is ProjectStatus.CONTRACTED:
-            if contract_of(session, project.id) is None:
-                raise Conflict(
-                    "set the contract terms before contracting", fields={"status": ["no contract"]}
-                )
-            if not merged.get("signed_on"):
-                raise Invalid(
-                    "a contracted project needs its signing date",
-                    fields={"signed_on": ["required when contracted"]},
-                )
-            if merged.get("esco_organization_id") is None:
-                raise Invalid(
-                    "a contracted project needs its ESCO",
-                    fields={"esco_organization_id": ["required when contracted"]},
-                )
-    for key, value in changes.items():
+        params = {k: changes.pop(k) for k in TRANSITION_VALUES[action] if k in changes}
+    edits = {k: v for k, v in changes.items() if getattr(project, k) != v}
+    if edits:
+        _edit(session, actor, project, edits)
+    if action is not None:
+        project = move_project(session, actor, project.id, action, version=None, **params)
+    return project
+
+
+def _edit(session: Session, actor: Actor, project: EmcProject, edits: dict[str, Any]) -> None:
+    if project.status in SIGNED_STATUSES:
+        refused = [k for k in CONSENT_FIELDS if k in edits]
+        if refused:
+            raise consent_required(refused)
+    _check_esco(session, edits.get("esco_organization_id"))
+    before = journal.snapshot(project, PROJECT_FIELDS)
+    workflow.claim(session, PROJECT, project, "edit")
+    for key, value in edits.items():
         setattr(project, key, value)
-    session.flush()
+    if project.status is ProjectStatus.PROPOSED and (
+        project.institution_signed_by_user_id or project.esco_signed_by_user_id
+    ):
+        # The signatures were given to what the proposal said before this edit.
+        for name in _SIGNATURES:
+            setattr(project, name, None)
+    workflow.flush(session, PROJECT, project, "edit")
     journal.record(
         session,
         actor,
@@ -123,4 +223,124 @@ def update_project(session: Session, actor: Actor, project_id: int, **changes: A
         before=before,
         after=journal.snapshot(project, PROJECT_FIELDS),
     )
-    return project
+
+
+def _date_order(values: dict[str, Any]) -> None:
+    order = ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
+    known = [(k, values[k]) for k in order if values.get(k) is not None]
+    for (earlier, a), (later, b) in zip(known, known[1:], strict=False):
+        if b < a:
+            raise Invalid(
+                f"{later} ({b}) cannot be before {earlier} ({a})",
+                fields={later: [N_("cannot be before the earlier dates of the project")]},
+            )
+
+
+def move_project(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    action: str,
+    *,
+    version: int | None,
+    signed_on: dt.date | None = None,
+    works_accepted_on: dt.date | None = None,
+    operation_start_on: dt.date | None = None,
+    term_end_on: dt.date | None = None,
+    termination_reason: str | None = None,
+) -> EmcProject:
+    """Move a project along its life (``tables.PROJECT``) through :func:`emc.workflow.transition`:
+
+    ``propose`` (institution; draft → proposed), ``withdraw`` (back to draft, signatures
+    cleared), ``sign`` (either party with ``signed_on``; contracted once both have signed; the
+    later signing date is the contract's; needs the terms and the ESCO), ``start_works``
+    (contracted → implementing), ``start_operation`` (contracted or implementing → operating,
+    with the works' acceptance date and the operation start), ``complete`` (operating →
+    completed, with the term's end), ``terminate`` (with a reason). A date a transition records
+    is set once: a signed project's dates change only by an agreed amendment.
+
+    Raises:
+        Forbidden: the wrong party. Conflict: not allowed from the current state, stale
+            ``version``, no contract, a date already recorded differently. Invalid: a missing
+            date or reason, dates out of order.
+    """
+    if action not in TRANSITION_VALUES:
+        raise Invalid(f"unknown project action {action!r}", fields={"action": ["unknown"]})
+    given = {
+        "signed_on": signed_on,
+        "works_accepted_on": works_accepted_on,
+        "operation_start_on": operation_start_on,
+        "term_end_on": term_end_on,
+        "termination_reason": (termination_reason or "").strip() or None,
+    }
+    wanted = {k: given[k] for k in TRANSITION_VALUES[action]}
+
+    def check(project: EmcProject, _parties: workflow.Parties) -> None:
+        merged = {k: v if v is not None else getattr(project, k) for k, v in wanted.items()}
+        for name, value in merged.items():
+            if value is None:
+                raise Invalid(
+                    f"{action} needs {name}",
+                    fields={name: [N_("required for this step")]},
+                )
+        if action == "sign":
+            if contract_of(session, project.id) is None:
+                raise Conflict(
+                    "set the contract terms before signing", fields={"status": ["no contract"]}
+                )
+            if project.esco_organization_id is None:
+                raise Invalid(
+                    "a signed project needs its ESCO",
+                    fields={"esco_organization_id": [N_("choose the ESCO before signing")]},
+                )
+        elif project.status in SIGNED_STATUSES:
+            changed = [
+                k
+                for k, v in wanted.items()
+                if k in CONSENT_FIELDS and getattr(project, k) not in (None, v) and v is not None
+            ]
+            if changed:
+                raise consent_required(changed)
+        _date_order(
+            {
+                k: merged.get(k, getattr(project, k))
+                for k in ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
+            }
+        )
+
+    def stage(project: EmcProject) -> None:
+        if action == "sign":
+            # The contract is signed on the later of the two parties' signing dates.
+            if project.signed_on is None or (signed_on and signed_on > project.signed_on):
+                project.signed_on = signed_on
+            return
+        for name, value in wanted.items():
+            if value is not None:
+                setattr(project, name, value)
+        if action == "withdraw":
+            for name in _SIGNATURES:
+                setattr(project, name, None)
+
+    return workflow.transition(
+        session,
+        actor,
+        PROJECT,
+        action,
+        project_id,
+        version=version,
+        check=check,
+        stage=stage,
+    )
+
+
+def sign_project(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    signed_on: dt.date,
+    version: int | None = None,
+) -> EmcProject:
+    """One party's signature of a proposed project (an admin of the ESCO, or the institution's
+    admin or energy manager); it is signed (``contracted``) once both parties have signed."""
+    return move_project(session, actor, project_id, "sign", version=version, signed_on=signed_on)

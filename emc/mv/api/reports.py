@@ -25,6 +25,7 @@ from emc.mv.schemas import (
     MvReportDraftIn,
     MvReportOut,
     MvReportSummaryOut,
+    MvVersionIn,
 )
 from emc.web.db import db
 from emc.web.security import current_actor
@@ -67,10 +68,11 @@ def _report_action(project_id, report_id, run, **data):
 class ReportSubmit(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(MvVersionIn)
     @blp.response(200, MvReportOut)
-    def post(self, project_id, report_id):
-        """Submit a draft (the ESCO)."""
-        return _report_action(project_id, report_id, service.submit_report)
+    def post(self, data, project_id, report_id):
+        """Submit a draft (the ESCO); ``row_version`` is the version the ESCO saw."""
+        return _report_action(project_id, report_id, service.submit_report, **data)
 
 
 @blp.route(f"{PROJECT}/mv-reports/<int:report_id>/accept")
@@ -155,11 +157,12 @@ class Adjustments(MethodView):
 class AdjustmentAgree(MethodView):
     decorators = [login_required]
 
+    @blp.arguments(MvVersionIn)
     @blp.response(200, MvAdjustmentOut)
-    def post(self, project_id, report_id, adjustment_id):
-        """The other party agrees to an adjustment."""
+    def post(self, data, project_id, report_id, adjustment_id):
+        """The other party agrees to an adjustment (``row_version``: the adjustment's)."""
         report = report_in(project_id, report_id, check=False)
-        service.agree_adjustment(db(), current_actor(), report.id, adjustment_id)
+        service.agree_adjustment(db(), current_actor(), report.id, adjustment_id, **data)
         return next(a for a in adjustment_payloads(report) if a["id"] == adjustment_id)
 
 

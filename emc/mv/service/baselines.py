@@ -11,11 +11,14 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from emc import clock, journal
+from emc import clock, journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
+from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.mv import data
@@ -24,6 +27,7 @@ from emc.mv.service import compute, evidence, verdicts
 from emc.mv.service._common import esco_side, institution_side, project_for
 from emc.mv.service.compute.simulation_file import parse_simulation_file
 from emc.mv.service.plans import plan_of
+from emc.workflow import tables
 
 log = logging.getLogger(__name__)
 
@@ -228,8 +232,15 @@ def propose_baseline(
         proposed_at=now,
         supersedes_id=current.id if current is not None else None,
     )
-    session.add(baseline)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(baseline)
+            session.flush()
+    except (IntegrityError, StaleDataError):
+        raise Conflict(
+            "another baseline version was proposed or decided for this project at the same moment: reload",
+            fields={"version": ["taken"]},
+        ) from None
     stored = evidence.store_files(session, actor, project.id, files, baseline_id=baseline.id)
     journal.record(
         session,
@@ -248,10 +259,31 @@ def propose_baseline(
         },
         summary=f"baseline version {version} proposed",
     )
+    workflow.created(session, actor, BASELINE, baseline, version=version)
     log.info(
         "baseline %s (project %s v%s) proposed by %s", baseline.id, project.id, version, actor.label
     )
     return baseline
+
+
+def _baseline_parties(session: Session, baseline: Baseline) -> workflow.Parties:
+    project = session.get(EmcProject, baseline.project_id)
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+BASELINE = workflow.Binding(
+    tables.BASELINE,
+    Baseline,
+    _baseline_parties,
+    BASELINE_FIELDS,
+    link=lambda b: f"/projects/{b.project_id}/mv/baselines/{b.id}",
+)
 
 
 def _decide(
@@ -261,12 +293,15 @@ def _decide(
     *,
     approve: bool,
     comment: str,
+    version: int | None,
     override_reason: str | None = None,
-):
+) -> Baseline:
     baseline = load(session, actor, Baseline, baseline_id)
     project = project_for(session, actor, baseline.project_id)
     institution_side(actor, project)
-    if baseline.status is not BaselineStatus.PROPOSED:
+    if baseline.status is not BaselineStatus.PROPOSED and (
+        version is None or version == baseline.row_version
+    ):
         frozen = baseline.status is BaselineStatus.APPROVED
         raise Conflict(
             f"baseline version {baseline.version} is {baseline.status}"
@@ -274,15 +309,40 @@ def _decide(
             fields={"status": [f"{baseline.status}, not proposed"]},
             code="frozen" if frozen else "conflict",
         )
-    if not approve and not comment.strip():
-        raise Invalid("a rejection needs a comment", fields={"comment": ["required"]})
-    override = verdicts.check_baseline_approval(baseline, override_reason) if approve else None
-    before = journal.snapshot(baseline, BASELINE_FIELDS)
-    if approve:
-        previous = approved_baseline(session, project.id)
+
+    override: str | None = None
+
+    def check(row: Baseline, _parties: workflow.Parties) -> None:
+        nonlocal override
+        if not approve and not comment.strip():
+            raise Invalid("a rejection needs a comment", fields={"comment": ["required"]})
+        # A baseline failing G14 (or short of data) is approved only with a recorded reason.
+        if approve:
+            override = verdicts.check_baseline_approval(row, override_reason)
+
+    def apply(row: Baseline) -> None:
+        row.decided_by_user_id = actor.user_id
+        row.decided_at = clock.now()
+        row.decision_comment = comment.strip() or None
+        row.override_reason = override
+
+    def effects(row: Baseline) -> None:
+        if not approve:
+            return
+        previous = session.scalar(
+            select(Baseline)
+            .where(
+                Baseline.project_id == project.id,
+                Baseline.status == BaselineStatus.APPROVED,
+                Baseline.id != row.id,
+            )
+            .order_by(Baseline.version.desc())
+            .limit(1)
+        )
         if previous is not None:
+            workflow.claim(session, BASELINE, previous, "supersede")
             previous.status = BaselineStatus.SUPERSEDED
-            session.flush()
+            workflow.flush(session, BASELINE, previous, "supersede")
             journal.record(
                 session,
                 actor,
@@ -291,26 +351,25 @@ def _decide(
                 organization_id=project.organization_id,
                 before={"status": "approved"},
                 after={"status": "superseded"},
-                summary=f"replaced by approved version {baseline.version}",
+                summary=f"replaced by approved version {row.version}",
             )
-    baseline.status = BaselineStatus.APPROVED if approve else BaselineStatus.REJECTED
-    baseline.decided_by_user_id = actor.user_id
-    baseline.decided_at = clock.now()
-    baseline.decision_comment = comment.strip() or None
-    baseline.override_reason = override
-    session.flush()
-    journal.record(
+
+    return workflow.transition(
         session,
         actor,
+        BASELINE,
         "approve" if approve else "reject",
-        baseline,
-        organization_id=project.organization_id,
-        before=before,
-        after=journal.snapshot(baseline, BASELINE_FIELDS),
-        summary=f"baseline version {baseline.version} {baseline.status}",
+        baseline_id,
+        version=version,
+        check=check,
+        apply=apply,
+        effects=effects,
+        summary=f"baseline version {baseline.version} "
+        + ("approved" if approve else "rejected")
+        + (f"; override: {override_reason.strip()}" if override_reason else ""),
+        params={"comment": comment.strip(), "version": baseline.version},
+        obj=baseline,
     )
-    log.info("baseline %s %s by %s", baseline.id, baseline.status, actor.label)
-    return baseline
 
 
 def approve_baseline(
@@ -319,17 +378,25 @@ def approve_baseline(
     baseline_id: int,
     *,
     comment: str = "",
+    version: int | None = None,
     override_reason: str | None = None,
 ) -> Baseline:
     """The institution approves a proposed baseline: it is frozen from now on (and supersedes
-    the previously approved version). A baseline failing G14 (or short of data) needs an
-    ``override_reason``, recorded on it. Conflict unless proposed; Invalid naming
-    ``override_reason`` when it is needed and missing."""
+    the previously approved version). ``version`` is the row version the user saw (the API and
+    pages always send it). Conflict unless proposed, or if another decision won meanwhile."""
     return _decide(
-        session, actor, baseline_id, approve=True, comment=comment, override_reason=override_reason
+        session,
+        actor,
+        baseline_id,
+        approve=True,
+        comment=comment,
+        version=version,
+        override_reason=override_reason,
     )
 
 
-def reject_baseline(session: Session, actor: Actor, baseline_id: int, *, comment: str) -> Baseline:
+def reject_baseline(
+    session: Session, actor: Actor, baseline_id: int, *, comment: str, version: int | None = None
+) -> Baseline:
     """The institution rejects a proposed baseline with a comment. Conflict unless proposed."""
-    return _decide(session, actor, baseline_id, approve=False, comment=comment)
+    return _decide(session, actor, baseline_id, approve=False, comment=comment, version=version)

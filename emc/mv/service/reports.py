@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from emc import clock, journal
+from emc import clock, journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
 from emc.contracts import service as contracts
@@ -42,6 +42,7 @@ from emc.mv.service._common import (
     project_for,
 )
 from emc.mv.service.baselines import approved_baseline
+from emc.workflow import tables
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +349,43 @@ def draft_report(
 # --- the workflow --------------------------------------------------------------------------
 
 
+def _project_parties(session: Session, row) -> workflow.Parties:
+    project = session.get(EmcProject, row.project_id)
+    proposer = None
+    if isinstance(row, MvReportAdjustment):
+        proposer = (
+            project.esco_organization_id
+            if row.proposed_by_party is Party.ESCO
+            else project.organization_id
+        )
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        proposer_org_id=proposer,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+REPORT = workflow.Binding(
+    tables.REPORT,
+    MvReport,
+    _project_parties,
+    REPORT_FIELDS,
+    link=lambda r: f"/projects/{r.project_id}/mv/reports/{r.id}",
+)
+ADJUSTMENT = workflow.Binding(
+    tables.MV_ADJUSTMENT,
+    MvReportAdjustment,
+    _project_parties,
+    ("esco_agreed_by_user_id", "institution_agreed_by_user_id", "reason", "amount", "unit"),
+    state_attr=None,
+    state_of=lambda a: "agreed" if a.agreed else "proposed",
+    link=lambda a: f"/projects/{a.project_id}/mv/reports/{a.report_id}",
+)
+
+
 def _load_for_action(session, actor, report_id) -> tuple[MvReport, EmcProject]:
     report = load(session, actor, MvReport, report_id)
     project = project_for(session, actor, report.project_id)
@@ -365,161 +403,225 @@ def _require_status(report: MvReport, allowed: tuple[ReportStatus, ...], action:
         )
 
 
-def _transition(session, actor, report, project, *, status, action, summary="", **changes):
-    before = journal.snapshot(report, REPORT_FIELDS)
-    report.status = status
-    for key, value in changes.items():
-        setattr(report, key, value)
-    session.flush()
-    journal.record(
+_DONE = {"submit": "submitted", "dispute": "disputed", "accept": "accepted", "revise": "revised"}
+
+
+def _step(
+    session: Session,
+    actor: Actor,
+    report: MvReport,
+    action: str,
+    version: int | None,
+    allowed: tuple[ReportStatus, ...],
+    *,
+    check=None,
+    effects=None,
+    params: dict | None = None,
+    **changes,
+) -> MvReport:
+    """One report transition through :func:`emc.workflow.transition`; the report's own status
+    error (``immutable`` for an accepted one) comes first unless the user's version is stale."""
+    if version is None or version == report.row_version:
+        _require_status(report, allowed, _DONE[action])
+
+    def apply(row: MvReport) -> None:
+        for key, value in changes.items():
+            setattr(row, key, value)
+
+    return workflow.transition(
         session,
         actor,
+        REPORT,
         action,
-        report,
-        organization_id=project.organization_id,
-        before=before,
-        after=journal.snapshot(report, REPORT_FIELDS),
-        summary=summary or f"M&V report {report.period_start} – {report.period_end} {action}",
+        report.id,
+        version=version,
+        check=check,
+        apply=apply,
+        effects=effects,
+        summary=f"M&V report {report.period_start} – {report.period_end} {action}",
+        params={"period": f"{report.period_start} – {report.period_end}", **(params or {})},
+        obj=report,
     )
-    log.info("M&V report %s %s by %s", report.id, action, actor.label)
-    return report
 
 
-def submit_report(session: Session, actor: Actor, report_id: int) -> MvReport:
+def submit_report(
+    session: Session, actor: Actor, report_id: int, *, version: int | None = None
+) -> MvReport:
     """The ESCO submits a draft. Conflict if the data changed since it was computed (revise it
-    to recompute) or it is not a draft."""
+    to recompute), it is not a draft, or ``version`` (the row version the user saw) is stale."""
     report, project = _load_for_action(session, actor, report_id)
     esco_side(actor, project)
-    _require_status(report, (ReportStatus.DRAFT,), "submitted")
-    verdicts.check_report_submission(report)
-    if current_fingerprint(session, report) != report.inputs_sha256:
-        raise Conflict(
-            "the meter or weather data changed since this draft was computed: revise it to "
-            "recompute before submitting",
-            fields={"inputs_sha256": ["stale"]},
-            code="stale",
-        )
-    return _transition(
+
+    def check(row: MvReport, _parties) -> None:
+        verdicts.check_report_submission(row)
+        if current_fingerprint(session, row) != row.inputs_sha256:
+            raise Conflict(
+                "the meter or weather data changed since this draft was computed: revise it to "
+                "recompute before submitting",
+                fields={"inputs_sha256": ["stale"]},
+                code="stale",
+            )
+
+    return _step(
         session,
         actor,
         report,
-        project,
-        status=ReportStatus.SUBMITTED,
-        action="submit",
+        "submit",
+        version,
+        (ReportStatus.DRAFT,),
+        check=check,
         submitted_by_user_id=actor.user_id,
         submitted_at=clock.now(),
     )
 
 
-def dispute_report(session: Session, actor: Actor, report_id: int, *, comment: str) -> MvReport:
+def dispute_report(
+    session: Session, actor: Actor, report_id: int, *, comment: str, version: int | None = None
+) -> MvReport:
     """The institution disputes a submitted report with a comment (the ESCO then revises)."""
     report, project = _load_for_action(session, actor, report_id)
     institution_side(actor, project)
-    _require_status(report, (ReportStatus.SUBMITTED,), "disputed")
-    if not comment.strip():
-        raise Invalid("a dispute needs a comment", fields={"comment": ["required"]})
-    return _transition(
+
+    def check(_row: MvReport, _parties) -> None:
+        if not comment.strip():
+            raise Invalid("a dispute needs a comment", fields={"comment": ["required"]})
+
+    return _step(
         session,
         actor,
         report,
-        project,
-        status=ReportStatus.DISPUTED,
-        action="dispute",
+        "dispute",
+        version,
+        (ReportStatus.SUBMITTED,),
+        check=check,
+        params={"comment": comment.strip()},
         decided_by_user_id=actor.user_id,
         decided_at=clock.now(),
         decision_comment=comment.strip(),
     )
 
 
-def accept_report(session: Session, actor: Actor, report_id: int, *, comment: str = "") -> MvReport:
+def accept_report(
+    session: Session, actor: Actor, report_id: int, *, comment: str = "", version: int | None = None
+) -> MvReport:
     """The institution accepts a submitted report: it becomes immutable and its verified
-    savings per carrier become actual payment lines (``record_actual_savings``).
+    savings per carrier become actual payment lines (``record_actual_savings``), made only by
+    the request that wins the acceptance.
 
     Raises:
-        Conflict: not submitted, stale, or an adjustment both parties have not agreed.
+        Conflict: not submitted, stale data or version, or an adjustment both parties have not
+            agreed.
     """
     report, project = _load_for_action(session, actor, report_id)
     institution_side(actor, project)
-    _require_status(report, (ReportStatus.SUBMITTED,), "accepted")
-    if check_staleness(session, report):
-        raise Conflict(
-            report.stale_message or "the report is stale",
-            fields={"stale_since": ["stale"]},
-            code="stale",
-        )
-    pending = [a.id for a in adjustments_of(session, report) if not a.agreed]
-    if pending:
-        raise Conflict(
-            "both parties must agree on every non-routine adjustment before acceptance",
-            fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
-        )
     accepted_on = local_today()
-    _transition(
+
+    def check(row: MvReport, _parties) -> None:
+        if check_staleness(session, row):
+            raise Conflict(
+                row.stale_message or "the report is stale",
+                fields={"stale_since": ["stale"]},
+                code="stale",
+            )
+        pending = [a.id for a in adjustments_of(session, row) if not a.agreed]
+        if pending:
+            raise Conflict(
+                "both parties must agree on every non-routine adjustment before acceptance",
+                fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
+            )
+
+    def effects(row: MvReport) -> None:
+        contracts.record_actual_savings(
+            session,
+            actor,
+            project.id,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            savings=[
+                {"carrier": c["carrier"], "unit": c["unit"], "quantity": Decimal(c["avoided"])}
+                for c in row.carriers
+            ],
+            accepted_on=accepted_on,
+            segments=row.segments,
+        )
+        # The savings the period's missing days cannot verify go onto its payment lines.
+        from emc.watch.service.at_risk import carry_onto_lines
+
+        carry_onto_lines(session, project, row)
+
+    return _step(
         session,
         actor,
         report,
-        project,
-        status=ReportStatus.ACCEPTED,
-        action="accept",
+        "accept",
+        version,
+        (ReportStatus.SUBMITTED,),
+        check=check,
+        effects=effects,
         decided_by_user_id=actor.user_id,
         decided_at=clock.now(),
         decision_comment=comment.strip() or None,
         accepted_on=accepted_on,
     )
-    contracts.record_actual_savings(
-        session,
-        actor,
-        project.id,
-        period_start=report.period_start,
-        period_end=report.period_end,
-        savings=[
-            {"carrier": c["carrier"], "unit": c["unit"], "quantity": Decimal(c["avoided"])}
-            for c in report.carriers
-        ],
-        accepted_on=accepted_on,
-        segments=report.segments,
-    )
-    # The savings the period's missing days cannot verify go onto its payment lines.
-    from emc.watch.service.at_risk import carry_onto_lines
-
-    carry_onto_lines(session, project, report)
-    return report
 
 
-def revise_report(session: Session, actor: Actor, report_id: int, *, reason: str) -> MvReport:
+def revise_report(
+    session: Session, actor: Actor, report_id: int, *, reason: str, version: int | None = None
+) -> MvReport:
     """The ESCO revises a disputed report, or recomputes a draft, as a new version computed
     from the current data with the same baseline; adjustments are carried over (only their
-    proposer's agreement stands). A recomputed draft is superseded; a disputed one stays."""
+    proposer's agreement stands). A recomputed draft is superseded; a disputed one stays. The
+    revised report is claimed first, so two revisions at once make one new version."""
     report, project = _load_for_action(session, actor, report_id)
     esco_side(actor, project)
-    _require_status(report, (ReportStatus.DRAFT, ReportStatus.DISPUTED), "revised")
-    if not reason.strip():
-        raise Invalid("a revision needs a reason", fields={"reason": ["required"]})
-    baseline = session.get(Baseline, report.baseline_id)
-    version = (
-        session.scalar(
-            select(func.max(MvReport.version)).where(
-                MvReport.project_id == project.id, MvReport.period_start == report.period_start
+
+    def check(_row: MvReport, _parties) -> None:
+        if not reason.strip():
+            raise Invalid("a revision needs a reason", fields={"reason": ["required"]})
+
+    was_draft = report.status is ReportStatus.DRAFT
+    changes = {"status": ReportStatus.SUPERSEDED} if was_draft else {}
+    created: list[MvReport] = []
+
+    def effects(row: MvReport) -> None:
+        baseline = session.get(Baseline, row.baseline_id)
+        number = (
+            session.scalar(
+                select(func.max(MvReport.version)).where(
+                    MvReport.project_id == project.id, MvReport.period_start == row.period_start
+                )
+            )
+            or 0
+        ) + 1
+        created.append(
+            create_draft(
+                session,
+                actor,
+                project,
+                baseline,
+                row.period_start,
+                row.period_end,
+                version=number,
+                supersedes=row,
+                reason=reason.strip(),
             )
         )
-        or 0
-    ) + 1
-    if report.status is ReportStatus.DRAFT:
-        _transition(
-            session, actor, report, project, status=ReportStatus.SUPERSEDED, action="supersede"
-        )
-    revised = create_draft(
+
+    if not was_draft:
+        # A disputed report keeps its figures: only the lock version moves (the claim).
+        changes = {"updated_at": clock.now()}
+    _step(
         session,
         actor,
-        project,
-        baseline,
-        report.period_start,
-        report.period_end,
-        version=version,
-        supersedes=report,
-        reason=reason.strip(),
+        report,
+        "revise",
+        version,
+        (ReportStatus.DRAFT, ReportStatus.DISPUTED),
+        check=check,
+        effects=effects,
+        **changes,
     )
-    return revised
+    return created[0]
 
 
 # --- adjustments ---------------------------------------------------------------------------
@@ -623,16 +725,23 @@ def add_adjustment(
         after=journal.snapshot(report, REPORT_FIELDS),
         summary=f"with adjustment {adjustment.id}",
     )
+    workflow.created(session, actor, ADJUSTMENT, adjustment)
     return adjustment
 
 
 def agree_adjustment(
-    session: Session, actor: Actor, report_id: int, adjustment_id: int
+    session: Session,
+    actor: Actor,
+    report_id: int,
+    adjustment_id: int,
+    *,
+    version: int | None = None,
 ) -> MvReportAdjustment:
-    """The other party agrees to an adjustment of a draft or submitted report.
+    """The other party agrees to an adjustment of a draft or submitted report (``version``: the
+    adjustment's row version the user saw).
 
     Raises:
-        Conflict: already agreed by this party, or the report is accepted or closed.
+        Conflict: already agreed by this party, the report is accepted or closed, or stale.
     """
     report, project = _load_for_action(session, actor, report_id)
     adjustment = load(session, actor, MvReportAdjustment, adjustment_id)
@@ -640,24 +749,23 @@ def agree_adjustment(
         raise NotFound(f"adjustment {adjustment_id} not found")
     party = party_of(actor, project)
     _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjusted")
-    now = clock.now()
-    if party is Party.ESCO:
-        if adjustment.esco_agreed_by_user_id is not None:
-            raise Conflict("the ESCO has already agreed to this adjustment")
-        adjustment.esco_agreed_by_user_id, adjustment.esco_agreed_at = actor.user_id, now
-    else:
-        if adjustment.institution_agreed_by_user_id is not None:
-            raise Conflict("the institution has already agreed to this adjustment")
-        adjustment.institution_agreed_by_user_id = actor.user_id
-        adjustment.institution_agreed_at = now
-    session.flush()
-    journal.record(
+    agreed_field = (
+        adjustment.esco_agreed_by_user_id
+        if party is Party.ESCO
+        else adjustment.institution_agreed_by_user_id
+    )
+    if agreed_field is not None:
+        raise Conflict(
+            f"the {'ESCO' if party is Party.ESCO else 'institution'} has already "
+            "agreed to this adjustment"
+        )
+    return workflow.transition(
         session,
         actor,
+        ADJUSTMENT,
         "agree",
-        adjustment,
-        organization_id=project.organization_id,
-        after={"party": party.value, "agreed_by_both": adjustment.agreed},
+        adjustment.id,
+        version=version,
         summary=f"adjustment {adjustment.id} agreed by {party.value}",
+        obj=adjustment,
     )
-    return adjustment

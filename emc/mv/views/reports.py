@@ -20,6 +20,7 @@ from emc.mv.schemas import (
     MvCommentIn,
     MvDecisionIn,
     MvReasonIn,
+    MvVersionIn,
 )
 from emc.mv.service import verdicts
 from emc.mv.views.common import (
@@ -81,7 +82,7 @@ def report(project_id: int, report_id: int):
 
 
 _REPORT_ACTIONS = {
-    "submit": (None, service.submit_report),
+    "submit": (MvVersionIn, service.submit_report),
     "accept": (MvDecisionIn, service.accept_report),
     "dispute": (MvCommentIn, service.dispute_report),
     "revise": (MvReasonIn, service.revise_report),
@@ -137,8 +138,11 @@ def add_adjustment(project_id: int, report_id: int):
 def agree(project_id: int, report_id: int, adjustment_id: int):
     actor = current_actor()
     mv_api.report_in(project_id, report_id, check=False)
+    data, errors = load_form(MvVersionIn())
     try:
-        service.agree_adjustment(db(), actor, report_id, adjustment_id)
+        if errors:
+            raise Invalid("the form is invalid", fields=errors)
+        service.agree_adjustment(db(), actor, report_id, adjustment_id, **data)
     except NotFound:
         raise
     except EmcError as error:

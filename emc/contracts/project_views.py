@@ -1,0 +1,324 @@
+"""The project's life in the browser: every transition of ``emc.workflow.tables.PROJECT`` as a
+form with its dates, both parties' signatures, free edits of a draft or proposal (choosing the
+ESCO of a proposal made from an audit's ECMs), and amendments of a signed project's parties,
+dates and investment that both parties agree.
+
+Every form carries the row version the user saw; a 409 re-renders the page saying what changed.
+Routes are registered on the contracts blueprint (imported at the end of ``views.py``).
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from emc import journal
+from emc.auth.permissions import Permission, can
+from emc.contracts import service
+from emc.contracts.models import SIGNED_STATUSES, AmendmentStatus, ProjectStatus
+from emc.contracts.schemas import (
+    ProjectAmendmentIn,
+    ProjectPatch,
+    ProjectTransitionIn,
+    RejectIn,
+    RowVersionIn,
+)
+from emc.contracts.views import (
+    INVESTOR_LABELS,
+    PROJECT_STATUS_LABELS,
+    _escos,
+    bp,
+    org_names,
+)
+from emc.errors import EmcError, NotFound
+from emc.web.db import db
+from emc.web.forms import form_data, load_form, localise
+from emc.web.security import current_actor
+from emc.workflow import StaleConflict, tables
+
+# Each step's button and the dates it records (the form's inputs).
+STEP_LABELS = {
+    "propose": _l("Propose to the ESCO"),
+    "withdraw": _l("Take back to draft"),
+    "sign": _l("Sign the contract"),
+    "start_works": _l("Start the works"),
+    "start_operation": _l("Accept the works and start operation"),
+    "complete": _l("Complete the project"),
+    "terminate": _l("Terminate the project"),
+}
+STEP_FIELDS = {
+    "sign": (("signed_on", _l("Signing date"), "date"),),
+    "start_operation": (
+        ("works_accepted_on", _l("Works accepted on"), "date"),
+        ("operation_start_on", _l("Operation starts on"), "date"),
+    ),
+    "complete": (("term_end_on", _l("Term ends on"), "date"),),
+    "terminate": (("termination_reason", _l("Reason for the termination"), "text"),),
+}
+FIELD_LABELS = {
+    "esco_organization_id": _l("ESCO"),
+    "signed_on": _l("Signed on"),
+    "works_accepted_on": _l("Works accepted on"),
+    "operation_start_on": _l("Operation starts on"),
+    "term_end_on": _l("Term ends on"),
+    "total_investment": _l("Total investment (yuan)"),
+    "investor": _l("Investor"),
+    "name": _l("Project name"),
+    "status": _l("Status"),
+    "version": _l("Version"),
+    "reason": _l("Reason"),
+    "comment": _l("Comment"),
+    "termination_reason": _l("Reason for the termination"),
+}
+AMENDMENT_STATUS_LABELS = {
+    AmendmentStatus.PROPOSED: _l("Awaiting agreement"),
+    AmendmentStatus.AGREED: _l("Agreed by both parties"),
+    AmendmentStatus.REJECTED: _l("Rejected"),
+    AmendmentStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+def _state_label(state: str | None) -> str:
+    if state is None:
+        return _("being changed")
+    try:
+        return str(PROJECT_STATUS_LABELS[ProjectStatus(state)])
+    except ValueError:
+        try:
+            return str(AMENDMENT_STATUS_LABELS[AmendmentStatus(state)])
+        except ValueError:
+            return state
+
+
+def error_text(error: EmcError) -> str:
+    """A refusal in the reader's language, naming the fields (never an English sentence)."""
+    if isinstance(error, StaleConflict):
+        if error.version is None:
+            return _(
+                "Someone else is changing this record at this very moment. Reload the page, "
+                "check what changed, then try again."
+            )
+        return _(
+            "This record was changed by someone else after you opened the page: it is now "
+            "“%(state)s” (version %(version)s). Reload the page, check what changed, then try "
+            "again.",
+            state=_state_label(error.state),
+            version=error.version,
+        )
+    if error.code == "consent_required":
+        names = "、".join(str(FIELD_LABELS.get(f, f)) for f in error.fields)
+        return _(
+            "The project is signed: %(fields)s change only through a contract amendment that "
+            "both parties agree. Propose an amendment below.",
+            fields=names,
+        )
+    if error.code == "separation_of_duties":
+        return _("This step belongs to the other party of the project.")
+    if error.status == 403:
+        return _("You may not do this.")
+    if error.fields:
+        parts = []
+        for name, messages in localise(error.fields).items():
+            text = "；".join(str(m) for m in messages) if isinstance(messages, list) else messages
+            parts.append(f"{FIELD_LABELS.get(name, name)}：{text}")
+        return _("The step was refused: %(reasons)s", reasons="；".join(parts))
+    return _("This conflicts with the current state of the record.")
+
+
+def _steps(project, actor) -> list[dict]:
+    """The transitions this user may try from the project's state, with their inputs."""
+    out = []
+    parties = {project.organization_id, project.esco_organization_id} - {None}
+    for step in tables.PROJECT.allowed(project.status.value):
+        permissions = step.permission if isinstance(step.permission, tuple) else (step.permission,)
+        if not any(can(actor, p) for p in permissions):
+            continue
+        if (
+            step.side is tables.Side.INSTITUTION
+            and actor.organization_id != project.organization_id
+        ):
+            continue
+        if step.side is tables.Side.EITHER and actor.organization_id not in parties:
+            continue
+        if step.action == "sign":
+            mine = (
+                project.institution_signed_by_user_id
+                if actor.organization_id == project.organization_id
+                else project.esco_signed_by_user_id
+            )
+            if mine is not None:
+                continue
+        out.append(
+            {
+                "action": step.action,
+                "label": STEP_LABELS[step.action],
+                "fields": STEP_FIELDS.get(step.action, ()),
+            }
+        )
+    return out
+
+
+def _render(project_id: int, *, error: str | None = None, values: dict | None = None, status=200):
+    actor = current_actor()
+    project = service.get_project(db(), actor, project_id)
+    try:
+        contract = service.get_contract(db(), actor, project.id)
+    except NotFound:
+        contract = None
+    amendments = service.list_amendments(db(), actor, contract) if contract else []
+    return render_template(
+        "contracts/project_life.html",
+        project=project,
+        contract=contract,
+        amendments=list(reversed(amendments)),
+        names=org_names(
+            [project.organization_id, project.esco_organization_id]
+            + [
+                int(a.project_changes.get("after", {}).get("esco_organization_id") or 0)
+                for a in amendments
+                if a.project_changes
+            ]
+        ),
+        steps=_steps(project, actor),
+        signed=project.status in SIGNED_STATUSES,
+        open_for_edit=project.status in (ProjectStatus.DRAFT, ProjectStatus.PROPOSED),
+        can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+        and actor.organization_id == project.organization_id,
+        can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),
+        my_org=actor.organization_id,
+        escos=_escos(),
+        investors=INVESTOR_LABELS,
+        status_labels=PROJECT_STATUS_LABELS,
+        amendment_labels=AMENDMENT_STATUS_LABELS,
+        field_labels=FIELD_LABELS,
+        error=error,
+        values=values or {},
+        history=journal.history(db(), "emc_projects", project.id),
+    ), status
+
+
+@bp.get("/projects/<int:project_id>/life")
+@login_required
+def project_life(project_id: int):
+    return _render(project_id)
+
+
+def _refused(project_id: int, error: EmcError, values: dict | None = None):
+    return _render(project_id, error=error_text(error), values=values, status=error.status)
+
+
+def _invalid(project_id: int, errors: dict, values: dict):
+    parts = [
+        f"{FIELD_LABELS.get(k, k)}：{'；'.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in errors.items()
+    ]
+    message = _("The step was refused: %(reasons)s", reasons="；".join(parts))
+    return _render(project_id, error=message, values=values, status=422)
+
+
+@bp.post(
+    "/projects/<int:project_id>/life/"
+    "<any(propose, withdraw, sign, start_works, start_operation, complete, terminate):action>"
+)
+@login_required
+def project_step(project_id: int, action: str):
+    """One step of the project's life (the API's transitions, as a form)."""
+    service.get_project(db(), current_actor(), project_id)
+    values = form_data()
+    data, errors = load_form(ProjectTransitionIn(), values)
+    if errors:
+        return _invalid(project_id, errors, values)
+    try:
+        project = service.move_project(db(), current_actor(), project_id, action, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _refused(project_id, error, values)
+    if action == "sign" and project.status is not ProjectStatus.CONTRACTED:
+        flash(_("Your signature is recorded; the other party must sign too."), "success")
+    else:
+        flash(
+            _("Done: the project is now “%(state)s”.", state=_state_label(project.status.value)),
+            "success",
+        )
+    return redirect(url_for("contracts.project_life", project_id=project_id))
+
+
+@bp.post("/projects/<int:project_id>/life/edit")
+@login_required
+def project_edit(project_id: int):
+    """Edit a draft or proposal (name, ESCO, investment, investor): free before signing."""
+    service.get_project(db(), current_actor(), project_id)
+    values = form_data(keep_blank=("esco_organization_id",))
+    raw = dict(values)
+    if raw.get("esco_organization_id") == "":
+        raw["esco_organization_id"] = None
+    data, errors = load_form(ProjectPatch(), raw)
+    if errors:
+        return _invalid(project_id, errors, values)
+    try:
+        service.update_project(db(), current_actor(), project_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _refused(project_id, error, values)
+    flash(_("Project saved."), "success")
+    return redirect(url_for("contracts.project_life", project_id=project_id))
+
+
+@bp.post("/projects/<int:project_id>/life/amend")
+@login_required
+def project_amend(project_id: int):
+    """Propose an amendment of a signed project's ESCO, dates or investment."""
+    service.get_project(db(), current_actor(), project_id)
+    values = form_data()
+    data, errors = load_form(ProjectAmendmentIn(), values)
+    if errors:
+        return _invalid(project_id, errors, values)
+    try:
+        service.propose_project_amendment(db(), current_actor(), project_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _refused(project_id, error, values)
+    flash(_("Amendment proposed: it applies once both parties agree."), "success")
+    return redirect(url_for("contracts.project_life", project_id=project_id))
+
+
+_DECISIONS = {
+    "agree": (RowVersionIn, service.agree_amendment),
+    "reject": (RejectIn, service.reject_amendment),
+    "withdraw": (RowVersionIn, service.withdraw_amendment),
+}
+
+
+@bp.post(
+    "/projects/<int:project_id>/life/amendments/<int:amendment_id>/"
+    "<any(agree, reject, withdraw):decision>"
+)
+@login_required
+def project_amendment_decision(project_id: int, amendment_id: int, decision: str):
+    """Agree to, reject or withdraw an amendment (each with the version the user saw)."""
+    service.get_project(db(), current_actor(), project_id)
+    schema, run = _DECISIONS[decision]
+    values = form_data()
+    data, errors = load_form(schema(), values)
+    if errors:
+        return _invalid(project_id, errors, values)
+    try:
+        amendment = run(db(), current_actor(), project_id, amendment_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _refused(project_id, error)
+    flash(
+        _(
+            "Amendment %(number)s: %(state)s.",
+            number=amendment.number,
+            state=AMENDMENT_STATUS_LABELS[amendment.status],
+        ),
+        "success",
+    )
+    return redirect(url_for("contracts.project_life", project_id=project_id))
