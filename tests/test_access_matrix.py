@@ -3534,6 +3534,40 @@ ROWS = [
         "json",
         _ct_other_write(401),
     ),
+    # The same reject and withdraw as buttons on the project page (a form, 302 on success).
+    (
+        "POST",
+        _CT_CUSTODY_FORM + "/<int:adjustment_id>/<any(reject, withdraw):decision>",
+        lambda c: (
+            f"/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/reject"
+        ),
+        lambda c: {"version": c["rv"]["custody_adjustment"], "comment": "不同意"},
+        "form",
+        _ct_write({"esco_admin"}, 302, 302),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_FORM + "/<int:adjustment_id>/<any(reject, withdraw):decision>",
+        lambda c: (
+            f"/projects/{c.get('custody_project')}/custody-adjustments/"
+            f"{c.get('custody_adjustment')}/withdraw"
+        ),
+        lambda c: {"version": c["rv"]["custody_adjustment"]},
+        "form",
+        _ct_write({"inst_admin", "energy"}, 302, 302),
+    ),
+    (
+        "POST",
+        _CT_CUSTODY_FORM + "/<int:adjustment_id>/<any(reject, withdraw):decision>",
+        lambda c: (
+            f"/projects/{c.get('other_custody_project')}/custody-adjustments/"
+            f"{c.get('other_custody_adjustment')}/withdraw"
+        ),
+        lambda c: {"version": c["rv"]["other_custody_adjustment"]},
+        "form",
+        _ct_other_write(302),
+    ),
     (
         "GET",
         "/projects/<int:project_id>/life",

@@ -116,15 +116,33 @@ PAGES: dict[tuple[str, str], str] = {
     # savings watch
     ("POST", "/api/v1/projects/{project_id}/watch/events/{event_id}/dismiss"): "watch.dismiss",
     ("POST", "/api/v1/projects/{project_id}/watch/events/{event_id}/convert"): "watch.convert",
+    ("PATCH", "/api/v1/projects/{project_id}"): "contracts.project_edit",
+    # project life (issue 12's one workflow: transitions, amendments of signed projects)
+    ("POST", "/api/v1/projects/{project_id}/transitions/{action}"): "contracts.project_step",
+    ("POST", "/api/v1/projects/{project_id}/amendments"): "contracts.project_amend",
+    (
+        "POST",
+        "/api/v1/projects/{project_id}/contract/amendments/{amendment_id}/reject",
+    ): "contracts.project_amendment_decision",
+    (
+        "POST",
+        "/api/v1/projects/{project_id}/contract/amendments/{amendment_id}/withdraw",
+    ): "contracts.project_amendment_decision",
+    (
+        "POST",
+        "/api/v1/projects/{project_id}/custody-adjustments/{adjustment_id}/reject",
+    ): "contracts.decide_custody_adjustment",
+    (
+        "POST",
+        "/api/v1/projects/{project_id}/custody-adjustments/{adjustment_id}/withdraw",
+    ): "contracts.decide_custody_adjustment",
 }
 
 # PENDING: writes whose page another branch of this session is building (helper "wf": project
 # edits and transitions with their dates, under the consent rules of issue 12). The value is the
 # page endpoint expected once that branch is merged. The integrator empties this set after
 # merging: a PENDING row whose page exists fails, asking to move it to PAGES.
-PENDING: dict[tuple[str, str], str] = {
-    ("PATCH", "/api/v1/projects/{project_id}"): "contracts.edit_project",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 # Writes with no page and no branch building one this session: listed so that they are seen,
 # not forgotten. Each is a gap to close (reported to the integrator); a new API write may not be

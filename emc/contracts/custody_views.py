@@ -10,9 +10,10 @@ from flask_login import login_required
 
 from emc.auth.permissions import Permission, can
 from emc.contracts import custody_form, service
-from emc.contracts.schemas import CustodyAdjustmentIn
+from emc.contracts.schemas import CustodyAdjustmentIn, CustodyRejectIn, VersionIn
 from emc.contracts.views import _render_project, bp
 from emc.errors import EmcError, Forbidden, NotFound
+from emc.i18n import N_
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.security import current_actor
@@ -66,9 +67,14 @@ def propose_custody_adjustment(project_id: int):
 @login_required
 def agree_custody_adjustment(project_id: int, adjustment_id: int):
     """One party's agreement to a proposed custody fee adjustment (the API's agree, a button)."""
+    version, errors = load_form(VersionIn(partial=True), form_data())
+    if errors:
+        return _render_project(
+            project_id, action_error=_("Reload the page and try again."), status=422
+        )
     try:
         adjustment = service.agree_custody_adjustment(
-            db(), current_actor(), project_id, adjustment_id
+            db(), current_actor(), project_id, adjustment_id, version=version.get("version")
         )
     except NotFound:
         raise
@@ -93,6 +99,42 @@ def agree_custody_adjustment(project_id: int, adjustment_id: int):
             ),
             "success",
         )
+    return redirect(url_for("contracts.project", project_id=project_id))
+
+
+_DECISIONS = {
+    "reject": (CustodyRejectIn, service.reject_custody_adjustment, N_("rejected")),
+    "withdraw": (VersionIn, service.withdraw_custody_adjustment, N_("withdrawn")),
+}
+
+
+@bp.post(
+    "/projects/<int:project_id>/custody-adjustments/<int:adjustment_id>/"
+    "<any(reject, withdraw):decision>"
+)
+@login_required
+def decide_custody_adjustment(project_id: int, adjustment_id: int, decision: str):
+    """The other party rejects (with a comment), or the proposer withdraws, a proposed custody
+    fee adjustment: the API's reject and withdraw as buttons, with the version the user saw."""
+    schema, run, outcome = _DECISIONS[decision]
+    data, errors = load_form(schema(), form_data())
+    if errors:
+        message = "; ".join(str(m) for ms in localise(errors).values() for m in ms)
+        return _render_project(project_id, action_error=message, status=422)
+    try:
+        adjustment = run(db(), current_actor(), project_id, adjustment_id, **data)
+    except NotFound:
+        raise
+    except EmcError as error:
+        return _render_project(project_id, action_error=error.message, status=error.status)
+    flash(
+        _(
+            "Custody fee adjustment %(number)s %(outcome)s.",
+            number=adjustment.number,
+            outcome=_(outcome),
+        ),
+        "success",
+    )
     return redirect(url_for("contracts.project", project_id=project_id))
 
 
