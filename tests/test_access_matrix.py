@@ -189,6 +189,14 @@ def _pg_other(anon: int) -> dict[str, int]:
     return only(_PG_AGENCY, 404, 403, anon)
 
 
+# Platform admins read the programme nationally (issue 15): every region, no targets to manage.
+_PG_READ = _PG_AGENCY | {"platform"}
+
+
+def _pg_other_read(anon: int) -> dict[str, int]:
+    return {**_pg_other(anon), "platform": 200}
+
+
 def _pg_target_body(c) -> dict:
     # Each case is rolled back, so the same window never overlaps an earlier case's target.
     return {
@@ -1522,15 +1530,15 @@ ROWS = [
     # --- programme: the Zhejiang agency reads its subtree and sets targets in it ("pg_target" is
     # Hangzhou's, which Zhejiang set); "pg_other_target" is Guangdong's (not visible: 404).
     # Institution admins and energy managers enter their annual statistics. Everyone else 403.
-    ("GET", "/programme", lambda c: "/programme", None, None, only(_PG_AGENCY, 200, 403, 302)),
-    ("GET", "/programme", lambda c: "/programme?region=440000", None, None, _pg_other(302)),
+    ("GET", "/programme", lambda c: "/programme", None, None, only(_PG_READ, 200, 403, 302)),
+    ("GET", "/programme", lambda c: "/programme?region=440000", None, None, _pg_other_read(302)),
     (
         "GET",
         "/programme/summary.pdf",
         lambda c: "/programme/summary.pdf?region=330100",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 302),
+        only(_PG_READ, 200, 403, 302),
     ),
     (
         "GET",
@@ -1538,7 +1546,7 @@ ROWS = [
         lambda c: "/programme/targets",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 302),
+        only(_PG_READ, 200, 403, 302),
     ),
     (
         "POST",
@@ -1591,7 +1599,7 @@ ROWS = [
         lambda c: "/api/v1/programme/targets",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "POST",
@@ -1607,7 +1615,7 @@ ROWS = [
         lambda c: f"/api/v1/programme/targets/{c.get('pg_target')}",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1615,7 +1623,7 @@ ROWS = [
         lambda c: f"/api/v1/programme/targets/{c.get('pg_other_target')}",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "PATCH",
@@ -1655,7 +1663,7 @@ ROWS = [
         lambda c: "/api/v1/programme/dashboard",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1663,7 +1671,7 @@ ROWS = [
         lambda c: "/api/v1/programme/dashboard?region=440000",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "GET",
@@ -1671,7 +1679,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects?region=330100",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1679,7 +1687,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects?region=330000",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1687,7 +1695,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.csv",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1695,7 +1703,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.xlsx?region=440000",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "GET",
@@ -1703,7 +1711,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.xlsx",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1711,7 +1719,7 @@ ROWS = [
         lambda c: "/api/v1/programme/snapshots",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1719,7 +1727,7 @@ ROWS = [
         lambda c: "/api/v1/programme/stats",
         None,
         None,
-        only(_PG_AGENCY | _PG_STATS, 200, 403, 401),
+        only(_PG_READ | _PG_STATS, 200, 403, 401),
     ),
     (
         "POST",
