@@ -204,7 +204,7 @@ def line_chart(
 
 
 def _query(schema: ma.Schema) -> dict:
-    args = {k: v for k, v in request.args.items() if v != ""}
+    args = {k: v for k, v in request.args.items() if v != "" and k != "all_regions"}
     try:
         return schema.load(args)
     except ma.ValidationError as error:
@@ -304,9 +304,14 @@ def dashboard():
     )
     export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
     export_args["region"] = data.region["code"]
+    # lists rows: sub-regions with no project and no target are hidden unless asked for
+    all_regions = request.args.get("all_regions") == "1"
+    children = [c for c in data.children if all_regions or c["counted"] or c["target"]]
     return render_template(
         "programme/dashboard.html",
         d=data,
+        children=children,
+        all_regions=all_regions,
         charts=_charts(data),
         page=page,
         query=query,

@@ -105,4 +105,7 @@ def test_users_list_paginates_filters_and_sorts(login_as, orgs_and_users):
         assert total(c.get("/admin/users?q=列表用户&type=finance").get_data(as_text=True)) == 500
         assert total(c.get("/admin/users?q=列表用户&status=active").get_data(as_text=True)) == 750
         assert "杭州市第一中学" in c.get("/admin/users?q=list0001").get_data(as_text=True)
-    assert total(login_as("admin@hospital.demo").get("/admin/users?q=列表").get_data(as_text=True)) == 0
+    assert (
+        total(login_as("admin@hospital.demo").get("/admin/users?q=列表").get_data(as_text=True))
+        == 0
+    )

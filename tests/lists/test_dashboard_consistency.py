@@ -39,3 +39,12 @@ def test_the_trend_ends_at_the_headline_before_any_snapshot(login_as):
     assert data["trend"][-1]["counted"] == data["progress"]["counted"]
     assert isinstance(data["progress"]["expected"], int | None)
     assert isinstance(data["progress"]["projected"], int | None)
+
+
+def test_sub_regions_are_one_table_with_bars_and_zero_rows_hidden_by_default(login_as):
+    c = login_as("officer@national.demo")
+    page = c.get("/programme").get_data(as_text=True)
+    rows = page.count('data-testid="child-row"')
+    every = c.get("/programme?all_regions=1").get_data(as_text=True)
+    assert every.count('data-testid="child-row"') >= 31 > rows >= 1
+    assert 'data-testid="show-all-regions"' in page and 'data-testid="hide-zero"' in every
