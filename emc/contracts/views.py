@@ -247,6 +247,9 @@ def projects():
     )
 
 
+LINES_PER_PAGE = 36  # three years of monthly lines
+
+
 def _render_project(
     project_id: int,
     *,
@@ -267,8 +270,24 @@ def _render_project(
         service.list_custody_adjustments(db(), actor, project.id) if custody_carriers else []
     )
     lines = service.list_lines(db(), actor, project.id)
-    actual = [x for x in lines if x.source is finance.LineSource.ACTUAL]
-    projected = [x for x in lines if x.source is finance.LineSource.PROJECTED]
+    # lists rows: both schedules filtered by status and due year, each paged on its own
+    lq = paging.list_query(
+        request.args,
+        sorts=("due",),
+        default_sort="due",
+        statuses=[s.value for s in LineStatus],
+        keep=("projected_page",),
+    )
+    shown = [
+        x
+        for x in lines
+        if (not lq.status or x.status == lq.status) and (not lq.year or x.due_on.year == lq.year)
+    ]
+    actual = [x for x in shown if x.source is finance.LineSource.ACTUAL]
+    projected = [x for x in shown if x.source is finance.LineSource.PROJECTED]
+    projected_page_no = paging.list_query(
+        {"page": request.args.get("projected_page")}, sorts=(), default_sort=""
+    ).page
     economics, chart = None, None
     if contract is not None:
         try:
@@ -294,6 +313,11 @@ def _render_project(
         pending=[a for a in amendments if a.status is AmendmentStatus.PROPOSED],
         actual=actual,
         projected=projected,
+        lq=lq,
+        actual_page=paging.page_of(actual, lq.page, LINES_PER_PAGE),
+        projected_page=paging.page_of(projected, projected_page_no, LINES_PER_PAGE),
+        line_statuses=[(s.value, LINE_STATUS_LABELS[s]) for s in LineStatus],
+        line_years=sorted({x.due_on.year for x in lines}),
         actual_total=sum((x.amount for x in actual), Decimal("0.00")),
         projected_total=sum((x.amount for x in projected), Decimal("0.00")),
         names=org_names([project.organization_id, project.esco_organization_id]),
