@@ -14,7 +14,7 @@ def walk(client, url: str, pattern: str) -> list[str]:
     """Every page of a list, following the pager's numbered pages: the matched row keys."""
     seen: list[str] = []
     first = client.get(url).get_data(as_text=True)
-    pages = max([1] + [int(n) for n in re.findall(r"[?&]page=(\d+)", first)])
+    pages = max([1] + [int(n) for n in re.findall(r"[?&;]page=(\d+)", first)])
     sep = "&" if "?" in url else "?"
     for n in range(1, pages + 1):
         response = client.get(f"{url}{sep}page={n}")
