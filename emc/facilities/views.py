@@ -9,7 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from emc import paging
 from emc.auth.models import Organization
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require, scoped
@@ -37,12 +39,22 @@ bp = Blueprint("facilities", __name__)
 DETAIL_LIMIT = 20_000
 
 
+SITE_SORTS = {"institution": (Site.organization_id, Site.name), "name": (Site.name, Site.id)}
+
+
 @bp.get("/sites")
 @login_required
 def sites():
     actor = current_actor()
     session = db()
-    rows = list(session.scalars(scoped(actor, Site).order_by(Site.organization_id, Site.name)))
+    # lists rows: text (site, address, institution), sortable, paged
+    lq = paging.list_query(request.args, sorts=SITE_SORTS, default_sort="institution")
+    owner = aliased(Organization)
+    stmt = scoped(actor, Site).join(owner, owner.id == Site.organization_id)
+    stmt = paging.text_filter(stmt, lq.q, Site.name, Site.address, owner.name_zh)
+    sorts = {**SITE_SORTS, "institution": (owner.name_zh, Site.name)}
+    page = paging.paginate(session, paging.ordered(stmt, sorts, lq), lq.page)
+    rows = page.items
     org_ids = {s.organization_id for s in rows}
     orgs = {
         o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))
@@ -55,7 +67,12 @@ def sites():
         ).all()
     )
     return render_template(
-        "facilities/sites.html", sites=rows, orgs=orgs, meter_counts=meter_counts
+        "facilities/sites.html",
+        sites=rows,
+        orgs=orgs,
+        meter_counts=meter_counts,
+        page=page,
+        lq=lq,
     )
 
 

@@ -109,3 +109,26 @@ def test_users_list_paginates_filters_and_sorts(login_as, orgs_and_users):
         total(login_as("admin@hospital.demo").get("/admin/users?q=列表").get_data(as_text=True))
         == 0
     )
+
+
+def test_sites_list_paginates_searches_and_sorts(login_as, db_session, school):
+    from emc.facilities.models import Site
+
+    db_session.execute(
+        insert(Site),
+        [
+            {
+                "organization_id": school.id,
+                "name": f"列表场所{n:04d}",
+                "region_code": school.region_code,
+                "timezone": "Asia/Shanghai",
+            }
+            for n in range(1000)
+        ],
+    )
+    db_session.flush()
+    c = login_as("energy@school.demo")
+    seen = walk(c, "/sites?q=列表场所&sort=name&dir=desc", r'">(列表场所\d{4})</a>')
+    assert len(seen) == 1000 and seen == sorted(seen, reverse=True)
+    assert total(c.get("/sites?q=场所0007").get_data(as_text=True)) == 1
+    assert total(login_as("energy@hospital.demo").get("/sites?q=列表").get_data(as_text=True)) == 0
