@@ -2775,6 +2775,75 @@ ROWS = [
         None,
         only({"finance"}, 200, 403, 302),
     ),
+    # --- lists rows ---
+    # Filtered, sorted and paged lists keep their page's rule; unknown filter values are ignored.
+    (
+        "GET",
+        "/projects",
+        lambda c: (
+            "/projects?q=项目&status=operating&year=2024&type=shared_savings&sort=name&page=2"
+        ),
+        None,
+        None,
+        only(_CT_READERS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/audits",
+        lambda c: "/audits?status=bogus&type=9&sort=title&dir=desc&page=x",
+        None,
+        None,
+        only(_A_READERS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/sites",
+        lambda c: "/sites?q=楼&sort=name&dir=desc",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "GET",
+        "/admin/users",
+        lambda c: "/admin/users?q=demo&status=active&type=finance&sort=role",
+        None,
+        None,
+        only(ADMINS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/admin/organizations",
+        lambda c: "/admin/organizations?q=杭州&type=institution&status=active&sort=region",
+        None,
+        None,
+        only({"platform"}, 200, 403, 302),
+    ),
+    # A region code that names no region: 404 for every reader of the programme.
+    (
+        "GET",
+        "/programme",
+        lambda c: "/programme?region=999999",
+        None,
+        None,
+        only(_PG_READ, 404, 403, 302),
+    ),
+    (
+        "GET",
+        "/api/v1/programme/dashboard",
+        lambda c: "/api/v1/programme/dashboard?region=999999",
+        None,
+        None,
+        only(_PG_READ, 404, 403, 401),
+    ),
+    (
+        "GET",
+        "/programme",
+        lambda c: "/programme?all_regions=1",
+        None,
+        None,
+        only(_PG_READ, 200, 403, 302),
+    ),
 ]
 
 # Routes that exist but are not user actions (none yet).
