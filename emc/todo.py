@@ -100,36 +100,6 @@ def todos_for(session: Session, actor: Actor) -> list[Todo]:
     return sorted(items, key=lambda t: (t.due_on or far, t.kind, t.object_key))
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a longer list: ``items`` and where they sit in the whole (``total`` rows)."""
-
-    items: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def page_of(items: list[Any], page: int, per_page: int) -> Page:
-    """Cut one page out of a list already in memory (``page`` clamped to the last page)."""
-    total = len(items)
-    page = min(max(1, page), max(1, -(-total // per_page)))
-    start = (page - 1) * per_page
-    return Page(items[start : start + per_page], total, page, per_page)
-
-
 def counts_by_kind(items: Iterable[Todo]) -> dict[str, int]:
     """How many to-dos of each kind, in the order kinds first appear."""
     counts: dict[str, int] = {}

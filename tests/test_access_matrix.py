@@ -200,6 +200,14 @@ def _pg_other(anon: int) -> dict[str, int]:
     return only(_PG_AGENCY, 404, 403, anon)
 
 
+# Platform admins read the programme nationally (issue 15): every region, no targets to manage.
+_PG_READ = _PG_AGENCY | {"platform"}
+
+
+def _pg_other_read(anon: int) -> dict[str, int]:
+    return {**_pg_other(anon), "platform": 200}
+
+
 def _pg_target_body(c) -> dict:
     # Each case is rolled back, so the same window never overlaps an earlier case's target.
     return {
@@ -1547,15 +1555,15 @@ ROWS = [
     # --- programme: the Zhejiang agency reads its subtree and sets targets in it ("pg_target" is
     # Hangzhou's, which Zhejiang set); "pg_other_target" is Guangdong's (not visible: 404).
     # Institution admins and energy managers enter their annual statistics. Everyone else 403.
-    ("GET", "/programme", lambda c: "/programme", None, None, only(_PG_AGENCY, 200, 403, 302)),
-    ("GET", "/programme", lambda c: "/programme?region=440000", None, None, _pg_other(302)),
+    ("GET", "/programme", lambda c: "/programme", None, None, only(_PG_READ, 200, 403, 302)),
+    ("GET", "/programme", lambda c: "/programme?region=440000", None, None, _pg_other_read(302)),
     (
         "GET",
         "/programme/summary.pdf",
         lambda c: "/programme/summary.pdf?region=330100",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 302),
+        only(_PG_READ, 200, 403, 302),
     ),
     (
         "GET",
@@ -1563,7 +1571,7 @@ ROWS = [
         lambda c: "/programme/targets",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 302),
+        only(_PG_READ, 200, 403, 302),
     ),
     (
         "POST",
@@ -1616,7 +1624,7 @@ ROWS = [
         lambda c: "/api/v1/programme/targets",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "POST",
@@ -1632,7 +1640,7 @@ ROWS = [
         lambda c: f"/api/v1/programme/targets/{c.get('pg_target')}",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1640,7 +1648,7 @@ ROWS = [
         lambda c: f"/api/v1/programme/targets/{c.get('pg_other_target')}",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "PATCH",
@@ -1680,7 +1688,7 @@ ROWS = [
         lambda c: "/api/v1/programme/dashboard",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1688,7 +1696,7 @@ ROWS = [
         lambda c: "/api/v1/programme/dashboard?region=440000",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "GET",
@@ -1696,7 +1704,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects?region=330100",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1704,7 +1712,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects?region=330000",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1712,7 +1720,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.csv",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1720,7 +1728,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.xlsx?region=440000",
         None,
         None,
-        _pg_other(401),
+        _pg_other_read(401),
     ),
     (
         "GET",
@@ -1728,7 +1736,7 @@ ROWS = [
         lambda c: "/api/v1/programme/projects.xlsx",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1736,7 +1744,7 @@ ROWS = [
         lambda c: "/api/v1/programme/snapshots",
         None,
         None,
-        only(_PG_AGENCY, 200, 403, 401),
+        only(_PG_READ, 200, 403, 401),
     ),
     (
         "GET",
@@ -1744,7 +1752,7 @@ ROWS = [
         lambda c: "/api/v1/programme/stats",
         None,
         None,
-        only(_PG_AGENCY | _PG_STATS, 200, 403, 401),
+        only(_PG_READ | _PG_STATS, 200, 403, 401),
     ),
     (
         "POST",
@@ -3633,6 +3641,95 @@ ROWS = [
         lambda c: {"row_version": c["rv"]["other_amendment"]},
         "form",
         _ct_other_write(302),
+    ),
+    # --- todo rows ---
+    # 待办: every signed-in user has a to-do page (their own actions only).
+    ("GET", "/todo", lambda c: "/todo", None, None, expect(200, anon=302)),
+    # The finance work list's export: finance of institutions only, like the queue page.
+    (
+        "GET",
+        "/finance/queue.<any(csv, xlsx):fmt>",
+        lambda c: "/finance/queue.csv",
+        None,
+        None,
+        only({"finance"}, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/finance/queue.<any(csv, xlsx):fmt>",
+        lambda c: "/finance/queue.xlsx",
+        None,
+        None,
+        only({"finance"}, 200, 403, 302),
+    ),
+    # --- lists rows ---
+    # Filtered, sorted and paged lists keep their page's rule; unknown filter values are ignored.
+    (
+        "GET",
+        "/projects",
+        lambda c: (
+            "/projects?q=项目&status=operating&year=2024&type=shared_savings&sort=name&page=2"
+        ),
+        None,
+        None,
+        only(_CT_READERS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/audits",
+        lambda c: "/audits?status=bogus&type=9&sort=title&dir=desc&page=x",
+        None,
+        None,
+        only(_A_READERS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/sites",
+        lambda c: "/sites?q=楼&sort=name&dir=desc",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "GET",
+        "/admin/users",
+        lambda c: "/admin/users?q=demo&status=active&type=finance&sort=role",
+        None,
+        None,
+        only(ADMINS, 200, 403, 302),
+    ),
+    (
+        "GET",
+        "/admin/organizations",
+        lambda c: "/admin/organizations?q=杭州&type=institution&status=active&sort=region",
+        None,
+        None,
+        only({"platform"}, 200, 403, 302),
+    ),
+    # A region code that names no region: 404 for every reader of the programme.
+    (
+        "GET",
+        "/programme",
+        lambda c: "/programme?region=999999",
+        None,
+        None,
+        only(_PG_READ, 404, 403, 302),
+    ),
+    (
+        "GET",
+        "/api/v1/programme/dashboard",
+        lambda c: "/api/v1/programme/dashboard?region=999999",
+        None,
+        None,
+        only(_PG_READ, 404, 403, 401),
+    ),
+    (
+        "GET",
+        "/programme",
+        lambda c: "/programme?all_regions=1",
+        None,
+        None,
+        only(_PG_READ, 200, 403, 302),
     ),
 ]
 

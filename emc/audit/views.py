@@ -3,16 +3,25 @@ indicators, ECMs, workflow actions, workbook upload, proposal), and energy quota
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from emc import journal
+from emc import clock, journal, paging
 from emc.audit import service
 from emc.audit.api import import_from_request
 from emc.audit.indicators import END_USES, rounded, simple_payback
-from emc.audit.models import EDITABLE_STATUSES, AuditStatus, EcmCategory, QuotaBasis
+from emc.audit.models import (
+    EDITABLE_STATUSES,
+    AuditStatus,
+    EcmCategory,
+    EnergyAudit,
+    QuotaBasis,
+)
 from emc.audit.schemas import (
     AuditEcmIn,
     AuditEcmPatch,
@@ -27,7 +36,7 @@ from emc.audit.schemas import (
 )
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
-from emc.auth.policy import scoped
+from emc.auth.policy import require, scoped
 from emc.contracts.finance import ContractType, PaymentFrequency
 from emc.energy import Carrier
 from emc.errors import EmcError
@@ -64,10 +73,49 @@ def _errors_of(error: EmcError) -> dict:
     return {"_": [error.message], **localise(error.fields)}
 
 
+# --- lists rows: the audits list (emc.paging) ---
+AUDIT_SORTS = {
+    "newest": (EnergyAudit.id,),
+    "title": (EnergyAudit.title, EnergyAudit.id),
+    "period": (EnergyAudit.period_start, EnergyAudit.id),
+    "status": (EnergyAudit.status, EnergyAudit.id),
+}
+
+
+def audit_list_select(actor, lq: paging.ListQuery):
+    """The audits ``actor`` may see: text in the title or institution, status, base-period
+    year (any year the period covers), level as the type; in the asked order."""
+    require(actor, Permission.AUDITS_READ)
+    institution = aliased(Organization)
+    stmt = scoped(actor, EnergyAudit).join(
+        institution, institution.id == EnergyAudit.organization_id
+    )
+    stmt = paging.text_filter(stmt, lq.q, EnergyAudit.title, institution.name_zh)
+    if lq.status:
+        stmt = stmt.where(EnergyAudit.status == AuditStatus(lq.status))
+    if lq.year:
+        stmt = stmt.where(
+            EnergyAudit.period_start < dt.date(lq.year + 1, 1, 1),
+            EnergyAudit.period_end > dt.date(lq.year, 1, 1),
+        )
+    if lq.type:
+        stmt = stmt.where(EnergyAudit.level == int(lq.type))
+    return paging.ordered(stmt, AUDIT_SORTS, lq)
+
+
 def _list_page(*, errors=None, status: int = 200):
     actor = current_actor()
     session = db()
-    audits = service.list_audits(session, actor)
+    lq = paging.list_query(
+        request.args,
+        sorts=AUDIT_SORTS,
+        default_sort="newest",
+        default_descending=True,
+        statuses=[s.value for s in AuditStatus],
+        types=[str(n) for n in service.LEVEL_LABELS],
+    )
+    page = paging.paginate(session, audit_list_select(actor, lq), lq.page)
+    audits = page.items
     commission = can(actor, Permission.AUDITS_COMMISSION)
     auditors, sites = [], []
     if commission:
@@ -91,6 +139,11 @@ def _list_page(*, errors=None, status: int = 200):
     return render_template(
         "audit/audits.html",
         audits=audits,
+        page=page,
+        lq=lq,
+        statuses=[(s.value, _(service.STATUS_LABELS[s])) for s in AuditStatus],
+        types=[(str(n), _(label)) for n, label in service.LEVEL_LABELS.items()],
+        years=list(range(clock.now().year, clock.now().year - 15, -1)),
         names=names,
         may_commission=commission,
         auditors=auditors,
@@ -103,7 +156,7 @@ def _list_page(*, errors=None, status: int = 200):
 @bp.get("/audits")
 @login_required
 def audits():
-    service.list_audits(db(), current_actor())  # 403 for roles that read no audits
+    require(current_actor(), Permission.AUDITS_READ)  # 403 for roles that read no audits
     return _list_page()
 
 

@@ -109,7 +109,9 @@ GRANTS: dict[tuple[OrgKind, Role], frozenset[Permission]] = {
     | _ORG_ADMIN
     | {P.PLATFORM_ORGS_MANAGE, P.PLATFORM_USERS_MANAGE, P.PLATFORM_REGIONS_MANAGE}
     | {P.PLATFORM_FACTORS_MANAGE}
-    | _CONTRACTS_READ,
+    | _CONTRACTS_READ
+    # The platform operator reads the programme (national view) but sets no targets.
+    | {P.PROGRAMME_READ},
 }
 
 # M&V: whoever reads projects reads their M&V. The ESCO's admins and engineers propose baselines

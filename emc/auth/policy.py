@@ -225,7 +225,10 @@ def require_station_writer(actor: Actor, station: WeatherStation) -> None:
 
 def _target_scope(actor: Actor) -> ColumnElement[bool]:
     # Agencies: the targets of their region subtree, and those of their ancestors (the
-    # allocation they answer to). Other organisations hold no programme targets.
+    # allocation they answer to). The platform reads every target (it manages none). Other
+    # organisations hold no programme targets.
+    if actor.org_kind is OrgKind.PLATFORM:
+        return true()
     if actor.org_kind is not OrgKind.AGENCY:
         return false()
     ancestors, code = [], parent_of(actor.region_code)

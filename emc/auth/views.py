@@ -16,8 +16,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from emc import journal
+from emc import journal, paging
 from emc.auth import service
 from emc.auth.models import Organization, OrgKind, Region, Role, Sector, User
 from emc.auth.permissions import ROLES_BY_KIND, Permission, can
@@ -36,6 +37,7 @@ from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
 from emc.web.security import LoginUser, current_actor, safe_next
+from emc.web.templating import KIND_LABELS, ROLE_LABELS, page_locale
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -180,6 +182,25 @@ def revoke_token(token_id: int):
 # --- administration ------------------------------------------------------------------------
 
 
+# --- lists rows: the organisation and user lists (emc.paging) ---
+ACTIVE_CHOICES = ("active", "inactive")
+ORG_SORTS = {
+    "kind": (Organization.kind, Organization.name_zh),
+    "name": (Organization.name_zh, Organization.id),
+    "region": (Organization.region_code, Organization.name_zh),
+}
+USER_SORTS = {
+    "organisation": (User.organization_id, User.email),
+    "name": (User.display_name, User.id),
+    "email": (User.email,),
+    "role": (User.role, User.email),
+}
+
+
+def _active_choices() -> list[tuple[str, str]]:
+    return [("active", _("active")), ("inactive", _("inactive"))]
+
+
 def _regions():
     return list(db().scalars(select(Region).order_by(Region.code)))
 
@@ -200,12 +221,33 @@ def organizations():
             except EmcError as error:
                 errors = localise(error.fields) or {"_": [error.message]}
         status = 422
-    orgs = list(
-        db().scalars(scoped(actor, Organization).order_by(Organization.kind, Organization.name_zh))
+    lq = paging.list_query(
+        request.args,
+        sorts=ORG_SORTS,
+        default_sort="kind",
+        statuses=ACTIVE_CHOICES,
+        types=[k.value for k in OrgKind],
     )
+    stmt = paging.text_filter(
+        scoped(actor, Organization),
+        lq.q,
+        Organization.name_zh,
+        Organization.name_en,
+        Organization.credit_code,
+        Organization.region_code,
+    )
+    if lq.status:
+        stmt = stmt.where(Organization.is_active.is_(lq.status == "active"))
+    if lq.type:
+        stmt = stmt.where(Organization.kind == OrgKind(lq.type))
+    page = paging.paginate(db(), paging.ordered(stmt, ORG_SORTS, lq), lq.page)
     return render_template(
         "admin/organizations.html",
-        orgs=orgs,
+        orgs=page.items,
+        page=page,
+        lq=lq,
+        statuses=_active_choices(),
+        types=[(k.value, KIND_LABELS[k]) for k in OrgKind],
         errors=errors,
         form=request.form,
         regions=_regions(),
@@ -276,13 +318,34 @@ def users():
             except EmcError as error:
                 errors = localise(error.fields) or {"_": [error.message]}
         status = 422
-    people = list(db().scalars(scoped(actor, User).order_by(User.organization_id, User.email)))
+    lq = paging.list_query(
+        request.args,
+        sorts=USER_SORTS,
+        default_sort="organisation",
+        statuses=ACTIVE_CHOICES,
+        types=[r.value for r in Role],
+    )
+    member = aliased(Organization)
+    stmt = scoped(actor, User).join(member, member.id == User.organization_id)
+    stmt = paging.text_filter(stmt, lq.q, User.email, User.display_name, member.name_zh)
+    if lq.status:
+        stmt = stmt.where(User.is_active.is_(lq.status == "active"))
+    if lq.type:
+        stmt = stmt.where(User.role == Role(lq.type))
+    sorts = {**USER_SORTS, "organisation": (member.name_zh, User.email)}
+    page = paging.paginate(db(), paging.ordered(stmt, sorts, lq), lq.page)
     orgs = list(db().scalars(scoped(actor, Organization).order_by(Organization.name_zh)))
+    org_names = {o.id: o.display_name(page_locale()) for o in orgs}
     if not actor.is_platform_admin:
         orgs = [o for o in orgs if o.id == actor.organization_id]
     return render_template(
         "admin/users.html",
-        people=people,
+        people=page.items,
+        page=page,
+        lq=lq,
+        org_names=org_names,
+        statuses=_active_choices(),
+        types=[(r.value, ROLE_LABELS[r]) for r in Role],
         orgs=orgs,
         errors=errors,
         form=request.form,

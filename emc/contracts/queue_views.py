@@ -17,7 +17,7 @@ from typing import Any
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session, aliased
 
 from emc import exports
@@ -35,7 +35,7 @@ from emc.contracts.views import (
     local_today,
 )
 from emc.exports import Kind
-from emc.todo import Page
+from emc.paging import Page, paginate
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -126,12 +126,7 @@ def queue_select(actor: Actor, query: QueueQuery, today: dt.date) -> Select:
 def queue_page(
     session: Session, actor: Actor, query: QueueQuery, today: dt.date, page: int, per_page: int
 ) -> Page:
-    stmt = queue_select(actor, query, today)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = session.execute(stmt.offset((page - 1) * per_page).limit(per_page)).all()
-    return Page(list(rows), total, page, per_page)
+    return paginate(session, queue_select(actor, query, today), page, per_page, scalars=False)
 
 
 # --- the page --------------------------------------------------------------------------------

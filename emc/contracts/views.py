@@ -24,13 +24,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from emc import clock, journal
+from emc import clock, journal, paging
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
+from emc.auth.policy import require, scoped
 from emc.contracts import custody_form, economics_view, finance, labels, service, terms_form
 from emc.contracts.models import (
     AmendmentStatus,
+    Contract,
+    EmcProject,
     Investor,
     LineStatus,
     PaymentLine,
@@ -148,18 +152,71 @@ def org_names(ids) -> dict[int, str]:
     }
 
 
+# --- lists rows: the projects list (emc.paging) ---
+PROJECT_SORTS = {
+    "name": (EmcProject.name, EmcProject.id),
+    "status": (EmcProject.status, EmcProject.id),
+    "signed": (EmcProject.signed_on, EmcProject.id),
+    "investment": (EmcProject.total_investment, EmcProject.id),
+    "newest": (EmcProject.id,),
+}
+
+
+def project_list_select(actor, lq: paging.ListQuery):
+    """The projects ``actor`` may see, filtered by name/institution/ESCO text, status, year
+    signed and contract type, in the asked order."""
+    require(actor, Permission.CONTRACTS_READ)
+    institution, esco = aliased(Organization), aliased(Organization)
+    stmt = (
+        scoped(actor, EmcProject)
+        .join(institution, institution.id == EmcProject.organization_id)
+        .outerjoin(esco, esco.id == EmcProject.esco_organization_id)
+    )
+    stmt = paging.text_filter(stmt, lq.q, EmcProject.name, institution.name_zh, esco.name_zh)
+    if lq.status:
+        stmt = stmt.where(EmcProject.status == ProjectStatus(lq.status))
+    stmt = paging.year_between(stmt, lq.year, EmcProject.signed_on)
+    if lq.type:
+        stmt = stmt.where(
+            EmcProject.id.in_(
+                select(Contract.project_id).where(
+                    Contract.contract_type == finance.ContractType(lq.type)
+                )
+            )
+        )
+    return paging.ordered(stmt, PROJECT_SORTS, lq)
+
+
 @bp.get("/projects")
 @login_required
 def projects():
     actor = current_actor()
-    items = service.list_projects(db(), actor)
+    lq = paging.list_query(
+        request.args,
+        sorts=PROJECT_SORTS,
+        default_sort="newest",
+        default_descending=True,
+        statuses=[s.value for s in ProjectStatus],
+        types=[t.value for t in finance.ContractType],
+    )
+    page = paging.paginate(db(), project_list_select(actor, lq), lq.page)
+    items = page.items
     names = org_names([p.organization_id for p in items] + [p.esco_organization_id for p in items])
+    this_year = clock.now().year
     return render_template(
         "contracts/projects.html",
+        page=page,
+        lq=lq,
         projects=items,
         names=names,
+        statuses=[(s.value, PROJECT_STATUS_LABELS[s]) for s in ProjectStatus],
+        types=[(t.value, CONTRACT_TYPE_LABELS[t]) for t in finance.ContractType],
+        years=list(range(this_year + 1, this_year - 15, -1)),
         can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE),
     )
+
+
+LINES_PER_PAGE = 36  # three years of monthly lines
 
 
 def _render_project(
@@ -182,8 +239,24 @@ def _render_project(
         service.list_custody_adjustments(db(), actor, project.id) if custody_carriers else []
     )
     lines = service.list_lines(db(), actor, project.id)
-    actual = [x for x in lines if x.source is finance.LineSource.ACTUAL]
-    projected = [x for x in lines if x.source is finance.LineSource.PROJECTED]
+    # lists rows: both schedules filtered by status and due year, each paged on its own
+    lq = paging.list_query(
+        request.args,
+        sorts=("due",),
+        default_sort="due",
+        statuses=[s.value for s in LineStatus],
+        keep=("projected_page",),
+    )
+    shown = [
+        x
+        for x in lines
+        if (not lq.status or x.status == lq.status) and (not lq.year or x.due_on.year == lq.year)
+    ]
+    actual = [x for x in shown if x.source is finance.LineSource.ACTUAL]
+    projected = [x for x in shown if x.source is finance.LineSource.PROJECTED]
+    projected_page_no = paging.list_query(
+        {"page": request.args.get("projected_page")}, sorts=(), default_sort=""
+    ).page
     economics, chart = None, None
     if contract is not None:
         try:
@@ -209,6 +282,11 @@ def _render_project(
         pending=[a for a in amendments if a.status is AmendmentStatus.PROPOSED],
         actual=actual,
         projected=projected,
+        lq=lq,
+        actual_page=paging.page_of(actual, lq.page, LINES_PER_PAGE),
+        projected_page=paging.page_of(projected, projected_page_no, LINES_PER_PAGE),
+        line_statuses=[(s.value, LINE_STATUS_LABELS[s]) for s in LineStatus],
+        line_years=sorted({x.due_on.year for x in lines}),
         actual_total=sum((x.amount for x in actual), Decimal("0.00")),
         projected_total=sum((x.amount for x in projected), Decimal("0.00")),
         names=org_names([project.organization_id, project.esco_organization_id]),

@@ -31,7 +31,7 @@ from emc.auth.actor import Actor
 from emc.auth.models import User
 from emc.auth.policy import load, scoped
 from emc.notifications.models import Notification
-from emc.todo import Page
+from emc.paging import Page
 
 log = logging.getLogger(__name__)
 

@@ -73,38 +73,31 @@ def _labels():
         "count_reason_label": lambda r: REASON_LABELS.get(r, r),
         "investor_label": lambda i: INVESTOR_LABELS.get(i, i),
         "money_short": lambda v, currency=True: money_short(v, page_locale(), currency=currency),
+        "money_wan": money_wan,
     }
 
 
 # --- charts (inline SVG) ---------------------------------------------------------------------
 
 
-def money_short(value: Decimal | None, locale: str, *, currency: bool = True) -> str:
-    """A sum of yuan short enough for a headline figure — 万元 / 亿元 in Chinese, million /
-    billion yuan in English — with at most four integer digits and fewer decimals as it grows
-    (half up); the page puts the exact figure in the element's title."""
+def money_short(value: Decimal | None, locale: str = "zh_CN", *, currency: bool = True) -> str:
+    """The dashboard's one money format: 万元 with one decimal (half up), in every language
+    (English reads "× 10k yuan"); the page puts the exact figure in the element's title
+    (:func:`money_wan`). ``currency`` is kept for callers; the unit is always shown."""
     if value is None:
         return "–"
-    value = Decimal(value)
-    if locale == "en":
-        units = ((Decimal(10) ** 9, " bn"), (Decimal(10) ** 6, " m"))
-    else:
-        units = ((Decimal(10) ** 8, " 亿"), (Decimal(10) ** 4, " 万"))
-    text = f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
-    for k, (size, unit) in enumerate(units):
-        if abs(value) < size:
-            continue
-        short = value / size
-        places = 2 if abs(short) < 100 else 1 if abs(short) < 1000 else 0
-        short = short.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        if k and abs(short) >= units[k - 1][0] / size:  # 9,999.6 万 is 1.00 亿
-            size, unit = units[k - 1]
-            short = (value / size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        text = f"{short:,}{unit}"
-        break
-    if not currency:
-        return text
-    return f"{text}{_('yuan')}" if locale != "en" and text[-1] in "万亿" else f"{text} {_('yuan')}"
+    wan = (Decimal(value) / 10000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return _("%(n)s × 10k yuan", n=format(wan, ","))
+
+
+def money_wan(value: Decimal | None) -> Markup:
+    """:func:`money_short` in a span whose title is the exact figure in yuan (to the fen)."""
+    if value is None:
+        return Markup("–")
+    exact = f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    return Markup('<span class="money" title="{} {}">{}</span>').format(
+        exact, _("yuan"), money_short(value, page_locale())
+    )
 
 
 def _fmt(value: float) -> str:
@@ -212,7 +205,7 @@ def line_chart(
 
 
 def _query(schema: ma.Schema) -> dict:
-    args = {k: v for k, v in request.args.items() if v != ""}
+    args = {k: v for k, v in request.args.items() if v != "" and k != "all_regions"}
     try:
         return schema.load(args)
     except ma.ValidationError as error:
@@ -312,9 +305,14 @@ def dashboard():
     )
     export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
     export_args["region"] = data.region["code"]
+    # lists rows: sub-regions with no project and no target are hidden unless asked for
+    all_regions = request.args.get("all_regions") == "1"
+    children = [c for c in data.children if all_regions or c["counted"] or c["target"]]
     return render_template(
         "programme/dashboard.html",
         d=data,
+        children=children,
+        all_regions=all_regions,
         charts=_charts(data),
         page=page,
         query=query,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +13,7 @@ from emc.auth.models import OrgKind, Role, Sector
 from emc.auth.permissions import Permission, can
 from emc.energy import Carrier
 from emc.energy_labels import CARRIER_LABELS
+from emc.paging import page_of
 from emc.web.security import current_actor
 
 ROLE_LABELS = {
@@ -102,8 +103,21 @@ def page_locale() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh_CN"
 
 
+def history_page(entries: list) -> tuple:
+    """lists rows: one page of a journal history, newest first (50 entries a page, page
+    ``history_page``), the endpoint and the arguments its pager keeps."""
+    number = request.args.get("history_page", type=int) or 1
+    args = {**(request.view_args or {}), **request.args.to_dict()}
+    newest_first = list(reversed(entries))
+    return page_of(newest_first, number, HISTORY_PER_PAGE), request.endpoint, args
+
+
+HISTORY_PER_PAGE = 50
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["history_page"] = history_page
 
     @app.context_processor
     def _globals():

@@ -17,7 +17,8 @@ from emc.auth.policy import load, scoped
 from emc.contracts.models import EmcProject
 from emc.errors import EmcError
 from emc.mv.models import MvReport, ReportStatus
-from emc.todo import KIND_LABELS, OTHER_KIND_LABEL, counts_by_kind, page_of, todos_for
+from emc.paging import page_of
+from emc.todo import KIND_LABELS, OTHER_KIND_LABEL, counts_by_kind, todos_for
 from emc.web.db import db
 from emc.web.security import SUPPORTED_LOCALES, current_actor, safe_next
 from emc.web.templating import page_locale

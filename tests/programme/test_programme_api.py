@@ -113,7 +113,7 @@ def test_a_city_agency_cannot_see_its_neighbour(login_as):
 
 @pytest.mark.parametrize(
     "email",
-    ["energy@school.demo", "admin@esco.demo", "auditor@auditor.demo", "admin@platform.demo"],
+    ["energy@school.demo", "admin@esco.demo", "auditor@auditor.demo"],
 )
 def test_non_agencies_are_refused_the_dashboard(login_as, email):
     client = login_as(email)

@@ -13,18 +13,22 @@ from emc.programme.views import line_chart, money_short
 @pytest.mark.parametrize(
     ("value", "zh", "en"),
     [
-        ("4190", "4,190.00", "4,190.00"),
-        ("15000", "1.50 万", "15,000.00"),
-        ("26690000", "2,669 万", "26.69 m"),
-        ("99995000", "1.00 亿", "100.00 m"),
-        ("123456789012", "1,235 亿", "123.5 bn"),
-        ("-15000", "-1.50 万", "-15,000.00"),
+        ("4190", "0.4 万元", "0.4 × 10k yuan"),
+        ("15000", "1.5 万元", "1.5 × 10k yuan"),
+        ("26690000", "2,669.0 万元", "2,669.0 × 10k yuan"),
+        ("4150000", "415.0 万元", "415.0 × 10k yuan"),
+        ("-15000", "-1.5 万元", "-1.5 × 10k yuan"),
     ],
 )
-def test_money_short_uses_wan_and_yi_with_four_digits_at_most(app, value, zh, en):
+def test_money_short_is_wan_yuan_with_one_decimal(app, value, zh, en):
+    """One money format on the dashboard (issue 15): 万元, one decimal, half up."""
+    from flask_babel import force_locale
+
     with app.test_request_context():
-        assert money_short(Decimal(value), "zh_CN", currency=False) == zh
-        assert money_short(Decimal(value), "en", currency=False) == en
+        with force_locale("zh_CN"):
+            assert money_short(Decimal(value), "zh_CN") == zh
+        with force_locale("en"):
+            assert money_short(Decimal(value), "en") == en
         assert money_short(None, "en") == "–"
 
 

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from emc import journal
+from emc import journal, paging
 from emc.auth.permissions import Permission, can
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
@@ -23,6 +23,7 @@ from emc.mv.models import (
     MeasuredParameter,
     MvMethod,
     ReportingFrequency,
+    ReportStatus,
 )
 from emc.mv.schemas import (
     BaselineProposeIn,
@@ -32,6 +33,7 @@ from emc.mv.schemas import (
 from emc.mv.service._common import LOCAL_ZONE
 from emc.mv.views.common import (
     ACCEPTANCE_LABELS,
+    STATUS_LABELS,
     bp,
     error_message,
     project_meters,
@@ -41,6 +43,8 @@ from emc.web.db import db
 from emc.web.forms import form_data, load_form
 from emc.web.security import current_actor
 
+MV_PER_PAGE = 24  # two years of monthly reports
+
 
 def _render_project(project_id: int, *, error=None, errors=None, form=None, status=200):
     actor = current_actor()
@@ -48,6 +52,24 @@ def _render_project(project_id: int, *, error=None, errors=None, form=None, stat
     plan = service.plan_of(db(), project.id)
     baselines = service.list_baselines(db(), actor, project.id)
     reports = service.list_reports(db(), actor, project.id)
+    # lists rows: reports filtered by status and period year, both lists paged on their own
+    lq = paging.list_query(
+        request.args,
+        sorts=("period",),
+        default_sort="period",
+        statuses=[s.value for s in ReportStatus],
+        keep=("baselines_page",),
+    )
+    report_years = sorted({r.period_start.year for r in reports})
+    reports = [
+        r
+        for r in reports
+        if (not lq.status or r.status == lq.status)
+        and (not lq.year or r.period_start.year == lq.year)
+    ]
+    baselines_page_no = paging.list_query(
+        {"page": request.args.get("baselines_page")}, sorts=(), default_sort=""
+    ).page
     history = journal.history(db(), "mv_plans", plan.id) if plan else []
     boundary = {int(b["meter_id"]): b["option"] for b in plan.boundary} if plan else {}
     return render_template(
@@ -56,6 +78,11 @@ def _render_project(project_id: int, *, error=None, errors=None, form=None, stat
         plan=plan,
         baselines=baselines,
         reports=reports,
+        lq=lq,
+        reports_page=paging.page_of(reports, lq.page, MV_PER_PAGE),
+        baselines_page=paging.page_of(baselines, baselines_page_no, MV_PER_PAGE),
+        report_statuses=[(s.value, STATUS_LABELS.get(s, s)) for s in ReportStatus],
+        report_years=report_years,
         meters=project_meters(project.id),
         sides=sides_of(project),
         can_edit_plan=can(actor, Permission.MV_PLAN_EDIT) and any(sides_of(project).values()),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from emc.auth.policy import region_filter
 from emc.auth.regions import level_of, parent_of
 from emc.contracts.finance import ContractType
 from emc.contracts.models import Investor, ProjectStatus
-from emc.errors import Invalid
+from emc.errors import Invalid, NotFound
 from emc.i18n import N_
 from emc.programme import stats
 from emc.programme.models import (
@@ -180,6 +180,33 @@ def interval_payload(session: Session, region: str, window: tuple[int, int]) -> 
     return {**out, "text": iv["text"], "method": "g14_fsu_aggregated"}
 
 
+def _whole(value: Any) -> int | None:
+    """A count shown to people: a whole number (half up), never "3000.0"."""
+    if value is None:
+        return None
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _trend(
+    session: Session, region: str, as_of: dt.date, counted: int, tce: Any
+) -> list[dict[str, Any]]:
+    """The nightly snapshots of ``region`` before ``as_of``, ended by today's point computed
+    from the same figures as the headline, so the trend's last point always equals it."""
+    points = [
+        {"date": s.snapshot_date, "counted": s.projects_counted, "tce": s.savings_tce}
+        for s in session.scalars(
+            select(ProgrammeSnapshot)
+            .where(
+                ProgrammeSnapshot.region_code == region,
+                ProgrammeSnapshot.snapshot_date < as_of,
+            )
+            .order_by(ProgrammeSnapshot.snapshot_date)
+        )
+    ]
+    points.append({"date": as_of, "counted": counted, "tce": tce})
+    return points
+
+
 def dashboard(
     session: Session,
     actor: Actor,
@@ -197,6 +224,8 @@ def dashboard(
     Raises Forbidden without ``programme:read``; NotFound for a region outside the subtree.
     """
     region = _agency_region(actor, region)
+    if session.get(Region, region) is None:  # a well-formed code that is no region: 404
+        raise NotFound(f"region {region!r} not found", fields={"region": [N_("unknown region")]})
     as_of = as_of or local_today()
     given = (start_year, end_year) if start_year and end_year else None
     target = _window_target(session, region, Metric.PROJECTS, as_of.year, given)
@@ -255,7 +284,7 @@ def dashboard(
                 "counted": n,
                 "target": tgt,
                 "share": p.share,
-                "projected": p.projected,
+                "projected": _whole(p.projected),
                 "on_track": p.on_track,
                 "drillable": code != region and level_of(code).value in ("province", "city"),
             }
@@ -274,14 +303,7 @@ def dashboard(
     }
 
     progress = stats.pace(total, target.project_count if target else None, *window, as_of)
-    trend = [
-        {"date": s.snapshot_date, "counted": s.projects_counted, "tce": s.savings_tce}
-        for s in session.scalars(
-            select(ProgrammeSnapshot)
-            .where(ProgrammeSnapshot.region_code == region)
-            .order_by(ProgrammeSnapshot.snapshot_date)
-        )
-    ]
+    trend = _trend(session, region, as_of, total, figures["savings"]["tce"])
     return Dashboard(
         region={"code": region, "name": names[region], "level": level_of(region).value},
         breadcrumb=breadcrumb(session, actor, region, locale),
@@ -294,6 +316,8 @@ def dashboard(
         counting_rule=stats.COUNTING_RULE["en" if locale == "en" else "zh_CN"],
         progress={
             **asdict(progress),
+            "expected": _whole(progress.expected),
+            "projected": _whole(progress.projected),
             "on_track": progress.on_track,
             "custody": types.get(ContractType.ENERGY_COST_CUSTODY.value, 0),
             "terminated_before_operation": figures["terminated_early"],
