@@ -7,7 +7,7 @@ searches names (and addresses, serial numbers) case-insensitively, counts, and r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from emc.auth.actor import Actor
 from emc.auth.models import User
 from emc.auth.policy import load, scoped
 from emc.facilities.models import Building, Meter, MeterReading, ReadingUpload, Site
+from emc.paging import Page, paginate
 
 T = TypeVar("T")
 
@@ -33,28 +34,6 @@ __all__ = [
 PER_PAGE = 25
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list: ``items`` of ``total`` matches, ``page`` counted from 1."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
@@ -69,11 +48,9 @@ def _search(q: str | None, *columns) -> Any:
 
 
 def _paginate(session: Session, stmt: Select, page: int, per_page: int) -> Page:
-    page = max(1, int(page or 1))
+    # The one pagination of every list page (emc.paging), bounded per page.
     per_page = min(max(1, int(per_page or PER_PAGE)), 200)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, int(total or 0), page, per_page)
+    return paginate(session, stmt, int(page or 1), per_page)
 
 
 def site_page(
@@ -84,14 +61,19 @@ def site_page(
     organization_id: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> Page[Site]:
-    """The sites the actor sees, by institution and name; ``q`` searches name and address."""
+    sort: str = "institution",
+    descending: bool = False,
+) -> Page:
+    """The sites the actor sees, by institution and name (or by ``sort`` = ``name``, in
+    ``descending`` order when asked); ``q`` searches name and address."""
     stmt = scoped(actor, Site)
     if (cond := _search(q, Site.name, Site.address)) is not None:
         stmt = stmt.where(cond)
     if organization_id is not None:
         stmt = stmt.where(Site.organization_id == organization_id)
-    return _paginate(session, stmt.order_by(Site.organization_id, Site.name), page, per_page)
+    keys = (Site.name, Site.id) if sort == "name" else (Site.organization_id, Site.name, Site.id)
+    order = [k.desc() for k in keys] if descending else list(keys)
+    return _paginate(session, stmt.order_by(*order), page, per_page)
 
 
 def building_page(
@@ -103,7 +85,7 @@ def building_page(
     building_type: str | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> Page[Building]:
+) -> Page:
     """The buildings the actor sees, by site and name; ``q`` searches the name."""
     stmt = scoped(actor, Building)
     if (cond := _search(q, Building.name)) is not None:
@@ -125,7 +107,7 @@ def meter_page(
     status: str = "active",
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> Page[Meter]:
+) -> Page:
     """The meters the actor sees, by site and name; ``q`` searches name and serial number;
     ``status`` ``active`` (default), ``retired`` or ``all``."""
     stmt = scoped(actor, Meter)
@@ -173,7 +155,7 @@ class UploadRow:
 
 def upload_page(
     session: Session, actor: Actor, meter_id: int, *, page: int = 1, per_page: int = PER_PAGE
-) -> Page[UploadRow]:
+) -> Page:
     """A visible meter's uploads, newest first, each with who sent it (NotFound otherwise)."""
     meter = load(session, actor, Meter, meter_id)
     base = (

@@ -44,7 +44,16 @@ def sites():
     session = db()
     q = request.args.get("q", "").strip()
     org_id = int_arg("organization_id")
-    page = listing.site_page(session, actor, q=q, organization_id=org_id, page=int_arg("page") or 1)
+    sort = request.args.get("sort") if request.args.get("sort") in ("name", "institution") else None
+    page = listing.site_page(
+        session,
+        actor,
+        q=q,
+        organization_id=org_id,
+        page=int_arg("page") or 1,
+        sort=sort or "institution",
+        descending=request.args.get("dir") == "desc",
+    )
     org_ids = {s.organization_id for s in page.items}
     orgs = {
         o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))
