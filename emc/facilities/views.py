@@ -156,14 +156,20 @@ def upload(meter_id: int):
     ``?dry_run=true`` (the "check" button) only checks the file and shows the preview."""
     dry_run = request.args.get("dry_run") == "true"
     try:
+        # Kept server-side: the check's "import" button and the column mapping read it again.
+        kept = mapping_views.keep_request_file(meter_id)
         result = upload_from_request(meter_id, dry_run=dry_run)
     except EmcError as error:
         if error.status == 404:
             raise
+        if error.code == "unknown_header" and kept:
+            return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
         fields = {} if "overlap" in error.fields else localise(error.fields)
         errors = {"_": [error.message], **fields}
         return _meter_page(meter_id, errors=errors, status=error.status)
     if dry_run:
+        if result.needs_mapping and kept:
+            return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
         return _meter_page(meter_id, preview=result)
     if result.status == "unchanged":
         flash(_("This file was already imported for this meter; nothing changed."), "info")
@@ -246,3 +252,7 @@ def correct_emission_factor(factor_id: int):
     return render_template(
         "facilities/emission_factor_correct.html", factor=factor, errors=errors, form=request.form
     ), status
+
+
+# Registers the column-mapping and checked-import routes on ``bp`` (meter files as they come).
+from emc.facilities import mapping_views  # noqa: E402

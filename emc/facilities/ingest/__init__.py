@@ -47,7 +47,7 @@ from .model import (
     MeterSpec,
     Quality,
 )
-from .reader import ReadingsReader, read_readings
+from .reader import ReadingsReader, header_names, peek_rows, read_readings
 
 __all__ = [
     "Batch",
@@ -60,5 +60,7 @@ __all__ = [
     "MeterSpec",
     "Quality",
     "ReadingsReader",
+    "header_names",
+    "peek_rows",
     "read_readings",
 ]

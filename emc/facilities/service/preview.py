@@ -26,9 +26,11 @@ from emc.auth.policy import load, require
 from emc.facilities import store
 from emc.facilities.ingest import Code, IngestError, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
+from emc.facilities.service.mapping import saved_map
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
+    UNKNOWN_HEADER_CODES,
     file_problem_key,
     hashed_stream,
     problem_text,
@@ -86,6 +88,12 @@ class UploadPreview:
     problems: dict[str, list[str]] = field(default_factory=dict)
     overlap: dict[str, Any] | None = None
     already_imported: int | None = None
+    codes: frozenset[str] = frozenset()
+
+    @property
+    def needs_mapping(self) -> bool:
+        """The columns were not recognised: the user should map them (the mapping page)."""
+        return bool(self.codes & UNKNOWN_HEADER_CODES)
 
     @property
     def converted(self) -> bool:
@@ -157,17 +165,21 @@ def preview_readings(
         .order_by(ReadingUpload.id.desc())
         .limit(1)
     )
+    saved = saved_map(session, meter.id)  # the meter's column mapping, if the user saved one
     reader = read_readings(
         stream,
         filename=filename,
         spec=meter_spec(meter, site),
         fmt=fmt,
         unit=unit,
+        column_map=saved.columns if saved is not None else None,
+        column_map_unit=saved.unit if saved is not None else None,
         max_rows=max_rows,
     )
     step = meter.interval_minutes * 60 if meter.kind is MeterKind.INTERVAL else None
     sample: list[PreviewRow] = []
     problems: dict[str, list[str]] = {}
+    codes: set[str] = set()
     try:
         for batch in reader:
             for i in range(min(len(batch), SAMPLE_ROWS - len(sample))):
@@ -177,10 +189,13 @@ def preview_readings(
         summary = reader.summary
     except IngestError as error:
         for problem in error.problems:
+            codes.add(problem.code)
             problems.setdefault(_problem_key(problem), []).append(problem_text(problem, filename))
         summary = error.summary
     if summary is None:  # a problem before any row was read (no header, unreadable file …)
-        return UploadPreview(**base, problems=problems, already_imported=already)
+        return UploadPreview(
+            **base, problems=problems, already_imported=already, codes=frozenset(codes)
+        )
     if not problems and summary.readings == 0:
         problems["file"] = [f"{filename}: the file has a header but no readings"]
     gaps: list[Gap] = []
@@ -211,6 +226,7 @@ def preview_readings(
         problems=problems,
         overlap=overlap,
         already_imported=already,
+        codes=frozenset(codes),
     )
 
 

@@ -23,6 +23,8 @@ from emc.facilities.models import Meter
 # 15-minute data for about 140 years: anything larger is a mistake or should be split.
 MAX_ROWS_PER_UPLOAD = 5_000_000
 _HASH_CHUNK = 1 << 20
+#: Problems that mean the columns were not recognised (the mapping page can fix them).
+UNKNOWN_HEADER_CODES = frozenset({"no_header", "missing_column"})
 
 
 class UploadTooLarge(Invalid):
@@ -112,10 +114,12 @@ def ingest_invalid(
     count = len(error.problems)
     first = error.problems[0].message if error.problems else ""
     plural = "s" if count != 1 else ""
+    # A header the reader does not know: the page offers to map the columns.
+    unknown = any(p.code in UNKNOWN_HEADER_CODES for p in error.problems)
     return Invalid(
         f"{filename}: {count} problem{plural}, nothing was imported. {first}",
         fields=fields,
-        code="invalid_file",
+        code="unknown_header" if unknown else "invalid_file",
     )
 
 

@@ -1,0 +1,235 @@
+"""Pages for meter files as they come: mapping the columns of a file whose header is not
+recognised, and importing a checked file without choosing it again.
+
+Routes on the facilities blueprint (registered by importing this module from
+:mod:`emc.facilities.views`):
+
+- ``GET/POST /meters/<id>/readings/mapping/<sha256>``: the first rows of a kept upload and one
+  role per column; saving stores the meter's mapping and checks the file with it.
+- ``POST /meters/<id>/readings/checked/<sha256>``: import the kept, checked file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from emc.auth.policy import load
+from emc.errors import EmcError
+from emc.facilities import service
+from emc.facilities.models import Meter, MeterKind, Site
+from emc.facilities.service import mapping as mapping_service
+from emc.facilities.service import preview as preview_service
+from emc.web.db import db
+from emc.web.forms import localise
+from emc.web.security import current_actor
+
+from emc.facilities.api.common import max_upload_bytes
+
+from .views import _meter_page, bp
+
+ROLE_LABELS = {
+    "timestamp": "Time",
+    "start": "Period start",
+    "end": "Period end",
+    "value": "Consumption",
+    "reading": "Register reading",
+    "unit": "Unit (per row)",
+    "quality": "Reading quality",
+}
+
+
+@bp.app_template_filter("problem_location")
+def _problem_location(key: str) -> str:
+    return location_label(key)
+
+
+@bp.app_context_processor
+def _keep_minutes() -> dict:
+    return {"keep_minutes": mapping_service.KEEP_MINUTES}
+
+
+def kept_directory() -> Path:
+    """Where checked uploads wait for their import: ``<instance>/checked-uploads``."""
+    return Path(current_app.instance_path) / "checked-uploads"
+
+
+def keep_request_file(meter_id: int) -> str | None:
+    """Keep the multipart ``file`` of this request (see :func:`mapping_service.keep_upload`);
+    returns its SHA-256, or None if the request has no file."""
+    upload = request.files.get("file")
+    if request.is_json or upload is None or not upload.filename:
+        return None
+    return mapping_service.keep_upload(
+        db(),
+        current_actor(),
+        meter_id,
+        upload.stream,
+        filename=upload.filename,
+        directory=kept_directory(),
+        max_bytes=max_upload_bytes(),
+    )
+
+
+def _roles(meter: Meter) -> list[tuple[str, str]]:
+    return [(r, _(ROLE_LABELS[r])) for r in mapping_service.ROLES[MeterKind(meter.kind)]]
+
+
+@bp.route("/meters/<int:meter_id>/readings/mapping/<sha256>", methods=["GET", "POST"])
+@login_required
+def map_columns(meter_id: int, sha256: str):
+    """Show the first rows of the kept file; save the mapping and check the file with it."""
+    actor = current_actor()
+    session = db()
+    meter = load(session, actor, Meter, meter_id)
+    errors: dict = {}
+    try:
+        path, filename = mapping_service.kept_upload(
+            session, actor, meter.id, sha256, directory=kept_directory()
+        )
+        rows = mapping_service.first_rows(path, filename)
+    except EmcError as error:
+        if error.status in (403, 404):
+            raise
+        return _meter_page(meter_id, errors={"_": [_(error.message)]}, status=error.status)
+    width = max((len(r) for r in rows), default=0)
+    saved = mapping_service.saved_map(session, meter.id)
+    header_row = mapping_service.guess_header_row(rows)
+    chosen: dict[int, str] = {}
+    unit = saved.unit if saved is not None else ""
+    status = 200
+    if request.method == "POST":
+        try:
+            header_row = int(request.form.get("header_row") or 0)
+        except ValueError:
+            header_row = 0
+        unit = (request.form.get("unit") or "").strip()
+        chosen = {i: request.form.get(f"role_{i}", "") for i in range(width)}
+        try:
+            cells = mapping_service.header_row_cells(rows, header_row)
+            columns = {cells[i]: role for i, role in chosen.items() if role and i < len(cells)}
+            blank = [i + 1 for i, role in chosen.items() if role and not (cells + [""] * width)[i]]
+            if blank:
+                errors["columns"] = [
+                    _("Column %(n)s has no header text in the header row.", n=blank[0])
+                ]
+            else:
+                mapping_service.save_column_map(session, actor, meter.id, columns, unit=unit)
+        except EmcError as error:
+            if error.status in (403, 404):
+                raise
+            errors = {"_": [_("The column mapping was not saved.")], **_localise_keys(error)}
+        if not errors:
+            flash(_("The column mapping was saved for this meter."), "success")
+            with path.open("rb") as stream:
+                result = preview_service.preview_readings(
+                    session,
+                    actor,
+                    meter.id,
+                    stream,
+                    filename=filename,
+                    unit=None,
+                    max_bytes=max_upload_bytes(),
+                )
+            return _meter_page(meter_id, preview=result)
+        status = 422
+    else:
+        headers = [c.strip() for c in rows[header_row - 1]] if rows else []
+        mapped = saved.columns if saved is not None else {}
+        folded = {k.casefold(): v for k, v in mapped.items()}
+        chosen = {i: folded.get(h.casefold(), "") for i, h in enumerate(headers)}
+    return render_template(
+        "facilities/mapping.html",
+        meter=meter,
+        site=session.get(Site, meter.site_id),
+        sha256=sha256,
+        filename=filename,
+        rows=rows,
+        width=width,
+        header_row=header_row,
+        chosen=chosen,
+        unit=unit,
+        roles=_roles(meter),
+        needs="、".join(dict(_roles(meter))[r] for r in mapping_service.NEEDED[meter.kind]),
+        errors=errors,
+    ), status
+
+
+@bp.post("/meters/<int:meter_id>/readings/checked/<sha256>")
+@login_required
+def import_checked(meter_id: int, sha256: str):
+    """Import the file checked a moment ago, kept server-side (all or nothing, as any upload)."""
+    actor = current_actor()
+    session = db()
+    directory = kept_directory()
+    replace = request.form.get("replace") in ("true", "on", "1")
+    unit = (request.form.get("unit") or "").strip() or None
+    try:
+        path, filename = mapping_service.kept_upload(
+            session, actor, meter_id, sha256, directory=directory
+        )
+        with path.open("rb") as stream:
+            result = service.import_readings(
+                session,
+                actor,
+                meter_id,
+                stream,
+                filename=filename,
+                unit=unit,
+                replace=replace,
+                max_bytes=max_upload_bytes(),
+            )
+    except EmcError as error:
+        if error.status in (403, 404):
+            raise
+        fields = {} if "overlap" in error.fields else _localise_keys(error)
+        return _meter_page(
+            meter_id, errors={"_": [_(error.message)], **fields}, status=error.status
+        )
+    mapping_service.discard_upload(actor, meter_id, sha256, directory=directory)
+    if result.status == "unchanged":
+        flash(_("This file was already imported for this meter; nothing changed."), "info")
+    else:
+        flash(
+            _(
+                "%(rows)s readings imported (%(unit)s), %(replaced)s replaced.",
+                rows=result.rows,
+                unit=result.unit,
+                replaced=result.replaced_count,
+            ),
+            "success",
+        )
+    return redirect(url_for("facilities.meter", meter_id=meter_id))
+
+
+def _localise_keys(error: EmcError) -> dict:
+    """``fields`` with their keys said in the page's language (``row 17, column 时间`` →
+    ``第 17 行，“时间”列``) and their messages translated where the catalog has them."""
+    return {location_label(k): v for k, v in localise(error.fields).items()}
+
+
+def location_label(key: str) -> str:
+    """A problem's location key (``row 17, column 时间``, ``row 17``, ``column 用量``, ``file``)
+    in the page's language."""
+    import re
+
+    m = re.fullmatch(r"row (\d+), column (.+)", key)
+    if m:
+        return _("row %(row)s, column %(column)s", row=m.group(1), column=m.group(2))
+    m = re.fullmatch(r"row (\d+)", key)
+    if m:
+        return _("row %(row)s", row=m.group(1))
+    m = re.fullmatch(r"column (.+)", key)
+    if m:
+        return _("column %(column)s", column=m.group(1))
+    if key in ("file", "columns", "unit", "header_row"):
+        return {
+            "file": _("File"),
+            "columns": _("Columns"),
+            "unit": _("Unit"),
+            "header_row": _("Header row"),
+        }[key]
+    return key
