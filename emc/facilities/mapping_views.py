@@ -20,6 +20,7 @@ from flask_login import login_required
 from emc.auth.policy import load
 from emc.errors import EmcError
 from emc.facilities import service
+from emc.facilities.api.common import max_upload_bytes
 from emc.facilities.models import Meter, MeterKind, Site
 from emc.facilities.service import mapping as mapping_service
 from emc.facilities.service import preview as preview_service
@@ -27,24 +28,33 @@ from emc.web.db import db
 from emc.web.forms import localise
 from emc.web.security import current_actor
 
-from emc.facilities.api.common import max_upload_bytes
-
 from .views import _meter_page, bp
 
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction (babel's default ``N_`` keyword); translated when used."""
+    return msgid
+
+
 ROLE_LABELS = {
-    "timestamp": "Time",
-    "start": "Period start",
-    "end": "Period end",
-    "value": "Consumption",
-    "reading": "Register reading",
-    "unit": "Unit (per row)",
-    "quality": "Reading quality",
+    "timestamp": N_("Time"),
+    "start": N_("Period start"),
+    "end": N_("Period end"),
+    "value": N_("Consumption"),
+    "reading": N_("Register reading"),
+    "unit": N_("Unit (per row)"),
+    "quality": N_("Reading quality"),
 }
 
 
 @bp.app_template_filter("problem_location")
 def _problem_location(key: str) -> str:
     return location_label(key)
+
+
+@bp.app_template_filter("problem_message")
+def _problem_message(message) -> str:
+    return say_problem(message)
 
 
 @bp.app_context_processor
@@ -94,7 +104,7 @@ def map_columns(meter_id: int, sha256: str):
     except EmcError as error:
         if error.status in (403, 404):
             raise
-        return _meter_page(meter_id, errors={"_": [_(error.message)]}, status=error.status)
+        return _meter_page(meter_id, errors={"_": [headline(error)]}, status=error.status)
     width = max((len(r) for r in rows), default=0)
     saved = mapping_service.saved_map(session, meter.id)
     header_row = mapping_service.guess_header_row(rows)
@@ -121,7 +131,7 @@ def map_columns(meter_id: int, sha256: str):
         except EmcError as error:
             if error.status in (403, 404):
                 raise
-            errors = {"_": [_("The column mapping was not saved.")], **_localise_keys(error)}
+            errors = {"_": [_("The column mapping was not saved.")], **localise_fields(error)}
         if not errors:
             flash(_("The column mapping was saved for this meter."), "success")
             with path.open("rb") as stream:
@@ -185,10 +195,8 @@ def import_checked(meter_id: int, sha256: str):
     except EmcError as error:
         if error.status in (403, 404):
             raise
-        fields = {} if "overlap" in error.fields else _localise_keys(error)
-        return _meter_page(
-            meter_id, errors={"_": [_(error.message)], **fields}, status=error.status
-        )
+        fields = {} if "overlap" in error.fields else localise_fields(error)
+        return _meter_page(meter_id, errors={"_": [headline(error)], **fields}, status=error.status)
     mapping_service.discard_upload(actor, meter_id, sha256, directory=directory)
     if result.status == "unchanged":
         flash(_("This file was already imported for this meter; nothing changed."), "info")
@@ -205,10 +213,87 @@ def import_checked(meter_id: int, sha256: str):
     return redirect(url_for("facilities.meter", meter_id=meter_id))
 
 
-def _localise_keys(error: EmcError) -> dict:
+# A file problem said in the page's language, by its code, from the params the reader gives
+# (``cell`` as quoted, ``other_row`` …). Codes not listed, or without their params, keep the
+# reader's sentence.
+PROBLEM_TEXT = {
+    "missing_timestamp": N_("the time is empty"),
+    "bad_timestamp": N_("%(cell)s is not a valid date and time"),
+    "nonexistent_time": N_("%(cell)s does not exist in the site's time zone"),
+    "missing_value": N_("the value is empty"),
+    "bad_value": N_("%(cell)s is not a number"),
+    "non_finite": N_("%(cell)s is not a finite number"),
+    "negative_value": N_("%(cell)s is negative; consumption cannot be negative"),
+    "bad_quality": N_("%(cell)s is not a reading quality (实测, 估算 or 替换)"),
+    "duplicate": N_("%(cell)s repeats the time of row %(other_row)s"),
+    "out_of_order": N_(
+        "%(cell)s is earlier than row %(other_row)s; rows must be in ascending time order"
+    ),
+    "register_decrease": N_(
+        "reading %(cell)s is lower than the reading in row %(other_row)s; if the meter was"
+        " replaced, mark this row as replaced; if the register rolled over, set the meter's"
+        " rollover value"
+    ),
+    "off_grid": N_("%(cell)s is not on the %(minutes)s-minute grid"),
+    "no_header": N_(
+        "no header row with recognised columns in the first %(rows)s rows (first row:"
+        " %(first_row)s): map the columns"
+    ),
+    "missing_column": N_("no %(role)s column"),
+    "empty_file": N_("the file has no rows"),
+    "encoding": N_("the file is not valid text near row %(near)s; save it as UTF-8 or GBK"),
+    "too_many_errors": N_("stopped after %(count)s problems; fix these and upload again"),
+    "upload_expired": N_("the checked file is no longer kept: choose the file again"),
+    "mapping_blank_header": N_("a mapped column has no header text in the header row"),
+    "mapping_unknown_role": N_("%(role)s is not a column role for this meter"),
+    "mapping_repeated_role": N_("“%(other)s” and “%(column)s” are both mapped to %(role)s"),
+    "mapping_missing_role": N_("no column is mapped to %(role)s"),
+    "mapping_bad_unit": N_("%(unit)s is not a unit of this meter (%(meter_unit)s)"),
+}
+
+
+def say_problem(message) -> str:
+    """A problem message (a :class:`~emc.facilities.service.uploads.ProblemText` or a plain
+    string) in the page's language."""
+    code = getattr(message, "code", "")
+    params = dict(getattr(message, "params", {}) or {})
+    template = PROBLEM_TEXT.get(code)
+    if template is not None:
+        if "role" in params:
+            params["role"] = _(ROLE_LABELS.get(params["role"], params["role"]))
+        try:
+            return _(template, **params) if params else _(template)
+        except (KeyError, TypeError, ValueError):  # a sentence whose params are missing
+            pass
+    return _(str(message)) if isinstance(message, str) else message
+
+
+def localise_fields(error: EmcError) -> dict:
     """``fields`` with their keys said in the page's language (``row 17, column 时间`` →
-    ``第 17 行，“时间”列``) and their messages translated where the catalog has them."""
-    return {location_label(k): v for k, v in localise(error.fields).items()}
+    ``第 17 行，“时间”列``) and their messages too (file problems by code, others where the
+    catalog has them)."""
+    return {location_label(k): _say_all(v) for k, v in error.fields.items()}
+
+
+def headline(error: EmcError) -> str:
+    """The first line of an error on the page: a file's problems counted, in the page's
+    language; other errors as the catalog has them."""
+    if error.code in ("invalid_file", "unknown_header") and error.fields:
+        count = sum(len(v) if isinstance(v, list) else 1 for v in error.fields.values())
+        if error.code == "unknown_header":
+            return _("The columns of the file were not recognised; nothing was imported.")
+        return _("%(count)s problems in the file; nothing was imported.", count=count)
+    return say_problem(error.message)
+
+
+def _say_all(messages):
+    if isinstance(messages, list):
+        return [_say_all(m) for m in messages]
+    if isinstance(messages, dict):
+        return {k: _say_all(v) for k, v in messages.items()}
+    if isinstance(messages, str):
+        return say_problem(messages)
+    return localise(messages)
 
 
 def location_label(key: str) -> str:

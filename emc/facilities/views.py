@@ -164,8 +164,8 @@ def upload(meter_id: int):
             raise
         if error.code == "unknown_header" and kept:
             return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
-        fields = {} if "overlap" in error.fields else localise(error.fields)
-        errors = {"_": [error.message], **fields}
+        fields = {} if "overlap" in error.fields else mapping_views.localise_fields(error)
+        errors = {"_": [mapping_views.headline(error)], **fields}
         return _meter_page(meter_id, errors=errors, status=error.status)
     if dry_run:
         if result.needs_mapping and kept:

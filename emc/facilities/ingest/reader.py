@@ -215,6 +215,7 @@ class ReadingsReader:
                     Code.ENCODING,
                     f"the file is not valid {source.encoding} text (near row {near + 1});"
                     " save it as UTF-8 or GBK",
+                    near=near + 1,
                 )
             except SourceError as exc:
                 ctx.fatal(None, None, Code(exc.code), str(exc))
@@ -307,7 +308,7 @@ class ReadingsReader:
                 break
         if cells is None:
             if first_seen is None:
-                ctx.fatal(None, None, Code.EMPTY_FILE, "the file has no rows")
+                ctx.fatal(None, None, Code.EMPTY_FILE, "the file has no rows", rows=0)
             seen = ", ".join(f'"{c}"' for c in first_seen if c is not None)
             if mapped:
                 wanted = ", ".join(f'"{h}"' for h in self._column_map or {})
@@ -320,6 +321,8 @@ class ReadingsReader:
                 Code.NO_HEADER,
                 f"no header row found in the first {HEADER_SCAN_ROWS} rows"
                 f"{' ' if mapped else ''}{expected} (first row: {seen})",
+                rows=HEADER_SCAN_ROWS,
+                first_row=seen,
             )
         self._header_row = header_row
         if skipped:
@@ -371,6 +374,7 @@ class ReadingsReader:
                         f"no {role} column (it may be headed "
                         + ", ".join(f'"{n}"' for n in ROLE_NAMES[role][:6])
                         + " …)",
+                        role=role,
                     )
         if ctx.problems:
             raise Stop

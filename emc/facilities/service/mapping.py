@@ -38,6 +38,7 @@ from emc.energy import UnitError, unit_for
 from emc.errors import Invalid
 from emc.facilities.ingest import IngestError, MeterKind, peek_rows
 from emc.facilities.models import Meter, MeterColumnMap, Site
+from emc.facilities.service.uploads import ProblemText, hashed_stream
 
 #: How long a checked upload is kept for its "import" button.
 KEEP_MINUTES = 30
@@ -104,24 +105,42 @@ def save_column_map(
             continue
         key = f"column {header}"
         if not header:
-            errors.setdefault("columns", []).append("a mapped column has no header text")
+            errors.setdefault("columns", []).append(
+                ProblemText("a mapped column has no header text", "mapping_blank_header")
+            )
         elif role not in ROLES[kind]:
-            errors.setdefault(key, []).append(f"unknown role {role!r} for this meter")
+            errors.setdefault(key, []).append(
+                ProblemText(
+                    f"{role!r} is not a column role for this meter",
+                    "mapping_unknown_role",
+                    {"role": role},
+                )
+            )
         elif role in seen:
             errors.setdefault(key, []).append(
-                f'"{seen[role]}" and "{header}" are both mapped to {role}'
+                ProblemText(
+                    f'"{seen[role]}" and "{header}" are both mapped to {role}',
+                    "mapping_repeated_role",
+                    {"role": role, "other": seen[role], "column": header},
+                )
             )
         else:
             seen[role] = header
             clean[header] = role
     for role in NEEDED[kind]:
         if role not in seen:
-            errors.setdefault("columns", []).append(f"no column is mapped to {role}")
+            errors.setdefault("columns", []).append(
+                ProblemText(
+                    f"no column is mapped to {role}", "mapping_missing_role", {"role": role}
+                )
+            )
     if unit:
         try:
             unit = unit_for(meter.carrier, unit).value
         except UnitError as exc:
-            errors.setdefault("unit", []).append(str(exc))
+            errors.setdefault("unit", []).append(
+                ProblemText(str(exc), "mapping_bad_unit", {"unit": unit, "meter_unit": meter.unit})
+            )
     else:
         unit = None
     if errors:
@@ -203,8 +222,6 @@ def keep_upload(
     Raises:
         NotFound: meter not visible. Forbidden: may not import. UploadTooLarge: over max_bytes.
     """
-    from emc.facilities.service.uploads import hashed_stream
-
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
     purge_expired(directory)
@@ -234,7 +251,9 @@ def kept_upload(
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
     sha256 = (sha256 or "").lower()
-    message = "the checked file is no longer kept: choose the file again"
+    message = ProblemText(
+        "the checked file is no longer kept: choose the file again", "upload_expired"
+    )
     gone = Invalid(message, fields={"file": [message]}, code="upload_expired")
     if not _SHA256.fullmatch(sha256):
         raise gone

@@ -87,9 +87,27 @@ def file_problem_key(problem: IngestProblem) -> str:
     return "file"
 
 
+class ProblemText(str):
+    """A problem's English message that also carries its ``code`` and ``params``, so that the
+    web layer can say it in the page's language (it is a plain string everywhere else)."""
+
+    code: str = ""
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str = "", params: dict[str, Any] | None = None):
+        obj = super().__new__(cls, text)
+        obj.code = code
+        obj.params = dict(params or {})
+        return obj
+
+
 def problem_text(problem: IngestProblem, filename: str) -> str:
     """A problem's message without the file, row and column it starts with (the field key
-    already says where)."""
+    already says where), as a :class:`ProblemText`."""
+    return ProblemText(_problem_text(problem, filename), problem.code, problem.params)
+
+
+def _problem_text(problem: IngestProblem, filename: str) -> str:
     where = filename
     if problem.row is not None:
         where += f" row {problem.row}"
