@@ -84,6 +84,11 @@ def keep_request_file(meter_id: int) -> str | None:
     )
 
 
+def discard_kept(meter_id: int, sha256: str) -> None:
+    """Delete an upload kept by this request once it is imported or refused for good."""
+    mapping_service.discard_upload(current_actor(), meter_id, sha256, directory=kept_directory())
+
+
 def _roles(meter: Meter) -> list[tuple[str, str]]:
     return [(r, _(ROLE_LABELS[r])) for r in mapping_service.ROLES[MeterKind(meter.kind)]]
 

@@ -155,6 +155,7 @@ def upload(meter_id: int):
     """The upload form of the meter page: the API's code path, results shown on the page.
     ``?dry_run=true`` (the "check" button) only checks the file and shows the preview."""
     dry_run = request.args.get("dry_run") == "true"
+    kept = None
     try:
         # Kept server-side: the check's "import" button and the column mapping read it again.
         kept = mapping_views.keep_request_file(meter_id)
@@ -164,6 +165,8 @@ def upload(meter_id: int):
             raise
         if error.code == "unknown_header" and kept:
             return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
+        if kept and not dry_run:
+            mapping_views.discard_kept(meter_id, kept)
         fields = {} if "overlap" in error.fields else mapping_views.localise_fields(error)
         errors = {"_": [mapping_views.headline(error)], **fields}
         return _meter_page(meter_id, errors=errors, status=error.status)
@@ -171,6 +174,8 @@ def upload(meter_id: int):
         if result.needs_mapping and kept:
             return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
         return _meter_page(meter_id, preview=result)
+    if kept:
+        mapping_views.discard_kept(meter_id, kept)
     if result.status == "unchanged":
         flash(_("This file was already imported for this meter; nothing changed."), "info")
     else:

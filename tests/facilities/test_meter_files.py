@@ -236,6 +236,8 @@ def test_a_checked_file_with_bad_rows_imports_nothing_and_names_row_and_column(e
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "第 5 行，“有功电量(kWh)”列" in html
+    assert "不是数值" in html and "abc" in html
+    assert "文件有 1 个问题，未导入任何数据。" in html
     assert _count(db_session, meter_id) == 0
 
 
@@ -318,3 +320,30 @@ def test_purge_removes_only_expired_files(tmp_path):
     os.utime(old, (past, past))
     assert mapping.purge_expired(tmp_path) == 1
     assert not old.exists() and new.exists()
+
+
+def test_the_check_page_says_file_problems_in_chinese(energy):
+    meter_id = _meter(energy, "检查中文")
+    bad = ACTIVE.replace("2024-03-01 02:00", "2024-13-01 02:00")
+    html = _page(energy, meter_id, bad.encode(), dry_run=True).get_data(as_text=True)
+    assert 'data-status="invalid"' in html
+    assert "第 4 行，“时间”列" in html and "不是有效的日期时间" in html
+    assert "import-checked" not in html
+
+
+def test_a_mapping_with_a_repeated_role_names_the_columns(energy):
+    meter_id = _meter(energy, "重复映射")
+    url = _page(energy, meter_id, UNKNOWN.encode(), dry_run=True).headers["Location"]
+    response = energy.post(url, data={"header_row": "1", "role_0": "value", "role_1": "value"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "都映射为" in html and "记录点" in html and "瞬时累计" in html
+
+
+def test_the_first_rows_of_a_gbk_file_are_shown_as_text():
+    from emc.facilities.ingest import peek_rows
+
+    rows = peek_rows(io.BytesIO(GBK_FILE), filename="g.csv", rows=4)
+    assert rows[0] == ["某某中学能耗监测平台数据导出"]
+    assert rows[2] == ["采集时间", "用电量（千瓦时）"]
+    assert mapping.guess_header_row(rows) == 3
