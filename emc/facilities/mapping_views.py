@@ -248,6 +248,8 @@ PROBLEM_TEXT = {
     "empty_file": N_("the file has no rows"),
     "encoding": N_("the file is not valid text near row %(near)s; save it as UTF-8 or GBK"),
     "too_many_errors": N_("stopped after %(count)s problems; fix these and upload again"),
+    "skipped_rows": N_("rows %(rows)s above the header were skipped"),
+    "ignored_columns": N_("columns %(columns)s were ignored"),
     "upload_expired": N_("the checked file is no longer kept: choose the file again"),
     "mapping_blank_header": N_("a mapped column has no header text in the header row"),
     "mapping_unknown_role": N_("%(role)s is not a column role for this meter"),

@@ -128,7 +128,12 @@ def test_an_unknown_header_is_mapped_once_and_reused(server, browser, tmp_path):
         page.select_option("[data-testid=role-1]", "value")
         page.click("[data-testid=save-mapping]")
         page.wait_for_selector("[data-testid=upload-preview][data-status=ok]")
+        assert "已忽略列：备注" in page.inner_text("[data-testid=upload-preview]")
         assert "已为本表计保存列映射" in page.inner_text("body")
+        if os.environ.get("EMC_SCREENSHOTS"):
+            page.locator("[data-testid=upload-preview]").screenshot(
+                path=str(Path(os.environ["EMC_SCREENSHOTS"]) / "meter-checked-import-zh.png")
+            )
         assert page.inner_text("[data-testid=reading-count]") == "0"
 
         # "导入" imports the checked file without choosing it again.

@@ -162,6 +162,7 @@ class IngestWarning:
     count: int
     rows: tuple[int, ...] = ()
     ranges: tuple[tuple[int, int], ...] = ()
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class IngestError(Exception):

@@ -333,6 +333,7 @@ class ReadingsReader:
                     " were skipped",
                     len(skipped),
                     rows=tuple(skipped),
+                    params={"rows": ", ".join(map(str, skipped))},
                 )
             )
 
@@ -397,6 +398,7 @@ class ReadingsReader:
                     + ", ".join(f'"{c}"' for c in ignored)
                     + " were ignored",
                     len(ignored),
+                    params={"columns": "、".join(ignored)},
                 )
             )
         value_role = "reading" if kind is MeterKind.REGISTER else "value"

@@ -31,6 +31,7 @@ from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
     UNKNOWN_HEADER_CODES,
+    ProblemText,
     file_problem_key,
     hashed_stream,
     problem_text,
@@ -222,7 +223,7 @@ def preview_readings(
         sample=tuple(sample),
         gaps=tuple(gaps),
         gap_count=gap_count,
-        warnings=tuple(w.message for w in summary.warnings),
+        warnings=tuple(ProblemText(w.message, w.code, w.params) for w in summary.warnings),
         problems=problems,
         overlap=overlap,
         already_imported=already,
