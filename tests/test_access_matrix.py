@@ -3731,6 +3731,27 @@ ROWS = [
         None,
         only(_PG_READ, 200, 403, 302),
     ),
+    # --- meterfiles rows ---
+    # The column mapping and the checked import read a file kept for the same user and meter:
+    # importers of a visible meter without such a file get 422 (choose it again), readers 403.
+    *[
+        (
+            method,
+            route,
+            lambda c, meter=meter, tail=tail: f"/meters/{c.get(meter)}/readings/{tail}/{'0' * 64}",
+            (lambda c: {}) if method == "POST" else None,
+            "form" if method == "POST" else None,
+            _f_write(_F_IMPORTERS, 422, 302)
+            if meter == "f_meter"
+            else only({"platform"}, 422, 404, 302),
+        )
+        for method, route, tail in (
+            ("GET", "/meters/<int:meter_id>/readings/mapping/<sha256>", "mapping"),
+            ("POST", "/meters/<int:meter_id>/readings/mapping/<sha256>", "mapping"),
+            ("POST", "/meters/<int:meter_id>/readings/checked/<sha256>", "checked"),
+        )
+        for meter in ("f_meter", "f_other_meter")
+    ],
 ]
 
 # Routes that exist but are not user actions (none yet).

@@ -328,3 +328,20 @@ EmissionFactor.superseded_by_id = column_property(
     .correlate_except(_correction)
     .scalar_subquery()
 )
+
+
+class MeterColumnMap(Base):
+    """How a meter's files name their columns, when the built-in header names do not cover them:
+    header text → column role (``timestamp``, ``value``, ``reading``, ``unit`` …), and the unit
+    of the values when the header does not say. Saved from the mapping page; every later upload
+    of the meter is read with it (the built-in names still apply to other files)."""
+
+    __tablename__ = "meter_column_maps"
+
+    id: Mapped[intpk]
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"), unique=True)
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    unit: Mapped[str | None] = mapped_column(String(20))
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]

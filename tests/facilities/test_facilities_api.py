@@ -219,7 +219,7 @@ def test_pages_show_sites_meters_chart_coverage_and_upload_results(energy, db_se
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
-    assert "row 2, column 用量" in bad.get_data(as_text=True)
+    assert "第 2 行，“用量”列" in bad.get_data(as_text=True)
     good = energy.post(
         f"/meters/{meter.id}/readings",
         data={"file": (io.BytesIO("时间,用量\n2025-01-01 00:00,5\n".encode()), "ok.csv")},

@@ -202,7 +202,7 @@ def test_meter_page_check_button_shows_rows_summary_and_problems(energy, db_sess
     )
     bad_html = bad.get_data(as_text=True)
     assert bad.status_code == 200 and 'data-status="invalid"' in bad_html
-    assert "row 2, column 用量" in bad_html
+    assert "第 2 行，“用量”列" in bad_html
     assert _written(db_session, meter_id) == before
 
 

@@ -470,13 +470,18 @@ def test_slow_and_fast_paths_agree():
 
 
 def test_column_map_headers_that_are_not_in_the_file():
-    assert problems("时间,用量\n2024-01-01 00:00,1\n", column_map={"采样时间": "timestamp"}) == [
+    assert problems("日子,多少\n2024-01-01 00:00,1\n", column_map={"采样时间": "timestamp"}) == [
         (
             "no_header",
             "meter.csv: no header row found in the first 10 rows with the mapped columns"
-            ' "采样时间" (first row: "时间", "用量")',
+            ' "采样时间" (first row: "日子", "多少")',
         )
     ]
+
+
+def test_a_column_map_for_other_files_does_not_stop_a_recognised_header():
+    batch, _ = read("时间,用量\n2024-01-01 00:00,1\n", column_map={"采样时间": "timestamp"})
+    assert batch.value == [1.0]
 
 
 def test_the_error_lists_the_problems():

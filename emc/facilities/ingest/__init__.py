@@ -55,7 +55,7 @@ from .model import (
     MeterSpec,
     Quality,
 )
-from .reader import ReadingsReader, read_readings
+from .reader import ReadingsReader, header_names, peek_rows, read_readings
 
 __all__ = [
     "Batch",
@@ -68,5 +68,7 @@ __all__ = [
     "MeterSpec",
     "Quality",
     "ReadingsReader",
+    "header_names",
+    "peek_rows",
     "read_readings",
 ]

@@ -84,11 +84,18 @@ class Context:
 
     # ---------------------------------------------------------------- reporting
 
-    def problem(self, row: int | None, column: str | None, code: Code, message: str) -> None:
-        """Record a problem; raises :class:`Stop` once the limit is reached."""
+    def problem(
+        self, row: int | None, column: str | None, code: Code, message: str, **params: Any
+    ) -> None:
+        """Record a problem; raises :class:`Stop` once the limit is reached. ``params``: what a
+        translated sentence for ``code`` needs (see :class:`IngestProblem`)."""
         self.problems.append(
             IngestProblem(
-                row, column, code.value, f"{where(self.filename, row, column)}: {message}"
+                row,
+                column,
+                code.value,
+                f"{where(self.filename, row, column)}: {message}",
+                params,
             )
         )
         if len(self.problems) >= self.max_problems:
@@ -99,13 +106,16 @@ class Context:
                     Code.TOO_MANY_ERRORS.value,
                     f"{self.filename}: stopped after {self.max_problems} problems;"
                     " fix these and upload the file again",
+                    {"count": self.max_problems},
                 )
             )
             raise Stop
 
-    def fatal(self, row: int | None, column: str | None, code: Code, message: str) -> None:
+    def fatal(
+        self, row: int | None, column: str | None, code: Code, message: str, **params: Any
+    ) -> None:
         """Record a problem after which the file cannot be read further."""
-        self.problem(row, column, code, message)
+        self.problem(row, column, code, message, **params)
         raise Stop
 
     def note(self, code: Code, row: int) -> None:
@@ -167,7 +177,7 @@ class Context:
         datetimes at midnight count as dates (``has_time`` False): Excel stores dates that way.
         """
         if cell is None or (isinstance(cell, str) and not cell.strip()):
-            self.problem(row, column, Code.MISSING_TIMESTAMP, "timestamp is empty")
+            self.problem(row, column, Code.MISSING_TIMESTAMP, "timestamp is empty", cell="")
             return None
         if isinstance(cell, datetime):
             dt, has_time = cell.replace(microsecond=0), cell.time() != datetime.min.time()
@@ -183,6 +193,7 @@ class Context:
                     column,
                     Code.BAD_TIMESTAMP,
                     f"{show(cell)} is not a valid timestamp{reason}",
+                    cell=show(cell),
                 )
                 return None
         else:
@@ -191,6 +202,7 @@ class Context:
                 column,
                 Code.BAD_TIMESTAMP,
                 f"{show(cell)} is not a valid timestamp (format the cells as dates or text)",
+                cell=show(cell),
             )
             return None
         if dt.tzinfo is not None:
@@ -198,7 +210,7 @@ class Context:
         try:
             epoch, status = self.clock.epoch(dt, after)
         except NonexistentTime as exc:
-            self.problem(row, column, Code.NONEXISTENT_TIME, f"{show(cell)} {exc}")
+            self.problem(row, column, Code.NONEXISTENT_TIME, f"{show(cell)} {exc}", cell=show(cell))
             return None
         if status == AMBIGUOUS:
             self.note(Code.AMBIGUOUS_TIME, row)
@@ -208,10 +220,12 @@ class Context:
         """A non-negative finite number from a cell (``1,234.5`` and full-width digits
         accepted), or None after reporting why."""
         if cell is None or (isinstance(cell, str) and not cell.strip()):
-            self.problem(row, column, Code.MISSING_VALUE, f"{what} is empty")
+            self.problem(row, column, Code.MISSING_VALUE, f"{what} is empty", cell="")
             return None
         if isinstance(cell, bool) or not isinstance(cell, int | float | str):
-            self.problem(row, column, Code.BAD_VALUE, f"{show(cell)} is not a number")
+            self.problem(
+                row, column, Code.BAD_VALUE, f"{show(cell)} is not a number", cell=show(cell)
+            )
             return None
         if isinstance(cell, str):
             text = cell.strip()
@@ -222,12 +236,20 @@ class Context:
             try:
                 x = float(text)
             except ValueError:
-                self.problem(row, column, Code.BAD_VALUE, f"{show(cell)} is not a number")
+                self.problem(
+                    row, column, Code.BAD_VALUE, f"{show(cell)} is not a number", cell=show(cell)
+                )
                 return None
         else:
             x = float(cell)
         if not -_INF < x < _INF:
-            self.problem(row, column, Code.NON_FINITE, f"{show(cell)} is not a finite number")
+            self.problem(
+                row,
+                column,
+                Code.NON_FINITE,
+                f"{show(cell)} is not a finite number",
+                cell=show(cell),
+            )
             return None
         if x < 0:
             noun = "consumption" if what == "value" else f"a {what}"
@@ -236,6 +258,7 @@ class Context:
                 column,
                 Code.NEGATIVE_VALUE,
                 f"{show(cell)} is negative; {noun} cannot be negative",
+                cell=show(cell),
             )
             return None
         return x + 0.0  # -0.0 → 0.0
@@ -250,6 +273,7 @@ class Context:
                 Code.BAD_QUALITY,
                 f"{show(cell)} is not a data quality (measured/实测, estimated/估算,"
                 " replaced/替换)",
+                cell=show(cell),
             )
             return None
         return quality.value

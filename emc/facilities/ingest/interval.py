@@ -244,7 +244,12 @@ def _off_grid(ctx: Context, row_no: int, column: str, value: Any, minutes: int) 
     else:
         rule = f"interval starts are multiples of {minutes} minutes past local midnight"
     ctx.problem(
-        row_no, column, Code.OFF_GRID, f"{show(value)} is not on the {minutes}-minute grid ({rule})"
+        row_no,
+        column,
+        Code.OFF_GRID,
+        f"{show(value)} is not on the {minutes}-minute grid ({rule})",
+        cell=show(value),
+        minutes=minutes,
     )
 
 

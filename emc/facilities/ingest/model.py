@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emc.energy import Carrier, unit_for
@@ -137,12 +138,15 @@ class IngestProblem:
     """One error. ``row`` is the 1-based row of the file as a spreadsheet shows it (the header
     row is usually row 1; equal to the line number unless a quoted CSV field spans lines);
     ``column`` is the header text as written in the file. Both are None where they do not
-    apply. ``message`` is the full English sentence, starting with the file name."""
+    apply. ``message`` is the full English sentence, starting with the file name. ``params``
+    are the values a translated sentence for ``code`` needs (``cell``: the cell as quoted,
+    ``other_row`` …); the web layer says the problem in the page's language from them."""
 
     row: int | None
     column: str | None
     code: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class IngestWarning:
     count: int
     rows: tuple[int, ...] = ()
     ranges: tuple[tuple[int, int], ...] = ()
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class IngestError(Exception):

@@ -280,6 +280,8 @@ def read_register(
                     f" {show(b_cell)} in row {b_row}; if the meter was replaced,"
                     ' mark this row\'s quality "replaced"; if the register rolled over, set the'
                     " meter's rollover value",
+                    cell=show(row[ri]),
+                    other_row=b_row,
                 )
                 base = (t, reading, factor, q, row_no, row[ri])
                 continue
@@ -293,6 +295,8 @@ def read_register(
                     f" in row {b_row}, and is not a roll-over: a register of {rollover:g} wraps"
                     f" from at least {top:g} to at most {bottom:g}; if the meter was replaced,"
                     ' mark this row\'s quality "replaced"',
+                    cell=show(row[ri]),
+                    other_row=b_row,
                 )
                 base = (t, reading, factor, q, row_no, row[ri])
                 continue

@@ -25,7 +25,7 @@ from .rows import Columns, Limits
 from .source import HEADER_SCAN_ROWS, ROLE_NAMES, Source, SourceError, open_source, split_header
 from .source import normalise_header as _normalise
 
-__all__ = ["ReadingsReader", "read_readings"]
+__all__ = ["ReadingsReader", "header_names", "peek_rows", "read_readings"]
 
 _NEEDS = {
     MeterKind.INTERVAL: ("timestamp", "value"),
@@ -53,6 +53,7 @@ def read_readings(
     fmt: str | None = None,
     unit: str | None = None,
     column_map: dict[str, str] | None = None,
+    column_map_unit: str | None = None,
     sheet: str | None = None,
     max_rows: int | None = None,
     batch_size: int = 50_000,
@@ -77,7 +78,10 @@ def read_readings(
             agree with a unit written in the header.
         column_map: header text → role (``timestamp``, ``start``, ``end``, ``value``,
             ``reading``, ``unit``, ``quality``) for headers the built-in names do not cover;
-            matched trimmed and case-insensitively. Other columns are still recognised.
+            matched trimmed and case-insensitively. Other columns are still recognised. A file
+            whose header does not hold every mapped header is read by the built-in names alone.
+        column_map_unit: the unit of the values when the header found is the mapped one and
+            neither ``unit`` nor the header says (a meter's saved mapping).
         sheet: XLSX sheet name (default: the first sheet).
         max_rows: reject files with more data rows than this (``too_many_rows``).
         max_problems: stop after this many problems, adding one ``too_many_errors`` note.
@@ -98,6 +102,7 @@ def read_readings(
         fmt=fmt,
         unit=unit,
         column_map=column_map,
+        column_map_unit=column_map_unit,
         sheet=sheet,
         max_rows=max_rows,
         batch_size=batch_size,
@@ -122,6 +127,7 @@ class ReadingsReader:
         fmt: str | None,
         unit: str | None,
         column_map: dict[str, str] | None,
+        column_map_unit: str | None,
         sheet: str | None,
         max_rows: int | None,
         batch_size: int,
@@ -136,6 +142,8 @@ class ReadingsReader:
         self._fmt = fmt
         self._unit = unit
         self._column_map = column_map
+        self._column_map_unit = column_map_unit
+        self._by_map = False
         self._sheet = sheet
         self._max_rows = max_rows
         self._batch_size = batch_size
@@ -207,6 +215,7 @@ class ReadingsReader:
                     Code.ENCODING,
                     f"the file is not valid {source.encoding} text (near row {near + 1});"
                     " save it as UTF-8 or GBK",
+                    near=near + 1,
                 )
             except SourceError as exc:
                 ctx.fatal(None, None, Code(exc.code), str(exc))
@@ -285,11 +294,12 @@ class ReadingsReader:
             texts = [_normalise(c) for c in row]
             if any(texts):
                 assigned = self._assign(row, mapped)
-                if mapped:
-                    found = all(m in texts for m in mapped)
-                else:
-                    found = len({role for _, role, _ in assigned.values()}) >= 2
+                # A saved mapping fits when all its headers are in the row; a file whose header
+                # the built-in names recognise is read even if a mapping was saved for others.
+                by_map = bool(mapped) and all(m in texts for m in mapped)
+                found = by_map or len({role for _, role, _ in assigned.values()}) >= 2
                 if found:
+                    self._by_map = by_map
                     header_row, cells = row_no, row
                     break
                 skipped.append(row_no)
@@ -298,7 +308,7 @@ class ReadingsReader:
                 break
         if cells is None:
             if first_seen is None:
-                ctx.fatal(None, None, Code.EMPTY_FILE, "the file has no rows")
+                ctx.fatal(None, None, Code.EMPTY_FILE, "the file has no rows", rows=0)
             seen = ", ".join(f'"{c}"' for c in first_seen if c is not None)
             if mapped:
                 wanted = ", ".join(f'"{h}"' for h in self._column_map or {})
@@ -311,6 +321,8 @@ class ReadingsReader:
                 Code.NO_HEADER,
                 f"no header row found in the first {HEADER_SCAN_ROWS} rows"
                 f"{' ' if mapped else ''}{expected} (first row: {seen})",
+                rows=HEADER_SCAN_ROWS,
+                first_row=seen,
             )
         self._header_row = header_row
         if skipped:
@@ -321,6 +333,7 @@ class ReadingsReader:
                     " were skipped",
                     len(skipped),
                     rows=tuple(skipped),
+                    params={"rows": ", ".join(map(str, skipped))},
                 )
             )
 
@@ -362,6 +375,7 @@ class ReadingsReader:
                         f"no {role} column (it may be headed "
                         + ", ".join(f'"{n}"' for n in ROLE_NAMES[role][:6])
                         + " …)",
+                        role=role,
                     )
         if ctx.problems:
             raise Stop
@@ -384,6 +398,7 @@ class ReadingsReader:
                     + ", ".join(f'"{c}"' for c in ignored)
                     + " were ignored",
                     len(ignored),
+                    params={"columns": "、".join(ignored)},
                 )
             )
         value_role = "reading" if kind is MeterKind.REGISTER else "value"
@@ -415,9 +430,12 @@ class ReadingsReader:
         ctx, spec = self._ctx, self._spec
         carrier = ctx.carrier
         given = found = None
-        if self._unit is not None:
+        unit = self._unit
+        if unit is None and self._by_map:
+            unit = self._column_map_unit
+        if unit is not None:
             try:
-                given = unit_for(carrier, self._unit)
+                given = unit_for(carrier, unit)
             except UnitError as exc:
                 ctx.problem(None, None, Code.BAD_UNIT, f"the unit given for the upload: {exc}")
         if header_unit is not None:
@@ -441,3 +459,39 @@ class ReadingsReader:
 
 def _a(kind: MeterKind) -> str:
     return ("an " if kind is MeterKind.INTERVAL else "a ") + kind.value
+
+
+def peek_rows(
+    stream: IO[bytes], *, filename: str, sheet: str | None = None, rows: int = HEADER_SCAN_ROWS
+) -> list[list[str]]:
+    """The first ``rows`` rows of an upload as text cells (for the column-mapping page), read
+    as :func:`read_readings` reads the file (type, encoding, delimiter). Empty cells are ``""``.
+
+    Raises:
+        IngestError: the file cannot be opened (empty, legacy .xls, unreadable, not text).
+    """
+    ctx = Context(filename, MeterSpec("electricity", "kWh", "register"), 1)
+    result: list[list[str]] = []
+    source: Source | None = None
+    try:
+        try:
+            source = open_source(stream, filename, sheet)
+            for row_no, row in enumerate(source.rows, 1):
+                result.append(["" if c is None else str(c).replace("\ufeff", "") for c in row])
+                if row_no >= rows:
+                    break
+        except SourceError as exc:
+            ctx.fatal(None, None, Code(exc.code), str(exc))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            ctx.fatal(None, None, Code.UNREADABLE_FILE, f"not a readable file ({exc})")
+    except Stop:
+        raise IngestError(filename, ctx.problems, None) from None
+    finally:
+        if source is not None:
+            source.close()
+    return result
+
+
+def header_names() -> dict[str, tuple[str, ...]]:
+    """The built-in header names of each column role (``timestamp``, ``value`` …)."""
+    return dict(ROLE_NAMES)

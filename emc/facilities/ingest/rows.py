@@ -106,6 +106,8 @@ def order_problem(
             column,
             Code.DUPLICATE,
             f"{show(value)} repeats the timestamp of row {prev_row}",
+            cell=show(value),
+            other_row=prev_row,
         )
     else:
         ctx.problem(
@@ -114,6 +116,8 @@ def order_problem(
             Code.OUT_OF_ORDER,
             f"{show(value)} is earlier than row {prev_row} ({ctx.clock.local_text(prev_t)}"
             " local); rows must be in ascending time order",
+            cell=show(value),
+            other_row=prev_row,
         )
 
 

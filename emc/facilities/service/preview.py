@@ -27,9 +27,12 @@ from emc.facilities import store
 from emc.facilities.ingest import Code, IngestError, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
 from emc.facilities.service import rights
+from emc.facilities.service.mapping import saved_map
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
+    UNKNOWN_HEADER_CODES,
+    ProblemText,
     file_problem_key,
     hashed_stream,
     problem_text,
@@ -90,6 +93,12 @@ class UploadPreview:
     #: Why the upload would be refused although the file is fine: it reaches into a period an
     #: approved baseline or accepted report froze (:mod:`.rights`); a ``FrozenReadings``.
     frozen: Any = None
+    codes: frozenset[str] = frozenset()
+
+    @property
+    def needs_mapping(self) -> bool:
+        """The columns were not recognised: the user should map them (the mapping page)."""
+        return bool(self.codes & UNKNOWN_HEADER_CODES)
 
     @property
     def converted(self) -> bool:
@@ -165,17 +174,21 @@ def preview_readings(
         .order_by(ReadingUpload.id.desc())
         .limit(1)
     )
+    saved = saved_map(session, meter.id)  # the meter's column mapping, if the user saved one
     reader = read_readings(
         stream,
         filename=filename,
         spec=meter_spec(meter, site),
         fmt=fmt,
         unit=unit,
+        column_map=saved.columns if saved is not None else None,
+        column_map_unit=saved.unit if saved is not None else None,
         max_rows=max_rows,
     )
     step = meter.interval_minutes * 60 if meter.kind is MeterKind.INTERVAL else None
     sample: list[PreviewRow] = []
     problems: dict[str, list[str]] = {}
+    codes: set[str] = set()
     try:
         for batch in reader:
             for i in range(min(len(batch), SAMPLE_ROWS - len(sample))):
@@ -185,10 +198,13 @@ def preview_readings(
         summary = reader.summary
     except IngestError as error:
         for problem in error.problems:
+            codes.add(problem.code)
             problems.setdefault(_problem_key(problem), []).append(problem_text(problem, filename))
         summary = error.summary
     if summary is None:  # a problem before any row was read (no header, unreadable file …)
-        return UploadPreview(**base, problems=problems, already_imported=already)
+        return UploadPreview(
+            **base, problems=problems, already_imported=already, codes=frozenset(codes)
+        )
     if not problems and summary.readings == 0:
         problems["file"] = [f"{filename}: the file has a header but no readings"]
     gaps: list[Gap] = []
@@ -217,11 +233,12 @@ def preview_readings(
         sample=tuple(sample),
         gaps=tuple(gaps),
         gap_count=gap_count,
-        warnings=tuple(w.message for w in summary.warnings),
+        warnings=tuple(ProblemText(w.message, w.code, w.params) for w in summary.warnings),
         problems=problems,
         overlap=overlap,
         already_imported=already,
         frozen=frozen,
+        codes=frozenset(codes),
     )
 
 

@@ -43,6 +43,7 @@ from emc.facilities import store
 from emc.facilities.ingest import IngestError, IngestProblem, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
 from emc.facilities.service import rights
+from emc.facilities.service.mapping import saved_map
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
@@ -165,12 +166,15 @@ def import_readings(
             unit=meter.unit,
         )
 
+    saved = saved_map(session, meter.id)  # the meter's column mapping, if the user saved one
     reader = read_readings(
         stream,
         filename=filename,
         spec=meter_spec(meter, site),
         fmt=fmt,
         unit=unit,
+        column_map=saved.columns if saved is not None else None,
+        column_map_unit=saved.unit if saved is not None else None,
         max_rows=max_rows,
         batch_size=batch_size,
         progress=progress,

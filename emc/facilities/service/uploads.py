@@ -23,6 +23,8 @@ from emc.facilities.models import Meter
 # 15-minute data for about 140 years: anything larger is a mistake or should be split.
 MAX_ROWS_PER_UPLOAD = 5_000_000
 _HASH_CHUNK = 1 << 20
+#: Problems that mean the columns were not recognised (the mapping page can fix them).
+UNKNOWN_HEADER_CODES = frozenset({"no_header", "missing_column"})
 
 
 class UploadTooLarge(Invalid):
@@ -85,9 +87,27 @@ def file_problem_key(problem: IngestProblem) -> str:
     return "file"
 
 
+class ProblemText(str):
+    """A problem's English message that also carries its ``code`` and ``params``, so that the
+    web layer can say it in the page's language (it is a plain string everywhere else)."""
+
+    code: str = ""
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, code: str = "", params: dict[str, Any] | None = None):
+        obj = super().__new__(cls, text)
+        obj.code = code
+        obj.params = dict(params or {})
+        return obj
+
+
 def problem_text(problem: IngestProblem, filename: str) -> str:
     """A problem's message without the file, row and column it starts with (the field key
-    already says where)."""
+    already says where), as a :class:`ProblemText`."""
+    return ProblemText(_problem_text(problem, filename), problem.code, problem.params)
+
+
+def _problem_text(problem: IngestProblem, filename: str) -> str:
     where = filename
     if problem.row is not None:
         where += f" row {problem.row}"
@@ -112,10 +132,12 @@ def ingest_invalid(
     count = len(error.problems)
     first = error.problems[0].message if error.problems else ""
     plural = "s" if count != 1 else ""
+    # A header the reader does not know: the page offers to map the columns.
+    unknown = any(p.code in UNKNOWN_HEADER_CODES for p in error.problems)
     return Invalid(
         f"{filename}: {count} problem{plural}, nothing was imported. {first}",
         fields=fields,
-        code="invalid_file",
+        code="unknown_header" if unknown else "invalid_file",
     )
 
 

@@ -33,7 +33,7 @@ from emc.facilities.views.common import (
     service_errors,
 )
 from emc.web.db import db
-from emc.web.forms import form_data, localise
+from emc.web.forms import form_data
 from emc.web.security import current_actor
 
 # 1-minute data over the longest detailed window (7 days) is 10,080 readings.
@@ -282,17 +282,30 @@ def meter(meter_id: int):
 def upload(meter_id: int):
     """The upload form of the meter page: the API's code path, results shown on the page.
     ``?dry_run=true`` (the "check" button) only checks the file and shows the preview."""
+    from emc.facilities.views import mapping as mapping_views  # it imports this module
+
     dry_run = request.args.get("dry_run") == "true"
+    kept = None
     try:
+        # Kept server-side: the check's "import" button and the column mapping read it again.
+        kept = mapping_views.keep_request_file(meter_id)
         result = upload_from_request(meter_id, dry_run=dry_run)
     except EmcError as error:
         if error.status == 404:
             raise
-        fields = {k: v for k, v in error.fields.items() if isinstance(v, list)}
-        errors = {"_": [error.message], **localise(fields)}
+        if error.code == "unknown_header" and kept:
+            return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
+        if kept and not dry_run:
+            mapping_views.discard_kept(meter_id, kept)
+        fields = {} if "overlap" in error.fields else mapping_views.localise_fields(error)
+        errors = {"_": [mapping_views.headline(error)], **fields}
         return _meter_page(meter_id, errors=errors, status=error.status)
     if dry_run:
+        if result.needs_mapping and kept:
+            return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
         return _meter_page(meter_id, preview=result)
+    if kept:
+        mapping_views.discard_kept(meter_id, kept)
     if result.status == "unchanged":
         flash(_("This file was already imported for this meter; nothing changed."), "info")
     else:
