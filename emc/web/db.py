@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -28,6 +29,22 @@ def db() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["emc.session_factory"]()
     return g.db_session
+
+
+def after_session(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's transaction has ended and given its connection back
+    (or at the end of the request if it had none): work in a transaction of its own, such as noting a
+    token's use, then never needs a second pooled connection while the first is held, which
+    with as many busy threads as pooled connections would wait for ever."""
+    g.setdefault("emc_after_session", []).append(callback)
+
+
+def _run_all(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 — best effort, after the answer was decided
+            log.warning("post-request callback failed", exc_info=True)
 
 
 def rollback_request_session() -> None:
@@ -60,7 +77,10 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
         session: Session | None = g.pop("db_session", None)
-        if session is not None:
+        callbacks = g.pop("emc_after_session", [])
+        if session is None:
+            _run_all(callbacks)
+        else:
             if response.status_code < 400:
                 try:
                     session.commit()
@@ -69,6 +89,7 @@ def init_app(app: Flask) -> None:
                     # not obtained within the busy timeout): nothing was written; say so.
                     session.rollback()
                     _finish(session)
+                    _run_all(callbacks)
                     log.warning("commit failed on %s %s: %s", request.method, request.path, error)
                     from emc.web.errors import error_response
 
@@ -78,6 +99,9 @@ def init_app(app: Flask) -> None:
                 session.rollback()
             # Close when the body has been sent, not at teardown: with stream_with_context the
             # request tears down before a streamed body is generated from this same session.
+            # The commit (or rollback) gave the connection back to the pool: the callbacks'
+            # own transactions do not hold a second one.
+            _run_all(callbacks)
             response.call_on_close(lambda: _finish(session))
         return response
 
@@ -87,6 +111,7 @@ def init_app(app: Flask) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             _finish(session)
+        _run_all(g.pop("emc_after_session", []))
         token = g.pop("read_only_token", None)
         if token is not None:
             # A token set in another context (a copied one) has nothing to undo here.
