@@ -20,9 +20,20 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
-def run_gunicorn(app, host: str, port: int, *, workers: int, threads: int, on_master=None):
-    """Serve ``app`` with gunicorn's gthread workers; ``on_master`` runs once in the master
-    before the workers start (the job scheduler lives there, so exactly one runs)."""
+def gunicorn_available() -> bool:
+    if not can_fork():
+        return False
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_gunicorn(app, host: str, port: int, *, workers: int, threads: int, in_worker=None):
+    """Serve ``app`` with gunicorn's gthread workers (sync with one thread). ``in_worker`` runs
+    in each worker once it has forked: the job scheduler starts there, and its database lease
+    lets only one of them run jobs at a time (a worker that dies hands the lease on)."""
     from gunicorn.app.base import BaseApplication
 
     class _Application(BaseApplication):
@@ -33,10 +44,19 @@ def run_gunicorn(app, host: str, port: int, *, workers: int, threads: int, on_ma
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
             self.cfg.set("keepalive", 5)
             self.cfg.set("graceful_timeout", 10)
-            if on_master is not None:
-                self.cfg.set("when_ready", lambda _server: on_master())
+            # Each worker opens its own connections: none inherited from the master.
+            self.cfg.set("post_fork", lambda _server, _worker: _dispose_pools(app))
+            if in_worker is not None:
+                self.cfg.set("post_worker_init", lambda _worker: in_worker())
 
         def load(self):
             return app
 
     _Application().run()
+
+
+def _dispose_pools(app) -> None:
+    factory = getattr(app, "extensions", {}).get("emc.session_factory")
+    bind = factory.kw.get("bind") if factory is not None else None
+    if bind is not None and hasattr(bind, "dispose"):
+        bind.dispose(close=False)
