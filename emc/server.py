@@ -56,6 +56,10 @@ def run_gunicorn(app, host: str, port: int, *, workers: int, threads: int, in_wo
 
 
 def _dispose_pools(app) -> None:
+    """Forget the connections the master opened (the migration check): two processes on one
+    connection mix their queries. Middleware (``.app``) is looked through."""
+    while not hasattr(app, "extensions") and hasattr(app, "app"):
+        app = app.app
     factory = getattr(app, "extensions", {}).get("emc.session_factory")
     bind = factory.kw.get("bind") if factory is not None else None
     if bind is not None and hasattr(bind, "dispose"):
