@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from emc import clock
@@ -24,7 +25,8 @@ class LoginUser(UserMixin):
     version on, server side) kills every earlier cookie, replayed copies included."""
 
     def __init__(self, user: User, org: Organization):
-        user.organization = org
+        # As loaded, not as a change: a change would make every request's autoflush work.
+        set_committed_value(user, "organization", org)
         self.actor = Actor.of(user)
         self.display_name = user.display_name
         self._session_id = f"{user.id}.{user.session_version}"
