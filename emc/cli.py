@@ -342,17 +342,25 @@ def programme_rebuild_summary():
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="worker processes (gunicorn); default one per core, 2 to 8; 1 serves with waitress",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per worker")
 @click.option(
     "--scheduler/--no-scheduler",
     default=True,
     show_default=True,
     help="run background jobs in this process (only one scheduler runs them at a time)",
 )
-def serve(host, port, threads, scheduler):
-    """Run the production WSGI server (waitress), with the job scheduler unless --no-scheduler."""
-    from waitress import serve as waitress_serve
+def serve(host, port, workers, threads, scheduler):
+    """Run the production WSGI server, with the job scheduler unless --no-scheduler.
 
+    On Linux: gunicorn with several worker processes (one Python process uses one core).
+    Where there is no fork (Windows), or with --workers 1: waitress, one process."""
+    from emc import server
     from emc.app import create_app
     from emc.migrate import NotAtHead
 
@@ -360,11 +368,31 @@ def serve(host, port, threads, scheduler):
         app = create_app()
     except NotAtHead as error:
         raise click.ClickException(str(error)) from None
-    if scheduler:
+    if workers is None:
+        workers = server.default_workers() if server.gunicorn_available() else 1
+    settings = app.config["EMC_SETTINGS"]
+
+    def start_scheduler():
         from emc.scheduler import start_in_process
 
-        start_in_process(app.config["EMC_SETTINGS"])
+        start_in_process(settings)
+
     click.echo(f"emc serving on http://{host}:{port}  (Ctrl+C stops)")
+    if workers > 1 and server.gunicorn_available():
+        # Every worker starts a scheduler; the database lease lets one run jobs at a time.
+        server.run_gunicorn(
+            app,
+            host,
+            port,
+            workers=workers,
+            threads=threads,
+            in_worker=start_scheduler if scheduler else None,
+        )
+        return
+    from waitress import serve as waitress_serve
+
+    if scheduler:
+        start_scheduler()
     waitress_serve(app, host=host, port=port, threads=threads)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from emc import clock, journal
@@ -383,22 +384,29 @@ class TokenRejected(Exception):
 def authenticate_token(session: Session, secret: str) -> tuple[User, ApiToken]:
     """The user behind a bearer token and the token, or TokenRejected saying why.
 
-    It only reads: the caller records the use with ``record_token_use`` when ``token_use_due``.
+    One query loads the token, its user and the user's organisation together (every API
+    request runs it); the organisation comes back set on ``user.organization``. It only
+    reads: the caller records the use with ``record_token_use`` when ``token_use_due``.
     """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) < 20 or len(secret) > 100:
         raise TokenRejected("malformed token")
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
-    if token is None:
+    row = session.execute(
+        select(ApiToken, User, Organization)
+        .outerjoin(User, User.id == ApiToken.user_id)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+        .where(ApiToken.token_hash == _digest(secret))
+    ).first()
+    if row is None:
         raise TokenRejected("unknown token")
+    token, user, org = row
     if token.revoked_at is not None:
         raise TokenRejected("token revoked")
     now = clock.now()
     if token.expires_at is not None and token.expires_at <= now:
         raise TokenRejected("token expired")
-    user = session.get(User, token.user_id)
-    org = session.get(Organization, user.organization_id) if user else None
     if user is None or not user.is_active or org is None or not org.is_active:
         raise TokenRejected("token owner inactive")
+    set_committed_value(user, "organization", org)
     return user, token
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from emc import clock
@@ -12,7 +13,7 @@ from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
 from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
 from emc.schemas import INT_MAX
-from emc.web.db import db
+from emc.web.db import after_session, db
 from emc.web.extensions import babel, csrf, login_manager
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -24,7 +25,8 @@ class LoginUser(UserMixin):
     version on, server side) kills every earlier cookie, replayed copies included."""
 
     def __init__(self, user: User, org: Organization):
-        user.organization = org
+        # As loaded, not as a change: a change would make every request's autoflush work.
+        set_committed_value(user, "organization", org)
         self.actor = Actor.of(user)
         self.display_name = user.display_name
         self._session_id = f"{user.id}.{user.session_version}"
@@ -43,16 +45,16 @@ def _load(session: Session, user_id: int) -> LoginUser | None:
     return LoginUser(user, org)
 
 
-def _record_token_use(token_id: int, now) -> None:
+def _record_token_use(factory, token_id: int, now) -> None:
     """Note the token's use in a short transaction of its own, so a read-only request stays
-    read-only. Best effort: a token that cannot be stamped this minute still authenticates."""
-    from flask import current_app
+    read-only. Best effort: a token that cannot be stamped this minute still authenticates.
+    It runs after the request's session has been released (``after_session``)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from emc.db import unit_of_work
 
     try:
-        with unit_of_work(current_app.extensions["emc.session_factory"]) as session:
+        with unit_of_work(factory) as session:
             record_token_use(session, token_id, now)
     except SQLAlchemyError:
         import logging
@@ -171,12 +173,14 @@ def init_app(app: Flask) -> None:
         now = clock.now()
         if token_use_due(token, now):
             if request.method in ("GET", "HEAD", "OPTIONS"):
-                _record_token_use(token.id, now)
+                factory = current_app.extensions["emc.session_factory"]
+                after_session(lambda: _record_token_use(factory, token.id, now))
             else:
                 # A writing request holds the write lock already (SQLite): a second
                 # transaction would wait for it until the busy timeout. Stamp it in this one.
                 record_token_use(db(), token.id, now)
-        return _load(db(), user.id)
+        # authenticate_token loaded the user and the organisation in its one query.
+        return LoginUser(user, user.organization)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

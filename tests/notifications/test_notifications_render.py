@@ -228,7 +228,7 @@ def test_serve_starts_the_scheduler_unless_told_not_to(monkeypatch):
         emc.scheduler, "start_in_process", lambda settings: started.append(settings)
     )
     monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
-    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["serve", "--workers", "1"]).exit_code == 0
     assert started == ["s"]
-    assert CliRunner().invoke(cli, ["serve", "--no-scheduler"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["serve", "--workers", "1", "--no-scheduler"]).exit_code == 0
     assert started == ["s"]

@@ -1,0 +1,252 @@
+"""API request path against a one-query Flask floor, side by side on the same server and database.
+
+    python bench/api.py                                   # SQLite and PostgreSQL, waitress
+    python bench/api.py --database sqlite                 # one database only
+    python bench/api.py --server gunicorn --workers 2     # gunicorn (gthread) instead of waitress
+    python bench/api.py --connections 16 --requests 400 --seconds 20
+
+One server process (a child, so the clients do not share its interpreter) mounts two WSGI apps:
+emc itself, and under ``/floor`` a bare Flask app that runs one SQLAlchemy query (the first page
+of projects) on the same engine URL and returns it as JSON. ``--connections`` client threads,
+each with a keep-alive connection and an API token of a demo user, send each endpoint in turn;
+every endpoint is bounded by ``--requests`` per connection and ``--seconds`` in all. The floor
+runs before and after emc's endpoints and the two runs are averaged, so a change of load on a
+shared machine moves both sides. Loopback only.
+
+It prints, per endpoint: requests/s, p50 and p99 latency, and the ratio to the floor's
+requests/s. Targets (issue 18): >= 0.5x the floor, p99 < 50 ms on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENDPOINTS = (
+    ("projects", "/api/v1/projects", "energy@school.demo"),
+    ("meters", "/api/v1/meters", "energy@school.demo"),
+    ("programme/projects", "/api/v1/programme/projects", "officer@zhejiang.demo"),
+)
+FLOOR = ("floor (1 query)", "/floor/", "energy@school.demo")
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/emc_perf_bench"
+
+
+def prepare(url: str) -> dict[str, str]:
+    """A fresh, migrated database with the demo data; an API token secret per user needed."""
+    from sqlalchemy import text
+
+    from emc import demo, migrate
+    from emc.auth import service
+    from emc.db import make_engine, make_session_factory, unit_of_work
+
+    if url.startswith("postgresql"):
+        admin = make_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    secrets = {}
+    with unit_of_work(make_session_factory(engine)) as session:
+        demo.build(session)
+        for email in {e for _n, _p, e in (*ENDPOINTS, FLOOR)}:
+            _token, secrets[email] = service.create_token(
+                session, demo.actor_for(session, email), name="api bench"
+            )
+    engine.dispose()
+    return secrets
+
+
+def floor_app(url: str):
+    """A Flask app doing the least a JSON list endpoint can: one query, rows to JSON."""
+    from flask import Flask, jsonify
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, pool_size=20, max_overflow=20)
+    app = Flask("floor")
+
+    @app.get("/")
+    def page():
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, name FROM emc_projects ORDER BY id LIMIT 50")
+            ).all()
+        return jsonify(items=[{"id": r.id, "name": r.name} for r in rows])
+
+    return app
+
+
+def combined_app(url: str):
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from emc.app import create_app
+
+    return DispatcherMiddleware(create_app(), {"/floor": floor_app(url)})
+
+
+def serve_child(args) -> None:
+    """The server process: the combined app under waitress or gunicorn."""
+    app = combined_app(os.environ["EMC_DATABASE_URL"])
+    if args.server == "waitress":
+        from waitress import serve
+
+        serve(app, host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
+    else:
+        from emc.server import run_gunicorn
+
+        run_gunicorn(app, "127.0.0.1", args.port, workers=args.workers, threads=args.threads)
+
+
+def start_server(url: str, args, port: int, folder: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "EMC_DATABASE_URL": url,
+        "EMC_INSTANCE_PATH": str(folder),
+        "EMC_SECRET_KEY": "api-bench-secret-key-0123456789",
+        "EMC_ACCESS_LOG": "0",
+    }
+    command = [sys.executable, __file__, "--serve", "--port", str(port)]
+    command += ["--server", args.server, "--workers", str(args.workers)]
+    command += ["--threads", str(args.threads)]
+    log = open(folder / "server.log", "w")  # noqa: SIM115 — closed with the process
+    process = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited: see {folder / 'server.log'}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not start within 60 s")
+
+
+def run_endpoint(base: str, path: str, secret: str, args) -> tuple[float, list[float], int]:
+    """Throughput (requests/s), latencies and the number of failed answers."""
+    import requests
+
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + args.seconds
+    barrier = threading.Barrier(args.connections + 1)
+
+    def client() -> None:
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {secret}"
+        http.get(base + path, timeout=30)  # warm the connection and the server's caches
+        barrier.wait()
+        mine, bad = [], 0
+        for _ in range(args.requests):
+            if time.monotonic() > deadline:
+                break
+            started = time.perf_counter()
+            response = http.get(base + path, timeout=30)
+            mine.append(time.perf_counter() - started)
+            bad += response.status_code != 200
+        with lock:
+            latencies.extend(mine)
+            failures[0] += bad
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.connections)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return len(latencies) / elapsed, latencies, failures[0]
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def bench_database(label: str, url: str, args) -> list[tuple]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if url == "sqlite":
+            url = f"sqlite:///{folder / 'bench.sqlite3'}"
+        secrets = prepare(url)
+        port = free_port()
+        server = start_server(url, args, port, folder)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            floor_first = run_endpoint(base, FLOOR[1], secrets[FLOOR[2]], args)
+            results = []
+            for name, path, email in ENDPOINTS:
+                results.append((name, *run_endpoint(base, path, secrets[email], args)))
+            floor_last = run_endpoint(base, FLOOR[1], secrets[FLOOR[2]], args)
+        finally:
+            server.terminate()
+            server.wait(10)
+    floor_rps = statistics.mean([floor_first[0], floor_last[0]])
+    floor_lat = floor_first[1] + floor_last[1]
+    rows = [(label, FLOOR[0], floor_rps, p(floor_lat, 0.5), p(floor_lat, 0.99), 1.0, 0)]
+    for name, rps, lat, bad in results:
+        rows.append((label, name, rps, p(lat, 0.5), p(lat, 0.99), rps / floor_rps, bad))
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--pg-url", default=PG_DEFAULT, help="a database this bench may empty")
+    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=16, help="server threads (per worker)")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=200, help="per connection and endpoint")
+    parser.add_argument("--seconds", type=float, default=15, help="at most, per endpoint")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_child(args)
+        return
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    print(f"cpus {os.cpu_count()}  load average {' '.join(load)}  server {args.server}", end="")
+    print(f" workers {args.workers}" if args.server == "gunicorn" else "", end="")
+    print(f"  threads {args.threads}  connections {args.connections}")
+    rows = []
+    if args.database in ("both", "sqlite"):
+        rows += bench_database("sqlite", "sqlite", args)
+    if args.database in ("both", "postgresql"):
+        rows += bench_database("postgresql", args.pg_url, args)
+    print(f"{'db':<11}{'endpoint':<20}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'x floor':>9}  fail")
+    for db, name, rps, p50, p99, ratio, bad in rows:
+        print(f"{db:<11}{name:<20}{rps:>8.0f}{p50:>9.1f}{p99:>9.1f}{ratio:>9.2f}  {bad}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""``emc serve``: gunicorn workers where fork exists, each starting a scheduler (the lease lets
+one run jobs); waitress with one worker."""
+
+from __future__ import annotations
+
+import flask
+from click.testing import CliRunner
+
+import emc.app
+import emc.scheduler
+import emc.server
+from emc.cli import cli
+
+
+def _fake(monkeypatch):
+    started, served = [], []
+    fake = flask.Flask("fake")
+    fake.config["EMC_SETTINGS"] = "s"
+    monkeypatch.setattr(emc.app, "create_app", lambda **kw: fake)
+    monkeypatch.setattr(emc.scheduler, "start_in_process", lambda s: started.append(s))
+    return fake, started, served
+
+
+def test_serve_runs_gunicorn_workers_each_starting_the_leased_scheduler(monkeypatch):
+    fake, started, served = _fake(monkeypatch)
+    monkeypatch.setattr(emc.server, "gunicorn_available", lambda: True)
+    monkeypatch.setattr(emc.server, "default_workers", lambda: 3)
+
+    def run_gunicorn(app, host, port, *, workers, threads, in_worker):
+        served.append((app, workers, threads))
+        in_worker()  # what each forked worker does
+        in_worker()
+
+    monkeypatch.setattr(emc.server, "run_gunicorn", run_gunicorn)
+    result = CliRunner().invoke(cli, ["serve", "--threads", "4"])
+    assert result.exit_code == 0, result.output
+    assert served == [(fake, 3, 4)]
+    assert started == ["s", "s"]
+
+
+def test_serve_without_fork_uses_waitress_with_one_scheduler(monkeypatch):
+    import waitress
+
+    fake, started, served = _fake(monkeypatch)
+    monkeypatch.setattr(emc.server, "gunicorn_available", lambda: False)
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.append(kw["threads"]))
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert served == [8] and started == ["s"]
