@@ -283,12 +283,14 @@ def change_password(
 
 def end_sessions(session: Session, actor: Actor) -> None:
     """Log the actor out everywhere: every session cookie of the user, including copies of the
-    current one, stops working (the user's session version moves on). API tokens stay: they
-    are credentials for programs, revoked one by one or by a password change."""
+    current one, stops working (the user's session version moves on), and every API token of
+    the user is revoked, so that logging out leaves no credential of the user alive (issue 13:
+    a shared or lost device is cleaned by one logout; a program gets a new token)."""
     user = session.get(User, actor.user_id)
     if user is None:
         return
     user.session_version += 1
+    revoked = _revoke_all_tokens(session, user.id, clock.now())
     session.flush()
     journal.record(
         session,
@@ -296,7 +298,7 @@ def end_sessions(session: Session, actor: Actor) -> None:
         "logout",
         user,
         organization_id=user.organization_id,
-        summary="logged out: all sessions ended",
+        summary=f"logged out: all sessions ended, {revoked} API token(s) revoked",
     )
 
 

@@ -1,4 +1,4 @@
-"""Sessions end server-side, tokens die with a password change, failed logins are limited per
+"""Sessions end server-side, tokens die with a logout or a password change, failed logins are limited per
 account and per address, and passwords follow the rules."""
 
 from __future__ import annotations
@@ -75,6 +75,19 @@ def test_a_token_stops_working_after_a_password_change(app, login_as, db_session
             "confirm_password": NEW_PASSWORD,
         },
     )
+    response = app.test_client().get("/api/v1/me", headers=bearer)
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "token revoked"
+
+
+def test_a_token_stops_working_after_logout(app, login_as, db_session):
+    actor = actor_for(db_session, "engineer@esco.demo")
+    _token, secret = service.create_token(db_session, actor, name="bms")
+    db_session.flush()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
+    c = login_as("engineer@esco.demo")
+    assert c.post("/logout").status_code == 302
     response = app.test_client().get("/api/v1/me", headers=bearer)
     assert response.status_code == 401
     assert response.json["error"]["message"] == "token revoked"
