@@ -15,7 +15,8 @@ class EventDismissIn(StrictSchema):
 
 
 class EventConvertIn(StrictSchema):
-    reason = text(1000, load_default="")
+    # Optional: an empty reason is the default, so the length check starts at 0.
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
     amount = fields.Decimal(allow_nan=False, load_default=None, places=3)
     version = fields.Integer(strict=False, load_default=None)
 
@@ -25,7 +26,7 @@ class WatchSettingsIn(StrictSchema):
         required=True, allow_nan=False, validate=validate.Range(min=0.05, max=0.95)
     )
     missing_days = fields.Enum(MissingDaysPolicy, by_value=True, required=True)
-    fill_method = text(500, load_default=None)
+    fill_method = text(500, load_default=None, allow_none=True)
 
 
 class QuotaShareIn(StrictSchema):
