@@ -201,7 +201,8 @@ def test_day_type_baseline_and_report_show_both_models(login_as, db_session):
     # 2023 had five 调休 days: too few, merged into the type nearest in use, and said so.
     assert "调休上班日" in page and "基准期不足 10 天：采用" in page
     r = inst.post(
-        f"/api/v1/projects/{pid}/baselines/{baseline['id']}/approve", json={"comment": "同意"}
+        f"/api/v1/projects/{pid}/baselines/{baseline['id']}/approve",
+        json={"comment": "同意", "row_version": baseline["row_version"]},
     )
     assert r.status_code == 200
     r = esco.post(
