@@ -287,6 +287,67 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
         assert "东校区总表" in page.text_content("[data-testid=plan-form]")
         shot(page, "plan-form")
 
+        page.click("[data-testid=mv-plan] details > summary")
+        page.check("[data-testid=plan-form] input[type=checkbox][name^=meter_]")
+        page.fill("[data-testid=plan-form] input[name=baseline_start]", "2023-01-01")
+        page.fill("[data-testid=plan-form] input[name=baseline_end]", "2024-01-01")
+        page.click("[data-testid=plan-form] button[type=submit]")
+        page.wait_for_selector("[data-testid=mv-plan]")
+        assert "东校区总表" in page.inner_text("[data-testid=mv-plan]"), page.inner_text("body")[
+            :2000
+        ]
+        shot(page, "plan")
+
+        # 6. The ESCO proposes a baseline; the institution approves it.
+        engineer = as_user("engineer@esco.demo")
+        engineer.goto(f"{server}/projects/{project_id}/mv")
+        engineer.click("[data-testid=propose-form] button[type=submit]")
+        engineer.wait_for_selector("[data-testid=baseline-title]")
+        assert "action-error" not in engineer.content()
+        shot(engineer, "baseline-proposed")
+
+        assert "东校区照明改造" in todo_text("energy@school.demo")
+        assert "东校区照明改造" in inbox_text("energy@school.demo")
+        page.goto(f"{server}/projects/{project_id}/mv")
+        page.click("[data-testid=mv-baselines] a[href*='/baselines/']")
+        page.wait_for_selector("[data-testid=decide]")
+        override = page.query_selector("[data-testid=decide] input[name=override_reason]")
+        if override is not None:
+            override.fill("基准期数据完整，模型偏差可接受，经双方确认")
+        page.click("[data-testid=decide] form[action$='/approve'] button[type=submit]")
+        page.wait_for_selector("[data-testid=frozen]")
+        shot(page, "baseline-approved")
+        assert "东校区照明改造" in inbox_text("engineer@esco.demo")
+
+        # 7. A year of reporting data; the ESCO drafts and submits, the institution accepts.
+        page.goto(meter_url)
+        page.set_input_files("input[name=file]", str(reporting))
+        page.click("[data-testid=check-upload]")
+        page.wait_for_selector("[data-testid=upload-preview][data-status=ok]")
+        page.set_input_files("input[name=file]", str(reporting))
+        page.click("form.grid button[type=submit]:not([data-testid])")
+        page.wait_for_selector("[data-testid=reading-count]")
+        assert page.inner_text("[data-testid=reading-count]") == "731"
+
+        engineer.goto(f"{server}/projects/{project_id}/mv")
+        engineer.fill("[data-testid=draft-form] input[name=period_start]", "2024-01-01")
+        engineer.fill("[data-testid=draft-form] input[name=period_end]", "2025-01-01")
+        engineer.click("[data-testid=draft-form] button[type=submit]")
+        engineer.wait_for_selector("[data-testid=report-title]")
+        shot(engineer, "report-draft")
+        engineer.click("form[action$='/submit'] button[type=submit]")
+        engineer.wait_for_selector("[data-testid=report-title]")
+        assert "action-error" not in engineer.content()
+
+        assert "东校区照明改造" in todo_text("energy@school.demo")
+        assert "东校区照明改造" in inbox_text("energy@school.demo")
+        page.goto(f"{server}/projects/{project_id}/mv")
+        page.click("[data-testid=report-row] a")
+        page.click("form[action$='/accept'] button[type=submit]")
+        page.wait_for_selector("[data-testid=immutable]")
+        shot(page, "report-accepted")
+        assert "东校区照明改造" in inbox_text("engineer@esco.demo")
+
         for context_page in contexts.values():
             context_page.context.close()
         browser.close()
