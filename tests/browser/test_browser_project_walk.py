@@ -348,6 +348,46 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
         shot(page, "report-accepted")
         assert "东校区照明改造" in inbox_text("engineer@esco.demo")
 
+        # 8. The payment line: finance user 1 prepares, finance user 2 approves, then it is paid.
+        page.goto(project_url)
+        if page.query_selector("[data-testid=actual-lines] form[data-action]") is None:
+            page.click("[data-testid=regenerate]")
+            page.wait_for_selector("[data-testid=schedule]")
+        shot(page, "schedule")
+
+        assert "东校区照明改造" in todo_text("finance@school.demo")
+        finance1 = as_user("finance@school.demo")
+        finance1.goto(f"{server}/finance/queue?project={project_id}")
+        finance1.click("[data-testid=queue-line] form[data-action=prepare] button[type=submit]")
+        finance1.wait_for_selector("[data-testid=queue-line] [data-testid=prepared-by]")
+        assert "action-error" not in finance1.content()
+        line = finance1.query_selector("[data-testid=queue-line][data-status=prepared]")
+        assert line is not None, finance1.inner_text("[data-testid=queue]")
+        line_key = line.get_attribute("data-line")
+        shot(finance1, "line-prepared")
+
+        assert "东校区照明改造" in todo_text("finance2@school.demo")
+        assert "东校区照明改造" in inbox_text("finance2@school.demo")
+        finance2 = as_user("finance2@school.demo")
+        finance2.goto(f"{server}/finance/queue?project={project_id}")
+        row = f"[data-testid=queue-line][data-line='{line_key}']"
+        finance2.click(f"{row} form[data-action=approve] button[type=submit]")
+        finance2.wait_for_selector(f"{row}[data-status=approved]")
+        assert "一中财务复核" in finance2.inner_text(f"{row} [data-testid=approved-by]")
+        shot(finance2, "line-approved")
+
+        finance2.fill(f"{row} form[data-action=pay] input[name=paid_on]", f"{dt.date.today()}")
+        finance2.fill(f"{row} form[data-action=pay] input[name=payment_reference]", "XY-2025-0001")
+        finance2.click(f"{row} form[data-action=pay] button[type=submit]")
+        finance2.wait_for_load_state()
+        assert finance2.query_selector("[data-testid=action-error]") is None, finance2.inner_text(
+            "[data-testid=action-error]"
+        )
+        # A paid line leaves the work list; the list of all actual lines shows it paid.
+        finance2.goto(f"{server}/finance/queue?project={project_id}&view=all")
+        finance2.wait_for_selector(f"{row}[data-status=paid]")
+        shot(finance2, "line-paid")
+
         for context_page in contexts.values():
             context_page.context.close()
         browser.close()
