@@ -432,6 +432,7 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
         # A paid line leaves the work list; the list of all actual lines shows it paid.
         finance2.goto(f"{server}/finance/queue?project={project_id}&view=all")
         finance2.wait_for_selector(f"{row}[data-status=paid]")
+        assert "XY-2025-0001" in finance2.inner_text(row)
         shot(finance2, "line-paid")
 
         for context_page in contexts.values():
