@@ -59,6 +59,7 @@ KIND_LABELS: dict[str, str] = {
     "report.revise": N_("Disputed M&V reports to revise"),
     "adjustment.agree": N_("Non-routine adjustments to agree"),
     "data.missing": N_("Meter data missing for next month's report"),
+    "project.sign": N_("Projects to sign"),
     "line.prepare": N_("Payment lines to prepare"),
     "line.approve": N_("Payment lines to approve"),
     "line.pay": N_("Payment lines to pay"),

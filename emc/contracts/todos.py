@@ -1,5 +1,5 @@
 """To-dos of contracts: payment lines to prepare, approve (never one the user prepared) and pay;
-contract amendments and custody fee adjustments to agree."""
+contract amendments and custody fee adjustments to agree; proposed projects to sign."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from emc.contracts.models import (
     EmcProject,
     LineStatus,
     PaymentLine,
+    ProjectStatus,
 )
 from emc.i18n import N_
 from emc.mv.service._common import local_today
@@ -159,4 +160,38 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
             params={"reference": adjustment.reference, "project": name},
             due_on=adjustment.effective_date,
             project_id=adjustment.project_id,
+        )
+
+
+@todo_source
+def signing_todos(session: Session, actor: Actor) -> Iterator[Todo]:
+    """A proposed project waits for the signature of each party that has not signed yet: the
+    institution's project managers, the contracted ESCO's admins (who agree contracts)."""
+    if actor.org_kind is OrgKind.INSTITUTION:
+        if not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
+            return
+        mine = (EmcProject.organization_id == actor.organization_id) & (
+            EmcProject.institution_signed_at.is_(None)
+        )
+    elif actor.org_kind is OrgKind.ESCO:
+        if not can(actor, Permission.CONTRACTS_CONTRACT_AGREE):
+            return
+        mine = (EmcProject.esco_organization_id == actor.organization_id) & (
+            EmcProject.esco_signed_at.is_(None)
+        )
+    else:
+        return
+    stmt = (
+        scoped(actor, EmcProject)
+        .where(EmcProject.status == ProjectStatus.PROPOSED, mine)
+        .order_by(EmcProject.id)
+    )
+    for project in session.scalars(stmt):
+        yield Todo(
+            kind="project.sign",
+            title=N_("Sign the project: %(project)s"),
+            params={"project": project.name},
+            link=f"/projects/{project.id}/life",
+            object_key=f"project:{project.id}",
+            project_id=project.id,
         )

@@ -310,9 +310,9 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
         assert "尚未" not in page.inner_text("[data-testid=sig-institution]")
         shot(page, "signed-institution")
 
-        # No to-do source lists "sign the project" yet (emc/contracts/todos.py covers amendments,
-        # custody adjustments and payment lines): the ESCO learns it from the inbox.
+        # The ESCO's admin is told, and finds the signature waiting in the to-do list.
         assert "东校区照明改造" in inbox_text("admin@esco.demo")
+        assert "东校区照明改造" in todo_text("admin@esco.demo")
         esco = as_user("admin@esco.demo")
         esco.goto(f"{server}/projects/{project_id}/life")
         esco.fill("[data-testid=step-sign] input[name=signed_on]", "2023-12-22")
