@@ -49,7 +49,10 @@ def test_a_month_without_data_is_insufficient_never_a_pass_and_cannot_be_submitt
     assert 'data-verdict="insufficient_data"' in html and "数据不足" in html
     assert "2024-02-01 – 2024-02-29" in html
     # Through the API the refusal is a 409 naming the field.
-    r = login_as(ESCO).post(f"/api/v1/projects/{ids['project']}/mv-reports/{report.id}/submit")
+    r = login_as(ESCO).post(
+        f"/api/v1/projects/{ids['project']}/mv-reports/{report.id}/submit",
+        json={"row_version": report.row_version},
+    )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "insufficient_data"
 
 
