@@ -204,7 +204,9 @@ def users():
 @click.option("--org", "organization_id", required=True, type=int)
 @click.option("--role", required=True)
 @click.option("--locale", default="zh_CN", type=click.Choice(["zh_CN", "en"]))
-@click.password_option("--password", prompt="Password", help="at least 12 characters, not a common password")
+@click.password_option(
+    "--password", prompt="Password", help="at least 12 characters, not a common password"
+)
 @with_appcontext
 def users_create(password, **options):
     """Create a user in an organisation."""
