@@ -330,30 +330,36 @@ def site_calendar(session: Session, site_id: int) -> TermCalendar | None:
     ).one()
 
 
+_TEMPLATE_ROWS = (
+    ("term", "2024-09-01", "2025-01-17", "2024–2025 第一学期"),
+    ("exam", "2025-01-06", "2025-01-17", "期末考试"),
+    ("vacation", "2025-01-18", "2025-02-16", "寒假"),
+    ("term", "2025-02-17", "2025-07-04", "2024–2025 第二学期"),
+    ("vacation", "2025-07-05", "2025-08-31", "暑假"),
+)
+
+
+def _template_table():
+    # Through the one export helper (emc.exports): BOM, neutralising, typed cells.
+    from emc import exports
+
+    return exports.Table(
+        columns=[exports.Column(title) for title in TEMPLATE_HEADER],
+        rows=[list(row) for row in _TEMPLATE_ROWS],
+        name="calendar",
+        freeze_header=False,
+    )
+
+
 def template_csv() -> bytes:
     """The term-calendar template (UTF-8 with BOM so that Excel opens it in Chinese)."""
-    rows = [
-        TEMPLATE_HEADER,
-        ("term", "2024-09-01", "2025-01-17", "2024–2025 第一学期"),
-        ("exam", "2025-01-06", "2025-01-17", "期末考试"),
-        ("vacation", "2025-01-18", "2025-02-16", "寒假"),
-        ("term", "2025-02-17", "2025-07-04", "2024–2025 第二学期"),
-        ("vacation", "2025-07-05", "2025-08-31", "暑假"),
-    ]
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    from emc import exports
+
+    return exports.csv_bytes(_template_table())
 
 
 def template_xlsx() -> bytes:
     """The same template as an XLSX workbook."""
-    from openpyxl import Workbook
+    from emc import exports
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "calendar"
-    for row in csv.reader(io.StringIO(template_csv().decode("utf-8-sig"))):
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return exports.xlsx_bytes([_template_table()])
