@@ -3072,7 +3072,7 @@ ROWS = [
     ("GET", "/calendars", lambda c: "/calendars", None, None, expect(200, anon=302)),
     (
         "GET",
-        "/calendars/statutory/<int:year>",
+        "/calendars/statutory/<year:year>",
         lambda c: "/calendars/statutory/2025",
         None,
         None,
@@ -3080,7 +3080,7 @@ ROWS = [
     ),
     (
         "POST",
-        "/calendars/statutory/<int:year>",
+        "/calendars/statutory/<year:year>",
         lambda c: "/calendars/statutory/2031",
         lambda c: {"source": "矩阵通知", "days": "2031-01-01,holiday,元旦"},
         "form",
@@ -3096,7 +3096,7 @@ ROWS = [
     ),
     (
         "POST",
-        "/calendars/statutory/<int:year>/delete",
+        "/calendars/statutory/<year:year>/delete",
         lambda c: "/calendars/statutory/2030/delete",
         lambda c: {},
         "form",
@@ -3176,7 +3176,7 @@ ROWS = [
     ),
     (
         "GET",
-        "/api/v1/calendars/statutory/<int:year>",
+        "/api/v1/calendars/statutory/<year:year>",
         lambda c: "/api/v1/calendars/statutory/2025",
         None,
         None,
@@ -3184,7 +3184,7 @@ ROWS = [
     ),
     (
         "POST",
-        "/api/v1/calendars/statutory/<int:year>",
+        "/api/v1/calendars/statutory/<year:year>",
         lambda c: "/api/v1/calendars/statutory/2031",
         lambda c: {"source": "矩阵", "days": [{"date": "2031-01-01", "kind": "holiday"}]},
         "json",

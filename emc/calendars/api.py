@@ -37,7 +37,7 @@ def _year_payload(year: int) -> dict:
     return {**info, "days": days}
 
 
-@blp.route("/calendars/statutory/<int:year>")
+@blp.route("/calendars/statutory/<year:year>")
 class StatutoryYear(MethodView):
     decorators = [login_required]
 

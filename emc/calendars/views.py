@@ -125,7 +125,7 @@ def index():
     )
 
 
-@bp.route("/calendars/statutory/<int:year>", methods=["GET", "POST"])
+@bp.route("/calendars/statutory/<year:year>", methods=["GET", "POST"])
 @login_required
 def statutory_year(year: int):
     """A year's statutory holidays and 调休 days; platform admins enter or replace the year."""
@@ -168,7 +168,7 @@ def add_statutory_year():
     return redirect(url_for("calendars.statutory_year", year=year))
 
 
-@bp.post("/calendars/statutory/<int:year>/delete")
+@bp.post("/calendars/statutory/<year:year>/delete")
 @login_required
 def delete_statutory_year(year: int):
     service.delete_statutory_year(db(), current_actor(), year)

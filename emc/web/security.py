@@ -138,9 +138,20 @@ class IdConverter(IntegerConverter):
         return super().to_python(value)
 
 
+class YearConverter(IdConverter):
+    """``<year:...>``: a calendar year emc can hold (1900–2199); any other number is a 404.
+
+    Python's dates end at 9999, and no schedule, calendar or target reaches past 2199.
+    """
+
+    def __init__(self, map):  # noqa: A002
+        super().__init__(map, min=1900, max=2199)
+
+
 def init_app(app: Flask) -> None:
     # Before any blueprint is registered: rules bind their converters when they are added.
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["year"] = YearConverter
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -55,3 +55,12 @@ def test_site_day_types_follow_the_demo_school_calendar(login_as, db_session):
     terms = energy.get("/api/v1/calendars/terms").get_json()
     assert [c["name"] for c in terms] == ["杭州市第一中学校历"]
     assert any(p["kind"] == "vacation" for p in terms[0]["periods"])
+
+
+def test_a_year_outside_the_calendar_range_is_a_404_not_a_500(login_as):
+    """schemathesis sent year 24148: date(24148, 1, 1) raised inside the service."""
+    admin = login_as("admin@platform.demo")
+    for year in (1899, 2200, 24148, 2**31):
+        assert admin.get(f"/api/v1/calendars/statutory/{year}").status_code == 404
+        assert admin.get(f"/calendars/statutory/{year}").status_code == 404
+    assert admin.get("/api/v1/calendars/statutory/2199").status_code == 200
