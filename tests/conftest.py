@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from emc import migrate
@@ -19,17 +18,10 @@ from emc.app import create_app
 from emc.config import Settings, normalise_database_url
 from emc.db import make_engine
 from emc.web.extensions import limiter
+from tests.databases import WORKER, drop_postgres, postgres_database, reset_postgres
 
 PG_URL = os.environ.get("EMC_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -37,8 +29,12 @@ def database_url(request, tmp_path_factory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'emc-test.sqlite3'}"
     url = normalise_database_url(PG_URL)
-    reset_postgres(url)
-    return url
+    if not WORKER:
+        reset_postgres(url)
+        return url
+    own = postgres_database(url, "")
+    request.addfinalizer(lambda: drop_postgres(url, own))
+    return own
 
 
 @pytest.fixture(scope="session")

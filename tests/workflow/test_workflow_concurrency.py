@@ -19,8 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from emc import demo, migrate
@@ -46,6 +45,7 @@ from emc.mv.models import Baseline, MvReport, ReportStatus
 from emc.mv.service import baselines, reports
 from emc.mv.service.demo import import_month_of_use
 from emc.notifications.models import Notification
+from tests.databases import drop_postgres, postgres_database
 
 N = 20
 PG_URL = os.environ.get("EMC_TEST_DATABASE_URL")
@@ -54,34 +54,13 @@ KINDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 pytestmark = pytest.mark.slow
 
 
-def _postgres_race_url() -> str:
-    """A database of its own beside the test database (created if missing, then emptied)."""
-    url = make_url(normalise_database_url(PG_URL))
-    race = url.set(database=f"{url.database}_race")
-    admin = make_engine(url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": race.database}
-        )
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{race.database}"'))
-    admin.dispose()
-    rendered = race.render_as_string(hide_password=False)
-    engine = make_engine(rendered)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return rendered
-
-
 @pytest.fixture(scope="module", params=KINDS)
 def factory(request, tmp_path_factory):
     """A session factory on a committed database with the demo data and contracts."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.sqlite3'}"
     else:
-        url = _postgres_race_url()
+        url = postgres_database(normalise_database_url(PG_URL), "race")
     # One connection per concurrent request.
     engine_kw = {"pool_size": N + 5, "max_overflow": 5}
     migrate.upgrade(url)
@@ -92,6 +71,8 @@ def factory(request, tmp_path_factory):
         build_demo_contracts(session)
     yield factory
     engine.dispose()
+    if request.param != "sqlite":
+        drop_postgres(normalise_database_url(PG_URL), url)
 
 
 def race(factory, steps: list[tuple[str, Callable]]) -> list:
