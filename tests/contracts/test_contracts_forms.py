@@ -535,6 +535,18 @@ def test_terms_pages_hide_other_tenants_and_refuse_other_roles(login_as, db_sess
     assert _contract(db_session, project).version == 1
 
 
+# The common terms of a quarterly 3-year contract from 2026 at 0.80 yuan/kWh, as the form posts them.
+THREE_YEARS_FROM_2026 = {
+    "term_years": "3",
+    "start_date": "2026-01-01",
+    "payment_frequency": "quarterly",
+    "payment_due_days": "30",
+    "discount_rate_pct": "6",
+    "prices-0-carrier": "electricity",
+    "prices-0-base_price": "0.80",
+}
+
+
 def test_terms_form_proposes_a_per_contract_year_guarantee_and_records_costs(login_as, db_session):
     """A new contract's form proposes reconciling a guarantee per contract year; the running
     costs entered per party reach the stored terms and the economics."""
@@ -548,14 +560,8 @@ def test_terms_form_proposes_a_per_contract_year_guarantee_and_records_costs(log
     assert 'name="guaranteed_savings-reconciliation"' in page
     assert '<option value="contract_year" selected>' in page
     form = {
+        **THREE_YEARS_FROM_2026,
         "contract_type": "guaranteed_savings",
-        "term_years": "3",
-        "start_date": "2026-01-01",
-        "payment_frequency": "quarterly",
-        "payment_due_days": "30",
-        "discount_rate_pct": "6",
-        "prices-0-carrier": "electricity",
-        "prices-0-base_price": "0.80",
         "guaranteed_savings-guarantees-0-carrier": "electricity",
         "guaranteed_savings-guarantees-0-quantity": "100000",
         "guaranteed_savings-fees-0-first_year": "1",
@@ -633,14 +639,8 @@ def test_terms_form_records_a_shared_savings_minimum_and_cap_shown_on_page_and_p
         assert f'name="shared_savings-{name}"' in page
     assert "每个合同年度节能服务公司最低收益" in page
     form = {
+        **THREE_YEARS_FROM_2026,
         "contract_type": "shared_savings",
-        "term_years": "3",
-        "start_date": "2026-01-01",
-        "payment_frequency": "quarterly",
-        "payment_due_days": "30",
-        "discount_rate_pct": "6",
-        "prices-0-carrier": "electricity",
-        "prices-0-base_price": "0.80",
         "shared_savings-shares-0-first_year": "1",
         "shared_savings-shares-0-last_year": "3",
         "shared_savings-shares-0-share_pct": "80",

@@ -212,6 +212,8 @@ def guaranteed(reconciliation):
     )
 
 
+# A year-end line covers the whole contract year: (start, end, contract year).
+CONTRACT_YEAR_1 = (date(2024, 1, 1), date(2025, 1, 1), 1)
 YEAR_1 = (quarter(0, 20000), quarter(1, 30000), quarter(2, 25000), quarter(3, 24000))
 
 
@@ -233,11 +235,7 @@ def test_guarantee_reconciled_per_contract_year_trues_up_the_quarters_on_account
     ]
     (rec,) = [line for line in lines if line.kind is LineKind.RECONCILIATION]
     assert (rec.payer, rec.payee, rec.amount) == (Party.INSTITUTION, Party.ESCO, D("2000.00"))
-    assert (rec.period_start, rec.period_end, rec.contract_year) == (
-        date(2024, 1, 1),
-        date(2025, 1, 1),
-        1,
-    )
+    assert (rec.period_start, rec.period_end, rec.contract_year) == CONTRACT_YEAR_1
     assert rec.basis["annual_shortfall"] == "800.00"
     assert rec.basis["paid_on_account_by_esco"] == "2800.00"
     assert rec.due_date == date(2025, 1, 1) + timedelta(days=30)
@@ -345,11 +343,7 @@ def test_shared_savings_minimum_and_cap_are_trued_up_at_the_contract_year_end():
     ]
     year1, year2 = [line for line in lines if line.kind is LineKind.SHARE_RECONCILIATION]
     assert (year1.payer, year1.payee, year1.amount) == (Party.INSTITUTION, Party.ESCO, D("2400.00"))
-    assert (year1.period_start, year1.period_end, year1.contract_year) == (
-        date(2024, 1, 1),
-        date(2025, 1, 1),
-        1,
-    )
+    assert (year1.period_start, year1.period_end, year1.contract_year) == CONTRACT_YEAR_1
     assert year1.basis["paid_on_account_to_esco"] == "17600.00"
     assert year1.basis["annual_share_due"] == "20000.00"
     assert (year2.payer, year2.payee, year2.amount) == (Party.ESCO, Party.INSTITUTION, D("6000.00"))

@@ -61,64 +61,27 @@ def test_an_accepted_2020_report_end_to_end_names_the_earliest_grid_factor(db_se
 
     By hand: 12 kW × 310 h − 6 kW × 310 h = 1,860 kWh avoided (no interactive effect);
     tce 1,860 × 0.1229 kgce/kWh = 0.2286 tce; tCO2 1,860 × 0.5568 kgCO2/kWh = 1.0356 tCO2."""
+    import dataclasses
     import datetime as dt
     import io
 
     from pypdf import PdfReader
-    from signing_support import sign_by_esco
-    from sqlalchemy import select
-    from test_mv_support import actor, seen
+    from test_mv_support import actor, seen, signed_project
 
-    from emc.contracts import finance
-    from emc.contracts import service as contracts
-    from emc.contracts.models import ProjectStatus, terms_to_document
     from emc.facilities import service as facilities
-    from emc.facilities.models import Site
     from emc.mv import data
+    from emc.mv.service.demo import demo_terms
 
-    energy = actor(db_session, "energy@school.demo")
-    engineer = actor(db_session, "engineer@esco.demo")
-    site = db_session.scalar(
-        select(Site).where(Site.organization_id == energy.organization_id).order_by(Site.id)
-    )
-    project = contracts.create_project(
+    # The demo's shared-savings terms, starting on 2020-01-01.
+    terms = dataclasses.replace(demo_terms(), start_date=dt.date(2020, 1, 1))
+    project, _site, meter = signed_project(
         db_session,
-        energy,
         name="2020 年照明改造",
-        esco_organization_id=engineer.organization_id,
-        investor="esco",
-    )
-    terms = finance.ContractTerms(
-        contract_type=finance.ContractType.SHARED_SAVINGS,
-        term_years=5,
-        start_date=dt.date(2020, 1, 1),
-        payment_frequency=finance.PaymentFrequency.MONTHLY,
-        payment_due_days=30,
-        discount_rate=Decimal("0.06"),
-        components=(finance.SharedSavingsTerms(shares=(finance.ShareBand(1, 5, Decimal("0.8")),)),),
-        prices=(finance.CarrierPrice("electricity", "kWh", Decimal("0.80")),),
-    )
-    contracts.set_contract_terms(db_session, energy, project.id, terms=terms_to_document(terms))
-    contracts.update_project(db_session, energy, project.id, status=ProjectStatus.PROPOSED)
-    contracts.update_project(
-        db_session,
-        energy,
-        project.id,
-        status=ProjectStatus.CONTRACTED,
+        terms=terms,
         signed_on=dt.date(2019, 12, 1),
+        meter_name="照明回路 2019",
     )
-    sign_by_esco(db_session, project.id)
-    facilities.link_project(db_session, energy, site.id, project_id=project.id)
-    meter = facilities.create_meter(
-        db_session,
-        energy,
-        site_id=site.id,
-        name="照明回路 2019",
-        carrier="electricity",
-        unit="kWh",
-        kind="interval",
-        interval_minutes=1440,
-    )
+    energy = actor(db_session, "energy@school.demo")
     lines = ["时间,用电量(kWh)"] + [
         f"{d:%Y-%m-%d} 00:00,{120.0 if d.year == 2019 else 60.0}"
         for d in data.days(dt.date(2019, 1, 1), dt.date(2020, 2, 1))

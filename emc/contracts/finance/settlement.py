@@ -232,7 +232,6 @@ def _reconciliation_line(
 ) -> ScheduleLine | None:
     """The year-end true-up: annual shortfall / excess share on the year's total savings,
     less what the periods of the year paid on account. None when nothing is left to settle."""
-    start, end = _year_bounds(terms, year)
     head = {"contract_year": year, "reconciliation": str(component.reconciliation)}
     ordered = {c: savings[c] for c in carrier_order(terms, savings)}
     annual = _guarantee_amounts(terms, component, year, Fraction(1), ordered, head)
@@ -244,9 +243,6 @@ def _reconciliation_line(
     difference = annual_net - paid
     if difference == 0:
         return None
-    payer, payee = (
-        (Party.ESCO, Party.INSTITUTION) if difference > 0 else (Party.INSTITUTION, Party.ESCO)
-    )
     annual_basis = annual[0][3] if annual else {**head}
     basis = {
         **head,
@@ -260,30 +256,54 @@ def _reconciliation_line(
         "annual_net_paid_by_esco": str(annual_net),
         "paid_on_account_by_esco": str(paid),
         "net_to_institution": str(difference),
-        "on_account": [
-            {
-                "kind": str(line.kind),
-                "period_start": line.period_start.isoformat(),
-                "period_end": line.period_end.isoformat(),
-                "amount": str(line.amount),
-                "payer": str(line.payer),
-            }
-            for line in interim
-        ],
+        "on_account": _on_account(interim),
     }
+    return _year_end_line(
+        terms, component.label, LineKind.RECONCILIATION, year, due, difference, basis
+    )
+
+
+def _on_account(interim: list[ScheduleLine]) -> list[dict[str, str]]:
+    """The lines a year-end line trues up, as its basis lists them."""
+    return [
+        {
+            "kind": str(line.kind),
+            "period_start": line.period_start.isoformat(),
+            "period_end": line.period_end.isoformat(),
+            "amount": str(line.amount),
+            "payer": str(line.payer),
+        }
+        for line in interim
+    ]
+
+
+def _year_end_line(
+    terms: ContractTerms,
+    label: str,
+    kind: LineKind,
+    year: int,
+    due: date,
+    to_institution: Decimal,
+    basis: dict[str, Any],
+) -> ScheduleLine:
+    """A true-up over contract ``year``: the ESCO pays the institution ``to_institution``
+    when it is positive, the institution pays the ESCO its absolute value otherwise."""
+    start, end = _year_bounds(terms, year)
+    payer, payee = (
+        (Party.ESCO, Party.INSTITUTION) if to_institution > 0 else (Party.INSTITUTION, Party.ESCO)
+    )
     return ScheduleLine(
-        key=f"{LineSource.ACTUAL}:{component.label}:{LineKind.RECONCILIATION}:"
-        f"{start.isoformat()}:{end.isoformat()}",
+        key=f"{LineSource.ACTUAL}:{label}:{kind}:{start.isoformat()}:{end.isoformat()}",
         source=LineSource.ACTUAL,
-        component=component.label,
-        kind=LineKind.RECONCILIATION,
+        component=label,
+        kind=kind,
         contract_year=year,
         period_start=start,
         period_end=end,
         due_date=due,
         payer=payer,
         payee=payee,
-        amount=abs(difference),
+        amount=abs(to_institution),
         basis=basis,
     )
 
@@ -298,7 +318,6 @@ def _share_reconciliation_line(
     """The year-end true-up of a shared-savings minimum or cap: the year's share paid on
     account, brought up to the annual minimum or down to the annual cap. None when the year's
     total is already within them."""
-    start, end = _year_bounds(terms, year)
     paid = sum((line.amount for line in interim), ZERO)
     due_amount = paid
     if component.annual_minimum is not None:
@@ -308,39 +327,17 @@ def _share_reconciliation_line(
     difference = due_amount - paid
     if difference == 0:
         return None
-    # Up to the minimum the institution pays the ESCO; above the cap the ESCO pays back.
-    payer, payee = (
-        (Party.INSTITUTION, Party.ESCO) if difference > 0 else (Party.ESCO, Party.INSTITUTION)
-    )
     basis = {
         "contract_year": year,
         **limits_basis(component),
         "paid_on_account_to_esco": str(paid),
         "annual_share_due": str(due_amount),
         "net_to_esco": str(difference),
-        "on_account": [
-            {
-                "period_start": line.period_start.isoformat(),
-                "period_end": line.period_end.isoformat(),
-                "amount": str(line.amount),
-            }
-            for line in interim
-        ],
+        "on_account": _on_account(interim),
     }
-    return ScheduleLine(
-        key=f"{LineSource.ACTUAL}:{component.label}:{LineKind.SHARE_RECONCILIATION}:"
-        f"{start.isoformat()}:{end.isoformat()}",
-        source=LineSource.ACTUAL,
-        component=component.label,
-        kind=LineKind.SHARE_RECONCILIATION,
-        contract_year=year,
-        period_start=start,
-        period_end=end,
-        due_date=due,
-        payer=payer,
-        payee=payee,
-        amount=abs(difference),
-        basis=basis,
+    # Up to the minimum the institution pays the ESCO; above the cap the ESCO pays back.
+    return _year_end_line(
+        terms, component.label, LineKind.SHARE_RECONCILIATION, year, due, -difference, basis
     )
 
 
