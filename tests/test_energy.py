@@ -369,4 +369,33 @@ def test_the_seeded_regional_and_provincial_grid_factors_carry_their_source(db_s
     assert by_key["regional", "华北", 2023].value == D("0.6361")
     assert by_key["provincial", "530000", 2022].value == D("0.1073")
     assert all("电力二氧化碳排放因子的公告" in r.source and "http" in r.source for r in rows)
-    assert len({k for k in by_key if k[0] == "regional"}) == 14
+    assert len({k for k in by_key if k[0] == "regional"}) == 21
+
+
+def test_provinces_with_a_provincial_factor_have_one_every_published_year(db_session):
+    """Migration 0016_settle: 2021 and 2023 join 2022 for the ten seeded provinces, so a 河北
+    site is accounted at its province's factor every year (not the national one in 2021 and
+    2023); a 杭州 site (no provincial factor seeded) keeps the national one, unmoved. 2021
+    regional values are reference data only (no province is mapped to a grid)."""
+    from emc.facilities.service.factors import current_factor_set
+
+    factors = current_factor_set(db_session)
+    hebei = {
+        year: factors.to_co2(D(1000), "kWh", "electricity", year=year, region_code="130100")
+        for year in (2020, 2021, 2022, 2023, 2024)
+    }
+    # 1,000 kWh × 0.7901 / 0.7252 / 0.6516 kgCO2/kWh.
+    assert [hebei[y].amount for y in (2021, 2022, 2023)] == [D("0.7901"), D("0.7252"), D("0.6516")]
+    assert all(hebei[y].factor.scope == "provincial" for y in hebei)
+    assert hebei[2020].before_first and hebei[2020].factor.year == 2021
+    assert hebei[2024].stale and hebei[2024].factor.year == 2023
+    hangzhou = factors.to_co2(D(1000), "kWh", "electricity", year=2023, region_code="330100")
+    assert (hangzhou.amount, hangzhou.factor.scope) == (D("0.5306"), "national")
+    source = factors.select("electricity", "co2", 2023, "510100").factor.source
+    assert "公告2025年第47号" in source and "https://www.mee.gov.cn/" in source
+    regional_2021 = [
+        f
+        for f in factors.factors
+        if f.scope == "regional" and f.year == 2021 and f.region == "华东"
+    ]
+    assert [f.value for f in regional_2021] == [D("0.5992")]

@@ -162,6 +162,33 @@ def terms_from_document(document: dict[str, Any]) -> finance.ContractTerms:
     return _decode_dataclass(finance.ContractTerms, doc, "")
 
 
+def terms_description() -> str:
+    """The terms document's fields, per component type, for the OpenAPI document (read from
+    the finance dataclasses, so a new term is listed the moment it exists). Optional fields
+    are marked with ``?``; Decimals are strings, dates ISO."""
+
+    def names(cls: type) -> str:
+        return ", ".join(
+            f.name
+            + (
+                "?"
+                if f.default is not dataclasses.MISSING
+                or f.default_factory is not dataclasses.MISSING
+                else ""
+            )
+            for f in dataclasses.fields(cls)
+        )
+
+    parts = [
+        f"Contract terms document (format {TERMS_FORMAT}): {names(finance.ContractTerms)}.",
+        "components[] carry a type and the fields of that type:",
+        *(f"{name}: {names(cls)}." for name, cls in _COMPONENT_CLASSES.items()),
+        "shared_savings annual_minimum / annual_cap: yuan per contract year bounding the ESCO's "
+        "share (absent: no bound); reconciliation: contract_year (year-end true-up) or period.",
+    ]
+    return " ".join(parts)
+
+
 def estimates_from_document(items: list[dict[str, Any]]) -> tuple[finance.SavingsEstimate, ...]:
     """Savings estimates from their stored form; raises ``SavingsInputError`` naming the field."""
     out = []

@@ -8,6 +8,8 @@ Pure (no Flask): keys are the stored values (``StrEnum`` members compare equal t
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from emc.i18n import N_
 
 PROJECT_STATUS = {
@@ -37,6 +39,7 @@ LINE_KIND = {
     "lease_rent": N_("Lease rent"),
     "lease_residual": N_("Lease purchase option (residual value)"),
     "reconciliation": N_("Year-end guarantee reconciliation"),
+    "share_reconciliation": N_("Year-end minimum / cap reconciliation"),
 }
 PARTY = {"institution": N_("Institution"), "esco": N_("ESCO"), "lessor": N_("Lessor")}
 LINE_STATUS = {
@@ -72,3 +75,33 @@ def component(name: str, t) -> str:
     """A contract component's name for display: components named after their type (the
     default name, ``shared_savings``) read as the type's label, translated by ``t``."""
     return t(CONTRACT_TYPE[name]) if name in CONTRACT_TYPE else name
+
+
+SHARE_LIMITS_RECONCILIATION = {
+    "contract_year": N_("trued up at each contract year end"),
+    "period": N_("held within each M&V period's part of the year"),
+}
+
+
+def share_limits(component: dict, t) -> str:
+    """The annual minimum and cap of a stored shared-savings component in words (``""`` when
+    it has neither), translated by ``t``: "minimum 20,000.00 yuan · cap 30,000.00 yuan ·
+    trued up at each contract year end"."""
+
+    def yuan(value: object) -> str:
+        try:
+            return f"{Decimal(str(value)):,.2f}"
+        except InvalidOperation:
+            return str(value)
+
+    parts = []
+    if component.get("annual_minimum") is not None:
+        parts.append(t(N_("minimum %(amount)s yuan"), amount=yuan(component["annual_minimum"])))
+    if component.get("annual_cap") is not None:
+        parts.append(t(N_("cap %(amount)s yuan"), amount=yuan(component["annual_cap"])))
+    if not parts:
+        return ""
+    rule = SHARE_LIMITS_RECONCILIATION.get(str(component.get("reconciliation", "contract_year")))
+    if rule:
+        parts.append(t(rule))
+    return " · ".join(parts)

@@ -12,6 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from emc.contracts import finance
+from emc.contracts.documents import terms_description
 from emc.contracts.models import (
     AmendmentStatus,
     CustodyAdjustmentKind,
@@ -152,7 +153,7 @@ class SavingsEstimateIn(StrictSchema):
 
 
 class ContractIn(StrictSchema):
-    terms = fields.Dict(required=True)
+    terms = fields.Dict(required=True, metadata={"description": terms_description()})
     savings_estimates = fields.List(fields.Nested(SavingsEstimateIn), load_default=list)
     reason = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=1000)
@@ -187,7 +188,7 @@ class ContractOut(ma.Schema):
     id = fields.Integer()
     project_id = fields.Integer()
     contract_type = fields.Enum(finance.ContractType, by_value=True)
-    terms = fields.Dict()
+    terms = fields.Dict(metadata={"description": terms_description()})
     savings_estimates = fields.List(fields.Dict())
     version = fields.Integer()
     updated_at = fields.AwareDateTime()

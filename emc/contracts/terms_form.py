@@ -53,6 +53,16 @@ RECONCILIATION_LABELS = {
     ),
     finance.Reconciliation.PERIOD: _l("Per M&V period: each period settled on its own"),
 }
+SHARE_RECONCILIATION_LABELS = {
+    finance.Reconciliation.CONTRACT_YEAR: _l(
+        "Per contract year: each M&V period pays on account, the year end trues up to the "
+        "annual minimum or cap"
+    ),
+    finance.Reconciliation.PERIOD: _l(
+        "Per M&V period: each period's payment is held within its part of the annual minimum "
+        "and cap"
+    ),
+}
 NEGATIVE_SAVINGS_LABELS = {
     finance.NegativeSavings.FLOOR: _l(
         "Floored at zero: a period with negative savings pays nothing"
@@ -95,7 +105,12 @@ TABLES = {
 }
 SPARE_ROWS = 2
 _SCALARS = {
-    ContractType.SHARED_SAVINGS: ("negative_savings",),
+    ContractType.SHARED_SAVINGS: (
+        "negative_savings",
+        "annual_minimum",
+        "annual_cap",
+        "reconciliation",
+    ),
     ContractType.GUARANTEED_SAVINGS: ("excess_share", "reconciliation"),
     ContractType.ENERGY_COST_CUSTODY: ("coefficient", "floor_area_m2", "om_fee_annual"),
     ContractType.FINANCE_LEASE: (

@@ -99,6 +99,7 @@ def _labels():
         "party_label": lambda p: PARTY_LABELS.get(finance.Party(p), p),
         "line_status_label": lambda s: LINE_STATUS_LABELS.get(LineStatus(s), s),
         "line_action_label": lambda a: ACTION_LABELS.get(a, a),
+        "share_limits": lambda c: labels.share_limits(c, _),
     }
 
 

@@ -175,6 +175,12 @@ def build(
                 ),
             ],
         ]
+        for component in terms.get("components", []):
+            if component.get("type") != "shared_savings":
+                continue
+            limits = labels.share_limits(component, t)
+            if limits:
+                rows.append([t(N_("ESCO payment per contract year")), escape(limits)])
         for price in terms.get("prices", []):
             rows.append(
                 [

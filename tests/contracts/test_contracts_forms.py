@@ -535,6 +535,18 @@ def test_terms_pages_hide_other_tenants_and_refuse_other_roles(login_as, db_sess
     assert _contract(db_session, project).version == 1
 
 
+# The common terms of a quarterly 3-year contract from 2026 at 0.80 yuan/kWh, as the form posts them.
+THREE_YEARS_FROM_2026 = {
+    "term_years": "3",
+    "start_date": "2026-01-01",
+    "payment_frequency": "quarterly",
+    "payment_due_days": "30",
+    "discount_rate_pct": "6",
+    "prices-0-carrier": "electricity",
+    "prices-0-base_price": "0.80",
+}
+
+
 def test_terms_form_proposes_a_per_contract_year_guarantee_and_records_costs(login_as, db_session):
     """A new contract's form proposes reconciling a guarantee per contract year; the running
     costs entered per party reach the stored terms and the economics."""
@@ -548,14 +560,8 @@ def test_terms_form_proposes_a_per_contract_year_guarantee_and_records_costs(log
     assert 'name="guaranteed_savings-reconciliation"' in page
     assert '<option value="contract_year" selected>' in page
     form = {
+        **THREE_YEARS_FROM_2026,
         "contract_type": "guaranteed_savings",
-        "term_years": "3",
-        "start_date": "2026-01-01",
-        "payment_frequency": "quarterly",
-        "payment_due_days": "30",
-        "discount_rate_pct": "6",
-        "prices-0-carrier": "electricity",
-        "prices-0-base_price": "0.80",
         "guaranteed_savings-guarantees-0-carrier": "electricity",
         "guaranteed_savings-guarantees-0-quantity": "100000",
         "guaranteed_savings-fees-0-first_year": "1",
@@ -614,3 +620,54 @@ def test_a_negative_savings_estimate_is_refused_naming_the_field(login_as):
     )
     assert r.status_code == 422, r.get_json()
     assert "savings_estimates[0].annual_quantity" in r.get_json()["error"]["fields"]
+
+
+def test_terms_form_records_a_shared_savings_minimum_and_cap_shown_on_page_and_pdf(
+    login_as, db_session
+):
+    """The annual minimum and cap are entered on the terms form, kept in the terms document,
+    listed (in Chinese) on the project page and the schedule PDF; a minimum above the cap is
+    refused on its field."""
+    import io
+
+    from pypdf import PdfReader
+
+    client = login_as("energy@school.demo")
+    pid = client.post("/api/v1/projects", json={"name": "分享型 保底封顶"}).get_json()["id"]
+    page = client.get(f"/projects/{pid}/terms").get_data(as_text=True)
+    for name in ("annual_minimum", "annual_cap", "reconciliation"):
+        assert f'name="shared_savings-{name}"' in page
+    assert "每个合同年度节能服务公司最低收益" in page
+    form = {
+        **THREE_YEARS_FROM_2026,
+        "contract_type": "shared_savings",
+        "shared_savings-shares-0-first_year": "1",
+        "shared_savings-shares-0-last_year": "3",
+        "shared_savings-shares-0-share_pct": "80",
+        "shared_savings-annual_minimum": "20,000",
+        "shared_savings-annual_cap": "30000.00",
+        "shared_savings-reconciliation": "contract_year",
+        "version": "0",
+    }
+    bad = client.post(
+        f"/projects/{pid}/terms", data={**form, "shared_savings-annual_minimum": "40000"}
+    )
+    assert bad.status_code == 422
+    text = unescape(bad.get_data(as_text=True))
+    assert 'data-field="shared_savings-annual_minimum"' in text
+    saved = client.post(f"/projects/{pid}/terms", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db_session.expire_all()
+    component = _contract(db_session, db_session.get(EmcProject, pid)).terms["components"][0]
+    assert (component["annual_minimum"], component["annual_cap"]) == ("20000", "30000.00")
+    assert component["reconciliation"] == "contract_year"
+    project_page = client.get(f"/projects/{pid}").get_data(as_text=True)
+    assert "保底 20,000.00 元 · 封顶 30,000.00 元 · 每个合同年度末多退少补" in project_page
+    api = client.get(f"/api/v1/projects/{pid}/contract").get_json()
+    assert api["terms"]["components"][0]["annual_cap"] == "30000.00"
+    described = client.get("/api/v1/openapi.json").get_json()
+    assert "annual_minimum" in json.dumps(described)
+    pdf = client.get(f"/api/v1/projects/{pid}/schedule.pdf")
+    assert pdf.status_code == 200
+    words = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "保底 20,000.00 元" in words.replace("\n", "")

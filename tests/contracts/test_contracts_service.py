@@ -355,6 +355,49 @@ def test_actual_lines_from_an_accepted_mv_result_are_upserted_by_key(db_session)
     assert list(error.value.fields) == ["period_end"]
 
 
+def test_a_shared_savings_minimum_is_trued_up_once_the_year_is_accepted(db_session):
+    """SHARED with an annual minimum of 100,000.00: year 1 (2024) 12 months of 10,000 kWh at
+    0.80 ¥/kWh × 85 % = 6,800.00 a month, 81,600.00 on account; the year-end line has the
+    institution pay 100,000 − 81,600 = 18,400.00. A re-issued December with 40,000 kWh
+    (27,200.00) brings the year to 102,000.00: the true-up is withdrawn."""
+    import dataclasses
+
+    (component,) = SHARED.components
+    bounded = dataclasses.replace(
+        SHARED, components=(dataclasses.replace(component, annual_minimum=D("100000.00")),)
+    )
+    project = make_project(db_session, terms=terms_to_document(bounded))
+    energy = actor_for(db_session, "energy@school.demo")
+
+    def month(k, kwh):
+        start = finance.add_months(date(2024, 1, 1), k)
+        return service.record_actual_savings(
+            db_session,
+            energy,
+            project.id,
+            period_start=start,
+            period_end=finance.add_months(start, 1),
+            savings=[{"carrier": "electricity", "unit": "kWh", "quantity": D(kwh)}],
+            accepted_on=finance.add_months(start, 1),
+        )
+
+    for k in range(11):
+        month(k, 10000)
+    kinds = [line.kind for line in actual_lines(db_session, project)]
+    assert finance.LineKind.SHARE_RECONCILIATION not in kinds
+    month(11, 10000)
+    (true_up,) = [
+        line
+        for line in actual_lines(db_session, project)
+        if line.kind is finance.LineKind.SHARE_RECONCILIATION
+    ]
+    assert (true_up.payer, true_up.amount) == (finance.Party.INSTITUTION, D("18400.00"))
+    month(11, 40000)
+    assert finance.LineKind.SHARE_RECONCILIATION not in [
+        line.kind for line in actual_lines(db_session, project)
+    ]
+
+
 # --- the payment workflow ------------------------------------------------------------------
 
 

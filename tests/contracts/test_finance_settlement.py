@@ -212,6 +212,8 @@ def guaranteed(reconciliation):
     )
 
 
+# A year-end line covers the whole contract year: (start, end, contract year).
+CONTRACT_YEAR_1 = (date(2024, 1, 1), date(2025, 1, 1), 1)
 YEAR_1 = (quarter(0, 20000), quarter(1, 30000), quarter(2, 25000), quarter(3, 24000))
 
 
@@ -233,11 +235,7 @@ def test_guarantee_reconciled_per_contract_year_trues_up_the_quarters_on_account
     ]
     (rec,) = [line for line in lines if line.kind is LineKind.RECONCILIATION]
     assert (rec.payer, rec.payee, rec.amount) == (Party.INSTITUTION, Party.ESCO, D("2000.00"))
-    assert (rec.period_start, rec.period_end, rec.contract_year) == (
-        date(2024, 1, 1),
-        date(2025, 1, 1),
-        1,
-    )
+    assert (rec.period_start, rec.period_end, rec.contract_year) == CONTRACT_YEAR_1
     assert rec.basis["annual_shortfall"] == "800.00"
     assert rec.basis["paid_on_account_by_esco"] == "2800.00"
     assert rec.due_date == date(2025, 1, 1) + timedelta(days=30)
@@ -290,3 +288,158 @@ def test_report_value_equals_payment_value_for_any_period_boundaries(case):
         share = D("0.70") if part.contract_year <= 5 else D("0.50")
         assert line.amount == round_fen(max(part.value, Fraction(0)) * Fraction(share))
     assert sum((p.savings["electricity"] for p in parts), Fraction(0)) == Fraction(total)
+
+
+# --- shared-savings annual minimum and cap --------------------------------------------------
+
+
+def bounded_shared(reconciliation=Reconciliation.CONTRACT_YEAR, policy=NegativeSavings.FLOOR):
+    """``quarterly_shared`` (80 %, 1.00 ¥/kWh, quarters from 2024-01-01) with an annual minimum
+    of 20,000.00 and an annual cap of 30,000.00 on the ESCO's share."""
+    terms = quarterly_shared(policy)
+    (component,) = terms.components
+    bounded = SharedSavingsTerms(
+        component.shares,
+        negative_savings=policy,
+        annual_minimum=D("20000.00"),
+        annual_cap=D("30000.00"),
+        reconciliation=reconciliation,
+    )
+    return ContractTerms(**{**terms.__dict__, "components": (bounded,)})
+
+
+# Year 1 (2024): 10,000 / 3,000 / 5,000 / 4,000 kWh. Year 2 (2025): 15,000 / 12,000 / 10,000 /
+# 8,000 kWh.
+BOUNDED_YEARS = (
+    quarter(0, 10000),
+    quarter(1, 3000),
+    quarter(2, 5000),
+    quarter(3, 4000),
+    quarter(4, 15000),
+    quarter(5, 12000),
+    quarter(6, 10000),
+    quarter(7, 8000),
+)
+
+
+def test_shared_savings_minimum_and_cap_are_trued_up_at_the_contract_year_end():
+    """Worked by hand. Each quarter pays 80 % of its savings × 1.00 ¥/kWh on account:
+    year 1: 8,000.00 + 2,400.00 + 4,000.00 + 3,200.00 = 17,600.00, below the 20,000.00 minimum:
+    the year-end line has the institution pay the ESCO 20,000 − 17,600 = 2,400.00.
+    year 2: 12,000.00 + 9,600.00 + 8,000.00 + 6,400.00 = 36,000.00, above the 30,000.00 cap:
+    the ESCO pays back 36,000 − 30,000 = 6,000.00.
+    Net over each year the ESCO receives exactly 20,000.00 and 30,000.00."""
+    lines = settlement_lines(bounded_shared(), BOUNDED_YEARS)
+    on_account = [line for line in lines if line.kind is LineKind.SHARED_SAVINGS]
+    assert [line.amount for line in on_account] == [
+        D(8000),
+        D(2400),
+        D(4000),
+        D(3200),
+        D(12000),
+        D(9600),
+        D(8000),
+        D(6400),
+    ]
+    year1, year2 = [line for line in lines if line.kind is LineKind.SHARE_RECONCILIATION]
+    assert (year1.payer, year1.payee, year1.amount) == (Party.INSTITUTION, Party.ESCO, D("2400.00"))
+    assert (year1.period_start, year1.period_end, year1.contract_year) == CONTRACT_YEAR_1
+    assert year1.basis["paid_on_account_to_esco"] == "17600.00"
+    assert year1.basis["annual_share_due"] == "20000.00"
+    assert (year2.payer, year2.payee, year2.amount) == (Party.ESCO, Party.INSTITUTION, D("6000.00"))
+    assert year2.basis["annual_cap"] == "30000.00"
+    # Due after the latest acceptance of the year (payment_due_days = 0).
+    assert year2.due_date == date(2026, 1, 1)
+    for year, expected in ((1, D(20000)), (2, D(30000))):
+        net = sum(line.signed_for(Party.ESCO) for line in lines if line.contract_year == year)
+        assert net == expected
+    # The interim lines say they are on account under the bounds.
+    assert on_account[0].basis["limits_reconciliation"] == "contract_year"
+
+
+def test_no_minimum_or_cap_true_up_until_the_contract_year_is_covered():
+    lines = settlement_lines(bounded_shared(), BOUNDED_YEARS[:3])
+    assert not [line for line in lines if line.kind is LineKind.SHARE_RECONCILIATION]
+
+
+def test_minimum_and_cap_reconciled_per_period_hold_each_quarter_to_a_quarter_of_them():
+    """A quarter is 3 contract months / 12 = 1/4 of the year: bounds 5,000.00 … 7,500.00.
+    Year 1 on its own: 8,000 → 7,500.00; 2,400 → 5,000.00; 4,000 → 5,000.00;
+    3,200 → 5,000.00 (22,500.00 for the year, where the annual reconciliation gives 20,000.00)."""
+    lines = settlement_lines(bounded_shared(Reconciliation.PERIOD), BOUNDED_YEARS[:4])
+    assert [line.amount for line in lines] == [D(7500), D(5000), D(5000), D(5000)]
+    assert all(line.kind is LineKind.SHARED_SAVINGS for line in lines)
+    assert lines[0].basis["share_before_limits"] == "8000"
+    assert lines[1].basis["minimum_for_period"] == "5000"
+
+
+def test_a_projection_holds_each_period_within_its_part_of_the_bounds():
+    # 100,000 kWh a year spread evenly: 25,000 kWh a quarter × 0.8 = 20,000.00, capped at
+    # 7,500.00 a quarter, i.e. exactly the 30,000.00 annual cap.
+    from emc.contracts.finance import SavingsEstimate, projected_schedule
+
+    projected = projected_schedule(
+        bounded_shared(), (SavingsEstimate("electricity", "kWh", D(100000)),)
+    )
+    year1 = [line for line in projected if line.contract_year == 1]
+    assert [line.amount for line in year1] == [D(7500)] * 4
+
+
+@st.composite
+def quarters_and_policy(draw):
+    n = draw(st.integers(1, 12))
+    savings = draw(st.lists(st.integers(-8000, 20000), min_size=n, max_size=n))
+    policy = draw(st.sampled_from(list(NegativeSavings)))
+    reconciliation = draw(st.sampled_from(list(Reconciliation)))
+    return tuple(quarter(k, q) for k, q in enumerate(savings)), policy, reconciliation
+
+
+@settings(max_examples=100, deadline=None)
+@given(quarters_and_policy())
+def test_without_a_minimum_or_cap_the_schedule_is_unchanged(case):
+    """No minimum and no cap: whatever the reconciliation term says, each quarter pays
+    max(0, value + deficit carried in) × 80 %, as before the bounds existed, with no
+    year-end line and no bound in the basis; the projection is unchanged too."""
+    results, policy, reconciliation = case
+    plain = quarterly_shared(policy)
+    (component,) = plain.components
+    other = ContractTerms(
+        **{
+            **plain.__dict__,
+            "components": (
+                SharedSavingsTerms(
+                    component.shares, negative_savings=policy, reconciliation=reconciliation
+                ),
+            ),
+        }
+    )
+    lines = settlement_lines(other, results)
+    assert lines == settlement_lines(plain, results)
+    expected, balance, year = [], Fraction(0), 1
+    for k, result in enumerate(results):
+        this_year = k // 4 + 1
+        if policy is NegativeSavings.CARRY_CONTRACT_YEAR and this_year != year:
+            balance = Fraction(0)
+        year = this_year
+        value = Fraction(result.savings[0].quantity)
+        net = value + (balance if policy is not NegativeSavings.FLOOR else 0)
+        if policy is not NegativeSavings.FLOOR:
+            balance = min(net, Fraction(0))
+        expected.append(round_fen(max(net, Fraction(0)) * Fraction(4, 5)))
+    assert [line.amount for line in lines] == expected
+    assert all(line.kind is LineKind.SHARED_SAVINGS for line in lines)
+    assert not any("annual_minimum" in line.basis for line in lines)
+    from emc.contracts.finance import SavingsEstimate, projected_schedule
+
+    estimates = (SavingsEstimate("electricity", "kWh", D(50000)),)
+    assert projected_schedule(other, estimates) == projected_schedule(plain, estimates)
+
+
+@settings(max_examples=100, deadline=None)
+@given(quarters_and_policy())
+def test_a_covered_contract_year_nets_to_within_the_minimum_and_cap(case):
+    results, policy, _reconciliation = case
+    lines = settlement_lines(bounded_shared(Reconciliation.CONTRACT_YEAR, policy), results)
+    for year in range(1, len(results) // 4 + 1):
+        net = sum(line.signed_for(Party.ESCO) for line in lines if line.contract_year == year)
+        assert D(20000) <= net <= D(30000)

@@ -200,6 +200,36 @@ def guaranteed(**overrides):
             "components[0].reconciliation",
         ),
         (
+            {"components": (SharedSavingsTerms(shares=SHARES, annual_minimum=D("-1")),)},
+            "components[0].annual_minimum",
+        ),
+        (
+            {"components": (SharedSavingsTerms(shares=SHARES, annual_cap=D("-0.01")),)},
+            "components[0].annual_cap",
+        ),
+        (
+            {
+                "components": (
+                    SharedSavingsTerms(
+                        shares=SHARES, annual_minimum=D("30000"), annual_cap=D("20000")
+                    ),
+                )
+            },
+            "components[0].annual_minimum",
+        ),
+        (
+            {"components": (SharedSavingsTerms(shares=SHARES, annual_cap=D("100.005")),)},
+            "components[0].annual_cap",
+        ),
+        (
+            {"components": (SharedSavingsTerms(shares=SHARES, annual_cap=D("2e12")),)},
+            "components[0].annual_cap",
+        ),
+        (
+            {"components": (SharedSavingsTerms(shares=SHARES, reconciliation="weekly"),)},
+            "components[0].reconciliation",
+        ),
+        (
             {"costs": (PartyCost(CostParty.ESCO, CostKind.INSURANCE, D(-5)),)},
             "costs[0].annual_amount",
         ),

@@ -46,41 +46,15 @@ def make_project(
     """A signed shared-savings project on the school's site with a daily sub-meter holding
     2023 (baseline) and ``months`` months of 2024 data (``saving`` lower use)."""
     n = next(_seq)
+    project, site, meter = signed_project(
+        session,
+        name=f"M&V 测试项目 {n}",
+        terms=terms or demo_terms(),
+        signed_on=dt.date(2023, 12, 1),
+        meter_name=f"测试分项 {n}",
+    )
     energy = actor(session, "energy@school.demo")
     engineer = actor(session, "engineer@esco.demo")
-    site = session.scalar(
-        select(Site).where(Site.organization_id == energy.organization_id).order_by(Site.id)
-    )
-    project = contracts.create_project(
-        session,
-        energy,
-        name=f"M&V 测试项目 {n}",
-        esco_organization_id=engineer.organization_id,
-        investor="esco",
-    )
-    contracts.set_contract_terms(
-        session, energy, project.id, terms=terms_to_document(terms or demo_terms())
-    )
-    contracts.update_project(session, energy, project.id, status=ProjectStatus.PROPOSED)
-    contracts.update_project(
-        session,
-        energy,
-        project.id,
-        status=ProjectStatus.CONTRACTED,
-        signed_on=dt.date(2023, 12, 1),
-    )
-    sign_by_esco(session, project.id)
-    facilities.link_project(session, energy, site.id, project_id=project.id)
-    meter = facilities.create_meter(
-        session,
-        energy,
-        site_id=site.id,
-        name=f"测试分项 {n}",
-        carrier="electricity",
-        unit="kWh",
-        kind="interval",
-        interval_minutes=1440,
-    )
     start, end = BASELINE[0], data.add_months(BASELINE[1], months)
     readings = data.temperature_readings(session, site, start, end)
     temps = engine.daily_temperature(
@@ -114,6 +88,42 @@ def make_project(
         "engineer": engineer,
         "institution_admin": actor(session, "admin@school.demo"),
     }
+
+
+def signed_project(session, *, name: str, terms, signed_on: dt.date, meter_name: str):
+    """(project, site, meter): a project of the demo school with the demo ESCO on ``terms``,
+    signed by both on ``signed_on``, linked to the school's first site, with a new daily
+    electricity sub-meter named ``meter_name``."""
+    energy = actor(session, "energy@school.demo")
+    engineer = actor(session, "engineer@esco.demo")
+    site = session.scalar(
+        select(Site).where(Site.organization_id == energy.organization_id).order_by(Site.id)
+    )
+    project = contracts.create_project(
+        session,
+        energy,
+        name=name,
+        esco_organization_id=engineer.organization_id,
+        investor="esco",
+    )
+    contracts.set_contract_terms(session, energy, project.id, terms=terms_to_document(terms))
+    contracts.update_project(session, energy, project.id, status=ProjectStatus.PROPOSED)
+    contracts.update_project(
+        session, energy, project.id, status=ProjectStatus.CONTRACTED, signed_on=signed_on
+    )
+    sign_by_esco(session, project.id)
+    facilities.link_project(session, energy, site.id, project_id=project.id)
+    meter = facilities.create_meter(
+        session,
+        energy,
+        site_id=site.id,
+        name=meter_name,
+        carrier="electricity",
+        unit="kWh",
+        kind="interval",
+        interval_minutes=1440,
+    )
+    return project, site, meter
 
 
 def demo_project_id(session) -> int:

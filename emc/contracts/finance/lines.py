@@ -44,6 +44,8 @@ class LineKind(StrEnum):
     LEASE_RESIDUAL = "lease_residual"
     # Year-end true-up of a guarantee reconciled per contract year (direction by sign).
     RECONCILIATION = "reconciliation"
+    # Year-end true-up of a shared-savings annual minimum or cap (direction by sign).
+    SHARE_RECONCILIATION = "share_reconciliation"
 
 
 class Party(StrEnum):

@@ -36,6 +36,8 @@ __all__ = [
     "band_value",
     "carrier_order",
     "check_savings_carrier",
+    "limit_share",
+    "limits_basis",
     "period_savings",
     "price_in_year",
     "savings_lines",
@@ -175,17 +177,60 @@ def _savings_amounts(
                     }
                 )
             # A period that lost energy pays the ESCO nothing; it never charges the ESCO.
-            amount = round_fen(max(value, Fraction(0)) * exact(share))
+            payable = max(value, Fraction(0)) * exact(share)
             basis = {
                 **head,
                 "carriers": rows,
                 "savings_value": basis_str(value),
                 "esco_share": str(share),
             }
+            if component.has_limits:
+                # A projection holds each period within its part of the annual minimum and cap
+                # whatever the reconciliation: for savings spread evenly over the year (annual
+                # estimates) that is exactly the annual bound.
+                payable = limit_share(component, payable, fraction, basis)
+            amount = round_fen(payable)
             amounts.append((component.label, LineKind.SHARED_SAVINGS, amount, basis))
         elif isinstance(component, GuaranteedSavingsTerms):
             amounts.extend(_guarantee_amounts(terms, component, year, fraction, savings, head))
     return amounts
+
+
+def limit_share(
+    component: SharedSavingsTerms, payable: Fraction, fraction: Fraction, basis: dict[str, Any]
+) -> Fraction:
+    """``payable`` (the ESCO's exact share of one period) held within ``fraction`` (the
+    period's part of the contract year) of the component's annual minimum and cap; the bounds
+    and the share before them are written into ``basis``."""
+    low = (
+        exact(component.annual_minimum) * fraction if component.annual_minimum is not None else None
+    )
+    high = exact(component.annual_cap) * fraction if component.annual_cap is not None else None
+    bounded = payable
+    if low is not None:
+        bounded = max(bounded, low)
+    if high is not None:
+        bounded = min(bounded, high)
+    basis.update(limits_basis(component))
+    basis.update(
+        {
+            "share_before_limits": basis_str(payable),
+            "minimum_for_period": None if low is None else basis_str(low),
+            "cap_for_period": None if high is None else basis_str(high),
+        }
+    )
+    return bounded
+
+
+def limits_basis(component: SharedSavingsTerms) -> dict[str, Any]:
+    """The annual minimum, cap and their reconciliation, as a line's basis shows them."""
+    return {
+        "annual_minimum": None
+        if component.annual_minimum is None
+        else str(component.annual_minimum),
+        "annual_cap": None if component.annual_cap is None else str(component.annual_cap),
+        "limits_reconciliation": str(component.reconciliation),
+    }
 
 
 def _guarantee_amounts(

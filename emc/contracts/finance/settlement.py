@@ -13,6 +13,11 @@ depend on the periods before it:
   ``reconciliation`` line trues the year up to the annual guarantee: the annual shortfall or
   excess share (computed on the year's total savings) minus what the periods already paid.
 
+* ``SharedSavingsTerms.annual_minimum`` / ``annual_cap`` reconciled per ``contract_year``: the
+  periods pay their share on account; once the year is covered one ``share_reconciliation``
+  line brings the year's total up to the minimum or down to the cap. Reconciled per
+  ``period``, each period's share is held within its part of the year of the two bounds.
+
 With the default terms (floor at zero, reconciled per period) every result's lines depend on
 that result alone and are exactly those :func:`actual_lines` gave before these terms existed.
 
@@ -32,7 +37,14 @@ from typing import Any
 from .lines import LineKind, LineSource, MvResult, Party, ScheduleLine, basis_str, make_line
 from .money import ZERO, exact, money_context, round_fen
 from .periods import add_months, year_fraction
-from .savings import _guarantee_amounts, band_value, carrier_order, check_savings_carrier
+from .savings import (
+    _guarantee_amounts,
+    band_value,
+    carrier_order,
+    check_savings_carrier,
+    limit_share,
+    limits_basis,
+)
 from .terms import (
     ContractTerms,
     GuaranteedSavingsTerms,
@@ -158,6 +170,14 @@ def _shared_line(
                 "carried_forward": str(round_fen(carry_out)),
             }
         )
+    amount = payable * exact(share)
+    if component.has_limits:
+        if component.reconciliation is Reconciliation.PERIOD:
+            fraction = year_fraction(terms.start_date, part.start, part.end)
+            amount = limit_share(component, amount, fraction, basis)
+        else:
+            # Paid on account: the year-end share_reconciliation line applies the bounds.
+            basis.update(limits_basis(component))
     line = make_line(
         source=LineSource.ACTUAL,
         component=component.label,
@@ -166,7 +186,7 @@ def _shared_line(
         start=part.start,
         end=part.end,
         due=due,
-        amount=round_fen(payable * exact(share)),
+        amount=round_fen(amount),
         basis=basis,
     )
     return line, carry_out
@@ -212,7 +232,6 @@ def _reconciliation_line(
 ) -> ScheduleLine | None:
     """The year-end true-up: annual shortfall / excess share on the year's total savings,
     less what the periods of the year paid on account. None when nothing is left to settle."""
-    start, end = _year_bounds(terms, year)
     head = {"contract_year": year, "reconciliation": str(component.reconciliation)}
     ordered = {c: savings[c] for c in carrier_order(terms, savings)}
     annual = _guarantee_amounts(terms, component, year, Fraction(1), ordered, head)
@@ -224,9 +243,6 @@ def _reconciliation_line(
     difference = annual_net - paid
     if difference == 0:
         return None
-    payer, payee = (
-        (Party.ESCO, Party.INSTITUTION) if difference > 0 else (Party.INSTITUTION, Party.ESCO)
-    )
     annual_basis = annual[0][3] if annual else {**head}
     basis = {
         **head,
@@ -240,32 +256,98 @@ def _reconciliation_line(
         "annual_net_paid_by_esco": str(annual_net),
         "paid_on_account_by_esco": str(paid),
         "net_to_institution": str(difference),
-        "on_account": [
-            {
-                "kind": str(line.kind),
-                "period_start": line.period_start.isoformat(),
-                "period_end": line.period_end.isoformat(),
-                "amount": str(line.amount),
-                "payer": str(line.payer),
-            }
-            for line in interim
-        ],
+        "on_account": _on_account(interim),
     }
+    return _year_end_line(
+        terms, component.label, LineKind.RECONCILIATION, year, due, difference, basis
+    )
+
+
+def _on_account(interim: list[ScheduleLine]) -> list[dict[str, str]]:
+    """The lines a year-end line trues up, as its basis lists them."""
+    return [
+        {
+            "kind": str(line.kind),
+            "period_start": line.period_start.isoformat(),
+            "period_end": line.period_end.isoformat(),
+            "amount": str(line.amount),
+            "payer": str(line.payer),
+        }
+        for line in interim
+    ]
+
+
+def _year_end_line(
+    terms: ContractTerms,
+    label: str,
+    kind: LineKind,
+    year: int,
+    due: date,
+    to_institution: Decimal,
+    basis: dict[str, Any],
+) -> ScheduleLine:
+    """A true-up over contract ``year``: the ESCO pays the institution ``to_institution``
+    when it is positive, the institution pays the ESCO its absolute value otherwise."""
+    start, end = _year_bounds(terms, year)
+    payer, payee = (
+        (Party.ESCO, Party.INSTITUTION) if to_institution > 0 else (Party.INSTITUTION, Party.ESCO)
+    )
     return ScheduleLine(
-        key=f"{LineSource.ACTUAL}:{component.label}:{LineKind.RECONCILIATION}:"
-        f"{start.isoformat()}:{end.isoformat()}",
+        key=f"{LineSource.ACTUAL}:{label}:{kind}:{start.isoformat()}:{end.isoformat()}",
         source=LineSource.ACTUAL,
-        component=component.label,
-        kind=LineKind.RECONCILIATION,
+        component=label,
+        kind=kind,
         contract_year=year,
         period_start=start,
         period_end=end,
         due_date=due,
         payer=payer,
         payee=payee,
-        amount=abs(difference),
+        amount=abs(to_institution),
         basis=basis,
     )
+
+
+def _share_reconciliation_line(
+    terms: ContractTerms,
+    component: SharedSavingsTerms,
+    year: int,
+    interim: list[ScheduleLine],
+    due: date,
+) -> ScheduleLine | None:
+    """The year-end true-up of a shared-savings minimum or cap: the year's share paid on
+    account, brought up to the annual minimum or down to the annual cap. None when the year's
+    total is already within them."""
+    paid = sum((line.amount for line in interim), ZERO)
+    due_amount = paid
+    if component.annual_minimum is not None:
+        due_amount = max(due_amount, round_fen(component.annual_minimum))
+    if component.annual_cap is not None:
+        due_amount = min(due_amount, round_fen(component.annual_cap))
+    difference = due_amount - paid
+    if difference == 0:
+        return None
+    basis = {
+        "contract_year": year,
+        **limits_basis(component),
+        "paid_on_account_to_esco": str(paid),
+        "annual_share_due": str(due_amount),
+        "net_to_esco": str(difference),
+        "on_account": _on_account(interim),
+    }
+    # Up to the minimum the institution pays the ESCO; above the cap the ESCO pays back.
+    return _year_end_line(
+        terms, component.label, LineKind.SHARE_RECONCILIATION, year, due, -difference, basis
+    )
+
+
+def _year_end(component: object) -> bool:
+    """Whether a component is trued up once its contract year is covered."""
+    if isinstance(component, GuaranteedSavingsTerms):
+        return component.reconciliation is Reconciliation.CONTRACT_YEAR
+    if isinstance(component, SharedSavingsTerms):
+        return component.has_limits and component.reconciliation is Reconciliation.CONTRACT_YEAR
+    return False
 
 
 @money_context
@@ -332,31 +414,36 @@ def _settle(terms: ContractTerms, parsed: list[_Parsed]) -> tuple[ScheduleLine, 
                     line, carry_out = _shared_line(terms, component, part, head, p.due, carry_in)
                     if carry_out is not None:
                         carry[component.label] = (part.contract_year, carry_out)
-                    lines.append(line)
+                    made = [line]
                 elif isinstance(component, GuaranteedSavingsTerms):
                     made = _guarantee_lines(terms, component, part, head, p.due)
-                    lines.extend(made)
-                    if component.reconciliation is Reconciliation.CONTRACT_YEAR:
-                        key = (component.label, part.contract_year)
-                        covered[key] = covered.get(key, 0) + (part.end - part.start).days
-                        sums = year_savings.setdefault(key, {})
-                        for c, q in part.savings.items():
-                            sums[c] = sums.get(c, Fraction(0)) + q
-                        year_lines.setdefault(key, []).extend(made)
-                        year_due[key] = max(year_due.get(key, p.due), p.due)
+                else:
+                    continue
+                lines.extend(made)
+                if _year_end(component):
+                    key = (component.label, part.contract_year)
+                    covered[key] = covered.get(key, 0) + (part.end - part.start).days
+                    sums = year_savings.setdefault(key, {})
+                    for c, q in part.savings.items():
+                        sums[c] = sums.get(c, Fraction(0)) + q
+                    year_lines.setdefault(key, []).extend(made)
+                    year_due[key] = max(year_due.get(key, p.due), p.due)
     for component in terms.components:
-        if not isinstance(component, GuaranteedSavingsTerms):
-            continue
-        if component.reconciliation is not Reconciliation.CONTRACT_YEAR:
+        if not _year_end(component):
             continue
         for year in range(1, terms.term_years + 1):
             key = (component.label, year)
             start, end = _year_bounds(terms, year)
             if covered.get(key, 0) != (end - start).days:
                 continue
-            line = _reconciliation_line(
-                terms, component, year, year_savings[key], year_lines[key], year_due[key]
-            )
+            if isinstance(component, SharedSavingsTerms):
+                line = _share_reconciliation_line(
+                    terms, component, year, year_lines[key], year_due[key]
+                )
+            else:
+                line = _reconciliation_line(
+                    terms, component, year, year_savings[key], year_lines[key], year_due[key]
+                )
             if line is not None:
                 lines.append(line)
     return tuple(lines)

@@ -165,11 +165,29 @@ class FeeBand:
 
 @dataclass(frozen=True)
 class SharedSavingsTerms:
-    """节能效益分享型: each period the institution pays the ESCO savings value × its share."""
+    """节能效益分享型: each period the institution pays the ESCO savings value × its share.
+
+    ``annual_minimum`` (保底) and ``annual_cap`` (封顶), yuan per contract year, bound what the
+    ESCO's share comes to in one contract year; None (the default) is no bound, and the
+    schedule is exactly what it is without them. ``reconciliation`` says when they are
+    applied: ``contract_year`` (the default, as they are annual amounts): the periods pay their
+    share on account and, once accepted results cover the contract year, one
+    ``share_reconciliation`` line brings the year's total up to the minimum or down to the cap;
+    ``period``: each period's payment is held within its part of the year
+    (``year_fraction``) of the minimum and the cap.
+    """
 
     shares: tuple[ShareBand, ...]
     label: str = "shared_savings"
     negative_savings: NegativeSavings = NegativeSavings.FLOOR
+    annual_minimum: Decimal | None = None
+    annual_cap: Decimal | None = None
+    reconciliation: Reconciliation = Reconciliation.CONTRACT_YEAR
+
+    @property
+    def has_limits(self) -> bool:
+        """Whether the contract bounds the ESCO's annual share (a minimum, a cap or both)."""
+        return self.annual_minimum is not None or self.annual_cap is not None
 
 
 @dataclass(frozen=True)

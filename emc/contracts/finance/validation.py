@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from .money import CURRENCY
+from .money import CURRENCY, round_fen
 from .terms import (
     _COMPONENT_TYPE,
     Component,
@@ -220,6 +220,19 @@ def _validate_component(terms: ContractTerms, component: Component, path: str) -
         _check_bands(component.shares, f"{path}.shares", terms.term_years, "share")
         if not isinstance(component.negative_savings, NegativeSavings):
             _fail(f"{path}.negative_savings", "must be floor, carry_contract_year or carry_term")
+        for bound in ("annual_minimum", "annual_cap"):
+            if getattr(component, bound) is not None:
+                _check_non_negative(getattr(component, bound), f"{path}.{bound}")
+                if Decimal(getattr(component, bound)) != round_fen(getattr(component, bound)):
+                    _fail(f"{path}.{bound}", "must be in whole fen (at most 2 decimal places)")
+        if (
+            component.annual_minimum is not None
+            and component.annual_cap is not None
+            and component.annual_minimum > component.annual_cap
+        ):
+            _fail(f"{path}.annual_minimum", "must not exceed the annual cap")
+        if not isinstance(component.reconciliation, Reconciliation):
+            _fail(f"{path}.reconciliation", "must be period or contract_year")
         if not terms.prices:
             _fail("prices", "shared savings needs a contract price for every savings carrier")
     elif isinstance(component, GuaranteedSavingsTerms):

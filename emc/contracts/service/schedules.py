@@ -299,6 +299,7 @@ def _settles_across_periods(terms: finance.ContractTerms) -> bool:
     for c in terms.components:
         if isinstance(c, finance.SharedSavingsTerms) and (
             c.negative_savings is not finance.NegativeSavings.FLOOR
+            or (c.has_limits and c.reconciliation is finance.Reconciliation.CONTRACT_YEAR)
         ):
             return True
         if isinstance(c, finance.GuaranteedSavingsTerms) and (
@@ -348,7 +349,9 @@ def _stored_results(session: Session, project: EmcProject) -> tuple[finance.MvRe
     )
 
 
-_SETTLEMENT_KINDS = frozenset({finance.LineKind.RECONCILIATION})
+_SETTLEMENT_KINDS = frozenset(
+    {finance.LineKind.RECONCILIATION, finance.LineKind.SHARE_RECONCILIATION}
+)
 
 
 def record_actual_savings(
@@ -369,9 +372,9 @@ def record_actual_savings(
     ``[{"start", "end", "carrier", "unit", "quantity"}]`` (per month or day, adding up to
     ``savings``), which values each part at the share and price in force when it was saved;
     without it the totals are split by time. The result is kept; when the contract carries
-    negative savings forward or reconciles its guarantee per contract year, every kept result
-    is settled again in period order (earlier periods' lines only change if a result arrived
-    out of order). A re-issued result for the same period replaces its unlocked lines (same
+    negative savings forward or reconciles its guarantee (or a shared-savings minimum or cap)
+    per contract year, every kept result is settled again in period order (earlier periods'
+    lines only change if a result arrived out of order). A re-issued result for the same period replaces its unlocked lines (same
     keys); approved or paid lines are reported as conflicts.
     """
     project = load(session, actor, EmcProject, project_id)
