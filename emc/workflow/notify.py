@@ -4,7 +4,7 @@ One rule per event kind: which organisation's users (holding which permission) a
 an English msgid subject and body (``%(name)s`` placeholders, translated per reader) and the
 object's page. The acting user is never told of their own step, and a payment line prepared by
 one finance user goes to the *other* finance users. Messages are deduplicated per object,
-transition and version. Audit events are told by :mod:`emc.audit.service.notices` (same kinds).
+transition and version. This listener is the only path: no service notifies of its own steps.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from emc.workflow.events import WorkflowEvent, listen
 
 P = Permission
 
-# Who is told: "institution", "esco", "both", "other" (the contracting party that did not
-# act), "waiting" (the party whose consent is still missing).
+# Who is told: "institution", "esco", "auditor" (an audit's), "both", "other" (the contracting
+# party that did not act), "waiting" (the party whose consent is still missing).
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,30 @@ RULES: dict[str, Rule] = {
         N_("Payment line to pay: %(name)s"),
         N_("%(actor)s approved a payment line of %(name)s (%(amount)s yuan, due %(due_on)s)."),
     ),
+    "audit_submitted": Rule(
+        "institution",
+        P.AUDITS_COMMISSION,
+        N_("Energy audit submitted for review: %(title)s"),
+        N_(
+            "%(auditor)s submitted version %(version)s of the energy audit %(title)s. "
+            "Review it, then accept it or return it with comments."
+        ),
+    ),
+    "audit_accepted": Rule(
+        "auditor",
+        P.AUDITS_READ,
+        N_("Energy audit accepted: %(title)s"),
+        N_("%(institution)s accepted version %(version)s of the energy audit %(title)s."),
+    ),
+    "audit_returned": Rule(
+        "auditor",
+        P.AUDITS_READ,
+        N_("Energy audit returned: %(title)s"),
+        N_(
+            "%(institution)s returned version %(version)s of the energy audit %(title)s with "
+            "comments: %(comment)s"
+        ),
+    ),
 }
 
 # Accepted reports make payment lines: the institution's finance users prepare them.
@@ -237,6 +261,8 @@ def _orgs(event: WorkflowEvent, to: str) -> set[int]:
         return {p.institution_id} - {None}
     if to == "esco":
         return {p.esco_id} - {None}
+    if to == "auditor":
+        return {p.auditor_id} - {None}
     if to == "both":
         return contracting
     if to == "waiting":
