@@ -22,8 +22,9 @@ from emc.workflow.events import WorkflowEvent, listen
 
 P = Permission
 
-# Who is told: "institution", "esco", "auditor" (an audit's), "both", "other" (the contracting
-# party that did not act), "waiting" (the party whose consent is still missing).
+# Who is told: "institution", "esco", "auditor" (an audit's), "both" (every party whose consent
+# the object needs: an incoming ESCO too), "other" (those parties but the one that acted),
+# "waiting" (the parties whose consent is still missing).
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ RULES: dict[str, Rule] = {
         N_("%(actor_org)s terminated the project %(name)s."),
     ),
     "amendment_proposed": Rule(
-        "both",
+        "waiting",
         P.CONTRACTS_CONTRACT_AGREE,
         N_("Contract amendment to agree: %(name)s"),
         N_("%(actor_org)s proposed an amendment of the contract of %(name)s. Agree or reject it."),
@@ -256,7 +257,7 @@ def _users(session: Session, org_ids: set[int], permission: Permission) -> list[
 def _orgs(event: WorkflowEvent, to: str) -> set[int]:
     p = event.parties
     actor_org = event.actor.organization_id
-    contracting = {p.institution_id, p.esco_id} - {None}
+    contracting = p.contracting
     if to == "institution":
         return {p.institution_id} - {None}
     if to == "esco":
@@ -275,6 +276,8 @@ def _orgs(event: WorkflowEvent, to: str) -> set[int]:
             waiting.add(p.institution_id)
         if getattr(obj, f"esco_{prefix}_by_user_id", None) is None:
             waiting.add(p.esco_id)
+        if getattr(obj, f"incoming_esco_{prefix}_by_user_id", None) is None:
+            waiting.add(p.incoming_esco_id)
         return waiting - {None}
     return contracting - {actor_org}  # "other"
 
