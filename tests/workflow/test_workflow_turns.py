@@ -59,15 +59,12 @@ def _as(session, email):
     return actor_for(session, email)
 
 
-def _approved(session):
+def _submitted(session, mark=None):
+    """A submitted report of January 2024 on an approved baseline (``mark`` just before the
+    submission, when the submission is the step)."""
     ids = make_project(session, months=2)
     b = baselines.propose_baseline(session, ids["engineer"], ids["project"])
     baselines.approve_baseline(session, ids["energy"], b.id)
-    return ids
-
-
-def _submitted(session):
-    ids = _approved(session)
     r = reports.draft_report(
         session,
         ids["engineer"],
@@ -75,6 +72,8 @@ def _submitted(session):
         period_start=dt.date(2024, 1, 1),
         period_end=dt.date(2024, 2, 1),
     )
+    if mark is not None:
+        mark(session)
     reports.submit_report(session, ids["engineer"], r.id)
     return ids, r
 
@@ -87,16 +86,7 @@ def baseline_proposed(s, _login, mark):
 
 
 def report_submitted(s, _login, mark):
-    ids = _approved(s)
-    r = reports.draft_report(
-        s,
-        ids["engineer"],
-        ids["project"],
-        period_start=dt.date(2024, 1, 1),
-        period_end=dt.date(2024, 2, 1),
-    )
-    mark(s)
-    reports.submit_report(s, ids["engineer"], r.id)
+    _ids, r = _submitted(s, mark)
     return "engineer@esco.demo", f"report:{r.id}"
 
 
