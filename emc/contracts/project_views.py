@@ -353,6 +353,7 @@ def _amendment_page(amendment_id: int, *, error: str | None = None, status=200):
         actions=amendment_actions(actor, project, [amendment]),
         amendment_labels=AMENDMENT_STATUS_LABELS,
         field_labels=FIELD_LABELS,
+        sees_project=_sees_project(project.id),
         error=error,
     ), status
 

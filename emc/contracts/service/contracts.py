@@ -198,7 +198,8 @@ AMENDMENT = workflow.Binding(
     ContractAmendment,
     _amendment_parties,
     ("number", "status", "reason", "project_changes", "decision_comment"),
-    link=lambda a: None,
+    # Its own page: every party sees it there (an incoming ESCO sees no more of the project).
+    link=lambda a: f"/amendments/{a.id}",
 )
 
 
