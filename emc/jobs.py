@@ -13,8 +13,7 @@ from emc.config import Settings
 from emc.contracts.finance import LineSource, Party
 from emc.contracts.models import EmcProject, LineStatus, PaymentLine
 from emc.i18n import N_
-from emc.notifications.models import Notification
-from emc.notifications.service import notify, send_pending_email
+from emc.notifications.service import given_reminders, notify, send_pending_email
 from emc.scheduler import job
 
 # How far ahead finance is reminded of a payment falling due.
@@ -43,16 +42,7 @@ def _week(day: dt.date) -> str:
 def _reminded_keys(session: Session, user_ids: list[int], today: dt.date) -> set[str]:
     """The line reminders already given to these users (read from their recent digests)."""
     since = dt.datetime.combine(today - dt.timedelta(days=15), dt.time(), tzinfo=dt.UTC)
-    keys: set[str] = set()
-    for params in session.scalars(
-        select(Notification.params).where(
-            Notification.user_id.in_(user_ids),
-            Notification.kind == "payment_digest",
-            Notification.created_at >= since,
-        )
-    ):
-        keys.update((params or {}).get("reminders", []))
-    return keys
+    return given_reminders(session, user_ids, kind="payment_digest", since=since)
 
 
 @job(
@@ -186,9 +176,9 @@ def mv_drafts(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     description=N_("Remind both parties of overdue M&V reports; mark reports whose data changed"),
 )
 def mv_reminders(session: Session, settings: Settings, key: str) -> dict[str, Any]:
-    """For the local date ``key``: weekly reminders of overdue reports (ESCO admins and
-    engineers, the institution's energy managers), and staleness of submitted or accepted
-    reports whose meter data changed (both parties told once)."""
+    """For the local date ``key``: one digest per user of overdue reports (ESCO admins and
+    engineers, the institution's energy managers; each period weekly), and staleness of
+    submitted or accepted reports whose meter data changed (both parties told once)."""
     from emc.mv.jobs import mark_stale_reports, remind_overdue
 
     return {

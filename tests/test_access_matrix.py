@@ -3443,7 +3443,8 @@ ROWS = [
         lambda c: f"/api/v1/projects/{c.get('project')}/amendments",
         lambda c: {"row_version": c["rv"]["project"], "reason": "矩阵", "total_investment": "1.00"},
         "json",
-        _ct_write({"inst_admin", "energy"}, 201),
+        # Either party proposes: the institution's project managers, the ESCO's admins.
+        _ct_write({"inst_admin", "energy", "esco_admin"}, 201),
     ),
     (
         "POST",
@@ -3577,6 +3578,23 @@ ROWS = [
         "form",
         _ct_other_write(302),
     ),
+    # One amendment's page (an incoming ESCO's way in): visible with its project.
+    (
+        "GET",
+        "/amendments/<int:amendment_id>",
+        lambda c: f"/amendments/{c.get('amendment')}",
+        None,
+        None,
+        only(_CT_READERS, 200, 404, 302),
+    ),
+    (
+        "GET",
+        "/amendments/<int:amendment_id>",
+        lambda c: f"/amendments/{c.get('other_amendment')}",
+        None,
+        None,
+        only({"platform"}, 200, 404, 302),
+    ),
     (
         "GET",
         "/projects/<int:project_id>/life",
@@ -3623,7 +3641,7 @@ ROWS = [
         lambda c: f"/projects/{c.get('project')}/life/amend",
         lambda c: {"row_version": c["rv"]["project"], "reason": "矩阵", "total_investment": "1"},
         "form",
-        _ct_write({"inst_admin", "energy"}, 302, anon=302),
+        _ct_write({"inst_admin", "energy", "esco_admin"}, 302, anon=302),
     ),
     (
         "POST",

@@ -114,9 +114,33 @@ def _contract_scope(actor: Actor) -> ColumnElement[bool]:
 
 
 def _amendment_scope(actor: Actor) -> ColumnElement[bool]:
-    return ContractAmendment.contract_id.in_(
+    # Visible with its project; an ESCO also sees an amendment that would hand it a project
+    # (it must agree to take it over), without seeing that project's records.
+    visible = ContractAmendment.contract_id.in_(
         select(Contract.id).where(Contract.project_id.in_(_visible_project_ids(actor)))
     )
+    if actor.org_kind is OrgKind.ESCO:
+        visible |= ContractAmendment.incoming_esco_organization_id == actor.organization_id
+    return visible
+
+
+def may_propose_amendment(actor: Actor, project: EmcProject) -> bool:
+    """Whether ``actor`` may propose an amendment of a (visible) signed project: the
+    institution's project managers, or the contracted ESCO's users who agree contracts."""
+    if actor.organization_id == project.organization_id:
+        return can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+    if actor.organization_id == project.esco_organization_id:
+        return can(actor, Permission.CONTRACTS_CONTRACT_AGREE)
+    return False
+
+
+def require_amendment_proposer(actor: Actor, project: EmcProject) -> None:
+    """Raise Forbidden unless :func:`may_propose_amendment`."""
+    if not may_propose_amendment(actor, project):
+        raise Forbidden(
+            "not permitted: amendments are proposed by the institution's project managers or "
+            "the ESCO's admins"
+        )
 
 
 def _payment_line_scope(actor: Actor) -> ColumnElement[bool]:

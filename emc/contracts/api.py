@@ -126,7 +126,9 @@ class ProjectAmendments(MethodView):
     @blp.response(201, AmendmentOut)
     def post(self, data, project_id):
         """Propose a change of a signed project's ESCO, dates or investment as a contract
-        amendment; it applies once both parties agree."""
+        amendment (the institution's project managers or the ESCO's admins; an admin's own
+        party agrees by proposing); it applies once both parties agree, and the incoming ESCO
+        too when it swaps the ESCO."""
         return service.propose_project_amendment(db(), current_actor(), project_id, **data)
 
 
@@ -161,7 +163,8 @@ class AmendmentAgree(MethodView):
     @blp.arguments(RowVersionIn)
     @blp.response(200, AmendmentOut)
     def post(self, data, project_id, amendment_id):
-        """One party's agreement (institution or ESCO admin); both apply the amendment."""
+        """One party's agreement (institution or ESCO admin, or an incoming ESCO's admin); the
+        amendment applies once every party needed has agreed."""
         return service.agree_amendment(db(), current_actor(), project_id, amendment_id, **data)
 
 

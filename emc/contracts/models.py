@@ -189,6 +189,13 @@ class ContractAmendment(Base):
     institution_agreed_at: Mapped[dt.datetime | None]
     esco_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     esco_agreed_at: Mapped[dt.datetime | None]
+    # An amendment that swaps the ESCO names the incoming one, whose consent it also needs: it
+    # sees this amendment (not the project's records) and agrees or rejects it.
+    incoming_esco_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
+    incoming_esco_agreed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    incoming_esco_agreed_at: Mapped[dt.datetime | None]
     # Changes of a signed project's own fields (ESCO, dates, investment) that the amendment
     # carries: {"field": value as JSON}; applied with the terms once both parties agree.
     project_changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -13,9 +13,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy import select
 
 from emc import journal
+from emc.auth.models import User
 from emc.auth.permissions import Permission, can
+from emc.auth.policy import may_propose_amendment
 from emc.contracts import service
 from emc.contracts.models import SIGNED_STATUSES, AmendmentStatus, ProjectStatus
 from emc.contracts.schemas import (
@@ -160,6 +163,53 @@ def _steps(project, actor) -> list[dict]:
     return out
 
 
+def _party_prefix(actor, project, amendment) -> str | None:
+    """Which consent of ``amendment`` is the actor's party's (None: not a party of it)."""
+    if actor.organization_id == project.organization_id:
+        return "institution"
+    if actor.organization_id == project.esco_organization_id:
+        return "esco"
+    if actor.organization_id == amendment.incoming_esco_organization_id:
+        return "incoming_esco"
+    return None
+
+
+def amendment_actions(actor, project, amendments) -> dict[int, dict[str, bool]]:
+    """Per amendment, the decisions this user may take now (the buttons shown): agree while
+    their party has not, reject unless their party proposed it, withdraw if it did."""
+    proposers = dict(
+        db()
+        .execute(
+            select(User.id, User.organization_id).where(
+                User.id.in_({a.proposed_by_user_id for a in amendments})
+            )
+        )
+        .all()
+    )
+    agrees = can(actor, Permission.CONTRACTS_CONTRACT_AGREE)
+    out = {}
+    for a in amendments:
+        prefix = _party_prefix(actor, project, a)
+        open_ = a.status is AmendmentStatus.PROPOSED and prefix is not None
+        mine = proposers.get(a.proposed_by_user_id) == actor.organization_id
+        out[a.id] = {
+            "agree": open_ and agrees and getattr(a, f"{prefix}_agreed_by_user_id") is None,
+            "reject": open_ and agrees and not mine,
+            "withdraw": open_
+            and mine
+            and (agrees or can(actor, Permission.CONTRACTS_PROJECT_MANAGE)),
+        }
+    return out
+
+
+def amendment_names(project, amendments) -> dict[int, str]:
+    """The names of the project's parties and of every ESCO its amendments name."""
+    return org_names(
+        [project.organization_id, project.esco_organization_id]
+        + [a.incoming_esco_organization_id for a in amendments]
+    )
+
+
 def _render(project_id: int, *, error: str | None = None, values: dict | None = None, status=200):
     actor = current_actor()
     project = service.get_project(db(), actor, project_id)
@@ -173,20 +223,14 @@ def _render(project_id: int, *, error: str | None = None, values: dict | None = 
         project=project,
         contract=contract,
         amendments=list(reversed(amendments)),
-        names=org_names(
-            [project.organization_id, project.esco_organization_id]
-            + [
-                int(a.project_changes.get("after", {}).get("esco_organization_id") or 0)
-                for a in amendments
-                if a.project_changes
-            ]
-        ),
+        names=amendment_names(project, amendments),
+        actions=amendment_actions(actor, project, amendments),
         steps=_steps(project, actor),
         signed=project.status in SIGNED_STATUSES,
         open_for_edit=project.status in (ProjectStatus.DRAFT, ProjectStatus.PROPOSED),
         can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
         and actor.organization_id == project.organization_id,
-        can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),
+        can_propose=may_propose_amendment(actor, project),
         my_org=actor.organization_id,
         escos=_escos(),
         investors=INVESTOR_LABELS,
@@ -271,7 +315,8 @@ def project_edit(project_id: int):
 @bp.post("/projects/<int:project_id>/life/amend")
 @login_required
 def project_amend(project_id: int):
-    """Propose an amendment of a signed project's ESCO, dates or investment."""
+    """Propose an amendment of a signed project's ESCO, dates or investment (the institution's
+    project managers or the ESCO's admins; the other party, and an incoming ESCO, agree)."""
     service.get_project(db(), current_actor(), project_id)
     values = form_data()
     data, errors = load_form(ProjectAmendmentIn(), values)
@@ -283,7 +328,10 @@ def project_amend(project_id: int):
         raise
     except EmcError as error:
         return _refused(project_id, error, values)
-    flash(_("Amendment proposed: it applies once both parties agree."), "success")
+    flash(
+        _("Amendment proposed: it applies once the other party (and any incoming ESCO) agrees."),
+        "success",
+    )
     return redirect(url_for("contracts.project_life", project_id=project_id))
 
 
@@ -294,24 +342,70 @@ _DECISIONS = {
 }
 
 
+def _amendment_page(amendment_id: int, *, error: str | None = None, status=200):
+    actor = current_actor()
+    project, amendment = service.get_amendment(db(), actor, amendment_id)
+    return render_template(
+        "contracts/amendment.html",
+        project=project,
+        a=amendment,
+        names=amendment_names(project, [amendment]),
+        actions=amendment_actions(actor, project, [amendment]),
+        amendment_labels=AMENDMENT_STATUS_LABELS,
+        field_labels=FIELD_LABELS,
+        sees_project=_sees_project(project.id),
+        error=error,
+    ), status
+
+
+@bp.get("/amendments/<int:amendment_id>")
+@login_required
+def amendment_page(amendment_id: int):
+    """One amendment and the decisions open to this user: the page of an incoming ESCO, which
+    agrees to take over a project without seeing the project's records."""
+    return _amendment_page(amendment_id)
+
+
+def _sees_project(project_id: int) -> bool:
+    try:
+        service.get_project(db(), current_actor(), project_id)
+    except NotFound:
+        return False
+    return True
+
+
 @bp.post(
     "/projects/<int:project_id>/life/amendments/<int:amendment_id>/"
     "<any(agree, reject, withdraw):decision>"
 )
 @login_required
 def project_amendment_decision(project_id: int, amendment_id: int, decision: str):
-    """Agree to, reject or withdraw an amendment (each with the version the user saw)."""
-    service.get_project(db(), current_actor(), project_id)
+    """Agree to, reject or withdraw an amendment (each with the version the user saw). An
+    incoming ESCO decides from the amendment's own page and comes back to it."""
+    project, _amendment = service.get_amendment(db(), current_actor(), amendment_id)
+    if project.id != project_id:
+        raise NotFound(f"amendment {amendment_id} not found")
+    on_project = _sees_project(project_id)
     schema, run = _DECISIONS[decision]
     values = form_data()
     data, errors = load_form(schema(), values)
     if errors:
+        if not on_project:
+            message = _(
+                "The step was refused: %(reasons)s",
+                reasons="；".join(
+                    f"{FIELD_LABELS.get(k, k)}：{'；'.join(map(str, v))}" for k, v in errors.items()
+                ),
+            )
+            return _amendment_page(amendment_id, error=message, status=422)
         return _invalid(project_id, errors, values)
     try:
         amendment = run(db(), current_actor(), project_id, amendment_id, **data)
     except NotFound:
         raise
     except EmcError as error:
+        if not on_project:
+            return _amendment_page(amendment_id, error=error_text(error), status=error.status)
         return _refused(project_id, error)
     flash(
         _(
@@ -321,4 +415,12 @@ def project_amendment_decision(project_id: int, amendment_id: int, decision: str
         ),
         "success",
     )
-    return redirect(url_for("contracts.project_life", project_id=project_id))
+    # Where the user goes next depends on what they see now: an agreed ESCO swap hands the
+    # project (and its amendments) from the outgoing ESCO to the incoming one.
+    if _sees_project(project_id):
+        return redirect(url_for("contracts.project_life", project_id=project_id))
+    try:
+        service.get_amendment(db(), current_actor(), amendment_id)
+    except NotFound:
+        return redirect(url_for("core.todo"))
+    return redirect(url_for("contracts.amendment_page", amendment_id=amendment_id))

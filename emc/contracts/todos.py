@@ -99,7 +99,8 @@ def payment_todos(session: Session, actor: Actor) -> Iterator[Todo]:
 @todo_source
 def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
     """Contract amendments and custody fee adjustments waiting for this party's agreement
-    (proposed by someone else: a proposer is not asked to agree to their own proposal)."""
+    (proposed by someone else: a proposer is not asked to agree to their own proposal), and
+    ESCO swaps waiting for the incoming ESCO's."""
     if not can(actor, Permission.CONTRACTS_CONTRACT_AGREE):
         return
     if actor.org_kind is OrgKind.INSTITUTION:
@@ -136,11 +137,35 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         yield Todo(
             kind="amendment.agree",
             title=N_("Agree to contract amendment no. %(number)s of %(project)s"),
-            link=f"/projects/{project_id}",
+            # Amendments of the project's own fields are decided on its life page.
+            link=f"/projects/{project_id}/life"
+            if amendment.project_changes
+            else f"/projects/{project_id}",
             object_key=f"amendment:{amendment.id}",
             params={"number": amendment.number, "project": name},
             project_id=project_id,
         )
+    if actor.org_kind is OrgKind.ESCO:
+        # An ESCO swap waits for the incoming ESCO too, which does not see the project yet.
+        for amendment, name in session.execute(
+            scoped(actor, ContractAmendment)
+            .join(Contract, Contract.id == ContractAmendment.contract_id)
+            .join(EmcProject, EmcProject.id == Contract.project_id)
+            .where(
+                ContractAmendment.incoming_esco_organization_id == actor.organization_id,
+                ContractAmendment.status == AmendmentStatus.PROPOSED,
+                ContractAmendment.incoming_esco_agreed_by_user_id.is_(None),
+            )
+            .add_columns(EmcProject.name)
+            .order_by(ContractAmendment.id)
+        ):
+            yield Todo(
+                kind="amendment.agree",
+                title=N_("Agree to take over %(project)s (contract amendment no. %(number)s)"),
+                link=f"/amendments/{amendment.id}",
+                object_key=f"amendment:{amendment.id}",
+                params={"number": amendment.number, "project": name},
+            )
     for adjustment, name in session.execute(
         select(CustodyFeeAdjustment, EmcProject.name)
         .join(EmcProject, EmcProject.id == CustodyFeeAdjustment.project_id)

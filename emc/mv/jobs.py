@@ -2,7 +2,8 @@
 complete, reminding the parties of overdue reports, and marking reports whose data changed.
 
 Each is idempotent: a period that has a report (of any status) is never drafted again, and the
-notifications carry dedupe keys (reminders once a week per period, staleness once per report).
+notifications carry dedupe keys (overdue periods: one digest a day at most per user, each period
+reminded once a week; staleness: once per report).
 Jobs act as the system (journal actor ``None``).
 """
 
@@ -25,7 +26,7 @@ from emc.mv import data
 from emc.mv.models import Baseline, MvPlan, MvReport, ReportStatus
 from emc.mv.service import compute, reports
 from emc.mv.service.baselines import approved_baseline
-from emc.notifications.service import notify
+from emc.notifications.service import given_reminders, notify
 
 log = logging.getLogger(__name__)
 
@@ -124,40 +125,96 @@ def draft_due_reports(session: Session, today: dt.date) -> dict[str, Any]:
     return {"drafted": drafted, "incomplete": incomplete, "failed": failed}
 
 
-def remind_overdue(session: Session, today: dt.date) -> dict[str, Any]:
-    """Once a week per period: remind the ESCO's admins and engineers and the institution's
-    energy managers of every period ended more than :data:`OVERDUE_DAYS` ago whose report is
-    not submitted or accepted."""
-    week = today.isocalendar()
-    overdue = reminded = 0
+def _overdue_by_user(
+    session: Session, today: dt.date
+) -> dict[int, tuple[User, dict[int, tuple[EmcProject, list[tuple[dt.date, dt.date]]]]]]:
+    """Per user to remind (the ESCO's admins and engineers, the institution's energy
+    managers): their projects' periods ended more than :data:`OVERDUE_DAYS` ago whose report
+    is not submitted or accepted, by project."""
+    out: dict[int, tuple[User, dict[int, tuple[EmcProject, list[tuple[dt.date, dt.date]]]]]] = {}
     for project, _plan, _baseline, start, end in _due_periods(session, today):
         if end + dt.timedelta(days=OVERDUE_DAYS) > today:
             continue
         statuses = {r.status for r in _reports_of(session, project.id, start)}
         if statuses & {ReportStatus.SUBMITTED, ReportStatus.ACCEPTED}:
             continue
-        overdue += 1
-        users = _esco_users(session, project) + _energy_managers(session, project)
+        for user in _esco_users(session, project) + _energy_managers(session, project):
+            _user, projects = out.setdefault(user.id, (user, {}))
+            projects.setdefault(project.id, (project, []))[1].append((start, end))
+    return out
+
+
+def remind_overdue(session: Session, today: dt.date) -> dict[str, Any]:
+    """One digest a day at most per user: every overdue report period of the user's projects
+    (ended more than :data:`OVERDUE_DAYS` ago, report not submitted or accepted), listed by
+    project, to the ESCO's admins and engineers and the institution's energy managers.
+
+    Each period is reminded once a week; a day brings a user a digest only when one of their
+    periods has such a reminder due, and never more than one message per user and day (dedupe
+    key: the date), however many periods and projects are overdue. Running twice sends nothing
+    new."""
+    week = today.isocalendar()
+    since = dt.datetime.combine(today - dt.timedelta(days=15), dt.time(), tzinfo=dt.UTC)
+    by_user = _overdue_by_user(session, today)
+    periods: set[tuple[int, dt.date]] = set()
+    reminded = 0
+    for user, projects in by_user.values():
+        reminders = [
+            f"{project_id}:{start.isoformat()}:{week.year}-W{week.week:02d}"
+            for project_id, (_project, spans) in projects.items()
+            for start, _end in spans
+        ]
+        periods.update(
+            (project_id, start)
+            for project_id, (_project, spans) in projects.items()
+            for start, _end in spans
+        )
+        given = given_reminders(session, [user.id], kind="mv_overdue", since=since)
+        if not set(reminders) - given:
+            continue
+        items = [
+            {
+                "project": project.name,
+                "count": len(spans),
+                "periods": _periods_text(spans),
+            }
+            for project, spans in projects.values()
+        ]
+        only = next(iter(projects)) if len(projects) == 1 else None
         created = notify(
             session,
-            users,
+            [user],
             kind="mv_overdue",
-            dedupe_key=f"mv-overdue:{project.id}:{start.isoformat()}:{week.year}-W{week.week}",
-            subject=N_("Overdue M&V report: %(project)s, %(start)s to %(end)s"),
+            dedupe_key=f"mv-overdue:{today.isoformat()}",
+            subject=N_("Overdue M&V reports: %(count)s periods of %(projects)s projects"),
             body=N_(
-                "The M&V report of %(project)s for %(start)s to %(end)s has not been submitted "
-                "and accepted %(days)s days after the period ended."
+                "These M&V reports have not been submitted and accepted %(days)s days after "
+                "their period ended:\n%(lines)s"
             ),
-            link=f"/projects/{project.id}/mv",
+            link=f"/projects/{only}/mv" if only is not None else "/todo",
             params={
-                "project": project.name,
-                "start": str(start),
-                "end": str(end),
+                "count": sum(len(spans) for _project, spans in projects.values()),
+                "projects": len(projects),
                 "days": OVERDUE_DAYS,
+                "lines": {
+                    "msgid": N_("%(project)s: %(count)s periods (%(periods)s)"),
+                    "each": items,
+                },
+                "reminders": reminders,
             },
         )
         reminded += len(created)
-    return {"overdue": overdue, "notified": reminded}
+    return {"overdue": len(periods), "notified": reminded}
+
+
+# A digest names at most this many periods of one project (the project's M&V page has all).
+DIGEST_PERIODS = 6
+
+
+def _periods_text(spans: list[tuple[dt.date, dt.date]]) -> str:
+    """``2024-01-01–2024-02-01, …`` (ISO dates read the same in every language)."""
+    shown = [f"{start.isoformat()}–{end.isoformat()}" for start, end in spans[:DIGEST_PERIODS]]
+    return ", ".join(shown) + (", …" if len(spans) > DIGEST_PERIODS else "")
 
 
 def mark_stale_reports(session: Session) -> dict[str, Any]:

@@ -102,6 +102,24 @@ def notify(
     return created
 
 
+def given_reminders(
+    session: Session, user_ids: Iterable[int], *, kind: str, since: dt.datetime
+) -> set[str]:
+    """The reminder keys already given to these users by digests of ``kind`` created since
+    ``since`` (a digest stores the keys it reminds of in its ``reminders`` parameter), so that a
+    digest job tells each item once per cadence however often it runs."""
+    keys: set[str] = set()
+    for params in session.scalars(
+        select(Notification.params).where(
+            Notification.user_id.in_(list(user_ids)),
+            Notification.kind == kind,
+            Notification.created_at >= since,
+        )
+    ):
+        keys.update((params or {}).get("reminders", []))
+    return keys
+
+
 @dataclass(frozen=True)
 class RenderedNote:
     """A notification as one reader sees it, in that reader's language."""

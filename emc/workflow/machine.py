@@ -46,6 +46,13 @@ class Parties:
     proposer_org_id: int | None = None
     project_id: int | None = None
     name: str = ""
+    # The ESCO an amendment would hand the project to: a party of that amendment only.
+    incoming_esco_id: int | None = None
+
+    @property
+    def contracting(self) -> set[int]:
+        """The organisations whose consent the object needs (incoming ESCO included)."""
+        return {self.institution_id, self.esco_id, self.incoming_esco_id} - {None}
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ class StaleConflict(Conflict):
 
 def _side_ok(actor: Actor, parties: Parties, side: Side) -> bool:
     org = actor.organization_id
-    contracting = {parties.institution_id, parties.esco_id} - {None}
+    contracting = parties.contracting
     if side is Side.INSTITUTION:
         return org == parties.institution_id
     if side is Side.ESCO:
@@ -97,11 +104,16 @@ def _side_ok(actor: Actor, parties: Parties, side: Side) -> bool:
 
 
 def _consent(actor: Actor, parties: Parties, obj: Any, consent: Consent) -> bool:
-    """Record the acting party's consent; True once both parties have consented."""
+    """Record the acting party's consent; True once every party needed has consented (both
+    contracting parties, and the incoming ESCO when the object names one)."""
     if actor.organization_id == parties.institution_id:
         prefix, party = consent.institution, "institution"
-    else:
+    elif parties.esco_id is not None and actor.organization_id == parties.esco_id:
         prefix, party = consent.esco, "ESCO"
+    else:
+        prefix, party = consent.incoming, "incoming ESCO"
+    if prefix is None:  # _side_ok admits no one else
+        raise Forbidden("not a party of this", code="separation_of_duties")
     if getattr(obj, f"{prefix}_by_user_id") is not None:
         raise Conflict(
             f"the {party} has already agreed to this",
@@ -110,9 +122,10 @@ def _consent(actor: Actor, parties: Parties, obj: Any, consent: Consent) -> bool
         )
     setattr(obj, f"{prefix}_by_user_id", actor.user_id)
     setattr(obj, f"{prefix}_at", clock.now())
-    return all(
-        getattr(obj, f"{p}_by_user_id") is not None for p in (consent.institution, consent.esco)
-    )
+    needed = [consent.institution, consent.esco]
+    if consent.incoming is not None and parties.incoming_esco_id is not None:
+        needed.append(consent.incoming)
+    return all(getattr(obj, f"{p}_by_user_id") is not None for p in needed)
 
 
 def _current(session: Session, binding: Binding, obj_id: int) -> tuple[str | None, int | None]:

@@ -4,7 +4,7 @@ One rule per event kind: which organisation's users (holding which permission) a
 an English msgid subject and body (``%(name)s`` placeholders, translated per reader) and the
 object's page. The acting user is never told of their own step, and a payment line prepared by
 one finance user goes to the *other* finance users. Messages are deduplicated per object,
-transition and version. Audit events are told by :mod:`emc.audit.service.notices` (same kinds).
+transition and version. This listener is the only path: no service notifies of its own steps.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from emc.workflow.events import WorkflowEvent, listen
 
 P = Permission
 
-# Who is told: "institution", "esco", "both", "other" (the contracting party that did not
-# act), "waiting" (the party whose consent is still missing).
+# Who is told: "institution", "esco", "auditor" (an audit's), "both" (every party whose consent
+# the object needs: an incoming ESCO too), "other" (those parties but the one that acted),
+# "waiting" (the parties whose consent is still missing).
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ RULES: dict[str, Rule] = {
         N_("%(actor_org)s terminated the project %(name)s."),
     ),
     "amendment_proposed": Rule(
-        "both",
+        "waiting",
         P.CONTRACTS_CONTRACT_AGREE,
         N_("Contract amendment to agree: %(name)s"),
         N_("%(actor_org)s proposed an amendment of the contract of %(name)s. Agree or reject it."),
@@ -206,6 +207,30 @@ RULES: dict[str, Rule] = {
         N_("Payment line to pay: %(name)s"),
         N_("%(actor)s approved a payment line of %(name)s (%(amount)s yuan, due %(due_on)s)."),
     ),
+    "audit_submitted": Rule(
+        "institution",
+        P.AUDITS_COMMISSION,
+        N_("Energy audit submitted for review: %(title)s"),
+        N_(
+            "%(auditor)s submitted version %(version)s of the energy audit %(title)s. "
+            "Review it, then accept it or return it with comments."
+        ),
+    ),
+    "audit_accepted": Rule(
+        "auditor",
+        P.AUDITS_READ,
+        N_("Energy audit accepted: %(title)s"),
+        N_("%(institution)s accepted version %(version)s of the energy audit %(title)s."),
+    ),
+    "audit_returned": Rule(
+        "auditor",
+        P.AUDITS_READ,
+        N_("Energy audit returned: %(title)s"),
+        N_(
+            "%(institution)s returned version %(version)s of the energy audit %(title)s with "
+            "comments: %(comment)s"
+        ),
+    ),
 }
 
 # Accepted reports make payment lines: the institution's finance users prepare them.
@@ -232,11 +257,13 @@ def _users(session: Session, org_ids: set[int], permission: Permission) -> list[
 def _orgs(event: WorkflowEvent, to: str) -> set[int]:
     p = event.parties
     actor_org = event.actor.organization_id
-    contracting = {p.institution_id, p.esco_id} - {None}
+    contracting = p.contracting
     if to == "institution":
         return {p.institution_id} - {None}
     if to == "esco":
         return {p.esco_id} - {None}
+    if to == "auditor":
+        return {p.auditor_id} - {None}
     if to == "both":
         return contracting
     if to == "waiting":
@@ -249,6 +276,8 @@ def _orgs(event: WorkflowEvent, to: str) -> set[int]:
             waiting.add(p.institution_id)
         if getattr(obj, f"esco_{prefix}_by_user_id", None) is None:
             waiting.add(p.esco_id)
+        if getattr(obj, f"incoming_esco_{prefix}_by_user_id", None) is None:
+            waiting.add(p.incoming_esco_id)
         return waiting - {None}
     return contracting - {actor_org}  # "other"
 

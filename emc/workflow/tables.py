@@ -27,16 +27,21 @@ class Side(StrEnum):
     AUDITOR = "auditor"  # the audit body commissioned for an audit
     EITHER = "either"  # either contracting party (institution or ESCO)
     PROPOSER = "proposer"  # the organisation that proposed the object
-    OTHER = "other"  # the contracting party that did NOT propose the object
+    OTHER = "other"  # a contracting party that did NOT propose the object
+    # (EITHER and OTHER include an incoming ESCO that the object names: see Parties)
 
 
 @dataclass(frozen=True)
 class Consent:
     """Both contracting parties must consent: each side's record is ``<prefix>_by_user_id``
-    and ``<prefix>_at`` on the object. The transition reaches its target once both exist."""
+    and ``<prefix>_at`` on the object. The transition reaches its target once both exist.
+
+    ``incoming``: the prefix of a third party's consent, needed when the object names one (an
+    amendment that swaps the ESCO needs the incoming ESCO's agreement too)."""
 
     institution: str
     esco: str
+    incoming: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ def _s(*states: str) -> frozenset[str]:
 P = Permission
 _BOTH_SIGN = Consent("institution_signed", "esco_signed")
 _BOTH_AGREE = Consent("institution_agreed", "esco_agreed")
+# An ESCO swap: the institution, the outgoing ESCO and the incoming one.
+_ALL_AGREE = Consent("institution_agreed", "esco_agreed", incoming="incoming_esco_agreed")
 
 PROJECT = Machine(
     "project",
@@ -164,7 +171,10 @@ PROJECT = Machine(
 _AGREEMENT_STATES = ("proposed", "agreed", "rejected", "withdrawn")
 
 
-def _agreement(name: str) -> Machine:
+def _agreement(name: str, consent: Consent = _BOTH_AGREE) -> Machine:
+    """Proposed by either contracting party (its own agreement is recorded with the proposal
+    when the proposer may agree); agreed by the others; rejected by a party that did not
+    propose it; withdrawn by its proposer."""
     return Machine(
         name,
         _AGREEMENT_STATES,
@@ -176,8 +186,9 @@ def _agreement(name: str) -> Machine:
                 _s("proposed"),
                 "agreed",
                 Side.EITHER,
-                "both parties agree; it applies once both have",
-                consent=_BOTH_AGREE,
+                "both parties agree (and an incoming ESCO, when it swaps the ESCO); it applies "
+                "once all have",
+                consent=consent,
                 event=f"{name}_agreed",
             ),
             Transition(
@@ -186,7 +197,7 @@ def _agreement(name: str) -> Machine:
                 _s("proposed"),
                 "rejected",
                 Side.OTHER,
-                "the party that did not propose it rejects it, with a comment",
+                "a party that did not propose it rejects it, with a comment",
                 event=f"{name}_rejected",
             ),
             Transition(
@@ -203,7 +214,7 @@ def _agreement(name: str) -> Machine:
     )
 
 
-AMENDMENT = _agreement("amendment")
+AMENDMENT = _agreement("amendment", _ALL_AGREE)
 CUSTODY_ADJUSTMENT = _agreement("custody_adjustment")
 
 BASELINE = Machine(

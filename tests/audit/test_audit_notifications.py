@@ -74,12 +74,42 @@ def test_each_return_and_resubmission_notifies_once(db_session, submitted):
     assert len(keys) == 2
 
 
-def test_notifications_are_deduplicated_by_key(db_session, submitted):
-    before = inbox(db_session, "audit_submitted", submitted.id)
-    service._notify(db_session, submitted, "submitted")
-    assert {e: len(n) for e, n in inbox(db_session, "audit_submitted", submitted.id).items()} == {
-        e: len(n) for e, n in before.items()
-    }
+def _all_about(session, audit_id: int) -> dict[str, int]:
+    """Recipients' e-mail → how many notifications of any kind link to the audit."""
+    out: dict[str, int] = {}
+    for (email,) in session.execute(
+        select(User.email)
+        .join(Notification, Notification.user_id == User.id)
+        .where(Notification.link == f"/audits/{audit_id}")
+    ):
+        out[email] = out.get(email, 0) + 1
+    return out
+
+
+def test_each_audit_transition_notifies_each_recipient_exactly_once(db_session):
+    # One path only (the workflow's listener): submit, return, resubmit, accept.
+    audit = commission(db_session, title="一次通知审计")
+    auditor = actor(db_session, "auditor@auditor.demo")
+    school = actor(db_session, "energy@school.demo")
+    service.add_bills(db_session, auditor, audit.id, [bill("electricity", "kWh", "1000")])
+    institution = {"admin@school.demo", "energy@school.demo"}
+    audit_body = {"admin@auditor.demo", "auditor@auditor.demo"}
+    steps = (
+        (lambda: service.submit_audit(db_session, auditor, audit.id), institution),
+        (
+            lambda: service.return_audit(db_session, school, audit.id, comment="补充"),
+            audit_body,
+        ),
+        (lambda: service.submit_audit(db_session, auditor, audit.id), institution),
+        (lambda: service.accept_audit(db_session, school, audit.id), audit_body),
+    )
+    before = _all_about(db_session, audit.id)
+    for step, told in steps:
+        step()
+        after = _all_about(db_session, audit.id)
+        grew = {e: after[e] - before.get(e, 0) for e in after if after[e] != before.get(e, 0)}
+        assert grew == dict.fromkeys(told, 1)
+        before = after
 
 
 def test_inactive_users_and_other_roles_get_nothing(db_session):

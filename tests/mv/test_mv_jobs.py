@@ -11,6 +11,7 @@ from test_mv_support import make_project, replace_day
 
 from emc import scheduler
 from emc.auth.models import User
+from emc.contracts.models import EmcProject
 from emc.mv.models import MvReport, ReportStatus
 from emc.mv.service import baselines, reports
 from emc.notifications.models import Notification
@@ -54,7 +55,7 @@ def test_drafts_only_complete_periods_once(approved, session_factory, settings, 
     assert note == 3 * 2  # the ESCO's admin and engineer, once per draft
 
 
-def test_overdue_reminders_reach_both_parties_once_a_week(
+def test_overdue_reminders_reach_both_parties_in_one_digest_a_day_each_period_weekly(
     approved, session_factory, settings, db_session
 ):
     reports.draft_report(
@@ -69,16 +70,43 @@ def test_overdue_reminders_reach_both_parties_once_a_week(
     assert run.status == "succeeded", run.error
     # Ours: January (a draft is not submitted) to April; the demo project: April.
     assert run.summary["overdue"] == 5
-    recipients = set(
+    recipients = list(
         db_session.scalars(select(Notification.user_id).where(Notification.kind == "mv_overdue"))
     )
     emails = set(db_session.scalars(select(User.email).where(User.id.in_(recipients))))
     assert emails == {"admin@esco.demo", "engineer@esco.demo", "energy@school.demo"}
-    assert run.summary["notified"] == 5 * 3
-    again = _run(session_factory, settings, "mv_reminders", "2024-06-16", force=True)
-    assert again.summary["notified"] == 0  # same ISO week
+    # One digest per user, however many periods and projects.
+    assert len(recipients) == len(set(recipients)) == run.summary["notified"] == 3
+    again = _run(session_factory, settings, "mv_reminders", "2024-06-15", force=True)
+    assert again.summary["notified"] == 0  # same day
+    next_day = _run(session_factory, settings, "mv_reminders", "2024-06-16")
+    assert next_day.summary["notified"] == 0  # every period was reminded this ISO week
     later = _run(session_factory, settings, "mv_reminders", "2024-06-24")
-    assert later.summary["notified"] == 5 * 3
+    assert later.summary["notified"] == 3
+
+
+def test_twenty_overdue_periods_of_one_project_make_one_message_per_recipient_in_their_language(
+    approved, session_factory, settings, db_session
+):
+    # Our project's periods January 2024 to August 2025 are all overdue on 15 October 2025.
+    run = _run(session_factory, settings, "mv_reminders", "2025-10-15")
+    assert run.status == "succeeded", run.error
+    notes = db_session.scalars(
+        select(Notification).where(Notification.kind == "mv_overdue").order_by(Notification.id)
+    ).all()
+    users = [n.user_id for n in notes]
+    assert len(users) == len(set(users)) == 3
+    note = next(
+        n for n in notes if n.user_id == approved["engineer"].user_id
+    )  # the demo ESCO's engineer: ours and the demo project
+    name = db_session.get(EmcProject, approved["project"]).name
+    zh, en = note.body_in("zh_CN"), note.body_in("en")
+    assert f"{name}：20 个报告期" in zh and "2024-01-01–2024-02-01" in zh
+    assert f"{name}: 20 periods" in en and ", …" in en
+    assert "逾期" in note.subject_in("zh_CN") and "Overdue M&V reports" in note.subject_in("en")
+    again = _run(session_factory, settings, "mv_reminders", "2025-10-15", force=True)
+    assert again.summary["notified"] == 0
+    assert db_session.scalar(select(func.count()).where(Notification.kind == "mv_overdue")) == 3
 
 
 def test_job_marks_changed_reports_stale_and_tells_both_parties(

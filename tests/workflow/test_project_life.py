@@ -123,7 +123,16 @@ def test_a_signed_projects_esco_swap_is_refused_and_works_through_an_agreed_amen
     assert agreed.status_code == 200 and agreed.get_json()["status"] == "proposed"
     stale = esco.post(f"{url}/agree", json={"row_version": amendment["row_version"]})
     assert stale.status_code == 409
-    done = esco.post(f"{url}/agree", json={"row_version": agreed.get_json()["row_version"]})
+    outgoing = esco.post(f"{url}/agree", json={"row_version": agreed.get_json()["row_version"]})
+    assert outgoing.status_code == 200 and outgoing.get_json()["status"] == "proposed"
+    assert admin.get(f"/api/v1/projects/{pid}").get_json()["esco_organization_id"] != other
+    # The incoming ESCO agrees too (it sees the amendment, not the project).
+    from tests.workflow.test_amendments import make_south_admin
+
+    make_south_admin(db_session)
+    incoming = login_as("admin@esco2.demo")
+    assert incoming.get(f"/api/v1/projects/{pid}").status_code == 404
+    done = incoming.post(f"{url}/agree", json={"row_version": outgoing.get_json()["row_version"]})
     assert done.status_code == 200 and done.get_json()["status"] == "agreed"
     assert admin.get(f"/api/v1/projects/{pid}").get_json()["esco_organization_id"] == other
 

@@ -13,8 +13,8 @@ and is changed only by a new version (:func:`revise_audit`). The factor set is r
 audit when it is commissioned and again at each submission, and never after acceptance.
 
 The modules: :mod:`.records` (field lists, loading, scope, factor snapshot, consumption rows),
-:mod:`.workflow` (commission, change, submit, accept, return, revise), :mod:`.notices` (workflow
-notifications), :mod:`.consumption` (bills and meter totals), :mod:`.ecms` (measures and
+:mod:`.workflow` (commission, change, submit, accept, return, revise; their notifications come
+from the workflow's events, :mod:`emc.workflow.notify`), :mod:`.consumption` (bills and meter totals), :mod:`.ecms` (measures and
 proposals), :mod:`.custody` (energy-cost custody contracts), :mod:`.accounting` (accounts and
 indicators), :mod:`.quotas`, :mod:`.exports` (workbook and PDF report), :mod:`.labels` (msgids of
 enumerations), :mod:`.demo` (demo data).
@@ -43,9 +43,6 @@ from emc.audit.service.labels import (
     QUOTA_LEVEL_LABELS,
     STATUS_LABELS,
 )
-
-# The workflow notification itself, called directly by the tests of its deduplication.
-from emc.audit.service.notices import _notify  # noqa: F401
 from emc.audit.service.quotas import create_quota, find_quota, list_quotas
 from emc.audit.service.records import (
     AUDIT_FIELDS,

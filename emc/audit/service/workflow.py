@@ -22,7 +22,6 @@ from emc.audit.models import (
     EnergyAudit,
 )
 from emc.audit.service.ecms import list_ecms
-from emc.audit.service.notices import _notify
 from emc.audit.service.records import (
     AUDIT_FIELDS,
     COMMISSION_FIELDS,
@@ -243,6 +242,14 @@ def _transition(
         for key, value in values.items():
             setattr(row, key, value)
 
+    names = {
+        org_id: name
+        for org_id, name in session.execute(
+            select(Organization.id, Organization.name_zh).where(
+                Organization.id.in_([audit.organization_id, audit.auditor_organization_id])
+            )
+        )
+    }
     return workflow.transition(
         session,
         actor,
@@ -253,6 +260,14 @@ def _transition(
         apply=apply,
         summary=summary,
         obj=audit,
+        # What the notifications of the step (emc.workflow.notify) name.
+        params={
+            "title": audit.title,
+            "version": audit.version,
+            "institution": names.get(audit.organization_id, ""),
+            "auditor": names.get(audit.auditor_organization_id, ""),
+            "comment": values.get("review_comment") or "",
+        },
     )
 
 
@@ -280,7 +295,6 @@ def submit_audit(
         submitted_at=clock.now(),
         factor_snapshot=_factor_snapshot(session, audit.region_code),
     )
-    _notify(session, audit, "submitted")
     return audit
 
 
@@ -314,7 +328,6 @@ def accept_audit(
         accepted_by_user_id=actor.user_id,
         review_comment=None,
     )
-    _notify(session, audit, "accepted")
     return audit
 
 
@@ -326,7 +339,6 @@ def return_audit(
         raise _invalid("comment", N_("say what needs to change"))
     audit = _for_review(session, actor, audit_id, version)
     _transition(session, actor, audit, "return", version, comment, review_comment=comment)
-    _notify(session, audit, "returned", comment=comment, at=clock.now().isoformat())
     return audit
 
 

@@ -29,6 +29,7 @@ from emc.contracts.service.adjustments import (
 from emc.contracts.service.contracts import (
     agree_amendment,
     check_terms,
+    get_amendment,
     get_contract,
     list_amendments,
     propose_project_amendment,
@@ -96,6 +97,7 @@ __all__ = [
     "get_project",
     "hold_line",
     "line_values",
+    "get_amendment",
     "list_amendments",
     "list_custody_adjustments",
     "list_lines",

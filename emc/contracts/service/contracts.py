@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from emc import journal, workflow
+from emc import clock, journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.models import User
-from emc.auth.permissions import Permission
-from emc.auth.policy import load, require, scoped
+from emc.auth.permissions import Permission, can
+from emc.auth.policy import load, require, require_amendment_proposer, scoped
 from emc.contracts import finance
 from emc.contracts.models import (
     SIGNED_STATUSES,
@@ -152,6 +152,7 @@ def set_contract_terms(
         base_version=contract.version,
         proposed_by_user_id=actor.user_id,
     )
+    _proposer_agrees(actor, project, amendment)
     add_numbered(session, amendment, "amendment")
     journal.record(
         session,
@@ -166,6 +167,17 @@ def set_contract_terms(
     return contract, amendment
 
 
+def _proposer_agrees(actor: Actor, project: EmcProject, amendment: ContractAmendment) -> None:
+    """A proposer who may agree to contracts agrees by proposing: only the other party (and an
+    incoming ESCO) is left to agree. A project manager without that right leaves their own
+    side's agreement to its admins."""
+    if not can(actor, Permission.CONTRACTS_CONTRACT_AGREE):
+        return
+    side = "institution" if actor.organization_id == project.organization_id else "esco"
+    setattr(amendment, f"{side}_agreed_by_user_id", actor.user_id)
+    setattr(amendment, f"{side}_agreed_at", clock.now())
+
+
 def _amendment_parties(session: Session, amendment: ContractAmendment) -> workflow.Parties:
     contract = session.get(Contract, amendment.contract_id)
     project = session.get(EmcProject, contract.project_id)
@@ -177,6 +189,7 @@ def _amendment_parties(session: Session, amendment: ContractAmendment) -> workfl
         proposer_org_id=proposer.organization_id if proposer is not None else None,
         project_id=project.id,
         name=project.name,
+        incoming_esco_id=amendment.incoming_esco_organization_id,
     )
 
 
@@ -185,19 +198,30 @@ AMENDMENT = workflow.Binding(
     ContractAmendment,
     _amendment_parties,
     ("number", "status", "reason", "project_changes", "decision_comment"),
-    link=lambda a: None,
+    # Its own page: every party sees it there (an incoming ESCO sees no more of the project).
+    link=lambda a: f"/amendments/{a.id}",
 )
 
 
 def _amendment_of(
     session: Session, actor: Actor, project_id: int, amendment_id: int
 ) -> tuple[EmcProject, Contract, ContractAmendment]:
-    project = load(session, actor, EmcProject, project_id)
+    # Through the amendment: an incoming ESCO sees it without seeing its project.
     amendment = load(session, actor, ContractAmendment, amendment_id)
-    contract = contract_of(session, project.id)
-    if contract is None or amendment.contract_id != contract.id:
+    contract = session.get(Contract, amendment.contract_id)
+    if contract is None or contract.project_id != project_id:
         raise NotFound(f"amendment {amendment_id} not found")
-    return project, contract, amendment
+    return session.get(EmcProject, project_id), contract, amendment
+
+
+def get_amendment(
+    session: Session, actor: Actor, amendment_id: int
+) -> tuple[EmcProject, ContractAmendment]:
+    """A visible amendment and its project (whose name and parties the amendment page shows:
+    an incoming ESCO sees no more of the project than that). NotFound if not visible."""
+    amendment = load(session, actor, ContractAmendment, amendment_id)
+    contract = session.get(Contract, amendment.contract_id)
+    return session.get(EmcProject, contract.project_id), amendment
 
 
 def _project_values(changes: dict[str, Any]) -> dict[str, Any]:
@@ -227,16 +251,18 @@ def propose_project_amendment(
     **changes: Any,
 ) -> ContractAmendment:
     """Propose a change of a signed project's own consent fields (ESCO, dates, investment,
-    investor: :data:`emc.contracts.service.CONSENT_FIELDS`) as a contract amendment; it
-    applies once both parties agree (:func:`agree_amendment`), as long as the project still has
-    the values it was proposed against. ``version`` is the project's row version the user saw.
+    investor: :data:`emc.contracts.service.CONSENT_FIELDS`) as a contract amendment. Either
+    party proposes (the institution's project managers, the ESCO's admins: a proposer who may
+    agree agrees by proposing); it applies once both parties agree (:func:`agree_amendment`)
+    and, when it swaps the ESCO, the incoming ESCO too, as long as the project still has the
+    values it was proposed against. ``version`` is the project's row version the user saw.
 
     Raises:
         Conflict: the project is not signed (edit it directly) or is closed; stale version.
         Invalid: no reason, no change, an unknown field, an inactive or non-ESCO organisation.
     """
     project = load(session, actor, EmcProject, project_id)
-    require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+    require_amendment_proposer(actor, project)
     _stale(project, version)
     if project.status not in SIGNED_STATUSES:
         raise Conflict(
@@ -289,7 +315,9 @@ def propose_project_amendment(
             "before": {k: journal.jsonable(getattr(project, k)) for k in changed},
             "after": {k: journal.jsonable(v) for k, v in changed.items()},
         },
+        incoming_esco_organization_id=changed.get("esco_organization_id"),
     )
+    _proposer_agrees(actor, project, amendment)
     add_numbered(session, amendment, "amendment")
     journal.record(
         session,
@@ -312,8 +340,9 @@ def agree_amendment(
     *,
     version: int | None = None,
 ) -> ContractAmendment:
-    """Record one party's agreement (the institution's or the ESCO's admin); once both have
-    agreed, the new terms replace the contract's and the project changes it carries apply.
+    """Record one party's agreement (the institution's or the ESCO's admin, or the incoming
+    ESCO's of an ESCO swap); once every party needed has agreed, the new terms replace the
+    contract's and the project changes it carries apply.
     ``version`` is the amendment's row version the user saw. Conflict if the contract or the
     project changed since the amendment was drafted, or it is no longer proposed."""
     project, contract, amendment = _amendment_of(session, actor, project_id, amendment_id)
@@ -400,8 +429,8 @@ def reject_amendment(
     comment: str,
     version: int | None = None,
 ) -> ContractAmendment:
-    """The party that did not propose an amendment rejects it, with a comment; it never
-    applies. Conflict unless proposed (or stale)."""
+    """A party that did not propose an amendment (an incoming ESCO included) rejects it, with
+    a comment; it never applies. Conflict unless proposed (or stale)."""
     _project, _contract, amendment = _amendment_of(session, actor, project_id, amendment_id)
 
     def check(_row, _parties) -> None:
