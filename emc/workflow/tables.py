@@ -309,6 +309,25 @@ MV_ADJUSTMENT = Machine(
     created_event="mv_adjustment_proposed",
 )
 
+# The M&V plan has one state: either party's M&V roles change it, each change a new version
+# (a baseline records the plan version it was fitted with, so nothing approved moves).
+MV_PLAN = Machine(
+    "mv_plan",
+    ("current",),
+    "current",
+    (
+        Transition(
+            "change",
+            P.MV_PLAN_EDIT,
+            _s("current"),
+            None,
+            Side.EITHER,
+            "either party's M&V roles change the plan; each change is a new version",
+            event="mv_plan_changed",
+        ),
+    ),
+)
+
 PAYMENT_LINE = Machine(
     "payment_line",
     ("scheduled", "prepared", "approved", "paid", "on_hold"),
@@ -416,6 +435,7 @@ MACHINES: dict[str, Machine] = {
         BASELINE,
         REPORT,
         MV_ADJUSTMENT,
+        MV_PLAN,
         PAYMENT_LINE,
         AUDIT,
     )

@@ -41,8 +41,8 @@ from emc.db import make_engine, make_session_factory, read_only_transactions, un
 from emc.demo import actor_for
 from emc.errors import EmcError
 from emc.journal import JournalEntry
-from emc.mv.models import Baseline, MvReport, ReportStatus
-from emc.mv.service import baselines, reports
+from emc.mv.models import Baseline, MvPlan, MvReport, ReportStatus
+from emc.mv.service import baselines, plans, reports
 from emc.mv.service.demo import import_month_of_use
 from emc.notifications.models import Notification
 from tests.databases import drop_postgres, postgres_database
@@ -370,3 +370,26 @@ def test_signing_and_withdrawing_one_proposal_at_once_have_one_winner(factory):
         assert project.status in (ProjectStatus.CONTRACTED, ProjectStatus.DRAFT)
         if project.status is ProjectStatus.DRAFT:
             assert project.institution_signed_by_user_id is None
+
+
+def test_twenty_changes_of_one_plan_version_make_one_new_version(factory):
+    with unit_of_work(factory) as session:
+        plan = session.scalar(select(MvPlan).order_by(MvPlan.id).limit(1))
+        pid, seen = plan.project_id, plan.version
+        fields = {
+            "boundary": plan.boundary,
+            "method": plan.method,
+            "baseline_start": plan.baseline_start,
+            "baseline_end": plan.baseline_end,
+            "reporting_frequency": plan.reporting_frequency,
+            "stipulated": plan.stipulated,
+        }
+
+    def change(session, actor):
+        plans.put_plan(session, actor, pid, **fields, version=seen)
+
+    one_winner(race(factory, [("engineer@esco.demo", change)] * N))
+    with factory() as session:
+        plan = session.scalar(select(MvPlan).where(MvPlan.project_id == pid))
+        assert plan.version == seen + 1
+        assert journal_count(session, "mv_plans", plan.id, ("change",)) == 1

@@ -1,8 +1,9 @@
 """The M&V plan of a project: boundary, options, method, baseline period, reporting frequency,
 price basis, stipulated values and acceptance criteria.
 
-Both parties edit the plan (every change is journaled and bumps ``version``; a stale
-``version`` is a Conflict). The plan never changes anything approved: a baseline records the
+Both parties edit the plan: a change is the plan's one workflow transition (``change``), so
+it is journaled, bumps ``version``, and of two changes made from the same version exactly one
+wins (the other, and a stale ``version``, is a 409). The plan never changes anything approved: a baseline records the
 plan version, period, method and criteria it was fitted with, and reports use their baseline's.
 """
 
@@ -14,15 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from emc import journal
+from emc import journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.permissions import Permission
 from emc.auth.policy import require
-from emc.contracts.models import Contract
-from emc.errors import Conflict, Invalid, NotFound
+from emc.contracts.models import Contract, EmcProject
+from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter, ProjectSite
 from emc.mv.models import BaselineModelKind, MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
+from emc.workflow import tables
 
 PLAN_FIELDS = (
     "boundary",
@@ -35,6 +37,29 @@ PLAN_FIELDS = (
     "acceptance",
     "baseline_model",
     "version",
+)
+
+
+def _plan_parties(session: Session, plan: MvPlan) -> workflow.Parties:
+    project = session.get(EmcProject, plan.project_id)
+    return workflow.Parties(
+        organization_id=project.organization_id,
+        institution_id=project.organization_id,
+        esco_id=project.esco_organization_id,
+        project_id=project.id,
+        name=project.name,
+    )
+
+
+PLAN = workflow.Binding(
+    tables.MV_PLAN,
+    MvPlan,
+    _plan_parties,
+    PLAN_FIELDS,
+    state_attr=None,
+    version_attr="version",
+    state_of=lambda _plan: "current",
+    link=lambda plan: f"/projects/{plan.project_id}/mv",
 )
 
 
@@ -146,37 +171,46 @@ def put_plan(
             )
         baseline_model = BaselineModelKind.CLASSIC
     criteria = _criteria(plan, method, acceptance)
-    before = None
-    if plan is None:
-        plan = MvPlan(project_id=project.id, version=1)
-        session.add(plan)
-    else:
-        if version is not None and version != plan.version:
-            raise Conflict(
-                f"the M&V plan has changed since you loaded it (version {version}, now "
-                f"{plan.version}): reload it",
-                fields={"version": [f"stale: the current version is {plan.version}"]},
-            )
-        before = journal.snapshot(plan, PLAN_FIELDS)
-        plan.version += 1
-    plan.boundary = checked
-    plan.method = method
-    plan.baseline_start = baseline_start
-    plan.baseline_end = baseline_end
-    plan.reporting_frequency = reporting_frequency
-    plan.price_basis = price_basis(session, project.id)
-    plan.stipulated = list(stipulated or [])
-    plan.acceptance = criteria
-    plan.baseline_model = BaselineModelKind(baseline_model)
-    plan.updated_by_user_id = actor.user_id
+
+    def apply(row: MvPlan) -> None:
+        row.boundary = checked
+        row.method = method
+        row.baseline_start = baseline_start
+        row.baseline_end = baseline_end
+        row.reporting_frequency = reporting_frequency
+        row.price_basis = price_basis(session, project.id)
+        row.stipulated = list(stipulated or [])
+        row.acceptance = criteria
+        row.baseline_model = BaselineModelKind(baseline_model)
+        row.updated_by_user_id = actor.user_id
+
+    def change(row: MvPlan) -> None:
+        apply(row)
+        row.version += 1
+
+    if plan is not None:
+        return workflow.transition(
+            session,
+            actor,
+            PLAN,
+            "change",
+            plan.id,
+            version=version,
+            apply=change,
+            summary=f"M&V plan version {plan.version + 1}",
+            obj=plan,
+        )
+    plan = MvPlan(project_id=project.id, version=1)
+    session.add(plan)
+    apply(plan)
     session.flush()
     journal.record(
         session,
         actor,
-        "create" if before is None else "update",
+        "create",
         plan,
         organization_id=project.organization_id,
-        before=before,
+        before=None,
         after=journal.snapshot(plan, PLAN_FIELDS),
         summary=f"M&V plan version {plan.version}",
     )
