@@ -421,20 +421,10 @@ def test_a_regional_factor_applies_where_the_province_has_none_of_that_year(db_s
     live set maps provinces to grids, GRID_REGIONS), else the national one. With a 2024 华东
     value only, a 杭州 site takes it for 2024 (1,000 kWh × 0.5000 = 0.5000 tCO2), not 浙江's
     2023 provincial value; 内蒙古 (split between two grids) and 西藏 (in no grid) are unmapped."""
-    from emc.energy import GRID_REGIONS, Factor
+    from emc.energy import GRID_REGIONS
     from emc.facilities.service.factors import current_factors
 
-    east_2024 = Factor(
-        carrier="electricity",
-        kind="co2",
-        value=D("0.5000"),
-        unit="kgCO2/kWh",
-        year=2024,
-        scope="regional",
-        region="华东",
-        variant="national_average",
-        source="test",
-    )
+    east_2024 = _grid_factor("0.5000", 2024, FactorScope.REGIONAL, "华东")
     factors = FactorSet([*current_factors(db_session), east_2024], grid_regions=GRID_REGIONS)
     done = factors.to_co2(D(1000), "kWh", "electricity", year=2024, region_code="330100")
     assert (done.amount, done.factor.scope, done.stale) == (D("0.5000"), "regional", False)
