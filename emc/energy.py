@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 __all__ = [
     "DEFAULT_FACTORS",
+    "GRID_REGIONS",
     "Carrier",
     "Factor",
     "FactorChoice",
@@ -416,8 +417,8 @@ class FactorSet:
     layer loads), and the rules that pick one for a quantity.
 
     ``grid_regions`` maps province codes (``xx0000``) to the grid name used by regional factors
-    (e.g. ``{"320000": "华东"}``); without it, regional factors are never selected. The set is
-    immutable: build a new one to change it.
+    (e.g. ``{"320000": "华东"}``, :data:`GRID_REGIONS` for the published grids); without it,
+    regional factors are never selected. The set is immutable: build a new one to change it.
     """
 
     __slots__ = ("_factors", "_grid_regions")
@@ -619,6 +620,22 @@ def _grid(year: int, value: str, unit: str, variant: str, source: str) -> Factor
         source=source,
     )
 
+
+#: The regional grid of each province, for regional grid factors (``FactorSet(grid_regions=…)``):
+#: 《2021年电力二氧化碳排放因子计算说明》表1 (MEE, 2024-04-12,
+#: https://www.mee.gov.cn/xxgk2018/xxgk/xxgk01/202404/W020240412827267566470.pdf), which the 2022
+#: and 2023 announcements keep. 内蒙古 is left out: its east (赤峰, 通辽, 呼伦贝尔, 兴安盟) is in
+#: 东北 and the rest in 华北, and a province code cannot say which; 西藏 is in no regional table.
+#: Both fall back to the national factor when they have no provincial one.
+GRID_REGIONS: Mapping[str, str] = {
+    **dict.fromkeys(("110000", "120000", "130000", "140000", "370000"), "华北"),
+    **dict.fromkeys(("210000", "220000", "230000"), "东北"),
+    **dict.fromkeys(("310000", "320000", "330000", "340000", "350000"), "华东"),
+    **dict.fromkeys(("360000", "410000", "420000", "430000"), "华中"),
+    **dict.fromkeys(("610000", "620000", "630000", "640000", "650000"), "西北"),
+    **dict.fromkeys(("440000", "450000", "460000", "520000", "530000"), "南方"),
+    **dict.fromkeys(("500000", "510000"), "西南"),
+}
 
 _MEE_GRID = "生态环境部、国家统计局《关于发布{year}年电力二氧化碳排放因子的公告》: 全国电力平均二氧化碳排放因子"
 

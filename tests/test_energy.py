@@ -373,29 +373,70 @@ def test_the_seeded_regional_and_provincial_grid_factors_carry_their_source(db_s
 
 
 def test_provinces_with_a_provincial_factor_have_one_every_published_year(db_session):
-    """Migration 0016_settle: 2021 and 2023 join 2022 for the ten seeded provinces, so a 河北
-    site is accounted at its province's factor every year (not the national one in 2021 and
-    2023); a 杭州 site (no provincial factor seeded) keeps the national one, unmoved. 2021
-    regional values are reference data only (no province is mapped to a grid)."""
+    """Migrations 0016_settle and 0017_factors: every province of the announcements' tables
+    (30; 西藏 has none) has its provincial factor for 2021, 2022 and 2023, so a site is
+    accounted at its province's factor every year. A 河北 site: 1,000 kWh × 0.7901 / 0.7252 /
+    0.6516 kgCO2/kWh = 0.7901 / 0.7252 / 0.6516 tCO2; a 杭州 site (浙江, 0017_factors):
+    1,000 × 0.5422 / 0.5153 / 0.4974 = 0.5422 / 0.5153 / 0.4974 tCO2 (it had the national
+    0.5568 / 0.5366 / 0.5306 before). A 拉萨 site keeps the national factor."""
     from emc.facilities.service.factors import current_factor_set
 
     factors = current_factor_set(db_session)
-    hebei = {
-        year: factors.to_co2(D(1000), "kWh", "electricity", year=year, region_code="130100")
-        for year in (2020, 2021, 2022, 2023, 2024)
+    provincial = {
+        (f.region, f.year)
+        for f in factors.factors
+        if f.scope == "provincial" and f.kind == "co2" and f.variant == "national_average"
     }
-    # 1,000 kWh × 0.7901 / 0.7252 / 0.6516 kgCO2/kWh.
+    assert {year for _r, year in provincial} == {2021, 2022, 2023}
+    assert len({r for r, _y in provincial}) == 30 and len(provincial) == 90
+    assert "540000" not in {r for r, _y in provincial}
+
+    def co2(year, region_code):
+        return factors.to_co2(D(1000), "kWh", "electricity", year=year, region_code=region_code)
+
+    hebei = {year: co2(year, "130100") for year in (2020, 2021, 2022, 2023, 2024)}
     assert [hebei[y].amount for y in (2021, 2022, 2023)] == [D("0.7901"), D("0.7252"), D("0.6516")]
     assert all(hebei[y].factor.scope == "provincial" for y in hebei)
     assert hebei[2020].before_first and hebei[2020].factor.year == 2021
     assert hebei[2024].stale and hebei[2024].factor.year == 2023
-    hangzhou = factors.to_co2(D(1000), "kWh", "electricity", year=2023, region_code="330100")
-    assert (hangzhou.amount, hangzhou.factor.scope) == (D("0.5306"), "national")
+    hangzhou = [co2(year, "330100") for year in (2021, 2022, 2023)]
+    assert [a.amount for a in hangzhou] == [D("0.5422"), D("0.5153"), D("0.4974")]
+    assert {(a.factor.scope, a.factor.region) for a in hangzhou} == {("provincial", "330000")}
+    lhasa = co2(2023, "540100")
+    assert (lhasa.amount, lhasa.factor.scope) == (D("0.5306"), "national")
+    source = factors.select("electricity", "co2", 2022, "330100").factor.source
+    assert "公告2024年第33号" in source and "https://www.mee.gov.cn/" in source
     source = factors.select("electricity", "co2", 2023, "510100").factor.source
     assert "公告2025年第47号" in source and "https://www.mee.gov.cn/" in source
     regional_2021 = [
-        f
+        f.value
         for f in factors.factors
         if f.scope == "regional" and f.year == 2021 and f.region == "华东"
     ]
-    assert [f.value for f in regional_2021] == [D("0.5992")]
+    assert regional_2021 == [D("0.5992")]
+
+
+def test_a_regional_factor_applies_where_the_province_has_none_of_that_year(db_session):
+    """The one rule: the province's factor of the year where published, else its grid's (the
+    live set maps provinces to grids, GRID_REGIONS), else the national one. With a 2024 华东
+    value only, a 杭州 site takes it for 2024 (1,000 kWh × 0.5000 = 0.5000 tCO2), not 浙江's
+    2023 provincial value; 内蒙古 (split between two grids) and 西藏 (in no grid) are unmapped."""
+    from emc.energy import GRID_REGIONS
+    from emc.facilities.service.factors import current_factors
+
+    east_2024 = _grid_factor("0.5000", 2024, FactorScope.REGIONAL, "华东")
+    factors = FactorSet([*current_factors(db_session), east_2024], grid_regions=GRID_REGIONS)
+    done = factors.to_co2(D(1000), "kWh", "electricity", year=2024, region_code="330100")
+    assert (done.amount, done.factor.scope, done.stale) == (D("0.5000"), "regional", False)
+    beijing = factors.to_co2(D(1000), "kWh", "electricity", year=2024, region_code="110100")
+    assert (beijing.factor.scope, beijing.factor.year, beijing.stale) == ("provincial", 2023, True)
+    assert "150000" not in GRID_REGIONS and "540000" not in GRID_REGIONS
+    assert len(GRID_REGIONS) == 29 and set(GRID_REGIONS.values()) == {
+        "华北",
+        "东北",
+        "华东",
+        "华中",
+        "西北",
+        "南方",
+        "西南",
+    }

@@ -35,6 +35,7 @@ from typing import Any
 from emc.energy import (
     CALORIFIC,
     GENERATION,
+    GRID_REGIONS,
     Carrier,
     Factor,
     FactorKind,
@@ -96,11 +97,16 @@ def rounded(value: Decimal | None, places: int = 2) -> Decimal | None:
 
 def snapshot_of(factors: Iterable[Factor], *, region_code: str, taken_at: dt.datetime) -> dict:
     """A JSON-safe record of the factors that apply at ``region_code`` (provincial ones of other
-    provinces are left out), with when it was taken; see :func:`factor_set_from_snapshot`."""
+    provinces and regional ones of other grids are left out), its regional grid
+    (:data:`~emc.energy.GRID_REGIONS`, None if unmapped), and when it was taken; see
+    :func:`factor_set_from_snapshot`."""
     province = region_code[:2] + "0000"
+    grid = GRID_REGIONS.get(province)
     rows = []
     for f in factors:
         if f.scope.value == "provincial" and f.region != province:
+            continue
+        if f.scope.value == "regional" and f.region != grid:
             continue
         rows.append(
             {
@@ -116,11 +122,18 @@ def snapshot_of(factors: Iterable[Factor], *, region_code: str, taken_at: dt.dat
             }
         )
     rows.sort(key=lambda r: (r["carrier"], r["kind"], r["variant"] or "", r["year"] or 0))
-    return {"taken_at": taken_at.isoformat(), "region_code": region_code, "factors": rows}
+    return {
+        "taken_at": taken_at.isoformat(),
+        "region_code": region_code,
+        "grid": grid,
+        "factors": rows,
+    }
 
 
 def factor_set_from_snapshot(snapshot: Mapping[str, Any]) -> FactorSet:
-    """The :class:`FactorSet` recorded in an audit's snapshot.
+    """The :class:`FactorSet` recorded in an audit's snapshot. Its regional factor applies only
+    if the snapshot names the grid (snapshots taken before grids were mapped do not, and keep
+    the figures they were accepted with).
 
     Raises:
         ValueError: a malformed factor row.
@@ -129,7 +142,9 @@ def factor_set_from_snapshot(snapshot: Mapping[str, Any]) -> FactorSet:
         Factor(**{**row, "value": Decimal(str(row["value"]))})
         for row in snapshot.get("factors", [])
     ]
-    return FactorSet(factors)
+    grid, region_code = snapshot.get("grid"), snapshot.get("region_code")
+    grids = {region_code[:2] + "0000": grid} if grid and region_code else None
+    return FactorSet(factors, grid_regions=grids)
 
 
 def has_generation_factor(factors: FactorSet) -> bool:

@@ -57,6 +57,42 @@ def test_snapshot_round_trips_every_factor_and_drops_other_provinces():
     assert SNAPSHOT["region_code"] == "330100"
 
 
+def test_a_snapshot_keeps_its_grid_and_an_older_one_without_a_grid_keeps_its_figures():
+    """A snapshot records the province's grid (华东 for 杭州) and only that grid's regional rows;
+    read back, a 2023 华东 value applies to a 杭州 site without a provincial one: 1,000 kWh ×
+    0.5500 kgCO2/kWh = 0.55 tCO2. A snapshot taken before grids were recorded (no "grid") keeps
+    the national 0.5306 it was accepted with."""
+    from emc.energy import Factor
+
+    def regional(name, value):
+        return Factor(
+            "electricity",
+            "co2",
+            D(value),
+            "kgCO2/kWh",
+            2023,
+            "regional",
+            name,
+            "national_average",
+            "test",
+        )
+
+    factors = [*DEFAULT_FACTORS, regional("华东", "0.5500"), regional("华北", "0.6361")]
+    taken_at = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+    snapshot = ind.snapshot_of(factors, region_code="330100", taken_at=taken_at)
+    assert snapshot["grid"] == "华东"
+    assert [r["region"] for r in snapshot["factors"] if r["scope"] == "regional"] == ["华东"]
+    done = ind.factor_set_from_snapshot(snapshot).to_co2(
+        D(1000), "kWh", "electricity", year=2023, region_code="330100"
+    )
+    assert (done.amount, done.factor.region) == (D("0.55"), "华东")
+    older = {k: v for k, v in snapshot.items() if k != "grid"}
+    done = ind.factor_set_from_snapshot(older).to_co2(
+        D(1000), "kWh", "electricity", year=2023, region_code="330100"
+    )
+    assert (done.amount, done.factor.scope) == (D("0.5306"), "national")
+
+
 def test_a_later_year_without_a_grid_factor_uses_the_latest_and_says_so():
     result = accounts([row("electricity", "kWh", "1000", month=dt.date(2024, 1, 1))])
     assert result.by_carrier["electricity"].tco2 == D("0.5306")

@@ -177,8 +177,9 @@ def test_bills_convert_per_carrier_with_the_recorded_factors(db_session, school,
         "fuel_oil": D("1.4286"),
         "water": D(0),
     }
+    # Electricity at the 2023 浙江 grid factor (the school is in 杭州): 10,000 kWh × 0.4974.
     assert tco2 == {
-        "electricity": D("5.306"),
+        "electricity": D("4.974"),
         "natural_gas": D("2.1622"),
         "district_heat": D("11"),
         "coal": D("3.8"),
@@ -243,9 +244,18 @@ def test_meter_totals_are_taken_for_the_sites_in_scope(db_session, school, audit
 
 
 def test_recorded_factors_do_not_change_when_the_reference_table_does(db_session, school):
+    # 10,000 kWh of 2023 at the 浙江 factor the audit recorded: × 0.4974 = 4.974 tCO2.
     audit = accepted_audit(db_session)
     before = service.figures(db_session, school, audit.id).accounts
-    assert before.by_carrier["electricity"].tco2 == D("5.306")
+    assert before.by_carrier["electricity"].tco2 == D("4.974")
+    seeded = db_session.scalar(
+        select(EmissionFactor).where(
+            EmissionFactor.scope == "provincial",
+            EmissionFactor.region == "330000",
+            EmissionFactor.year == 2023,
+        )
+    )
+    # The reference table changes under the audit: a correction supersedes that row.
     db_session.add(
         EmissionFactor(
             carrier="electricity",
@@ -257,13 +267,16 @@ def test_recorded_factors_do_not_change_when_the_reference_table_does(db_session
             region="330000",
             variant="national_average",
             source="测试省级因子",
+            supersedes_id=seeded.id,
+            correction_reason="测试更正",
         )
     )
     db_session.flush()
     after = service.figures(db_session, school, audit.id).accounts
-    assert after.by_carrier["electricity"].tco2 == D("5.306")
-    # A new version records the factors of its day, so the provincial value applies there.
-    revised = service.revise_audit(db_session, school, audit.id, reason="省级因子发布")
+    assert after.by_carrier["electricity"].tco2 == D("4.974")
+    # A new version records the factors of its day, so the corrected value applies there:
+    # 10,000 kWh × 0.7035 = 7.035 tCO2.
+    revised = service.revise_audit(db_session, school, audit.id, reason="省级因子更正")
     assert service.figures(db_session, school, revised.id).accounts.by_carrier[
         "electricity"
     ].tco2 == D("7.035")
@@ -346,10 +359,11 @@ def test_ecm_savings_in_tce_and_co2_come_from_the_recorded_factors(db_session, a
         savings_money=D("115000.00"),
         investment=D("260000.00"),
     )
+    # 180,000 kWh × 0.1229 kgce = 22.122 tce; × 0.4974 kgCO2 (浙江 2023) = 89.532 tCO2.
     assert (ecm.savings_unit, ecm.savings_tce, ecm.savings_tco2) == (
         "kWh",
         D("22.122"),
-        D("95.508"),
+        D("89.532"),
     )
     with pytest.raises(Invalid) as error:
         service.add_ecm(

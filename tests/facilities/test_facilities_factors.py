@@ -11,15 +11,16 @@ from sqlalchemy import func, select
 from emc import journal
 from emc.facilities.models import EmissionFactor
 
-ZJ_2023 = {
+# A year no announcement covers yet (2021–2023 are seeded for every province).
+ZJ_2024 = {
     "carrier": "electricity",
     "kind": "co2",
     "unit": "kgCO2/kWh",
     "value": "0.5153",
-    "year": 2023,
+    "year": 2024,
     "scope": "provincial",
     "region": "330000",
-    "source": "浙江省生态环境厅 2023 年浙江省电力二氧化碳排放因子",
+    "source": "浙江省生态环境厅 2024 年浙江省电力二氧化碳排放因子",
 }
 
 
@@ -42,29 +43,29 @@ def test_everyone_signed_in_reads_and_filters(login_as):
 
 
 def test_platform_admin_adds_a_provincial_factor_and_it_is_journaled(platform, db_session):
-    response = platform.post("/api/v1/emission-factors", json=ZJ_2023)
+    response = platform.post("/api/v1/emission-factors", json=ZJ_2024)
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["value"] == "0.51530000" and body["variant"] == "national_average"
     row = db_session.get(EmissionFactor, body["id"])
     assert row.value == Decimal("0.5153") and row.region == "330000"
     (entry,) = journal.history(db_session, "emission_factors", row.id)
-    assert entry.action == "create" and entry.after["source"] == ZJ_2023["source"]
-    listed = platform.get("/api/v1/emission-factors?region=330000&year=2023").get_json()
+    assert entry.action == "create" and entry.after["source"] == ZJ_2024["source"]
+    listed = platform.get("/api/v1/emission-factors?region=330000&year=2024").get_json()
     assert [r["id"] for r in listed] == [row.id]
 
 
 def test_a_duplicate_is_refused_naming_the_key_fields(platform, db_session):
-    assert platform.post("/api/v1/emission-factors", json=ZJ_2023).status_code == 201
-    again = platform.post("/api/v1/emission-factors", json={**ZJ_2023, "value": "0.52"})
+    assert platform.post("/api/v1/emission-factors", json=ZJ_2024).status_code == 201
+    again = platform.post("/api/v1/emission-factors", json={**ZJ_2024, "value": "0.52"})
     assert again.status_code == 409
     fields = again.get_json()["error"]["fields"]
     assert set(fields) == {"carrier", "kind", "variant", "scope", "region", "year"}
     # The seeded national 2022 value cannot be overwritten either (NULL region compared too).
-    national = {**ZJ_2023, "scope": "national", "year": 2022, "value": "0.6"}
+    national = {**ZJ_2024, "scope": "national", "year": 2022, "value": "0.6"}
     del national["region"]
     assert platform.post("/api/v1/emission-factors", json=national).status_code == 409
-    count = select(func.count()).select_from(EmissionFactor).where(EmissionFactor.year == 2023)
+    count = select(func.count()).select_from(EmissionFactor).where(EmissionFactor.year == 2024)
     assert db_session.scalar(count.where(EmissionFactor.region == "330000")) == 1
 
 
@@ -88,21 +89,21 @@ def test_a_duplicate_is_refused_naming_the_key_fields(platform, db_session):
 )
 def test_invalid_factors_are_refused_naming_the_field(platform, db_session, change, field):
     before = db_session.scalar(select(func.count()).select_from(EmissionFactor))
-    response = platform.post("/api/v1/emission-factors", json={**ZJ_2023, **change})
+    response = platform.post("/api/v1/emission-factors", json={**ZJ_2024, **change})
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["error"]["fields"]
     assert db_session.scalar(select(func.count()).select_from(EmissionFactor)) == before
 
 
 def test_source_is_required(platform):
-    body = {k: v for k, v in ZJ_2023.items() if k != "source"}
+    body = {k: v for k, v in ZJ_2024.items() if k != "source"}
     response = platform.post("/api/v1/emission-factors", json=body)
     assert response.status_code == 422 and "source" in response.get_json()["error"]["fields"]
 
 
 @pytest.mark.parametrize("email", ["admin@school.demo", "officer@zhejiang.demo", "admin@esco.demo"])
 def test_only_platform_admins_add_factors(login_as, email):
-    assert login_as(email).post("/api/v1/emission-factors", json=ZJ_2023).status_code == 403
+    assert login_as(email).post("/api/v1/emission-factors", json=ZJ_2024).status_code == 403
 
 
 def test_no_route_edits_or_deletes_a_factor(platform, db_session):
@@ -118,10 +119,13 @@ def test_page_lists_factors_and_platform_admin_adds_one(platform, login_as, db_s
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-testid="factor-form"' in text
     assert "0.5306" in text and "1.2143" not in text
-    form = {**ZJ_2023, "year": "2023", "variant": ""}
+    form = {**ZJ_2024, "year": "2024", "variant": ""}
     created = platform.post("/emission-factors", data=form)
     assert created.status_code == 302
-    assert db_session.scalar(select(EmissionFactor).where(EmissionFactor.region == "330000"))
+    added = select(EmissionFactor).where(
+        EmissionFactor.region == "330000", EmissionFactor.year == 2024
+    )
+    assert db_session.scalar(added)
     dup = platform.post("/emission-factors", data=form)
     assert dup.status_code == 409 and "field-errors" in dup.get_data(as_text=True)
     bad = platform.post("/emission-factors", data={**form, "source": ""})
@@ -208,13 +212,14 @@ def test_lookups_take_the_correction_and_a_chain_keeps_one_current_row(platform,
         == ("electricity", "co2", "national_average", "national", 2023)
     ]
     assert [f.value for f in same_key] == [Decimal("0.53120000")]
-    # The pure core accepts the set (one factor per selection) and picks the correction.
+    # The pure core accepts the set (one factor per selection) and picks the correction (for a
+    # 拉萨 site: 西藏 has no provincial factor, so the national row applies).
     choice = current_factor_set(db_session).select(
-        "electricity", "co2", year=2023, region_code="330100"
+        "electricity", "co2", year=2023, region_code="540100"
     )
     assert choice.factor.value == Decimal("0.53120000")
     # A new row under the key is still refused: the key has its (corrected) row.
-    national = {**ZJ_2023, "scope": "national", "year": 2023, "value": "0.6"}
+    national = {**ZJ_2024, "scope": "national", "year": 2023, "value": "0.6"}
     del national["region"]
     dup = platform.post("/api/v1/emission-factors", json=national)
     assert (
@@ -269,7 +274,7 @@ def test_the_database_keeps_one_original_per_key_and_one_correction_per_row(db_s
     from sqlalchemy.exc import IntegrityError
 
     # A key without NULLs: NULL never equals NULL in a unique index (the service compares those).
-    key = {**ZJ_2023, "variant": "national_average"}
+    key = {**ZJ_2024, "variant": "national_average"}
     del key["value"]
     old = EmissionFactor(**key, value=Decimal("0.5153"))
     db_session.add(old)
@@ -334,6 +339,7 @@ def test_mv_and_programme_read_the_factors_in_force_after_a_correction(platform,
         f"/api/v1/emission-factors/{old.id}/corrections", json={"value": "0.5312", "reason": "更正"}
     )
     assert response.status_code == 201, response.get_json()
+    # A 拉萨 site: 西藏 has no provincial factor, so the national row applies.
     for factors in (mv_data.factor_set(db_session), programme.factor_set(db_session)):
-        choice = factors.select("electricity", "co2", year=2023, region_code="330100")
+        choice = factors.select("electricity", "co2", year=2023, region_code="540100")
         assert choice.factor.value == Decimal("0.53120000")

@@ -56,11 +56,13 @@ def test_statistics_apply_the_same_rule_and_name_the_rows():
 
 def test_an_accepted_2020_report_end_to_end_names_the_earliest_grid_factor(db_session, login_as):
     """A project signed in 2019, baseline 2019, Option A lighting report for January 2020,
-    drafted, submitted and accepted through the API: its tCO2 uses the 2021 national grid
-    factor (the first published year), and the API, the report page and the PDF say so.
+    drafted, submitted and accepted through the API: its tCO2 uses the 2021 grid factor of the
+    site's province (浙江, the first published year, 0017_factors), and the API, the report page
+    and the PDF say so.
 
     By hand: 12 kW × 310 h − 6 kW × 310 h = 1,860 kWh avoided (no interactive effect);
-    tce 1,860 × 0.1229 kgce/kWh = 0.2286 tce; tCO2 1,860 × 0.5568 kgCO2/kWh = 1.0356 tCO2."""
+    tce 1,860 × 0.1229 kgce/kWh = 228.594 kgce = 0.2286 tce; tCO2 1,860 × 0.5422 kgCO2/kWh
+    (浙江 2021) = 1,008.492 kgCO2 = 1.0085 tCO2 (1.0356 with the national 0.5568 before)."""
     import dataclasses
     import datetime as dt
     import io
@@ -136,14 +138,14 @@ def test_an_accepted_2020_report_end_to_end_names_the_earliest_grid_factor(db_se
     assert report["status"] == "accepted"
     assert Decimal(report["carriers"][0]["avoided"]) == Decimal("1860.000")
     assert Decimal(report["tce_avoided"]) == Decimal("0.2286")
-    assert Decimal(report["tco2_avoided"]) == Decimal("1.0356")
-    co2_ref = "electricity/co2/national_average/national/-/2021"
+    assert Decimal(report["tco2_avoided"]) == Decimal("1.0085")
+    co2_ref = "electricity/co2/national_average/provincial/330000/2021"
     assert report["carriers"][0]["factor_refs"]["co2"] == [co2_ref]
     assert report["results"][0]["factor_refs"]["co2"] == co2_ref
     (co2,) = [f for f in report["factors"] if f["kind"] == "co2"]
     assert (co2["ref"], Decimal(co2["value"]), co2["year"], co2["for_year"]) == (
         co2_ref,
-        Decimal("0.5568"),
+        Decimal("0.5422"),
         2021,
         2020,
     )
@@ -158,3 +160,27 @@ def test_an_accepted_2020_report_end_to_end_names_the_earliest_grid_factor(db_se
     assert sheet.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
     assert "最早公布的因子，用于首个公布年份之前的年份" in text.replace("\n", "")
+    # The accepted report keeps the figures it was accepted with: correcting the factor row it
+    # cites (a new row supersedes it) moves neither its tCO2 nor the factor it names.
+    from sqlalchemy import select
+
+    from emc.facilities.models import EmissionFactor
+    from emc.facilities.service import factors as factor_service
+
+    cited = db_session.scalar(
+        select(EmissionFactor).where(
+            EmissionFactor.scope == "provincial",
+            EmissionFactor.region == "330000",
+            EmissionFactor.year == 2021,
+        )
+    )
+    factor_service.correct_factor(
+        db_session,
+        actor(db_session, "admin@platform.demo"),
+        cited.id,
+        value=Decimal("0.6"),
+        reason="测试更正",
+    )
+    db_session.flush()
+    again = inst.get(f"{api}/mv-reports/{rid}").get_json()
+    assert (again["tco2_avoided"], again["factors"]) == (report["tco2_avoided"], report["factors"])

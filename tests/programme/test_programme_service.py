@@ -367,8 +367,9 @@ def test_entered_statistics_convert_to_tce_and_co2(db_session):
     )
     # 1,000,000 kWh × 0.1229 kgce = 122.9 tce; 20,000 m³ × 1.2143 = 24.286 tce.
     assert stat.energy_tce == Decimal("147.186")
-    # 1,000,000 kWh × 0.5306 kgCO2 (2023) = 530.6 t; 20,000 m³ × 2.1622 = 43.244 t.
-    assert stat.co2_t == Decimal("573.844")
+    # 1,000,000 kWh × 0.4419 kgCO2 (广东 2023, the gym is in 广州) = 441.9 t; 20,000 m³ ×
+    # 2.1622 = 43.244 t; 441.9 + 43.244 = 485.144 t.
+    assert stat.co2_t == Decimal("485.144")
     assert {c.unit for c in stat.carriers} == {"MWh", "万m³"}
     assert stat.floor_area_source is StatSource.ENTERED
     again = service.save_stat(
@@ -489,10 +490,11 @@ def test_intensity_change_on_hand_computed_data(db_session):
     national = board(db_session)
     assert national.intensity["energy"]["target_reduction_pct"] == Decimal("5.00")
     assert national.intensity["energy"]["met"] is True
-    # CO2: 2020 uses the 2021 grid factor (0.5568), 2024 the latest (2023: 0.5306).
-    base, now = Decimal("813.670") * Decimal("0.5568"), Decimal("772.986") * Decimal("0.5306")
-    expected = stats.round_to((now - base) * 100 / base, 2)
-    assert national.intensity["co2"]["change_pct"] == expected
+    # CO2 with 浙江's grid factors (both institutions are in 杭州): 2020 uses the 2021 one
+    # (0.5422, the earliest), 2024 the latest (2023: 0.4974). 813.670 MWh × 0.5422 =
+    # 441.171874 t, 772.986 MWh × 0.4974 = 384.4832364 t; (384.4832364 − 441.171874) /
+    # 441.171874 = −12.85 %.
+    assert national.intensity["co2"]["change_pct"] == Decimal("-12.85")
 
 
 # --- verified savings and snapshots ----------------------------------------------------------

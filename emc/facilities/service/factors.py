@@ -29,6 +29,7 @@ from emc.auth.policy import require
 from emc.energy import (
     CALORIFIC,
     DEFAULT_FACTORS,
+    GRID_REGIONS,
     NATIONAL_AVERAGE,
     Carrier,
     Factor,
@@ -107,10 +108,12 @@ def current_factors(session: Session) -> list[Factor]:
 
 def current_factor_set(session: Session) -> FactorSet:
     """:func:`current_factors` as the pure core's :class:`~emc.energy.FactorSet` (the built-in
-    :data:`~emc.energy.DEFAULT_FACTORS` when the table is empty). A set holds one factor per
+    :data:`~emc.energy.DEFAULT_FACTORS` when the table is empty), with each province's regional
+    grid (:data:`~emc.energy.GRID_REGIONS`): a site takes its province's factor of the year where
+    one is published, else its grid's, else the national one. A set holds one factor per
     selection, so it must be built from the current rows, never from the whole table."""
-    factors = current_factors(session)
-    return FactorSet(factors) if factors else FactorSet(DEFAULT_FACTORS)
+    factors = current_factors(session) or DEFAULT_FACTORS
+    return FactorSet(factors, grid_regions=GRID_REGIONS)
 
 
 def list_factors(
