@@ -21,7 +21,7 @@ use it. Figures already stored keep the factor they were computed with (M&V repo
 statistics store their tonnes and factor rows; an audit its factor snapshot).
 
 Revision ID: 0017_factors
-Revises: 0016_settle
+Revises: 0017 (the merge of 0016_settle and 0016_wf)
 Create Date: 2026-12-07 00:30
 """
 
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_factors"
-down_revision = "0016_settle"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
