@@ -1,0 +1,217 @@
+"""The nightly savings watch: persistence tracking, suspected events, shortfall warnings.
+
+For every project with an approved baseline, over the days since its last accepted report
+(or since the baseline / operation start) up to yesterday, the frozen baseline models are
+evaluated with the weather seen. The job is **set-based** and runs in batches of
+:data:`~emc.watch.service.nightly.inputs.BATCH` projects: the daily mean temperature of every
+station is loaded once, the daily use of a batch's meters and its watch records in one grouped
+query each (:mod:`.inputs`), every project is evaluated with numpy (:mod:`.evaluate`), and the
+batch's events, warnings, notifications (:mod:`.alerts`) and snapshots (:mod:`.store`) are
+written together. Everything stays in the caller's transaction.
+
+It is idempotent per project and day: the project's snapshot row is replaced with the same
+figures, suspected events are keyed by (project, meter, scope, start) and matched within
+:data:`~emc.watch.service.nightly.alerts.SAME_EVENT_DAYS` of an earlier detection, and warnings
+are unique per project and month (the notification's dedupe key says the same), so a re-run
+changes nothing.
+
+Daily temperatures here are the plain mean of the station's readings of the local day (the
+M&V report uses the engine's CalTRACK daily temperature; on complete hourly data they agree).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from emc.contracts.models import Contract, EmcProject
+from emc.mv.models import Baseline, BaselineStatus, MvReport, ReportStatus
+from emc.watch.models import EventScope, WatchSettings
+from emc.watch.service.common import DAILY_METHODS, contract_terms, expected_annual
+from emc.watch.service.nightly import evaluate
+from emc.watch.service.nightly.alerts import SAME_EVENT_DAYS, Alerts, scan_baseline
+from emc.watch.service.nightly.inputs import (
+    BATCH,
+    DAY,
+    EPOCH,
+    _epoch,
+    batch_records,
+    daily_temperature_arrays,
+    daily_temperatures,
+    daily_use,
+    daily_use_arrays,
+    load_meters,
+    utc_offsets,
+    warned_in,
+)
+from emc.watch.service.nightly.store import Snapshots
+
+__all__ = [
+    "BATCH",
+    "DAY",
+    "EPOCH",
+    "SAME_EVENT_DAYS",
+    "_epoch",
+    "daily_temperatures",
+    "daily_use",
+    "run_nightly",
+    "scan_baseline",
+]
+
+log = logging.getLogger(__name__)
+
+
+def _by_id(session: Session, model, column, ids: list[int]) -> dict[int, Any]:
+    out = {}
+    for i in range(0, len(ids), BATCH):
+        for row in session.scalars(select(model).where(column.in_(ids[i : i + BATCH]))):
+            out[getattr(row, column.key)] = row
+    return out
+
+
+def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
+    """The watch of every project with an approved (or, for baseline events, proposed)
+    baseline, for the local date ``today`` (data up to yesterday)."""
+    baselines = list(
+        session.scalars(
+            select(Baseline)
+            .where(Baseline.status.in_([BaselineStatus.APPROVED, BaselineStatus.PROPOSED]))
+            .order_by(Baseline.project_id, Baseline.version)
+        )
+    )
+    if not baselines:
+        return {"projects": 0, "tracked": 0, "events": 0, "warnings": 0}
+    project_ids = sorted({b.project_id for b in baselines})
+    projects = _by_id(session, EmcProject, EmcProject.id, project_ids)
+    last_accepted = dict(
+        session.execute(
+            select(MvReport.project_id, func.max(MvReport.period_end))
+            .where(MvReport.status == ReportStatus.ACCEPTED)
+            .group_by(MvReport.project_id)
+        ).all()
+    )
+    meters = load_meters(session, sorted({int(e["meter_id"]) for b in baselines for e in b.models}))
+    month = today.strftime("%Y-%m")
+    alerts = Alerts(session, warned_in(session, month))
+    events = tracked = warnings = 0
+    work = []
+    for b in baselines:
+        project = projects[b.project_id]
+        if b.status is BaselineStatus.PROPOSED:
+            events += scan_baseline(session, project, b, meters, alerts)
+            continue
+        start = max(b.end_date, project.operation_start_on or b.end_date)
+        if last_accepted.get(project.id):
+            start = max(start, last_accepted[project.id])
+        if start < today:
+            work.append((project, b, start))
+    alerts.send()
+    if work:
+        lo = min(s for _p, _b, s in work)
+        offsets = utc_offsets(meters.values(), lo, today)
+        by_offset: dict[int, list] = defaultdict(list)
+        for m in meters.values():
+            by_offset[offsets[m.id]].append(m)
+        # Every station's weather once for the run (a station read in several offsets keeps
+        # the last, as the meters' groups are read in turn).
+        temps: dict[int, Any] = {}
+        for off, group in by_offset.items():
+            stations = sorted({m.station_id for m in group if m.station_id})
+            temps.update(daily_temperature_arrays(session, stations, off, lo, today))
+        snapshots = Snapshots(session)
+        for i in range(0, len(work), BATCH):
+            t, e, w = _run_batch(
+                session, work[i : i + BATCH], meters, offsets, (lo, temps), today, alerts, snapshots
+            )
+            tracked += t
+            events += e
+            warnings += w
+        snapshots.refresh_loaded()
+    session.flush()
+    return {
+        "projects": len(project_ids),
+        "tracked": tracked,
+        "events": events,
+        "warnings": warnings,
+    }
+
+
+def _run_batch(session, work, meters, offsets, temps, today, alerts, snapshots):
+    """Track one batch of ``(project, baseline, start)``; returns (tracked, events, warnings)."""
+    pids = sorted({p.id for p, _b, _s in work})
+    contracts = _by_id(session, Contract, Contract.project_id, pids)
+    settings = _by_id(session, WatchSettings, WatchSettings.project_id, pids)
+    records = batch_records(session, pids)
+    lo = min(s for _p, _b, s in work)
+    groups: dict[int, list] = defaultdict(list)
+    for _p, b, _s in work:
+        for entry in b.models:
+            meter = meters.get(int(entry["meter_id"]))
+            if meter is not None:
+                groups[offsets[meter.id]].append(meter)
+    use: dict[int, Any] = {}
+    for off, group in groups.items():
+        use.update(daily_use_arrays(session, group, off, lo, today))
+    tracked = events = warnings = 0
+    with session.no_autoflush:
+        for project, b, start in work:
+            entries = [e for e in b.models if (e.get("model") or {}).get("method") in DAILY_METHODS]
+            tr = evaluate.track(entries, meters, (lo, use), temps, start, today)
+            if tr is None:
+                continue
+            tracked += 1
+            known = records.events[project.id]
+            terms, estimates = contract_terms(contracts.get(project.id))
+            cyear = evaluate.contract_year(terms, today - dt.timedelta(days=1))
+            carrier = meters[int(entries[0]["meter_id"])].carrier
+            normal = evaluate.combined_normal(tr)
+            expected_year = guaranteed = None
+            if cyear is not None:
+                expected_year, guaranteed = expected_annual(
+                    terms, estimates, carrier, tr.unit, cyear[0]
+                )
+            annual = expected_year if expected_year is not None else guaranteed
+            stats = evaluate.model_stats(entries)
+            pr = evaluate.progress(tr, normal, annual, cyear, stats)
+            for m, found in evaluate.reporting_events(tr):
+                events += len(
+                    alerts.upsert_events(project, b, EventScope.REPORTING, found, m.meter, known)
+                )
+            gaps = evaluate.gaps(tr, pr)
+            forecast: dict[str, Any] = {}
+            threshold = guaranteed if guaranteed is not None else expected_year
+            if threshold is not None:
+                setting = settings.get(project.id)
+                forecast = evaluate.shortfall(
+                    tr,
+                    pr,
+                    normal,
+                    cyear=cyear,
+                    threshold=threshold,
+                    threshold_kind="guarantee" if guaranteed is not None else "expected",
+                    stats=stats,
+                    known=known,
+                    accepted=records.accepted.get(project.id, []),
+                    limit=setting.shortfall_probability if setting is not None else 0.5,
+                    today=today,
+                )
+            if forecast and forecast["probability"] >= forecast["limit"]:
+                warnings += alerts.shortfall(project, today, tr.unit, forecast)
+            snapshots.add(
+                project.id,
+                baseline_id=b.id,
+                today=today,
+                start=start,
+                unit=tr.unit,
+                series=evaluate.series(tr, pr),
+                forecast=forecast,
+                gaps=gaps,
+            )
+    alerts.send()
+    snapshots.write(records.snapshot_ids)
+    return tracked, events, warnings
