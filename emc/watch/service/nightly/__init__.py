@@ -74,20 +74,64 @@ def _by_id(session: Session, model, column, ids: list[int]) -> dict[int, Any]:
     return out
 
 
+class _Inputs:
+    """Meters and station weather, loaded as batches first need them and kept for the run
+    (small); baselines and projects are loaded per batch and let go after it (a baseline's
+    stored series weigh tens of kilobytes each)."""
+
+    def __init__(self, session: Session, lo: dt.date, today: dt.date) -> None:
+        self.session, self.lo, self.today = session, lo, today
+        self.meters: dict[int, Any] = {}
+        self.offsets: dict[int, int] = {}
+        self._stations: dict[int, dict[int, Any]] = defaultdict(dict)
+
+    def load(self, baselines) -> None:
+        wanted = {int(e["meter_id"]) for b in baselines for e in b.models}
+        new = load_meters(self.session, sorted(wanted - self.meters.keys()))
+        self.meters.update(new)
+        self.offsets.update(utc_offsets(new.values(), self.lo, self.today))
+
+    def weather(self, baselines) -> tuple[dt.date, dict[int, Any]]:
+        """``(lo, {station: daily mean °C from lo})`` for the stations of ``baselines``'
+        meters, each read in its meters' UTC offset."""
+        groups: dict[int, set[int]] = defaultdict(set)
+        for b in baselines:
+            for e in b.models:
+                m = self.meters.get(int(e["meter_id"]))
+                if m is not None and m.station_id:
+                    groups[self.offsets[m.id]].add(m.station_id)
+        temps: dict[int, Any] = {}
+        for off, stations in groups.items():
+            cached = self._stations[off]
+            missing = sorted(stations - cached.keys())
+            if missing:
+                cached.update(
+                    daily_temperature_arrays(self.session, missing, off, self.lo, self.today)
+                )
+            temps.update({st: cached[st] for st in stations})
+        return self.lo, temps
+
+
 def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
     """The watch of every project with an approved (or, for baseline events, proposed)
     baseline, for the local date ``today`` (data up to yesterday)."""
-    baselines = list(
-        session.scalars(
-            select(Baseline)
-            .where(Baseline.status.in_([BaselineStatus.APPROVED, BaselineStatus.PROPOSED]))
-            .order_by(Baseline.project_id, Baseline.version)
-        )
-    )
-    if not baselines:
+    rows = session.execute(
+        select(Baseline.id, Baseline.project_id, Baseline.status, Baseline.end_date)
+        .where(Baseline.status.in_([BaselineStatus.APPROVED, BaselineStatus.PROPOSED]))
+        .order_by(Baseline.project_id, Baseline.version)
+    ).all()
+    if not rows:
         return {"projects": 0, "tracked": 0, "events": 0, "warnings": 0}
-    project_ids = sorted({b.project_id for b in baselines})
-    projects = _by_id(session, EmcProject, EmcProject.id, project_ids)
+    project_ids = sorted({r.project_id for r in rows})
+    operation_start: dict[int, dt.date | None] = {}
+    for i in range(0, len(project_ids), BATCH):
+        operation_start.update(
+            session.execute(
+                select(EmcProject.id, EmcProject.operation_start_on).where(
+                    EmcProject.id.in_(project_ids[i : i + BATCH])
+                )
+            ).all()
+        )
     last_accepted = dict(
         session.execute(
             select(MvReport.project_id, func.max(MvReport.period_end))
@@ -95,43 +139,37 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
             .group_by(MvReport.project_id)
         ).all()
     )
-    meters = load_meters(session, sorted({int(e["meter_id"]) for b in baselines for e in b.models}))
-    month = today.strftime("%Y-%m")
-    alerts = Alerts(session, warned_in(session, month))
-    events = tracked = warnings = 0
-    work = []
-    for b in baselines:
-        project = projects[b.project_id]
-        if b.status is BaselineStatus.PROPOSED:
-            events += scan_baseline(session, project, b, meters, alerts)
+    proposed, work = [], []
+    for r in rows:
+        if r.status is BaselineStatus.PROPOSED:
+            proposed.append(r)
             continue
-        start = max(b.end_date, project.operation_start_on or b.end_date)
-        if last_accepted.get(project.id):
-            start = max(start, last_accepted[project.id])
+        start = max(r.end_date, operation_start[r.project_id] or r.end_date)
+        if last_accepted.get(r.project_id):
+            start = max(start, last_accepted[r.project_id])
         if start < today:
-            work.append((project, b, start))
-    alerts.send()
-    if work:
-        lo = min(s for _p, _b, s in work)
-        offsets = utc_offsets(meters.values(), lo, today)
-        by_offset: dict[int, list] = defaultdict(list)
-        for m in meters.values():
-            by_offset[offsets[m.id]].append(m)
-        # Every station's weather once for the run (a station read in several offsets keeps
-        # the last, as the meters' groups are read in turn).
-        temps: dict[int, Any] = {}
-        for off, group in by_offset.items():
-            stations = sorted({m.station_id for m in group if m.station_id})
-            temps.update(daily_temperature_arrays(session, stations, off, lo, today))
-        snapshots = Snapshots(session)
-        for i in range(0, len(work), BATCH):
-            t, e, w = _run_batch(
-                session, work[i : i + BATCH], meters, offsets, (lo, temps), today, alerts, snapshots
+            work.append((r.project_id, r.id, start))
+    lo = min((s for _p, _b, s in work), default=today)
+    inputs = _Inputs(session, lo, today)
+    alerts = Alerts(session, warned_in(session, today.strftime("%Y-%m")))
+    events = tracked = warnings = 0
+    for i in range(0, len(proposed), BATCH):
+        chunk = proposed[i : i + BATCH]
+        baselines = _by_id(session, Baseline, Baseline.id, [r.id for r in chunk])
+        projects = _by_id(session, EmcProject, EmcProject.id, [r.project_id for r in chunk])
+        inputs.load(baselines.values())
+        for r in chunk:
+            events += scan_baseline(
+                session, projects[r.project_id], baselines[r.id], inputs.meters, alerts
             )
-            tracked += t
-            events += e
-            warnings += w
-        snapshots.refresh_loaded()
+        alerts.send()
+    snapshots = Snapshots(session)
+    for i in range(0, len(work), BATCH):
+        t, e, w = _run_batch(session, work[i : i + BATCH], inputs, today, alerts, snapshots)
+        tracked += t
+        events += e
+        warnings += w
+    snapshots.refresh_loaded()
     session.flush()
     return {
         "projects": len(project_ids),
@@ -141,25 +179,32 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
     }
 
 
-def _run_batch(session, work, meters, offsets, temps, today, alerts, snapshots):
-    """Track one batch of ``(project, baseline, start)``; returns (tracked, events, warnings)."""
-    pids = sorted({p.id for p, _b, _s in work})
+def _run_batch(session, work, inputs: _Inputs, today, alerts, snapshots):
+    """Track one batch of ``(project id, baseline id, start)``; returns (tracked, events,
+    warnings)."""
+    pids = sorted({p for p, _b, _s in work})
+    baselines = _by_id(session, Baseline, Baseline.id, [b for _p, b, _s in work])
+    projects = _by_id(session, EmcProject, EmcProject.id, pids)
     contracts = _by_id(session, Contract, Contract.project_id, pids)
     settings = _by_id(session, WatchSettings, WatchSettings.project_id, pids)
     records = batch_records(session, pids)
+    inputs.load(baselines.values())
+    meters = inputs.meters
+    temps = inputs.weather(baselines.values())
     lo = min(s for _p, _b, s in work)
     groups: dict[int, list] = defaultdict(list)
-    for _p, b, _s in work:
+    for b in baselines.values():
         for entry in b.models:
             meter = meters.get(int(entry["meter_id"]))
             if meter is not None:
-                groups[offsets[meter.id]].append(meter)
+                groups[inputs.offsets[meter.id]].append(meter)
     use: dict[int, Any] = {}
     for off, group in groups.items():
         use.update(daily_use_arrays(session, group, off, lo, today))
     tracked = events = warnings = 0
     with session.no_autoflush:
-        for project, b, start in work:
+        for project_id, baseline_id, start in work:
+            project, b = projects[project_id], baselines[baseline_id]
             entries = [e for e in b.models if (e.get("model") or {}).get("method") in DAILY_METHODS]
             tr = evaluate.track(entries, meters, (lo, use), temps, start, today)
             if tr is None:
