@@ -72,34 +72,10 @@ def notify(
     ``emc.i18n.N_``); they are stored with ``params`` and translated for each reader when read.
     Returns the notifications created (empty when all were already there).
     """
-    params = _json_safe(params or {})
-    created = []
-    seen: set[int] = set()
-    for user in users:
-        if not user.is_active or user.id in seen:
-            continue
-        seen.add(user.id)
-        exists = session.scalar(
-            select(Notification.id).where(
-                Notification.user_id == user.id, Notification.dedupe_key == dedupe_key
-            )
-        )
-        if exists is not None:
-            continue
-        note = Notification(
-            user_id=user.id,
-            organization_id=user.organization_id,
-            kind=kind,
-            dedupe_key=dedupe_key,
-            subject_key=subject,
-            body_key=body or "",
-            params=params,
-            link=link,
-        )
-        session.add(note)
-        created.append(note)
-    session.flush()
-    return created
+    return notify_many(
+        session,
+        [Message(users, kind, dedupe_key, subject, body=body, link=link, params=params)],
+    )
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,9 @@ from emc.watch.service.nightly import evaluate
 from emc.watch.service.nightly.alerts import SAME_EVENT_DAYS, Alerts, scan_baseline
 from emc.watch.service.nightly.inputs import (
     BATCH,
-    DAY,
-    EPOCH,
-    _epoch,
+    BatchRecords,
     batch_records,
     daily_temperature_arrays,
-    daily_temperatures,
-    daily_use,
     daily_use_arrays,
     load_meters,
     utc_offsets,
@@ -51,17 +47,7 @@ from emc.watch.service.nightly.inputs import (
 )
 from emc.watch.service.nightly.store import Snapshots
 
-__all__ = [
-    "BATCH",
-    "DAY",
-    "EPOCH",
-    "SAME_EVENT_DAYS",
-    "_epoch",
-    "daily_temperatures",
-    "daily_use",
-    "run_nightly",
-    "scan_baseline",
-]
+__all__ = ["BATCH", "SAME_EVENT_DAYS", "run_nightly", "scan_baseline"]
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +157,14 @@ def run_nightly(session: Session, today: dt.date) -> dict[str, Any]:
         warnings += w
     snapshots.refresh_loaded()
     session.flush()
+    log.info(
+        "savings watch %s: %d projects, %d tracked, %d events, %d warnings",
+        today,
+        len(project_ids),
+        tracked,
+        events,
+        warnings,
+    )
     return {
         "projects": len(project_ids),
         "tracked": tracked,
@@ -204,59 +198,89 @@ def _run_batch(session, work, inputs: _Inputs, today, alerts, snapshots):
     tracked = events = warnings = 0
     with session.no_autoflush:
         for project_id, baseline_id, start in work:
-            project, b = projects[project_id], baselines[baseline_id]
-            entries = [e for e in b.models if (e.get("model") or {}).get("method") in DAILY_METHODS]
-            tr = evaluate.track(entries, meters, (lo, use), temps, start, today)
-            if tr is None:
-                continue
-            tracked += 1
-            known = records.events[project.id]
-            terms, estimates = contract_terms(contracts.get(project.id))
-            cyear = evaluate.contract_year(terms, today - dt.timedelta(days=1))
-            carrier = meters[int(entries[0]["meter_id"])].carrier
-            normal = evaluate.combined_normal(tr)
-            expected_year = guaranteed = None
-            if cyear is not None:
-                expected_year, guaranteed = expected_annual(
-                    terms, estimates, carrier, tr.unit, cyear[0]
-                )
-            annual = expected_year if expected_year is not None else guaranteed
-            stats = evaluate.model_stats(entries)
-            pr = evaluate.progress(tr, normal, annual, cyear, stats)
-            for m, found in evaluate.reporting_events(tr):
-                events += len(
-                    alerts.upsert_events(project, b, EventScope.REPORTING, found, m.meter, known)
-                )
-            gaps = evaluate.gaps(tr, pr)
-            forecast: dict[str, Any] = {}
-            threshold = guaranteed if guaranteed is not None else expected_year
-            if threshold is not None:
-                setting = settings.get(project.id)
-                forecast = evaluate.shortfall(
-                    tr,
-                    pr,
-                    normal,
-                    cyear=cyear,
-                    threshold=threshold,
-                    threshold_kind="guarantee" if guaranteed is not None else "expected",
-                    stats=stats,
-                    known=known,
-                    accepted=records.accepted.get(project.id, []),
-                    limit=setting.shortfall_probability if setting is not None else 0.5,
-                    today=today,
-                )
-            if forecast and forecast["probability"] >= forecast["limit"]:
-                warnings += alerts.shortfall(project, today, tr.unit, forecast)
-            snapshots.add(
-                project.id,
-                baseline_id=b.id,
-                today=today,
-                start=start,
-                unit=tr.unit,
-                series=evaluate.series(tr, pr),
-                forecast=forecast,
-                gaps=gaps,
+            t, e, w = _watch_project(
+                projects[project_id],
+                baselines[baseline_id],
+                contracts.get(project_id),
+                settings.get(project_id),
+                records,
+                meters,
+                (lo, use),
+                temps,
+                start,
+                today,
+                alerts,
+                snapshots,
             )
+            tracked += t
+            events += e
+            warnings += w
     alerts.send()
     snapshots.write(records.snapshot_ids)
     return tracked, events, warnings
+
+
+def _watch_project(
+    project: EmcProject,
+    b: Baseline,
+    contract: Contract | None,
+    setting: WatchSettings | None,
+    records: BatchRecords,
+    meters,
+    use,
+    temps,
+    start: dt.date,
+    today: dt.date,
+    alerts: Alerts,
+    snapshots: Snapshots,
+) -> tuple[int, int, int]:
+    """Track one project over ``[start, today)``: gathers its events, warning and snapshot
+    into ``alerts`` and ``snapshots``; returns (tracked, events created, warned)."""
+    entries = [e for e in b.models if (e.get("model") or {}).get("method") in DAILY_METHODS]
+    tr = evaluate.track(entries, meters, use, temps, start, today)
+    if tr is None:
+        return 0, 0, 0
+    known = records.events[project.id]
+    terms, estimates = contract_terms(contract)
+    cyear = evaluate.contract_year(terms, today - dt.timedelta(days=1))
+    carrier = meters[int(entries[0]["meter_id"])].carrier
+    normal = evaluate.combined_normal(tr)
+    expected_year = guaranteed = None
+    if cyear is not None:
+        expected_year, guaranteed = expected_annual(terms, estimates, carrier, tr.unit, cyear[0])
+    annual = expected_year if expected_year is not None else guaranteed
+    stats = evaluate.model_stats(entries)
+    pr = evaluate.progress(tr, normal, annual, cyear, stats)
+    events = 0
+    for m, found in evaluate.reporting_events(tr):
+        events += len(alerts.upsert_events(project, b, EventScope.REPORTING, found, m.meter, known))
+    forecast: dict[str, Any] = {}
+    threshold = guaranteed if guaranteed is not None else expected_year
+    if threshold is not None:
+        forecast = evaluate.shortfall(
+            tr,
+            pr,
+            normal,
+            cyear=cyear,
+            threshold=threshold,
+            threshold_kind="guarantee" if guaranteed is not None else "expected",
+            stats=stats,
+            known=known,
+            accepted=records.accepted.get(project.id, []),
+            limit=setting.shortfall_probability if setting is not None else 0.5,
+            today=today,
+        )
+    warned = False
+    if forecast and forecast["probability"] >= forecast["limit"]:
+        warned = alerts.shortfall(project, today, tr.unit, forecast)
+    snapshots.add(
+        project.id,
+        baseline_id=b.id,
+        today=today,
+        start=start,
+        unit=tr.unit,
+        series=evaluate.series(tr, pr),
+        forecast=forecast,
+        gaps=evaluate.gaps(tr, pr),
+    )
+    return 1, events, int(warned)
