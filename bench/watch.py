@@ -1,7 +1,7 @@
 """Savings watch: detection accuracy, false alarms, forecast calibration and nightly run time.
 
     python bench/watch.py [--runs 500] [--projects 10000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
-                          [--skip-speed] [--skip-accuracy]
+                          [--pg-database URL] [--skip-speed] [--skip-accuracy]
 
 Accuracy (seeded, ``emc.watch.synthetic``: CalTRACK-shaped daily use, CV 10–15 %, AR(1) noise
 with ρ 0.2–0.5, a real-looking temperature year; the baseline fitted by ``fit_daily``):
@@ -18,14 +18,18 @@ with ρ 0.2–0.5, a real-looking temperature year; the baseline fitted by ``fit
 
 Speed: ``run_nightly`` over N projects (default 10,000), each with an approved daily baseline
 and a year of daily readings since it, on SQLite (a temporary file) and, with ``--pg``, on
-PostgreSQL (a scratch database created and dropped here). The data are generated straight into
-the tables (bulk inserts); the timed part is the whole nightly job in one transaction.
+PostgreSQL (a scratch database created and dropped here; ``--pg-database`` fills a given empty
+one instead, on a shared server where each user has their own). The data are generated straight
+into the tables (bulk inserts); the timed part is the whole nightly job in one transaction. The
+line printed gives wall and CPU time and the load average: on a shared machine the wall time
+grows with the others' load, the CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
@@ -299,12 +303,14 @@ def speed(url: str, label: str, projects: int) -> None:
     with factory() as session, session.begin():
         summary = run_nightly(session, dt.date(2025, 1, 1))
     took, cpu = time.perf_counter() - t0, time.process_time() - c0
+    load = os.getloadavg()
     eng.dispose()
     print(
         f"nightly watch, {label:<10}: {projects:,} projects × 366 days in {took:7.1f} s wall, "
         f"{cpu:.1f} s CPU of this process (target < 300 s; {summary['tracked']:,} tracked, "
         f"{summary['events']} events, {summary['warnings']} warnings; data generated in "
-        f"{setup:.0f} s)"
+        f"{setup:.0f} s; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on "
+        f"{os.cpu_count()} cores)"
     )
 
 
@@ -335,6 +341,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--pg", help="PostgreSQL admin URL (a scratch database is made there)")
+    parser.add_argument(
+        "--pg-database",
+        help="an empty PostgreSQL database to fill and time instead of a scratch one (kept)",
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
@@ -343,7 +353,11 @@ def main() -> None:
     if not args.skip_speed:
         with tempfile.TemporaryDirectory() as tmp:
             speed(f"sqlite:///{tmp}/watch.sqlite3", "SQLite", args.projects)
-        if args.pg:
+        if args.pg_database:
+            from emc.config import normalise_database_url
+
+            speed(normalise_database_url(args.pg_database), "PostgreSQL", args.projects)
+        elif args.pg:
             url, drop = _pg_scratch(args.pg)
             try:
                 speed(url, "PostgreSQL", args.projects)

@@ -72,32 +72,59 @@ def notify(
     ``emc.i18n.N_``); they are stored with ``params`` and translated for each reader when read.
     Returns the notifications created (empty when all were already there).
     """
-    params = _json_safe(params or {})
-    created = []
-    seen: set[int] = set()
-    for user in users:
-        if not user.is_active or user.id in seen:
-            continue
-        seen.add(user.id)
-        exists = session.scalar(
-            select(Notification.id).where(
-                Notification.user_id == user.id, Notification.dedupe_key == dedupe_key
+    return notify_many(
+        session,
+        [Message(users, kind, dedupe_key, subject, body=body, link=link, params=params)],
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for :func:`notify_many`: the arguments of :func:`notify`."""
+
+    users: Iterable[User]
+    kind: str
+    dedupe_key: str
+    subject: str
+    body: str = ""
+    link: str | None = None
+    params: dict | None = None
+
+
+def notify_many(session: Session, messages: Iterable[Message]) -> list[Notification]:
+    """:func:`notify` for many messages at once (a nightly job's warnings): the same rules
+    (active users, one message per user and ``dedupe_key``) with one query per 500 keys for
+    the messages already stored and one flush, rather than a query per user and message."""
+    messages = list(messages)
+    keys = sorted({m.dedupe_key for m in messages})
+    stored: set[tuple[int, str]] = set()
+    for i in range(0, len(keys), 500):
+        stored.update(
+            session.execute(
+                select(Notification.user_id, Notification.dedupe_key).where(
+                    Notification.dedupe_key.in_(keys[i : i + 500])
+                )
             )
         )
-        if exists is not None:
-            continue
-        note = Notification(
-            user_id=user.id,
-            organization_id=user.organization_id,
-            kind=kind,
-            dedupe_key=dedupe_key,
-            subject_key=subject,
-            body_key=body or "",
-            params=params,
-            link=link,
-        )
-        session.add(note)
-        created.append(note)
+    created = []
+    for message in messages:
+        params = _json_safe(message.params or {})
+        for user in message.users:
+            if not user.is_active or (user.id, message.dedupe_key) in stored:
+                continue
+            stored.add((user.id, message.dedupe_key))
+            note = Notification(
+                user_id=user.id,
+                organization_id=user.organization_id,
+                kind=message.kind,
+                dedupe_key=message.dedupe_key,
+                subject_key=message.subject,
+                body_key=message.body or "",
+                params=params,
+                link=message.link,
+            )
+            session.add(note)
+            created.append(note)
     session.flush()
     return created
 

@@ -68,8 +68,18 @@ class Forecast:
 
 def interval(value: float, sigma: float, confidence: float = CONFIDENCE) -> Forecast:
     """``value`` ± the normal quantile of ``confidence`` times ``sigma``."""
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    z = _normal_quantile(0.5 + confidence / 2)
     return Forecast(value, value - z * sigma, value + z * sigma, sigma, confidence)
+
+
+# Normal quantiles by probability: a nightly run asks for the same one thousands of times.
+_QUANTILES: dict[float, float] = {}
+
+
+def _normal_quantile(q: float) -> float:
+    if q not in _QUANTILES:
+        _QUANTILES[q] = float(sps.norm.ppf(q))
+    return _QUANTILES[q]
 
 
 def savings_forecast(

@@ -11,6 +11,7 @@ raise ``ValueError``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -165,10 +166,17 @@ def t_statistic(confidence: float, dof: int) -> float:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     if dof < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {dof}")
+    return _t_ppf(1.0 - (1.0 - confidence) / 2.0, dof)
+
+
+@functools.lru_cache(maxsize=4096)
+def _t_ppf(q: float, dof: int) -> float:
+    # Cached: a nightly run asks for the same few (confidence, n − p) pairs thousands of times,
+    # and each scipy call costs more than the rest of the uncertainty formula.
     # scipy.stats takes ~0.5 s to import: load it on first use, not with the engine.
     from scipy import stats as _sps
 
-    return float(_sps.t.ppf(1.0 - (1.0 - confidence) / 2.0, dof))
+    return float(_sps.t.ppf(q, dof))
 
 
 def sun_balthazar_y(reporting_months: float, interval: Literal["daily", "billing"]) -> float:

@@ -49,7 +49,13 @@ from emc.notifications.service import notify
 from emc.watch import forecast as fc
 from emc.watch.models import QuotaWatchSettings, WarningKind, WatchWarning
 from emc.watch.service.common import normal_daily, normal_on
-from emc.watch.service.nightly import DAY, EPOCH, _epoch, daily_temperatures, daily_use
+from emc.watch.service.nightly.inputs import (
+    DAY,
+    EPOCH,
+    _epoch,
+    daily_temperatures,
+    daily_use,
+)
 
 DEFAULT_SHARE = 0.95
 
