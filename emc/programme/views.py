@@ -27,6 +27,7 @@ from emc.auth.policy import require
 from emc.auth.regions import in_subtree
 from emc.energy import Carrier, canonical_unit
 from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
 from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
@@ -350,8 +351,9 @@ def _subtree_regions(code: str) -> list[Region]:
 
 def _render_targets(errors=None, values=None, status: int = 200):
     actor = current_actor()
-    targets = service.list_targets(db(), actor)
-    names = service.region_names(db(), {t.region_code for t in targets}, page_locale())
+    # lists rows: one page of the targets (emc.paging), the region names of that page only.
+    targets = page_of(service.list_targets(db(), actor), request.args.get("page", 1, type=int))
+    names = service.region_names(db(), {t.region_code for t in targets.items}, page_locale())
     return render_template(
         "programme/targets.html",
         targets=targets,

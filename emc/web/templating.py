@@ -116,6 +116,9 @@ HISTORY_PER_PAGE = 50
 
 
 def init_app(app: Flask) -> None:
+    from emc.web import labels
+
+    labels.init_app(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["history_page"] = history_page
 
