@@ -208,7 +208,8 @@ for _table in ENUM_LABELS.values():
 
 def msgid(value: object, kind: type[Enum] | str | None = None) -> str | None:
     """The English msgid of an enum ``value`` (a member, or its stored string with ``kind`` the
-    enum class or its name to tell apart values two enums share); None when unknown."""
+    enum class or its name to tell apart values two enums share); None when unknown (with a
+    ``kind``, unknown to that enum: a contract component's own name is not a type)."""
     if value is None:
         return None
     if isinstance(value, Enum) and kind is None:
@@ -216,6 +217,6 @@ def msgid(value: object, kind: type[Enum] | str | None = None) -> str | None:
     key = str(getattr(value, "value", value))
     if kind is not None:
         table = ENUM_LABELS.get(kind) if isinstance(kind, type) else _BY_NAME.get(kind)
-        if table is not None and key in table:
-            return table[key]
+        if table is not None:
+            return table.get(key)
     return _BY_VALUE.get(key)

@@ -12,7 +12,7 @@ import enum
 import importlib
 import pkgutil
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -98,7 +98,7 @@ ALLOWED_WORDS = {
     "d",
 }
 # Enum values that are also ordinary words or signs a page may show as themselves.
-ENUM_VALUES_ALLOWED = {"a", "b", "c", "d", "kwh", "mwh", "gj", "t", "m3", "kg", "tce", "esco"}
+ENUM_VALUES_ALLOWED = {"tce"}
 
 # str enums that are never shown as words: units are printed as themselves; the rest are
 # internal (export cell kinds, ingest error codes, summary dimensions, workflow sides).
@@ -136,7 +136,7 @@ def str_enum_values() -> set[str]:
                 and sub.__name__ not in NOT_LABELLED
             ):
                 values.update(m.value for m in sub)
-    return {v for v in values if len(v) > 1 and v.lower() not in ENUM_VALUES_ALLOWED}
+    return {v for v in values if len(v) > 1 and v not in ENUM_VALUES_ALLOWED}
 
 
 class _Text(HTMLParser):
@@ -217,12 +217,14 @@ def crawl(
     *,
     start: Iterable[str] = ("/",),
     limit: int = 200,
+    per_pattern: int = 1,
 ) -> Crawl:
-    """Visit pages breadth-first from ``start`` (GET only, one page per :func:`pattern`, at most
-    ``limit``), run ``check(url, text_nodes)`` on each HTML page, and collect what it finds."""
+    """Visit pages breadth-first from ``start`` (GET only, ``per_pattern`` pages per
+    :func:`pattern`, at most ``limit``), run ``check(url, text_nodes)`` on each HTML page, and collect what it finds."""
     result = Crawl()
     queue = deque(start)
-    seen = {pattern(u) for u in start}
+    seen = Counter(pattern(u) for u in start)
+    queued = set(start)
     while queue and len(result.pages) < limit:
         url = queue.popleft()
         response = client.get(url)
@@ -242,8 +244,9 @@ def crawl(
             if target is None:
                 continue
             key = pattern(target)
-            if key not in seen:
-                seen.add(key)
+            if seen[key] < per_pattern and target not in queued:
+                seen[key] += 1
+                queued.add(target)
                 queue.append(target)
     return result
 
@@ -268,6 +271,31 @@ def _english_runs(text: str) -> list[str]:
             current = []
     runs.append(current)
     return [" ".join(r) for r in runs if len(r) >= 3]
+
+
+# Where the application writes its own words into the database (journal summaries, inbox texts,
+# job results, computed evidence and notes): those are judged like page text, not taken as data.
+MACHINE_TABLES = {
+    "journal_entries",
+    "notifications",
+    "job_runs",
+    "meter_readings",
+    "apscheduler_jobs",
+}
+MACHINE_COLUMNS = {
+    "evidence",
+    "warnings",
+    "models",
+    "factor_notes",
+    "factor_snapshot",
+    "results",
+    "stale_message",
+    "summary",
+    "data",
+    "inputs",
+    "outputs",
+    "payload",
+}
 
 
 class Data:
@@ -299,11 +327,15 @@ class Data:
                 for v in value:
                     walk(v)
 
-        tables = set(inspect(engine).get_table_names())
+        tables = set(inspect(engine).get_table_names()) - MACHINE_TABLES
         with engine.connect() as conn:
             for table in Base.metadata.sorted_tables:
-                cols = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
-                if table.name not in tables or not cols or table.name == "meter_readings":
+                cols = [
+                    c
+                    for c in table.columns
+                    if isinstance(c.type, String | Text | JSON) and c.name not in MACHINE_COLUMNS
+                ]
+                if table.name not in tables or not cols:
                     continue
                 for row in conn.execute(select(*cols)):
                     for value in row:
