@@ -384,6 +384,9 @@ def journal_rows(entries: list) -> list[dict[str, Any]]:
         for key in dict.fromkeys([*after, *before]):
             if key in HIDDEN_FIELDS or key not in FIELDS:
                 continue
+            # A new record lists what it was created with, not the fields it left empty.
+            if e.before is None and after.get(key) in (None, "", []):
+                continue
             old = _value(key, before.get(key), users, orgs) if e.before is not None else None
             changes.append((gettext(FIELDS[key]), old, _value(key, after.get(key), users, orgs)))
         rows.append({"at": e.at, "sentence": sentence, "changes": changes})
