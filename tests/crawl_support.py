@@ -359,39 +359,22 @@ def _check_common(url, text, enum_values, allowed_values, found, short_only):
             found.append(Finding(url, "raw enum", f"{token} in {text!r}"))
 
 
-def chinese_checker(
-    enum_values: set[str], data: Data, allowed: dict[str, set[str]] | None = None
-) -> Callable[[str, list[tuple[str, str]]], list[Finding]]:
-    """The zh_CN checks: raw enum values, Python reprs, English sentences (that are not data)."""
+Check = Callable[[str, list[tuple[str, str]]], list[Finding]]
 
+
+def _checker(enum_values, data, allowed, *, chinese: bool) -> Check:
     def check(url: str, nodes: list[tuple[str, str]]) -> list[Finding]:
         found: list[Finding] = []
         page_allowed = (allowed or {}).get(pattern(url), set())
         for tag, text in nodes:
             if tag in ("code", "pre", "kbd", "samp"):
                 continue
-            _check_common(url, text, enum_values, page_allowed, found, short_only=True)
-            for run in _english_runs(text):
-                if run not in data and text not in data:
-                    found.append(Finding(url, "English", run))
-        return found
-
-    return check
-
-
-def english_checker(
-    enum_values: set[str], data: Data, allowed: dict[str, set[str]] | None = None
-) -> Callable[[str, list[tuple[str, str]]], list[Finding]]:
-    """The en checks: raw enum values, Python reprs, Chinese that is not data (a name, a
-    citation, a comment as entered)."""
-
-    def check(url: str, nodes: list[tuple[str, str]]) -> list[Finding]:
-        found: list[Finding] = []
-        page_allowed = (allowed or {}).get(pattern(url), set())
-        for tag, text in nodes:
-            if tag in ("code", "pre", "kbd", "samp"):
+            _check_common(url, text, enum_values, page_allowed, found, short_only=chinese)
+            if chinese:
+                for run in _english_runs(text):
+                    if run not in data and text not in data:
+                        found.append(Finding(url, "English", run))
                 continue
-            _check_common(url, text, enum_values, page_allowed, found, short_only=False)
             for run in _CJK_RUN.findall(text):
                 run = run.strip("（）：、，·；。")
                 if (
@@ -403,3 +386,19 @@ def english_checker(
         return found
 
     return check
+
+
+def chinese_checker(
+    enum_values: set[str], data: Data, allowed: dict[str, set[str]] | None = None
+) -> Check:
+    """The zh_CN checks: raw enum values, Python reprs, English sentences (that are not data).
+    ``allowed``: URL pattern → words that page may show as they are (a file format's)."""
+    return _checker(enum_values, data, allowed, chinese=True)
+
+
+def english_checker(
+    enum_values: set[str], data: Data, allowed: dict[str, set[str]] | None = None
+) -> Check:
+    """The en checks: raw enum values, Python reprs, Chinese that is not data (a name, a
+    citation, a comment as entered)."""
+    return _checker(enum_values, data, allowed, chinese=False)
