@@ -54,3 +54,18 @@ def test_a_journal_entry_reads_as_a_chinese_sentence_with_field_labels(app, db_s
     assert row["sentence"] == "财务人员 一中财务 将付款明细（2026-08-01 – 2026-09-01）置为暂缓"
     assert row["changes"] == [("理由", "—", "计量数据待核实"), ("状态", "计划中", "已暂缓")]
     assert all(field != "version" for field, _old, _new in row["changes"])
+
+
+def test_an_mv_engine_warning_is_said_from_its_code_and_data(app):
+    from emc.web.labels import mv_warning
+
+    warning = {
+        "code": "day_type_merged",
+        "message": "Only 5 baseline days are makeup_workday (fewer than 10): …",
+        "data": {"day_type": "makeup_workday", "into": "weekend", "n_days": 5, "min_days": 10},
+    }
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        said = mv_warning(warning)
+        unknown = mv_warning({"code": "new_in_the_engine", "message": "as the engine says"})
+    assert "5" in said and "10" in said and "makeup_workday" not in said and "weekend" not in said
+    assert unknown == "as the engine says"

@@ -40,8 +40,8 @@ FILE_FORMAT_WORDS = {
     "/weather-stations/<id>": {"时间", "气温", "温度"},
 }
 
-# Text written by services and the M&V engine (warnings and notes made and stored in English),
-# which become coded, translated messages in the i18nerr branch of issue 15 or after it. The
+# Text written by services (a warning and notes made and stored in English), which become coded,
+# translated messages in the i18nerr branch of issue 15 or after it. The
 # crawl lets exactly these through, each named by its page and a fragment of what it finds:
 SERVICE_TEXT = [
     # the energy accounts' factor warning: "no co2 factor for electricity in 2024: the 2023 value
@@ -54,10 +54,6 @@ SERVICE_TEXT = [
     ("/programme/stats", "before the first published year"),
     ("/programme/stats", "co2: "),
     ("/programme/stats", "tce: "),
-    # the day-type model's warning (emc.mv.engine.daytypes): "Only 5 baseline days are
-    # makeup_workday (fewer than 10): they share the intercept of weekend, …"
-    ("/projects/<id>/mv/baselines/<id>", "baseline days are"),
-    ("/projects/<id>/mv/baselines/<id>", "they share the intercept"),
 ]
 
 
