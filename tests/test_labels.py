@@ -69,3 +69,19 @@ def test_an_mv_engine_warning_is_said_from_its_code_and_data(app):
         unknown = mv_warning({"code": "new_in_the_engine", "message": "as the engine says"})
     assert "5" in said and "10" in said and "makeup_workday" not in said and "weekend" not in said
     assert unknown == "as the engine says"
+
+
+def test_stored_factor_notes_are_said_in_the_page_language_and_others_kept(app):
+    from emc.web.labels import factor_note
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        used = factor_note(
+            "electricity co2: 2021 factor used for 2020 (before the first published year)"
+        )
+        stale = factor_note("no co2 factor for electricity in 2024: the 2023 value is used")
+        ref = factor_note("natural_gas tce: natural_gas/tce/-/fuel/-/-")
+        other = factor_note("something else entirely")
+    assert used == "电力二氧化碳：2020 年采用 2021 年因子（早于首个发布年份）"
+    assert stale == "电力在 2024 年没有二氧化碳因子：采用 2023 年的数值"
+    assert "natural_gas" not in ref and "天然气" in ref
+    assert other == "something else entirely"

@@ -398,6 +398,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["region_name"] = region_name
     app.jinja_env.globals["journal_rows"] = journal_rows
     app.jinja_env.filters["mv_warning"] = mv_warning
+    app.jinja_env.filters["factor_note"] = factor_note
 
 
 # The M&V engine's warnings by code, said from their data in the page language (the engine is a
@@ -516,3 +517,58 @@ def mv_warning(warning: Any) -> str:
     except (KeyError, TypeError, ValueError):
         # Data of an older engine version without a parameter the sentence names.
         return str(get("message") or "")
+
+
+# Factor notes and warnings that services store as English text (emc.programme.stats,
+# emc.audit.indicators), read back into their parts and said in the page language. A note of
+# another shape is shown as it is.
+_FACTOR_USED = re.compile(
+    r"^(?P<carrier>\w+) (?P<kind>tce|co2): (?P<used>\d{4}) factor used for (?P<year>\d{4})"
+    r"(?P<first> \(before the first published year\))?$"
+)
+_FACTOR_REF = re.compile(
+    r"^(?P<carrier>\w+) (?P<kind>tce|co2): \w+/(?:tce|co2)/[^/]+/(?P<scope>[^/]+)/"
+    r"(?P<region>[^/]+)/(?P<year>[^/]+)$"
+)
+_FACTOR_STALE = re.compile(
+    r"^no (?P<kind>tce|co2) factor for (?P<carrier>\w+) in (?P<year>\d{4}): "
+    r"the (?P<used>\d{4}) value is used$"
+)
+
+
+def factor_note(note: str) -> str:
+    """A stored factor note or warning in the page language (as stored when not recognised)."""
+    from emc.energy import Carrier, FactorKind, FactorScope
+
+    def named(m: re.Match) -> dict[str, str]:
+        return {"carrier": label(m["carrier"], Carrier), "kind": label(m["kind"], FactorKind)}
+
+    if m := _FACTOR_USED.match(note):
+        msgid = (
+            N_(
+                "%(carrier)s %(kind)s: the %(used)s factor is used for %(year)s (before the first "
+                "published year)"
+            )
+            if m["first"]
+            else N_("%(carrier)s %(kind)s: the %(used)s factor is used for %(year)s")
+        )
+        return gettext(msgid, used=m["used"], year=m["year"], **named(m))
+    if m := _FACTOR_STALE.match(note):
+        return gettext(
+            N_("No %(kind)s factor for %(carrier)s in %(year)s: the %(used)s value is used"),
+            used=m["used"],
+            year=m["year"],
+            **named(m),
+        )
+    if m := _FACTOR_REF.match(note):
+        where = label(m["scope"], FactorScope)
+        if m["region"] != "-":
+            where = f"{where} {region_name(m['region']) if m['region'].isdigit() else m['region']}"
+        year = m["year"] if m["year"] != "-" else gettext(N_("any year"))
+        return gettext(
+            N_("%(carrier)s %(kind)s: factor of %(where)s, %(year)s"),
+            where=where,
+            year=year,
+            **named(m),
+        )
+    return note
