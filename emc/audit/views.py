@@ -248,6 +248,8 @@ def _detail_page(
         and (can(actor, Permission.AUDITS_RECORD) or commission),
         may_propose=may_propose,
         may_custody=may_custody,
+        # An auditor reads the audit, not the project made from it: no link to a 404.
+        may_read_projects=can(actor, Permission.CONTRACTS_READ),
         baseline=baseline,
         baseline_error=baseline_error,
         escos=escos,

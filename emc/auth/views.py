@@ -36,8 +36,9 @@ from emc.errors import EmcError, Forbidden
 from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
+from emc.web.labels import label
 from emc.web.security import LoginUser, current_actor, safe_next
-from emc.web.templating import KIND_LABELS, ROLE_LABELS, page_locale
+from emc.web.templating import page_locale
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -247,7 +248,7 @@ def organizations():
         page=page,
         lq=lq,
         statuses=_active_choices(),
-        types=[(k.value, KIND_LABELS[k]) for k in OrgKind],
+        types=[(k.value, label(k)) for k in OrgKind],
         errors=errors,
         form=request.form,
         regions=_regions(),
@@ -345,7 +346,7 @@ def users():
         lq=lq,
         org_names=org_names,
         statuses=_active_choices(),
-        types=[(r.value, ROLE_LABELS[r]) for r in Role],
+        types=[(r.value, label(r)) for r in Role],
         orgs=orgs,
         errors=errors,
         form=request.form,

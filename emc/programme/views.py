@@ -15,7 +15,6 @@ from html import escape
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,38 +26,19 @@ from emc.auth.policy import require
 from emc.auth.regions import in_subtree
 from emc.energy import Carrier, canonical_unit
 from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
 from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
 from emc.reports import programme_pdf
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.labels import label as enum_label
 from emc.web.security import current_actor
 from emc.web.templating import page_locale
 
 bp = Blueprint("programme", __name__)
 
-METRIC_LABELS = {
-    Metric.PROJECTS: _l("Signed EMC projects"),
-    Metric.ENERGY_INTENSITY: _l("Energy per m² reduction"),
-    Metric.CO2_INTENSITY: _l("CO2 per m² reduction"),
-}
-SOURCE_LABELS = {
-    StatSource.ENTERED: _l("Entered"),
-    StatSource.IMPORTED: _l("Imported"),
-    StatSource.METERS: _l("From meters"),
-}
-REASON_LABELS = {
-    "counted": _l("Counted"),
-    "not_signed": _l("Not signed"),
-    "terminated_before_operation": _l("Terminated before operation"),
-}
-INVESTOR_LABELS = {
-    "esco": _l("ESCO"),
-    "institution": _l("Institution"),
-    "shared": _l("Shared"),
-    "lessor": _l("Lessor"),
-}
 # The statistics form asks for every energy carrier (water is not one); ``carrier_label`` names
 # them (emc.web.templating).
 FORM_CARRIERS = [c for c in Carrier if c is not Carrier.WATER]
@@ -68,10 +48,11 @@ BRAND, ACCENT, MUTED, GRID = "#0b6e4f", "#d97706", "#94a3b8", "#d9e0e7"
 @bp.app_context_processor
 def _labels():
     return {
-        "metric_label": lambda m: METRIC_LABELS.get(Metric(m), m),
-        "stat_source_label": lambda s: SOURCE_LABELS.get(StatSource(s), s) if s else "",
-        "count_reason_label": lambda r: REASON_LABELS.get(r, r),
-        "investor_label": lambda i: INVESTOR_LABELS.get(i, i),
+        # The one registry (emc.labels), under the names the programme templates use.
+        "metric_label": lambda m: enum_label(m, Metric),
+        "stat_source_label": lambda s: enum_label(s, StatSource),
+        "count_reason_label": lambda r: enum_label(r, "CountReason"),
+        "investor_label": lambda i: enum_label(i, "Investor"),
         "money_short": lambda v, currency=True: money_short(v, page_locale(), currency=currency),
         "money_wan": money_wan,
     }
@@ -223,9 +204,8 @@ def _type_label(key: str) -> str:
 
 def _sector_label(key: str) -> str:
     from emc.auth.models import Sector
-    from emc.web.templating import SECTOR_LABELS
 
-    return str(SECTOR_LABELS.get(Sector(key), key))
+    return enum_label(key, Sector)
 
 
 def _charts(data: service.Dashboard) -> dict[str, Markup]:
@@ -350,8 +330,9 @@ def _subtree_regions(code: str) -> list[Region]:
 
 def _render_targets(errors=None, values=None, status: int = 200):
     actor = current_actor()
-    targets = service.list_targets(db(), actor)
-    names = service.region_names(db(), {t.region_code for t in targets}, page_locale())
+    # lists rows: one page of the targets (emc.paging), the region names of that page only.
+    targets = page_of(service.list_targets(db(), actor), request.args.get("page", 1, type=int))
+    names = service.region_names(db(), {t.region_code for t in targets.items}, page_locale())
     return render_template(
         "programme/targets.html",
         targets=targets,

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from emc.config import Settings
+from emc.i18n import N_
 from emc.scheduler import job
 
 
 @job(
     "watch_nightly",
     cron={"hour": 4, "minute": 10},
-    description="Savings watch: persistence, suspected events, shortfall and quota warnings",
+    description=N_("Savings watch: persistence, suspected events, shortfall and quota warnings"),
 )
 def watch_nightly(session: Session, settings: Settings, key: str) -> dict[str, Any]:
     """For the local date ``key``: track every project with an approved baseline on the data

@@ -26,20 +26,12 @@ from emc.watch.service import common, events, quota
 from emc.watch.service import settings as settings_service
 from emc.web.db import db
 from emc.web.forms import load_form, localise
+from emc.web.labels import label
 from emc.web.security import current_actor
 
 bp = Blueprint("watch", __name__)
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
-EVENT_STATUS_LABELS = {
-    EventStatus.OPEN: _l("Awaiting a decision"),
-    EventStatus.DISMISSED: _l("Dismissed"),
-    EventStatus.CONVERTED: _l("Converted into an adjustment"),
-}
-SCOPE_LABELS = {
-    EventScope.BASELINE: _l("Baseline period"),
-    EventScope.REPORTING: _l("Reporting period"),
-}
 POLICY_LABELS = {
     MissingDaysPolicy.FILL_AGREED: _l("Filled by an agreed method"),
     MissingDaysPolicy.UNPAID: _l("Left unpaid"),
@@ -72,8 +64,8 @@ def _helpers():
 
     return {
         "watch_open_events": open_events,
-        "watch_event_status": lambda s: EVENT_STATUS_LABELS.get(EventStatus(s), s),
-        "watch_scope": lambda s: SCOPE_LABELS.get(EventScope(s), s),
+        "watch_event_status": lambda s: label(s, EventStatus),
+        "watch_scope": lambda s: label(s, EventScope),
     }
 
 

@@ -6,39 +6,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from emc.auth.models import OrgKind, Role, Sector
 from emc.auth.permissions import Permission, can
 from emc.energy import Carrier
-from emc.energy_labels import CARRIER_LABELS
 from emc.paging import page_of
+from emc.web.labels import label
 from emc.web.security import current_actor
-
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.ENERGY_MANAGER: _l("Energy manager"),
-    Role.FINANCE: _l("Finance"),
-    Role.VIEWER: _l("Viewer"),
-    Role.ENGINEER: _l("Engineer"),
-    Role.AUDITOR: _l("Auditor"),
-    Role.PROGRAMME_OFFICER: _l("Programme officer"),
-}
-KIND_LABELS = {
-    OrgKind.INSTITUTION: _l("Public institution"),
-    OrgKind.ESCO: _l("ESCO"),
-    OrgKind.AUDITOR: _l("Audit body"),
-    OrgKind.AGENCY: _l("Agency"),
-    OrgKind.PLATFORM: _l("Platform"),
-}
-SECTOR_LABELS = {
-    Sector.GOVERNMENT: _l("Government office"),
-    Sector.SCHOOL: _l("School"),
-    Sector.HOSPITAL: _l("Hospital"),
-    Sector.CULTURE_SPORTS: _l("Culture & sports"),
-    Sector.OTHER: _l("Other"),
-}
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -86,7 +62,7 @@ def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def carrier_label(carrier: str) -> str:
     """An energy carrier's name in the page language."""
-    return gettext(CARRIER_LABELS[Carrier(carrier)])
+    return label(carrier, Carrier)
 
 
 def _unread_count() -> int:
@@ -116,6 +92,9 @@ HISTORY_PER_PAGE = 50
 
 
 def init_app(app: Flask) -> None:
+    from emc.web import labels
+
+    labels.init_app(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["history_page"] = history_page
 
@@ -124,9 +103,10 @@ def init_app(app: Flask) -> None:
         return {
             "actor": current_actor(),
             "nav_items": nav_items,
-            "role_label": lambda r: ROLE_LABELS.get(Role(r), r),
-            "kind_label": lambda k: KIND_LABELS.get(OrgKind(k), k),
-            "sector_label": lambda s: SECTOR_LABELS.get(Sector(s), s) if s else "",
+            # The one registry (emc.labels), under the names the templates have long used.
+            "role_label": lambda r: label(r, Role),
+            "kind_label": lambda k: label(k, OrgKind),
+            "sector_label": lambda s: label(s, Sector),
             "carrier_label": carrier_label,
             "current_locale": page_locale(),
             "unread_count": _unread_count,

@@ -23,7 +23,8 @@ def test_long_history_is_paged_newest_first(login_as, db_session):
                 "object_id": str(school.id),
                 "action": "update",
                 "actor_label": "系统",
-                "summary": f"历史{n:04d}",
+                # The history shows what changed, by field (the summary is internal text).
+                "after": {"name_zh": f"历史{n:04d}"},
             }
             for n in range(1000)
         ],

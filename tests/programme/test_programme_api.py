@@ -90,7 +90,8 @@ def test_dashboard_page_shows_progress_charts_rule_and_drill_down(login_as):
     assert 'data-testid="counted">3<' in html
     assert html.count("<svg") >= 4 and "<polyline" in html
     assert "/programme?region=330100" in html and "/programme?region=330200" in html
-    assert "投入运行前即终止" in html and "terminated before operation" in html
+    # The counting rule in the page language only (issue 15: it was printed in both).
+    assert "投入运行前即终止" in html and "terminated before operation" not in html
     hangzhou = client.get("/programme?region=330100").get_data(as_text=True)
     assert 'data-testid="counted">2<' in hangzhou
     assert "医院光伏（终止）" in hangzhou  # listed, not counted

@@ -9,36 +9,23 @@ from zoneinfo import ZoneInfo
 import marshmallow as ma
 from flask import Blueprint, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from emc.audit.service.labels import BUILDING_TYPE_LABELS
 from emc.errors import EmcError
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import BuildingType, ClimateZone
 from emc.web.forms import form_data, localise
+from emc.web.labels import label
 
 bp = Blueprint("facilities", __name__)
-
-CLIMATE_ZONE_LABELS = {
-    ClimateZone.SEVERE_COLD: _l("Severe cold"),
-    ClimateZone.COLD: _l("Cold"),
-    ClimateZone.HOT_SUMMER_COLD_WINTER: _l("Hot summer, cold winter"),
-    ClimateZone.HOT_SUMMER_WARM_WINTER: _l("Hot summer, warm winter"),
-    ClimateZone.MILD: _l("Mild"),
-}
-METER_KIND_LABELS = {
-    MeterKind.INTERVAL: _l("Interval meter"),
-    MeterKind.BILLING: _l("Billing periods"),
-    MeterKind.REGISTER: _l("Register (cumulative)"),
-}
 
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {
-        "building_type_label": lambda t: _(BUILDING_TYPE_LABELS[BuildingType(t)]),
-        "climate_zone_label": lambda z: CLIMATE_ZONE_LABELS[ClimateZone(z)],
-        "meter_kind_label": lambda k: METER_KIND_LABELS[MeterKind(k)],
+        # The one registry (emc.labels), under the names the facilities templates use.
+        "building_type_label": lambda t: label(t, BuildingType),
+        "climate_zone_label": lambda z: label(z, ClimateZone),
+        "meter_kind_label": lambda k: label(k, MeterKind),
     }
 
 

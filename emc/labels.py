@@ -1,0 +1,222 @@
+"""The one registry of what every stored enum value is called: enum class → value → English
+msgid, translated per reader (pages: the ``label`` Jinja filter of :mod:`emc.web.labels`; PDFs
+and exports: :func:`emc.i18n.translate`). A template never prints a raw value.
+
+The domain tables that already existed (contracts, audits, carriers) are reused as they are, so a
+value reads the same on the page, in the workbook and on paper. No Flask here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+from emc.audit.models import AuditStatus, ConsumptionSource, EcmCategory, EcmStatus, QuotaBasis
+from emc.audit.service import labels as audit_labels
+from emc.auth.models import OrgKind, RegionLevel, Role, Sector
+from emc.calendars.models import StatutoryKind, TermPeriodKind
+from emc.contracts import finance
+from emc.contracts import labels as contract_labels
+from emc.contracts.models import (
+    AmendmentStatus,
+    CustodyAdjustmentKind,
+    Investor,
+    LineStatus,
+    ProjectStatus,
+)
+from emc.energy import Carrier, FactorKind, FactorScope
+from emc.energy_labels import CARRIER_LABELS
+from emc.facilities.ingest.model import MeterKind, Quality
+from emc.facilities.models import BuildingType, ClimateZone, UploadStatus
+from emc.i18n import N_
+from emc.mv import models as mv
+from emc.programme.models import Metric, StatSource
+from emc.programme.stats import CountReason
+from emc.watch.models import EventScope, EventStatus, MissingDaysPolicy, WarningKind
+
+#: enum class → {stored value: English msgid}. A test checks that every member of every enum
+#: here has a label with a Chinese translation.
+ENUM_LABELS: dict[type[Enum], Mapping[str, str]] = {
+    # auth
+    OrgKind: {
+        "institution": N_("Public institution"),
+        "esco": N_("ESCO"),
+        "auditor": N_("Audit body"),
+        "agency": N_("Agency"),
+        "platform": N_("Platform"),
+    },
+    Sector: {
+        "government": N_("Government office"),
+        "school": N_("School"),
+        "hospital": N_("Hospital"),
+        "culture_sports": N_("Culture & sports"),
+        "other": N_("Other"),
+    },
+    Role: {
+        "admin": N_("Administrator"),
+        "energy_manager": N_("Energy manager"),
+        "finance": N_("Finance"),
+        "viewer": N_("Viewer"),
+        "engineer": N_("Engineer"),
+        "auditor": N_("Auditor"),
+        "programme_officer": N_("Programme officer"),
+    },
+    RegionLevel: {
+        "national": N_("National"),
+        "province": N_("Province"),
+        "city": N_("City"),
+        "county": N_("County"),
+    },
+    # energy
+    Carrier: {c.value: m for c, m in CARRIER_LABELS.items()},
+    FactorKind: {"tce": N_("Standard coal (tce)"), "co2": N_("CO2")},
+    FactorScope: {
+        "national": N_("National"),
+        "regional": N_("Regional grid"),
+        "provincial": N_("Provincial grid"),
+        "fuel": N_("Fuel"),
+    },
+    # facilities
+    BuildingType: {k.value: m for k, m in audit_labels.BUILDING_TYPE_LABELS.items()},
+    ClimateZone: {
+        "severe_cold": N_("Severe cold"),
+        "cold": N_("Cold"),
+        "hot_summer_cold_winter": N_("Hot summer, cold winter"),
+        "hot_summer_warm_winter": N_("Hot summer, warm winter"),
+        "mild": N_("Mild"),
+    },
+    MeterKind: {
+        "interval": N_("Interval meter"),
+        "billing": N_("Billing periods"),
+        "register": N_("Register (cumulative)"),
+    },
+    Quality: {"measured": N_("Measured"), "estimated": N_("Estimated"), "replaced": N_("Replaced")},
+    UploadStatus: {"applied": N_("Applied"), "superseded": N_("Superseded")},
+    # audits
+    AuditStatus: {k.value: m for k, m in audit_labels.STATUS_LABELS.items()},
+    EcmStatus: {k.value: m for k, m in audit_labels.ECM_STATUS_LABELS.items()},
+    EcmCategory: audit_labels.CATEGORY_LABELS,
+    ConsumptionSource: {"meter": N_("Meter readings"), "bill": N_("Bills")},
+    QuotaBasis: {"per_area": N_("Per m² of floor area"), "per_person": N_("Per person")},
+    # contracts
+    ProjectStatus: contract_labels.PROJECT_STATUS,
+    finance.ContractType: contract_labels.CONTRACT_TYPE,
+    finance.LineKind: contract_labels.LINE_KIND,
+    finance.Party: contract_labels.PARTY,
+    finance.LineSource: contract_labels.LINE_SOURCE,
+    finance.PaymentFrequency: contract_labels.FREQUENCY,
+    LineStatus: contract_labels.LINE_STATUS,
+    Investor: contract_labels.INVESTOR,
+    AmendmentStatus: {
+        "proposed": N_("Awaiting agreement"),
+        "agreed": N_("Agreed by both parties"),
+        "rejected": N_("Rejected"),
+        "withdrawn": N_("Withdrawn"),
+    },
+    CustodyAdjustmentKind: {"floor_area": N_("Floor area"), "energy_price": N_("Energy price")},
+    finance.Reconciliation: {
+        "period": N_("Per M&V period"),
+        "contract_year": N_("Per contract year"),
+    },
+    finance.NegativeSavings: {
+        "floor": N_("Floored at zero"),
+        "carry_contract_year": N_("Carried forward within the contract year"),
+        "carry_term": N_("Carried forward over the whole term"),
+    },
+    finance.CostParty: {"institution": N_("Institution"), "esco": N_("ESCO")},
+    finance.CostKind: {
+        "operation_maintenance": N_("Operation and maintenance"),
+        "mv_fee": N_("M&V fees"),
+        "insurance": N_("Insurance"),
+        "monitoring": N_("Energy monitoring"),
+        "other": N_("Other"),
+    },
+    # M&V
+    mv.IpmvpOption: {
+        "A": N_("Option A"),
+        "B": N_("Option B"),
+        "C": N_("Option C"),
+        "D": N_("Option D"),
+    },
+    mv.MvMethod: {
+        "daily": N_("Daily regression"),
+        "billing": N_("Billing-period regression"),
+        "hourly": N_("Hourly (TOWT)"),
+        "stipulated": N_("Stipulated"),
+    },
+    mv.BaselineModelKind: {"classic": N_("Classic model"), "day_types": N_("Day-type model")},
+    mv.ReportingFrequency: {
+        "monthly": N_("Monthly"),
+        "quarterly": N_("Quarterly"),
+        "annual": N_("Annual"),
+    },
+    mv.BaselineStatus: {
+        "proposed": N_("Proposed"),
+        "approved": N_("Approved"),
+        "rejected": N_("Rejected"),
+        "superseded": N_("Superseded"),
+    },
+    mv.ReportStatus: {
+        "draft": N_("Draft"),
+        "submitted": N_("Submitted"),
+        "accepted": N_("Accepted"),
+        "disputed": N_("Disputed"),
+        "superseded": N_("Superseded"),
+    },
+    mv.Party: {"esco": N_("ESCO"), "institution": N_("Institution")},
+    mv.MeasuredParameter: {
+        "baseline_demand_kw": N_("Baseline demand (kW)"),
+        "reporting_demand_kw": N_("Reporting-period demand (kW)"),
+    },
+    # programme
+    Metric: {
+        "projects": N_("Signed EMC projects"),
+        "energy_intensity": N_("Energy per m² reduction"),
+        "co2_intensity": N_("CO2 per m² reduction"),
+    },
+    StatSource: {"entered": N_("Entered"), "imported": N_("Imported"), "meters": N_("From meters")},
+    CountReason: {
+        "counted": N_("Counted"),
+        "not_signed": N_("Not signed"),
+        "terminated_before_operation": N_("Terminated before operation"),
+    },
+    # calendars
+    StatutoryKind: {"holiday": N_("Public holiday"), "makeup_workday": N_("Make-up workday")},
+    TermPeriodKind: {"term": N_("Term"), "vacation": N_("Vacation"), "exam": N_("Exam weeks")},
+    # savings watch
+    EventScope: {"baseline": N_("Baseline period"), "reporting": N_("Reporting period")},
+    EventStatus: {
+        "open": N_("Awaiting a decision"),
+        "dismissed": N_("Dismissed"),
+        "converted": N_("Converted into an adjustment"),
+    },
+    WarningKind: {"shortfall": N_("Savings shortfall"), "quota": N_("Energy quota")},
+    MissingDaysPolicy: {
+        "fill_agreed": N_("Filled by an agreed method"),
+        "unpaid": N_("Left unpaid"),
+    },
+}
+
+_BY_NAME = {cls.__name__: table for cls, table in ENUM_LABELS.items()}
+# A bare stored string (a journal snapshot, a JSON document) is looked up across every table;
+# the first table registered wins where two enums share a value.
+_BY_VALUE: dict[str, str] = {}
+for _table in ENUM_LABELS.values():
+    for _value, _msgid in _table.items():
+        _BY_VALUE.setdefault(_value, _msgid)
+
+
+def msgid(value: object, kind: type[Enum] | str | None = None) -> str | None:
+    """The English msgid of an enum ``value`` (a member, or its stored string with ``kind`` the
+    enum class or its name to tell apart values two enums share); None when unknown (with a
+    ``kind``, unknown to that enum: a contract component's own name is not a type)."""
+    if value is None:
+        return None
+    if isinstance(value, Enum) and kind is None:
+        kind = type(value)
+    key = str(getattr(value, "value", value))
+    if kind is not None:
+        table = ENUM_LABELS.get(kind) if isinstance(kind, type) else _BY_NAME.get(kind)
+        if table is not None:
+            return table.get(key)
+    return _BY_VALUE.get(key)
