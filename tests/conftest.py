@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session, sessionmaker
 
 from emc import migrate
@@ -180,3 +181,10 @@ def pytest_configure(config):
 
     # scrypt at full cost takes ~80 ms a hash; the suite hashes thousands of times.
     service.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+# CI runs the property tests derandomised: the same examples every run, so a red CI means the
+# code changed, not the dice. Elsewhere hypothesis keeps exploring (and saves what it finds).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
