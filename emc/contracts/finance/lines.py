@@ -217,22 +217,10 @@ def make_line(
     basis: dict[str, Any],
 ) -> ScheduleLine:
     """A period line with the kind's fixed direction and the standard key."""
-    payer, payee = _DIRECTION[kind]
-    return ScheduleLine(
-        key=f"{source}:{component}:{kind}:{start.isoformat()}:{end.isoformat()}",
-        source=source,
-        component=component,
-        kind=kind,
-        contract_year=year,
-        period_start=start,
-        period_end=end,
-        due_date=due,
-        payer=payer,
-        payee=payee,
-        amount=amount,
-        # Lines built from one computation share parts of a basis; each gets its own copy.
-        basis=copy_basis(basis),
+    template = LineTemplate(
+        source=source, component=component, kind=kind, year=year, amount=amount, basis=basis
     )
+    return template.line(start, end, due, start.isoformat(), end.isoformat())
 
 
 class LineTemplate:

@@ -138,46 +138,34 @@ def savings_templates(
 ) -> list[LineTemplate]:
     """The lines of :func:`savings_lines` before they are placed in their segment (``fraction``:
     the segment's part of contract year ``year``), through ``cache`` as described there."""
-    if cache is None:
-        return _templates(terms, source, year, fraction, savings, extra_basis)
-    # Integer parts and identities hash far faster than Fractions (equal Fractions have
-    # equal parts; the same objects have the same values).
-    key = (
-        year,
-        fraction.numerator,
-        fraction.denominator,
-        *[(c, id(q)) for c, q in savings.items()],
-    )
-    entry = cache.get(key)
-    if entry is None:
-        templates = _templates(terms, source, year, fraction, savings, extra_basis)
-        # The entry holds what it is keyed by, so no id is reused while the cache lives.
-        cache[key] = (templates, savings)
-        return templates
-    return entry[0]
-
-
-def _templates(
-    terms: ContractTerms,
-    source: LineSource,
-    year: int,
-    fraction: Fraction,
-    savings: Mapping[str, Fraction],
-    extra_basis: dict[str, Any],
-) -> list[LineTemplate]:
-    """The lines of one segment before they are placed in it, in schedule order (component
-    label, then kind in declaration order), so that lines placed period after period come out
-    sorted."""
+    if cache is not None:
+        # Integer parts and identities hash far faster than Fractions (equal Fractions have
+        # equal parts; the same objects have the same values).
+        key = (
+            year,
+            fraction.numerator,
+            fraction.denominator,
+            *[(c, id(q)) for c, q in savings.items()],
+        )
+        entry = cache.get(key)
+        if entry is not None:
+            return entry[0]
+    # In schedule order (component label, then kind in declaration order), so that lines
+    # placed period after period come out sorted.
     amounts = sorted(
         _savings_amounts(terms, year, fraction, savings, extra_basis),
         key=lambda a: (a[0], KIND_ORDER[a[1]]),
     )
-    return [
+    templates = [
         LineTemplate(
             source=source, component=label, kind=kind, year=year, amount=amount, basis=basis
         )
         for label, kind, amount, basis in amounts
     ]
+    if cache is not None:
+        # The entry holds what it is keyed by, so no id is reused while the cache lives.
+        cache[key] = (templates, savings)
+    return templates
 
 
 def _savings_amounts(
