@@ -22,7 +22,7 @@ from .lines import (
     ScheduleLine,
     basis_str,
 )
-from .money import exact, round_fen
+from .money import escalated, exact, round_fen
 from .periods import Period, year_fraction
 from .terms import (
     ContractTerms,
@@ -84,7 +84,7 @@ def check_savings_carrier(
 def price_in_year(terms: ContractTerms, carrier: str, year: int) -> Fraction:
     """Exact contract price of ``carrier`` in contract ``year``: base × (1 + escalation)^(year−1)."""
     price = terms.price_for(carrier)
-    return exact(price.base_price) * (1 + exact(price.escalation)) ** (year - 1)
+    return escalated(price.base_price, price.escalation, year - 1)
 
 
 def carrier_order(terms: ContractTerms, carriers: Iterable[str]) -> list[str]:
