@@ -45,5 +45,4 @@ def test_a_list_request_runs_a_fixed_number_of_statements(
     http = app.test_client()
     _statements(engine, http, url, secret)  # warm: first-request work (caches) not counted
     seen = _statements(engine, http, url, secret)
-    print("\n".join(seen))
     assert len(seen) <= most, "\n\n".join(seen)
