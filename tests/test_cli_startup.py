@@ -3,6 +3,8 @@ engine (numpy, scipy), nor the database layer, nor any domain module."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +41,55 @@ def test_scipy_loads_only_when_the_engine_needs_a_p_value():
         "print(before, 'scipy.stats' in sys.modules)"
     )
     assert _run("-c", code).stdout.split() == ["False", "True"]
+
+
+def test_help_lists_the_commands_without_building_the_application():
+    code = (
+        "import sys; from emc.cli import main; sys.argv = ['emc', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))"
+    )
+    out = _run("-c", code).stdout
+    assert "serve" in out and "mv" in out
+    loaded = set(out.split("MODULES", 1)[1].split())
+    assert [m for m in HEAVY if m in loaded] == []
+
+
+def test_a_daily_fit_imports_only_the_engine_in_well_under_a_second(tmp_path):
+    # A year of daily use and hourly temperatures; the bound is generous (CPU of the whole
+    # process, least of two runs): the target is < 0.8 s whole (bench/startup.py prints it).
+    usage, temperature = tmp_path / "usage.csv", tmp_path / "temperature.csv"
+    days = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    means = [12 - 14 * math.cos(2 * math.pi * i / 365) for i in range(365)]
+    usage.write_text(
+        "date,value\n"
+        + "".join(
+            f"{d},{300 + 12 * max(15 - t, 0) + i % 7}\n"
+            for i, (d, t) in enumerate(zip(days, means, strict=True))
+        )
+    )
+    temperature.write_text(
+        "timestamp,temperature\n"
+        + "".join(
+            f"{d}T{h:02d}:00:00,{t + h / 10}\n"
+            for d, t in zip(days, means, strict=True)
+            for h in range(24)
+        )
+    )
+    code = (
+        "import resource, sys; from emc.cli import main\n"
+        f"sys.argv = ['emc', 'mv', 'fit', '--usage', {str(usage)!r}, '--temperature', "
+        f"{str(temperature)!r}, '--baseline', '2023-01-01', '2023-12-31']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "r = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+        "print('CPU', r.ru_utime + r.ru_stime)"
+    )
+    runs = [_run("-c", code).stdout for _ in range(2)]
+    assert "Baseline model: daily" in runs[0], runs[0]
+    loaded = set(runs[0].split("MODULES", 1)[1].split("CPU")[0].split())
+    # No web stack, no database layer, no scipy.stats for a daily fit, no numpy.ma.
+    unwanted = ("sqlalchemy", "emc.app", "flask_limiter", "scipy.stats", "numpy.ma")
+    assert [m for m in unwanted if m in loaded] == []
+    cpu = min(float(out.rsplit("CPU", 1)[1]) for out in runs)
+    assert cpu < 2.0

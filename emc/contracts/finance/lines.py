@@ -24,6 +24,7 @@ __all__ = [
     "Party",
     "PeriodSavingsEstimate",
     "SavingsEstimate",
+    "LineTemplate",
     "ScheduleLine",
     "compare_projected_actual",
     "make_line",
@@ -165,6 +166,9 @@ class ComparisonRow:
         return self.actual - self.projected
 
 
+# Lines of one period and component are listed in the order the kinds are declared.
+KIND_ORDER = {kind: i for i, kind in enumerate(LineKind)}
+
 _DIRECTION: dict[LineKind, tuple[Party, Party]] = {
     LineKind.SHARED_SAVINGS: (Party.INSTITUTION, Party.ESCO),
     LineKind.GUARANTEE_FEE: (Party.INSTITUTION, Party.ESCO),
@@ -215,22 +219,68 @@ def make_line(
     basis: dict[str, Any],
 ) -> ScheduleLine:
     """A period line with the kind's fixed direction and the standard key."""
-    payer, payee = _DIRECTION[kind]
-    return ScheduleLine(
-        key=f"{source}:{component}:{kind}:{start.isoformat()}:{end.isoformat()}",
-        source=source,
-        component=component,
-        kind=kind,
-        contract_year=year,
-        period_start=start,
-        period_end=end,
-        due_date=due,
-        payer=payer,
-        payee=payee,
-        amount=amount,
-        # Lines built from one computation share parts of a basis; each gets its own copy.
-        basis=copy_basis(basis),
+    template = LineTemplate(
+        source=source, component=component, kind=kind, year=year, amount=amount, basis=basis
     )
+    return template.line(start, end, due, start.isoformat(), end.isoformat())
+
+
+class LineTemplate:
+    """The parts of a period line that do not depend on the period: many periods of one
+    contract year get equal amounts (a monthly twelfth of an annual estimate), and a 10-year
+    monthly schedule of a portfolio is hundreds of thousands of such lines.
+
+    :meth:`line` places the template in a period. Lines placed from one template share its
+    ``basis`` dict (it is read-only, as the frozen line around it: nothing in emc mutates a
+    line's basis, a change is a new dict); and they skip the frozen dataclass's field-by-field
+    ``__init__``, which cost more than the arithmetic of the line.
+    """
+
+    __slots__ = ("_fields", "_prefix")
+
+    def __init__(
+        self,
+        *,
+        source: LineSource,
+        component: str,
+        kind: LineKind,
+        year: int,
+        amount: Decimal,
+        basis: dict[str, Any],
+    ) -> None:
+        payer, payee = _DIRECTION[kind]
+        self._prefix = f"{source}:{component}:{kind}:"
+        self._fields = {
+            "source": source,
+            "component": component,
+            "kind": kind,
+            "contract_year": year,
+            "payer": payer,
+            "payee": payee,
+            "amount": amount,
+            "basis": copy_basis(basis),
+            "currency": CURRENCY,
+        }
+
+    def line(
+        self, start: date, end: date, due: date, start_text: str, end_text: str
+    ) -> ScheduleLine:
+        """The line of period ``[start, end)`` (``*_text``: the dates' ISO form, for the key)."""
+        fields = {
+            "key": f"{self._prefix}{start_text}:{end_text}",
+            "period_start": start,
+            "period_end": end,
+            "due_date": due,
+            **self._fields,
+        }
+        line = _new_object(ScheduleLine)
+        # Exactly the instance dict ScheduleLine.__init__ would build (same fields, values).
+        _set_attribute(line, "__dict__", fields)
+        return line
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
 
 
 def total_amount(lines: Iterable[ScheduleLine]) -> Decimal:

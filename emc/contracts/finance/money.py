@@ -32,6 +32,7 @@ __all__ = [
     "MONEY_CONTEXT",
     "ZERO",
     "decimal_from_float",
+    "escalated",
     "exact",
     "to_decimal",
     "money_context",
@@ -91,6 +92,14 @@ def round_fen(x: Decimal | Fraction | int) -> Decimal:
 def exact(x: Decimal | int) -> Fraction:
     """The exact rational value of a Decimal, for intermediates that must not be rounded."""
     return Fraction(x)
+
+
+# Contracts of a portfolio share a few prices and escalation rates, and every contract year of
+# every one of them asks for its price: each distinct one is computed once.
+@functools.lru_cache(maxsize=4096)
+def escalated(base: Decimal, escalation: Decimal, years: int) -> Fraction:
+    """Exact ``base × (1 + escalation)^years`` (a price or cost ``years`` after its first year)."""
+    return exact(base) * (1 + exact(escalation)) ** years
 
 
 def to_decimal(x: Fraction) -> Decimal:

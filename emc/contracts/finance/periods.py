@@ -42,6 +42,11 @@ class Period:
     start: date
     end: date
 
+    @functools.cached_property
+    def iso(self) -> tuple[str, str]:
+        """``(start, end)`` in ISO form, as line keys spell them (periods are shared: cached)."""
+        return self.start.isoformat(), self.end.isoformat()
+
 
 # Pure functions of immutable dates, called for every period of every schedule: memoised (a
 # 10-year monthly term asks for the same few hundred month boundaries over and over).
@@ -58,6 +63,9 @@ def term_end(start_date: date, term_years: int) -> date:
     return add_months(start_date, 12 * term_years)
 
 
+# Many contracts share a start month, term and frequency: their (immutable) periods are built
+# once. The arguments are validated terms (a bounded term, a PaymentFrequency).
+@functools.lru_cache(maxsize=4096)
 def payment_periods(
     start_date: date, term_years: int, frequency: PaymentFrequency
 ) -> tuple[Period, ...]:

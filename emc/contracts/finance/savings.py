@@ -13,15 +13,16 @@ from fractions import Fraction
 from typing import Any
 
 from .lines import (
+    KIND_ORDER,
     LineKind,
     LineSource,
+    LineTemplate,
     PeriodSavingsEstimate,
     SavingsEstimate,
     ScheduleLine,
     basis_str,
-    make_line,
 )
-from .money import exact, round_fen
+from .money import escalated, exact, round_fen
 from .periods import Period, year_fraction
 from .terms import (
     ContractTerms,
@@ -41,6 +42,7 @@ __all__ = [
     "period_savings",
     "price_in_year",
     "savings_lines",
+    "savings_templates",
 ]
 
 
@@ -84,7 +86,7 @@ def check_savings_carrier(
 def price_in_year(terms: ContractTerms, carrier: str, year: int) -> Fraction:
     """Exact contract price of ``carrier`` in contract ``year``: base × (1 + escalation)^(year−1)."""
     price = terms.price_for(carrier)
-    return exact(price.base_price) * (1 + exact(price.escalation)) ** (year - 1)
+    return escalated(price.base_price, price.escalation, year - 1)
 
 
 def carrier_order(terms: ContractTerms, carriers: Iterable[str]) -> list[str]:
@@ -96,7 +98,7 @@ def carrier_order(terms: ContractTerms, carriers: Iterable[str]) -> list[str]:
 # One computed savings line before it is placed in a period: (component label, kind, amount,
 # basis). Periods of one contract year with the same savings share their amounts.
 _Amount = tuple[str, LineKind, Decimal, dict[str, Any]]
-SavingsCache = dict[tuple[Any, ...], list[_Amount]]
+SavingsCache = dict[tuple[Any, ...], tuple[list[LineTemplate], object]]
 
 
 def savings_lines(
@@ -115,37 +117,57 @@ def savings_lines(
 
     The amounts depend on the contract year, the segment's part of the year and the savings
     only, so a caller generating many periods of the same ``terms`` and ``extra_basis`` may
-    pass one ``cache`` dict: equal inputs then reuse the exact amounts (and a copy of the
-    basis) computed for an earlier period instead of recomputing them.
+    pass one ``cache`` dict: equal inputs then reuse the exact amounts (and the basis)
+    computed for an earlier period instead of recomputing them. The cache knows the savings
+    quantities by identity (equal objects are not recognised, only the same ones): it pays
+    when the caller passes the same objects for equal savings, as :func:`period_savings`
+    gives them.
     """
     fraction = year_fraction(terms.start_date, start, end)
-    if cache is None:
-        amounts = _savings_amounts(terms, year, fraction, savings, extra_basis)
-    else:
-        # Integer parts hash far faster than Fractions; equal Fractions have equal parts.
+    templates = savings_templates(terms, source, year, fraction, savings, extra_basis, cache)
+    start_text, end_text = start.isoformat(), end.isoformat()
+    return [t.line(start, end, due, start_text, end_text) for t in templates]
+
+
+def savings_templates(
+    terms: ContractTerms,
+    source: LineSource,
+    year: int,
+    fraction: Fraction,
+    savings: Mapping[str, Fraction],
+    extra_basis: dict[str, Any],
+    cache: SavingsCache | None,
+) -> list[LineTemplate]:
+    """The lines of :func:`savings_lines` before they are placed in their segment (``fraction``:
+    the segment's part of contract year ``year``), through ``cache`` as described there."""
+    if cache is not None:
+        # Integer parts and identities hash far faster than Fractions (equal Fractions have
+        # equal parts; the same objects have the same values).
         key = (
             year,
             fraction.numerator,
             fraction.denominator,
-            *((c, q.numerator, q.denominator) for c, q in savings.items()),
+            *[(c, id(q)) for c, q in savings.items()],
         )
-        amounts = cache.get(key)
-        if amounts is None:
-            amounts = cache[key] = _savings_amounts(terms, year, fraction, savings, extra_basis)
-    return [
-        make_line(
-            source=source,
-            component=label,
-            kind=kind,
-            year=year,
-            start=start,
-            end=end,
-            due=due,
-            amount=amount,
-            basis=basis,
+        entry = cache.get(key)
+        if entry is not None:
+            return entry[0]
+    # In schedule order (component label, then kind in declaration order), so that lines
+    # placed period after period come out sorted.
+    amounts = sorted(
+        _savings_amounts(terms, year, fraction, savings, extra_basis),
+        key=lambda a: (a[0], KIND_ORDER[a[1]]),
+    )
+    templates = [
+        LineTemplate(
+            source=source, component=label, kind=kind, year=year, amount=amount, basis=basis
         )
         for label, kind, amount, basis in amounts
     ]
+    if cache is not None:
+        # The entry holds what it is keyed by, so no id is reused while the cache lives.
+        cache[key] = (templates, savings)
+    return templates
 
 
 def _savings_amounts(

@@ -22,7 +22,7 @@ from datetime import timedelta
 from .fees import custody_lines, guarantee_fee_lines
 from .lease import lease_lines
 from .lines import (
-    LineKind,
+    KIND_ORDER,
     LineSource,
     PeriodSavingsEstimate,
     SavingsEstimate,
@@ -32,11 +32,12 @@ from .money import money_context
 from .periods import (
     contract_periods,
     term_end,
+    year_fraction,
 )
 from .savings import (
     SavingsCache,
     period_savings,
-    savings_lines,
+    savings_templates,
 )
 from .settlement import actual_lines, settlement_lines
 from .terms import (
@@ -70,15 +71,12 @@ def _fixed_lines(
     return lines
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(LineKind)}
-
-
 def _sorted(lines: Iterable[ScheduleLine]) -> tuple[ScheduleLine, ...]:
     """Lines by period, then component label, then kind in ``LineKind`` declaration order."""
     return tuple(
         sorted(
             lines,
-            key=lambda x: (x.period_start, x.period_end, x.component, _KIND_ORDER[x.kind], x.key),
+            key=lambda x: (x.period_start, x.period_end, x.component, KIND_ORDER[x.kind], x.key),
         )
     )
 
@@ -121,21 +119,19 @@ def projected_schedule(
     periods = contract_periods(terms)
     savings = period_savings(terms, estimates, periods)
     due_days = timedelta(days=terms.payment_due_days)
-    lines = _fixed_lines(terms, adjustments, LineSource.PROJECTED)
+    fixed = _fixed_lines(terms, adjustments, LineSource.PROJECTED)
     # Equal savings in one contract year (every month of an annual estimate) give equal lines.
     cache: SavingsCache = {}
+    lines: list[ScheduleLine] = []
+    source, start_date, no_basis = LineSource.PROJECTED, terms.start_date, {}
     for p in periods:
-        lines.extend(
-            savings_lines(
-                terms,
-                source=LineSource.PROJECTED,
-                year=p.contract_year,
-                start=p.start,
-                end=p.end,
-                due=p.end + due_days,
-                savings=savings[p.index],
-                extra_basis={},
-                cache=cache,
-            )
+        # savings_lines, unrolled: this loop runs for every period of a portfolio.
+        fraction = year_fraction(start_date, p.start, p.end)
+        templates = savings_templates(
+            terms, source, p.contract_year, fraction, savings[p.index], no_basis, cache
         )
-    return _sorted(lines)
+        start, end, due = p.start, p.end, p.end + due_days
+        start_text, end_text = p.iso
+        lines.extend([t.line(start, end, due, start_text, end_text) for t in templates])
+    # Savings lines come out period by period, each period's in schedule order: already sorted.
+    return _sorted(fixed + lines) if fixed else tuple(lines)

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .money import exact, money_context, round_fen
+from .money import escalated, exact, money_context, round_fen
 from .periods import split_by_contract_year, term_end, year_fraction
 from .terms import ContractTerms, ContractTermsError, SavingsInputError
 
@@ -79,7 +79,7 @@ def savings_value(
     value = Fraction(0)
     for carrier, quantity in savings.items():
         price = terms.price_for(carrier)
-        prices[carrier] = exact(price.base_price) * (1 + exact(price.escalation)) ** (year - 1)
+        prices[carrier] = escalated(price.base_price, price.escalation, year - 1)
         value += quantity * prices[carrier]
     return value, prices
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from emc.mv.engine._time import as_day, as_days
+from emc.mv.engine._time import as_day, as_days, has_repeats
 from emc.mv.engine.errors import (
     InsufficientDataError,
     InvalidInputError,
@@ -444,7 +444,7 @@ def fit_daily(
     t = np.asarray(temperature, dtype=float)
     if not (d.shape == u.shape == t.shape) or d.ndim != 1:
         raise InvalidInputError("dates, usage and temperature must be 1-d and of equal length")
-    if np.unique(d).size != d.size:
+    if has_repeats(d):
         raise InvalidInputError("dates must be unique")
     if d.size == 0 and (start is None or end is None):
         raise InvalidInputError("no data and no baseline period given")

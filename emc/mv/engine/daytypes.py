@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats as _sps
 
-from emc.mv.engine._time import as_day, as_days
+from emc.mv.engine._time import as_day, as_days, has_repeats
 from emc.mv.engine.daily import FORMS, FitOptions, balance_point_grid
 from emc.mv.engine.errors import (
     InsufficientDataError,
@@ -569,7 +569,7 @@ def fit_daily_daytypes(
     if not (d.shape == u.shape == t.shape) or d.ndim != 1:
         raise InvalidInputError("dates, usage and temperature must be 1-d and of equal length")
     codes = _codes(day_types, d.size)
-    if np.unique(d).size != d.size:
+    if has_repeats(d):
         raise InvalidInputError("dates must be unique")
     if d.size == 0 and (start is None or end is None):
         raise InvalidInputError("no data and no baseline period given")
@@ -682,7 +682,7 @@ def daytype_savings(
         raise InvalidInputError("dates, usage and temperature must be 1-d and of equal length")
     types = np.asarray(day_types)
     _codes(types, d.size)
-    if np.unique(d).size != d.size:
+    if has_repeats(d):
         raise InvalidInputError("dates must be unique")
     order = np.argsort(d, kind="stable")
     d, u, t, types = d[order], u[order], t[order], types[order]

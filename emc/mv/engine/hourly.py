@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from emc.mv.engine._time import has_repeats
 from emc.mv.engine.errors import (
     InsufficientDataError,
     InvalidInputError,
@@ -629,7 +630,7 @@ def fit_hourly(
     seconds = _epoch_seconds(timestamps)
     y_all = _float_array(usage, "usage", seconds.size)
     t_all = _float_array(temperature, "temperature", seconds.size)
-    if np.unique(seconds).size != seconds.size:
+    if has_repeats(seconds):
         raise _invalid("timestamps", "contains duplicate instants")
     if not 0.0 < occupancy_threshold < 1.0:
         raise _invalid("occupancy_threshold", "must be between 0 and 1")

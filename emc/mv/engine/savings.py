@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emc.mv.engine._time import as_days, to_date
+from emc.mv.engine._time import as_days, has_repeats, to_date
 from emc.mv.engine.daily import DailyModel, billing_design
 from emc.mv.engine.errors import InvalidInputError, Warning
 from emc.mv.engine.stats import fsu as _fsu
@@ -314,7 +314,7 @@ def daily_savings(
     t = np.asarray(temperature, dtype=float)
     if not (d.shape == u.shape == t.shape) or d.ndim != 1:
         raise InvalidInputError("dates, usage and temperature must be 1-d and of equal length")
-    if np.unique(d).size != d.size:
+    if has_repeats(d):
         raise InvalidInputError("dates must be unique")
     order = np.argsort(d, kind="stable")
     d, u, t = d[order], u[order], t[order]

@@ -10,6 +10,8 @@ Baselines are half-open ``[start, end)`` of ``datetime64[D]``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from emc.mv.engine._time import as_day, is_leap_span, to_date
@@ -67,6 +69,22 @@ def _coverage_warnings(n_total: int, n_meter: int, n_temp: int, n_both: int) -> 
     return out
 
 
+def _quartiles(values: np.ndarray) -> tuple[float, float, float]:
+    """25th, 50th and 75th percentiles, exactly as ``np.percentile`` computes them (linear
+    interpolation, its rounding-safe lerp). ``np.percentile`` itself imports ``numpy.ma``
+    (about 0.1 s, a large part of a whole ``emc mv fit``)."""
+    ordered = np.sort(values)
+    out = []
+    for q in (0.25, 0.5, 0.75):
+        position = q * (ordered.size - 1)
+        low = math.floor(position)
+        high = min(low + 1, ordered.size - 1)
+        t = position - low
+        a, b = float(ordered[low]), float(ordered[high])
+        out.append(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t)
+    return out[0], out[1], out[2]
+
+
 def _value_warnings(values: np.ndarray) -> list[Warning]:
     out = []
     finite = values[np.isfinite(values)]
@@ -81,7 +99,7 @@ def _value_warnings(values: np.ndarray) -> list[Warning]:
             )
         )
     if finite.size >= 4:
-        q1, median, q3 = np.percentile(finite, [25, 50, 75])
+        q1, median, q3 = _quartiles(finite)
         limit = median + 3 * (q3 - q1)
         n_extreme = int((finite > limit).sum())
         if n_extreme:

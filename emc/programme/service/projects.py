@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Select,
     func,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -100,46 +102,84 @@ def _project_select(actor: Actor, region: str, filters: dict[str, Any]) -> Selec
     return _project_filters(stmt, filters)
 
 
-def _listed(session: Session, region: str) -> int:
+def _listed(region: str) -> Select:
     """Every project of ``region``'s institutions (the unfiltered list's length), from the
     summary table's counts by status rather than a count over the projects. The agency's scope
     is its subtree, which contains ``region``, so the scope adds no condition here."""
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(ProgrammeSummary.projects), 0)).where(
-                ProgrammeSummary.dimension == SummaryDimension.STATUS,
-                region_filter(ProgrammeSummary.region_code, region),
-            )
-        )
+    return select(func.coalesce(func.sum(ProgrammeSummary.projects), 0)).where(
+        ProgrammeSummary.dimension == SummaryDimension.STATUS,
+        region_filter(ProgrammeSummary.region_code, region),
     )
 
 
-def _page_ids(session: Session, ids: Select, page: int, per_page: int) -> list[int]:
+def _page_ids(ids: Select, page: int, per_page: int) -> Select:
     """The ids of one page in the list's order (signing date newest first, unsigned last; then
-    id, newest first), taken in two parts so that each walks ``ix_emc_projects_signed_on_id``
-    backwards instead of sorting the region: the signed projects, then the unsigned ones."""
-    offset = (page - 1) * per_page
-    signed = ids.where(EmcProject.signed_on.is_not(None))
-    picked = list(
-        session.scalars(
-            signed.order_by(EmcProject.signed_on.desc(), EmcProject.id.desc())
-            .limit(per_page)
-            .offset(offset)
-        )
+    id, newest first). Each half walks ``ix_emc_projects_signed_on_id`` backwards instead of
+    sorting the region (the signed projects; the unsigned ones, whose NULL dates sit together
+    at one end of that index) and stops at the page's depth; only those few rows are sorted."""
+    depth = page * per_page
+    signed = (
+        ids.where(EmcProject.signed_on.is_not(None))
+        .order_by(EmcProject.signed_on.desc(), EmcProject.id.desc())
+        .limit(depth)
+        .subquery()
     )
-    if len(picked) == per_page:
-        return picked
-    if picked:
-        n_signed = offset + len(picked)
-    else:
-        n_signed = session.scalar(select(func.count()).select_from(signed.subquery()))
-    picked += session.scalars(
+    unsigned = (
         ids.where(EmcProject.signed_on.is_(None))
         .order_by(EmcProject.id.desc())
-        .limit(per_page - len(picked))
-        .offset(max(0, offset - n_signed))
+        .limit(depth)
+        .subquery()
     )
-    return picked
+    both = union_all(
+        select(signed.c.id, signed.c.signed_on), select(unsigned.c.id, unsigned.c.signed_on)
+    ).subquery()
+    return (
+        select(both.c.id)
+        .order_by(both.c.signed_on.desc().nulls_last(), both.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+
+
+# Building the page's statement (a dozen columns, four joins, three subqueries) took more CPU
+# than running it; statements are immutable, so the same request reuses the one it built. Its
+# inputs are the whole key (the actor's scope is a function of the frozen Actor; no clock).
+@functools.lru_cache(maxsize=256)
+def _page_statements(
+    actor: Actor, region: str, page: int, per_page: int, filter_items: tuple[tuple[str, Any], ...]
+) -> tuple[Select, Select]:
+    """(the page's rows with the list's length as their last column, the length alone)."""
+    filters = dict(filter_items)
+    stmt = _project_select(actor, region, filters)
+    order = (EmcProject.signed_on.desc().nulls_last(), EmcProject.id.desc())
+    # Count and pick the page's ids over the project ids alone, then join the institution,
+    # contract and ESCO for the page's rows only.
+    ids = stmt.with_only_columns(EmcProject.id, EmcProject.signed_on)
+    if any(v is not None and v != "" for v in filters.values()):
+        total = select(func.count()).select_from(ids.subquery())
+    else:
+        total = _listed(region)
+    if not any(filters.get(k) for k in ("contract_type", "sector", "q")):
+        # Nothing refers to the institution's or the contract's columns: pick the page from
+        # the projects alone, the institutions as a semi-join (no join rows to sort).
+        ids = _project_filters(
+            select(EmcProject.id, EmcProject.signed_on).where(
+                scope_condition(actor, EmcProject),
+                EmcProject.organization_id.in_(
+                    select(Organization.id).where(
+                        Organization.kind == OrgKind.INSTITUTION,
+                        region_filter(Organization.region_code, region),
+                    )
+                ),
+            ),
+            filters,
+        )
+    rows = (
+        stmt.add_columns(total.scalar_subquery())
+        .where(EmcProject.id.in_(_page_ids(ids, page, per_page)))
+        .order_by(*order)
+    )
+    return rows, total
 
 
 def project_page(
@@ -151,35 +191,23 @@ def project_page(
     per_page: int = 50,
     **filters: Any,
 ) -> dict[str, Any]:
-    """One page of the region's projects (newest signing first), with whether each counts."""
+    """One page of the region's projects (newest signing first), with whether each counts.
+
+    One statement: the page's rows with their labels joined, and the list's length as a
+    column (an uncorrelated subquery, computed once); a second one only for a page past the
+    end, which has no row to carry the length."""
     region = _agency_region(actor, region)
-    stmt = _project_select(actor, region, filters)
-    order = (EmcProject.signed_on.desc().nulls_last(), EmcProject.id.desc())
-    # Count and pick the page's ids over the project ids alone, then join the institution,
-    # contract and ESCO for the page's rows only.
-    ids = stmt.with_only_columns(EmcProject.id)
-    if any(v is not None and v != "" for v in filters.values()):
-        total = session.scalar(select(func.count()).select_from(ids.subquery()))
-    else:
-        total = _listed(session, region)
-    if not any(filters.get(k) for k in ("contract_type", "sector", "q")):
-        # Nothing refers to the institution's or the contract's columns: pick the page from
-        # the projects alone, the institutions as a semi-join (no join rows to sort).
-        ids = _project_filters(
-            select(EmcProject.id).where(
-                scope_condition(actor, EmcProject),
-                EmcProject.organization_id.in_(
-                    select(Organization.id).where(
-                        Organization.kind == OrgKind.INSTITUTION,
-                        region_filter(Organization.region_code, region),
-                    )
-                ),
-            ),
-            filters,
-        )
-    page_ids = _page_ids(session, ids, page, per_page)
-    rows = session.execute(stmt.where(EmcProject.id.in_(page_ids)).order_by(*order)).all()
-    return {"total": total, "page": page, "per_page": per_page, "items": [_row(r) for r in rows]}
+    rows_stmt, total = _page_statements(
+        actor, region, page, per_page, tuple(sorted(filters.items()))
+    )
+    rows = session.execute(rows_stmt).all()
+    count = rows[0][-1] if rows else session.scalar(total)
+    return {
+        "total": int(count or 0),
+        "page": page,
+        "per_page": per_page,
+        "items": [_row(r[:-1]) for r in rows],
+    }
 
 
 def iter_projects(

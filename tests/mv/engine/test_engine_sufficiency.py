@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emc.mv.engine import (
     InsufficientDataError,
@@ -84,3 +86,21 @@ def test_raise_if_insufficient_attaches_all_warnings():
     assert exc.value.warnings == tuple(ws)
     raise_if_insufficient(ws, allow_insufficient=True)
     assert ws[0].to_dict()["code"] == "incorrect_number_of_total_days"
+
+
+@given(
+    st.lists(st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False), min_size=4, max_size=400)
+)
+def test_the_extreme_value_quartiles_are_numpys_percentiles(values):
+    from emc.mv.engine.sufficiency import _quartiles
+
+    x = np.array(values)
+    assert _quartiles(x) == tuple(np.percentile(x, [25, 50, 75]))
+
+
+def test_repeated_dates_are_found_without_np_unique():
+    from emc.mv.engine._time import has_repeats
+
+    days = np.arange("2024-01-01", "2024-03-01", dtype="datetime64[D]")
+    assert not has_repeats(days)
+    assert has_repeats(np.concatenate([days, days[5:6]]))
