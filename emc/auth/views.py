@@ -36,6 +36,7 @@ from emc.errors import EmcError, Forbidden
 from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import say
 from emc.web.security import LoginUser, current_actor, safe_next
 from emc.web.templating import KIND_LABELS, ROLE_LABELS, page_locale
 
@@ -119,7 +120,7 @@ def password():
                 new_password=data["new_password"],
             )
         except EmcError as error:
-            errors = localise(error.fields) or {"_": [error.message]}
+            errors = localise(error.fields) or {"_": [say(error.message)]}
     if errors:
         return render_template("auth/password.html", errors=errors), 422
     user = db().get(User, current_actor().user_id)
@@ -152,7 +153,7 @@ def tokens():
                 _token, new_secret = service.create_token(db(), actor, **data)
                 status = 201
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         if errors:
             status = 422
     return render_template(
@@ -219,7 +220,7 @@ def organizations():
                 flash(_("Organisation created."), "success")
                 return redirect(url_for("admin.organization", org_id=org.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     lq = paging.list_query(
         request.args,
@@ -274,7 +275,7 @@ def organization(org_id: int):
                 flash(_("Organisation saved."), "success")
                 return redirect(url_for("admin.organization", org_id=org.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     users = list(
         db().scalars(scoped(actor, User).where(User.organization_id == org.id).order_by(User.email))
@@ -316,7 +317,7 @@ def users():
                 flash(_("User created."), "success")
                 return redirect(url_for("admin.user", user_id=user.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     lq = paging.list_query(
         request.args,
@@ -376,7 +377,7 @@ def user(user_id: int):
                 flash(_("User saved."), "success")
                 return redirect(url_for("admin.user", user_id=person.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     return render_template(
         "admin/user.html",

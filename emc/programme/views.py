@@ -33,6 +33,7 @@ from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
 from emc.reports import programme_pdf
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 from emc.web.templating import page_locale
 
@@ -387,7 +388,7 @@ def create_target():
         raise
     except EmcError as error:
         return _render_targets(
-            localise(error.fields) or {"_": [error.message]}, values, error.status
+            localise(error.fields) or {"_": [say(error.message)]}, values, error.status
         )
     flash(_("Target saved."), "success")
     return redirect(url_for("programme.targets"))
@@ -471,7 +472,7 @@ def save_stats():
         raise
     except EmcError as error:
         fields = _carrier_field_errors(localise(error.fields), data)
-        return _render_stats(fields or {"_": [error.message]}, values, error.status)
+        return _render_stats(fields or {"_": [say(error.message)]}, values, error.status)
     flash(_("Energy statistics of %(year)s saved.", year=stat.year), "success")
     return redirect(url_for("programme.stats_page"))
 
@@ -489,7 +490,9 @@ def import_stats():
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
-        return _render_stats({"file": [error.message], **localise(error.fields)}, {}, error.status)
+        return _render_stats(
+            {"file": [say(error.message)], **localise(error.fields)}, {}, error.status
+        )
     flash(_("Imported the statistics of %(n)s year(s).", n=len(saved)), "success")
     return redirect(url_for("programme.stats_page"))
 
@@ -509,6 +512,8 @@ def stats_from_meters():
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
-        return _render_stats(localise(error.fields) or {"_": [error.message]}, values, error.status)
+        return _render_stats(
+            localise(error.fields) or {"_": [say(error.message)]}, values, error.status
+        )
     flash(_("Energy statistics of %(year)s filled from meters.", year=stat.year), "success")
     return redirect(url_for("programme.stats_page"))

@@ -25,7 +25,8 @@ from emc.watch.schemas import EventConvertIn, EventDismissIn, QuotaShareIn, Watc
 from emc.watch.service import common, events, quota
 from emc.watch.service import settings as settings_service
 from emc.web.db import db
-from emc.web.forms import load_form, localise
+from emc.web.forms import load_form
+from emc.web.messages import describe
 from emc.web.security import current_actor
 
 bp = Blueprint("watch", __name__)
@@ -57,8 +58,7 @@ THRESHOLD_LABELS = {
 
 
 def _message(error: EmcError) -> str:
-    fields = localise(error.fields)
-    return f"{error.message} {fields}" if fields else error.message
+    return describe(error)
 
 
 @bp.app_context_processor

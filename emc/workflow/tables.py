@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from emc.auth.permissions import Permission
+from emc.messages import N_
 
 
 class Side(StrEnum):
@@ -100,7 +101,7 @@ PROJECT = Machine(
             _s("draft"),
             "proposed",
             Side.INSTITUTION,
-            "the institution drafts and proposes",
+            N_("the institution drafts and proposes"),
             event="project_proposed",
         ),
         Transition(
@@ -109,7 +110,7 @@ PROJECT = Machine(
             _s("proposed"),
             "draft",
             Side.INSTITUTION,
-            "the institution takes a proposal back to draft (signatures are cleared)",
+            N_("the institution takes a proposal back to draft (signatures are cleared)"),
             event="project_withdrawn",
         ),
         Transition(
@@ -118,7 +119,7 @@ PROJECT = Machine(
             _s("proposed"),
             "contracted",
             Side.EITHER,
-            "both parties sign; signed once both have",
+            N_("both parties sign; signed once both have"),
             consent=_BOTH_SIGN,
             event="project_signed",
         ),
@@ -128,7 +129,7 @@ PROJECT = Machine(
             _s("contracted"),
             "implementing",
             Side.INSTITUTION,
-            "the institution records the start of the works",
+            N_("the institution records the start of the works"),
             event="project_implementing",
         ),
         Transition(
@@ -137,7 +138,7 @@ PROJECT = Machine(
             _s("contracted", "implementing"),
             "operating",
             Side.INSTITUTION,
-            "the institution accepts the works and records the start of operation",
+            N_("the institution accepts the works and records the start of operation"),
             event="project_operating",
         ),
         Transition(
@@ -146,7 +147,7 @@ PROJECT = Machine(
             _s("operating"),
             "completed",
             Side.INSTITUTION,
-            "the institution records the end of the term",
+            N_("the institution records the end of the term"),
             event="project_completed",
         ),
         Transition(
@@ -155,7 +156,7 @@ PROJECT = Machine(
             _s("draft", "proposed", "contracted", "implementing", "operating"),
             "terminated",
             Side.INSTITUTION,
-            "the institution terminates with a reason",
+            N_("the institution terminates with a reason"),
             event="project_terminated",
         ),
     ),
@@ -176,7 +177,7 @@ def _agreement(name: str) -> Machine:
                 _s("proposed"),
                 "agreed",
                 Side.EITHER,
-                "both parties agree; it applies once both have",
+                N_("both parties agree; it applies once both have"),
                 consent=_BOTH_AGREE,
                 event=f"{name}_agreed",
             ),
@@ -186,7 +187,7 @@ def _agreement(name: str) -> Machine:
                 _s("proposed"),
                 "rejected",
                 Side.OTHER,
-                "the party that did not propose it rejects it, with a comment",
+                N_("the party that did not propose it rejects it, with a comment"),
                 event=f"{name}_rejected",
             ),
             Transition(
@@ -195,7 +196,7 @@ def _agreement(name: str) -> Machine:
                 _s("proposed"),
                 "withdrawn",
                 Side.PROPOSER,
-                "its proposer withdraws it",
+                N_("its proposer withdraws it"),
                 event=f"{name}_withdrawn",
             ),
         ),
@@ -217,8 +218,10 @@ BASELINE = Machine(
             _s("proposed"),
             "approved",
             Side.INSTITUTION,
-            "the institution decides; a failing verdict needs an override reason; approved "
-            "baselines are frozen",
+            N_(
+                "the institution decides; a failing verdict needs an override reason; approved "
+                "baselines are frozen"
+            ),
             event="baseline_approved",
         ),
         Transition(
@@ -227,7 +230,7 @@ BASELINE = Machine(
             _s("proposed"),
             "rejected",
             Side.INSTITUTION,
-            "the institution decides, with a comment",
+            N_("the institution decides, with a comment"),
             event="baseline_rejected",
         ),
     ),
@@ -245,7 +248,7 @@ REPORT = Machine(
             _s("draft"),
             "submitted",
             Side.ESCO,
-            "the ESCO submits its own report",
+            N_("the ESCO submits its own report"),
             event="report_submitted",
         ),
         Transition(
@@ -254,8 +257,10 @@ REPORT = Machine(
             _s("submitted"),
             "accepted",
             Side.INSTITUTION,
-            "the institution decides (an ESCO never accepts its own report); every "
-            "non-routine adjustment agreed by both",
+            N_(
+                "the institution decides (an ESCO never accepts its own report); every "
+                "non-routine adjustment agreed by both"
+            ),
             event="report_accepted",
         ),
         Transition(
@@ -264,7 +269,7 @@ REPORT = Machine(
             _s("submitted"),
             "disputed",
             Side.INSTITUTION,
-            "the institution disputes with a comment",
+            N_("the institution disputes with a comment"),
             event="report_disputed",
         ),
         Transition(
@@ -273,7 +278,7 @@ REPORT = Machine(
             _s("draft", "disputed"),
             None,
             Side.ESCO,
-            "the ESCO revises as a new version (a recomputed draft is superseded)",
+            N_("the ESCO revises as a new version (a recomputed draft is superseded)"),
             event="report_revised",
         ),
     ),
@@ -290,7 +295,7 @@ MV_ADJUSTMENT = Machine(
             _s("proposed"),
             "agreed",
             Side.EITHER,
-            "either party proposes (and agrees by proposing); the other agrees",
+            N_("either party proposes (and agrees by proposing); the other agrees"),
             consent=_BOTH_AGREE,
             event="mv_adjustment_agreed",
         ),
@@ -363,7 +368,7 @@ AUDIT = Machine(
             _s("draft", "returned"),
             "submitted",
             Side.AUDITOR,
-            "the commissioned auditor submits",
+            N_("the commissioned auditor submits"),
             event="audit_submitted",
         ),
         Transition(
@@ -372,7 +377,7 @@ AUDIT = Machine(
             _s("submitted"),
             "accepted",
             Side.INSTITUTION,
-            "the institution decides",
+            N_("the institution decides"),
             event="audit_accepted",
         ),
         Transition(
@@ -381,7 +386,7 @@ AUDIT = Machine(
             _s("submitted"),
             "returned",
             Side.INSTITUTION,
-            "the institution returns it with comments",
+            N_("the institution returns it with comments"),
             event="audit_returned",
         ),
         Transition(

@@ -16,6 +16,7 @@ from emc.facilities.service import factors as factor_service
 from emc.facilities.views.common import bp
 from emc.web.db import db
 from emc.web.forms import load_form, localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 
@@ -37,7 +38,7 @@ def emission_factors():
                 flash(_("Factor #%(id)s added.", id=row.id), "success")
                 return redirect(url_for("facilities.emission_factors"))
             except EmcError as error:
-                errors = {**localise(error.fields), "_": [error.message]}
+                errors = {**localise(error.fields), "_": [say(error.message)]}
                 status = error.status
     filters = {k: request.args.get(k) or None for k in ("carrier", "kind", "region")}
     year = request.args.get("year", "")
@@ -78,7 +79,7 @@ def correct_emission_factor(factor_id: int):
                 )
                 return redirect(url_for("facilities.emission_factors"))
             except EmcError as error:
-                errors = {**localise(error.fields), "_": [error.message]}
+                errors = {**localise(error.fields), "_": [say(error.message)]}
                 status = error.status
     return render_template(
         "facilities/emission_factor_correct.html", factor=factor, errors=errors, form=request.form

@@ -41,6 +41,7 @@ from emc.mv.views.common import (
 )
 from emc.web.db import db
 from emc.web.forms import form_data, load_form
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 MV_PER_PAGE = 24  # two years of monthly reports
@@ -189,7 +190,7 @@ def _simulation_uploads(project_id: int) -> tuple[list[dict], list[tuple[str, st
                 )
                 files.append((name, content_type, content))
             except Invalid as error:
-                problems.update(error.fields or {key: [error.message]})
+                problems.update(error.fields or {key: [say(error.message)]})
     if problems:
         raise Invalid("the simulation results are invalid: nothing was stored", fields=problems)
     return simulations, files
