@@ -11,6 +11,7 @@ from apispec import BasePlugin
 from marshmallow import fields, validate
 
 from emc.errors import NotFound
+from emc.messages import msg
 
 # The INTEGER column range (PostgreSQL int4, and SQLite's safe range for the same schema):
 # every integer a request carries, in a path, a query or a body, lies inside it.
@@ -32,7 +33,7 @@ def _id_in_range(value) -> None:
     # An id beyond the column range cannot exist: answer as for any missing row (404), never
     # let it reach the database, where it overflows.
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-        raise NotFound("no such record")
+        raise NotFound(msg("schemas.no_such_record"))
 
 
 def _decimal_in_range(value) -> None:

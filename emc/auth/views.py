@@ -33,6 +33,7 @@ from emc.auth.schemas import (
     UserPatch,
 )
 from emc.errors import EmcError, Forbidden
+from emc.messages import msg
 from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
@@ -295,7 +296,7 @@ def organization(org_id: int):
 def _require_user_admin():
     actor = current_actor()
     if not (actor.is_platform_admin or can(actor, Permission.ORG_USERS_MANAGE)):
-        raise Forbidden("not permitted: org:users:manage")
+        raise Forbidden(msg("forbidden", permission="org:users:manage"))
     return actor
 
 

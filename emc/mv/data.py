@@ -31,6 +31,7 @@ from emc.errors import Invalid
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site, WeatherStation
 from emc.facilities.service import analysis, factors, weather
+from emc.messages import msg
 from emc.mv import engine
 
 DAY = 86400
@@ -227,7 +228,7 @@ def _hour_rows(session: Session, meter: Meter, zone: str, lo: int, hi: int) -> d
             raise Invalid(
                 f"the site's timezone {zone} changes to an offset that is not a whole hour: "
                 "hourly M&V needs whole-hour offsets",
-                fields={"method": ["hourly needs a whole-hour timezone"]},
+                fields={"method": [msg("mv.hourly_needs_whole_hour_timezone")]},
             )
         offset = 0  # every offset is whole hours, so local hours are UTC hours
     rows = session.execute(

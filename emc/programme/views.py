@@ -27,6 +27,7 @@ from emc.auth.policy import require
 from emc.auth.regions import in_subtree
 from emc.energy import Carrier, canonical_unit
 from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.messages import msg
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
 from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
@@ -210,7 +211,7 @@ def _query(schema: ma.Schema) -> dict:
     try:
         return schema.load(args)
     except ma.ValidationError as error:
-        raise Invalid("invalid filter", fields=localise(error.messages)) from None
+        raise Invalid(msg("programme.invalid_filter"), fields=localise(error.messages)) from None
 
 
 def _type_label(key: str) -> str:

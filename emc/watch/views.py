@@ -17,6 +17,7 @@ from emc import journal
 from emc.auth.models import OrgKind
 from emc.auth.permissions import Permission, can
 from emc.errors import EmcError, Invalid, NotFound
+from emc.messages import msg
 from emc.mv.service._common import local_today
 from emc.watch import service
 from emc.watch.charts import persistence_chart
@@ -221,7 +222,7 @@ def quota_home():
         return redirect(url_for("watch.quota_institution", organization_id=actor.organization_id))
     month = request.args.get("month") or None
     if month is not None and not _MONTH.fullmatch(month):
-        raise NotFound("no such month")
+        raise NotFound(msg("watch.no_such_month"))
     overview = quota.region_overview(db(), actor, month)
     if overview["month"] is None:
         overview = quota.region_overview(db(), actor, local_today().strftime("%Y-%m"))
@@ -235,7 +236,7 @@ def _render_institution(organization_id: int, *, error=None, status=200):
         try:
             as_of = dt.date.fromisoformat(request.args["as_of"])
         except ValueError:
-            raise NotFound("no such date") from None
+            raise NotFound(msg("watch.no_such_date")) from None
     org, result = quota.institution_forecast(
         db(), actor, organization_id, local_today(), as_of=as_of
     )

@@ -23,8 +23,8 @@ def say(message: Any) -> str:
         template = CATALOGUE.get(message.key) if message.code else None
         if template is not None:
             params = {k: say(v) if isinstance(v, Text) else v for k, v in message.params.items()}
-            try:
-                return gettext(template, **params)
+            try:  # formatted here even without params, so that "%%" is always a "%"
+                return gettext(template) % params
             except (KeyError, TypeError, ValueError):  # a translation whose params do not fit
                 return str(message)
         return gettext(str(message)) if str(message) else ""

@@ -145,7 +145,7 @@ def test_bad_input_names_the_field(login_as, db_session):
     )
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {
-        "terms.components[0].excess_share": ["must be between 0 and 1"]
+        "terms.components[0].excess_share": ["must be a share between 0 and 1 (0 % to 100 %)"]
     }
     unknown = energy.post("/api/v1/projects", json={"name": "x", "colour": "red"})
     assert unknown.status_code == 422 and "colour" in unknown.get_json()["error"]["fields"]

@@ -16,6 +16,7 @@ from emc.contracts.models import (
     terms_from_document,
 )
 from emc.errors import Conflict, Invalid
+from emc.messages import msg
 
 
 def to_finance(
@@ -57,8 +58,8 @@ def custody_terms(contract: Contract | None) -> finance.ContractTerms:
     """The contract's terms if they have a custody component; Invalid naming ``kind`` if not."""
     if contract is None:
         raise Invalid(
-            "the project has no contract yet: a custody fee adjustment changes a contract",
-            fields={"kind": ["the project has no contract"]},
+            msg("contracts.project_has_no_contract_yet"),
+            fields={"kind": [msg("contracts.project_has_no_contract")]},
         )
     try:
         terms = terms_from_document(contract.terms)
@@ -70,7 +71,7 @@ def custody_terms(contract: Contract | None) -> finance.ContractTerms:
         raise Invalid(
             "custody fee adjustments apply only to contracts with an energy-cost custody "
             f"component; this is a {terms.contract_type} contract",
-            fields={"kind": ["the contract has no energy-cost custody component"]},
+            fields={"kind": [msg("contracts.contract_has_no_energy_cost")]},
         )
     return terms
 
@@ -132,7 +133,7 @@ def check_key_length(
             if len(key) > _KEY_LENGTH:
                 room = _KEY_LENGTH - len(key) + len(adj.reference)
                 raise Invalid(
-                    "the reference is too long for the payment lines it names",
+                    msg("contracts.reference_too_long_for_payment"),
                     fields={"reference": [f"too long: at most {room} characters here"]},
                 )
 
@@ -147,24 +148,24 @@ def check_shape(
     if kind is CustodyAdjustmentKind.FLOOR_AREA:
         if new_floor_area_m2 is None:
             raise Invalid(
-                "a floor area change needs the new floor area",
-                fields={"new_floor_area_m2": ["required for a floor area change"]},
+                msg("contracts.floor_area_change_needs_new"),
+                fields={"new_floor_area_m2": [msg("contracts.required_for_floor_area_change")]},
             )
         if prices:
             raise Invalid(
-                "a floor area change does not change prices",
-                fields={"prices": ["only for an energy price change"]},
+                msg("contracts.floor_area_change_does_not"),
+                fields={"prices": [msg("contracts.only_for_energy_price_change")]},
             )
     else:
         if not prices:
             raise Invalid(
-                "an energy price change needs at least one new price",
-                fields={"prices": ["at least one carrier's new price is required"]},
+                msg("contracts.energy_price_change_needs_at"),
+                fields={"prices": [msg("contracts.at_least_one_carrier_s")]},
             )
         if new_floor_area_m2 is not None:
             raise Invalid(
-                "an energy price change does not change the floor area",
-                fields={"new_floor_area_m2": ["only for a floor area change"]},
+                msg("contracts.energy_price_change_does_not"),
+                fields={"new_floor_area_m2": [msg("contracts.only_for_floor_area_change")]},
             )
         seen: dict[str, int] = {}
         for i, p in enumerate(prices):

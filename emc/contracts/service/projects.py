@@ -22,6 +22,7 @@ from emc.contracts.models import (
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
 from emc.errors import Conflict, Invalid
 from emc.i18n import N_
+from emc.messages import msg
 from emc.workflow import tables
 
 
@@ -49,7 +50,8 @@ def _check_esco(session: Session, esco_id: int | None) -> None:
     org = session.get(Organization, esco_id)
     if org is None or org.kind is not OrgKind.ESCO or not org.is_active:
         raise Invalid(
-            "unknown ESCO", fields={"esco_organization_id": ["must be an active ESCO organisation"]}
+            msg("contracts.unknown_esco"),
+            fields={"esco_organization_id": [msg("contracts.must_active_esco_organisation")]},
         )
 
 
@@ -232,7 +234,7 @@ def _date_order(values: dict[str, Any]) -> None:
         if b < a:
             raise Invalid(
                 f"{later} ({b}) cannot be before {earlier} ({a})",
-                fields={later: [N_("cannot be before the earlier dates of the project")]},
+                fields={later: [msg("contracts.cannot_before_earlier_dates_project")]},
             )
 
 
@@ -265,7 +267,9 @@ def move_project(
             date or reason, dates out of order.
     """
     if action not in TRANSITION_VALUES:
-        raise Invalid(f"unknown project action {action!r}", fields={"action": ["unknown"]})
+        raise Invalid(
+            f"unknown project action {action!r}", fields={"action": [msg("field.unknown")]}
+        )
     given = {
         "signed_on": signed_on,
         "works_accepted_on": works_accepted_on,
@@ -281,17 +285,18 @@ def move_project(
             if value is None:
                 raise Invalid(
                     f"{action} needs {name}",
-                    fields={name: [N_("required for this step")]},
+                    fields={name: [msg("contracts.required_for_step")]},
                 )
         if action == "sign":
             if contract_of(session, project.id) is None:
                 raise Conflict(
-                    "set the contract terms before signing", fields={"status": ["no contract"]}
+                    msg("contracts.set_contract_terms_before_signing"),
+                    fields={"status": [msg("contracts.no_contract")]},
                 )
             if project.esco_organization_id is None:
                 raise Invalid(
-                    "a signed project needs its ESCO",
-                    fields={"esco_organization_id": [N_("choose the ESCO before signing")]},
+                    msg("contracts.signed_project_needs_esco"),
+                    fields={"esco_organization_id": [msg("contracts.choose_esco_before_signing")]},
                 )
         elif project.status in SIGNED_STATUSES:
             changed = [

@@ -39,6 +39,7 @@ from emc.contracts.service._line_store import NewLines
 from emc.contracts.service.adjustments import agreed_adjustments
 from emc.contracts.service.projects import get_project
 from emc.errors import Conflict, Invalid, NotFound
+from emc.messages import msg, record
 
 
 @dataclass
@@ -154,7 +155,9 @@ def _decode_inputs(
     contract: Contract | None,
 ) -> tuple[finance.ContractTerms, tuple[finance.SavingsEstimate, ...]]:
     if contract is None:
-        raise Conflict("the project has no contract terms yet", fields={"contract": ["missing"]})
+        raise Conflict(
+            msg("contracts.project_has_no_contract_terms"), fields={"contract": [msg("mv.missing")]}
+        )
     try:
         return terms_from_document(contract.terms), estimates_from_document(
             contract.savings_estimates
@@ -206,7 +209,7 @@ def regenerate_schedules(
         )
     for pid in ids:
         if pid not in projects:
-            raise NotFound(f"EmcProject {pid!r} not found")
+            raise NotFound(msg("not_found", what=record("EmcProject"), id=pid))
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     contracts: dict[int, Contract] = {}
     for chunk in chunks(ids):

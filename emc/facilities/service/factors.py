@@ -40,6 +40,7 @@ from emc.energy import (
 )
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities.models import EmissionFactor
+from emc.messages import msg, record
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def list_factors(
         Forbidden: not signed in.
     """
     if actor is None:
-        raise Forbidden("sign in to read reference data")
+        raise Forbidden(msg("forbidden.sign_in"))
     stmt = select(EmissionFactor)
     if current:
         stmt = stmt.where(EmissionFactor.superseded_by_id.is_(None))
@@ -230,7 +231,7 @@ def create_factor(
                 source=source,
             )
     if problems:
-        raise Invalid("the factor is invalid", fields=problems)
+        raise Invalid(msg("facilities.factor_invalid"), fields=problems)
     assert carrier_v is not None and kind_v is not None
     key = {
         "carrier": carrier_v.value,
@@ -298,7 +299,7 @@ def correct_factor(
     require(actor, Permission.PLATFORM_FACTORS_MANAGE)
     old = session.get(EmissionFactor, factor_id, with_for_update=True)
     if old is None:
-        raise NotFound(f"no emission factor #{factor_id}")
+        raise NotFound(msg("not_found", what=record("EmissionFactor"), id=factor_id))
     # Asked of the database, not the loaded row: a correction flushed earlier in this
     # transaction is not in the row's cached superseded_by_id.
     later = session.scalar(select(EmissionFactor.id).where(EmissionFactor.supersedes_id == old.id))

@@ -53,6 +53,7 @@ from emc.facilities.service.uploads import (
     rows_as_file,
 )
 from emc.i18n import N_
+from emc.messages import msg
 from emc.notifications.service import notify
 
 log = logging.getLogger(__name__)
@@ -223,8 +224,8 @@ def import_readings(
         ) from None
     except store.DuplicateReading:
         raise Conflict(
-            "another upload stored readings for this meter at the same time; try again",
-            fields={"file": ["concurrent upload"]},
+            msg("facilities.another_upload_stored_readings_for"),
+            fields={"file": [msg("facilities.concurrent_upload")]},
         ) from None
 
     summary = reader.summary
@@ -428,7 +429,9 @@ def _epoch(value: dt.datetime | None) -> int | None:
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid("naive datetime", fields={"start": ["must carry a UTC offset"]})
+        raise Invalid(
+            msg("facilities.naive_datetime"), fields={"start": [msg("field.needs_offset")]}
+        )
     return int(value.timestamp())
 
 
@@ -446,7 +449,9 @@ def get_readings(
     site = session.get(Site, meter.site_id)
     lo, hi = _epoch(start), _epoch(end)
     if lo is not None and hi is not None and hi <= lo:
-        raise Invalid("end before start", fields={"end": ["must be after start"]})
+        raise Invalid(
+            msg("facilities.end_before_start"), fields={"end": [msg("field.after_start")]}
+        )
     step = (meter.interval_minutes or 0) * 60
     rows = [
         (s, e if e is not None else s + step, v, q)

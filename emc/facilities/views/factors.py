@@ -14,6 +14,7 @@ from emc.facilities.models import EmissionFactor
 from emc.facilities.schemas import EmissionFactorCorrectionIn, EmissionFactorIn
 from emc.facilities.service import factors as factor_service
 from emc.facilities.views.common import bp
+from emc.messages import msg, record
 from emc.web.db import db
 from emc.web.forms import load_form, localise
 from emc.web.messages import say
@@ -64,7 +65,7 @@ def correct_emission_factor(factor_id: int):
     require(actor, Permission.PLATFORM_FACTORS_MANAGE)
     factor = session.get(EmissionFactor, factor_id)
     if factor is None:
-        raise NotFound(f"no emission factor #{factor_id}")
+        raise NotFound(msg("not_found", what=record("EmissionFactor"), id=factor_id))
     errors: dict = {}
     status = 200
     if request.method == "POST":

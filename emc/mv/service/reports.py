@@ -25,6 +25,7 @@ from emc.contracts.finance.periods import term_end
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.messages import N_, msg, record, term
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -105,7 +106,7 @@ def get_evidence(session: Session, actor: Actor, report_id: int, file_id: int) -
         session.get(MvReportAdjustment, found.adjustment_id) if found.adjustment_id else None
     )
     if adjustment is None or adjustment.report_id != report.id:
-        raise NotFound(f"evidence file {file_id} not found")
+        raise NotFound(msg("not_found", what=record("EvidenceFile"), id=file_id))
     return found
 
 
@@ -169,21 +170,23 @@ def check_staleness(session: Session, report: MvReport) -> bool:
 
 def _check_period(session: Session, project: EmcProject, baseline: Baseline, start, end) -> None:
     if end <= start:
-        raise Invalid("the period ends before it starts", fields={"period_end": ["after start"]})
+        raise Invalid(
+            msg("mv.period_ends_before_starts"), fields={"period_end": [msg("mv.after_start")]}
+        )
     if start < baseline.end_date:
         raise Invalid(
-            "the reporting period starts inside the baseline period",
+            msg("mv.reporting_period_starts_inside_baseline"),
             fields={"period_start": [f"on or after {baseline.end_date}"]},
         )
     if end > local_today() + dt.timedelta(days=1):
         raise Invalid(
-            "the reporting period has not ended yet", fields={"period_end": ["in the future"]}
+            msg("mv.reporting_period_has_not_ended"), fields={"period_end": [msg("mv.future")]}
         )
     terms = compute.contract_terms(session, project)
     last = term_end(terms.start_date, terms.term_years)
     if start < terms.start_date or end > last:
         raise Invalid(
-            "the reporting period lies outside the contract term",
+            msg("mv.reporting_period_lies_outside_contract"),
             fields={"period_start": [f"within {terms.start_date} – {last}"]},
         )
 
@@ -319,7 +322,8 @@ def draft_report(
     baseline = approved_baseline(session, project.id)
     if baseline is None:
         raise Conflict(
-            "the project has no approved baseline yet", fields={"baseline": ["none approved"]}
+            msg("mv.project_has_no_approved_baseline"),
+            fields={"baseline": [msg("mv.none_approved")]},
         )
     _check_period(session, project, baseline, period_start, period_end)
     existing = live_report(session, project.id, period_start, period_end)
@@ -327,7 +331,7 @@ def draft_report(
         raise Conflict(
             f"report {existing.id} ({existing.period_start} – {existing.period_end}, "
             f"{existing.status}) already covers this period",
-            fields={"period_start": ["a report exists for this period"]},
+            fields={"period_start": [msg("mv.report_exists_for_period")]},
         )
     disputed = session.scalar(
         select(MvReport.id).where(
@@ -339,7 +343,7 @@ def draft_report(
     if disputed is not None:
         raise Conflict(
             f"report {disputed} of this period is disputed: revise it instead",
-            fields={"period_start": ["revise the disputed report"]},
+            fields={"period_start": [msg("mv.revise_disputed_report")]},
         )
     report = create_draft(session, actor, project, baseline, period_start, period_end)
     log.info("M&V report %s drafted by %s", report.id, actor.label)
@@ -456,9 +460,8 @@ def submit_report(
         verdicts.check_report_submission(row)
         if current_fingerprint(session, row) != row.inputs_sha256:
             raise Conflict(
-                "the meter or weather data changed since this draft was computed: revise it to "
-                "recompute before submitting",
-                fields={"inputs_sha256": ["stale"]},
+                msg("mv.meter_weather_data_changed_since"),
+                fields={"inputs_sha256": [msg("watch.stale")]},
                 code="stale",
             )
 
@@ -484,7 +487,9 @@ def dispute_report(
 
     def check(_row: MvReport, _parties) -> None:
         if not comment.strip():
-            raise Invalid("a dispute needs a comment", fields={"comment": ["required"]})
+            raise Invalid(
+                msg("mv.dispute_needs_comment"), fields={"comment": [msg("field.required")]}
+            )
 
     return _step(
         session,
@@ -520,13 +525,13 @@ def accept_report(
         if check_staleness(session, row):
             raise Conflict(
                 row.stale_message or "the report is stale",
-                fields={"stale_since": ["stale"]},
+                fields={"stale_since": [msg("watch.stale")]},
                 code="stale",
             )
         pending = [a.id for a in adjustments_of(session, row) if not a.agreed]
         if pending:
             raise Conflict(
-                "both parties must agree on every non-routine adjustment before acceptance",
+                msg("mv.both_parties_must_agree_every"),
                 fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
             )
 
@@ -577,7 +582,9 @@ def revise_report(
 
     def check(_row: MvReport, _parties) -> None:
         if not reason.strip():
-            raise Invalid("a revision needs a reason", fields={"reason": ["required"]})
+            raise Invalid(
+                msg("mv.revision_needs_reason"), fields={"reason": [msg("field.required")]}
+            )
 
     was_draft = report.status is ReportStatus.DRAFT
     changes = {"status": ReportStatus.SUPERSEDED} if was_draft else {}
@@ -651,14 +658,14 @@ def add_adjustment(
     party = party_of(actor, project)
     _require_status(report, (ReportStatus.DRAFT,), "adjusted")
     if not reason.strip():
-        raise Invalid("an adjustment needs a reason", fields={"reason": ["required"]})
+        raise Invalid(msg("mv.adjustment_needs_reason"), fields={"reason": [msg("field.required")]})
     if (amount is None) == (series is None):
         raise Invalid(
-            "give an amount or a series", fields={"amount": ["give an amount or a series"]}
+            msg("mv.give_amount_series"), fields={"amount": [msg("mv.give_amount_series")]}
         )
     baseline = session.get(Baseline, report.baseline_id)
     if meter_id not in {m["meter_id"] for m in baseline.models}:
-        raise Invalid("the meter is not in the baseline", fields={"meter_id": ["not in baseline"]})
+        raise Invalid(msg("mv.meter_not_baseline"), fields={"meter_id": [msg("mv.not_baseline")]})
     n_days = (report.period_end - report.period_start).days
     if series is not None and len(series) != n_days:
         raise Invalid(
@@ -746,7 +753,7 @@ def agree_adjustment(
     report, project = _load_for_action(session, actor, report_id)
     adjustment = load(session, actor, MvReportAdjustment, adjustment_id)
     if adjustment.report_id != report.id:
-        raise NotFound(f"adjustment {adjustment_id} not found")
+        raise NotFound(msg("not_found", what=term(N_("adjustment")), id=adjustment_id))
     party = party_of(actor, project)
     _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjusted")
     agreed_field = (

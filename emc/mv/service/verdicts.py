@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from emc.errors import Conflict, Invalid
+from emc.messages import msg
 
 INSUFFICIENT = "insufficient_data"
 PASSED = "passed"
@@ -95,8 +96,7 @@ def check_baseline_approval(baseline, override_reason: str | None) -> str | None
         return None
     if reason is None:
         raise Invalid(
-            "this baseline fails ASHRAE Guideline 14 (CV(RMSE), NMBE or FSU) or lacks data: "
-            "approving it needs an override reason",
+            msg("mv.baseline_fails_ashrae_guideline_14"),
             fields={"override_reason": [OVERRIDE_REQUIRED]},
         )
     return reason

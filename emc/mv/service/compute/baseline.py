@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.models import (
     BaselineModelKind,
@@ -50,11 +51,11 @@ def fit_baseline(
         raise Invalid(
             f"baselines are fitted from stored data for the daily, billing, hourly and "
             f"stipulated methods; the plan's method is {plan.method}",
-            fields={"method": ["daily, billing, hourly or stipulated"]},
+            fields={"method": [msg("mv.daily_billing_hourly_stipulated")]},
         )
     meters = boundary(session, plan)
     if not meters:
-        raise Invalid("the M&V plan has no meters", fields={"boundary": ["add a meter"]})
+        raise Invalid(msg("mv.m_v_plan_has_no"), fields={"boundary": [msg("mv.add_meter")]})
     entries, inputs = [], []
     months = plan.reporting_frequency.months
     sims = {int(x["meter_id"]): x for x in simulations or []}

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.models import MeasuredParameter, MvEvidenceFile, MvMeasurement, MvPlan
 from emc.mv.service.compute.common import (
@@ -41,8 +42,8 @@ def _stipulations(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out[item["name"]] = item
     if "operating_hours_per_day" not in out:
         raise Invalid(
-            "option A needs the stipulated operating hours per day (h/d) with their source",
-            fields={"stipulated": ["operating_hours_per_day (h/d) is required for option A"]},
+            msg("mv.option_needs_stipulated_operating_hours"),
+            fields={"stipulated": [msg("mv.operating_hours_per_day_h")]},
         )
     return out
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.service.compute.common import OPTION_D_SCHEMA, BoundaryMeter, calendar_months
 
@@ -51,7 +52,7 @@ def parse_simulation_csv(text_: str, interval: str, unit: str, field: str) -> di
             raise Invalid(f"{field}: {period} repeated", fields={field: [f"{period} repeated"]})
         out[period] = v
     if not out:
-        raise Invalid(f"{field}: no rows", fields={field: ["no rows"]})
+        raise Invalid(f"{field}: no rows", fields={field: [msg("mv.no_rows")]})
     return out
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from emc.errors import Invalid
 from emc.facilities.ingest.source import SourceError, open_source
+from emc.messages import msg
 
 PERIOD_NAMES = ("period", "month", "hour", "时段", "期间", "月份", "时间", "日期时间")
 VALUE_NAMES = ("value", "simulated", "simulation", "模拟值", "模拟用量", "模拟能耗", "用量")
@@ -90,7 +91,7 @@ def parse_simulation_file(
             column under ``field``.
     """
     if interval not in ("monthly", "hourly"):
-        raise Invalid("the interval is monthly or hourly", fields={field: ["monthly or hourly"]})
+        raise Invalid(msg("mv.interval_monthly_hourly"), fields={field: [msg("mv.monthly_hourly")]})
     try:
         source = open_source(io.BytesIO(content), filename)
     except SourceError as exc:
