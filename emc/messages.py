@@ -168,6 +168,7 @@ ACTION = {
     "release": N_("release"),
     "return": N_("return"),
     "decide": N_("decide"),
+    "adjust": N_("adjust"),
     "dismiss": N_("dismiss"),
     "confirm": N_("confirm"),
 }
@@ -236,7 +237,23 @@ FIELD = {
     "discount_rate": N_("Discount rate"),
     "start_date": N_("Start date"),
     "end_date": N_("End date"),
+    "signed_on": N_("Signed on"),
+    "works_accepted_on": N_("Works accepted on"),
+    "operation_start_on": N_("Operation starts on"),
+    "term_end_on": N_("Term ends on"),
+    "esco_organization_id": N_("ESCO"),
+    "investment": N_("Investment"),
+    "reference": N_("Reference"),
+    "series": N_("Series"),
+    "method": N_("Method"),
+    "factor_id": N_("Emission factor"),
+    "payment_reference": N_("Payment reference"),
 }
+
+
+def field(name: str) -> Text:
+    """A field's label (``signed_on`` → Signed on); a field without one by its name."""
+    return term(FIELD[name]) if name in FIELD else Text(name)
 
 
 CATALOGUE: dict[str, str] = {
@@ -714,4 +731,114 @@ CATALOGUE: dict[str, str] = {
         "shared savings needs a contract price for every savings carrier"
     ),
     "finance.start_end_must_dates": N_("start and end must be dates"),
+    # Written by hand from the services' f-strings (params named).
+    "audit.ecm_not_selectable": N_(
+        "Measure %(ecm)s is %(state)s or already in a project and cannot be selected."
+    ),
+    "audit.ecm_wrong_state": N_("A measure that is %(state)s cannot become %(target)s."),
+    "audit.newer_version": N_("This audit already has a newer version (%(version)s)."),
+    "audit.not_editable": N_("An audit that is %(state)s cannot be changed."),
+    "audit.only_submitted_reviewed": N_(
+        "Only a submitted audit is reviewed; this one is %(state)s."
+    ),
+    "auth.region_exists": N_("Region %(code)s already exists."),
+    "auth.unknown_region": N_("Unknown region code %(code)s."),
+    "contracts.adjustment_invalid": N_("The custody fee adjustment is invalid."),
+    "contracts.adjustment_needs_custody": N_(
+        "Custody fee adjustments apply only to contracts with an energy-cost custody component."
+    ),
+    "contracts.adjustments_no_longer_fit": N_(
+        "The agreed custody fee adjustments no longer fit the contract terms: %(problem)s"
+    ),
+    "contracts.changed_since_adjustment": N_(
+        "The contract has changed since this adjustment was proposed (%(problem)s): propose it"
+        " again."
+    ),
+    "contracts.custody_not_adjustable": N_(
+        "The custody fee of a project that is %(state)s cannot be adjusted."
+    ),
+    "contracts.date_order": N_(
+        "%(later)s (%(later_date)s) cannot be before %(earlier)s (%(earlier_date)s)."
+    ),
+    "contracts.mv_result_invalid": N_("The M&V result does not fit the contract."),
+    "contracts.not_amendable": N_("The contract of a project that is %(state)s cannot be amended."),
+    "contracts.payment_not_recorded": N_("The payment cannot be recorded."),
+    "contracts.project_wrong_state": N_("A project that is %(state)s cannot become %(target)s."),
+    "contracts.propose_amendment_again": N_("%(problem)s: propose the amendment again."),
+    "contracts.proposed_same_moment": N_(
+        "Another %(what)s was proposed for this contract at the same moment; nothing was saved."
+        " Reload the page and propose again."
+    ),
+    "contracts.reference_used": N_(
+        "Reference %(reference)s is already used by adjustment %(number)s."
+    ),
+    "contracts.repriced_twice": N_("%(carrier)s is repriced twice."),
+    "contracts.results_not_settled": N_(
+        "The accepted M&V results cannot be settled together: %(problem)s"
+    ),
+    "contracts.segments_invalid": N_("The savings segments are invalid."),
+    "contracts.step_needs": N_("To %(action)s the project, %(field)s is required."),
+    "contracts.terms_no_longer_fit_adjustments": N_(
+        "The terms no longer fit the agreed custody fee adjustments."
+    ),
+    "contracts.terms_stale": N_(
+        "The contract terms have changed since you opened them (you saw version %(seen)s; it is"
+        " now version %(version)s). Reload the page and make your change again."
+    ),
+    "contracts.terms_unreadable": N_("The contract terms cannot be read."),
+    "contracts.unknown_action": N_("Unknown project action %(action)s."),
+    "facilities.correction_invalid": N_("The correction of emission factor %(factor)s is invalid."),
+    "facilities.factor_superseded": N_(
+        "Emission factor %(factor)s was already corrected by %(later)s: correct %(later)s instead."
+    ),
+    "facilities.fixed_once_readings": N_("cannot change once readings are stored"),
+    "facilities.mapping_invalid": N_("The column mapping is invalid: %(problem)s"),
+    "facilities.meter_has_readings": N_(
+        "The meter has %(count)s readings stored in %(unit)s; its unit, kind and interval cannot"
+        " change (create a new meter instead)."
+    ),
+    "facilities.site_in_boundary": N_(
+        "The M&V boundary of the project holds meters of this site (%(meters)s); remove them"
+        " from the plan first."
+    ),
+    "facilities.station_exists": N_("Weather station %(code)s already exists."),
+    "facilities.temperatures_overlap": N_(
+        "%(file)s overlaps %(count)s stored temperatures of station %(station)s; import with"
+        " “replace” to overwrite them."
+    ),
+    "file.problems": N_("The file has %(count)s problems; nothing was imported."),
+    "file.problems_in": N_("%(file)s has %(count)s problems; nothing was imported."),
+    "file.too_large": N_("%(file)s is larger than %(mb)s MB."),
+    "mv.adjustment_immutable": N_(
+        "This adjustment belongs to an accepted report and cannot be changed."
+    ),
+    "mv.baseline_decided": N_("Baseline version %(version)s is %(state)s."),
+    "mv.baseline_frozen": N_(
+        "This baseline is approved and frozen: propose a new version with a reason."
+    ),
+    "mv.baseline_frozen_version": N_(
+        "Baseline version %(version)s is %(state)s and frozen: changes are new versions with a"
+        " reason."
+    ),
+    "mv.frozen": N_("frozen"),
+    "mv.immutable": N_("cannot be changed"),
+    "mv.no_price": N_("The contract has no price for %(carrier)s: savings cannot be valued."),
+    "mv.not_proposed": N_("%(state)s, not proposed"),
+    "mv.plan_meter_gone": N_("Meter %(meter)s of the M&V plan no longer exists."),
+    "mv.plan_stale": N_(
+        "The M&V plan has changed since you opened it (you saw version %(seen)s; it is now"
+        " version %(version)s). Reload the page."
+    ),
+    "mv.report_accepted_immutable": N_(
+        "An accepted report cannot be changed (%(action)s): changes are new versions."
+    ),
+    "mv.report_covers_period": N_(
+        "A report (%(start)s – %(end)s, %(state)s) already covers this period."
+    ),
+    "mv.report_disputed_revise": N_("The report of this period is disputed: revise it instead."),
+    "mv.report_immutable": N_("This M&V report is accepted and cannot be changed."),
+    "mv.report_wrong_state": N_(
+        "A report that is %(state)s cannot be given the action “%(action)s”."
+    ),
+    "mv.series_length": N_("The series needs one value per reporting day (%(days)s values)."),
 }

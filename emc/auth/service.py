@@ -54,7 +54,9 @@ def create_region(
             msg("auth.region_code_must_6_digits"), fields={"code": [msg("auth.must_6_digits")]}
         )
     if session.get(Region, code) is not None:
-        raise Conflict(f"region {code} exists", fields={"code": [msg("field.already_exists")]})
+        raise Conflict(
+            msg("auth.region_exists", code=code), fields={"code": [msg("field.already_exists")]}
+        )
     region = Region(code=code, name_zh=name_zh, name_en=name_en, level=level_of(code))
     session.add(region)
     session.flush()
@@ -64,7 +66,8 @@ def create_region(
 def _check_region(session: Session, code: str) -> None:
     if session.get(Region, code) is None:
         raise Invalid(
-            f"unknown region {code!r}", fields={"region_code": [f"unknown region code {code!r}"]}
+            msg("auth.unknown_region", code=code),
+            fields={"region_code": [msg("auth.unknown_region", code=code)]},
         )
 
 

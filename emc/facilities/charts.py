@@ -95,7 +95,7 @@ def _parse(text: str, name: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise Invalid(
-            f"{name} must be a date YYYY-MM-DD",
+            msg("facilities.must_date_yyyy_mm_dd"),
             fields={name: [msg("facilities.must_date_yyyy_mm_dd")]},
         ) from None
 

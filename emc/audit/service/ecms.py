@@ -31,6 +31,7 @@ from emc.energy import Carrier, FactorNotFound, UnitError, unit_for
 from emc.errors import Conflict
 from emc.i18n import N_
 from emc.messages import msg
+from emc.messages import state as state_word
 
 
 def list_ecms(session: Session, actor: Actor, audit_id: int) -> list[AuditEcm]:
@@ -139,7 +140,7 @@ def update_ecm(
     ecm = _ecm_of(session, audit, ecm_id)
     if status is not None and status != ecm.status and status not in ECM_TRANSITIONS[ecm.status]:
         raise Conflict(
-            f"a {ecm.status} measure cannot become {status}",
+            msg("audit.ecm_wrong_state", state=state_word(ecm.status), target=state_word(status)),
             fields={"status": [msg("audit.not_allowed_from_current_status")]},
         )
     before = journal.snapshot(ecm, ECM_FIELDS)
@@ -204,8 +205,7 @@ def create_proposal(
             EcmStatus.ACCEPTED,
         ):
             raise Conflict(
-                f"ECM {ecm.id} is {ecm.status}"
-                + (f" and already in project {ecm.project_id}" if ecm.project_id else ""),
+                msg("audit.ecm_not_selectable", ecm=ecm.id, state=state_word(ecm.status)),
                 fields={"ecm_ids": [msg("audit.already_used_not_selectable")]},
             )
     if contract_type is None:

@@ -27,6 +27,7 @@ from emc.errors import Conflict, Invalid
 from emc.facilities.models import Building, Site
 from emc.facilities.service.factors import current_factors
 from emc.messages import msg
+from emc.messages import state as state_word
 
 AUDIT_FIELDS = (
     "organization_id",
@@ -133,7 +134,7 @@ def _editable(audit: EnergyAudit) -> None:
                 fields={"status": [msg("audit.accepted_audits_cannot_changed")]},
             )
         raise Conflict(
-            f"a {audit.status} audit cannot be changed",
+            msg("audit.not_editable", state=state_word(audit.status)),
             fields={"status": [msg("audit.not_editable_state")]},
         )
 

@@ -44,6 +44,7 @@ from emc.errors import Conflict
 from emc.facilities.models import Building, Site
 from emc.i18n import N_
 from emc.messages import msg
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def _for_review(
     stale = version is not None and version != audit.row_version
     if audit.status is not AuditStatus.SUBMITTED and not stale:
         raise Conflict(
-            f"only a submitted audit is reviewed (this one is {audit.status})",
+            msg("audit.only_submitted_reviewed", state=state_word(audit.status)),
             fields={"status": [msg("audit.not_submitted")]},
         )
     return audit
@@ -357,7 +358,7 @@ def revise_audit(
     )
     if newer is not None:
         raise Conflict(
-            f"audit {audit.id} already has a newer version ({newer})",
+            msg("audit.newer_version", version=newer),
             fields={"status": [msg("audit.newer_version_exists")]},
         )
     # Claim the accepted version (its lock version moves): two revisions at once make one.

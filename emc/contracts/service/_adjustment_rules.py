@@ -64,13 +64,10 @@ def custody_terms(contract: Contract | None) -> finance.ContractTerms:
     try:
         terms = terms_from_document(contract.terms)
     except finance.FinanceInputError as error:
-        raise Invalid(
-            f"the contract terms cannot be read: {error}", fields={"kind": [str(error)]}
-        ) from None
+        raise Invalid(msg("contracts.terms_unreadable"), fields={"kind": [error.message]}) from None
     if not any(isinstance(c, finance.EnergyCostCustodyTerms) for c in terms.components):
         raise Invalid(
-            "custody fee adjustments apply only to contracts with an energy-cost custody "
-            f"component; this is a {terms.contract_type} contract",
+            msg("contracts.adjustment_needs_custody"),
             fields={"kind": [msg("contracts.contract_has_no_energy_cost")]},
         )
     return terms
@@ -110,11 +107,9 @@ def check_with_core(
         if name is None:
             # An earlier agreement (or the terms) no longer computes: not this request's fault.
             raise Conflict(
-                f"the agreed custody adjustments no longer fit the contract terms: {error}"
+                msg("contracts.adjustments_no_longer_fit", problem=error.message)
             ) from None
-        raise Invalid(
-            f"invalid custody fee adjustment: {error.message}", fields={name: [error.message]}
-        ) from None
+        raise Invalid(msg("contracts.adjustment_invalid"), fields={name: [error.message]}) from None
 
 
 # PaymentLine.key is String(200); a true-up's key ends with the adjustment's reference.
@@ -171,7 +166,9 @@ def check_shape(
         for i, p in enumerate(prices):
             if p["carrier"] in seen:
                 raise Invalid(
-                    f"carrier {p['carrier']!r} is repriced twice",
-                    fields={f"prices[{i}].carrier": [f"already in prices[{seen[p['carrier']]}]"]},
+                    msg("contracts.repriced_twice", carrier=p["carrier"]),
+                    fields={
+                        f"prices[{i}].carrier": [msg("finance.carrier_twice", carrier=p["carrier"])]
+                    },
                 )
             seen[p["carrier"]] = i

@@ -42,6 +42,7 @@ from emc.contracts.service._adjustment_rules import (
 from emc.contracts.service._common import add_numbered, chunks, contract_of
 from emc.errors import Conflict, Invalid, NotFound
 from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 # The date of an agreement is the institutions' (China), as for M&V acceptance.
@@ -113,7 +114,7 @@ def check_terms_fit_adjustments(
     except finance.FinanceInputError as error:
         path = "custody_adjustments" + error.field.removeprefix("adjustments")
         raise Invalid(
-            f"the terms no longer fit the agreed custody fee adjustments: {error}",
+            msg("contracts.terms_no_longer_fit_adjustments"),
             fields={path: [error.message]},
         ) from None
 
@@ -159,7 +160,7 @@ def propose_custody_adjustment(
     if project.status not in SIGNED_STATUSES:
         raise Conflict(msg("contracts.contract_not_signed_yet_change"))
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's custody fee cannot be adjusted")
+        raise Conflict(msg("contracts.custody_not_adjustable", state=state_word(project.status)))
     if not reason or not reason.strip():
         raise Invalid(
             msg("contracts.custody_fee_adjustment_needs_reason"),
@@ -188,8 +189,8 @@ def propose_custody_adjustment(
     for other in existing:
         if other.reference == reference:
             raise Invalid(
-                f"reference {reference!r} is already used by adjustment {other.number}",
-                fields={"reference": [f"already used by adjustment {other.number}"]},
+                msg("contracts.reference_used", reference=reference, number=other.number),
+                fields={"reference": [msg("finance.reference_used", other=other.number)]},
             )
     adjustment = CustodyFeeAdjustment(
         project_id=project.id,
@@ -275,7 +276,7 @@ def agree_custody_adjustment(
     if adjustment.status is AmendmentStatus.AGREED and fresh:
         raise Conflict(msg("contracts.custody_fee_adjustment_has_already"))
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's custody fee cannot be adjusted")
+        raise Conflict(msg("contracts.custody_not_adjustable", state=state_word(project.status)))
 
     def apply(row: CustodyFeeAdjustment) -> None:
         contract = contract_of(session, project.id)
@@ -283,7 +284,7 @@ def agree_custody_adjustment(
             terms = custody_terms(contract)
         except Invalid as error:
             raise Conflict(
-                f"the contract has changed since this adjustment was proposed: {error.message}"
+                msg("contracts.changed_since_adjustment", problem=error.message)
             ) from None
         today = _local_today()
         with session.no_autoflush:
@@ -293,8 +294,7 @@ def agree_custody_adjustment(
             check_with_core(terms, agreed, to_finance(row, today), row.prices)
         except Invalid as error:
             raise Conflict(
-                "the contract has changed since this adjustment was proposed: "
-                f"{error.message}; propose it again",
+                msg("contracts.changed_since_adjustment", problem=error.message),
                 fields=error.fields,
             ) from None
         row.agreed_on = today

@@ -45,6 +45,7 @@ from emc.contracts.service.projects import (
 from emc.errors import Conflict, Invalid, NotFound
 from emc.i18n import N_
 from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 
@@ -106,9 +107,8 @@ def set_contract_terms(
     current = contract.version if contract is not None else 0
     if version is not None and version != current:
         raise Conflict(
-            f"the contract terms have changed since you opened them (version {version}, now "
-            f"{current}): reload and make your change again",
-            fields={"version": [f"stale: the current version is {current}"]},
+            msg("contracts.terms_stale", seen=version, version=current),
+            fields={"version": [msg("workflow.stale_field", version=current)]},
         )
     parsed, _ = check_terms(terms, savings_estimates or [])
     document = terms_to_document(parsed)
@@ -135,7 +135,7 @@ def set_contract_terms(
         )
         return contract, None
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's contract cannot be amended")
+        raise Conflict(msg("contracts.not_amendable", state=state_word(project.status)))
     check_terms_fit_adjustments(session, project.id, parsed)
     if not reason:
         raise Invalid(
@@ -245,7 +245,7 @@ def propose_project_amendment(
             fields={"status": [msg("contracts.not_signed_edit_project_instead")]},
         )
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's contract cannot be amended")
+        raise Conflict(msg("contracts.not_amendable", state=state_word(project.status)))
     unknown = sorted(set(changes) - set(CONSENT_FIELDS))
     if unknown:
         raise Invalid(
@@ -336,7 +336,9 @@ def agree_amendment(
             # A custody fee adjustment agreed since the proposal must still compute.
             check_terms_fit_adjustments(session, project.id, terms_from_document(row.terms_after))
         except Invalid as error:
-            raise Conflict(f"{error.message}: propose the amendment again") from None
+            raise Conflict(
+                msg("contracts.propose_amendment_again", problem=error.message)
+            ) from None
         changes = row.project_changes or {}
         expected = _project_values(changes.get("before", {}))
         moved = [k for k, v in expected.items() if getattr(project, k) != v]

@@ -157,8 +157,7 @@ def pay_line(
             problems["paid_on"] = [N_("a payment date cannot be before the period starts")]
         if problems:
             raise Invalid(
-                "the payment cannot be recorded: "
-                + "; ".join(f"{k}: {v[0]}" for k, v in problems.items()),
+                msg("contracts.payment_not_recorded"),
                 fields=problems,
             )
 

@@ -22,7 +22,10 @@ from emc.contracts.models import (
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
 from emc.errors import Conflict, Invalid
 from emc.i18n import N_
+from emc.messages import action as action_word
+from emc.messages import field as field_word
 from emc.messages import msg
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 
@@ -187,8 +190,12 @@ def update_project(
         action = ACTION_FOR_STATUS[ProjectStatus(new_status)]
         if action == "propose" and project.status is not ProjectStatus.DRAFT:
             raise Conflict(
-                f"a {project.status} project cannot become {new_status}",
-                fields={"status": [f"not allowed from {project.status}"]},
+                msg(
+                    "contracts.project_wrong_state",
+                    state=state_word(project.status),
+                    target=state_word(new_status),
+                ),
+                fields={"status": [msg("audit.not_allowed_from_current_status")]},
             )
         params = {k: changes.pop(k) for k in TRANSITION_VALUES[action] if k in changes}
     edits = {k: v for k, v in changes.items() if getattr(project, k) != v}
@@ -233,7 +240,13 @@ def _date_order(values: dict[str, Any]) -> None:
     for (earlier, a), (later, b) in zip(known, known[1:], strict=False):
         if b < a:
             raise Invalid(
-                f"{later} ({b}) cannot be before {earlier} ({a})",
+                msg(
+                    "contracts.date_order",
+                    later=field_word(later),
+                    later_date=b.isoformat(),
+                    earlier=field_word(earlier),
+                    earlier_date=a.isoformat(),
+                ),
                 fields={later: [msg("contracts.cannot_before_earlier_dates_project")]},
             )
 
@@ -268,7 +281,8 @@ def move_project(
     """
     if action not in TRANSITION_VALUES:
         raise Invalid(
-            f"unknown project action {action!r}", fields={"action": [msg("field.unknown")]}
+            msg("contracts.unknown_action", action=action),
+            fields={"action": [msg("field.unknown")]},
         )
     given = {
         "signed_on": signed_on,
@@ -284,7 +298,7 @@ def move_project(
         for name, value in merged.items():
             if value is None:
                 raise Invalid(
-                    f"{action} needs {name}",
+                    msg("contracts.step_needs", action=action_word(action), field=field_word(name)),
                     fields={name: [msg("contracts.required_for_step")]},
                 )
         if action == "sign":

@@ -283,7 +283,7 @@ def _result_from(
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         raise Invalid(
-            f"invalid savings segments: {error}", fields={"segments": [str(error)]}
+            msg("contracts.segments_invalid"), fields={"segments": [error.message]}
         ) from None
     return finance.MvResult(
         period_start=period_start,
@@ -386,7 +386,7 @@ def record_actual_savings(
     except finance.FinanceInputError as error:
         path = error.field.removeprefix("result.")
         key = path if path != error.field else f"terms.{path}"
-        raise Invalid(f"invalid M&V result: {error}", fields={key: [error.message]}) from None
+        raise Invalid(msg("contracts.mv_result_invalid"), fields={key: [error.message]}) from None
     _store_result(session, project, result)
     replaces: Callable[[PaymentLine], bool] = lambda row: False  # noqa: E731
     if _settles_across_periods(terms):
@@ -394,7 +394,7 @@ def record_actual_savings(
             lines = finance.settlement_lines(terms, _stored_results(session, project))
         except finance.FinanceInputError as error:
             raise Conflict(
-                f"the accepted M&V results cannot be settled together: {error}",
+                msg("contracts.results_not_settled", problem=error.message),
                 fields={"period_start": [error.message]},
             ) from None
         # A year-end reconciliation the results no longer give is withdrawn (if not locked).

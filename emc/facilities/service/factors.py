@@ -305,8 +305,8 @@ def correct_factor(
     later = session.scalar(select(EmissionFactor.id).where(EmissionFactor.supersedes_id == old.id))
     if later is not None:
         raise Conflict(
-            f"factor #{old.id} was already corrected by #{later}: correct #{later} instead",
-            fields={"factor_id": [f"superseded by #{later}"]},
+            msg("facilities.factor_superseded", factor=old.id, later=later),
+            fields={"factor_id": [msg("facilities.factor_superseded", factor=old.id, later=later)]},
             code="superseded",
         )
     problems: dict[str, list[str]] = {}
@@ -336,7 +336,7 @@ def correct_factor(
     if not problems and (value, unit, source) == (Decimal(old.value), old.unit, old.source):
         problems["value"] = ["the correction changes nothing: give the right value, unit or source"]
     if problems:
-        raise Invalid(f"the correction of factor #{old.id} is invalid", fields=problems)
+        raise Invalid(msg("facilities.correction_invalid", factor=old.id), fields=problems)
     row = EmissionFactor(
         **{name: getattr(old, name) for name in KEY_FIELDS},
         value=value,

@@ -105,8 +105,7 @@ def unlink_project(session: Session, actor: Actor, site_id: int, *, project_id: 
             session.scalars(select(Meter.name).where(Meter.id.in_(inside)).order_by(Meter.name))
         )
         raise Conflict(
-            f"the M&V boundary of the project holds meters of this site ({names});"
-            " remove them from the plan first",
+            msg("facilities.site_in_boundary", meters=names),
             fields={"project_id": [msg("facilities.m_v_boundary_holds_meters")]},
         )
     session.delete(link)

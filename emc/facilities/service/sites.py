@@ -288,9 +288,8 @@ def update_meter(session: Session, actor: Actor, meter_id: int, **changes: Any) 
         )
         if stored:
             raise Conflict(
-                f"the meter has {stored} readings stored in {meter.unit}; its"
-                f" {', '.join(changed_data)} cannot change (create a new meter instead)",
-                fields={f: ["cannot change once readings are stored"] for f in changed_data},
+                msg("facilities.meter_has_readings", count=stored, unit=meter.unit),
+                fields={f: [msg("facilities.fixed_once_readings")] for f in changed_data},
             )
     journal.apply_update(
         session,

@@ -95,7 +95,10 @@ def create_station(
             fields={"timezone": [f"unknown IANA time zone {timezone!r}"]},
         ) from None
     if session.scalar(select(WeatherStation.id).where(WeatherStation.code == code)) is not None:
-        raise Conflict(f"station {code} exists", fields={"code": [msg("field.already_exists")]})
+        raise Conflict(
+            msg("facilities.station_exists", code=code),
+            fields={"code": [msg("field.already_exists")]},
+        )
     station = WeatherStation(
         code=code, name=name, timezone=timezone, organization_id=organization_id
     )
@@ -270,7 +273,7 @@ def import_weather(
     if parsed.problems:
         count = parsed.count
         raise Invalid(
-            f"{filename}: {count} problem{'s' if count != 1 else ''}, nothing was imported",
+            msg("file.problems_in", file=filename, count=count),
             fields=parsed.problems,
             code="invalid_file",
         )
@@ -279,8 +282,9 @@ def import_weather(
     stored = _stored_between(session, station, lo, hi)
     if stored and not replace:
         raise Conflict(
-            f"{filename} overlaps {stored} stored temperatures of station {station.code};"
-            " import with replace to overwrite them",
+            msg(
+                "facilities.temperatures_overlap", file=filename, count=stored, station=station.code
+            ),
             fields={"overlap": {"count": int(stored)}},
             code="overlap",
         )
@@ -500,7 +504,8 @@ def read_temperatures(
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise Invalid(
-                f"{name} needs a UTC offset", fields={name: [msg("facilities.needs_utc_offset")]}
+                msg("facilities.needs_utc_offset"),
+                fields={name: [msg("facilities.needs_utc_offset")]},
             )
     lo = int(start.timestamp()) if start is not None else -(2**62)
     hi = int(end.timestamp()) if end is not None else 2**62

@@ -22,6 +22,7 @@ from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.mv import data
 from emc.mv.models import Baseline, BaselineStatus, MvEvidenceFile
 from emc.mv.service import compute, evidence, verdicts
@@ -305,9 +306,12 @@ def _decide(
     ):
         frozen = baseline.status is BaselineStatus.APPROVED
         raise Conflict(
-            f"baseline version {baseline.version} is {baseline.status}"
-            + (": it is frozen; changes are new versions with a reason" if frozen else ""),
-            fields={"status": [f"{baseline.status}, not proposed"]},
+            msg(
+                "mv.baseline_frozen_version" if frozen else "mv.baseline_decided",
+                version=baseline.version,
+                state=state_word(baseline.status),
+            ),
+            fields={"status": [msg("mv.not_proposed", state=state_word(baseline.status))]},
             code="frozen" if frozen else "conflict",
         )
 

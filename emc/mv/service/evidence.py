@@ -37,8 +37,12 @@ def check_files(files: Sequence[Upload], *, field: str = "files") -> None:
     for name, _type, content in files:
         if len(content) > MAX_EVIDENCE_BYTES:
             raise Invalid(
-                f"{name} is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
-                fields={field: [f"{name}: too large"]},
+                msg("file.too_large", file=name, mb=MAX_EVIDENCE_BYTES // (1024 * 1024)),
+                fields={
+                    field: [
+                        msg("file.too_large", file=name, mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
+                    ]
+                },
                 code="too_large",
             )
 

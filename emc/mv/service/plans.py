@@ -154,9 +154,8 @@ def put_plan(
     else:
         if version is not None and version != plan.version:
             raise Conflict(
-                f"the M&V plan has changed since you loaded it (version {version}, now "
-                f"{plan.version}): reload it",
-                fields={"version": [f"stale: the current version is {plan.version}"]},
+                msg("mv.plan_stale", seen=version, version=plan.version),
+                fields={"version": [msg("workflow.stale_field", version=plan.version)]},
             )
         before = journal.snapshot(plan, PLAN_FIELDS)
         plan.version += 1

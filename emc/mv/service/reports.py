@@ -26,6 +26,8 @@ from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.messages import N_, msg, record, term
+from emc.messages import action as action_word
+from emc.messages import state as state_word
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -329,8 +331,12 @@ def draft_report(
     existing = live_report(session, project.id, period_start, period_end)
     if existing is not None:
         raise Conflict(
-            f"report {existing.id} ({existing.period_start} – {existing.period_end}, "
-            f"{existing.status}) already covers this period",
+            msg(
+                "mv.report_covers_period",
+                start=existing.period_start.isoformat(),
+                end=existing.period_end.isoformat(),
+                state=state_word(existing.status),
+            ),
             fields={"period_start": [msg("mv.report_exists_for_period")]},
         )
     disputed = session.scalar(
@@ -342,7 +348,7 @@ def draft_report(
     )
     if disputed is not None:
         raise Conflict(
-            f"report {disputed} of this period is disputed: revise it instead",
+            msg("mv.report_disputed_revise"),
             fields={"period_start": [msg("mv.revise_disputed_report")]},
         )
     report = create_draft(session, actor, project, baseline, period_start, period_end)
@@ -400,14 +406,20 @@ def _require_status(report: MvReport, allowed: tuple[ReportStatus, ...], action:
     if report.status not in allowed:
         immutable = report.status is ReportStatus.ACCEPTED
         raise Conflict(
-            f"a {report.status} report cannot be {action}"
-            + (": accepted reports are immutable" if immutable else ""),
-            fields={"status": [f"must be {' or '.join(s.value for s in allowed)}"]},
+            msg(
+                "mv.report_accepted_immutable" if immutable else "mv.report_wrong_state",
+                state=state_word(report.status),
+                action=action_word(action),
+            ),
+            fields={
+                "status": [
+                    msg("workflow.must_be_one_of", states=", ".join(s.value for s in allowed))
+                ]
+            },
             code="immutable" if immutable else "conflict",
         )
 
 
-_DONE = {"submit": "submitted", "dispute": "disputed", "accept": "accepted", "revise": "revised"}
 
 
 def _step(
@@ -426,7 +438,7 @@ def _step(
     """One report transition through :func:`emc.workflow.transition`; the report's own status
     error (``immutable`` for an accepted one) comes first unless the user's version is stale."""
     if version is None or version == report.row_version:
-        _require_status(report, allowed, _DONE[action])
+        _require_status(report, allowed, action)
 
     def apply(row: MvReport) -> None:
         for key, value in changes.items():
@@ -656,7 +668,7 @@ def add_adjustment(
     """
     report, project = _load_for_action(session, actor, report_id)
     party = party_of(actor, project)
-    _require_status(report, (ReportStatus.DRAFT,), "adjusted")
+    _require_status(report, (ReportStatus.DRAFT,), "adjust")
     if not reason.strip():
         raise Invalid(msg("mv.adjustment_needs_reason"), fields={"reason": [msg("field.required")]})
     if (amount is None) == (series is None):
@@ -669,8 +681,8 @@ def add_adjustment(
     n_days = (report.period_end - report.period_start).days
     if series is not None and len(series) != n_days:
         raise Invalid(
-            f"the series needs one value per reporting day ({n_days})",
-            fields={"series": [f"{n_days} values"]},
+            msg("mv.series_length", days=n_days),
+            fields={"series": [msg("mv.series_length", days=n_days)]},
         )
     evidence.check_files(files)
     meter = session.get(Meter, meter_id)
@@ -755,17 +767,14 @@ def agree_adjustment(
     if adjustment.report_id != report.id:
         raise NotFound(msg("not_found", what=term(N_("adjustment")), id=adjustment_id))
     party = party_of(actor, project)
-    _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjusted")
+    _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjust")
     agreed_field = (
         adjustment.esco_agreed_by_user_id
         if party is Party.ESCO
         else adjustment.institution_agreed_by_user_id
     )
     if agreed_field is not None:
-        raise Conflict(
-            f"the {'ESCO' if party is Party.ESCO else 'institution'} has already "
-            "agreed to this adjustment"
-        )
+        raise Conflict(msg("workflow.already_agreed"))
     return workflow.transition(
         session,
         actor,

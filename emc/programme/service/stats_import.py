@@ -181,9 +181,7 @@ def import_stats(
             fields={"file": [msg("programme.sheet_has_no_data_rows")]},
         )
     if problems:
-        raise Invalid(
-            f"{len(problems)} problem(s) in {filename}; nothing imported", fields=problems
-        )
+        raise Invalid(msg("file.problems_in", file=filename, count=len(problems)), fields=problems)
     factors = factor_set(session)
     saved = []
     for year, entry in sorted(years.items()):

@@ -107,7 +107,7 @@ def boundary(session: Session, plan: MvPlan) -> list[BoundaryMeter]:
         meter = session.get(Meter, int(item["meter_id"]))
         if meter is None:
             raise Conflict(
-                f"meter {item['meter_id']} of the M&V plan no longer exists",
+                msg("mv.plan_meter_gone", meter=item["meter_id"]),
                 fields={"boundary": [msg("mv.unknown_meter")]},
             )
         out.append(

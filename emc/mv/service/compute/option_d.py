@@ -52,7 +52,7 @@ def parse_simulation_csv(text_: str, interval: str, unit: str, field: str) -> di
             raise Invalid(f"{field}: {period} repeated", fields={field: [f"{period} repeated"]})
         out[period] = v
     if not out:
-        raise Invalid(f"{field}: no rows", fields={field: [msg("mv.no_rows")]})
+        raise Invalid(msg("mv.no_rows"), fields={field: [msg("mv.no_rows")]})
     return out
 
 

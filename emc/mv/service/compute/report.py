@@ -66,8 +66,8 @@ def _price(terms: finance.ContractTerms, carrier: str, day: dt.date):
     price = terms.price_for(carrier)
     if price is None:
         raise Conflict(
-            f"the contract has no price for {carrier}: savings cannot be valued",
-            fields={"price_basis": [f"no contract price for {carrier}"]},
+            msg("mv.no_price", carrier=carrier),
+            fields={"price_basis": [msg("finance.no_price", carrier=carrier)]},
         )
     year = max(1, contract_year_of(terms.start_date, day))
     return price, price_in_year(terms, carrier, year), year
