@@ -460,7 +460,7 @@ def terms(project_id: int):
                             "this page. Nothing was saved. Reload the page to see the current "
                             "terms and make your change again."
                         ),
-                        error.message,
+                        say(error.message),
                     ]
             else:
                 if amendment is not None:

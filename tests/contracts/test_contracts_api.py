@@ -94,7 +94,9 @@ def test_lifecycle_through_the_api(login_as, db_session):
     refused = finance1.post(f"{url}/approve", json={"version": 2})
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "separation_of_duties"
-    assert "another finance user must approve" in refused.get_json()["error"]["message"]
+    error = refused.get_json()["error"]
+    assert error["message_code"] == "contracts.separation_duties_you_prepared_payment"
+    assert error["message"] == "职责分离：此付款明细由您准备，须由另一位财务人员批准"
 
     finance2 = login_as("finance2@school.demo")
     approved = finance2.post(f"{url}/approve", json={"version": 2})
