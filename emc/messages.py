@@ -169,6 +169,7 @@ ACTION = {
     "return": N_("return"),
     "decide": N_("decide"),
     "adjust": N_("adjust"),
+    "edit": N_("edit"),
     "dismiss": N_("dismiss"),
     "confirm": N_("confirm"),
 }
@@ -841,4 +842,116 @@ CATALOGUE: dict[str, str] = {
         "A report that is %(state)s cannot be given the action “%(action)s”."
     ),
     "mv.series_length": N_("The series needs one value per reporting day (%(days)s values)."),
+    "facilities.factor_duplicate": N_(
+        "The same emission factor is already stored (%(factor)s); stored factors are never"
+        " changed: correct it instead."
+    ),
+    "file.problem_in": N_("%(file)s: %(problem)s"),
+    "mv.hourly_needs_interval": N_(
+        "Meter %(meter)s: the hourly method needs an interval meter whose interval divides an hour."
+    ),
+    "mv.hourly_whole_hour_zone": N_(
+        "The site's time zone %(zone)s changes to an offset that is not a whole hour: hourly M&V"
+        " needs whole-hour offsets."
+    ),
+    "mv.method_not_fitted": N_(
+        "Baselines are fitted from stored data for the daily, billing, hourly and stipulated"
+        " methods; the plan's method is %(method)s."
+    ),
+    "mv.option_not_computed": N_(
+        "Meter %(meter)s: option %(option)s is not computed from stored data (options B and C are)."
+    ),
+    "mv.option_d_needs_simulation": N_("Meter %(meter)s: option D needs its simulation results."),
+    "mv.option_a_stipulated": N_(
+        "Meter %(meter)s: option A goes with the stipulated method, and the stipulated method"
+        " with option A."
+    ),
+    "mv.insufficient_data": N_("Meter %(meter)s: the baseline data are insufficient: %(problem)s"),
+    "mv.meter_problem": N_("Meter %(meter)s: %(problem)s"),
+    "mv.hourly_insufficient": N_(
+        "Meter %(meter)s: the baseline data are insufficient: fewer than 90 %% of the hours of a"
+        " month have use and temperature."
+    ),
+    "mv.option_a_kwh": N_(
+        "Meter %(meter)s: option A is computed in kWh; the meter reads %(unit)s."
+    ),
+    "mv.stipulated_unit": N_("The stipulated %(name)s must be in %(unit)s, not %(given)s."),
+    "mv.no_metered_day": N_("Meter %(meter)s: no metered baseline day to measure the demand."),
+    "mv.simulation_lacks": N_(
+        "The simulated baseline has no value for %(period)s (%(count)s reporting periods lack one)."
+    ),
+    "mv.line_unit": N_("Line %(line)s: the unit is %(unit)s, the meter reads %(meter_unit)s."),
+    "mv.period_repeated": N_("%(period)s is repeated."),
+    "mv.line_problem": N_("Line %(line)s: %(problem)s"),
+    "mv.simulation_columns": N_(
+        "%(file)s, row %(row)s: the header needs the columns period and value (missing:"
+        " %(missing)s)."
+    ),
+    "mv.report_insufficient": N_(
+        "The report's period has insufficient data (CalTRACK sufficiency): upload the missing"
+        " days and recompute before submitting. %(days)s"
+    ),
+    "programme.allocations_exceed": N_("The allocations of %(parent)s would exceed its target."),
+    "watch.event_already": N_("The event is already %(state)s."),
+    "contracts.reference_room": N_("too long: at most %(room)s characters here"),
+    "contracts.terms_invalid": N_("The contract terms are invalid."),
+    "contracts.consent_required": N_(
+        "The project is signed: these fields change only through a contract amendment that"
+        " both parties agree."
+    ),
+    "contracts.consent_required_field": N_(
+        "a signed project changes this only through an amendment both parties agree"
+    ),
+    "file.problem_nothing_imported": N_(
+        "%(file)s: %(count)s problem, nothing was imported. %(first)s"
+    ),
+    "file.problems_nothing_imported": N_(
+        "%(file)s: %(count)s problems, nothing was imported. %(first)s"
+    ),
+    "facilities.unknown_time_zone_named": N_("unknown IANA time zone %(zone)s"),
+    "file.at_most_files": N_("at most %(count)s files"),
+    "field.on_or_after": N_("on or after %(date)s"),
+    "field.within": N_("within %(start)s – %(end)s"),
+    "file.missing_columns": N_("missing columns: %(columns)s"),
+    "programme.no_readings_in": N_("no meter readings in %(year)s"),
+    "programme.children_exceed": N_(
+        "sub-regions are allocated %(allocated)s in total, more than %(target)s"
+    ),
+    "programme.overlaps_target": N_("overlaps target %(target)s"),
+    # A meter file's problems, by the reader's code (emc.facilities.ingest), from the params it
+    # gives (``cell`` as quoted, ``other_row`` …).
+    "ingest.missing_timestamp": N_("the time is empty"),
+    "ingest.bad_timestamp": N_("%(cell)s is not a valid date and time"),
+    "ingest.nonexistent_time": N_("%(cell)s does not exist in the site's time zone"),
+    "ingest.missing_value": N_("the value is empty"),
+    "ingest.bad_value": N_("%(cell)s is not a number"),
+    "ingest.non_finite": N_("%(cell)s is not a finite number"),
+    "ingest.negative_value": N_("%(cell)s is negative; consumption cannot be negative"),
+    "ingest.bad_quality": N_("%(cell)s is not a reading quality (实测, 估算 or 替换)"),
+    "ingest.duplicate": N_("%(cell)s repeats the time of row %(other_row)s"),
+    "ingest.out_of_order": N_(
+        "%(cell)s is earlier than row %(other_row)s; rows must be in ascending time order"
+    ),
+    "ingest.register_decrease": N_(
+        "reading %(cell)s is lower than the reading in row %(other_row)s; if the meter was"
+        " replaced, mark this row as replaced; if the register rolled over, set the meter's"
+        " rollover value"
+    ),
+    "ingest.off_grid": N_("%(cell)s is not on the %(minutes)s-minute grid"),
+    "ingest.no_header": N_(
+        "no header row with recognised columns in the first %(rows)s rows (first row:"
+        " %(first_row)s): map the columns"
+    ),
+    "ingest.missing_column": N_("no %(role)s column"),
+    "ingest.empty_file": N_("the file has no rows"),
+    "ingest.encoding": N_("the file is not valid text near row %(near)s; save it as UTF-8 or GBK"),
+    "ingest.too_many_errors": N_("stopped after %(count)s problems; fix these and upload again"),
+    "ingest.skipped_rows": N_("rows %(rows)s above the header were skipped"),
+    "ingest.ignored_columns": N_("columns %(columns)s were ignored"),
+    "ingest.upload_expired": N_("the checked file is no longer kept: choose the file again"),
+    "ingest.mapping_blank_header": N_("a mapped column has no header text in the header row"),
+    "ingest.mapping_unknown_role": N_("%(role)s is not a column role for this meter"),
+    "ingest.mapping_repeated_role": N_("“%(other)s” and “%(column)s” are both mapped to %(role)s"),
+    "ingest.mapping_missing_role": N_("no column is mapped to %(role)s"),
+    "ingest.mapping_bad_unit": N_("%(unit)s is not a unit of this meter (%(meter_unit)s)"),
 }

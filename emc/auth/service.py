@@ -149,7 +149,10 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
     """
     if not (actor.is_platform_admin or actor.is_org_admin):
         raise Forbidden(msg("forbidden", permission="org:users:manage"))
-    unknown = Invalid("unknown organisation", fields={"organization_id": ["unknown organisation"]})
+    unknown = Invalid(
+        msg("facilities.unknown_organisation"),
+        fields={"organization_id": [msg("facilities.unknown_organisation")]},
+    )
     try:
         org = load(session, actor, Organization, data["organization_id"])
     except NotFound:

@@ -314,7 +314,7 @@ PAYMENT_LINE = Machine(
             _s("scheduled"),
             "prepared",
             None,
-            "finance prepares an actual line",
+            N_("finance prepares an actual line"),
             event="payment_line_prepared",
         ),
         Transition(
@@ -323,7 +323,7 @@ PAYMENT_LINE = Machine(
             _s("prepared"),
             "approved",
             None,
-            "another finance user approves: never the preparer",
+            N_("another finance user approves: never the preparer"),
             event="payment_line_approved",
         ),
         Transition(
@@ -332,8 +332,10 @@ PAYMENT_LINE = Machine(
             _s("approved"),
             "paid",
             None,
-            "finance records the payment: a paid date not in the future nor before the "
-            "period, and the payment reference",
+            N_(
+                "finance records the payment: a paid date not in the future nor before the "
+                "period, and the payment reference"
+            ),
             event="payment_line_paid",
         ),
         Transition(
@@ -342,7 +344,7 @@ PAYMENT_LINE = Machine(
             _s("scheduled", "prepared", "approved"),
             "on_hold",
             None,
-            "finance parks a line with a reason",
+            N_("finance parks a line with a reason"),
             event="payment_line_held",
         ),
         Transition(
@@ -351,7 +353,7 @@ PAYMENT_LINE = Machine(
             _s("on_hold"),
             None,
             None,
-            "back to prepared (approval withdrawn) or scheduled",
+            N_("back to prepared (approval withdrawn) or scheduled"),
             event="payment_line_released",
         ),
     ),
@@ -395,7 +397,7 @@ AUDIT = Machine(
             _s("accepted"),
             None,
             None,
-            "a new version of an accepted audit (once)",
+            N_("a new version of an accepted audit (once)"),
             event="audit_revised",
         ),
     ),

@@ -129,7 +129,7 @@ def check_key_length(
                 room = _KEY_LENGTH - len(key) + len(adj.reference)
                 raise Invalid(
                     msg("contracts.reference_too_long_for_payment"),
-                    fields={"reference": [f"too long: at most {room} characters here"]},
+                    fields={"reference": [msg("contracts.reference_room", room=room)]},
                 )
 
 

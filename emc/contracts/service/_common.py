@@ -90,7 +90,7 @@ def finance_error(error: finance.FinanceInputError) -> Invalid:
         path = "custody_adjustments" + error.field[len("adjustments") :]
     else:
         path = f"terms.{error.field}"
-    return Invalid(f"invalid contract terms: {error}", fields={path: [error.message]})
+    return Invalid(msg("contracts.terms_invalid"), fields={path: [error.message]})
 
 
 def add_numbered(session: Session, row: object, what: str) -> None:

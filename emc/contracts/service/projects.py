@@ -21,9 +21,9 @@ from emc.contracts.models import (
 )
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
 from emc.errors import Conflict, Invalid
-from emc.i18n import N_
 from emc.messages import action as action_word
 from emc.messages import field as field_word
+from emc.messages import machine as machine_word
 from emc.messages import msg
 from emc.messages import state as state_word
 from emc.workflow import tables
@@ -143,13 +143,8 @@ PROJECT = workflow.Binding(
 def consent_required(fields: list[str]) -> Conflict:
     """The refusal of a unilateral change of a signed project's consent fields."""
     return Conflict(
-        "the project is signed: its "
-        + ", ".join(fields)
-        + " change only through a contract amendment that both parties agree",
-        fields={
-            f: [N_("a signed project changes this only through an amendment both parties agree")]
-            for f in fields
-        },
+        msg("contracts.consent_required"),
+        fields={f: [msg("contracts.consent_required_field")] for f in fields},
         code="consent_required",
     )
 
@@ -157,8 +152,14 @@ def consent_required(fields: list[str]) -> Conflict:
 def _stale(project: EmcProject, version: int | None) -> None:
     if version is not None and version != project.row_version:
         raise workflow.StaleConflict(
-            f"this project has changed since you loaded it (you saw version {version}; it is "
-            f"now version {project.row_version}, {project.status}): reload and check",
+            msg(
+                "workflow.stale",
+                what=machine_word("project"),
+                seen=version,
+                version=project.row_version,
+                state=state_word(project.status),
+                action=action_word("edit"),
+            ),
             state=str(project.status),
             version=project.row_version,
             what="project",

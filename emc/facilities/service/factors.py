@@ -249,7 +249,7 @@ def create_factor(
     if existing is not None:
         message = "a factor with this carrier, kind, variant, scope, region and year exists"
         raise Conflict(
-            f"{message} (#{existing}); stored factors are never changed: correct it instead",
+            msg("facilities.factor_duplicate", factor=existing),
             fields={name: [message] for name in KEY_FIELDS},
             code="duplicate",
         )

@@ -143,7 +143,11 @@ def import_readings(
     if fmt is not None and fmt != MeterKind(meter.kind).value:
         # Checked before the same-file shortcut: a wrong format is wrong even for a known file.
         message = f'format "{fmt}" disagrees with the meter\'s kind "{meter.kind.value}"'
-        raise Invalid(f"{filename}: {message}", fields={"format": [message]}, code="invalid_file")
+        raise Invalid(
+            msg("file.problem_in", file=filename, problem=message),
+            fields={"format": [message]},
+            code="invalid_file",
+        )
     stream, sha256 = hashed_stream(stream, filename, max_bytes)
 
     already = session.scalar(

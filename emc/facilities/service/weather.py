@@ -73,7 +73,7 @@ def create_station(
         if organization_id not in (None, actor.organization_id):
             raise Invalid(
                 msg("facilities.unknown_organisation"),
-                fields={"organization_id": [f"unknown organization {organization_id!r}"]},
+                fields={"organization_id": [msg("facilities.unknown_organisation")]},
             )
         organization_id = actor.organization_id
     elif organization_id is not None:
@@ -92,7 +92,7 @@ def create_station(
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(
             msg("facilities.unknown_time_zone"),
-            fields={"timezone": [f"unknown IANA time zone {timezone!r}"]},
+            fields={"timezone": [msg("facilities.unknown_time_zone_named", zone=timezone)]},
         ) from None
     if session.scalar(select(WeatherStation.id).where(WeatherStation.code == code)) is not None:
         raise Conflict(

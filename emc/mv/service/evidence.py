@@ -33,7 +33,10 @@ def check_files(files: Sequence[Upload], *, field: str = "files") -> None:
             :data:`MAX_EVIDENCE_BYTES` (code ``too_large``).
     """
     if len(files) > MAX_EVIDENCE_FILES:
-        raise Invalid(msg("mv.too_many_files"), fields={field: [f"at most {MAX_EVIDENCE_FILES}"]})
+        raise Invalid(
+            msg("mv.too_many_files"),
+            fields={field: [msg("file.at_most_files", count=MAX_EVIDENCE_FILES)]},
+        )
     for name, _type, content in files:
         if len(content) > MAX_EVIDENCE_BYTES:
             raise Invalid(

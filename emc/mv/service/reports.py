@@ -178,7 +178,7 @@ def _check_period(session: Session, project: EmcProject, baseline: Baseline, sta
     if start < baseline.end_date:
         raise Invalid(
             msg("mv.reporting_period_starts_inside_baseline"),
-            fields={"period_start": [f"on or after {baseline.end_date}"]},
+            fields={"period_start": [msg("field.on_or_after", date=baseline.end_date.isoformat())]},
         )
     if end > local_today() + dt.timedelta(days=1):
         raise Invalid(
@@ -189,7 +189,11 @@ def _check_period(session: Session, project: EmcProject, baseline: Baseline, sta
     if start < terms.start_date or end > last:
         raise Invalid(
             msg("mv.reporting_period_lies_outside_contract"),
-            fields={"period_start": [f"within {terms.start_date} – {last}"]},
+            fields={
+                "period_start": [
+                    msg("field.within", start=terms.start_date.isoformat(), end=last.isoformat())
+                ]
+            },
         )
 
 
@@ -418,8 +422,6 @@ def _require_status(report: MvReport, allowed: tuple[ReportStatus, ...], action:
             },
             code="immutable" if immutable else "conflict",
         )
-
-
 
 
 def _step(

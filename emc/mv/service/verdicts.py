@@ -81,8 +81,7 @@ def check_report_submission(report) -> None:
                 span = r["start"] if r["start"] == r["end"] else f"{r['start']}/{r['end']}"
                 days.append(f"{m['meter_name'] or m['meter_id']}: {kind} {span}")
     raise Conflict(
-        "the report's period has insufficient data (CalTRACK sufficiency): upload the missing "
-        "days and recompute before submitting. " + "; ".join(days[:20]),
+        msg("mv.report_insufficient", days="; ".join(days[:20])),
         fields=fields,
         code=INSUFFICIENT,
     )

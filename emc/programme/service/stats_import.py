@@ -72,7 +72,7 @@ def _header_map(header: tuple) -> dict[str, int]:
     if missing:
         raise Invalid(
             msg("programme.sheet_lacks_required_columns"),
-            fields={"file": [f"missing column(s): {', '.join(missing)}"]},
+            fields={"file": [msg("file.missing_columns", columns=", ".join(missing))]},
         )
     return found
 
@@ -205,7 +205,10 @@ def import_stats(
                 index, _, rest = key.removeprefix("carriers.").partition(".")
                 row = entry["rows"][int(index)] if index.isdigit() else "?"
                 fields[f"row {row}.{rest or key}"] = messages
-            raise Invalid(f"problems in {filename}; nothing imported", fields=fields) from None
+            raise Invalid(
+                msg("file.problems_in", file=filename, count=sum(len(v) for v in fields.values())),
+                fields=fields,
+            ) from None
     return saved
 
 
@@ -245,7 +248,8 @@ def stats_from_meters(session: Session, actor: Actor, *, year: int) -> Instituti
                 totals[(str(carrier), unit)] += Decimal(str(total))
     if not totals:
         raise Invalid(
-            msg("programme.no_meter_readings"), fields={"year": [f"no meter readings in {year}"]}
+            msg("programme.no_meter_readings"),
+            fields={"year": [msg("programme.no_readings_in", year=year)]},
         )
     area, occupants = session.execute(
         select(func.sum(Building.floor_area_m2), func.sum(Building.occupants))

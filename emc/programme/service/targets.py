@@ -109,7 +109,7 @@ def _check_allocation(session: Session, target: ProgrammeTarget) -> None:
         )
         if problem:
             raise Invalid(
-                f"the allocations of {parent} would exceed its target",
+                msg("programme.allocations_exceed", parent=parent),
                 fields={"project_count": [problem]},
             )
     children = [t.project_count for t in others if parent_of(t.region_code) == target.region_code]
@@ -118,8 +118,11 @@ def _check_allocation(session: Session, target: ProgrammeTarget) -> None:
             msg("programme.target_below_what_already_allocates"),
             fields={
                 "project_count": [
-                    f"sub-regions are allocated {sum(children)} in total, more than "
-                    f"{target.project_count}"
+                    msg(
+                        "programme.children_exceed",
+                        allocated=sum(children),
+                        target=target.project_count,
+                    )
                 ]
             },
         )
@@ -138,7 +141,7 @@ def _check_overlap(session: Session, target: ProgrammeTarget) -> None:
     if clash is not None:
         raise Conflict(
             msg("programme.target_region_metric_already_covers"),
-            fields={"start_year": [f"overlaps target {clash}"]},
+            fields={"start_year": [msg("programme.overlaps_target", target=clash)]},
         )
 
 

@@ -19,6 +19,7 @@ from emc import clock, journal
 from emc.auth.actor import Actor
 from emc.errors import Conflict, Invalid, NotFound
 from emc.messages import N_, msg, term
+from emc.messages import state as state_word
 from emc.mv.models import MvReport, ReportStatus
 from emc.mv.service import reports as mv_reports
 from emc.mv.service._common import party_of
@@ -76,7 +77,7 @@ def _open_for_decision(session, actor, project_id, event_id, version):
         )
     if event.status is not EventStatus.OPEN:
         raise Conflict(
-            f"the event is already {event.status.value}",
+            msg("watch.event_already", state=state_word(event.status)),
             fields={"status": [msg("watch.already_decided")]},
         )
     return project, event, party
