@@ -788,9 +788,11 @@ CATALOGUE: dict[str, str] = {
     ),
     "contracts.terms_unreadable": N_("The contract terms cannot be read."),
     "contracts.unknown_action": N_("Unknown project action %(action)s."),
-    "facilities.correction_invalid": N_("The correction of emission factor %(factor)s is invalid."),
+    "facilities.correction_invalid": N_(
+        "The correction of emission factor #%(factor)s is invalid."
+    ),
     "facilities.factor_superseded": N_(
-        "Emission factor %(factor)s was already corrected by %(later)s: correct %(later)s instead."
+        "Emission factor #%(factor)s was already corrected by #%(later)s: correct #%(later)s instead."
     ),
     "facilities.fixed_once_readings": N_("cannot change once readings are stored"),
     "facilities.mapping_invalid": N_("The column mapping is invalid: %(problem)s"),
@@ -843,7 +845,7 @@ CATALOGUE: dict[str, str] = {
     ),
     "mv.series_length": N_("The series needs one value per reporting day (%(days)s values)."),
     "facilities.factor_duplicate": N_(
-        "The same emission factor is already stored (%(factor)s); stored factors are never"
+        "The same emission factor is already stored (#%(factor)s); stored factors are never"
         " changed: correct it instead."
     ),
     "file.problem_in": N_("%(file)s: %(problem)s"),
