@@ -103,10 +103,24 @@ class ErrorBody(ma.Schema):
         required=True,
         metadata={"description": "Field, row or column → messages; empty when none applies"},
     )
+    message_code = fields.String(
+        required=True,
+        metadata={
+            "description": "The catalogue code the message was said from (emc.messages), e.g."
+            " workflow.stale; the kind (code) where the message has none"
+        },
+    )
+    params = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata={"description": "The named values of the message (ids, versions, states …)"},
+    )
 
 
 class ErrorEnvelope(ma.Schema):
-    """Every API error, whatever the status: ``{"error": {"code", "message", "fields"}}``."""
+    """Every API error, whatever the status:
+    ``{"error": {"code", "message", "fields", "message_code", "params"}}``."""
 
     error = fields.Nested(ErrorBody, required=True)
 

@@ -29,7 +29,7 @@ from emc.facilities.views.meters import _meter_page
 from emc.messages import Text, term
 from emc.web.db import db
 from emc.web.forms import localise
-from emc.web.messages import say
+from emc.web.messages import field_label, say
 from emc.web.security import current_actor
 
 
@@ -260,23 +260,5 @@ def _say_all(messages):
 
 def location_label(key: str) -> str:
     """A problem's location key (``row 17, column 时间``, ``row 17``, ``column 用量``, ``file``)
-    in the page's language."""
-    import re
-
-    m = re.fullmatch(r"row (\d+), column (.+)", key)
-    if m:
-        return _("row %(row)s, column %(column)s", row=m.group(1), column=m.group(2))
-    m = re.fullmatch(r"row (\d+)", key)
-    if m:
-        return _("row %(row)s", row=m.group(1))
-    m = re.fullmatch(r"column (.+)", key)
-    if m:
-        return _("column %(column)s", column=m.group(1))
-    if key in ("file", "columns", "unit", "header_row"):
-        return {
-            "file": _("File"),
-            "columns": _("Columns"),
-            "unit": _("Unit"),
-            "header_row": _("Header row"),
-        }[key]
-    return key
+    in the page's language (:func:`emc.web.messages.field_label`), else the key itself."""
+    return field_label(key) or key
