@@ -956,4 +956,16 @@ CATALOGUE: dict[str, str] = {
     "ingest.mapping_repeated_role": N_("“%(other)s” and “%(column)s” are both mapped to %(role)s"),
     "ingest.mapping_missing_role": N_("no column is mapped to %(role)s"),
     "ingest.mapping_bad_unit": N_("%(unit)s is not a unit of this meter (%(meter_unit)s)"),
+    "ingest.bad_period": N_("the end %(end)s is not after the start %(start)s"),
+    "ingest.short_period": N_("the period %(start)s to %(end)s is shorter than one day"),
+    "ingest.reading_exceeds_rollover": N_(
+        "reading %(cell)s is not below the register's rollover value %(rollover)s"
+    ),
+    "ingest.duplicate_column": N_("“%(other)s” and “%(header)s” both name the %(role)s column"),
+    "ingest.unit_conflict": N_(
+        "the header says %(found)s but the upload was declared in %(given)s"
+    ),
+    "ingest.too_many_rows": N_(
+        "more than %(rows)s data rows (the limit for one upload); split the file"
+    ),
 }
