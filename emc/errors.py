@@ -2,13 +2,20 @@
 
 Services never import Flask, so they cannot ``abort()``: they raise these instead, and the view
 or API layer turns them into a page or the shared JSON error shape
-``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+``{"error": {"code": ..., "message": ..., "fields": {...}, "message_code": ..., "params": {...}}}``.
+
+The message is a catalogue :class:`~emc.messages.Text` (``msg("baseline.revision_reason")``):
+English as a string, and a ``message_code`` with ``params`` that the web layer says in the
+reader's language. ``code`` stays the kind of error API clients branch on (``conflict``,
+``separation_of_duties`` …).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from emc.messages import Text
 
 
 class EmcError(Exception):
@@ -25,6 +32,16 @@ class EmcError(Exception):
         self.fields = dict(fields or {})
         if code is not None:
             self.code = code
+
+    @property
+    def message_code(self) -> str:
+        """The catalogue code of the message (``""`` for a sentence outside the catalogue)."""
+        return self.message.key if isinstance(self.message, Text) else ""
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The named values the message's sentence is made from."""
+        return dict(self.message.params) if isinstance(self.message, Text) else {}
 
 
 class NotFound(EmcError):

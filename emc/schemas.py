@@ -11,6 +11,7 @@ from apispec import BasePlugin
 from marshmallow import fields, validate
 
 from emc.errors import NotFound
+from emc.messages import msg
 
 # The INTEGER column range (PostgreSQL int4, and SQLite's safe range for the same schema):
 # every integer a request carries, in a path, a query or a body, lies inside it.
@@ -32,7 +33,7 @@ def _id_in_range(value) -> None:
     # An id beyond the column range cannot exist: answer as for any missing row (404), never
     # let it reach the database, where it overflows.
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
-        raise NotFound("no such record")
+        raise NotFound(msg("schemas.no_such_record"))
 
 
 def _decimal_in_range(value) -> None:
@@ -102,10 +103,24 @@ class ErrorBody(ma.Schema):
         required=True,
         metadata={"description": "Field, row or column → messages; empty when none applies"},
     )
+    message_code = fields.String(
+        required=True,
+        metadata={
+            "description": "The catalogue code the message was said from (emc.messages), e.g."
+            " workflow.stale; the kind (code) where the message has none"
+        },
+    )
+    params = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        required=True,
+        metadata={"description": "The named values of the message (ids, versions, states …)"},
+    )
 
 
 class ErrorEnvelope(ma.Schema):
-    """Every API error, whatever the status: ``{"error": {"code", "message", "fields"}}``."""
+    """Every API error, whatever the status:
+    ``{"error": {"code", "message", "fields", "message_code", "params"}}``."""
 
     error = fields.Nested(ErrorBody, required=True)
 

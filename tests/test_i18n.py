@@ -312,7 +312,8 @@ def test_service_field_messages_are_translated(zh):
     modules = {p.relative_to(ROOT).as_posix() for p in _localised_service_modules()}
     assert "emc/auth/service.py" in modules
     messages = _service_field_messages()
-    assert {"is wrong", "must be in the future"} <= messages
+    # Most field messages are catalogue codes now (emc.messages; tests/test_messages.py checks
+    # those); the literal ones that remain must be translated too.
     messages.add(f"must be at least {MIN_PASSWORD_LENGTH} characters")
     translations = _translations(zh)
     missing = sorted(m for m in messages if not translations.get(m))

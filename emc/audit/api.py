@@ -36,6 +36,7 @@ from emc.audit.schemas import (
     ReviseIn,
 )
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -324,7 +325,9 @@ def import_from_request(audit_id: int) -> dict:
     actor = current_actor()
     service.get_audit(db(), actor, audit_id)  # another tenant's audit is 404 whatever was sent
     if upload is None or not upload.filename:
-        raise Invalid("no file", fields={"file": ["choose the filled-in XLSX template"]})
+        raise Invalid(
+            msg("audit.no_file"), fields={"file": [msg("audit.choose_filled_xlsx_template")]}
+        )
     return service.import_workbook(db(), actor, audit_id, upload.stream)
 
 

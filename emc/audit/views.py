@@ -44,6 +44,7 @@ from emc.facilities.models import Building, BuildingType, Site
 from emc.i18n import N_
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 bp = Blueprint("audit", __name__)
@@ -70,7 +71,7 @@ def _names(ids) -> dict[int, str]:
 
 
 def _errors_of(error: EmcError) -> dict:
-    return {"_": [error.message], **localise(error.fields)}
+    return {"_": [say(error.message)], **localise(error.fields)}
 
 
 # --- lists rows: the audits list (emc.paging) ---

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from emc.errors import Invalid
+from emc.messages import msg
 
 MIN_PASSWORD_LENGTH = 12
 # zxcvbn scores 0 (too guessable) … 4 (very unguessable); 3 is "safely unguessable"
@@ -65,4 +66,4 @@ def check(password: str, *, field: str = "password", user_inputs: Iterable[str |
     """Raise Invalid naming ``field`` when ``password`` breaks a rule (see ``problems``)."""
     found = problems(password, user_inputs=user_inputs)
     if found:
-        raise Invalid("the password is not acceptable", fields={field: found})
+        raise Invalid(msg("auth.password_not_acceptable"), fields={field: found})

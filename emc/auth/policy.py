@@ -35,6 +35,7 @@ from emc.facilities.models import (
     Site,
     WeatherStation,
 )
+from emc.messages import msg, record
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -137,10 +138,7 @@ def may_propose_amendment(actor: Actor, project: EmcProject) -> bool:
 def require_amendment_proposer(actor: Actor, project: EmcProject) -> None:
     """Raise Forbidden unless :func:`may_propose_amendment`."""
     if not may_propose_amendment(actor, project):
-        raise Forbidden(
-            "not permitted: amendments are proposed by the institution's project managers or "
-            "the ESCO's admins"
-        )
+        raise Forbidden(msg("forbidden.amendment_proposer"))
 
 
 def _payment_line_scope(actor: Actor) -> ColumnElement[bool]:
@@ -241,10 +239,7 @@ def may_write_station(actor: Actor, station: WeatherStation) -> bool:
 def require_station_writer(actor: Actor, station: WeatherStation) -> None:
     """Raise Forbidden unless :func:`may_write_station`."""
     if not may_write_station(actor, station):
-        raise Forbidden(
-            "not permitted: only the platform or the institution that owns a weather station"
-            " writes it"
-        )
+        raise Forbidden(msg("forbidden.station_writer"))
 
 
 def _target_scope(actor: Actor) -> ColumnElement[bool]:
@@ -357,16 +352,16 @@ def load(session: Session, actor: Actor | None, model: type[T], obj_id: Any) -> 
     try:
         key = int(obj_id)
     except (TypeError, ValueError):
-        raise NotFound(f"{model.__name__} {obj_id!r} not found") from None
+        raise NotFound(msg("not_found", what=record(model.__name__), id=str(obj_id))) from None
     pk = model.__mapper__.primary_key[0]
     obj = session.scalars(scoped(actor, model).where(pk == key)).one_or_none()
     if obj is None:
-        raise NotFound(f"{model.__name__} {obj_id!r} not found")
+        raise NotFound(msg("not_found", what=record(model.__name__), id=key))
     return obj
 
 
 def require(actor: Actor | None, permission: Permission) -> Actor:
     """Raise Forbidden unless ``actor`` holds ``permission``; return the actor for chaining."""
     if actor is None or not can(actor, permission):
-        raise Forbidden(f"not permitted: {permission.value}")
+        raise Forbidden(msg("forbidden", permission=permission.value))
     return actor

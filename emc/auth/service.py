@@ -27,6 +27,7 @@ from emc.auth.permissions import Permission, role_allowed
 from emc.auth.policy import load, require, scoped
 from emc.auth.regions import is_valid_code, level_of
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
+from emc.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,13 @@ def create_region(
     """Add a GB/T 2260 division (platform admins)."""
     require(actor, Permission.PLATFORM_REGIONS_MANAGE)
     if not is_valid_code(code):
-        raise Invalid("region code must be 6 digits", fields={"code": ["must be 6 digits"]})
+        raise Invalid(
+            msg("auth.region_code_must_6_digits"), fields={"code": [msg("auth.must_6_digits")]}
+        )
     if session.get(Region, code) is not None:
-        raise Conflict(f"region {code} exists", fields={"code": ["already exists"]})
+        raise Conflict(
+            msg("auth.region_exists", code=code), fields={"code": [msg("field.already_exists")]}
+        )
     region = Region(code=code, name_zh=name_zh, name_en=name_en, level=level_of(code))
     session.add(region)
     session.flush()
@@ -61,7 +66,8 @@ def create_region(
 def _check_region(session: Session, code: str) -> None:
     if session.get(Region, code) is None:
         raise Invalid(
-            f"unknown region {code!r}", fields={"region_code": [f"unknown region code {code!r}"]}
+            msg("auth.unknown_region", code=code),
+            fields={"region_code": [msg("auth.unknown_region", code=code)]},
         )
 
 
@@ -124,7 +130,7 @@ def _check_org_data(session: Session, data: dict[str, Any], exclude_id: int | No
         if session.scalar(stmt) is not None:
             fields[column] = ["another organisation already uses this value"]
     if fields:
-        raise Invalid("the organisation has invalid fields", fields=fields)
+        raise Invalid(msg("auth.organisation_has_invalid_fields"), fields=fields)
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -142,8 +148,11 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
     Another tenant's organisation id is answered as not found, so its existence does not leak.
     """
     if not (actor.is_platform_admin or actor.is_org_admin):
-        raise Forbidden("not permitted: org:users:manage")
-    unknown = Invalid("unknown organisation", fields={"organization_id": ["unknown organisation"]})
+        raise Forbidden(msg("forbidden", permission="org:users:manage"))
+    unknown = Invalid(
+        msg("facilities.unknown_organisation"),
+        fields={"organization_id": [msg("facilities.unknown_organisation")]},
+    )
     try:
         org = load(session, actor, Organization, data["organization_id"])
     except NotFound:
@@ -164,18 +173,18 @@ def create_user(session: Session, actor: Actor, *, password: str, **data: Any) -
 def update_user(session: Session, actor: Actor, user_id: int, **changes: Any) -> User:
     user = load(session, actor, User, user_id)
     if not _may_manage_users_of(actor, user.organization_id):
-        raise Forbidden("not permitted: org:users:manage")
+        raise Forbidden(msg("forbidden", permission="org:users:manage"))
     if "organization_id" in changes and changes["organization_id"] != user.organization_id:
         raise Invalid(
-            "a user cannot move to another organisation",
-            fields={"organization_id": ["cannot be changed"]},
+            msg("auth.user_cannot_move_another_organisation"),
+            fields={"organization_id": [msg("auth.cannot_changed")]},
         )
     if user.id == actor.user_id and (
         changes.get("is_active") is False or changes.get("role", user.role) != user.role
     ):
         raise Invalid(
-            "you cannot deactivate yourself or change your own role",
-            fields={"role": ["not for yourself"]},
+            msg("auth.you_cannot_deactivate_yourself_change"),
+            fields={"role": [msg("auth.not_for_yourself")]},
         )
     org = session.get(Organization, user.organization_id)
     before = journal.snapshot(user, USER_FIELDS)
@@ -208,7 +217,7 @@ def _check_user_data(
         if session.scalar(stmt) is not None:
             fields["email"] = ["another user already has this e-mail address"]
     if fields:
-        raise Invalid("the user has invalid fields", fields=fields)
+        raise Invalid(msg("auth.user_has_invalid_fields"), fields=fields)
 
 
 def _org_names(org: Organization | None) -> tuple[str | None, ...]:
@@ -255,11 +264,13 @@ def change_password(
     """
     user = session.get(User, actor.user_id)
     if user is None or not check_password_hash(user.password_hash, current_password or ""):
-        raise Invalid("current password is wrong", fields={"current_password": ["is wrong"]})
+        raise Invalid(
+            msg("auth.current_password_wrong"), fields={"current_password": [msg("auth.wrong")]}
+        )
     if new_password == current_password:
         raise Invalid(
-            "new password equals the current one",
-            fields={"new_password": ["must differ from the current password"]},
+            msg("auth.new_password_equals_current_one"),
+            fields={"new_password": [msg("auth.must_differ_from_current_password")]},
         )
     org = session.get(Organization, user.organization_id)
     _check_password(
@@ -327,7 +338,7 @@ def create_token(
     require(actor, Permission.ACCOUNT_TOKENS_MANAGE)
     if expires_at is not None and expires_at <= clock.now():
         raise Invalid(
-            "expiry must be in the future", fields={"expires_at": ["must be in the future"]}
+            msg("auth.expiry_must_future"), fields={"expires_at": [msg("auth.must_future")]}
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -353,7 +364,7 @@ def create_token(
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     token = load(session, actor, ApiToken, token_id)
     if token.revoked_at is not None:
-        raise Conflict("token already revoked")
+        raise Conflict(msg("auth.token_already_revoked"))
     token.revoked_at = clock.now()
     session.flush()
     journal.record(
@@ -449,7 +460,9 @@ def record_token_use(session: Session, token_id: int, now: dt.datetime) -> bool:
 def update_own_locale(session: Session, actor: Actor, locale: str) -> None:
     """A user's preferred interface language (zh_CN or en)."""
     if locale not in ("zh_CN", "en"):
-        raise Invalid("unsupported language", fields={"locale": ["must be zh_CN or en"]})
+        raise Invalid(
+            msg("auth.unsupported_language"), fields={"locale": [msg("auth.must_zh_cn_en")]}
+        )
     user = session.get(User, actor.user_id)
     if user.locale != locale:
         before = {"locale": user.locale}

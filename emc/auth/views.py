@@ -33,10 +33,12 @@ from emc.auth.schemas import (
     UserPatch,
 )
 from emc.errors import EmcError, Forbidden
+from emc.messages import msg
 from emc.web.db import db
 from emc.web.extensions import limiter
 from emc.web.forms import form_data, load_form, localise
 from emc.web.labels import label
+from emc.web.messages import say
 from emc.web.security import LoginUser, current_actor, safe_next
 from emc.web.templating import page_locale
 
@@ -120,7 +122,7 @@ def password():
                 new_password=data["new_password"],
             )
         except EmcError as error:
-            errors = localise(error.fields) or {"_": [error.message]}
+            errors = localise(error.fields) or {"_": [say(error.message)]}
     if errors:
         return render_template("auth/password.html", errors=errors), 422
     user = db().get(User, current_actor().user_id)
@@ -153,7 +155,7 @@ def tokens():
                 _token, new_secret = service.create_token(db(), actor, **data)
                 status = 201
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         if errors:
             status = 422
     return render_template(
@@ -220,7 +222,7 @@ def organizations():
                 flash(_("Organisation created."), "success")
                 return redirect(url_for("admin.organization", org_id=org.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     lq = paging.list_query(
         request.args,
@@ -275,7 +277,7 @@ def organization(org_id: int):
                 flash(_("Organisation saved."), "success")
                 return redirect(url_for("admin.organization", org_id=org.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     users = list(
         db().scalars(scoped(actor, User).where(User.organization_id == org.id).order_by(User.email))
@@ -295,7 +297,7 @@ def organization(org_id: int):
 def _require_user_admin():
     actor = current_actor()
     if not (actor.is_platform_admin or can(actor, Permission.ORG_USERS_MANAGE)):
-        raise Forbidden("not permitted: org:users:manage")
+        raise Forbidden(msg("forbidden", permission="org:users:manage"))
     return actor
 
 
@@ -317,7 +319,7 @@ def users():
                 flash(_("User created."), "success")
                 return redirect(url_for("admin.user", user_id=user.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     lq = paging.list_query(
         request.args,
@@ -377,7 +379,7 @@ def user(user_id: int):
                 flash(_("User saved."), "success")
                 return redirect(url_for("admin.user", user_id=person.id))
             except EmcError as error:
-                errors = localise(error.fields) or {"_": [error.message]}
+                errors = localise(error.fields) or {"_": [say(error.message)]}
         status = 422
     return render_template(
         "admin/user.html",

@@ -18,6 +18,7 @@ from emc.calendars.schemas import (
 )
 from emc.errors import Invalid
 from emc.facilities.models import Site
+from emc.messages import msg
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -106,7 +107,10 @@ class SiteDayTypes(MethodView):
         site = load(db(), current_actor(), Site, site_id)
         days = (query["end"] - query["start"]).days
         if days <= 0 or days > MAX_DAYS:
-            raise Invalid("bad window", fields={"end": ["after start, at most 30 years"]})
+            raise Invalid(
+                msg("programme.bad_window"),
+                fields={"end": [msg("calendars.after_start_at_most_30")]},
+            )
         typed = service.site_day_types(db(), site.id, query["start"], query["end"])
         return {
             "site_id": site.id,

@@ -21,6 +21,7 @@ from emc.errors import EmcError, Invalid
 from emc.facilities.models import Site
 from emc.web.db import db
 from emc.web.forms import localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 bp = Blueprint("calendars", __name__)
@@ -84,7 +85,7 @@ def _localise_problem(message: str) -> str:
 
 def _errors_of(error: EmcError) -> dict:
     fields = {k: [_localise_problem(m) for m in v] for k, v in (error.fields or {}).items()}
-    return {**fields, "_": [_(error.message)]}
+    return {**fields, "_": [say(error.message)]}
 
 
 @bp.get("/calendars")
@@ -189,7 +190,7 @@ def create_term_calendar():
             shared=request.form.get("shared") == "on",
         )
     except Invalid as error:
-        for message in _errors_of(error).get("name", [error.message]):
+        for message in _errors_of(error).get("name", [say(error.message)]):
             flash(message, "error")
         return redirect(url_for("calendars.index"))
     flash(_("Term calendar created: upload its periods."), "success")

@@ -16,6 +16,7 @@ from emc.errors import EmcError, Forbidden, NotFound
 from emc.i18n import N_
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import describe, say
 from emc.web.security import current_actor
 
 
@@ -44,7 +45,7 @@ def propose_custody_adjustment(project_id: int):
             if error.status in (403, 404):
                 raise
             status = error.status
-            errors = {"_": [error.message], **localise(error.fields or {})}
+            errors = {"_": [say(error.message)], **localise(error.fields or {})}
         else:
             flash(
                 _(
@@ -79,7 +80,7 @@ def agree_custody_adjustment(project_id: int, adjustment_id: int):
     except NotFound:
         raise
     except EmcError as error:
-        return _render_project(project_id, action_error=error.message, status=error.status)
+        return _render_project(project_id, action_error=describe(error), status=error.status)
     if adjustment.agreed_on is not None:
         flash(
             _(
@@ -126,7 +127,7 @@ def decide_custody_adjustment(project_id: int, adjustment_id: int, decision: str
     except NotFound:
         raise
     except EmcError as error:
-        return _render_project(project_id, action_error=error.message, status=error.status)
+        return _render_project(project_id, action_error=describe(error), status=error.status)
     flash(
         _(
             "Custody fee adjustment %(number)s %(outcome)s.",
@@ -148,7 +149,7 @@ def regenerate(project_id: int):
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
-        return _render_project(project_id, action_error=error.message, status=error.status)
+        return _render_project(project_id, action_error=describe(error), status=error.status)
     flash(
         _(
             "Schedule regenerated: %(created)s created, %(updated)s updated, %(removed)s "

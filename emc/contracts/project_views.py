@@ -36,6 +36,7 @@ from emc.contracts.views import (
     org_names,
 )
 from emc.errors import EmcError, NotFound
+from emc.messages import msg, record
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.security import current_actor
@@ -384,7 +385,7 @@ def project_amendment_decision(project_id: int, amendment_id: int, decision: str
     incoming ESCO decides from the amendment's own page and comes back to it."""
     project, _amendment = service.get_amendment(db(), current_actor(), amendment_id)
     if project.id != project_id:
-        raise NotFound(f"amendment {amendment_id} not found")
+        raise NotFound(msg("not_found", what=record("ContractAmendment"), id=amendment_id))
     on_project = _sees_project(project_id)
     schema, run = _DECISIONS[decision]
     values = form_data()

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from emc import energy_labels
 from emc.contracts import finance
 from emc.energy import Carrier, Unit, canonical_unit
+from emc.messages import msg
 
 ContractType = finance.ContractType
 COMPONENT_TYPES = (
@@ -351,6 +352,7 @@ def flatten(messages: Any, path: str = "") -> dict[str, list[str]]:
 
 _PERCENT_MESSAGES = {
     "must be between 0 and 1": _l("must be between 0 and 100 %"),
+    str(msg("finance.fraction")): _l("must be between 0 and 100 %"),
     "must be greater than -1": _l("must be greater than -100 %"),
 }
 

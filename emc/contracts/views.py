@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -51,6 +52,7 @@ from emc.contracts.schemas import (
 from emc.errors import EmcError, NotFound
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import describe, field_sentences, say
 from emc.web.security import current_actor
 
 bp = Blueprint("contracts", __name__)
@@ -351,7 +353,7 @@ def new_project():
             except EmcError as error:
                 if error.status in (403, 404):
                     raise
-                errors = {"_": [error.message], **localise(error.fields or {})}
+                errors = {"_": [say(error.message)], **localise(error.fields or {})}
             else:
                 flash(_("Project %(name)s created as a draft.", name=project.name), "success")
                 return redirect(url_for("contracts.project", project_id=project.id))
@@ -451,7 +453,7 @@ def terms(project_id: int):
                     raise
                 status = error.status
                 fields = terms_form.flatten(localise(error.fields or {}))
-                errors = {"_": [error.message], **terms_form.map_errors(fields, paths)}
+                errors = {"_": [say(error.message)], **terms_form.map_errors(fields, paths)}
                 if status == 409 and "version" in (error.fields or {}):
                     errors["_"] = [
                         _(
@@ -459,7 +461,7 @@ def terms(project_id: int):
                             "this page. Nothing was saved. Reload the page to see the current "
                             "terms and make your change again."
                         ),
-                        error.message,
+                        say(error.message),
                     ]
             else:
                 if amendment is not None:
@@ -502,7 +504,7 @@ def agree(project_id: int, amendment_id: int):
     except NotFound:
         raise
     except EmcError as error:
-        return _render_project(project_id, action_error=error.message, status=error.status)
+        return _render_project(project_id, action_error=describe(error), status=error.status)
     if amendment.status is AmendmentStatus.AGREED:
         flash(
             _(
@@ -523,6 +525,23 @@ def agree(project_id: int, amendment_id: int):
     return redirect(url_for("contracts.project", project_id=project_id))
 
 
+def _line_done(line, action: str) -> str:
+    """The flash after a payment-line action: which line (its period and amount), what now."""
+    params = {
+        "start": format_date(line.period_start),
+        "end": format_date(line.period_end - dt.timedelta(days=1)),  # periods are half-open
+        "amount": format_decimal(line.amount, format="#,##0.00"),
+    }
+    sentences = {
+        "prepare": _("Payment line %(start)s – %(end)s (%(amount)s yuan) prepared.", **params),
+        "approve": _("Payment line %(start)s – %(end)s (%(amount)s yuan) approved.", **params),
+        "pay": _("Payment line %(start)s – %(end)s (%(amount)s yuan) recorded as paid.", **params),
+        "hold": _("Payment line %(start)s – %(end)s (%(amount)s yuan) put on hold.", **params),
+        "release": _("Payment line %(start)s – %(end)s (%(amount)s yuan) released.", **params),
+    }
+    return sentences[action]
+
+
 def _render_queue(*, action_error: str | None = None, status: int = 200):
     from emc.contracts.queue_views import render_queue
 
@@ -538,7 +557,7 @@ def line_action(line_id: int, action: str):
     data, errors = load_form(schema(), _form_without("back"))
     message, status = None, 200
     if errors:
-        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        message = _("; ").join(field_sentences(errors))
         status = 422
     else:
         try:
@@ -546,8 +565,7 @@ def line_action(line_id: int, action: str):
         except NotFound:
             raise
         except EmcError as error:
-            fields = localise(error.fields)
-            message, status = error.message, error.status
+            message, status = describe(error), error.status
             if status == 409:
                 message = (
                     _(
@@ -555,15 +573,12 @@ def line_action(line_id: int, action: str):
                         "(or is no longer in a state that allows this). Nothing was saved. The page "
                         "now shows its current state: check it and try again."
                     )
-                    + f" ({error.message})"
+                    + " ("
+                    + say(error.message)
+                    + ")"
                 )
-            elif fields:
-                message = f"{error.message} {fields}"
         else:
-            flash(
-                _("Payment line %(key)s: done (%(action)s).", key=line.key, action=action),
-                "success",
-            )
+            flash(_line_done(line, action), "success")
             if back_to_queue:
                 return redirect(url_for("contracts.queue"))
             return redirect(url_for("contracts.project", project_id=line.project_id))

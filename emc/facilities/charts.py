@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from emc import clock
 from emc.errors import Invalid
 from emc.facilities.service.analysis import Total
+from emc.messages import msg
 
 DEFAULT_DAYS = 366
 DETAIL_DAYS = 7
@@ -94,7 +95,8 @@ def _parse(text: str, name: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise Invalid(
-            f"{name} must be a date YYYY-MM-DD", fields={name: ["must be a date YYYY-MM-DD"]}
+            msg("facilities.must_date_yyyy_mm_dd"),
+            fields={name: [msg("facilities.must_date_yyyy_mm_dd")]},
         ) from None
 
 
@@ -132,7 +134,9 @@ def window(
     elif start_day is None:
         start_day = end_day - span
     if end_day <= start_day:
-        raise Invalid("end must be after start", fields={"end": ["must be after start"]})
+        raise Invalid(
+            msg("facilities.end_must_after_start"), fields={"end": [msg("field.after_start")]}
+        )
     if (end_day - start_day).days > MAX_DAYS:
         message = f"at most {MAX_DAYS} days"
         raise Invalid(message, fields={"end": [message]})

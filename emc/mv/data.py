@@ -31,6 +31,7 @@ from emc.errors import Invalid
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site, WeatherStation
 from emc.facilities.service import analysis, factors, weather
+from emc.messages import msg
 from emc.mv import engine
 
 DAY = 86400
@@ -225,9 +226,8 @@ def _hour_rows(session: Session, meter: Meter, zone: str, lo: int, hi: int) -> d
         )
         if not whole:
             raise Invalid(
-                f"the site's timezone {zone} changes to an offset that is not a whole hour: "
-                "hourly M&V needs whole-hour offsets",
-                fields={"method": ["hourly needs a whole-hour timezone"]},
+                msg("mv.hourly_whole_hour_zone", zone=str(zone)),
+                fields={"method": [msg("mv.hourly_needs_whole_hour_timezone")]},
             )
         offset = 0  # every offset is whole hours, so local hours are UTC hours
     rows = session.execute(
@@ -253,9 +253,8 @@ def hourly_inputs(
     step = (meter.interval_minutes or 0) * 60
     if meter.kind is not MeterKind.INTERVAL or not step or HOUR % step:
         raise Invalid(
-            f"meter {meter.name}: the hourly method needs an interval meter whose interval "
-            "divides an hour",
-            fields={"method": [f"meter {meter.id} has no hourly readings"]},
+            msg("mv.hourly_needs_interval", meter=meter.name),
+            fields={"method": [msg("mv.hourly_needs_interval", meter=meter.name)]},
         )
     zone = ZoneInfo(site.timezone)
     lo, hi = _epoch(start, zone), _epoch(end, zone)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from emc.db import Base, BigId, CreatedAt, Money, UpdatedAt, intpk, str_enum
 from emc.errors import Conflict
+from emc.messages import msg
 
 
 class IpmvpOption(StrEnum):
@@ -407,8 +408,9 @@ def _refuse_frozen_baseline(_mapper, _connection, target: Baseline) -> None:
     changed = _changed(target) - _BASELINE_MUTABLE_WHEN_APPROVED
     if changed or target.status not in (BaselineStatus.APPROVED, BaselineStatus.SUPERSEDED):
         raise Conflict(
-            f"baseline {target.id} is approved and frozen: propose a new version with a reason",
-            fields={name: ["frozen"] for name in sorted(changed)} or {"status": ["frozen"]},
+            msg("mv.baseline_frozen"),
+            fields={name: [msg("mv.frozen")] for name in sorted(changed)}
+            or {"status": [msg("mv.frozen")]},
             code="frozen",
         )
 
@@ -422,8 +424,8 @@ def _refuse_frozen_report(_mapper, _connection, target: MvReport) -> None:
     changed = _changed(target) - _REPORT_MUTABLE_WHEN_ACCEPTED
     if changed:
         raise Conflict(
-            f"M&V report {target.id} is accepted and immutable",
-            fields={name: ["immutable"] for name in sorted(changed)},
+            msg("mv.report_immutable"),
+            fields={name: [msg("mv.immutable")] for name in sorted(changed)},
             code="immutable",
         )
 
@@ -438,6 +440,6 @@ def _refuse_accepted_adjustment(_mapper, connection, target: MvReportAdjustment)
     )
     if status == ReportStatus.ACCEPTED.value:
         raise Conflict(
-            f"adjustment {target.id} belongs to an accepted report and is immutable",
+            msg("mv.adjustment_immutable"),
             code="immutable",
         )

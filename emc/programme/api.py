@@ -14,6 +14,7 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import require
 from emc.errors import Invalid
 from emc.journal import jsonable
+from emc.messages import msg
 from emc.programme import exports, service
 from emc.programme.schemas import (
     ProgrammeDashboardOut,
@@ -218,7 +219,9 @@ class StatsImport(MethodView):
         upload = request.files.get("file")
         require(current_actor(), Permission.PROGRAMME_STATS_MANAGE)
         if upload is None or not upload.filename:
-            raise Invalid("no file", fields={"file": ["choose an XLSX file"]})
+            raise Invalid(
+                msg("audit.no_file"), fields={"file": [msg("programme.choose_xlsx_file")]}
+            )
         stats = service.import_stats(db(), current_actor(), upload.stream, filename=upload.filename)
         return {"rows": sum(len(s.carriers) for s in stats), "stats": stats}
 

@@ -26,6 +26,7 @@ from emc.auth.policy import require
 from emc.auth.regions import in_subtree
 from emc.energy import Carrier, canonical_unit
 from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.messages import msg
 from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
@@ -34,6 +35,7 @@ from emc.reports import programme_pdf
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.labels import label as enum_label
+from emc.web.messages import say
 from emc.web.security import current_actor
 from emc.web.templating import page_locale
 
@@ -190,7 +192,7 @@ def _query(schema: ma.Schema) -> dict:
     try:
         return schema.load(args)
     except ma.ValidationError as error:
-        raise Invalid("invalid filter", fields=localise(error.messages)) from None
+        raise Invalid(msg("programme.invalid_filter"), fields=localise(error.messages)) from None
 
 
 def _type_label(key: str) -> str:
@@ -368,7 +370,7 @@ def create_target():
         raise
     except EmcError as error:
         return _render_targets(
-            localise(error.fields) or {"_": [error.message]}, values, error.status
+            localise(error.fields) or {"_": [say(error.message)]}, values, error.status
         )
     flash(_("Target saved."), "success")
     return redirect(url_for("programme.targets"))
@@ -452,7 +454,7 @@ def save_stats():
         raise
     except EmcError as error:
         fields = _carrier_field_errors(localise(error.fields), data)
-        return _render_stats(fields or {"_": [error.message]}, values, error.status)
+        return _render_stats(fields or {"_": [say(error.message)]}, values, error.status)
     flash(_("Energy statistics of %(year)s saved.", year=stat.year), "success")
     return redirect(url_for("programme.stats_page"))
 
@@ -470,7 +472,9 @@ def import_stats():
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
-        return _render_stats({"file": [error.message], **localise(error.fields)}, {}, error.status)
+        return _render_stats(
+            {"file": [say(error.message)], **localise(error.fields)}, {}, error.status
+        )
     flash(_("Imported the statistics of %(n)s year(s).", n=len(saved)), "success")
     return redirect(url_for("programme.stats_page"))
 
@@ -490,6 +494,8 @@ def stats_from_meters():
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
-        return _render_stats(localise(error.fields) or {"_": [error.message]}, values, error.status)
+        return _render_stats(
+            localise(error.fields) or {"_": [say(error.message)]}, values, error.status
+        )
     flash(_("Energy statistics of %(year)s filled from meters.", year=stat.year), "success")
     return redirect(url_for("programme.stats_page"))

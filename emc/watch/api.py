@@ -8,6 +8,7 @@ from flask_login import login_required
 from flask_smorest import Blueprint
 
 from emc.errors import NotFound
+from emc.messages import msg
 from emc.watch import service
 from emc.watch.schemas import EventConvertIn, EventDismissIn, EventOut, WatchOut
 from emc.watch.service import common
@@ -32,7 +33,7 @@ class Watch(MethodView):
         first nightly run)."""
         snapshot = common.snapshot_of(db(), current_actor(), project_id)
         if snapshot is None:
-            raise NotFound("the watch has not run for this project yet")
+            raise NotFound(msg("watch.watch_has_not_run_for"))
         return snapshot
 
 

@@ -17,6 +17,7 @@ from emc import journal
 from emc.auth.models import OrgKind
 from emc.auth.permissions import Permission, can
 from emc.errors import EmcError, Invalid, NotFound
+from emc.messages import msg
 from emc.mv.service._common import local_today
 from emc.watch import service
 from emc.watch.charts import persistence_chart
@@ -25,8 +26,9 @@ from emc.watch.schemas import EventConvertIn, EventDismissIn, QuotaShareIn, Watc
 from emc.watch.service import common, events, quota
 from emc.watch.service import settings as settings_service
 from emc.web.db import db
-from emc.web.forms import load_form, localise
+from emc.web.forms import load_form
 from emc.web.labels import label
+from emc.web.messages import describe
 from emc.web.security import current_actor
 
 bp = Blueprint("watch", __name__)
@@ -49,8 +51,7 @@ THRESHOLD_LABELS = {
 
 
 def _message(error: EmcError) -> str:
-    fields = localise(error.fields)
-    return f"{error.message} {fields}" if fields else error.message
+    return describe(error)
 
 
 @bp.app_context_processor
@@ -213,7 +214,7 @@ def quota_home():
         return redirect(url_for("watch.quota_institution", organization_id=actor.organization_id))
     month = request.args.get("month") or None
     if month is not None and not _MONTH.fullmatch(month):
-        raise NotFound("no such month")
+        raise NotFound(msg("watch.no_such_month"))
     overview = quota.region_overview(db(), actor, month)
     if overview["month"] is None:
         overview = quota.region_overview(db(), actor, local_today().strftime("%Y-%m"))
@@ -227,7 +228,7 @@ def _render_institution(organization_id: int, *, error=None, status=200):
         try:
             as_of = dt.date.fromisoformat(request.args["as_of"])
         except ValueError:
-            raise NotFound("no such date") from None
+            raise NotFound(msg("watch.no_such_date")) from None
     org, result = quota.institution_forecast(
         db(), actor, organization_id, local_today(), as_of=as_of
     )

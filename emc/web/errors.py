@@ -1,6 +1,10 @@
 """One mapping from errors to responses: JSON under ``/api/``, a localised page elsewhere.
 
-JSON shape (every API error): ``{"error": {"code": "...", "message": "...", "fields": {...}}}``.
+JSON shape (every API error): ``{"error": {"code": "...", "message": "...", "fields": {...},
+"message_code": "...", "params": {...}}}``: ``code`` is the kind of error clients branch on,
+``message`` the sentence in the request's language, ``message_code`` and ``params`` the
+catalogue entry (:mod:`emc.messages`) it was said from. Pages show the sentence and each field
+as "label: message" (:mod:`emc.web.messages`), never a field's internal name or a dict.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from emc.errors import EmcError
+from emc.messages import params_json
 from emc.web.db import rollback_request_session
+from emc.web.messages import field_sentences, say
 from emc.web.security import is_api_request
 
 log = logging.getLogger(__name__)
@@ -64,7 +70,15 @@ def _clean_fields(fields):
     return str(fields)
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None, fields=None):
+def error_response(
+    status: int,
+    code: str | None = None,
+    message: str | None = None,
+    fields=None,
+    *,
+    message_code: str = "",
+    params=None,
+):
     """The one error answer: the JSON envelope under ``/api/``, the localised page elsewhere.
 
     It never fails: the request's session is rolled back first (a failed flush would otherwise
@@ -72,20 +86,32 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     the same status is sent instead.
     """
     rollback_request_session()
-    fields = _clean_fields(fields) if fields else None
     code = code or _CODES.get(status, "error")
     try:
-        message = message or _messages().get(status, "")
+        details = field_sentences(fields) if fields and not is_api_request() else []
+        message = say(message) if message else _messages().get(status, "")
     except Exception:  # noqa: BLE001 — no locale machinery (error before it was set up)
-        message = message or ""
+        details = []
+        message = str(message or "")
+    fields = _clean_fields(fields) if fields else None
     if is_api_request():
-        body = {"error": {"code": code, "message": str(message), "fields": fields or {}}}
+        body = {
+            "error": {
+                "code": code,
+                "message": str(message),
+                "fields": fields or {},
+                "message_code": message_code or code,
+                "params": params_json(params or {}),
+            }
+        }
         response = jsonify(body)
         response.status_code = status
         return response
     try:
         return make_response(
-            render_template("error.html", status=status, code=code, message=message, fields=fields),
+            render_template(
+                "error.html", status=status, code=code, message=message, details=details
+            ),
             status,
         )
     except Exception:  # noqa: BLE001 — the error page must not itself become a text/plain 500
@@ -124,7 +150,14 @@ def _webargs_fields(error: HTTPException) -> dict:
 def init_app(app: Flask) -> None:
     @app.errorhandler(EmcError)
     def _domain(error: EmcError):
-        return error_response(error.status, error.code, error.message, error.fields)
+        return error_response(
+            error.status,
+            error.code,
+            error.message,
+            error.fields,
+            message_code=error.message_code,
+            params=error.params,
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

@@ -6,7 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request
-from flask_babel import gettext as _
+
+from emc.web.messages import say
 
 # Form-only keys that the schemas must not see.
 _FORM_KEYS = {"csrf_token", "submit"}
@@ -33,11 +34,12 @@ def load_form(schema: ma.Schema, data: dict[str, Any] | None = None) -> tuple[di
 
 
 def localise(messages: Any) -> Any:
-    """Translate marshmallow's standard messages (they are in the catalog) field by field."""
+    """Translate messages field by field: marshmallow's standard messages (they are in the
+    catalog) and the services' catalogue messages (:func:`emc.web.messages.say`)."""
     if isinstance(messages, dict):
         return {k: localise(v) for k, v in messages.items()}
     if isinstance(messages, list):
         return [localise(m) for m in messages]
     if isinstance(messages, str):
-        return _(messages)
+        return say(messages)
     return messages

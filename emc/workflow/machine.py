@@ -28,6 +28,10 @@ from emc.auth.actor import Actor
 from emc.auth.permissions import can
 from emc.auth.policy import load, require
 from emc.errors import Conflict, Forbidden
+from emc.messages import action as action_word
+from emc.messages import machine as machine_word
+from emc.messages import msg, term
+from emc.messages import state as state_word
 from emc.workflow.events import WorkflowEvent, emit
 from emc.workflow.tables import Consent, Machine, Side, Transition
 
@@ -82,7 +86,7 @@ class StaleConflict(Conflict):
     def __init__(self, message: str, *, state: str | None, version: int | None, what: str):
         super().__init__(
             message,
-            fields={"version": [f"stale: the current version is {version}"]},
+            fields={"version": [msg("workflow.stale_field", version=version)]},
         )
         self.state, self.version, self.what = state, version, what
 
@@ -109,15 +113,15 @@ def _consent(actor: Actor, parties: Parties, obj: Any, consent: Consent) -> bool
     if actor.organization_id == parties.institution_id:
         prefix, party = consent.institution, "institution"
     elif parties.esco_id is not None and actor.organization_id == parties.esco_id:
-        prefix, party = consent.esco, "ESCO"
+        prefix, party = consent.esco, "esco"
     else:
-        prefix, party = consent.incoming, "incoming ESCO"
+        prefix, party = consent.incoming, "incoming_esco"
     if prefix is None:  # _side_ok admits no one else
-        raise Forbidden("not a party of this", code="separation_of_duties")
+        raise Forbidden(msg("forbidden"), code="separation_of_duties")
     if getattr(obj, f"{prefix}_by_user_id") is not None:
         raise Conflict(
-            f"the {party} has already agreed to this",
-            fields={f"{prefix}_by_user_id": ["already recorded"]},
+            msg("workflow.already_agreed", party=party),
+            fields={f"{prefix}_by_user_id": [msg("workflow.already_recorded")]},
             code="already_agreed",
         )
     setattr(obj, f"{prefix}_by_user_id", actor.user_id)
@@ -148,8 +152,13 @@ def _lost(session: Session, binding: Binding, obj: Any, action: str) -> StaleCon
         state, version = _current(session, binding, obj.id)
     what = binding.machine.name
     return StaleConflict(
-        f"this {what} was changed by someone else at the same moment (it is now {state}, "
-        f"version {version}): reload and check before you {action} it",
+        msg(
+            "workflow.lost_race",
+            what=machine_word(what),
+            state=state_word(state),
+            version=version,
+            action=action_word(action),
+        ),
         state=state,
         version=version,
         what=what,
@@ -186,8 +195,7 @@ def claim(session: Session, binding: Binding, obj: Any, action: str) -> None:
             raise
         what = binding.machine.name
         raise StaleConflict(
-            f"this {what} is being changed by someone else at the same moment: reload and check "
-            f"before you {action} it",
+            msg("workflow.busy", what=machine_word(what), action=action_word(action)),
             state=None,
             version=None,
             what=what,
@@ -245,24 +253,36 @@ def transition(
         require(actor, permissions[0])
     if step.side is not None and not _side_ok(actor, parties, step.side):
         raise Forbidden(
-            f"separation of duties: {step.rule}",
+            msg("workflow.separation_of_duties", rule=term(step.rule)),
             code="separation_of_duties",
         )
     seen = getattr(obj, binding.version_attr)
     state = binding.state(obj)
     if version is not None and version != seen:
         raise StaleConflict(
-            f"this {machine.name} has changed since you loaded it (you saw version {version}; "
-            f"it is now version {seen}, {state}): reload and check before you {action} it",
+            msg(
+                "workflow.stale",
+                what=machine_word(machine.name),
+                seen=version,
+                version=seen,
+                state=state_word(state),
+                action=action_word(action),
+            ),
             state=state,
             version=seen,
             what=machine.name,
         )
     if state not in step.sources:
         raise Conflict(
-            f"a {state} {machine.name} cannot be {action}d: only from "
-            + ", ".join(sorted(step.sources)),
-            fields={"status": [f"must be one of {', '.join(sorted(step.sources))}"]},
+            msg(
+                "workflow.wrong_state",
+                what=machine_word(machine.name),
+                state=state_word(state),
+                action=action_word(action),
+            ),
+            fields={
+                "status": [msg("workflow.must_be_one_of", states=", ".join(sorted(step.sources)))]
+            },
         )
     if check is not None:
         check(obj, parties)

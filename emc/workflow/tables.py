@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from emc.auth.permissions import Permission
+from emc.messages import N_
 
 
 class Side(StrEnum):
@@ -107,7 +108,7 @@ PROJECT = Machine(
             _s("draft"),
             "proposed",
             Side.INSTITUTION,
-            "the institution drafts and proposes",
+            N_("the institution drafts and proposes"),
             event="project_proposed",
         ),
         Transition(
@@ -116,7 +117,7 @@ PROJECT = Machine(
             _s("proposed"),
             "draft",
             Side.INSTITUTION,
-            "the institution takes a proposal back to draft (signatures are cleared)",
+            N_("the institution takes a proposal back to draft (signatures are cleared)"),
             event="project_withdrawn",
         ),
         Transition(
@@ -125,7 +126,7 @@ PROJECT = Machine(
             _s("proposed"),
             "contracted",
             Side.EITHER,
-            "both parties sign; signed once both have",
+            N_("both parties sign; signed once both have"),
             consent=_BOTH_SIGN,
             event="project_signed",
         ),
@@ -135,7 +136,7 @@ PROJECT = Machine(
             _s("contracted"),
             "implementing",
             Side.INSTITUTION,
-            "the institution records the start of the works",
+            N_("the institution records the start of the works"),
             event="project_implementing",
         ),
         Transition(
@@ -144,7 +145,7 @@ PROJECT = Machine(
             _s("contracted", "implementing"),
             "operating",
             Side.INSTITUTION,
-            "the institution accepts the works and records the start of operation",
+            N_("the institution accepts the works and records the start of operation"),
             event="project_operating",
         ),
         Transition(
@@ -153,7 +154,7 @@ PROJECT = Machine(
             _s("operating"),
             "completed",
             Side.INSTITUTION,
-            "the institution records the end of the term",
+            N_("the institution records the end of the term"),
             event="project_completed",
         ),
         Transition(
@@ -162,7 +163,7 @@ PROJECT = Machine(
             _s("draft", "proposed", "contracted", "implementing", "operating"),
             "terminated",
             Side.INSTITUTION,
-            "the institution terminates with a reason",
+            N_("the institution terminates with a reason"),
             event="project_terminated",
         ),
     ),
@@ -186,8 +187,10 @@ def _agreement(name: str, consent: Consent = _BOTH_AGREE) -> Machine:
                 _s("proposed"),
                 "agreed",
                 Side.EITHER,
-                "both parties agree (and an incoming ESCO, when it swaps the ESCO); it applies "
-                "once all have",
+                N_(
+                    "both parties agree (and an incoming ESCO, when it swaps the ESCO); it "
+                    "applies once all have"
+                ),
                 consent=consent,
                 event=f"{name}_agreed",
             ),
@@ -197,7 +200,7 @@ def _agreement(name: str, consent: Consent = _BOTH_AGREE) -> Machine:
                 _s("proposed"),
                 "rejected",
                 Side.OTHER,
-                "a party that did not propose it rejects it, with a comment",
+                N_("a party that did not propose it rejects it, with a comment"),
                 event=f"{name}_rejected",
             ),
             Transition(
@@ -206,7 +209,7 @@ def _agreement(name: str, consent: Consent = _BOTH_AGREE) -> Machine:
                 _s("proposed"),
                 "withdrawn",
                 Side.PROPOSER,
-                "its proposer withdraws it",
+                N_("its proposer withdraws it"),
                 event=f"{name}_withdrawn",
             ),
         ),
@@ -228,8 +231,10 @@ BASELINE = Machine(
             _s("proposed"),
             "approved",
             Side.INSTITUTION,
-            "the institution decides; a failing verdict needs an override reason; approved "
-            "baselines are frozen",
+            N_(
+                "the institution decides; a failing verdict needs an override reason; approved "
+                "baselines are frozen"
+            ),
             event="baseline_approved",
         ),
         Transition(
@@ -238,7 +243,7 @@ BASELINE = Machine(
             _s("proposed"),
             "rejected",
             Side.INSTITUTION,
-            "the institution decides, with a comment",
+            N_("the institution decides, with a comment"),
             event="baseline_rejected",
         ),
     ),
@@ -256,7 +261,7 @@ REPORT = Machine(
             _s("draft"),
             "submitted",
             Side.ESCO,
-            "the ESCO submits its own report",
+            N_("the ESCO submits its own report"),
             event="report_submitted",
         ),
         Transition(
@@ -265,8 +270,10 @@ REPORT = Machine(
             _s("submitted"),
             "accepted",
             Side.INSTITUTION,
-            "the institution decides (an ESCO never accepts its own report); every "
-            "non-routine adjustment agreed by both",
+            N_(
+                "the institution decides (an ESCO never accepts its own report); every "
+                "non-routine adjustment agreed by both"
+            ),
             event="report_accepted",
         ),
         Transition(
@@ -275,7 +282,7 @@ REPORT = Machine(
             _s("submitted"),
             "disputed",
             Side.INSTITUTION,
-            "the institution disputes with a comment",
+            N_("the institution disputes with a comment"),
             event="report_disputed",
         ),
         Transition(
@@ -284,7 +291,7 @@ REPORT = Machine(
             _s("draft", "disputed"),
             None,
             Side.ESCO,
-            "the ESCO revises as a new version (a recomputed draft is superseded)",
+            N_("the ESCO revises as a new version (a recomputed draft is superseded)"),
             event="report_revised",
         ),
     ),
@@ -301,7 +308,7 @@ MV_ADJUSTMENT = Machine(
             _s("proposed"),
             "agreed",
             Side.EITHER,
-            "either party proposes (and agrees by proposing); the other agrees",
+            N_("either party proposes (and agrees by proposing); the other agrees"),
             consent=_BOTH_AGREE,
             event="mv_adjustment_agreed",
         ),
@@ -322,7 +329,7 @@ MV_PLAN = Machine(
             _s("current"),
             None,
             Side.EITHER,
-            "either party's M&V roles change the plan; each change is a new version",
+            N_("either party's M&V roles change the plan; each change is a new version"),
             event="mv_plan_changed",
         ),
     ),
@@ -339,7 +346,7 @@ PAYMENT_LINE = Machine(
             _s("scheduled"),
             "prepared",
             None,
-            "finance prepares an actual line",
+            N_("finance prepares an actual line"),
             event="payment_line_prepared",
         ),
         Transition(
@@ -348,7 +355,7 @@ PAYMENT_LINE = Machine(
             _s("prepared"),
             "approved",
             None,
-            "another finance user approves: never the preparer",
+            N_("another finance user approves: never the preparer"),
             event="payment_line_approved",
         ),
         Transition(
@@ -357,8 +364,10 @@ PAYMENT_LINE = Machine(
             _s("approved"),
             "paid",
             None,
-            "finance records the payment: a paid date not in the future nor before the "
-            "period, and the payment reference",
+            N_(
+                "finance records the payment: a paid date not in the future nor before the "
+                "period, and the payment reference"
+            ),
             event="payment_line_paid",
         ),
         Transition(
@@ -367,7 +376,7 @@ PAYMENT_LINE = Machine(
             _s("scheduled", "prepared", "approved"),
             "on_hold",
             None,
-            "finance parks a line with a reason",
+            N_("finance parks a line with a reason"),
             event="payment_line_held",
         ),
         Transition(
@@ -376,7 +385,7 @@ PAYMENT_LINE = Machine(
             _s("on_hold"),
             None,
             None,
-            "back to prepared (approval withdrawn) or scheduled",
+            N_("back to prepared (approval withdrawn) or scheduled"),
             event="payment_line_released",
         ),
     ),
@@ -393,7 +402,7 @@ AUDIT = Machine(
             _s("draft", "returned"),
             "submitted",
             Side.AUDITOR,
-            "the commissioned auditor submits",
+            N_("the commissioned auditor submits"),
             event="audit_submitted",
         ),
         Transition(
@@ -402,7 +411,7 @@ AUDIT = Machine(
             _s("submitted"),
             "accepted",
             Side.INSTITUTION,
-            "the institution decides",
+            N_("the institution decides"),
             event="audit_accepted",
         ),
         Transition(
@@ -411,7 +420,7 @@ AUDIT = Machine(
             _s("submitted"),
             "returned",
             Side.INSTITUTION,
-            "the institution returns it with comments",
+            N_("the institution returns it with comments"),
             event="audit_returned",
         ),
         Transition(
@@ -420,7 +429,7 @@ AUDIT = Machine(
             _s("accepted"),
             None,
             None,
-            "a new version of an accepted audit (once)",
+            N_("a new version of an accepted audit (once)"),
             event="audit_revised",
         ),
     ),

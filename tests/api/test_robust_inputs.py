@@ -119,7 +119,13 @@ def test_a_multipart_part_named_backslash_on_an_upload_is_a_client_error(login_a
             headers={"Authorization": f"Bearer {secret}"},
         )
         assert 400 <= response.status_code < 500, (url, response.status_code)
-        assert set(response.json["error"]) == {"code", "message", "fields"}
+        assert set(response.json["error"]) == {
+            "code",
+            "message",
+            "fields",
+            "message_code",
+            "params",
+        }
 
 
 def test_bounds_are_added_once_however_many_schemas_are_made():

@@ -181,7 +181,7 @@ def test_bad_rows_are_named_by_sheet_row_and_column_and_nothing_is_written(db_se
         "节能措施!J2": ["节能措施 row 2, column J (年节约费用(元)): at most 2 decimal places"],
         "节能措施!L2": ["节能措施 row 2, column L (推荐合同类型): unknown value '托管型'"],
     }
-    assert error.value.message == "the workbook has 15 problem(s); nothing was imported"
+    assert error.value.message_code == "file.problems" and error.value.params == {"count": 15}
     assert (_bills(db_session, auditor, audit.id), _ecms(db_session, auditor, audit.id)) == before
 
 

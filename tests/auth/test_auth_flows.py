@@ -212,7 +212,13 @@ def test_expired_token_is_refused(app, db_session, esco_token):
 def test_malformed_or_unknown_token_is_refused(app, demo, header, reason):
     response = app.test_client().get("/api/v1/me", headers={"Authorization": header})
     assert response.status_code == 401
-    assert response.json["error"] == {"code": "unauthorized", "message": reason, "fields": {}}
+    assert response.json["error"] == {
+        "code": "unauthorized",
+        "message": reason,
+        "fields": {},
+        "message_code": "unauthorized",
+        "params": {},
+    }
 
 
 def test_token_of_another_tenant_cannot_read_this_tenants_objects(app, db_session, esco_token):

@@ -94,7 +94,9 @@ def test_lifecycle_through_the_api(login_as, db_session):
     refused = finance1.post(f"{url}/approve", json={"version": 2})
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "separation_of_duties"
-    assert "another finance user must approve" in refused.get_json()["error"]["message"]
+    error = refused.get_json()["error"]
+    assert error["message_code"] == "contracts.separation_duties_you_prepared_payment"
+    assert error["message"] == "职责分离：此付款明细由您准备，须由另一位财务人员批准"
 
     finance2 = login_as("finance2@school.demo")
     approved = finance2.post(f"{url}/approve", json={"version": 2})
@@ -125,7 +127,8 @@ def test_two_approvals_with_the_same_version_one_wins_the_other_gets_409(login_a
     assert first.status_code == 200
     assert second.status_code == 409
     error = second.get_json()["error"]
-    assert error["code"] == "conflict" and "reload" in error["message"]
+    assert error["code"] == "conflict" and error["message_code"] == "workflow.stale"
+    assert error["params"]["version"] == 3 and "3" in error["message"]
     assert error["fields"] == {"version": ["stale: the current version is 3"]}
     db_session.expire_all()
     assert db_session.get(PaymentLine, line.id).status.value == "approved"
@@ -144,7 +147,7 @@ def test_bad_input_names_the_field(login_as, db_session):
     )
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {
-        "terms.components[0].excess_share": ["must be between 0 and 1"]
+        "terms.components[0].excess_share": ["must be a share between 0 and 1 (0 % to 100 %)"]
     }
     unknown = energy.post("/api/v1/projects", json={"name": "x", "colour": "red"})
     assert unknown.status_code == 422 and "colour" in unknown.get_json()["error"]["fields"]

@@ -256,7 +256,10 @@ def test_a_contract_without_a_custody_component_is_refused_naming_the_field(logi
     )
     assert response.status_code == 422
     error = response.get_json()["error"]
-    assert "custody" in error["message"] and "kind" in error["fields"]
+    assert (
+        error["message_code"] == "contracts.adjustment_needs_custody" and "kind" in error["fields"]
+    )
+    assert "托管" in error["message"]
     assert db_session.scalar(select(CustodyFeeAdjustment.id)) is None
 
 

@@ -432,7 +432,7 @@ def test_a_stale_terms_form_is_a_409_and_nothing_is_written(login_as, db_session
     )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "version 0, now 1" in html and "version" in _errors(html)
+    assert "第 0 版，现在是第 1 版" in html and "version" in _errors(html)
     assert 'name="shared_savings-shares-0-share_pct" value="85"' in html  # the edit is kept
     # The API takes the same optional version (ContractIn) and refuses a stale one alike.
     api = energy.post(

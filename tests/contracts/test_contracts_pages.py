@@ -66,7 +66,7 @@ def test_finance_queue_prepare_and_approve_by_two_people(login_as, db_session, f
     assert 'data-action="approve"' not in _row(queue, line.key)
     forged = finance1.post(f"/payment-lines/{line.id}/approve", data={"version": "2"})
     assert forged.status_code == 403
-    assert "separation of duties" in forged.get_data(as_text=True)
+    assert "职责分离" in forged.get_data(as_text=True)
 
     finance2 = login_as("finance2@school.demo")
     queue = finance2.get("/finance/queue").get_data(as_text=True)

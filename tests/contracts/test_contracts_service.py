@@ -423,8 +423,10 @@ def test_a_stale_version_is_a_conflict_and_the_line_is_approved_once(db_session)
     )
     finance2 = actor_for(db_session, "finance2@school.demo")
     service.approve_line(db_session, finance2, line.id, version=2)
-    with pytest.raises(Conflict, match="changed since you loaded it") as error:
+    with pytest.raises(Conflict) as error:
         service.approve_line(db_session, finance2, line.id, version=2)
+    assert error.value.message_code == "workflow.stale"
+    assert error.value.params["seen"] == 2 and error.value.params["version"] == 3
     assert error.value.fields == {"version": ["stale: the current version is 3"]}
     assert journal_count(db_session, "approve", line) == 1
 

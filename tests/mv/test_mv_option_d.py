@@ -134,7 +134,9 @@ def test_simulation_csv_errors_name_the_line(db_session, login_as):
     sim = {**ids["simulation"], "baseline_csv": "period,value,unit\n2024-01,31000,MWh\n"}
     r = login_as(ESCO).post(api(ids["project"], "/baselines"), json={"simulations": [sim]})
     assert r.status_code == 422
-    assert r.get_json()["error"]["fields"]["baseline_csv"] == ["line 2: unit must be kWh"]
+    error = r.get_json()["error"]
+    assert error["message_code"] == "mv.line_unit" and error["params"]["line"] == 2
+    assert error["fields"]["baseline_csv"] == ["Line 2: the unit is MWh, the meter reads kWh."]
 
 
 def test_hourly_option_d_uses_the_hourly_limits(db_session, login_as):

@@ -107,8 +107,8 @@ def test_page_upload_errors_name_row_and_column_and_store_nothing(db_session, lo
         assert expected in html, expected
     # A header without a value column; a file with no reporting periods; not a table at all.
     no_value = propose_page(esco, pid, meter, b"period,unit\n2023-01,kWh\n", "sim.csv")
-    assert no_value.status_code == 422 and "row 1: the header needs" in no_value.get_data(
-        as_text=True
+    assert no_value.status_code == 422 and "第 1 行：表头须包含 period 和 value 两列" in (
+        no_value.get_data(as_text=True)
     )
     only_base = csv_bytes(table(measured, 1.0)[:12])
     r = propose_page(esco, pid, meter, only_base, "sim.csv")

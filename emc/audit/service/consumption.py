@@ -21,6 +21,7 @@ from emc.errors import Invalid
 from emc.facilities import service as facilities
 from emc.facilities.models import Meter
 from emc.i18n import N_
+from emc.messages import msg
 
 
 def list_consumption(session: Session, actor: Actor, audit_id: int) -> list[AuditConsumption]:
@@ -74,7 +75,7 @@ def add_bills(
             )
         )
     if problems:
-        raise Invalid("the consumption rows are invalid; nothing was recorded", fields=problems)
+        raise Invalid(msg("audit.consumption_rows_invalid_nothing_was"), fields=problems)
     return _write_bills(session, actor, audit, lines, replace=replace)
 
 

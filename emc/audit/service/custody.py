@@ -28,6 +28,7 @@ from emc.contracts.finance import (
 from emc.contracts.models import EmcProject, terms_to_document
 from emc.errors import Conflict, Invalid
 from emc.i18n import N_
+from emc.messages import msg
 
 
 def custody_baseline(session: Session, actor: Actor, audit_id: int) -> list[ind.BaselineLine]:
@@ -101,14 +102,14 @@ def create_custody_contract(
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     if audit.status is not AuditStatus.ACCEPTED:
         raise Conflict(
-            "custody contracts are made from accepted audits",
-            fields={"status": [N_("not accepted")]},
+            msg("audit.custody_contracts_made_from_accepted"),
+            fields={"status": [msg("audit.not_accepted")]},
         )
     f = figures(session, actor, audit.id)
     if not f.custody_flags:
         raise Conflict(
-            "the audit does not flag the institution as a custody candidate",
-            fields={"status": [N_("not a candidate for energy-cost custody")]},
+            msg("audit.audit_does_not_flag_institution"),
+            fields={"status": [msg("audit.not_candidate_for_energy_cost")]},
         )
     area = sum((b.floor_area_m2 for b in f.buildings), Decimal(0))
     if area <= 0:

@@ -30,6 +30,8 @@ from emc.contracts.models import EmcProject, ProjectStatus
 from emc.energy import Carrier, FactorNotFound, UnitError, unit_for
 from emc.errors import Conflict
 from emc.i18n import N_
+from emc.messages import msg
+from emc.messages import state as state_word
 
 
 def list_ecms(session: Session, actor: Actor, audit_id: int) -> list[AuditEcm]:
@@ -138,8 +140,8 @@ def update_ecm(
     ecm = _ecm_of(session, audit, ecm_id)
     if status is not None and status != ecm.status and status not in ECM_TRANSITIONS[ecm.status]:
         raise Conflict(
-            f"a {ecm.status} measure cannot become {status}",
-            fields={"status": [N_("not allowed from the current status")]},
+            msg("audit.ecm_wrong_state", state=state_word(ecm.status), target=state_word(status)),
+            fields={"status": [msg("audit.not_allowed_from_current_status")]},
         )
     before = journal.snapshot(ecm, ECM_FIELDS)
     if changes:
@@ -191,7 +193,8 @@ def create_proposal(
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     if audit.status is not AuditStatus.ACCEPTED:
         raise Conflict(
-            "proposals are made from accepted audits", fields={"status": [N_("not accepted")]}
+            msg("audit.proposals_made_from_accepted_audits"),
+            fields={"status": [msg("audit.not_accepted")]},
         )
     if not ecm_ids:
         raise _invalid("ecm_ids", N_("select at least one measure"))
@@ -202,9 +205,8 @@ def create_proposal(
             EcmStatus.ACCEPTED,
         ):
             raise Conflict(
-                f"ECM {ecm.id} is {ecm.status}"
-                + (f" and already in project {ecm.project_id}" if ecm.project_id else ""),
-                fields={"ecm_ids": [N_("already used or not selectable")]},
+                msg("audit.ecm_not_selectable", ecm=ecm.id, state=state_word(ecm.status)),
+                fields={"ecm_ids": [msg("audit.already_used_not_selectable")]},
             )
     if contract_type is None:
         votes = Counter(e.recommended_contract_type for e in ecms if e.recommended_contract_type)

@@ -35,6 +35,7 @@ from emc.energy import Carrier, FactorNotFound
 from emc.energy_labels import CARRIER_LABELS
 from emc.errors import Invalid
 from emc.i18n import N_
+from emc.messages import msg
 
 
 def workbook_lines(
@@ -114,7 +115,7 @@ def import_workbook(session: Session, actor: Actor, audit_id: int, stream: IO[by
         for problem in result.problems:
             fields.setdefault(problem.key, []).append(str(problem))
         raise Invalid(
-            f"the workbook has {len(result.problems)} problem(s); nothing was imported",
+            msg("file.problems", count=len(result.problems)),
             fields=fields,
         )
     ecms = []

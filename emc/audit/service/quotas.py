@@ -19,6 +19,7 @@ from emc.auth.regions import subtree_prefix
 from emc.errors import Conflict
 from emc.facilities.models import BuildingType
 from emc.i18n import N_
+from emc.messages import msg
 
 
 def _quota(row: EnergyQuota) -> ind.Quota:
@@ -105,8 +106,8 @@ def create_quota(session: Session, actor: Actor, **data: Any) -> EnergyQuota:
     )
     if duplicate is not None:
         raise Conflict(
-            "a quota for this region, building type, basis and year exists",
-            fields={"year": [N_("already has a quota")]},
+            msg("audit.quota_for_region_building_type"),
+            fields={"year": [msg("audit.already_has_quota")]},
         )
     quota = EnergyQuota(organization_id=actor.organization_id, **data)
     journal.add_created(

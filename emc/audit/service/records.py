@@ -26,7 +26,8 @@ from emc.auth.policy import load, require, scoped
 from emc.errors import Conflict, Invalid
 from emc.facilities.models import Building, Site
 from emc.facilities.service.factors import current_factors
-from emc.i18n import N_
+from emc.messages import msg
+from emc.messages import state as state_word
 
 AUDIT_FIELDS = (
     "organization_id",
@@ -129,12 +130,12 @@ def _editable(audit: EnergyAudit) -> None:
     if audit.status not in EDITABLE_STATUSES:
         if audit.status is AuditStatus.ACCEPTED:
             raise Conflict(
-                "an accepted audit is immutable: start a revision (a new version with a reason)",
-                fields={"status": [N_("accepted audits cannot be changed")]},
+                msg("audit.accepted_audit_immutable_start_revision"),
+                fields={"status": [msg("audit.accepted_audits_cannot_changed")]},
             )
         raise Conflict(
-            f"a {audit.status} audit cannot be changed",
-            fields={"status": [N_("not editable in this state")]},
+            msg("audit.not_editable", state=state_word(audit.status)),
+            fields={"status": [msg("audit.not_editable_state")]},
         )
 
 

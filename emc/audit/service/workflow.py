@@ -42,6 +42,8 @@ from emc.auth.policy import load, require
 from emc.errors import Conflict
 from emc.facilities.models import Building, Site
 from emc.i18n import N_
+from emc.messages import msg
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 log = logging.getLogger(__name__)
@@ -169,8 +171,8 @@ def update_audit(session: Session, actor: Actor, audit_id: int, **changes: Any) 
     _editable(audit)
     if "auditor_organization_id" in changes and audit.status is not AuditStatus.DRAFT:
         raise Conflict(
-            "the auditor is changed only before the first submission",
-            fields={"auditor_organization_id": [N_("not editable in this state")]},
+            msg("audit.auditor_changed_only_before_first"),
+            fields={"auditor_organization_id": [msg("audit.not_editable_state")]},
         )
     before = _audit_state(session, audit)
     start = changes.get("period_start", audit.period_start)
@@ -307,8 +309,8 @@ def _for_review(
     stale = version is not None and version != audit.row_version
     if audit.status is not AuditStatus.SUBMITTED and not stale:
         raise Conflict(
-            f"only a submitted audit is reviewed (this one is {audit.status})",
-            fields={"status": [N_("not submitted")]},
+            msg("audit.only_submitted_reviewed", state=state_word(audit.status)),
+            fields={"status": [msg("audit.not_submitted")]},
         )
     return audit
 
@@ -360,14 +362,16 @@ def revise_audit(
     if not reason or not reason.strip():
         raise _invalid("reason", N_("give the reason for the revision"))
     if audit.status is not AuditStatus.ACCEPTED:
-        raise Conflict("only an accepted audit is revised", fields={"status": [N_("not accepted")]})
+        raise Conflict(
+            msg("audit.only_accepted_audit_revised"), fields={"status": [msg("audit.not_accepted")]}
+        )
     newer = session.scalar(
         select(EnergyAudit.id).where(EnergyAudit.previous_audit_id == audit.id).limit(1)
     )
     if newer is not None:
         raise Conflict(
-            f"audit {audit.id} already has a newer version ({newer})",
-            fields={"status": [N_("a newer version exists")]},
+            msg("audit.newer_version", version=newer),
+            fields={"status": [msg("audit.newer_version_exists")]},
         )
     # Claim the accepted version (its lock version moves): two revisions at once make one.
     _transition(

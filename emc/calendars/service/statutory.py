@@ -16,6 +16,7 @@ from emc.auth.policy import require
 from emc.calendars.models import StatutoryDay, StatutoryKind, StatutoryYear
 from emc.calendars.statutory import StatutoryCalendar, package_years, statutory_calendar
 from emc.errors import Invalid, NotFound
+from emc.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,11 @@ def parse_statutory_lines(year: int, text: str) -> list[tuple[dt.date, Statutory
         seen.add(day)
         out.append((day, kind, parts[2] if len(parts) > 2 else ""))
     if problems:
-        raise Invalid("the holiday schedule has errors", fields={"days": problems})
+        raise Invalid(msg("calendars.holiday_schedule_has_errors"), fields={"days": problems})
     if not out:
-        raise Invalid("the holiday schedule is empty", fields={"days": ["list the days"]})
+        raise Invalid(
+            msg("calendars.holiday_schedule_empty"), fields={"days": [msg("calendars.list_days")]}
+        )
     return sorted(out)
 
 
@@ -146,10 +149,14 @@ def set_statutory_year(
     """
     require(actor, Permission.PLATFORM_CALENDAR_MANAGE)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise Invalid("year out of range", fields={"year": ["1990–2100"]})
+        raise Invalid(
+            msg("calendars.year_out_range"), fields={"year": [msg("calendars.1990_2100")]}
+        )
     source = (source or "").strip()
     if not source:
-        raise Invalid("a source is required", fields={"source": ["name the notice"]})
+        raise Invalid(
+            msg("calendars.source_required"), fields={"source": [msg("calendars.name_notice")]}
+        )
     days = parse_statutory_lines(year, lines)
     row = session.scalars(
         select(StatutoryYear)
@@ -196,7 +203,7 @@ def delete_statutory_year(session: Session, actor: Actor, year: int) -> None:
     require(actor, Permission.PLATFORM_CALENDAR_MANAGE)
     row = session.scalars(select(StatutoryYear).where(StatutoryYear.year == year)).one_or_none()
     if row is None:
-        raise NotFound(f"no entered statutory year {year}")
+        raise NotFound(msg("calendars.no_statutory_year", year=year))
     journal.record(
         session,
         actor,

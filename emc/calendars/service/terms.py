@@ -24,6 +24,7 @@ from emc.calendars.models import (
 )
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Site
+from emc.messages import msg, record
 
 TEMPLATE_HEADER = ("kind", "start_date", "end_date", "name")
 # Chinese headers and kind words a school's secretary may type instead.
@@ -87,7 +88,7 @@ def load_term_calendar(session: Session, actor: Actor, calendar_id: int) -> Term
         .options(selectinload(TermCalendar.periods))
     ).one_or_none()
     if row is None:
-        raise NotFound(f"term calendar {calendar_id} not found")
+        raise NotFound(msg("not_found", what=record("TermCalendar"), id=calendar_id))
     return row
 
 
@@ -96,7 +97,7 @@ def _own_calendar(session: Session, actor: Actor, calendar_id: int) -> TermCalen
     row = load_term_calendar(session, actor, calendar_id)
     if row.organization_id != actor.organization_id:
         # A shared calendar of another school: usable, not editable.
-        raise NotFound(f"term calendar {calendar_id} not found")
+        raise NotFound(msg("not_found", what=record("TermCalendar"), id=calendar_id))
     return row
 
 
@@ -111,7 +112,9 @@ def read_periods(
     """
     raw = stream.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
-        raise Invalid("the file is too large", fields={"file": ["at most 1 MB"]})
+        raise Invalid(
+            msg("calendars.file_too_large"), fields={"file": [msg("calendars.at_most_1_mb")]}
+        )
     if filename.lower().endswith(".xlsx"):
         import openpyxl  # only XLSX uploads pay for it
 
@@ -119,23 +122,27 @@ def read_periods(
             book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except Exception:  # noqa: BLE001 - openpyxl raises many types for bad files
             raise Invalid(
-                "not a readable XLSX file", fields={"file": ["save it again in Excel"]}
+                msg("calendars.not_readable_xlsx_file"),
+                fields={"file": [msg("calendars.save_again_excel")]},
             ) from None
         rows = [list(r) for r in book.active.iter_rows(values_only=True)]
     else:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise Invalid("not a UTF-8 CSV file", fields={"file": ["save as UTF-8 CSV"]}) from None
+            raise Invalid(
+                msg("calendars.not_utf_8_csv_file"),
+                fields={"file": [msg("calendars.save_as_utf_8_csv")]},
+            ) from None
         rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(c not in (None, "") for c in r)]
     if not rows:
-        raise Invalid("the file is empty", fields={"file": ["no rows"]})
+        raise Invalid(msg("calendars.file_empty"), fields={"file": [msg("mv.no_rows")]})
     header = [_HEADER_ALIASES.get(str(c or "").strip().lower()) for c in rows[0]]
     missing = [c for c in TEMPLATE_HEADER[:3] if c not in header]
     if missing:
         raise Invalid(
-            "the header must name kind, start_date, end_date",
+            msg("calendars.header_must_name_kind_start"),
             fields={"file": [f"row 1, column {c}: missing column" for c in missing]},
         )
     col = {name: header.index(name) for name in TEMPLATE_HEADER if name in header}
@@ -177,7 +184,7 @@ def read_periods(
         if s2 < e1:
             problems.append(f"row {n2}, column start_date: overlaps another vacation")
     if problems:
-        raise Invalid("the calendar file has errors", fields={"file": problems})
+        raise Invalid(msg("calendars.calendar_file_has_errors"), fields={"file": problems})
     return out
 
 
@@ -193,14 +200,19 @@ def create_term_calendar(
     require(actor, Permission.CALENDARS_TERMS_MANAGE)
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise Invalid("a name is required", fields={"name": ["1–200 characters"]})
+        raise Invalid(
+            msg("calendars.name_required"), fields={"name": [msg("calendars.1_200_characters")]}
+        )
     dup = session.scalar(
         select(TermCalendar.id).where(
             TermCalendar.organization_id == actor.organization_id, TermCalendar.name == name
         )
     )
     if dup:
-        raise Invalid("a calendar with this name exists", fields={"name": ["already used"]})
+        raise Invalid(
+            msg("calendars.calendar_with_name_exists"),
+            fields={"name": [msg("calendars.already_used")]},
+        )
     row = TermCalendar(
         organization_id=actor.organization_id,
         name=name,
@@ -281,7 +293,7 @@ def assign_site(
     require(actor, Permission.CALENDARS_TERMS_MANAGE)
     site = load(session, actor, Site, site_id)
     if site.organization_id != actor.organization_id and not actor.is_platform_admin:
-        raise NotFound(f"site {site_id} not found")
+        raise NotFound(msg("not_found", what=record("Site"), id=site_id))
     current = session.get(SiteTermCalendar, site.id)
     before = {"term_calendar_id": current.term_calendar_id if current else None}
     if calendar_id is None:

@@ -22,6 +22,8 @@ from fractions import Fraction
 import numpy as np
 import numpy_financial as npf
 
+from emc.messages import msg
+
 from .fees import custody_energy_cost
 from .lines import Party, PeriodSavingsEstimate, SavingsEstimate, ScheduleLine
 from .money import (
@@ -242,7 +244,9 @@ def party_cash_flows(
         flows[line.payee][line.contract_year] += line.amount
     for i, item in enumerate(items):
         if not 0 <= item.contract_year <= term_years:
-            raise ContractTermsError(f"items[{i}].contract_year", "must be within 0..term_years")
+            raise ContractTermsError(
+                f"items[{i}].contract_year", msg("finance.must_within_0_term_years")
+            )
         flows[item.party][item.contract_year] += item.amount
     return {party: tuple(values) for party, values in flows.items()}
 
@@ -368,12 +372,12 @@ def _validate_assumptions(assumptions: EconomicsAssumptions) -> None:
     ):
         value = getattr(assumptions, name)
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
-            raise ContractTermsError(f"assumptions.{name}", "must be a Decimal")
+            raise ContractTermsError(f"assumptions.{name}", msg("finance.must_decimal"))
         if value < 0:
-            raise ContractTermsError(f"assumptions.{name}", "must not be negative")
+            raise ContractTermsError(f"assumptions.{name}", msg("finance.negative"))
     for i, item in enumerate(assumptions.extra):
         if isinstance(item.amount, bool) or not isinstance(item.amount, Decimal | int):
-            raise ContractTermsError(f"assumptions.extra[{i}].amount", "must be a Decimal")
+            raise ContractTermsError(f"assumptions.extra[{i}].amount", msg("finance.must_decimal"))
 
 
 @money_context

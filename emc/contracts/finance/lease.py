@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import numpy_financial as npf
 
+from emc.messages import msg
+
 from .lines import LeaseInstalment, LineKind, LineSource, ScheduleLine, make_line
 from .money import decimal_from_float, exact, money_context, round_fen
 from .periods import payment_periods
@@ -23,7 +25,7 @@ def _lease_component(terms: ContractTerms, label: str | None) -> FinanceLeaseTer
     if label is not None:
         leases = [c for c in leases if c.label == label]
     if len(leases) != 1:
-        raise ContractTermsError("components", "expected exactly one finance lease component")
+        raise ContractTermsError("components", msg("finance.expected_exactly_one_finance_lease"))
     return leases[0]
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from emc.messages import msg
+
 from .lines import (
     KIND_ORDER,
     LineKind,
@@ -69,17 +71,15 @@ def check_savings_carrier(
     """
     if isinstance(quantity, bool) or not isinstance(quantity, Decimal | int):
         raise SavingsInputError(
-            f"{path}.{quantity_field}", f"must be a Decimal, not {type(quantity).__name__}"
+            f"{path}.{quantity_field}", msg("finance.not_decimal", type=type(quantity).__name__)
         )
     price = terms.price_for(carrier)
     if price is None:
-        raise ContractTermsError(
-            "prices", f"no contract price for savings carrier {carrier!r} (in {path})"
-        )
+        raise ContractTermsError("prices", msg("finance.no_price", carrier=carrier, where=path))
     if unit != price.unit:
         raise SavingsInputError(
             f"{path}.unit",
-            f"unit {unit!r} does not match the contract price unit {price.unit!r} for {carrier!r}",
+            msg("finance.unit_mismatch", unit=unit, price_unit=price.unit),
         )
 
 
@@ -325,11 +325,11 @@ def _check_estimate(quantity: Decimal | int, path: str) -> None:
     """An estimate is a forecast of savings: finite, not negative, and of a sane size (a
     negative estimate would project no payments at all rather than be refused)."""
     if isinstance(quantity, Decimal) and not quantity.is_finite():
-        raise SavingsInputError(path, "must be a finite number")
+        raise SavingsInputError(path, msg("finance.not_finite"))
     if quantity < 0:
-        raise SavingsInputError(path, "must not be negative")
+        raise SavingsInputError(path, msg("finance.negative"))
     if quantity > _MAX_ESTIMATE:
-        raise SavingsInputError(path, f"must be at most {_MAX_ESTIMATE}")
+        raise SavingsInputError(path, msg("finance.at_most", maximum=_MAX_ESTIMATE))
 
 
 _MAX_ESTIMATE = Decimal("1e12")
@@ -347,7 +347,7 @@ def period_savings(
     :class:`SavingsInputError` / :class:`ContractTermsError` (carrier without a price).
     """
     if not isinstance(estimates, tuple):
-        raise SavingsInputError("estimates", "must be a tuple")
+        raise SavingsInputError("estimates", msg("finance.must_tuple"))
     starts = {p.start: p for p in periods}
     annual: dict[tuple[str, int | None], Fraction] = {}
     by_period: dict[tuple[date, str], Fraction] = {}
@@ -365,11 +365,11 @@ def period_savings(
                 or not 1 <= year <= terms.term_years
             ):
                 raise SavingsInputError(
-                    f"{path}.contract_year", "must be a contract year of the term"
+                    f"{path}.contract_year", msg("finance.must_contract_year_term")
                 )
             if (est.carrier, year) in annual:
                 raise SavingsInputError(
-                    f"{path}.carrier", "estimate given twice for this carrier and year"
+                    f"{path}.carrier", msg("finance.estimate_given_twice_for_carrier")
                 )
             annual[est.carrier, year] = exact(est.annual_quantity)
         elif isinstance(est, PeriodSavingsEstimate):
@@ -377,15 +377,15 @@ def period_savings(
             _check_estimate(est.quantity, f"{path}.quantity")
             if est.period_start not in starts:
                 raise SavingsInputError(
-                    f"{path}.period_start", "is not the start of a payment period"
+                    f"{path}.period_start", msg("finance.not_start_payment_period")
                 )
             if (est.period_start, est.carrier) in by_period:
                 raise SavingsInputError(
-                    f"{path}.carrier", "estimate given twice for this carrier and period"
+                    f"{path}.carrier", msg("finance.estimate_given_twice_for_carrier_2")
                 )
             by_period[est.period_start, est.carrier] = exact(est.quantity)
         else:
-            raise SavingsInputError(path, f"unknown estimate {type(est).__name__}")
+            raise SavingsInputError(path, msg("finance.unknown_kind", type=type(est).__name__))
     carriers = carrier_order(terms, {c for c, _ in annual} | {c for _, c in by_period})
     result: dict[int, dict[str, Fraction]] = {}
     # Most periods are equal parts of a year: each annual quantity × part is computed once.

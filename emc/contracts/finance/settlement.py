@@ -34,6 +34,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from emc.messages import msg
+
 from .lines import LineKind, LineSource, MvResult, Party, ScheduleLine, basis_str, make_line
 from .money import ZERO, exact, money_context, round_fen
 from .periods import add_months, year_fraction
@@ -71,27 +73,29 @@ class _Parsed:
 def result_parts(terms: ContractTerms, result: MvResult, path: str = "result") -> _Parsed:
     """Check one M&V result and value it per contract-year part (see module doc)."""
     if not isinstance(result.period_start, date) or not isinstance(result.period_end, date):
-        raise SavingsInputError(f"{path}.period_start", "period start and end must be dates")
+        raise SavingsInputError(f"{path}.period_start", msg("finance.period_start_end_must_dates"))
     if result.period_end <= result.period_start:
-        raise SavingsInputError(f"{path}.period_end", "must be after the period start")
+        raise SavingsInputError(f"{path}.period_end", msg("finance.must_after_period_start"))
     end_of_term = add_months(terms.start_date, 12 * terms.term_years)
     if result.period_start < terms.start_date or result.period_end > end_of_term:
         raise SavingsInputError(
-            f"{path}.period_start", "the period must lie within the contract term"
+            f"{path}.period_start", msg("finance.period_must_lie_within_contract")
         )
     if not isinstance(result.accepted_on, date):
-        raise SavingsInputError(f"{path}.accepted_on", "must be a date")
+        raise SavingsInputError(f"{path}.accepted_on", msg("finance.must_date"))
     if not isinstance(result.savings, tuple):
-        raise SavingsInputError(f"{path}.savings", "must be a tuple")
+        raise SavingsInputError(f"{path}.savings", msg("finance.must_tuple"))
     segments = getattr(result, "segments", ())
     if not isinstance(segments, tuple):
-        raise SavingsInputError(f"{path}.segments", "must be a tuple")
+        raise SavingsInputError(f"{path}.segments", msg("finance.must_tuple"))
     verified: dict[str, Fraction] = {}
     for i, q in enumerate(result.savings):
         qpath = f"{path}.savings[{i}]"
         check_savings_carrier(terms, q.carrier, q.unit, q.quantity, qpath)
         if q.carrier in verified:
-            raise SavingsInputError(f"{qpath}.carrier", f"carrier {q.carrier!r} appears twice")
+            raise SavingsInputError(
+                f"{qpath}.carrier", msg("finance.carrier_twice", carrier=q.carrier)
+            )
         verified[q.carrier] = exact(q.quantity)
     verified = {c: verified[c] for c in carrier_order(terms, verified)}
     extra: dict[str, Any] = {
@@ -113,8 +117,12 @@ def result_parts(terms: ContractTerms, result: MvResult, path: str = "result") -
             if sums.get(c, Fraction(0)) != verified.get(c, Fraction(0)):
                 raise SavingsInputError(
                     f"{path}.segments",
-                    f"the segments of {c!r} add up to {basis_str(sums.get(c, Fraction(0)))}, "
-                    f"not to the period's {basis_str(verified.get(c, Fraction(0)))}",
+                    msg(
+                        "finance.segments_sum",
+                        carrier=c,
+                        total=basis_str(sums.get(c, Fraction(0))),
+                        verified=basis_str(verified.get(c, Fraction(0))),
+                    ),
                 )
     else:
         parts = value_totals(terms, result.period_start, result.period_end, verified)
@@ -366,7 +374,7 @@ def settlement_lines(
     """
     validate_terms(terms)
     if not isinstance(results, tuple):
-        raise SavingsInputError("results", "must be a tuple")
+        raise SavingsInputError("results", msg("finance.must_tuple"))
     parsed = [result_parts(terms, r, f"results[{i}]") for i, r in enumerate(results)]
     return _settle(terms, parsed)
 
@@ -376,7 +384,7 @@ def _settle(terms: ContractTerms, parsed: list[_Parsed]) -> tuple[ScheduleLine, 
     for a, b in zip(order, order[1:], strict=False):
         if parsed[b].result.period_start < parsed[a].result.period_end:
             raise SavingsInputError(
-                f"results[{b}].period_start", f"overlaps the period of results[{a}]"
+                f"results[{b}].period_start", msg("finance.overlapping_results", other=a + 1)
             )
     lines: list[ScheduleLine] = []
     carry: dict[str, tuple[int, Fraction]] = {}

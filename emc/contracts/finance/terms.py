@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from emc.messages import Text, term
+
 from .money import CURRENCY, ZERO
 
 __all__ = [
@@ -53,7 +55,8 @@ class FinanceInputError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
-        self.message = message
+        # A catalogue sentence (emc.messages) that the web layer says in the reader's language.
+        self.message = message if isinstance(message, Text) else term(message)
 
 
 class ContractTermsError(FinanceInputError):

@@ -23,6 +23,8 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from emc.messages import msg
+
 from .money import escalated, exact, money_context, round_fen
 from .periods import split_by_contract_year, term_end, year_fraction
 from .terms import ContractTerms, ContractTermsError, SavingsInputError
@@ -105,31 +107,29 @@ def _parts(
 
 def _check_period(terms: ContractTerms, start: object, end: object, path: str) -> None:
     if not isinstance(start, date) or not isinstance(end, date):
-        raise SavingsInputError(f"{path}.period_start", "period start and end must be dates")
+        raise SavingsInputError(f"{path}.period_start", msg("finance.period_start_end_must_dates"))
     if end <= start:
-        raise SavingsInputError(f"{path}.period_end", "must be after the period start")
+        raise SavingsInputError(f"{path}.period_end", msg("finance.must_after_period_start"))
     if start < terms.start_date or end > term_end(terms.start_date, terms.term_years):
         raise SavingsInputError(
-            f"{path}.period_start", "the period must lie within the contract term"
+            f"{path}.period_start", msg("finance.period_must_lie_within_contract")
         )
 
 
 def _check_quantity(terms: ContractTerms, carrier, unit, quantity, path: str) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, Decimal | int):
         raise SavingsInputError(
-            f"{path}.quantity", f"must be a Decimal, not {type(quantity).__name__}"
+            f"{path}.quantity", msg("finance.not_decimal", type=type(quantity).__name__)
         )
     if isinstance(quantity, Decimal) and not quantity.is_finite():
-        raise SavingsInputError(f"{path}.quantity", "must be a finite number")
+        raise SavingsInputError(f"{path}.quantity", msg("finance.not_finite"))
     price = terms.price_for(carrier)
     if price is None:
-        raise ContractTermsError(
-            "prices", f"no contract price for savings carrier {carrier!r} (in {path})"
-        )
+        raise ContractTermsError("prices", msg("finance.no_price", carrier=carrier, where=path))
     if unit != price.unit:
         raise SavingsInputError(
             f"{path}.unit",
-            f"unit {unit!r} does not match the contract price unit {price.unit!r} for {carrier!r}",
+            msg("finance.unit_mismatch", unit=unit, price_unit=price.unit),
         )
 
 
@@ -159,11 +159,11 @@ def value_segments(
     for i, seg in enumerate(segments):
         spath = f"{path}[{i}]"
         if not isinstance(seg.start, date) or not isinstance(seg.end, date):
-            raise SavingsInputError(f"{spath}.start", "start and end must be dates")
+            raise SavingsInputError(f"{spath}.start", msg("finance.start_end_must_dates"))
         if seg.end <= seg.start:
-            raise SavingsInputError(f"{spath}.end", "must be after the segment start")
+            raise SavingsInputError(f"{spath}.end", msg("finance.must_after_segment_start"))
         if seg.start < start or seg.end > end:
-            raise SavingsInputError(f"{spath}.start", "the segment must lie within the period")
+            raise SavingsInputError(f"{spath}.start", msg("finance.segment_must_lie_within_period"))
         _check_quantity(terms, seg.carrier, seg.unit, seg.quantity, spath)
         quantity = exact(seg.quantity)
         days = (seg.end - seg.start).days

@@ -16,6 +16,7 @@ from emc.contracts.models import (
     terms_from_document,
 )
 from emc.errors import Conflict, Invalid
+from emc.messages import msg
 
 
 def to_finance(
@@ -57,20 +58,17 @@ def custody_terms(contract: Contract | None) -> finance.ContractTerms:
     """The contract's terms if they have a custody component; Invalid naming ``kind`` if not."""
     if contract is None:
         raise Invalid(
-            "the project has no contract yet: a custody fee adjustment changes a contract",
-            fields={"kind": ["the project has no contract"]},
+            msg("contracts.project_has_no_contract_yet"),
+            fields={"kind": [msg("contracts.project_has_no_contract")]},
         )
     try:
         terms = terms_from_document(contract.terms)
     except finance.FinanceInputError as error:
-        raise Invalid(
-            f"the contract terms cannot be read: {error}", fields={"kind": [str(error)]}
-        ) from None
+        raise Invalid(msg("contracts.terms_unreadable"), fields={"kind": [error.message]}) from None
     if not any(isinstance(c, finance.EnergyCostCustodyTerms) for c in terms.components):
         raise Invalid(
-            "custody fee adjustments apply only to contracts with an energy-cost custody "
-            f"component; this is a {terms.contract_type} contract",
-            fields={"kind": ["the contract has no energy-cost custody component"]},
+            msg("contracts.adjustment_needs_custody"),
+            fields={"kind": [msg("contracts.contract_has_no_energy_cost")]},
         )
     return terms
 
@@ -109,11 +107,9 @@ def check_with_core(
         if name is None:
             # An earlier agreement (or the terms) no longer computes: not this request's fault.
             raise Conflict(
-                f"the agreed custody adjustments no longer fit the contract terms: {error}"
+                msg("contracts.adjustments_no_longer_fit", problem=error.message)
             ) from None
-        raise Invalid(
-            f"invalid custody fee adjustment: {error.message}", fields={name: [error.message]}
-        ) from None
+        raise Invalid(msg("contracts.adjustment_invalid"), fields={name: [error.message]}) from None
 
 
 # PaymentLine.key is String(200); a true-up's key ends with the adjustment's reference.
@@ -132,8 +128,8 @@ def check_key_length(
             if len(key) > _KEY_LENGTH:
                 room = _KEY_LENGTH - len(key) + len(adj.reference)
                 raise Invalid(
-                    "the reference is too long for the payment lines it names",
-                    fields={"reference": [f"too long: at most {room} characters here"]},
+                    msg("contracts.reference_too_long_for_payment"),
+                    fields={"reference": [msg("contracts.reference_room", room=room)]},
                 )
 
 
@@ -147,30 +143,32 @@ def check_shape(
     if kind is CustodyAdjustmentKind.FLOOR_AREA:
         if new_floor_area_m2 is None:
             raise Invalid(
-                "a floor area change needs the new floor area",
-                fields={"new_floor_area_m2": ["required for a floor area change"]},
+                msg("contracts.floor_area_change_needs_new"),
+                fields={"new_floor_area_m2": [msg("contracts.required_for_floor_area_change")]},
             )
         if prices:
             raise Invalid(
-                "a floor area change does not change prices",
-                fields={"prices": ["only for an energy price change"]},
+                msg("contracts.floor_area_change_does_not"),
+                fields={"prices": [msg("contracts.only_for_energy_price_change")]},
             )
     else:
         if not prices:
             raise Invalid(
-                "an energy price change needs at least one new price",
-                fields={"prices": ["at least one carrier's new price is required"]},
+                msg("contracts.energy_price_change_needs_at"),
+                fields={"prices": [msg("contracts.at_least_one_carrier_s")]},
             )
         if new_floor_area_m2 is not None:
             raise Invalid(
-                "an energy price change does not change the floor area",
-                fields={"new_floor_area_m2": ["only for a floor area change"]},
+                msg("contracts.energy_price_change_does_not"),
+                fields={"new_floor_area_m2": [msg("contracts.only_for_floor_area_change")]},
             )
         seen: dict[str, int] = {}
         for i, p in enumerate(prices):
             if p["carrier"] in seen:
                 raise Invalid(
-                    f"carrier {p['carrier']!r} is repriced twice",
-                    fields={f"prices[{i}].carrier": [f"already in prices[{seen[p['carrier']]}]"]},
+                    msg("contracts.repriced_twice", carrier=p["carrier"]),
+                    fields={
+                        f"prices[{i}].carrier": [msg("finance.carrier_twice", carrier=p["carrier"])]
+                    },
                 )
             seen[p["carrier"]] = i

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from emc.contracts import finance
 from emc.contracts.models import Contract
 from emc.errors import Conflict, Invalid
+from emc.messages import machine as machine_word
+from emc.messages import msg
 
 log = logging.getLogger("emc.contracts.service")
 
@@ -88,7 +90,7 @@ def finance_error(error: finance.FinanceInputError) -> Invalid:
         path = "custody_adjustments" + error.field[len("adjustments") :]
     else:
         path = f"terms.{error.field}"
-    return Invalid(f"invalid contract terms: {error}", fields={path: [error.message]})
+    return Invalid(msg("contracts.terms_invalid"), fields={path: [error.message]})
 
 
 def add_numbered(session: Session, row: object, what: str) -> None:
@@ -106,10 +108,7 @@ def add_numbered(session: Session, row: object, what: str) -> None:
             session.add(row)
             session.flush()
     except IntegrityError as error:
-        raise Conflict(
-            f"another {what} was proposed for this contract at the same moment; nothing was "
-            "saved: reload and propose again"
-        ) from error
+        raise Conflict(msg("contracts.proposed_same_moment", what=machine_word(what))) from error
 
 
 def chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

@@ -41,7 +41,8 @@ from emc.contracts.service._adjustment_rules import (
 )
 from emc.contracts.service._common import add_numbered, chunks, contract_of
 from emc.errors import Conflict, Invalid, NotFound
-from emc.i18n import N_
+from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 # The date of an agreement is the institutions' (China), as for M&V acceptance.
@@ -113,7 +114,7 @@ def check_terms_fit_adjustments(
     except finance.FinanceInputError as error:
         path = "custody_adjustments" + error.field.removeprefix("adjustments")
         raise Invalid(
-            f"the terms no longer fit the agreed custody fee adjustments: {error}",
+            msg("contracts.terms_no_longer_fit_adjustments"),
             fields={path: [error.message]},
         ) from None
 
@@ -157,13 +158,14 @@ def propose_custody_adjustment(
     terms = custody_terms(contract)
     assert contract is not None
     if project.status not in SIGNED_STATUSES:
-        raise Conflict(
-            "the contract is not signed yet: change its terms instead of proposing an adjustment"
-        )
+        raise Conflict(msg("contracts.contract_not_signed_yet_change"))
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's custody fee cannot be adjusted")
+        raise Conflict(msg("contracts.custody_not_adjustable", state=state_word(project.status)))
     if not reason or not reason.strip():
-        raise Invalid("a custody fee adjustment needs a reason", fields={"reason": ["required"]})
+        raise Invalid(
+            msg("contracts.custody_fee_adjustment_needs_reason"),
+            fields={"reason": [msg("field.required")]},
+        )
     prices = [
         {
             "carrier": p["carrier"],
@@ -177,8 +179,8 @@ def propose_custody_adjustment(
         new_floor_area_m2 = Decimal(new_floor_area_m2)
         if new_floor_area_m2.as_tuple().exponent < -2:
             raise Invalid(
-                "the floor area is stored to two decimal places (0.01 m²)",
-                fields={"new_floor_area_m2": ["at most 2 decimal places"]},
+                msg("contracts.floor_area_stored_two_decimal"),
+                fields={"new_floor_area_m2": [msg("contracts.at_most_2_decimal_places")]},
             )
         new_floor_area_m2 = new_floor_area_m2.quantize(Decimal("0.01"))
     existing = session.scalars(
@@ -187,8 +189,8 @@ def propose_custody_adjustment(
     for other in existing:
         if other.reference == reference:
             raise Invalid(
-                f"reference {reference!r} is already used by adjustment {other.number}",
-                fields={"reference": [f"already used by adjustment {other.number}"]},
+                msg("contracts.reference_used", reference=reference, number=other.number),
+                fields={"reference": [msg("finance.reference_used", other=other.number)]},
             )
     adjustment = CustodyFeeAdjustment(
         project_id=project.id,
@@ -251,7 +253,7 @@ def _adjustment_of(
     project = load(session, actor, EmcProject, project_id)
     adjustment = load(session, actor, CustodyFeeAdjustment, adjustment_id)
     if adjustment.project_id != project.id:
-        raise NotFound(f"custody adjustment {adjustment_id} not found")
+        raise NotFound(msg("not_found", what=record("CustodyAdjustment"), id=adjustment_id))
     return project, adjustment
 
 
@@ -272,9 +274,9 @@ def agree_custody_adjustment(
     project, adjustment = _adjustment_of(session, actor, project_id, adjustment_id)
     fresh = version is None or version == adjustment.version
     if adjustment.status is AmendmentStatus.AGREED and fresh:
-        raise Conflict("this custody fee adjustment has already been agreed by both parties")
+        raise Conflict(msg("contracts.custody_fee_adjustment_has_already"))
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's custody fee cannot be adjusted")
+        raise Conflict(msg("contracts.custody_not_adjustable", state=state_word(project.status)))
 
     def apply(row: CustodyFeeAdjustment) -> None:
         contract = contract_of(session, project.id)
@@ -282,7 +284,7 @@ def agree_custody_adjustment(
             terms = custody_terms(contract)
         except Invalid as error:
             raise Conflict(
-                f"the contract has changed since this adjustment was proposed: {error.message}"
+                msg("contracts.changed_since_adjustment", problem=error.message)
             ) from None
         today = _local_today()
         with session.no_autoflush:
@@ -292,8 +294,7 @@ def agree_custody_adjustment(
             check_with_core(terms, agreed, to_finance(row, today), row.prices)
         except Invalid as error:
             raise Conflict(
-                "the contract has changed since this adjustment was proposed: "
-                f"{error.message}; propose it again",
+                msg("contracts.changed_since_adjustment", problem=error.message),
                 fields=error.fields,
             ) from None
         row.agreed_on = today
@@ -325,7 +326,9 @@ def reject_custody_adjustment(
 
     def check(_row, _parties) -> None:
         if not (comment or "").strip():
-            raise Invalid("a rejection needs a comment", fields={"comment": [N_("required")]})
+            raise Invalid(
+                msg("mv.rejection_needs_comment"), fields={"comment": [msg("field.required")]}
+            )
 
     def apply(row: CustodyFeeAdjustment) -> None:
         row.decision_comment = comment.strip()

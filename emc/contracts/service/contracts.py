@@ -44,6 +44,8 @@ from emc.contracts.service.projects import (
 )
 from emc.errors import Conflict, Invalid, NotFound
 from emc.i18n import N_
+from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 
@@ -52,7 +54,7 @@ def get_contract(session: Session, actor: Actor, project_id: int) -> Contract:
     project = get_project(session, actor, project_id)
     contract = contract_of(session, project.id)
     if contract is None:
-        raise NotFound(f"project {project.id} has no contract yet")
+        raise NotFound(msg("contracts.no_contract_yet", project=project.id))
     return contract
 
 
@@ -105,9 +107,8 @@ def set_contract_terms(
     current = contract.version if contract is not None else 0
     if version is not None and version != current:
         raise Conflict(
-            f"the contract terms have changed since you opened them (version {version}, now "
-            f"{current}): reload and make your change again",
-            fields={"version": [f"stale: the current version is {current}"]},
+            msg("contracts.terms_stale", seen=version, version=current),
+            fields={"version": [msg("workflow.stale_field", version=current)]},
         )
     parsed, _ = check_terms(terms, savings_estimates or [])
     document = terms_to_document(parsed)
@@ -134,12 +135,12 @@ def set_contract_terms(
         )
         return contract, None
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's contract cannot be amended")
+        raise Conflict(msg("contracts.not_amendable", state=state_word(project.status)))
     check_terms_fit_adjustments(session, project.id, parsed)
     if not reason:
         raise Invalid(
-            "an amendment to a signed contract needs a reason",
-            fields={"reason": ["required for an amendment"]},
+            msg("contracts.amendment_signed_contract_needs_reason"),
+            fields={"reason": [msg("contracts.required_for_amendment")]},
         )
     number = len(list_amendments(session, actor, contract)) + 1
     amendment = ContractAmendment(
@@ -210,7 +211,7 @@ def _amendment_of(
     amendment = load(session, actor, ContractAmendment, amendment_id)
     contract = session.get(Contract, amendment.contract_id)
     if contract is None or contract.project_id != project_id:
-        raise NotFound(f"amendment {amendment_id} not found")
+        raise NotFound(msg("not_found", what=record("ContractAmendment"), id=amendment_id))
     return session.get(EmcProject, project_id), contract, amendment
 
 
@@ -266,31 +267,33 @@ def propose_project_amendment(
     _stale(project, version)
     if project.status not in SIGNED_STATUSES:
         raise Conflict(
-            "the project is not signed yet: edit it directly",
-            fields={"status": [N_("not signed: edit the project instead")]},
+            msg("contracts.project_not_signed_yet_edit"),
+            fields={"status": [msg("contracts.not_signed_edit_project_instead")]},
         )
     if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
-        raise Conflict(f"a {project.status} project's contract cannot be amended")
+        raise Conflict(msg("contracts.not_amendable", state=state_word(project.status)))
     unknown = sorted(set(changes) - set(CONSENT_FIELDS))
     if unknown:
         raise Invalid(
-            "only a project's parties, dates and investment are amended this way",
+            msg("contracts.only_project_s_parties_dates"),
             fields={k: [N_("not changed by an amendment")] for k in unknown},
         )
     changed = {k: v for k, v in changes.items() if getattr(project, k) != v}
     if not changed:
         raise Invalid(
-            "the amendment changes nothing", fields={"reason": [N_("change at least one value")]}
+            msg("contracts.amendment_changes_nothing"),
+            fields={"reason": [msg("contracts.change_at_least_one_value")]},
         )
     if not (reason or "").strip():
         raise Invalid(
-            "an amendment needs a reason", fields={"reason": [N_("required for an amendment")]}
+            msg("contracts.amendment_needs_reason"),
+            fields={"reason": [msg("contracts.required_for_amendment")]},
         )
     if "esco_organization_id" in changed:
         if changed["esco_organization_id"] is None:
             raise Invalid(
-                "a signed project keeps an ESCO",
-                fields={"esco_organization_id": [N_("choose the new ESCO")]},
+                msg("contracts.signed_project_keeps_esco"),
+                fields={"esco_organization_id": [msg("contracts.choose_new_esco")]},
             )
         _check_esco(session, changed["esco_organization_id"])
     _date_order(
@@ -301,7 +304,10 @@ def propose_project_amendment(
     )
     contract = contract_of(session, project.id)
     if contract is None:
-        raise Conflict("the project has no contract", fields={"status": ["no contract"]})
+        raise Conflict(
+            msg("contracts.project_has_no_contract"),
+            fields={"status": [msg("contracts.no_contract")]},
+        )
     amendment = ContractAmendment(
         contract_id=contract.id,
         number=len(list_amendments(session, actor, contract)) + 1,
@@ -349,25 +355,25 @@ def agree_amendment(
     if amendment.status is AmendmentStatus.AGREED and (
         version is None or version == amendment.row_version
     ):
-        raise Conflict("this amendment has already been agreed by both parties")
+        raise Conflict(msg("contracts.amendment_has_already_been_agreed"))
     before: dict[str, Any] = {}
 
     def apply(row: ContractAmendment) -> None:
         if contract.version != row.base_version:
-            raise Conflict(
-                "the contract has changed since this amendment was drafted: propose it again"
-            )
+            raise Conflict(msg("contracts.contract_has_changed_since_amendment"))
         try:
             # A custody fee adjustment agreed since the proposal must still compute.
             check_terms_fit_adjustments(session, project.id, terms_from_document(row.terms_after))
         except Invalid as error:
-            raise Conflict(f"{error.message}: propose the amendment again") from None
+            raise Conflict(
+                msg("contracts.propose_amendment_again", problem=error.message)
+            ) from None
         changes = row.project_changes or {}
         expected = _project_values(changes.get("before", {}))
         moved = [k for k, v in expected.items() if getattr(project, k) != v]
         if moved:
             raise Conflict(
-                "the project has changed since this amendment was proposed: propose it again",
+                msg("contracts.project_has_changed_since_amendment"),
                 fields={k: [N_("changed since the amendment was proposed")] for k in moved},
             )
         before.update(terms=contract.terms, savings_estimates=contract.savings_estimates)
@@ -435,7 +441,9 @@ def reject_amendment(
 
     def check(_row, _parties) -> None:
         if not (comment or "").strip():
-            raise Invalid("a rejection needs a comment", fields={"comment": [N_("required")]})
+            raise Invalid(
+                msg("mv.rejection_needs_comment"), fields={"comment": [msg("field.required")]}
+            )
 
     def apply(row: ContractAmendment) -> None:
         row.decision_comment = comment.strip()

@@ -21,6 +21,7 @@ from emc.contracts.models import (
 from emc.contracts.service._common import LINE_FIELDS
 from emc.errors import Conflict, Forbidden, Invalid
 from emc.i18n import N_
+from emc.messages import msg
 from emc.workflow import tables
 
 # The payment date is the institutions' (China).
@@ -67,7 +68,7 @@ def _transition(
 
     def guard(line: PaymentLine, parties: workflow.Parties) -> None:
         if line.source is not finance.LineSource.ACTUAL:
-            raise Conflict("projected lines are the forecast: only actual lines are paid")
+            raise Conflict(msg("contracts.projected_lines_forecast_only_actual"))
         if check is not None:
             check(line, parties)
 
@@ -111,8 +112,7 @@ def approve_line(
     def check(line: PaymentLine, _parties: workflow.Parties) -> None:
         if line.prepared_by_user_id == actor.user_id:
             raise Forbidden(
-                "separation of duties: you prepared this payment line, so another finance "
-                "user must approve it",
+                msg("contracts.separation_duties_you_prepared_payment"),
                 code="separation_of_duties",
             )
 
@@ -157,8 +157,7 @@ def pay_line(
             problems["paid_on"] = [N_("a payment date cannot be before the period starts")]
         if problems:
             raise Invalid(
-                "the payment cannot be recorded: "
-                + "; ".join(f"{k}: {v[0]}" for k, v in problems.items()),
+                msg("contracts.payment_not_recorded"),
                 fields=problems,
             )
 

@@ -21,7 +21,11 @@ from emc.contracts.models import (
 )
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
 from emc.errors import Conflict, Invalid
-from emc.i18n import N_
+from emc.messages import action as action_word
+from emc.messages import field as field_word
+from emc.messages import machine as machine_word
+from emc.messages import msg
+from emc.messages import state as state_word
 from emc.workflow import tables
 
 
@@ -49,7 +53,8 @@ def _check_esco(session: Session, esco_id: int | None) -> None:
     org = session.get(Organization, esco_id)
     if org is None or org.kind is not OrgKind.ESCO or not org.is_active:
         raise Invalid(
-            "unknown ESCO", fields={"esco_organization_id": ["must be an active ESCO organisation"]}
+            msg("contracts.unknown_esco"),
+            fields={"esco_organization_id": [msg("contracts.must_active_esco_organisation")]},
         )
 
 
@@ -138,13 +143,8 @@ PROJECT = workflow.Binding(
 def consent_required(fields: list[str]) -> Conflict:
     """The refusal of a unilateral change of a signed project's consent fields."""
     return Conflict(
-        "the project is signed: its "
-        + ", ".join(fields)
-        + " change only through a contract amendment that both parties agree",
-        fields={
-            f: [N_("a signed project changes this only through an amendment both parties agree")]
-            for f in fields
-        },
+        msg("contracts.consent_required"),
+        fields={f: [msg("contracts.consent_required_field")] for f in fields},
         code="consent_required",
     )
 
@@ -152,8 +152,14 @@ def consent_required(fields: list[str]) -> Conflict:
 def _stale(project: EmcProject, version: int | None) -> None:
     if version is not None and version != project.row_version:
         raise workflow.StaleConflict(
-            f"this project has changed since you loaded it (you saw version {version}; it is "
-            f"now version {project.row_version}, {project.status}): reload and check",
+            msg(
+                "workflow.stale",
+                what=machine_word("project"),
+                seen=version,
+                version=project.row_version,
+                state=state_word(project.status),
+                action=action_word("edit"),
+            ),
             state=str(project.status),
             version=project.row_version,
             what="project",
@@ -185,8 +191,12 @@ def update_project(
         action = ACTION_FOR_STATUS[ProjectStatus(new_status)]
         if action == "propose" and project.status is not ProjectStatus.DRAFT:
             raise Conflict(
-                f"a {project.status} project cannot become {new_status}",
-                fields={"status": [f"not allowed from {project.status}"]},
+                msg(
+                    "contracts.project_wrong_state",
+                    state=state_word(project.status),
+                    target=state_word(new_status),
+                ),
+                fields={"status": [msg("audit.not_allowed_from_current_status")]},
             )
         params = {k: changes.pop(k) for k in TRANSITION_VALUES[action] if k in changes}
     edits = {k: v for k, v in changes.items() if getattr(project, k) != v}
@@ -231,8 +241,14 @@ def _date_order(values: dict[str, Any]) -> None:
     for (earlier, a), (later, b) in zip(known, known[1:], strict=False):
         if b < a:
             raise Invalid(
-                f"{later} ({b}) cannot be before {earlier} ({a})",
-                fields={later: [N_("cannot be before the earlier dates of the project")]},
+                msg(
+                    "contracts.date_order",
+                    later=field_word(later),
+                    later_date=b.isoformat(),
+                    earlier=field_word(earlier),
+                    earlier_date=a.isoformat(),
+                ),
+                fields={later: [msg("contracts.cannot_before_earlier_dates_project")]},
             )
 
 
@@ -265,7 +281,10 @@ def move_project(
             date or reason, dates out of order.
     """
     if action not in TRANSITION_VALUES:
-        raise Invalid(f"unknown project action {action!r}", fields={"action": ["unknown"]})
+        raise Invalid(
+            msg("contracts.unknown_action", action=action),
+            fields={"action": [msg("field.unknown")]},
+        )
     given = {
         "signed_on": signed_on,
         "works_accepted_on": works_accepted_on,
@@ -280,18 +299,19 @@ def move_project(
         for name, value in merged.items():
             if value is None:
                 raise Invalid(
-                    f"{action} needs {name}",
-                    fields={name: [N_("required for this step")]},
+                    msg("contracts.step_needs", action=action_word(action), field=field_word(name)),
+                    fields={name: [msg("contracts.required_for_step")]},
                 )
         if action == "sign":
             if contract_of(session, project.id) is None:
                 raise Conflict(
-                    "set the contract terms before signing", fields={"status": ["no contract"]}
+                    msg("contracts.set_contract_terms_before_signing"),
+                    fields={"status": [msg("contracts.no_contract")]},
                 )
             if project.esco_organization_id is None:
                 raise Invalid(
-                    "a signed project needs its ESCO",
-                    fields={"esco_organization_id": [N_("choose the ESCO before signing")]},
+                    msg("contracts.signed_project_needs_esco"),
+                    fields={"esco_organization_id": [msg("contracts.choose_esco_before_signing")]},
                 )
         elif project.status in SIGNED_STATUSES:
             changed = [

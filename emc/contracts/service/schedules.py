@@ -39,6 +39,7 @@ from emc.contracts.service._line_store import NewLines
 from emc.contracts.service.adjustments import agreed_adjustments
 from emc.contracts.service.projects import get_project
 from emc.errors import Conflict, Invalid, NotFound
+from emc.messages import msg, record
 
 
 @dataclass
@@ -154,7 +155,9 @@ def _decode_inputs(
     contract: Contract | None,
 ) -> tuple[finance.ContractTerms, tuple[finance.SavingsEstimate, ...]]:
     if contract is None:
-        raise Conflict("the project has no contract terms yet", fields={"contract": ["missing"]})
+        raise Conflict(
+            msg("contracts.project_has_no_contract_terms"), fields={"contract": [msg("mv.missing")]}
+        )
     try:
         return terms_from_document(contract.terms), estimates_from_document(
             contract.savings_estimates
@@ -206,7 +209,7 @@ def regenerate_schedules(
         )
     for pid in ids:
         if pid not in projects:
-            raise NotFound(f"EmcProject {pid!r} not found")
+            raise NotFound(msg("not_found", what=record("EmcProject"), id=pid))
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     contracts: dict[int, Contract] = {}
     for chunk in chunks(ids):
@@ -280,7 +283,7 @@ def _result_from(
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         raise Invalid(
-            f"invalid savings segments: {error}", fields={"segments": [str(error)]}
+            msg("contracts.segments_invalid"), fields={"segments": [error.message]}
         ) from None
     return finance.MvResult(
         period_start=period_start,
@@ -386,7 +389,7 @@ def record_actual_savings(
     except finance.FinanceInputError as error:
         path = error.field.removeprefix("result.")
         key = path if path != error.field else f"terms.{path}"
-        raise Invalid(f"invalid M&V result: {error}", fields={key: [error.message]}) from None
+        raise Invalid(msg("contracts.mv_result_invalid"), fields={key: [error.message]}) from None
     _store_result(session, project, result)
     replaces: Callable[[PaymentLine], bool] = lambda row: False  # noqa: E731
     if _settles_across_periods(terms):
@@ -394,7 +397,7 @@ def record_actual_savings(
             lines = finance.settlement_lines(terms, _stored_results(session, project))
         except finance.FinanceInputError as error:
             raise Conflict(
-                f"the accepted M&V results cannot be settled together: {error}",
+                msg("contracts.results_not_settled", problem=error.message),
                 fields={"period_start": [error.message]},
             ) from None
         # A year-end reconciliation the results no longer give is withdrawn (if not locked).

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from werkzeug.datastructures import FileStorage
 
 from emc.errors import Invalid
+from emc.messages import msg
 
 blp = Blueprint(
     "facilities_api",
@@ -52,7 +53,9 @@ def form_upload(form_schema: ma.Schema) -> tuple[dict[str, Any], FileStorage]:
     form = load_or_invalid(form_schema, request.form.to_dict(), "the upload is invalid")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("no file", fields={"file": ["choose a CSV or XLSX file to upload"]})
+        raise Invalid(
+            msg("audit.no_file"), fields={"file": [msg("facilities.choose_csv_xlsx_file_upload")]}
+        )
     return form, upload
 
 

@@ -37,6 +37,7 @@ from emc.facilities.service import preview
 from emc.facilities.service.rights import LOCALISABLE_CODES, FrozenReadings
 from emc.web.db import db
 from emc.web.forms import localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 
@@ -52,7 +53,7 @@ def upload_from_request(meter_id: int, *, dry_run: bool = False):
         if error.code not in LOCALISABLE_CODES:
             raise
         raise type(error)(
-            _(error.message), fields=localise(error.fields), code=error.code
+            say(error.message), fields=localise(error.fields), code=error.code
         ) from None
 
 

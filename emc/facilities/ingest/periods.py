@@ -106,6 +106,8 @@ def read_billing(
                 ename,
                 Code.BAD_PERIOD,
                 f"end {show(row[ei])} is not after start {show(row[si])}",
+                start=show(row[si]),
+                end=show(row[ei]),
             )
             continue
         if e_local - s_local < timedelta(days=1):
@@ -114,6 +116,8 @@ def read_billing(
                 ename,
                 Code.SHORT_PERIOD,
                 f"the period {show(row[si])} to {show(row[ei])} is shorter than one day",
+                start=show(row[si]),
+                end=show(row[ei]),
             )
             continue
         if s < prev_start:
@@ -257,6 +261,8 @@ def read_register(
                 rname,
                 Code.READING_EXCEEDS_ROLLOVER,
                 f"reading {show(row[ri])} is not below the register's rollover value {rollover:g}",
+                cell=show(row[ri]),
+                rollover=f"{rollover:g}",
             )
             base = None
             continue

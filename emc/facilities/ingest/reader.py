@@ -348,6 +348,9 @@ class ReadingsReader:
                     header,
                     Code.DUPLICATE_COLUMN,
                     f'"{name[role]}" and "{header}" both name the {role} column',
+                    other=name[role],
+                    header=header,
+                    role=role,
                 )
                 continue
             index[role], name[role], units[role] = i, header, header_unit
@@ -449,6 +452,8 @@ class ReadingsReader:
                 column,
                 Code.UNIT_CONFLICT,
                 f"the header says {found.value} but the upload was declared in {given.value}",
+                found=found.value,
+                given=given.value,
             )
         if ctx.problems:
             raise Stop

@@ -73,6 +73,7 @@ class Limits:
             None,
             Code.TOO_MANY_ROWS,
             f"more than {self.max_rows} data rows (the limit for one upload); split the file",
+            rows=self.max_rows,
         )
 
     def done(self, row_no: int) -> None:

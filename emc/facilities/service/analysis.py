@@ -40,6 +40,7 @@ from emc.auth.policy import load
 from emc.errors import Invalid
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 
 DAY = 86400
 OUTLIER_Z = 3.5
@@ -138,7 +139,9 @@ def _bounds(
     lo = int(start.timestamp()) if start is not None else row[0]
     hi = int(end.timestamp()) if end is not None else row[1] + 1
     if hi <= lo:
-        raise Invalid("end before start", fields={"end": ["must be after start"]})
+        raise Invalid(
+            msg("facilities.end_before_start"), fields={"end": [msg("field.after_start")]}
+        )
     return lo, hi
 
 

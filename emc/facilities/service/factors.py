@@ -41,6 +41,7 @@ from emc.energy import (
 )
 from emc.errors import Conflict, Forbidden, Invalid, NotFound
 from emc.facilities.models import EmissionFactor
+from emc.messages import msg, record
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def list_factors(
         Forbidden: not signed in.
     """
     if actor is None:
-        raise Forbidden("sign in to read reference data")
+        raise Forbidden(msg("forbidden.sign_in"))
     stmt = select(EmissionFactor)
     if current:
         stmt = stmt.where(EmissionFactor.superseded_by_id.is_(None))
@@ -233,7 +234,7 @@ def create_factor(
                 source=source,
             )
     if problems:
-        raise Invalid("the factor is invalid", fields=problems)
+        raise Invalid(msg("facilities.factor_invalid"), fields=problems)
     assert carrier_v is not None and kind_v is not None
     key = {
         "carrier": carrier_v.value,
@@ -251,7 +252,7 @@ def create_factor(
     if existing is not None:
         message = "a factor with this carrier, kind, variant, scope, region and year exists"
         raise Conflict(
-            f"{message} (#{existing}); stored factors are never changed: correct it instead",
+            msg("facilities.factor_duplicate", factor=existing),
             fields={name: [message] for name in KEY_FIELDS},
             code="duplicate",
         )
@@ -301,14 +302,14 @@ def correct_factor(
     require(actor, Permission.PLATFORM_FACTORS_MANAGE)
     old = session.get(EmissionFactor, factor_id, with_for_update=True)
     if old is None:
-        raise NotFound(f"no emission factor #{factor_id}")
+        raise NotFound(msg("not_found", what=record("EmissionFactor"), id=factor_id))
     # Asked of the database, not the loaded row: a correction flushed earlier in this
     # transaction is not in the row's cached superseded_by_id.
     later = session.scalar(select(EmissionFactor.id).where(EmissionFactor.supersedes_id == old.id))
     if later is not None:
         raise Conflict(
-            f"factor #{old.id} was already corrected by #{later}: correct #{later} instead",
-            fields={"factor_id": [f"superseded by #{later}"]},
+            msg("facilities.factor_superseded", factor=old.id, later=later),
+            fields={"factor_id": [msg("facilities.factor_superseded", factor=old.id, later=later)]},
             code="superseded",
         )
     problems: dict[str, list[str]] = {}
@@ -338,7 +339,7 @@ def correct_factor(
     if not problems and (value, unit, source) == (Decimal(old.value), old.unit, old.source):
         problems["value"] = ["the correction changes nothing: give the right value, unit or source"]
     if problems:
-        raise Invalid(f"the correction of factor #{old.id} is invalid", fields=problems)
+        raise Invalid(msg("facilities.correction_invalid", factor=old.id), fields=problems)
     row = EmissionFactor(
         **{name: getattr(old, name) for name in KEY_FIELDS},
         value=value,

@@ -39,6 +39,7 @@ from emc.errors import Invalid
 from emc.facilities.ingest import IngestError, MeterKind, peek_rows
 from emc.facilities.models import Meter, MeterColumnMap, Site
 from emc.facilities.service.uploads import ProblemText, hashed_stream
+from emc.messages import msg
 
 #: How long a checked upload is kept for its "import" button.
 KEEP_MINUTES = 30
@@ -145,7 +146,7 @@ def save_column_map(
         unit = None
     if errors:
         first = next(iter(errors.values()))[0]
-        raise Invalid(f"the column mapping is invalid: {first}", fields=errors)
+        raise Invalid(msg("facilities.mapping_invalid", problem=first), fields=errors)
     site = session.get(Site, meter.site_id)
     row = saved_map(session, meter.id)
     if row is None:

@@ -19,6 +19,7 @@ from emc.auth.policy import load, require, scoped
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter, ProjectSite, Site
+from emc.messages import msg
 from emc.mv.models import MvPlan
 
 __all__ = [
@@ -58,7 +59,8 @@ def link_project(session: Session, actor: Actor, site_id: int, *, project_id: in
         raise _invalid("project_id", "the project belongs to another institution")
     if session.get(ProjectSite, (project.id, site.id)) is not None:
         raise Conflict(
-            "the project already covers this site", fields={"project_id": ["already linked"]}
+            msg("facilities.project_already_covers_site"),
+            fields={"project_id": [msg("facilities.already_linked")]},
         )
     link = ProjectSite(project_id=project.id, site_id=site.id)
     session.add(link)
@@ -103,9 +105,8 @@ def unlink_project(session: Session, actor: Actor, site_id: int, *, project_id: 
             session.scalars(select(Meter.name).where(Meter.id.in_(inside)).order_by(Meter.name))
         )
         raise Conflict(
-            f"the M&V boundary of the project holds meters of this site ({names});"
-            " remove them from the plan first",
-            fields={"project_id": ["the M&V boundary holds meters of this site"]},
+            msg("facilities.site_in_boundary", meters=names),
+            fields={"project_id": [msg("facilities.m_v_boundary_holds_meters")]},
         )
     session.delete(link)
     session.flush()

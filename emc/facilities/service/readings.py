@@ -53,6 +53,7 @@ from emc.facilities.service.uploads import (
     rows_as_file,
 )
 from emc.i18n import N_
+from emc.messages import msg
 from emc.notifications.service import notify
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,11 @@ def import_readings(
     if fmt is not None and fmt != MeterKind(meter.kind).value:
         # Checked before the same-file shortcut: a wrong format is wrong even for a known file.
         message = f'format "{fmt}" disagrees with the meter\'s kind "{meter.kind.value}"'
-        raise Invalid(f"{filename}: {message}", fields={"format": [message]}, code="invalid_file")
+        raise Invalid(
+            msg("file.problem_in", file=filename, problem=message),
+            fields={"format": [message]},
+            code="invalid_file",
+        )
     stream, sha256 = hashed_stream(stream, filename, max_bytes)
 
     already = session.scalar(
@@ -223,8 +228,8 @@ def import_readings(
         ) from None
     except store.DuplicateReading:
         raise Conflict(
-            "another upload stored readings for this meter at the same time; try again",
-            fields={"file": ["concurrent upload"]},
+            msg("facilities.another_upload_stored_readings_for"),
+            fields={"file": [msg("facilities.concurrent_upload")]},
         ) from None
 
     summary = reader.summary
@@ -428,7 +433,9 @@ def _epoch(value: dt.datetime | None) -> int | None:
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid("naive datetime", fields={"start": ["must carry a UTC offset"]})
+        raise Invalid(
+            msg("facilities.naive_datetime"), fields={"start": [msg("field.needs_offset")]}
+        )
     return int(value.timestamp())
 
 
@@ -446,7 +453,9 @@ def get_readings(
     site = session.get(Site, meter.site_id)
     lo, hi = _epoch(start), _epoch(end)
     if lo is not None and hi is not None and hi <= lo:
-        raise Invalid("end before start", fields={"end": ["must be after start"]})
+        raise Invalid(
+            msg("facilities.end_before_start"), fields={"end": [msg("field.after_start")]}
+        )
     step = (meter.interval_minutes or 0) * 60
     rows = [
         (s, e if e is not None else s + step, v, q)

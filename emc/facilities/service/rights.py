@@ -31,6 +31,7 @@ from emc.contracts.models import EmcProject
 from emc.errors import Conflict, EmcError, Forbidden
 from emc.facilities.models import Meter, ProjectSite, Site
 from emc.i18n import N_
+from emc.messages import CATALOGUE, Text, msg
 from emc.mv.models import Baseline, BaselineStatus, MvPlan, MvReport, ReportStatus
 
 #: Codes of the refusals whose message is a msgid (see :func:`check_writer`).
@@ -55,10 +56,9 @@ class FrozenReadings(Conflict):
 
     code = "frozen_readings"
 
-    def __init__(self, message: str, *, msgid: str, params: dict, fields: dict):
+    def __init__(self, message: Text, *, fields: dict):
         super().__init__(message, fields=fields)
-        self.msgid = msgid
-        self.params = params
+        self.msgid = CATALOGUE[message.key]
 
 
 @dataclass(frozen=True)
@@ -148,18 +148,6 @@ def _midnight(day: dt.date, zone: ZoneInfo) -> int:
     return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
 
 
-_BASELINE_MSG = N_(
-    "Baseline v%(version)s (approved) of project %(project)s covers %(start)s to %(end)s:"
-    " the readings of this meter in that period are frozen and cannot be replaced or added to."
-    " A new baseline version may use new data."
-)
-_REPORT_MSG = N_(
-    "M&V report v%(version)s (accepted) of project %(project)s covers %(start)s to %(end)s:"
-    " the readings of this meter in that period are frozen and cannot be replaced or added to."
-    " A new report version may use new data."
-)
-
-
 def frozen_conflict(
     session: Session, meter: Meter, site: Site, first: int | None, last: int | None
 ) -> FrozenReadings | None:
@@ -178,11 +166,13 @@ def frozen_conflict(
                 "start": freeze.start.isoformat(),
                 "end": freeze.end.isoformat(),
             }
-            msgid = _BASELINE_MSG if freeze.kind == "baseline" else _REPORT_MSG
+            code = (
+                "readings.frozen_baseline"
+                if freeze.kind == "baseline"
+                else "readings.frozen_report"
+            )
             return FrozenReadings(
-                msgid % params,
-                msgid=msgid,
-                params=params,
+                msg(code, **params),
                 fields={
                     "frozen": {
                         "kind": freeze.kind,

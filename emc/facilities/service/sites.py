@@ -34,6 +34,7 @@ from emc.facilities.models import (
     Site,
     WeatherStation,
 )
+from emc.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _check_site(
     if session.scalar(stmt) is not None:
         fields["name"] = ["the organisation already has a site with this name"]
     if fields:
-        raise Invalid("the site has invalid fields", fields=fields)
+        raise Invalid(msg("facilities.site_has_invalid_fields"), fields=fields)
 
 
 # --- buildings -----------------------------------------------------------------------------
@@ -222,7 +223,7 @@ def _check_building(session: Session, data: dict[str, Any], exclude_id: int | No
     if session.scalar(stmt) is not None:
         fields["name"] = ["the site already has a building with this name"]
     if fields:
-        raise Invalid("the building has invalid fields", fields=fields)
+        raise Invalid(msg("facilities.building_has_invalid_fields"), fields=fields)
 
 
 # --- meters --------------------------------------------------------------------------------
@@ -287,9 +288,8 @@ def update_meter(session: Session, actor: Actor, meter_id: int, **changes: Any) 
         )
         if stored:
             raise Conflict(
-                f"the meter has {stored} readings stored in {meter.unit}; its"
-                f" {', '.join(changed_data)} cannot change (create a new meter instead)",
-                fields={f: ["cannot change once readings are stored"] for f in changed_data},
+                msg("facilities.meter_has_readings", count=stored, unit=meter.unit),
+                fields={f: [msg("facilities.fixed_once_readings")] for f in changed_data},
             )
     journal.apply_update(
         session,
@@ -363,7 +363,7 @@ def _check_meter(
     if session.scalar(stmt) is not None:
         fields["name"] = ["the site already has a meter with this name"]
     if fields:
-        raise Invalid("the meter has invalid fields", fields=fields)
+        raise Invalid(msg("facilities.meter_has_invalid_fields"), fields=fields)
 
 
 def _parent_problem(session: Session, site: Site, parent_id: int, meter_id: int | None) -> str:
@@ -397,7 +397,8 @@ def retire_meter(
         raise _invalid("reason", "say why the meter is retired")
     if meter.retired_at is not None:
         raise Conflict(
-            "the meter is already retired", fields={"reason": ["the meter is already retired"]}
+            msg("facilities.meter_already_retired"),
+            fields={"reason": [msg("facilities.meter_already_retired")]},
         )
     site = session.get(Site, meter.site_id)
     meter.retired_at = clock.now()

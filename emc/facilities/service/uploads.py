@@ -19,6 +19,7 @@ from typing import IO, Any
 from emc.errors import Invalid
 from emc.facilities.ingest import IngestError, IngestProblem, MeterKind
 from emc.facilities.models import Meter
+from emc.messages import Text, msg
 
 # 15-minute data for about 140 years: anything larger is a mistake or should be split.
 MAX_ROWS_PER_UPLOAD = 5_000_000
@@ -87,18 +88,11 @@ def file_problem_key(problem: IngestProblem) -> str:
     return "file"
 
 
-class ProblemText(str):
-    """A problem's English message that also carries its ``code`` and ``params``, so that the
-    web layer can say it in the page's language (it is a plain string everywhere else)."""
+class ProblemText(Text):
+    """A meter file problem's English message with the reader's ``code`` and ``params``: the
+    catalogue says it as ``ingest.<code>`` (:mod:`emc.messages`) in the page's language."""
 
-    code: str = ""
-    params: dict[str, Any]
-
-    def __new__(cls, text: str, code: str = "", params: dict[str, Any] | None = None):
-        obj = super().__new__(cls, text)
-        obj.code = code
-        obj.params = dict(params or {})
-        return obj
+    prefix = "ingest."
 
 
 def problem_text(problem: IngestProblem, filename: str) -> str:
@@ -131,11 +125,15 @@ def ingest_invalid(
         fields.setdefault(key(problem), []).append(problem_text(problem, filename))
     count = len(error.problems)
     first = error.problems[0].message if error.problems else ""
-    plural = "s" if count != 1 else ""
     # A header the reader does not know: the page offers to map the columns.
     unknown = any(p.code in UNKNOWN_HEADER_CODES for p in error.problems)
     return Invalid(
-        f"{filename}: {count} problem{plural}, nothing was imported. {first}",
+        msg(
+            "file.problem_nothing_imported" if count == 1 else "file.problems_nothing_imported",
+            file=filename,
+            count=count,
+            first=first,
+        ),
         fields=fields,
         code="unknown_header" if unknown else "invalid_file",
     )

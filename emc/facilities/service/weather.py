@@ -40,6 +40,7 @@ from emc.facilities.ingest.clock import Clock, NonexistentTime, parse_timestamp_
 from emc.facilities.ingest.source import ROLE_NAMES, SourceError, normalise_header, open_source
 from emc.facilities.models import WeatherStation
 from emc.facilities.service import rights
+from emc.messages import msg, record
 
 log = logging.getLogger(__name__)
 
@@ -68,28 +69,36 @@ def create_station(
     require(actor, Permission.FACILITIES_WEATHER_MANAGE)
     if not actor.is_platform_admin:
         if actor.org_kind is not OrgKind.INSTITUTION:
-            raise Forbidden("not permitted: only institutions own weather stations")
+            raise Forbidden(msg("facilities.not_permitted_only_institutions_own"))
         if organization_id not in (None, actor.organization_id):
             raise Invalid(
-                "unknown organisation",
-                fields={"organization_id": [f"unknown organization {organization_id!r}"]},
+                msg("facilities.unknown_organisation"),
+                fields={"organization_id": [msg("facilities.unknown_organisation")]},
             )
         organization_id = actor.organization_id
     elif organization_id is not None:
         owner = session.get(Organization, organization_id)
         if owner is None or owner.kind is not OrgKind.INSTITUTION:
             raise Invalid(
-                "unknown institution",
-                fields={"organization_id": ["weather stations belong to public institutions"]},
+                msg("facilities.unknown_institution"),
+                fields={
+                    "organization_id": [
+                        msg("facilities.weather_stations_belong_public_institutions")
+                    ]
+                },
             )
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid(
-            "unknown time zone", fields={"timezone": [f"unknown IANA time zone {timezone!r}"]}
+            msg("facilities.unknown_time_zone"),
+            fields={"timezone": [msg("facilities.unknown_time_zone_named", zone=timezone)]},
         ) from None
     if session.scalar(select(WeatherStation.id).where(WeatherStation.code == code)) is not None:
-        raise Conflict(f"station {code} exists", fields={"code": ["already exists"]})
+        raise Conflict(
+            msg("facilities.station_exists", code=code),
+            fields={"code": [msg("field.already_exists")]},
+        )
     station = WeatherStation(
         code=code, name=name, timezone=timezone, organization_id=organization_id
     )
@@ -126,7 +135,7 @@ def find_station(session: Session, key: str | int, actor: Actor | None = None) -
     if station is None:
         station = lookup(WeatherStation.code == str(key))
     if station is None:
-        raise NotFound(f"weather station {key!r} not found")
+        raise NotFound(msg("not_found", what=record("WeatherStation"), id=key))
     return station
 
 
@@ -264,7 +273,7 @@ def import_weather(
     if parsed.problems:
         count = parsed.count
         raise Invalid(
-            f"{filename}: {count} problem{'s' if count != 1 else ''}, nothing was imported",
+            msg("file.problems_in", file=filename, count=count),
             fields=parsed.problems,
             code="invalid_file",
         )
@@ -273,8 +282,9 @@ def import_weather(
     stored = _stored_between(session, station, lo, hi)
     if stored and not replace:
         raise Conflict(
-            f"{filename} overlaps {stored} stored temperatures of station {station.code};"
-            " import with replace to overwrite them",
+            msg(
+                "facilities.temperatures_overlap", file=filename, count=stored, station=station.code
+            ),
             fields={"overlap": {"count": int(stored)}},
             code="overlap",
         )
@@ -437,7 +447,7 @@ def list_stations(session: Session, actor: Actor | None) -> list[WeatherStation]
         Forbidden: not signed in.
     """
     if actor is None:
-        raise Forbidden("sign in to read reference data")
+        raise Forbidden(msg("forbidden.sign_in"))
     return list(session.scalars(scoped(actor, WeatherStation).order_by(WeatherStation.code)))
 
 
@@ -447,7 +457,7 @@ def station_by_id(session: Session, station_id: int, actor: Actor | None = None)
         return load(session, actor, WeatherStation, station_id)
     station = session.get(WeatherStation, station_id)
     if station is None:
-        raise NotFound(f"weather station {station_id} not found")
+        raise NotFound(msg("not_found", what=record("WeatherStation"), id=station_id))
     return station
 
 
@@ -489,15 +499,20 @@ def read_temperatures(
             ``end`` not after ``start``.
     """
     if actor is None:
-        raise Forbidden("sign in to read reference data")
+        raise Forbidden(msg("forbidden.sign_in"))
     station = station_by_id(session, station_id, actor)
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
-            raise Invalid(f"{name} needs a UTC offset", fields={name: ["needs a UTC offset"]})
+            raise Invalid(
+                msg("facilities.needs_utc_offset"),
+                fields={name: [msg("facilities.needs_utc_offset")]},
+            )
     lo = int(start.timestamp()) if start is not None else -(2**62)
     hi = int(end.timestamp()) if end is not None else 2**62
     if hi <= lo:
-        raise Invalid("end before start", fields={"end": ["must be after start"]})
+        raise Invalid(
+            msg("facilities.end_before_start"), fields={"end": [msg("field.after_start")]}
+        )
     rows = [
         (int(s), float(t))
         for s, t in session.execute(

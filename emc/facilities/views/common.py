@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Blueprint, request
-from flask_babel import gettext as _
 
 from emc.errors import EmcError
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import BuildingType, ClimateZone
 from emc.web.forms import form_data, localise
 from emc.web.labels import label
+from emc.web.messages import say
 
 bp = Blueprint("facilities", __name__)
 
@@ -66,7 +66,7 @@ def service_errors(error: EmcError) -> dict[str, list[str]]:
     fields = {k: v for k, v in error.fields.items() if isinstance(v, list)}
     if fields:
         return localise(fields)
-    return {"_": [_(error.message)]}
+    return {"_": [say(error.message)]}
 
 
 def int_arg(name: str) -> int | None:

@@ -14,8 +14,10 @@ from emc.facilities.models import EmissionFactor
 from emc.facilities.schemas import EmissionFactorCorrectionIn, EmissionFactorIn
 from emc.facilities.service import factors as factor_service
 from emc.facilities.views.common import bp
+from emc.messages import msg, record
 from emc.web.db import db
 from emc.web.forms import load_form, localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 
@@ -37,7 +39,7 @@ def emission_factors():
                 flash(_("Factor #%(id)s added.", id=row.id), "success")
                 return redirect(url_for("facilities.emission_factors"))
             except EmcError as error:
-                errors = {**localise(error.fields), "_": [error.message]}
+                errors = {**localise(error.fields), "_": [say(error.message)]}
                 status = error.status
     filters = {k: request.args.get(k) or None for k in ("carrier", "kind", "region")}
     year = request.args.get("year", "")
@@ -63,7 +65,7 @@ def correct_emission_factor(factor_id: int):
     require(actor, Permission.PLATFORM_FACTORS_MANAGE)
     factor = session.get(EmissionFactor, factor_id)
     if factor is None:
-        raise NotFound(f"no emission factor #{factor_id}")
+        raise NotFound(msg("not_found", what=record("EmissionFactor"), id=factor_id))
     errors: dict = {}
     status = 200
     if request.method == "POST":
@@ -78,7 +80,7 @@ def correct_emission_factor(factor_id: int):
                 )
                 return redirect(url_for("facilities.emission_factors"))
             except EmcError as error:
-                errors = {**localise(error.fields), "_": [error.message]}
+                errors = {**localise(error.fields), "_": [say(error.message)]}
                 status = error.status
     return render_template(
         "facilities/emission_factor_correct.html", factor=factor, errors=errors, form=request.form

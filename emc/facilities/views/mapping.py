@@ -26,8 +26,10 @@ from emc.facilities.service import mapping as mapping_service
 from emc.facilities.service import preview as preview_service
 from emc.facilities.views.common import bp
 from emc.facilities.views.meters import _meter_page
+from emc.messages import Text, term
 from emc.web.db import db
 from emc.web.forms import localise
+from emc.web.messages import field_label, say
 from emc.web.security import current_actor
 
 
@@ -218,61 +220,14 @@ def import_checked(meter_id: int, sha256: str):
     return redirect(url_for("facilities.meter", meter_id=meter_id))
 
 
-# A file problem said in the page's language, by its code, from the params the reader gives
-# (``cell`` as quoted, ``other_row`` …). Codes not listed, or without their params, keep the
-# reader's sentence.
-PROBLEM_TEXT = {
-    "missing_timestamp": N_("the time is empty"),
-    "bad_timestamp": N_("%(cell)s is not a valid date and time"),
-    "nonexistent_time": N_("%(cell)s does not exist in the site's time zone"),
-    "missing_value": N_("the value is empty"),
-    "bad_value": N_("%(cell)s is not a number"),
-    "non_finite": N_("%(cell)s is not a finite number"),
-    "negative_value": N_("%(cell)s is negative; consumption cannot be negative"),
-    "bad_quality": N_("%(cell)s is not a reading quality (实测, 估算 or 替换)"),
-    "duplicate": N_("%(cell)s repeats the time of row %(other_row)s"),
-    "out_of_order": N_(
-        "%(cell)s is earlier than row %(other_row)s; rows must be in ascending time order"
-    ),
-    "register_decrease": N_(
-        "reading %(cell)s is lower than the reading in row %(other_row)s; if the meter was"
-        " replaced, mark this row as replaced; if the register rolled over, set the meter's"
-        " rollover value"
-    ),
-    "off_grid": N_("%(cell)s is not on the %(minutes)s-minute grid"),
-    "no_header": N_(
-        "no header row with recognised columns in the first %(rows)s rows (first row:"
-        " %(first_row)s): map the columns"
-    ),
-    "missing_column": N_("no %(role)s column"),
-    "empty_file": N_("the file has no rows"),
-    "encoding": N_("the file is not valid text near row %(near)s; save it as UTF-8 or GBK"),
-    "too_many_errors": N_("stopped after %(count)s problems; fix these and upload again"),
-    "skipped_rows": N_("rows %(rows)s above the header were skipped"),
-    "ignored_columns": N_("columns %(columns)s were ignored"),
-    "upload_expired": N_("the checked file is no longer kept: choose the file again"),
-    "mapping_blank_header": N_("a mapped column has no header text in the header row"),
-    "mapping_unknown_role": N_("%(role)s is not a column role for this meter"),
-    "mapping_repeated_role": N_("“%(other)s” and “%(column)s” are both mapped to %(role)s"),
-    "mapping_missing_role": N_("no column is mapped to %(role)s"),
-    "mapping_bad_unit": N_("%(unit)s is not a unit of this meter (%(meter_unit)s)"),
-}
-
-
 def say_problem(message) -> str:
     """A problem message (a :class:`~emc.facilities.service.uploads.ProblemText` or a plain
-    string) in the page's language."""
-    code = getattr(message, "code", "")
-    params = dict(getattr(message, "params", {}) or {})
-    template = PROBLEM_TEXT.get(code)
-    if template is not None:
-        if "role" in params:
-            params["role"] = _(ROLE_LABELS.get(params["role"], params["role"]))
-        try:
-            return _(template, **params) if params else _(template)
-        except (KeyError, TypeError, ValueError):  # a sentence whose params are missing
-            pass
-    return _(str(message)) if isinstance(message, str) else message
+    string) in the page's language, from the one catalogue (``ingest.<code>``)."""
+    if isinstance(message, Text) and "role" in message.params:
+        role = message.params["role"]
+        params = {**message.params, "role": term(ROLE_LABELS.get(role, role))}
+        message = type(message)(str(message), message.code, params)
+    return say(message) if isinstance(message, str) else message
 
 
 def localise_fields(error: EmcError) -> dict:
@@ -305,23 +260,5 @@ def _say_all(messages):
 
 def location_label(key: str) -> str:
     """A problem's location key (``row 17, column 时间``, ``row 17``, ``column 用量``, ``file``)
-    in the page's language."""
-    import re
-
-    m = re.fullmatch(r"row (\d+), column (.+)", key)
-    if m:
-        return _("row %(row)s, column %(column)s", row=m.group(1), column=m.group(2))
-    m = re.fullmatch(r"row (\d+)", key)
-    if m:
-        return _("row %(row)s", row=m.group(1))
-    m = re.fullmatch(r"column (.+)", key)
-    if m:
-        return _("column %(column)s", column=m.group(1))
-    if key in ("file", "columns", "unit", "header_row"):
-        return {
-            "file": _("File"),
-            "columns": _("Columns"),
-            "unit": _("Unit"),
-            "header_row": _("Header row"),
-        }[key]
-    return key
+    in the page's language (:func:`emc.web.messages.field_label`), else the key itself."""
+    return field_label(key) or key

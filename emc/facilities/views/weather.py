@@ -24,6 +24,7 @@ from emc.facilities.service.rights import FrozenReadings
 from emc.facilities.views.common import bp, load_with, local, service_errors
 from emc.web.db import db
 from emc.web.forms import form_data, localise
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 
@@ -159,7 +160,7 @@ def upload_temperatures(station_id: int):
         summary = (
             _("The file has problems: nothing was imported. Correct them and upload again.")
             if error.code == "invalid_file"
-            else _(error.message)
+            else say(error.message)
         )
         errors = {"_": [summary], **localise(fields)}
         return _station_page(station.id, errors=errors, status=error.status)

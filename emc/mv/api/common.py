@@ -17,6 +17,7 @@ from emc import exports as downloads
 from emc.auth.models import Organization, User
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.messages import msg, record
 from emc.mv import service
 from emc.mv.models import Baseline, MvReport
 from emc.mv.schemas import (
@@ -47,14 +48,14 @@ PROJECT = "/projects/<int:project_id>"
 def baseline_in(project_id: int, baseline_id: int) -> Baseline:
     baseline = service.get_baseline(db(), current_actor(), baseline_id)
     if baseline.project_id != project_id:
-        raise NotFound(f"baseline {baseline_id} not found")
+        raise NotFound(msg("not_found", what=record("Baseline"), id=baseline_id))
     return baseline
 
 
 def report_in(project_id: int, report_id: int, *, check: bool = True) -> MvReport:
     report = service.get_report(db(), current_actor(), report_id, check=check)
     if report.project_id != project_id:
-        raise NotFound(f"M&V report {report_id} not found")
+        raise NotFound(msg("not_found", what=record("MVReport"), id=report_id))
     return report
 
 
@@ -98,8 +99,8 @@ def measurement_from_request(zone: str | None = None) -> tuple[dict, list[tuple[
     """
     if request.is_json:
         raise Invalid(
-            "a measurement is sent as multipart/form-data with its evidence files",
-            fields={"files": ["send multipart/form-data with files"]},
+            msg("mv.measurement_sent_as_multipart_form"),
+            fields={"files": [msg("mv.send_multipart_form_data_with")]},
         )
     raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "submit") and v != ""}
     if zone and raw.get("measured_at"):
@@ -112,7 +113,7 @@ def measurement_from_request(zone: str | None = None) -> tuple[dict, list[tuple[
     try:
         data = MvMeasurementIn().load(raw)
     except ma.ValidationError as error:
-        raise Invalid("the measurement is invalid", fields=error.messages) from None
+        raise Invalid(msg("mv.measurement_invalid"), fields=error.messages) from None
     return data, uploaded_files()
 
 
@@ -248,13 +249,13 @@ def adjustment_from_request() -> tuple[dict, list[tuple[str, str, bytes]]]:
                 raw["series"] = json.loads(raw["series"])
             except ValueError:
                 raise Invalid(
-                    "series is not a JSON list", fields={"series": ["a JSON list"]}
+                    msg("mv.series_not_json_list"), fields={"series": [msg("mv.json_list")]}
                 ) from None
         files = uploaded_files()
     try:
         data = MvAdjustmentIn().load(raw)
     except ma.ValidationError as error:
-        raise Invalid("the adjustment is invalid", fields=error.messages) from None
+        raise Invalid(msg("mv.adjustment_invalid"), fields=error.messages) from None
     return data, files
 
 

@@ -13,6 +13,7 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.contracts.models import EmcProject
 from emc.errors import Forbidden
+from emc.messages import msg
 from emc.mv.models import Party
 
 # Dates of acceptance and "today" for reminders are those of the institutions (China).
@@ -38,8 +39,7 @@ def esco_side(actor: Actor, project: EmcProject) -> None:
         or actor.organization_id != project.esco_organization_id
     ):
         raise Forbidden(
-            "separation of duties: only the project's contracted ESCO proposes baselines and "
-            "submits M&V reports",
+            msg("mv.separation_duties_only_project_s"),
             code="separation_of_duties",
         )
 
@@ -49,8 +49,7 @@ def institution_side(actor: Actor, project: EmcProject) -> None:
     require(actor, Permission.MV_APPROVE)
     if actor.organization_id != project.organization_id:
         raise Forbidden(
-            "separation of duties: only the project's institution approves baselines and "
-            "accepts M&V reports",
+            msg("mv.separation_duties_only_project_s_2"),
             code="separation_of_duties",
         )
 
@@ -63,4 +62,4 @@ def party_of(actor: Actor, project: EmcProject) -> Party:
     if actor.organization_id == project.esco_organization_id:
         require(actor, Permission.MV_PROPOSE)
         return Party.ESCO
-    raise Forbidden("only the contracting parties act on a project's M&V")
+    raise Forbidden(msg("mv.only_contracting_parties_act_project"))

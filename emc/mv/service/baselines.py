@@ -21,6 +21,8 @@ from emc.auth.policy import load, scoped
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.messages import msg, record
+from emc.messages import state as state_word
 from emc.mv import data
 from emc.mv.models import Baseline, BaselineStatus, MvEvidenceFile
 from emc.mv.service import compute, evidence, verdicts
@@ -101,7 +103,7 @@ def get_baseline_evidence(
     baseline = get_baseline(session, actor, baseline_id)
     found = load(session, actor, MvEvidenceFile, file_id)
     if found.baseline_id != baseline.id:
-        raise NotFound(f"evidence file {file_id} not found")
+        raise NotFound(msg("not_found", what=record("EvidenceFile"), id=file_id))
     return found
 
 
@@ -125,12 +127,12 @@ def simulation_from_upload(
     project = project_for(session, actor, project_id)
     plan = plan_of(session, project.id)
     if plan is None:
-        raise Conflict("write the M&V plan first", fields={"plan": ["missing"]})
+        raise Conflict(msg("mv.write_m_v_plan_first"), fields={"plan": [msg("mv.missing")]})
     field = f"simulation_file_{meter_id}"
     if {int(b["meter_id"]): b["option"] for b in plan.boundary}.get(meter_id) != "D":
         raise Invalid(
-            "simulation results are uploaded for the plan's option D meters",
-            fields={field: ["not an option D meter of the M&V plan"]},
+            msg("mv.simulation_results_uploaded_for_plan"),
+            fields={field: [msg("mv.not_option_d_meter_m")]},
         )
     meter = session.get(Meter, meter_id)
     return parse_simulation_file(
@@ -172,12 +174,12 @@ def propose_baseline(
     esco_side(actor, project)
     plan = plan_of(session, project.id)
     if plan is None:
-        raise Conflict("write the M&V plan first", fields={"plan": ["missing"]})
+        raise Conflict(msg("mv.write_m_v_plan_first"), fields={"plan": [msg("mv.missing")]})
     current = approved_baseline(session, project.id)
     if current is not None and not (reason or "").strip():
         raise Invalid(
-            "a new version of an approved baseline needs a reason",
-            fields={"reason": ["required: the baseline has an approved version"]},
+            msg("mv.new_version_approved_baseline_needs"),
+            fields={"reason": [msg("mv.required_baseline_has_approved_version")]},
         )
     files = list(simulation_files) or _simulation_texts(simulations or [])
     evidence.check_files(files, field="simulations")
@@ -238,8 +240,8 @@ def propose_baseline(
             session.flush()
     except (IntegrityError, StaleDataError):
         raise Conflict(
-            "another baseline version was proposed or decided for this project at the same moment: reload",
-            fields={"version": ["taken"]},
+            msg("mv.another_baseline_version_was_proposed"),
+            fields={"version": [msg("mv.taken")]},
         ) from None
     stored = evidence.store_files(session, actor, project.id, files, baseline_id=baseline.id)
     journal.record(
@@ -304,9 +306,12 @@ def _decide(
     ):
         frozen = baseline.status is BaselineStatus.APPROVED
         raise Conflict(
-            f"baseline version {baseline.version} is {baseline.status}"
-            + (": it is frozen; changes are new versions with a reason" if frozen else ""),
-            fields={"status": [f"{baseline.status}, not proposed"]},
+            msg(
+                "mv.baseline_frozen_version" if frozen else "mv.baseline_decided",
+                version=baseline.version,
+                state=state_word(baseline.status),
+            ),
+            fields={"status": [msg("mv.not_proposed", state=state_word(baseline.status))]},
             code="frozen" if frozen else "conflict",
         )
 
@@ -315,7 +320,9 @@ def _decide(
     def check(row: Baseline, _parties: workflow.Parties) -> None:
         nonlocal override
         if not approve and not comment.strip():
-            raise Invalid("a rejection needs a comment", fields={"comment": ["required"]})
+            raise Invalid(
+                msg("mv.rejection_needs_comment"), fields={"comment": [msg("field.required")]}
+            )
         # A baseline failing G14 (or short of data) is approved only with a recorded reason.
         if approve:
             override = verdicts.check_baseline_approval(row, override_reason)

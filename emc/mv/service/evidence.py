@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from emc import clock
 from emc.auth.actor import Actor
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv.models import MvEvidenceFile
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
@@ -32,12 +33,19 @@ def check_files(files: Sequence[Upload], *, field: str = "files") -> None:
             :data:`MAX_EVIDENCE_BYTES` (code ``too_large``).
     """
     if len(files) > MAX_EVIDENCE_FILES:
-        raise Invalid("too many files", fields={field: [f"at most {MAX_EVIDENCE_FILES}"]})
+        raise Invalid(
+            msg("mv.too_many_files"),
+            fields={field: [msg("file.at_most_files", count=MAX_EVIDENCE_FILES)]},
+        )
     for name, _type, content in files:
         if len(content) > MAX_EVIDENCE_BYTES:
             raise Invalid(
-                f"{name} is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB",
-                fields={field: [f"{name}: too large"]},
+                msg("file.too_large", file=name, mb=MAX_EVIDENCE_BYTES // (1024 * 1024)),
+                fields={
+                    field: [
+                        msg("file.too_large", file=name, mb=MAX_EVIDENCE_BYTES // (1024 * 1024))
+                    ]
+                },
                 code="too_large",
             )
 

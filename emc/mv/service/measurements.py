@@ -18,6 +18,7 @@ from emc import clock, journal
 from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
 from emc.errors import Conflict, Invalid, NotFound
+from emc.messages import msg, record
 from emc.mv.models import (
     IpmvpOption,
     MeasuredParameter,
@@ -54,7 +55,7 @@ def get_measurement_evidence(
     measurement = load(session, actor, MvMeasurement, measurement_id)
     found = load(session, actor, MvEvidenceFile, file_id)
     if measurement.project_id != project.id or found.measurement_id != measurement.id:
-        raise NotFound(f"evidence file {file_id} not found")
+        raise NotFound(msg("not_found", what=record("EvidenceFile"), id=file_id))
     return found
 
 
@@ -83,12 +84,12 @@ def add_measurement(
     party = party_of(actor, project)
     plan = plan_of(session, project.id)
     if plan is None:
-        raise Conflict("write the M&V plan first", fields={"plan": ["missing"]})
+        raise Conflict(msg("mv.write_m_v_plan_first"), fields={"plan": [msg("mv.missing")]})
     options = {int(b["meter_id"]): b["option"] for b in plan.boundary}
     if options.get(meter_id) != IpmvpOption.A.value:
         raise Invalid(
-            "measurements are entered for the plan's option A meters",
-            fields={"meter_id": ["not an option A meter of the M&V plan"]},
+            msg("mv.measurements_entered_for_plan_s"),
+            fields={"meter_id": [msg("mv.not_option_meter_m_v")]},
         )
     problems: dict[str, list[str]] = {}
     if unit != parameter.unit:
@@ -104,7 +105,7 @@ def add_measurement(
     if not files:
         problems["files"] = ["attach the measurement record as evidence"]
     if problems:
-        raise Invalid("the measurement is invalid", fields=problems)
+        raise Invalid(msg("mv.measurement_invalid"), fields=problems)
     evidence.check_files(files)
     measurement = MvMeasurement(
         project_id=project.id,
@@ -146,7 +147,7 @@ def get_measurement(session: Session, actor: Actor, project_id: int, measurement
     project = project_for(session, actor, project_id)
     measurement = load(session, actor, MvMeasurement, measurement_id)
     if measurement.project_id != project.id:
-        raise NotFound(f"measurement {measurement_id} not found")
+        raise NotFound(msg("not_found", what=record("Measurement"), id=measurement_id))
     return measurement
 
 

@@ -22,6 +22,7 @@ from emc.auth.policy import require
 from emc.contracts.models import Contract, EmcProject
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter, ProjectSite
+from emc.messages import msg
 from emc.mv.models import BaselineModelKind, MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
 from emc.workflow import tables
@@ -72,7 +73,7 @@ def get_plan(session: Session, actor: Actor, project_id: int) -> MvPlan:
     project = project_for(session, actor, project_id)
     plan = plan_of(session, project.id)
     if plan is None:
-        raise NotFound(f"project {project.id} has no M&V plan yet")
+        raise NotFound(msg("mv.no_plan_yet", project=project.id))
     return plan
 
 
@@ -108,7 +109,7 @@ def _check_boundary(session: Session, project_id: int, boundary: list[dict]) -> 
         seen.add(meter.id)
         out.append({"meter_id": meter.id, "option": str(item["option"])})
     if problems:
-        raise Invalid("the measurement boundary is invalid", fields=problems)
+        raise Invalid(msg("mv.measurement_boundary_invalid"), fields=problems)
     return out
 
 
@@ -154,8 +155,8 @@ def put_plan(
     party_of(actor, project)
     if baseline_end <= baseline_start:
         raise Invalid(
-            "the baseline period ends before it starts",
-            fields={"baseline_end": ["must be after baseline_start"]},
+            msg("mv.baseline_period_ends_before_starts"),
+            fields={"baseline_end": [msg("mv.must_after_baseline_start")]},
         )
     checked = _check_boundary(session, project.id, boundary)
     plan = plan_of(session, project.id)
@@ -166,8 +167,8 @@ def put_plan(
     if str(method) != "daily":
         if given is not None and BaselineModelKind(given) is BaselineModelKind.DAY_TYPES:
             raise Invalid(
-                "day types go with the daily method",
-                fields={"baseline_model": ["day types need the daily method"]},
+                msg("mv.day_types_go_with_daily"),
+                fields={"baseline_model": [msg("mv.day_types_need_daily_method")]},
             )
         baseline_model = BaselineModelKind.CLASSIC
     criteria = _criteria(plan, method, acceptance)

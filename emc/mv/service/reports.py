@@ -25,6 +25,9 @@ from emc.contracts.finance.periods import term_end
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.messages import N_, msg, record, term
+from emc.messages import action as action_word
+from emc.messages import state as state_word
 from emc.mv.models import (
     Baseline,
     MvEvidenceFile,
@@ -105,7 +108,7 @@ def get_evidence(session: Session, actor: Actor, report_id: int, file_id: int) -
         session.get(MvReportAdjustment, found.adjustment_id) if found.adjustment_id else None
     )
     if adjustment is None or adjustment.report_id != report.id:
-        raise NotFound(f"evidence file {file_id} not found")
+        raise NotFound(msg("not_found", what=record("EvidenceFile"), id=file_id))
     return found
 
 
@@ -169,22 +172,28 @@ def check_staleness(session: Session, report: MvReport) -> bool:
 
 def _check_period(session: Session, project: EmcProject, baseline: Baseline, start, end) -> None:
     if end <= start:
-        raise Invalid("the period ends before it starts", fields={"period_end": ["after start"]})
+        raise Invalid(
+            msg("mv.period_ends_before_starts"), fields={"period_end": [msg("mv.after_start")]}
+        )
     if start < baseline.end_date:
         raise Invalid(
-            "the reporting period starts inside the baseline period",
-            fields={"period_start": [f"on or after {baseline.end_date}"]},
+            msg("mv.reporting_period_starts_inside_baseline"),
+            fields={"period_start": [msg("field.on_or_after", date=baseline.end_date.isoformat())]},
         )
     if end > local_today() + dt.timedelta(days=1):
         raise Invalid(
-            "the reporting period has not ended yet", fields={"period_end": ["in the future"]}
+            msg("mv.reporting_period_has_not_ended"), fields={"period_end": [msg("mv.future")]}
         )
     terms = compute.contract_terms(session, project)
     last = term_end(terms.start_date, terms.term_years)
     if start < terms.start_date or end > last:
         raise Invalid(
-            "the reporting period lies outside the contract term",
-            fields={"period_start": [f"within {terms.start_date} – {last}"]},
+            msg("mv.reporting_period_lies_outside_contract"),
+            fields={
+                "period_start": [
+                    msg("field.within", start=terms.start_date.isoformat(), end=last.isoformat())
+                ]
+            },
         )
 
 
@@ -319,15 +328,20 @@ def draft_report(
     baseline = approved_baseline(session, project.id)
     if baseline is None:
         raise Conflict(
-            "the project has no approved baseline yet", fields={"baseline": ["none approved"]}
+            msg("mv.project_has_no_approved_baseline"),
+            fields={"baseline": [msg("mv.none_approved")]},
         )
     _check_period(session, project, baseline, period_start, period_end)
     existing = live_report(session, project.id, period_start, period_end)
     if existing is not None:
         raise Conflict(
-            f"report {existing.id} ({existing.period_start} – {existing.period_end}, "
-            f"{existing.status}) already covers this period",
-            fields={"period_start": ["a report exists for this period"]},
+            msg(
+                "mv.report_covers_period",
+                start=existing.period_start.isoformat(),
+                end=existing.period_end.isoformat(),
+                state=state_word(existing.status),
+            ),
+            fields={"period_start": [msg("mv.report_exists_for_period")]},
         )
     disputed = session.scalar(
         select(MvReport.id).where(
@@ -338,8 +352,8 @@ def draft_report(
     )
     if disputed is not None:
         raise Conflict(
-            f"report {disputed} of this period is disputed: revise it instead",
-            fields={"period_start": ["revise the disputed report"]},
+            msg("mv.report_disputed_revise"),
+            fields={"period_start": [msg("mv.revise_disputed_report")]},
         )
     report = create_draft(session, actor, project, baseline, period_start, period_end)
     log.info("M&V report %s drafted by %s", report.id, actor.label)
@@ -396,14 +410,18 @@ def _require_status(report: MvReport, allowed: tuple[ReportStatus, ...], action:
     if report.status not in allowed:
         immutable = report.status is ReportStatus.ACCEPTED
         raise Conflict(
-            f"a {report.status} report cannot be {action}"
-            + (": accepted reports are immutable" if immutable else ""),
-            fields={"status": [f"must be {' or '.join(s.value for s in allowed)}"]},
+            msg(
+                "mv.report_accepted_immutable" if immutable else "mv.report_wrong_state",
+                state=state_word(report.status),
+                action=action_word(action),
+            ),
+            fields={
+                "status": [
+                    msg("workflow.must_be_one_of", states=", ".join(s.value for s in allowed))
+                ]
+            },
             code="immutable" if immutable else "conflict",
         )
-
-
-_DONE = {"submit": "submitted", "dispute": "disputed", "accept": "accepted", "revise": "revised"}
 
 
 def _step(
@@ -422,7 +440,7 @@ def _step(
     """One report transition through :func:`emc.workflow.transition`; the report's own status
     error (``immutable`` for an accepted one) comes first unless the user's version is stale."""
     if version is None or version == report.row_version:
-        _require_status(report, allowed, _DONE[action])
+        _require_status(report, allowed, action)
 
     def apply(row: MvReport) -> None:
         for key, value in changes.items():
@@ -456,9 +474,8 @@ def submit_report(
         verdicts.check_report_submission(row)
         if current_fingerprint(session, row) != row.inputs_sha256:
             raise Conflict(
-                "the meter or weather data changed since this draft was computed: revise it to "
-                "recompute before submitting",
-                fields={"inputs_sha256": ["stale"]},
+                msg("mv.meter_weather_data_changed_since"),
+                fields={"inputs_sha256": [msg("watch.stale")]},
                 code="stale",
             )
 
@@ -484,7 +501,9 @@ def dispute_report(
 
     def check(_row: MvReport, _parties) -> None:
         if not comment.strip():
-            raise Invalid("a dispute needs a comment", fields={"comment": ["required"]})
+            raise Invalid(
+                msg("mv.dispute_needs_comment"), fields={"comment": [msg("field.required")]}
+            )
 
     return _step(
         session,
@@ -520,13 +539,13 @@ def accept_report(
         if check_staleness(session, row):
             raise Conflict(
                 row.stale_message or "the report is stale",
-                fields={"stale_since": ["stale"]},
+                fields={"stale_since": [msg("watch.stale")]},
                 code="stale",
             )
         pending = [a.id for a in adjustments_of(session, row) if not a.agreed]
         if pending:
             raise Conflict(
-                "both parties must agree on every non-routine adjustment before acceptance",
+                msg("mv.both_parties_must_agree_every"),
                 fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
             )
 
@@ -577,7 +596,9 @@ def revise_report(
 
     def check(_row: MvReport, _parties) -> None:
         if not reason.strip():
-            raise Invalid("a revision needs a reason", fields={"reason": ["required"]})
+            raise Invalid(
+                msg("mv.revision_needs_reason"), fields={"reason": [msg("field.required")]}
+            )
 
     was_draft = report.status is ReportStatus.DRAFT
     changes = {"status": ReportStatus.SUPERSEDED} if was_draft else {}
@@ -649,21 +670,21 @@ def add_adjustment(
     """
     report, project = _load_for_action(session, actor, report_id)
     party = party_of(actor, project)
-    _require_status(report, (ReportStatus.DRAFT,), "adjusted")
+    _require_status(report, (ReportStatus.DRAFT,), "adjust")
     if not reason.strip():
-        raise Invalid("an adjustment needs a reason", fields={"reason": ["required"]})
+        raise Invalid(msg("mv.adjustment_needs_reason"), fields={"reason": [msg("field.required")]})
     if (amount is None) == (series is None):
         raise Invalid(
-            "give an amount or a series", fields={"amount": ["give an amount or a series"]}
+            msg("mv.give_amount_series"), fields={"amount": [msg("mv.give_amount_series")]}
         )
     baseline = session.get(Baseline, report.baseline_id)
     if meter_id not in {m["meter_id"] for m in baseline.models}:
-        raise Invalid("the meter is not in the baseline", fields={"meter_id": ["not in baseline"]})
+        raise Invalid(msg("mv.meter_not_baseline"), fields={"meter_id": [msg("mv.not_baseline")]})
     n_days = (report.period_end - report.period_start).days
     if series is not None and len(series) != n_days:
         raise Invalid(
-            f"the series needs one value per reporting day ({n_days})",
-            fields={"series": [f"{n_days} values"]},
+            msg("mv.series_length", days=n_days),
+            fields={"series": [msg("mv.series_length", days=n_days)]},
         )
     evidence.check_files(files)
     meter = session.get(Meter, meter_id)
@@ -746,19 +767,16 @@ def agree_adjustment(
     report, project = _load_for_action(session, actor, report_id)
     adjustment = load(session, actor, MvReportAdjustment, adjustment_id)
     if adjustment.report_id != report.id:
-        raise NotFound(f"adjustment {adjustment_id} not found")
+        raise NotFound(msg("not_found", what=term(N_("adjustment")), id=adjustment_id))
     party = party_of(actor, project)
-    _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjusted")
+    _require_status(report, (ReportStatus.DRAFT, ReportStatus.SUBMITTED), "adjust")
     agreed_field = (
         adjustment.esco_agreed_by_user_id
         if party is Party.ESCO
         else adjustment.institution_agreed_by_user_id
     )
     if agreed_field is not None:
-        raise Conflict(
-            f"the {'ESCO' if party is Party.ESCO else 'institution'} has already "
-            "agreed to this adjustment"
-        )
+        raise Conflict(msg("workflow.already_agreed"))
     return workflow.transition(
         session,
         actor,

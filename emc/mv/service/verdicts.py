@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from emc.errors import Conflict, Invalid
+from emc.messages import msg
 
 INSUFFICIENT = "insufficient_data"
 PASSED = "passed"
@@ -80,8 +81,7 @@ def check_report_submission(report) -> None:
                 span = r["start"] if r["start"] == r["end"] else f"{r['start']}/{r['end']}"
                 days.append(f"{m['meter_name'] or m['meter_id']}: {kind} {span}")
     raise Conflict(
-        "the report's period has insufficient data (CalTRACK sufficiency): upload the missing "
-        "days and recompute before submitting. " + "; ".join(days[:20]),
+        msg("mv.report_insufficient", days="; ".join(days[:20])),
         fields=fields,
         code=INSUFFICIENT,
     )
@@ -95,8 +95,7 @@ def check_baseline_approval(baseline, override_reason: str | None) -> str | None
         return None
     if reason is None:
         raise Invalid(
-            "this baseline fails ASHRAE Guideline 14 (CV(RMSE), NMBE or FSU) or lacks data: "
-            "approving it needs an override reason",
+            msg("mv.baseline_fails_ashrae_guideline_14"),
             fields={"override_reason": [OVERRIDE_REQUIRED]},
         )
     return reason

@@ -9,6 +9,7 @@ from flask_login import login_required
 from emc import journal
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
+from emc.messages import msg
 from emc.mv import api as mv_api
 from emc.mv import service
 from emc.mv.schemas import (
@@ -70,7 +71,7 @@ def baseline_action(project_id: int, baseline_id: int, action: str):
     data, errors = load_form(schema())
     try:
         if errors:
-            raise Invalid("the decision is invalid", fields=errors)
+            raise Invalid(msg("mv.decision_invalid"), fields=errors)
         run(db(), actor, baseline_id, **data)
     except NotFound:
         raise

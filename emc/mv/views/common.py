@@ -21,7 +21,7 @@ from emc.mv.models import (
     ReportStatus,
 )
 from emc.web.db import db
-from emc.web.forms import localise
+from emc.web.messages import describe
 from emc.web.security import current_actor
 
 bp = Blueprint("mv", __name__)
@@ -168,7 +168,4 @@ def project_meters(project_id: int) -> list[Meter]:
 
 
 def error_message(error: EmcError) -> str:
-    fields = localise(error.fields)
-    if fields:
-        return f"{error.message} {fields}"
-    return error.message
+    return describe(error)

@@ -14,6 +14,7 @@ from emc.auth.permissions import Permission, can
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 from emc.mv import api as mv_api
 from emc.mv import service
 from emc.mv.models import (
@@ -41,6 +42,7 @@ from emc.mv.views.common import (
 )
 from emc.web.db import db
 from emc.web.forms import form_data, load_form
+from emc.web.messages import say
 from emc.web.security import current_actor
 
 MV_PER_PAGE = 24  # two years of monthly reports
@@ -189,9 +191,9 @@ def _simulation_uploads(project_id: int) -> tuple[list[dict], list[tuple[str, st
                 )
                 files.append((name, content_type, content))
             except Invalid as error:
-                problems.update(error.fields or {key: [error.message]})
+                problems.update(error.fields or {key: [say(error.message)]})
     if problems:
-        raise Invalid("the simulation results are invalid: nothing was stored", fields=problems)
+        raise Invalid(msg("mv.simulation_results_invalid_nothing_was"), fields=problems)
     return simulations, files
 
 
@@ -205,7 +207,7 @@ def propose(project_id: int):
     data, errors = load_form(BaselineProposeIn(), raw)
     try:
         if errors:
-            raise Invalid("the proposal is invalid", fields=errors)
+            raise Invalid(msg("mv.proposal_invalid"), fields=errors)
         simulations, files = _simulation_uploads(project_id)
         if simulations:
             data["simulations"] = simulations
@@ -248,7 +250,7 @@ def draft(project_id: int):
     data, errors = load_form(MvReportDraftIn())
     try:
         if errors:
-            raise Invalid("the period is invalid", fields=errors)
+            raise Invalid(msg("mv.period_invalid"), fields=errors)
         report = service.draft_report(db(), actor, project_id, **data)
     except NotFound:
         raise

@@ -11,6 +11,7 @@ from emc import journal
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.messages import msg
 from emc.mv import api as mv_api
 from emc.mv import service
 from emc.mv.models import (
@@ -101,7 +102,7 @@ def report_action(project_id: int, report_id: int, action: str):
     data, errors = load_form(schema()) if schema else ({}, {})
     try:
         if errors:
-            raise Invalid("the form is invalid", fields=errors)
+            raise Invalid(msg("mv.form_invalid"), fields=errors)
         result = run(db(), actor, report_id, **data)
     except NotFound:
         raise
@@ -141,7 +142,7 @@ def agree(project_id: int, report_id: int, adjustment_id: int):
     data, errors = load_form(MvVersionIn())
     try:
         if errors:
-            raise Invalid("the form is invalid", fields=errors)
+            raise Invalid(msg("mv.form_invalid"), fields=errors)
         service.agree_adjustment(db(), actor, report_id, adjustment_id, **data)
     except NotFound:
         raise

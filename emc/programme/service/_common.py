@@ -24,6 +24,7 @@ from emc.auth.policy import region_filter, require
 from emc.auth.regions import in_subtree, is_valid_code, level_of, parent_of
 from emc.contracts.models import Contract, EmcProject, Investor
 from emc.errors import NotFound
+from emc.messages import msg, record
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _agency_region(actor: Actor, region: str | None) -> str:
     require(actor, Permission.PROGRAMME_READ)
     region = region or actor.region_code
     if not is_valid_code(region) or not in_subtree(region, actor.region_code):
-        raise NotFound(f"region {region!r} not found")
+        raise NotFound(msg("not_found", what=record("Region"), id=region))
     return region
 
 

@@ -24,7 +24,7 @@ from emc.auth.regions import level_of, parent_of
 from emc.contracts.finance import ContractType
 from emc.contracts.models import Investor, ProjectStatus
 from emc.errors import Invalid, NotFound
-from emc.i18n import N_
+from emc.messages import msg, record
 from emc.programme import stats
 from emc.programme.models import (
     Metric,
@@ -225,7 +225,10 @@ def dashboard(
     """
     region = _agency_region(actor, region)
     if session.get(Region, region) is None:  # a well-formed code that is no region: 404
-        raise NotFound(f"region {region!r} not found", fields={"region": [N_("unknown region")]})
+        raise NotFound(
+            msg("not_found", what=record("Region"), id=region),
+            fields={"region": [msg("programme.unknown_region")]},
+        )
     as_of = as_of or local_today()
     given = (start_year, end_year) if start_year and end_year else None
     target = _window_target(session, region, Metric.PROJECTS, as_of.year, given)
@@ -236,7 +239,10 @@ def dashboard(
     else:
         window = DEFAULT_WINDOW
     if window[1] < window[0]:
-        raise Invalid("bad window", fields={"end_year": [N_("must not be before start_year")]})
+        raise Invalid(
+            msg("programme.bad_window"),
+            fields={"end_year": [msg("programme.must_not_before_start_year")]},
+        )
     figures = _summary_figures(session, region, window)
     # 90 % interval of the verified savings (emc.programme.uncertainty: method and help).
     figures["savings"]["interval"] = interval_payload(session, region, window)

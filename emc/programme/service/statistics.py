@@ -22,6 +22,7 @@ from emc.energy import unit_for as energy_unit_for
 from emc.errors import Forbidden, Invalid
 from emc.facilities.service.factors import current_factor_set
 from emc.i18n import N_
+from emc.messages import msg
 from emc.programme import stats
 from emc.programme.models import (
     InstitutionEnergyCarrier,
@@ -45,7 +46,7 @@ def list_stats(
     """Statistics the actor may see: an institution's own (admin, energy manager) or those of
     the institutions in an agency's region."""
     if not (can(actor, Permission.PROGRAMME_STATS_MANAGE) or can(actor, Permission.PROGRAMME_READ)):
-        raise Forbidden("not permitted: programme statistics")
+        raise Forbidden(msg("programme.not_permitted_programme_statistics"))
     stmt = scoped(actor, InstitutionEnergyStat).options(
         selectinload(InstitutionEnergyStat.carriers)
     )
@@ -104,14 +105,14 @@ def _account_carriers(
             )
         )
     if problems:
-        raise Invalid("invalid energy statistics", fields=problems)
+        raise Invalid(msg("programme.invalid_energy_statistics"), fields=problems)
     return rows, notes
 
 
 def _require_institution(actor: Actor) -> None:
     require(actor, Permission.PROGRAMME_STATS_MANAGE)
     if actor.org_kind is not OrgKind.INSTITUTION:
-        raise Forbidden("only an institution enters its energy statistics")
+        raise Forbidden(msg("programme.only_institution_enters_energy_statistics"))
 
 
 def _save_stat(
@@ -190,7 +191,8 @@ def save_stat(
     _require_institution(actor)
     if not carriers:
         raise Invalid(
-            "no consumption given", fields={"carriers": [N_("enter at least one carrier")]}
+            msg("programme.no_consumption_given"),
+            fields={"carriers": [msg("programme.enter_at_least_one_carrier")]},
         )
     figures = [
         CarrierFigure(str(c["carrier"]), Decimal(c["quantity"]), c["unit"], StatSource.ENTERED)

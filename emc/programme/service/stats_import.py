@@ -21,7 +21,7 @@ from emc.energy import Carrier, UnitError
 from emc.energy import unit_for as energy_unit_for
 from emc.errors import Invalid
 from emc.facilities.models import Building, Meter, Site
-from emc.i18n import N_
+from emc.messages import msg
 from emc.programme.models import (
     InstitutionEnergyStat,
     StatSource,
@@ -71,8 +71,8 @@ def _header_map(header: tuple) -> dict[str, int]:
     ]
     if missing:
         raise Invalid(
-            "the sheet lacks required columns",
-            fields={"file": [f"missing column(s): {', '.join(missing)}"]},
+            msg("programme.sheet_lacks_required_columns"),
+            fields={"file": [msg("file.missing_columns", columns=", ".join(missing))]},
         )
     return found
 
@@ -102,17 +102,23 @@ def import_stats(
     import openpyxl
 
     if not filename.lower().endswith(".xlsx"):
-        raise Invalid("not an XLSX file", fields={"file": [N_("upload an .xlsx workbook")]})
+        raise Invalid(
+            msg("programme.not_xlsx_file"), fields={"file": [msg("programme.upload_xlsx_workbook")]}
+        )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(stream.read()), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 — any unreadable file is the user's input error
-        raise Invalid("unreadable workbook", fields={"file": [str(error)[:200]]}) from None
+        raise Invalid(
+            msg("programme.unreadable_workbook"), fields={"file": [str(error)[:200]]}
+        ) from None
     try:
         rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     finally:
         workbook.close()
     if not rows:
-        raise Invalid("empty sheet", fields={"file": [N_("the first sheet is empty")]})
+        raise Invalid(
+            msg("programme.empty_sheet"), fields={"file": [msg("programme.first_sheet_empty")]}
+        )
     cols = _header_map(rows[0])
     problems: dict[str, list[str]] = {}
     years: dict[int, dict[str, Any]] = {}
@@ -170,11 +176,12 @@ def import_stats(
         entry["figures"].append(CarrierFigure(str(carrier), quantity, unit, StatSource.IMPORTED))
         entry["rows"].append(n)
     if not years and not problems:
-        raise Invalid("no data rows", fields={"file": [N_("the sheet has no data rows")]})
-    if problems:
         raise Invalid(
-            f"{len(problems)} problem(s) in {filename}; nothing imported", fields=problems
+            msg("programme.no_data_rows"),
+            fields={"file": [msg("programme.sheet_has_no_data_rows")]},
         )
+    if problems:
+        raise Invalid(msg("file.problems_in", file=filename, count=len(problems)), fields=problems)
     factors = factor_set(session)
     saved = []
     for year, entry in sorted(years.items()):
@@ -198,7 +205,10 @@ def import_stats(
                 index, _, rest = key.removeprefix("carriers.").partition(".")
                 row = entry["rows"][int(index)] if index.isdigit() else "?"
                 fields[f"row {row}.{rest or key}"] = messages
-            raise Invalid(f"problems in {filename}; nothing imported", fields=fields) from None
+            raise Invalid(
+                msg("file.problems_in", file=filename, count=sum(len(v) for v in fields.values())),
+                fields=fields,
+            ) from None
     return saved
 
 
@@ -237,7 +247,10 @@ def stats_from_meters(session: Session, actor: Actor, *, year: int) -> Instituti
             if total is not None:
                 totals[(str(carrier), unit)] += Decimal(str(total))
     if not totals:
-        raise Invalid("no meter readings", fields={"year": [f"no meter readings in {year}"]})
+        raise Invalid(
+            msg("programme.no_meter_readings"),
+            fields={"year": [msg("programme.no_readings_in", year=year)]},
+        )
     area, occupants = session.execute(
         select(func.sum(Building.floor_area_m2), func.sum(Building.occupants))
         .join(Site, Site.id == Building.site_id)
@@ -245,8 +258,8 @@ def stats_from_meters(session: Session, actor: Actor, *, year: int) -> Instituti
     ).one()
     if not area:
         raise Invalid(
-            "no buildings",
-            fields={"floor_area_m2": [N_("register the buildings' floor area first")]},
+            msg("programme.no_buildings"),
+            fields={"floor_area_m2": [msg("programme.register_buildings_floor_area_first")]},
         )
     # Quantities of one carrier in different units are brought to its canonical unit.
     merged: dict[str, tuple[Decimal, str]] = {}

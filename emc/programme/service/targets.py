@@ -20,6 +20,7 @@ from emc.auth.policy import load, require, scoped
 from emc.auth.regions import in_subtree, parent_of
 from emc.errors import Conflict, Forbidden, Invalid
 from emc.i18n import N_
+from emc.messages import msg
 from emc.programme import stats
 from emc.programme.models import (
     Metric,
@@ -77,7 +78,7 @@ def _check_target_values(data: dict[str, Any]) -> None:
         if data.get("project_count") is not None:
             problems["project_count"] = [N_("applies to project-count targets only")]
     if problems:
-        raise Invalid("invalid target", fields=problems)
+        raise Invalid(msg("programme.invalid_target"), fields=problems)
 
 
 def _same_window(session: Session, target: ProgrammeTarget) -> list[ProgrammeTarget]:
@@ -108,17 +109,20 @@ def _check_allocation(session: Session, target: ProgrammeTarget) -> None:
         )
         if problem:
             raise Invalid(
-                f"the allocations of {parent} would exceed its target",
+                msg("programme.allocations_exceed", parent=parent),
                 fields={"project_count": [problem]},
             )
     children = [t.project_count for t in others if parent_of(t.region_code) == target.region_code]
     if children and sum(children) > target.project_count:
         raise Invalid(
-            "the target is below what it already allocates",
+            msg("programme.target_below_what_already_allocates"),
             fields={
                 "project_count": [
-                    f"sub-regions are allocated {sum(children)} in total, more than "
-                    f"{target.project_count}"
+                    msg(
+                        "programme.children_exceed",
+                        allocated=sum(children),
+                        target=target.project_count,
+                    )
                 ]
             },
         )
@@ -136,8 +140,8 @@ def _check_overlap(session: Session, target: ProgrammeTarget) -> None:
     )
     if clash is not None:
         raise Conflict(
-            "a target of this region and metric already covers these years",
-            fields={"start_year": [f"overlaps target {clash}"]},
+            msg("programme.target_region_metric_already_covers"),
+            fields={"start_year": [msg("programme.overlaps_target", target=clash)]},
         )
 
 
@@ -149,10 +153,14 @@ def create_target(session: Session, actor: Actor, **data: Any) -> ProgrammeTarge
     region = data["region_code"]
     if not in_subtree(region, actor.region_code):
         raise Invalid(
-            "region outside your area", fields={"region_code": [N_("not in your region")]}
+            msg("programme.region_outside_your_area"),
+            fields={"region_code": [msg("programme.not_your_region")]},
         )
     if session.get(Region, region) is None:
-        raise Invalid("unknown region", fields={"region_code": [N_("unknown division code")]})
+        raise Invalid(
+            msg("programme.unknown_region"),
+            fields={"region_code": [msg("programme.unknown_division_code")]},
+        )
     _check_target_values(data)
     target = ProgrammeTarget(set_by_organization_id=actor.organization_id, **data)
     _check_overlap(session, target)
@@ -174,7 +182,7 @@ def _editable(session: Session, actor: Actor, target: ProgrammeTarget) -> None:
     if not in_subtree(target.region_code, actor.region_code) or not (
         setter_region is not None and in_subtree(setter_region, actor.region_code)
     ):
-        raise Forbidden("this target was set by a higher-level agency")
+        raise Forbidden(msg("programme.target_was_set_by_higher"))
 
 
 def update_target(
@@ -186,7 +194,8 @@ def update_target(
     _editable(session, actor, target)
     if version is not None and version != target.version:
         raise Conflict(
-            "the target was changed meanwhile", fields={"version": [N_("stale: reload and retry")]}
+            msg("programme.target_was_changed_meanwhile"),
+            fields={"version": [msg("programme.stale_reload_retry")]},
         )
     before = journal.snapshot(target, TARGET_FIELDS)
     merged = {**{k: getattr(target, k) for k in TARGET_FIELDS}, **changes}
@@ -205,7 +214,7 @@ def update_target(
         )
     except StaleDataError:
         raise Conflict(
-            "the target was changed meanwhile", fields={"version": [N_("stale")]}
+            msg("programme.target_was_changed_meanwhile"), fields={"version": [msg("watch.stale")]}
         ) from None
     return target
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from emc import clock, journal
 from emc.auth.actor import Actor
 from emc.errors import Conflict, Invalid, NotFound
-from emc.i18n import N_
+from emc.messages import N_, msg, term
+from emc.messages import state as state_word
 from emc.mv.models import MvReport, ReportStatus
 from emc.mv.service import reports as mv_reports
 from emc.mv.service._common import party_of
@@ -60,7 +61,7 @@ def get_event(session: Session, actor: Actor, project_id: int, event_id: int) ->
     project = project_for(session, actor, project_id)
     event = session.get(SuspectedEvent, event_id)
     if event is None or event.project_id != project.id:
-        raise NotFound(f"suspected event {event_id} not found")
+        raise NotFound(msg("not_found", what=term(N_("suspected event")), id=event_id))
     return event
 
 
@@ -70,14 +71,14 @@ def _open_for_decision(session, actor, project_id, event_id, version):
     party = party_of(actor, project)
     if version is not None and version != event.version:
         raise Conflict(
-            "the event changed since you saw it: reload the page",
-            fields={"version": ["stale"]},
+            msg("watch.event_changed_since_you_saw"),
+            fields={"version": [msg("watch.stale")]},
             code="stale",
         )
     if event.status is not EventStatus.OPEN:
         raise Conflict(
-            f"the event is already {event.status.value}",
-            fields={"status": [N_("already decided")]},
+            msg("watch.event_already", state=state_word(event.status)),
+            fields={"status": [msg("watch.already_decided")]},
         )
     return project, event, party
 
@@ -99,7 +100,9 @@ def dismiss_event(
     """
     project, event, party = _open_for_decision(session, actor, project_id, event_id, version)
     if not reason.strip():
-        raise Invalid("a dismissal needs a reason", fields={"reason": [N_("a reason is required")]})
+        raise Invalid(
+            msg("watch.dismissal_needs_reason"), fields={"reason": [msg("watch.reason_required")]}
+        )
     before = journal.snapshot(event, EVENT_FIELDS)
     event.status = EventStatus.DISMISSED
     event.reason = reason.strip()[:1000]
@@ -165,15 +168,14 @@ def convert_event(
     project, event, party = _open_for_decision(session, actor, project_id, event_id, version)
     if event.scope is EventScope.BASELINE:
         raise Conflict(
-            "an event in the baseline period is not a report adjustment: propose a new "
-            "baseline version (for example on a period without it) or dismiss the event",
-            fields={"scope": [N_("baseline-period event")]},
+            msg("watch.event_baseline_period_not_report"),
+            fields={"scope": [msg("watch.baseline_period_event")]},
         )
     report = draft_for(session, event)
     if report is None:
         raise Conflict(
-            "no draft M&V report covers the event yet: draft the report of its period first",
-            fields={"report": [N_("no draft report covers the event")]},
+            msg("watch.no_draft_m_v_report"),
+            fields={"report": [msg("watch.no_draft_report_covers_event")]},
         )
     amount = estimated_effect(event, report) if amount is None else amount
     text = reason.strip() or default_reason(event)
@@ -236,9 +238,9 @@ def acknowledge_warning(
     party_of(actor, project)
     warning = session.get(WatchWarning, warning_id)
     if warning is None or warning.project_id != project.id:
-        raise NotFound(f"warning {warning_id} not found")
+        raise NotFound(msg("not_found", what=term(N_("warning")), id=warning_id))
     if warning.acknowledged_at is not None:
-        raise Conflict("the warning is already acknowledged")
+        raise Conflict(msg("watch.warning_already_acknowledged"))
     warning.acknowledged_by_user_id = actor.user_id
     warning.acknowledged_at = clock.now()
     session.flush()
@@ -261,9 +263,9 @@ def acknowledge_quota_warning(session: Session, actor: Actor, warning_id: int) -
     require(actor, Permission.MV_APPROVE)
     warning = session.get(WatchWarning, warning_id)
     if warning is None or warning.organization_id != actor.organization_id or warning.project_id:
-        raise NotFound(f"warning {warning_id} not found")
+        raise NotFound(msg("not_found", what=term(N_("warning")), id=warning_id))
     if warning.acknowledged_at is not None:
-        raise Conflict("the warning is already acknowledged")
+        raise Conflict(msg("watch.warning_already_acknowledged"))
     warning.acknowledged_by_user_id = actor.user_id
     warning.acknowledged_at = clock.now()
     session.flush()

@@ -42,6 +42,7 @@ from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Building, Meter, MeterReading, Site
 from emc.facilities.service.analysis import fixed_offset
 from emc.i18n import N_
+from emc.messages import msg, record
 from emc.mv import data as mv_data
 from emc.mv import engine
 from emc.mv.models import Baseline, BaselineStatus
@@ -382,7 +383,7 @@ def institution_forecast(
     ``as_of`` or, when its data stop before ``today``, as of the day after its last reading."""
     org = load(session, actor, Organization, organization_id)
     if org.kind is not OrgKind.INSTITUTION:
-        raise NotFound(f"institution {organization_id} not found")
+        raise NotFound(msg("not_found", what=record("Organization"), id=organization_id))
     if as_of is None:
         until = data_until(session, org.id)
         as_of = min(today, until) if until is not None else today

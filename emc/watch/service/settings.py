@@ -11,6 +11,7 @@ from emc.auth.models import Organization
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.errors import Forbidden
+from emc.messages import msg
 from emc.watch.models import QuotaWatchSettings, WatchSettings
 from emc.watch.service.common import project_for
 
@@ -26,7 +27,7 @@ def save_settings(session: Session, actor: Actor, project_id: int, **data) -> Wa
     project = project_for(session, actor, project_id)
     require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     if actor.organization_id != project.organization_id:
-        raise Forbidden("only the project's institution records its contract's watch terms")
+        raise Forbidden(msg("watch.only_project_s_institution_records"))
     row = session.scalar(select(WatchSettings).where(WatchSettings.project_id == project.id))
     before = journal.snapshot(row, FIELDS) if row is not None else None
     if row is None:
@@ -55,7 +56,7 @@ def save_quota_share(
     org = load(session, actor, Organization, organization_id)
     require(actor, Permission.MV_APPROVE)
     if actor.organization_id != org.id:
-        raise Forbidden("only the institution sets its own warning share")
+        raise Forbidden(msg("watch.only_institution_sets_own_warning"))
     row = session.scalar(
         select(QuotaWatchSettings).where(QuotaWatchSettings.organization_id == org.id)
     )

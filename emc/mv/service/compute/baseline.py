@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.models import (
     BaselineModelKind,
@@ -48,13 +49,12 @@ def fit_baseline(
     """
     if plan.method not in COMPUTED_METHODS:
         raise Invalid(
-            f"baselines are fitted from stored data for the daily, billing, hourly and "
-            f"stipulated methods; the plan's method is {plan.method}",
-            fields={"method": ["daily, billing, hourly or stipulated"]},
+            msg("mv.method_not_fitted", method=str(plan.method)),
+            fields={"method": [msg("mv.daily_billing_hourly_stipulated")]},
         )
     meters = boundary(session, plan)
     if not meters:
-        raise Invalid("the M&V plan has no meters", fields={"boundary": ["add a meter"]})
+        raise Invalid(msg("mv.m_v_plan_has_no"), fields={"boundary": [msg("mv.add_meter")]})
     entries, inputs = [], []
     months = plan.reporting_frequency.months
     sims = {int(x["meter_id"]): x for x in simulations or []}
@@ -63,8 +63,10 @@ def fit_baseline(
             sim = sims.get(bm.meter.id)
             if sim is None:
                 raise Invalid(
-                    f"meter {bm.meter.name}: option D needs its simulation results",
-                    fields={"simulations": [f"meter {bm.meter.id}: upload the simulation"]},
+                    msg("mv.option_d_needs_simulation", meter=bm.meter.name),
+                    fields={
+                        "simulations": [msg("mv.option_d_needs_simulation", meter=bm.meter.name)]
+                    },
                 )
             load = data.hourly_inputs if sim["interval"] == "hourly" else data.daily_inputs
             series = load(session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end)
@@ -74,9 +76,8 @@ def fit_baseline(
         if plan.method is MvMethod.STIPULATED or bm.option is IpmvpOption.A:
             if plan.method is not MvMethod.STIPULATED or bm.option is not IpmvpOption.A:
                 raise Invalid(
-                    f"meter {bm.meter.name}: option A goes with the stipulated method, and the "
-                    "stipulated method with option A",
-                    fields={"boundary": [f"meter {bm.meter.id}: option {bm.option}"]},
+                    msg("mv.option_a_stipulated", meter=bm.meter.name),
+                    fields={"boundary": [msg("mv.option_a_stipulated", meter=bm.meter.name)]},
                 )
             series = data.daily_inputs(
                 session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end
@@ -93,9 +94,12 @@ def fit_baseline(
             continue
         if bm.option not in COMPUTED_OPTIONS:
             raise Invalid(
-                f"meter {bm.meter.name}: option {bm.option} is not computed from stored data "
-                "(options B and C are)",
-                fields={"boundary": [f"meter {bm.meter.id}: option {bm.option}"]},
+                msg("mv.option_not_computed", meter=bm.meter.name, option=str(bm.option)),
+                fields={
+                    "boundary": [
+                        msg("mv.option_not_computed", meter=bm.meter.name, option=str(bm.option))
+                    ]
+                },
             )
         if plan.method is MvMethod.HOURLY:
             series = data.hourly_inputs(
@@ -146,12 +150,15 @@ def fit_baseline(
         except engine.InsufficientDataError as exc:
             rules = [w.message for w in exc.warnings if w.disqualifying] or [str(exc)]
             raise Invalid(
-                f"meter {bm.meter.name}: the baseline data are insufficient: {exc}",
+                msg("mv.insufficient_data", meter=bm.meter.name, problem=str(exc)),
                 fields={"data": rules},
                 code="insufficient_data",
             ) from None
         except engine.InvalidInputError as exc:
-            raise Invalid(f"meter {bm.meter.name}: {exc}", fields={"data": [str(exc)]}) from None
+            raise Invalid(
+                msg("mv.meter_problem", meter=bm.meter.name, problem=str(exc)),
+                fields={"data": [str(exc)]},
+            ) from None
         md = model.to_dict()
         entries.append(
             {

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from emc.errors import Conflict
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 from emc.mv import engine
 from emc.mv.models import (
     DEFAULT_ACCEPTANCE,
@@ -106,8 +107,8 @@ def boundary(session: Session, plan: MvPlan) -> list[BoundaryMeter]:
         meter = session.get(Meter, int(item["meter_id"]))
         if meter is None:
             raise Conflict(
-                f"meter {item['meter_id']} of the M&V plan no longer exists",
-                fields={"boundary": ["unknown meter"]},
+                msg("mv.plan_meter_gone", meter=item["meter_id"]),
+                fields={"boundary": [msg("mv.unknown_meter")]},
             )
         out.append(
             BoundaryMeter(meter, session.get(Site, meter.site_id), IpmvpOption(item["option"]))

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.engine import stats as mv_stats
 from emc.mv.models import (
@@ -36,8 +37,7 @@ def hourly_entry(
     short = series.insufficient_months()
     if short and not allow_insufficient:
         raise Invalid(
-            f"meter {bm.meter.name}: the baseline data are insufficient: fewer than 90 % of "
-            "the hours of a month have use and temperature",
+            msg("mv.hourly_insufficient", meter=bm.meter.name),
             fields={"data": short},
             code="insufficient_data",
         )
@@ -51,12 +51,15 @@ def hourly_entry(
         model = engine.fit_hourly(ts, usage, temps, timezone=series.timezone, temperature_unit="C")
     except engine.InsufficientDataError as exc:
         raise Invalid(
-            f"meter {bm.meter.name}: the baseline data are insufficient: {exc}",
+            msg("mv.insufficient_data", meter=bm.meter.name, problem=str(exc)),
             fields={"data": [str(exc)]},
             code="insufficient_data",
         ) from None
     except engine.InvalidInputError as exc:
-        raise Invalid(f"meter {bm.meter.name}: {exc}", fields={"data": [str(exc)]}) from None
+        raise Invalid(
+            msg("mv.meter_problem", meter=bm.meter.name, problem=str(exc)),
+            fields={"data": [str(exc)]},
+        ) from None
     predicted = model.predict(ts, temps)
     used = np.isfinite(predicted) & np.isfinite(usage)
     dates, observed, _h = _daily_of_hours(series, usage, used)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.models import MeasuredParameter, MvEvidenceFile, MvMeasurement, MvPlan
 from emc.mv.service.compute.common import (
@@ -35,14 +36,18 @@ def _stipulations(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         unit = OPTION_A_PARAMETERS.get(item["name"])
         if unit is not None and item["unit"] != unit:
             raise Invalid(
-                f"stipulated {item['name']} must be in {unit}, not {item['unit']}",
-                fields={"stipulated": [f"{item['name']}: unit {unit}"]},
+                msg("mv.stipulated_unit", name=item["name"], unit=unit, given=item["unit"]),
+                fields={
+                    "stipulated": [
+                        msg("mv.stipulated_unit", name=item["name"], unit=unit, given=item["unit"])
+                    ]
+                },
             )
         out[item["name"]] = item
     if "operating_hours_per_day" not in out:
         raise Invalid(
-            "option A needs the stipulated operating hours per day (h/d) with their source",
-            fields={"stipulated": ["operating_hours_per_day (h/d) is required for option A"]},
+            msg("mv.option_needs_stipulated_operating_hours"),
+            fields={"stipulated": [msg("mv.operating_hours_per_day_h")]},
         )
     return out
 
@@ -127,8 +132,8 @@ def option_a_entry(
     period (no more than 10 % of days missing, as CalTRACK asks of daily data)."""
     if bm.meter.unit != "kWh":
         raise Invalid(
-            f"meter {bm.meter.name}: option A is computed in kWh; the meter reads {bm.meter.unit}",
-            fields={"boundary": [f"meter {bm.meter.id}: unit {bm.meter.unit}"]},
+            msg("mv.option_a_kwh", meter=bm.meter.name, unit=bm.meter.unit),
+            fields={"boundary": [msg("mv.option_a_kwh", meter=bm.meter.name, unit=bm.meter.unit)]},
         )
     stip = _stipulations(plan.stipulated)
     hpd = float(stip["operating_hours_per_day"]["value"])
@@ -144,7 +149,7 @@ def option_a_entry(
             message = f"{missing} of {usage.size} baseline days have no metered use (limit 10 %)"
             if not allow_insufficient:
                 raise Invalid(
-                    f"meter {bm.meter.name}: the baseline data are insufficient: {message}",
+                    msg("mv.insufficient_data", meter=bm.meter.name, problem=message),
                     fields={"data": [message]},
                     code="insufficient_data",
                 )
@@ -155,7 +160,7 @@ def option_a_entry(
         kw, how = _measured_kw(bm.meter.name, usage, hpd)
         if not math.isfinite(kw):
             raise Invalid(
-                f"meter {bm.meter.name}: no metered baseline day to measure the demand",
+                msg("mv.no_metered_day", meter=bm.meter.name),
                 fields={"data": [how]},
                 code="insufficient_data",
             )
@@ -259,7 +264,10 @@ def option_a_savings(
         try:
             result = engine.option_a_savings(**kwargs)
         except engine.InvalidInputError as exc:
-            raise Invalid(f"option A, {m}: {exc}", fields={"stipulated": [str(exc)]}) from None
+            raise Invalid(
+                msg("mv.meter_problem", meter=m, problem=str(exc)),
+                fields={"stipulated": [str(exc)]},
+            ) from None
         if used < n_days and "reporting_demand_kw" not in stip and entered is None:
             warnings.append(
                 {

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from emc.errors import Invalid
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.service.compute.common import OPTION_D_SCHEMA, BoundaryMeter, calendar_months
 
@@ -40,18 +41,22 @@ def parse_simulation_csv(text_: str, interval: str, unit: str, field: str) -> di
                 raise ValueError("the value must be finite and not negative")
         except ValueError as exc:
             raise Invalid(
-                f"{field}: line {i}: {exc}", fields={field: [f"line {i}: {exc}"]}
+                msg("mv.line_problem", line=i, problem=str(exc)),
+                fields={field: [msg("mv.line_problem", line=i, problem=str(exc))]},
             ) from None
         if row_unit != unit:
             raise Invalid(
-                f"{field}: line {i}: unit {row_unit}, the meter reads {unit}",
-                fields={field: [f"line {i}: unit must be {unit}"]},
+                msg("mv.line_unit", line=i, unit=row_unit, meter_unit=unit),
+                fields={field: [msg("mv.line_unit", line=i, unit=row_unit, meter_unit=unit)]},
             )
         if period in out:
-            raise Invalid(f"{field}: {period} repeated", fields={field: [f"{period} repeated"]})
+            raise Invalid(
+                msg("mv.period_repeated", period=str(period)),
+                fields={field: [msg("mv.period_repeated", period=str(period))]},
+            )
         out[period] = v
     if not out:
-        raise Invalid(f"{field}: no rows", fields={field: ["no rows"]})
+        raise Invalid(msg("mv.no_rows"), fields={field: [msg("mv.no_rows")]})
     return out
 
 
@@ -90,7 +95,8 @@ def option_d_entry(bm: BoundaryMeter, series, sim: dict[str, Any]) -> dict[str, 
         )
     except engine.InvalidInputError as exc:
         raise Invalid(
-            f"meter {bm.meter.name}: {exc}", fields={"calibration_csv": [str(exc)]}
+            msg("mv.meter_problem", meter=bm.meter.name, problem=str(exc)),
+            fields={"calibration_csv": [str(exc)]},
         ) from None
     cd = calibration.to_dict()
     warnings = [w.to_dict() for w in series.warnings] + list(cd.pop("warnings"))
@@ -168,9 +174,12 @@ def option_d_savings(entry: dict[str, Any], series, adjustments) -> dict[str, An
     lacking = [k for k in expected if k not in model["simulated_baseline"]]
     if lacking:
         raise Invalid(
-            f"the simulated baseline has no value for {lacking[0]} "
-            f"({len(lacking)} reporting periods lack one)",
-            fields={"simulations": [f"no simulated baseline for {lacking[0]}"]},
+            msg("mv.simulation_lacks", period=str(lacking[0]), count=len(lacking)),
+            fields={
+                "simulations": [
+                    msg("mv.simulation_lacks", period=str(lacking[0]), count=len(lacking))
+                ]
+            },
         )
     used = [k for k in expected if k in measured]
     cs = model["calibration_series"]

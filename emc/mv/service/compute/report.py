@@ -20,6 +20,7 @@ from emc.contracts.models import Contract, EmcProject, terms_from_document
 from emc.energy import FactorNotFound, UnitError, convert
 from emc.errors import Conflict, Invalid
 from emc.facilities.models import Meter, Site
+from emc.messages import msg
 from emc.mv import data, engine
 from emc.mv.engine import stats as mv_stats
 from emc.mv.models import (
@@ -55,8 +56,8 @@ def contract_terms(session: Session, project: EmcProject) -> finance.ContractTer
     contract = session.scalar(select(Contract).where(Contract.project_id == project.id))
     if contract is None:
         raise Conflict(
-            "the project has no contract: savings cannot be valued",
-            fields={"contract": ["missing"]},
+            msg("mv.project_has_no_contract_savings"),
+            fields={"contract": [msg("mv.missing")]},
         )
     return terms_from_document(contract.terms)
 
@@ -65,8 +66,8 @@ def _price(terms: finance.ContractTerms, carrier: str, day: dt.date):
     price = terms.price_for(carrier)
     if price is None:
         raise Conflict(
-            f"the contract has no price for {carrier}: savings cannot be valued",
-            fields={"price_basis": [f"no contract price for {carrier}"]},
+            msg("mv.no_price", carrier=carrier),
+            fields={"price_basis": [msg("finance.no_price", carrier=carrier)]},
         )
     year = max(1, contract_year_of(terms.start_date, day))
     return price, price_in_year(terms, carrier, year), year

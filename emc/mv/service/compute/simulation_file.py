@@ -19,6 +19,7 @@ from typing import Any
 
 from emc.errors import Invalid
 from emc.facilities.ingest.source import SourceError, open_source
+from emc.messages import msg
 
 PERIOD_NAMES = ("period", "month", "hour", "时段", "期间", "月份", "时间", "日期时间")
 VALUE_NAMES = ("value", "simulated", "simulation", "模拟值", "模拟用量", "模拟能耗", "用量")
@@ -90,11 +91,13 @@ def parse_simulation_file(
             column under ``field``.
     """
     if interval not in ("monthly", "hourly"):
-        raise Invalid("the interval is monthly or hourly", fields={field: ["monthly or hourly"]})
+        raise Invalid(msg("mv.interval_monthly_hourly"), fields={field: [msg("mv.monthly_hourly")]})
     try:
         source = open_source(io.BytesIO(content), filename)
     except SourceError as exc:
-        raise Invalid(f"{filename}: {exc}", fields={field: [str(exc)]}) from None
+        raise Invalid(
+            msg("file.problem_in", file=filename, problem=str(exc)), fields={field: [str(exc)]}
+        ) from None
     problems: list[str] = []
     calibration: dict[str, float] = {}
     reporting: dict[str, float] = {}
@@ -120,11 +123,20 @@ def parse_simulation_file(
                 missing = [r for r in ("period", "value") if r not in columns]
                 if missing:
                     raise Invalid(
-                        f"{filename}: row {row_no}: no {' or '.join(missing)} column",
+                        msg(
+                            "mv.simulation_columns",
+                            file=filename,
+                            row=row_no,
+                            missing=", ".join(missing),
+                        ),
                         fields={
                             field: [
-                                f"row {row_no}: the header needs the columns period and value "
-                                f"(missing: {', '.join(missing)})"
+                                msg(
+                                    "mv.simulation_columns",
+                                    file=filename,
+                                    row=row_no,
+                                    missing=", ".join(missing),
+                                )
                             ]
                         },
                     )
@@ -173,7 +185,9 @@ def parse_simulation_file(
                 continue
             target[key] = value
     except SourceError as exc:
-        raise Invalid(f"{filename}: {exc}", fields={field: [str(exc)]}) from None
+        raise Invalid(
+            msg("file.problem_in", file=filename, problem=str(exc)), fields={field: [str(exc)]}
+        ) from None
     finally:
         source.close()
     if not columns:
@@ -189,7 +203,7 @@ def parse_simulation_file(
             )
     if problems:
         raise Invalid(
-            f"{filename}: {len(problems)} problem(s), nothing was stored: {problems[0]}",
+            msg("file.problems_in", file=filename, count=len(problems)),
             fields={field: problems},
         )
     return {
