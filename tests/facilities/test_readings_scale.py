@@ -10,10 +10,10 @@ import io
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import text
 
+from emc import demo
 from emc.auth.actor import Actor
-from emc.auth.models import Organization, User
 from emc.errors import Conflict
 from emc.facilities import partitions, rollup, service, store
 from emc.facilities.models import Meter
@@ -24,9 +24,7 @@ BASE = 1_704_038_400  # 2024-01-01 00:00 Asia/Shanghai
 
 
 def _actor(session) -> Actor:
-    user = session.scalar(select(User).where(User.email == "energy@school.demo"))
-    user.organization = session.get(Organization, user.organization_id)
-    return Actor.of(user)
+    return demo.actor_for(session, "energy@school.demo")
 
 
 def _meter(session, actor, zone="Asia/Shanghai", name="规模表"):
