@@ -226,6 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="emc-bench-"))
@@ -240,7 +241,9 @@ def main() -> None:
         print(
             f"generated {path.name}: {rows:,} rows, {size_mb:.1f} MB in {time.perf_counter() - t0:.1f} s"
         )
-    databases = [("sqlite", lambda: (f"sqlite:///{work / 'bench.sqlite3'}", lambda: None))]
+    databases = []
+    if not args.no_sqlite:
+        databases.append(("sqlite", lambda: (f"sqlite:///{work / 'bench.sqlite3'}", lambda: None)))
     if not args.no_pg:
         databases.append(("postgresql", lambda: _pg_scratch(args.pg)))
     print(

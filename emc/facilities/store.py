@@ -97,8 +97,11 @@ def copy_rows(
     starts = np.asarray(start, dtype=np.int64)
     values = np.asarray(value, dtype=np.float64)
     ends = None if end is None else np.asarray(end, dtype=np.int64)
-    qualities = np.asarray(quality, dtype=np.str_) if n else np.empty(0, dtype=np.str_)
-    kinds = np.unique(qualities)
+    if n and quality.count(quality[0]) == n:  # the usual case: one quality, no array of strings
+        kinds, qualities = [quality[0]], None
+    else:
+        qualities = np.asarray(quality, dtype=np.str_) if n else np.empty(0, dtype=np.str_)
+        kinds = np.unique(qualities)
     parts = []
     for kind in kinds:
         chosen = slice(None) if len(kinds) == 1 else qualities == kind
@@ -177,12 +180,15 @@ class ReadingsWriter:
         quality: Sequence[str],
     ) -> None:
         """Append one batch (columnar, as :class:`~emc.facilities.ingest.Batch`)."""
-        if not start:
+        if not len(start):
             return
         self.rows += len(start)
         if self._copy is not None:
             self._copy.write(copy_rows(self._meter_id, start, end, value, quality))
-        elif self._queue is not None:
+            return
+        if isinstance(start, np.ndarray):  # sqlite3 binds Python numbers only
+            start, value = start.tolist(), np.asarray(value).tolist()
+        if self._queue is not None:
             if self._error is not None:
                 raise self._error
             self._queue.put((start, end, value, quality))

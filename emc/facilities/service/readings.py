@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -221,7 +222,11 @@ def import_readings(
                         continue
                     if writer is None:
                         writer = writing.enter_context(store.ReadingsWriter(session, meter.id))
-                    writer.write(batch.start, batch.end, batch.value, batch.quality)
+                    starts = np.asarray(batch.start, dtype=np.int64)
+                    values = np.asarray(batch.value, dtype=np.float64)
+                    writer.write(starts, batch.end, values, batch.quality)
+                    days.add(starts, values)
+                    continue
                 days.add(batch.start, batch.value)
             writing.close()  # the bulk write ends here; the connection is free again
             # Frozen before overlap: replacing would not help, a new baseline/report version would.
