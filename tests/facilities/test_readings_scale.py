@@ -159,6 +159,10 @@ def test_binary_copy_rows_encode_each_field_with_its_length():
 
 
 def test_partition_job_creates_months_ahead_and_splits_the_default(db_session):
+    import emc.jobs  # noqa: F401  (registers the jobs)
+    from emc import scheduler
+
+    assert scheduler.JOBS["reading_partitions"].func is emc.jobs.reading_partitions
     if db_session.get_bind().dialect.name != "postgresql":
         assert partitions.ensure_partitions(db_session, dt.date(2030, 1, 15)) == []
         return
