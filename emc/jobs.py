@@ -189,3 +189,16 @@ def mv_reminders(session: Session, settings: Settings, key: str) -> dict[str, An
 
 # The savings watch registers its own nightly job.
 import emc.watch.jobs  # noqa: E402,F401
+
+
+@job(
+    "reading_partitions",
+    cron={"hour": 2, "minute": 10},
+    description=N_("Create the monthly partitions of meter readings ahead (PostgreSQL)"),
+)
+def reading_partitions(session: Session, settings: Settings, key: str) -> dict[str, Any]:
+    """For the local date ``key``: the partitions of its month and the next three, and of any
+    month still held by the default partition (see :mod:`emc.facilities.partitions`)."""
+    from emc.facilities.partitions import ensure_partitions
+
+    return {"created": ensure_partitions(session, dt.date.fromisoformat(key))}

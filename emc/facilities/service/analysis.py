@@ -38,9 +38,11 @@ from sqlalchemy.orm import Session
 from emc.auth.actor import Actor
 from emc.auth.policy import load
 from emc.errors import Invalid
+from emc.facilities import rollup
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
 from emc.messages import msg
+from emc.facilities.rollup import fixed_offset
 
 DAY = 86400
 OUTLIER_Z = 3.5
@@ -105,23 +107,6 @@ def _utc(epoch: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
-def fixed_offset(zone_name: str, lo: int, hi: int) -> int | None:
-    """The zone's UTC offset in seconds if it is the same throughout ``[lo, hi]``, else None.
-
-    Checked at both ends and at every 1 January and 1 July in between, which catches DST and
-    standard-offset changes (they happen at most twice a year).
-    """
-    zone = ZoneInfo(zone_name)
-    instants = [lo, hi]
-    for year in range(_utc(lo).year, _utc(hi).year + 1):
-        for month in (1, 7):
-            instants.append(int(dt.datetime(year, month, 1, tzinfo=dt.UTC).timestamp()))
-    offsets = {
-        int(dt.datetime.fromtimestamp(t, zone).utcoffset().total_seconds()) for t in instants
-    }
-    return offsets.pop() if len(offsets) == 1 else None
-
-
 def _meter(session: Session, actor: Actor, meter_id: int) -> tuple[Meter, Site]:
     meter = load(session, actor, Meter, meter_id)
     return meter, session.get(Site, meter.site_id)
@@ -148,42 +133,9 @@ def _bounds(
 def local_day_rows(
     session: Session, meter_id: int, zone: str, lo: int, hi: int
 ) -> list[tuple[dt.date, float, int]]:
-    """(local day, total, readings) per day with readings in ``[lo, hi)``, in SQL."""
-    offset = fixed_offset(zone, lo, hi)
-    params = {"m": meter_id, "lo": lo, "hi": hi}
-    if offset is not None:
-        params["off"] = offset
-        rows = session.execute(
-            text(
-                "SELECT (start_ts + :off) / 86400 AS d, sum(value), count(*) FROM meter_readings"
-                " WHERE meter_id = :m AND start_ts >= :lo AND start_ts < :hi"
-                " GROUP BY 1 ORDER BY 1"
-            ),
-            params,
-        ).all()
-        epoch_day = dt.date(1970, 1, 1)
-        return [(epoch_day + dt.timedelta(days=int(d)), float(t), int(n)) for d, t, n in rows]
-    tz = ZoneInfo(zone)
-    whole_hours = all(
-        int(dt.datetime.fromtimestamp(t, tz).utcoffset().total_seconds()) % 3600 == 0
-        for t in range(lo, hi, 30 * DAY)
-    )
-    params["b"] = 3600 if whole_hours else 900
-    buckets = session.execute(
-        text(
-            "SELECT (start_ts / :b) * :b AS h, sum(value), count(*) FROM meter_readings"
-            " WHERE meter_id = :m AND start_ts >= :lo AND start_ts < :hi"
-            " GROUP BY 1 ORDER BY 1"
-        ),
-        params,
-    ).all()
-    days: dict[dt.date, list] = {}
-    for h, t, n in buckets:
-        day = dt.datetime.fromtimestamp(int(h), tz).date()
-        acc = days.setdefault(day, [0.0, 0])
-        acc[0] += float(t)
-        acc[1] += int(n)
-    return [(d, t, n) for d, (t, n) in sorted(days.items())]
+    """(local day, total, readings) per day with readings in ``[lo, hi)``: whole days from the
+    daily rollup, partial days at the ends from the readings (:mod:`emc.facilities.rollup`)."""
+    return rollup.day_rows(session, meter_id, zone, lo, hi)
 
 
 def daily_totals(

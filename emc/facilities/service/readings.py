@@ -26,10 +26,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,7 +41,7 @@ from emc.auth.models import Organization, OrgKind, User
 from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.errors import Conflict, Invalid
-from emc.facilities import store
+from emc.facilities import rollup, store
 from emc.facilities.ingest import IngestError, IngestProblem, MeterKind, read_readings
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
 from emc.facilities.service import rights
@@ -138,6 +140,10 @@ def import_readings(
     """
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
+    # The meter row stays locked until the transaction ends: a concurrent upload to the same
+    # meter waits, and the meter cannot be deleted under the readings (meter_readings has no
+    # foreign key). SQLite has no row locks; its writers are serialised by BEGIN IMMEDIATE.
+    session.execute(select(Meter.id).where(Meter.id == meter.id).with_for_update())
     rights.check_writer(session, actor, meter)
     site = session.get(Site, meter.site_id)
     if fmt is not None and fmt != MeterKind(meter.kind).value:
@@ -187,10 +193,13 @@ def import_readings(
     interval = meter.interval_minutes * 60 if meter.kind is MeterKind.INTERVAL else None
     replaced_digest = hashlib.sha256() if replace else None
     replaced = {"count": 0, "first": None, "last": None}
+    days = rollup.DayTotals(site.timezone)
     try:
-        with session.begin_nested():
+        with session.begin_nested(), ExitStack() as writing:
             overlap = False
             covered_to: int | None = None
+            barrier: int | None = None  # the first stored start the upload may not reach
+            writer: store.ReadingsWriter | None = None
             for batch in reader:
                 # Ranges are contiguous from the upload's first start, so stored readings in the
                 # upload's own gaps count as overlapping too: the upload owns [first, last).
@@ -205,12 +214,26 @@ def import_readings(
                         replaced["count"] += found.count
                         replaced["first"] = _min(replaced["first"], found.first_ts)
                         replaced["last"] = _max(replaced["last"], found.last_ts)
-                elif store.overlapping(session, meter.id, lo, hi, interval).count:
-                    overlap = True
+                    store.write_readings(
+                        session, meter.id, batch.start, batch.end, batch.value, batch.quality
+                    )
+                else:
+                    # One look-up for the whole upload instead of one per batch: the connection
+                    # then stays in one bulk write while the next batch is parsed.
+                    if barrier is None:
+                        barrier = store.next_stored(session, meter.id, lo, interval)
+                    if hi > barrier:
+                        overlap = True
+                        continue
+                    if writer is None:
+                        writer = writing.enter_context(store.ReadingsWriter(session, meter.id))
+                    starts = np.asarray(batch.start, dtype=np.int64)
+                    values = np.asarray(batch.value, dtype=np.float64)
+                    writer.write(starts, batch.end, values, batch.quality)
+                    days.add(starts, values)
                     continue
-                store.write_readings(
-                    session, meter.id, batch.start, batch.end, batch.value, batch.quality
-                )
+                days.add(batch.start, batch.value)
+            writing.close()  # the bulk write ends here; the connection is free again
             # Frozen before overlap: replacing would not help, a new baseline/report version would.
             frozen = rights.frozen_conflict(
                 session, meter, site, reader.summary.first_start, reader.summary.last_end
@@ -219,6 +242,17 @@ def import_readings(
                 raise frozen
             if overlap:
                 raise _Overlap
+            if reader.summary.readings:
+                changed = [(replaced["first"], replaced["last"])] if replaced["count"] else []
+                rollup.save(
+                    session,
+                    meter.id,
+                    site.timezone,
+                    days,
+                    reader.summary.first_start,
+                    reader.summary.last_end,
+                    changed,
+                )
     except IngestError as error:
         raise ingest_invalid(error, filename, _problem_key) from None
     except _Overlap:

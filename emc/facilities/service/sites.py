@@ -24,6 +24,7 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import load, require, scoped
 from emc.energy import Carrier, UnitError, unit_for
 from emc.errors import Conflict, Invalid, NotFound
+from emc.facilities import rollup
 from emc.facilities.ingest import MeterKind, MeterSpec
 from emc.facilities.models import (
     Building,
@@ -136,6 +137,10 @@ def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) ->
         fields=SITE_FIELDS,
         organization_id=site.organization_id,
     )
+    if site.timezone != before["timezone"]:
+        # Local days moved: the daily totals of every meter of the site are recomputed.
+        for meter_id in session.scalars(select(Meter.id).where(Meter.site_id == site.id)):
+            rollup.rebuild(session, meter_id, site.timezone)
     return site
 
 
