@@ -41,8 +41,8 @@ from emc.errors import Invalid
 from emc.facilities import rollup
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
-from emc.messages import msg
 from emc.facilities.rollup import fixed_offset
+from emc.messages import msg
 
 DAY = 86400
 OUTLIER_Z = 3.5
