@@ -265,6 +265,10 @@ CATALOGUE: dict[str, str] = {
     "calendars.no_statutory_year": N_("No statutory holidays are entered for %(year)s."),
     "not_found.page": N_("This page does not exist."),
     "forbidden": N_("You do not have the right to do this."),
+    "facilities.meter_delete_has_readings": N_(
+        "Meter %(meter)s holds readings: retire it instead of deleting it."
+    ),
+    "facilities.meter_retire_not_delete": N_("a meter with readings is retired, never deleted"),
     "forbidden.amendment_proposer": N_(
         "Amendments are proposed by the institution's project managers or the ESCO's admins."
     ),

@@ -44,6 +44,7 @@ from emc.db import Base, BigId, CreatedAt, UpdatedAt, UTCDateTime, intpk, str_en
 from emc.energy import Carrier
 from emc.errors import Conflict
 from emc.facilities.ingest import MeterKind
+from emc.messages import msg
 
 __all__ = [
     "Building",
@@ -207,8 +208,8 @@ def _refuse_deleting_read_meter(_mapper, connection, meter: Meter) -> None:
     ).first()
     if held is not None:
         raise Conflict(
-            f"meter {meter.id} holds readings: retire it instead of deleting it",
-            fields={"meter": ["a meter with readings is retired, never deleted"]},
+            msg("facilities.meter_delete_has_readings", meter=meter.id),
+            fields={"meter": [msg("facilities.meter_retire_not_delete")]},
             code="meter_has_readings",
         )
 
