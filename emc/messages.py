@@ -958,6 +958,41 @@ CATALOGUE: dict[str, str] = {
     "ingest.empty_file": N_("the file has no rows"),
     "ingest.encoding": N_("the file is not valid text near row %(near)s; save it as UTF-8 or GBK"),
     "ingest.too_many_errors": N_("stopped after %(count)s problems; fix these and upload again"),
+    "ingest.unsupported_file": N_(
+        "legacy .xls workbooks are not supported; save the file as .xlsx or CSV"
+    ),
+    "ingest.unreadable_file": N_("the file cannot be read (%(detail)s)"),
+    "ingest.sheet_not_found": N_("there is no sheet %(sheet)s (sheets: %(sheets)s)"),
+    "ingest.bad_column_map": N_("the column map gives “%(header)s” an unknown role: %(given)s"),
+    "ingest.format_mismatch": N_(
+        "the file's data (%(given)s) does not fit the meter's kind (%(kind)s)"
+    ),
+    "ingest.bad_unit": N_("%(unit)s is not a unit of this meter's carrier"),
+    "ingest.overlap": N_(
+        "the period %(start)s to %(end)s overlaps the bill in row %(other_row)s (which ends "
+        "%(other_end)s local time, exclusive)"
+    ),
+    "ingest.implausible_value": N_(
+        "%(cell)s is not a plausible reading (the limit is %(limit)s %(unit)s)"
+    ),
+    "ingest.date_only": N_(
+        "%(cell)s has no time of day; a %(minutes)s-minute meter needs the start time of each "
+        "interval"
+    ),
+    # Warnings (the import goes ahead): gaps and notes on rows.
+    "ingest.gaps": N_("%(count)s missing %(what)s in %(gaps)s gap(s) (local time: %(ranges)s)"),
+    "ingest.ambiguous_time": N_(
+        "rows %(rows)s: local times that occur twice (clocks set back) were read as the first "
+        "occurrence unless the row order showed the second"
+    ),
+    "ingest.rollover": N_("rows %(rows)s: the register rolled over"),
+    "ingest.meter_replaced": N_(
+        "rows %(rows)s: meter replaced; no consumption is attributed across the replacement"
+    ),
+    "ingest.inclusive_ends": N_(
+        "rows %(rows)s: bills follow each other the day after the previous end date, so end "
+        "dates were read as inclusive (each bill covers its end date)"
+    ),
     "ingest.skipped_rows": N_("rows %(rows)s above the header were skipped"),
     "ingest.ignored_columns": N_("columns %(columns)s were ignored"),
     "ingest.upload_expired": N_("the checked file is no longer kept: choose the file again"),

@@ -191,3 +191,35 @@ def test_a_conflict_keeps_its_kind_and_its_message_code():
     error = Conflict(msg("mv.baseline_frozen"), code="frozen")
     assert error.code == "frozen" and error.message_code == "mv.baseline_frozen"
     assert error.params == {} and error.status == 409
+
+
+def test_every_meter_file_problem_and_warning_code_is_in_the_catalogue():
+    """The reader's codes are said from ``ingest.<code>``: a new code needs its sentence."""
+    from emc.facilities.ingest.model import Code
+
+    assert [c.value for c in Code if f"ingest.{c.value}" not in CATALOGUE] == []
+
+
+def test_meter_file_warnings_are_said_in_chinese(app):
+    """Gaps and notes on rows (warnings; the import goes ahead) carry params for the catalogue."""
+    import io
+
+    from emc.facilities.ingest import MeterSpec, read_readings
+    from emc.facilities.service.uploads import ProblemText
+    from emc.facilities.views.mapping import say_problem
+
+    lines = ["时间,用电量(kWh)"] + [
+        f"2026-03-{d:02d} {h:02d}:00,1.5" for d in (1, 2, 4) for h in range(24)
+    ]
+    reader = read_readings(
+        io.BytesIO("\n".join(lines).encode()),
+        filename="gap.csv",
+        spec=MeterSpec(carrier="electricity", unit="kWh", kind="interval", interval_minutes=60),
+    )
+    for _batch in reader:
+        pass
+    summary = reader.summary
+    (gap,) = [w for w in summary.warnings if w.code == "gaps"]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        text = say_problem(ProblemText(gap.message, gap.code, gap.params))
+    assert text.startswith("缺少 24 个时段数据，共 1 段空缺") and "missing" not in text

@@ -29,7 +29,16 @@ from sqlalchemy.orm import Session
 
 from emc.facilities.models import MeterDailyTotal
 
-__all__ = ["DayTotals", "day_rows", "fixed_offset", "raw_day_rows", "rebuild", "refresh", "save"]
+__all__ = [
+    "DayTotals",
+    "day_rows",
+    "drifted",
+    "fixed_offset",
+    "raw_day_rows",
+    "rebuild",
+    "refresh",
+    "save",
+]
 
 DAY = 86400
 _EPOCH_DAY = dt.date(1970, 1, 1)
@@ -142,6 +151,21 @@ def day_rows(
         raw_day_rows(session, meter_id, zone, lo, first)
         + middle
         + raw_day_rows(session, meter_id, zone, last, hi)
+    )
+
+
+def drifted(session: Session, meter_id: int, zone: str, lo: int, hi: int) -> bool:
+    """Whether the rollup of ``[lo, hi)`` disagrees with the raw rows: a count differs, or a
+    total by more than floating-point summation order explains (relative 1e-9). Integrity
+    checks (has the evidence under a baseline changed?) ask this, since a raw row changed
+    around the services (a repair in the database) does not reach the rollup."""
+    raw = raw_day_rows(session, meter_id, zone, lo, hi)
+    rolled = day_rows(session, meter_id, zone, lo, hi)
+    if [(d, n) for d, _t, n in raw] != [(d, n) for d, _t, n in rolled]:
+        return True
+    return any(
+        abs(a - b) > 1e-9 * max(abs(a), abs(b), 1.0)
+        for (_d, a, _n), (_e, b, _m) in zip(raw, rolled, strict=True)
     )
 
 

@@ -74,7 +74,8 @@ class DailyInputs:
         )
 
 
-def _epoch(day: dt.date, zone: ZoneInfo) -> int:
+def epoch(day: dt.date, zone: ZoneInfo) -> int:
+    """Epoch seconds of local midnight starting ``day`` in ``zone``."""
     return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
 
 
@@ -88,7 +89,7 @@ def daily_usage(
     """Use per local day of ``[start, end)`` in the meter's unit; ``nan`` for a missing day or,
     for interval meters, a day with fewer readings than it holds."""
     zone = ZoneInfo(site.timezone)
-    lo, hi = _epoch(start, zone), _epoch(end, zone)
+    lo, hi = epoch(start, zone), epoch(end, zone)
     rows = {
         d: (t, n) for d, t, n in analysis.local_day_rows(session, meter.id, site.timezone, lo, hi)
     }
@@ -97,7 +98,7 @@ def daily_usage(
     for day in days(start, end):
         total, count = rows.get(day, (NAN, 0))
         if count and meter.kind is MeterKind.INTERVAL and step:
-            expected = (_epoch(day + dt.timedelta(days=1), zone) - _epoch(day, zone)) // step
+            expected = (epoch(day + dt.timedelta(days=1), zone) - epoch(day, zone)) // step
             if count < expected:
                 total = NAN
         out.append(float(total) if count else NAN)
@@ -113,7 +114,7 @@ def temperature_readings(
         return []
     station = session.get(WeatherStation, site.weather_station_id)
     zone = ZoneInfo(site.timezone)
-    rows = weather.temperatures(session, station, _epoch(start, zone), _epoch(end, zone))
+    rows = weather.temperatures(session, station, epoch(start, zone), epoch(end, zone))
     return [(dt.datetime.fromtimestamp(s, zone).replace(tzinfo=None), t) for s, t in rows]
 
 
@@ -257,7 +258,7 @@ def hourly_inputs(
             fields={"method": [msg("mv.hourly_needs_interval", meter=meter.name)]},
         )
     zone = ZoneInfo(site.timezone)
-    lo, hi = _epoch(start, zone), _epoch(end, zone)
+    lo, hi = epoch(start, zone), epoch(end, zone)
     rows = _hour_rows(session, meter, site.timezone, lo, hi)
     per_hour = HOUR // step
     hours = list(range(lo, hi, HOUR))

@@ -71,7 +71,7 @@ def full_demo(tmp_path_factory):
 
 
 def _crawl(full_demo, email: str, locale: str):
-    from conftest import Client
+    from tests.conftest import Client
 
     app, engine, values, data = full_demo
     with engine.begin() as conn:

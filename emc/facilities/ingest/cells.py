@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from emc.energy import Carrier, UnitError, float_factor, unit_for
+from emc.messages import term
 
 from .clock import AMBIGUOUS, Clock, NonexistentTime, parse_timestamp_text
 from .model import Code, IngestProblem, IngestWarning, MeterSpec, Quality
@@ -143,6 +144,12 @@ class Context:
                     f"{'s' if gaps.gaps != 1 else ''} (local time: {shown}{more})",
                     gaps.count,
                     ranges=tuple(gaps.ranges),
+                    params={
+                        "count": gaps.count,
+                        "what": term(what),
+                        "gaps": gaps.gaps,
+                        "ranges": shown + more,
+                    },
                 )
             )
         texts = {
@@ -162,6 +169,7 @@ class Context:
                     f"{self.filename} rows {listed}: {texts[code]}",
                     len(rows),
                     rows=tuple(rows[:_SHOWN]),
+                    params={"rows": listed},
                 )
             )
         return result
@@ -290,7 +298,7 @@ class Context:
         try:
             unit = unit_for(self.carrier, str(cell))
         except UnitError as exc:
-            self.problem(row, column, Code.BAD_UNIT, str(exc))
+            self.problem(row, column, Code.BAD_UNIT, str(exc), unit=str(cell))
             return None
         scale = float_factor(unit, self.spec.unit, self.carrier) * self.spec.multiplier
         self._unit_scales[cell] = scale

@@ -128,6 +128,8 @@ def read_interval(
                     Code.DATE_ONLY,
                     f"{show(ts)} has no time of day; a {minutes}-minute meter needs the start"
                     " time of each interval",
+                    cell=show(ts),
+                    minutes=minutes,
                 )
             else:
                 t, _, local = parsed

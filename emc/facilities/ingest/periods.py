@@ -136,6 +136,10 @@ def read_billing(
                 Code.OVERLAP,
                 f"the period {show(row[si])} to {show(row[ei])} overlaps the bill in row {end_row}"
                 f" (which ends {clock.local_text(prev_end)} local, exclusive)",
+                start=show(row[si]),
+                end=show(row[ei]),
+                other_row=end_row,
+                other_end=clock.local_text(prev_end),
             )
             continue
         if prev_row and s > prev_end:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from emc.energy import UnitError, float_factor, unit_for
+from emc.messages import N_
 
 from .cells import Context, Stop
 from .interval import read_interval
@@ -38,9 +39,9 @@ _READERS = {
     MeterKind.BILLING: read_billing,
     MeterKind.REGISTER: read_register,
 }
-_GAP_WORDS = {
-    MeterKind.INTERVAL: "intervals",
-    MeterKind.BILLING: "periods between bills",
+_GAP_WORDS = {  # msgids: said in the reader's language in the gaps warning
+    MeterKind.INTERVAL: N_("intervals"),
+    MeterKind.BILLING: N_("periods between bills"),
     MeterKind.REGISTER: "",
 }
 
@@ -199,7 +200,7 @@ class ReadingsReader:
             try:
                 source = open_source(self._stream, self._filename, self._sheet)
             except SourceError as exc:
-                ctx.fatal(None, None, Code(exc.code), str(exc))
+                ctx.fatal(None, None, Code(exc.code), str(exc), **exc.params)
             rows = source.rows
             try:
                 cols, header_row = self._plan(rows)
@@ -218,10 +219,16 @@ class ReadingsReader:
                     near=near + 1,
                 )
             except SourceError as exc:
-                ctx.fatal(None, None, Code(exc.code), str(exc))
+                ctx.fatal(None, None, Code(exc.code), str(exc), **exc.params)
             except csv.Error as exc:
                 row = source.csv_reader.line_num if source.csv_reader is not None else None
-                ctx.fatal(row, None, Code.UNREADABLE_FILE, f"not a readable CSV file ({exc})")
+                ctx.fatal(
+                    row,
+                    None,
+                    Code.UNREADABLE_FILE,
+                    f"not a readable CSV file ({exc})",
+                    detail=str(exc),
+                )
             if not ctx.problems:
                 source.drain()
         except Stop:
@@ -268,6 +275,7 @@ class ReadingsReader:
                     None,
                     Code.FORMAT_MISMATCH,
                     f"unknown format {self._fmt!r} (interval, billing or register)",
+                    given=str(self._fmt),
                 )
             if self._fmt != kind:
                 ctx.fatal(
@@ -275,6 +283,8 @@ class ReadingsReader:
                     None,
                     Code.FORMAT_MISMATCH,
                     f'format "{self._fmt}" disagrees with the meter\'s kind "{kind.value}"',
+                    given=str(self._fmt),
+                    kind=kind.value,
                 )
         self._kind = kind
         mapped: dict[str, str] = {}
@@ -286,6 +296,8 @@ class ReadingsReader:
                     Code.BAD_COLUMN_MAP,
                     f"column_map gives {header!r} the unknown role {role!r}"
                     f" (roles: {', '.join(ROLE_NAMES)})",
+                    header=str(header),
+                    given=str(role),
                 )
             mapped[_normalise(header)] = role
 
@@ -368,6 +380,8 @@ class ReadingsReader:
                     Code.FORMAT_MISMATCH,
                     f"the columns look like {other.value} data ({', '.join(_NEEDS[other])}) but"
                     f" the meter is {_a(kind)} meter (needs {', '.join(needs)})",
+                    looks=other.value,
+                    kind=kind.value,
                 )
             else:
                 for role in missing:
@@ -440,12 +454,14 @@ class ReadingsReader:
             try:
                 given = unit_for(carrier, unit)
             except UnitError as exc:
-                ctx.problem(None, None, Code.BAD_UNIT, f"the unit given for the upload: {exc}")
+                ctx.problem(
+                    None, None, Code.BAD_UNIT, f"the unit given for the upload: {exc}", unit=unit
+                )
         if header_unit is not None:
             try:
                 found = unit_for(carrier, header_unit)
             except UnitError as exc:
-                ctx.problem(header_row, column, Code.BAD_UNIT, str(exc))
+                ctx.problem(header_row, column, Code.BAD_UNIT, str(exc), unit=header_unit)
         if given is not None and found is not None and given is not found:
             ctx.problem(
                 header_row,
@@ -486,9 +502,11 @@ def peek_rows(
                 if row_no >= rows:
                     break
         except SourceError as exc:
-            ctx.fatal(None, None, Code(exc.code), str(exc))
+            ctx.fatal(None, None, Code(exc.code), str(exc), **exc.params)
         except (UnicodeDecodeError, csv.Error) as exc:
-            ctx.fatal(None, None, Code.UNREADABLE_FILE, f"not a readable file ({exc})")
+            ctx.fatal(
+                None, None, Code.UNREADABLE_FILE, f"not a readable file ({exc})", detail=str(exc)
+            )
     except Stop:
         raise IngestError(filename, ctx.problems, None) from None
     finally:

@@ -144,7 +144,20 @@ def plausible(ctx: Context, row_no: int, column: str, value: Any, x: float, seco
             f"more than the meter can record in {seconds / 3600:g} h"
             f" at its rated {rate:g} {unit}/h ({limit:g} {unit})"
         )
+        params = {"hours": f"{seconds / 3600:g}", "rate": f"{rate:g}", "limit": f"{limit:g}"}
+        code = Code.IMPLAUSIBLE_VALUE
     else:
         why = f"not a plausible reading (the limit is {ABSOLUTE_MAX:g} {unit} a reading)"
-    ctx.problem(row_no, column, Code.IMPLAUSIBLE_VALUE, f"{show(value)} is {why}")
+        params = {"limit": f"{ABSOLUTE_MAX:g}"}
+        code = Code.IMPLAUSIBLE_VALUE
+    ctx.problem(
+        row_no,
+        column,
+        code,
+        f"{show(value)} is {why}",
+        cell=show(value),
+        unit=unit,
+        rated=rate is not None and x <= ABSOLUTE_MAX,
+        **params,
+    )
     return False

@@ -32,9 +32,10 @@ HEADER_SCAN_ROWS = 10  # exports often start with a title line or two above the 
 class SourceError(Exception):
     """The file cannot be read at all; ``code`` is the problem code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: object) -> None:
         super().__init__(message)
         self.code = code
+        self.params = params
 
 
 class _HashingRaw(io.RawIOBase):
@@ -198,7 +199,9 @@ def _open_xlsx(stream: IO[bytes], prefix: bytes, hasher: Any, sheet: str | None)
             workbook = openpyxl.load_workbook(spool, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         spool.close()
-        raise SourceError("unreadable_file", f"not a readable .xlsx workbook ({exc})") from None
+        raise SourceError(
+            "unreadable_file", f"not a readable .xlsx workbook ({exc})", detail=str(exc)
+        ) from None
     closers.append(workbook.close)
     if sheet is None:
         worksheet = workbook.worksheets[0]
@@ -208,7 +211,9 @@ def _open_xlsx(stream: IO[bytes], prefix: bytes, hasher: Any, sheet: str | None)
         for close in reversed(closers):
             close()
         names = ", ".join(repr(n) for n in workbook.sheetnames)
-        raise SourceError("sheet_not_found", f"no sheet {sheet!r} (sheets: {names})")
+        raise SourceError(
+            "sheet_not_found", f"no sheet {sheet!r} (sheets: {names})", sheet=sheet, sheets=names
+        )
     # Some exporters write a wrong <dimension>; without resetting it read-only mode would cut
     # rows or columns off.
     worksheet.reset_dimensions()
@@ -225,7 +230,9 @@ def _open_xlsx(stream: IO[bytes], prefix: bytes, hasher: Any, sheet: str | None)
                     # A damaged sheet fails inside openpyxl's XML parsing in many ways; to the
                     # uploader they are all the same problem.
                     raise SourceError(
-                        "unreadable_file", f"the sheet cannot be read ({type(exc).__name__})"
+                        "unreadable_file",
+                        f"the sheet cannot be read ({type(exc).__name__})",
+                        detail=type(exc).__name__,
                     ) from exc
             if not chunk:
                 return

@@ -49,6 +49,7 @@ from emc.facilities.service.mapping import saved_map
 from emc.facilities.service.sites import meter_spec
 from emc.facilities.service.uploads import (
     MAX_ROWS_PER_UPLOAD,
+    ProblemText,
     file_problem_key,
     hashed_stream,
     ingest_invalid,
@@ -351,7 +352,8 @@ def import_readings(
         replaced_count=replaced["count"],
         replaced_first=_utc(replaced["first"]),
         replaced_last=_utc(replaced["last"]),
-        warnings=tuple(upload.warnings),
+        # Said in the reader's language by their codes (the record keeps the English text).
+        warnings=tuple(ProblemText(w.message, w.code, w.params) for w in summary.warnings),
     )
 
 

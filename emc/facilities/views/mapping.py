@@ -26,6 +26,7 @@ from emc.facilities.service import mapping as mapping_service
 from emc.facilities.service import preview as preview_service
 from emc.facilities.views.common import bp
 from emc.facilities.views.meters import _meter_page
+from emc.labels import msgid
 from emc.messages import Text, term
 from emc.web.db import db
 from emc.web.forms import localise
@@ -223,9 +224,13 @@ def import_checked(meter_id: int, sha256: str):
 def say_problem(message) -> str:
     """A problem message (a :class:`~emc.facilities.service.uploads.ProblemText` or a plain
     string) in the page's language, from the one catalogue (``ingest.<code>``)."""
-    if isinstance(message, Text) and "role" in message.params:
-        role = message.params["role"]
-        params = {**message.params, "role": term(ROLE_LABELS.get(role, role))}
+    if isinstance(message, Text) and message.params:
+        params = dict(message.params)
+        if "role" in params:
+            params["role"] = term(ROLE_LABELS.get(params["role"], params["role"]))
+        for key in ("kind", "given", "looks"):  # meter kinds, said by their labels
+            if key in params and (label := msgid(params[key], MeterKind)) is not None:
+                params[key] = term(label)
         message = type(message)(str(message), message.code, params)
     return say(message) if isinstance(message, str) else message
 

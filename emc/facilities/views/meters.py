@@ -318,6 +318,8 @@ def upload(meter_id: int):
             ),
             "success",
         )
+        from emc.facilities.views.mapping import say_problem  # (mapping imports this module)
+
         for warning in result.warnings:
-            flash(warning, "info")
+            flash(say_problem(warning), "info")
     return redirect(url_for("facilities.meter", meter_id=meter_id))

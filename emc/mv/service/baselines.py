@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, Invalid, NotFound
+from emc.facilities import rollup
 from emc.facilities.models import Meter
 from emc.messages import msg, record
 from emc.messages import state as state_word
@@ -73,7 +75,16 @@ def data_changed(session: Session, baseline: Baseline) -> bool:
     inputs = compute.baseline_inputs(
         session, baseline.models, baseline.start_date, baseline.end_date
     )
-    return data.fingerprint(inputs) != baseline.inputs_sha256
+    if data.fingerprint(inputs) != baseline.inputs_sha256:
+        return True
+    # Daily series read whole days from the rollup: check it still matches the raw rows.
+    for i in inputs:
+        if isinstance(i, data.DailyInputs):
+            zone = ZoneInfo(i.timezone)
+            lo, hi = data.epoch(i.start, zone), data.epoch(i.end, zone)
+            if rollup.drifted(session, i.meter_id, i.timezone, lo, hi):
+                return True
+    return False
 
 
 def _simulation_texts(simulations: list[dict]) -> list[evidence.Upload]:
