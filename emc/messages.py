@@ -50,6 +50,13 @@ class Text(str):
         return (type(self), (str(self), self.code, self.params))
 
 
+class EngineWarningText(Text):
+    """An M&V engine warning (its ``code`` and ``data`` as params): the web layer says it with
+    the engine warnings' own sentences (``emc.web.labels.mv_warning``)."""
+
+    prefix = "mv.warning."
+
+
 def msg(code: str, /, **params: Any) -> Text:
     """The catalogue sentence ``code`` with ``params``, as an English :class:`Text`.
 
@@ -269,6 +276,10 @@ CATALOGUE: dict[str, str] = {
         "Meter %(meter)s holds readings: retire it instead of deleting it."
     ),
     "facilities.meter_retire_not_delete": N_("a meter with readings is retired, never deleted"),
+    "mv.engine.no_day_with_data": N_("no day has both usage and temperature"),
+    "mv.engine.no_period_with_data": N_("no billing period has both usage and temperature"),
+    "mv.engine.no_hour_with_data": N_("no hour has both usage and temperature"),
+    "mv.engine.insufficient": N_("insufficient baseline data: %(problems)s"),
     "forbidden.amendment_proposer": N_(
         "Amendments are proposed by the institution's project managers or the ESCO's admins."
     ),

@@ -223,3 +223,24 @@ def test_meter_file_warnings_are_said_in_chinese(app):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         text = say_problem(ProblemText(gap.message, gap.code, gap.params))
     assert text.startswith("缺少 24 个时段数据，共 1 段空缺") and "missing" not in text
+
+
+def test_engine_insufficient_data_is_said_in_chinese(app):
+    """The engine's sufficiency refusal and its disqualifying warnings reach a zh page in
+    Chinese: the refusal by its code, each warning by the engine warnings' own sentences."""
+    from emc.messages import EngineWarningText
+    from emc.mv import engine
+    from emc.web.messages import say
+
+    warning = EngineWarningText(
+        "3 observations cannot support statistics of a 2-parameter model.",
+        "too_few_observations",
+        {"n": 3, "p": 2},
+    )
+    with pytest.raises(engine.InsufficientDataError) as error:
+        engine.fit_daily(["2024-01-01", "2024-01-02"], [1.0, float("nan")], [float("nan"), 5.0])
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert "observations" not in say(warning) and "3" in say(warning)
+        assert say(msg("mv.insufficient_data", meter="电表", problem=error.value.args[0])) != (
+            str(msg("mv.insufficient_data", meter="电表", problem=error.value.args[0]))
+        )

@@ -13,12 +13,16 @@ from typing import Any
 from flask_babel import gettext
 
 from emc.errors import EmcError
-from emc.messages import CATALOGUE, FIELD, Text
+from emc.messages import CATALOGUE, FIELD, EngineWarningText, Text
 
 
 def say(message: Any) -> str:
     """``message`` in the page's language: a :class:`Text` from the catalogue by its code and
     params (params said in turn), a bare msgid through the catalog; anything else as text."""
+    if isinstance(message, EngineWarningText):
+        from emc.web.labels import mv_warning
+
+        return mv_warning({"code": message.code, "data": message.params, "message": str(message)})
     if isinstance(message, Text):
         template = CATALOGUE.get(message.key) if message.code else None
         if template is not None:

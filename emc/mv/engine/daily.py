@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from emc.messages import msg
 from emc.mv.engine._time import as_day, as_days, has_repeats
 from emc.mv.engine.errors import (
     InsufficientDataError,
@@ -459,7 +460,7 @@ def fit_daily(
     raise_if_insufficient(warnings, allow_insufficient)
     ok = ~np.isnan(u) & ~np.isnan(t)
     if not ok.any():
-        raise InsufficientDataError("no day has both usage and temperature", warnings)
+        raise InsufficientDataError(msg("mv.engine.no_day_with_data"), warnings)
     y, temp = u[ok], t[ok]
     return _fit(
         "daily",
@@ -596,7 +597,7 @@ def fit_billing(
     raise_if_insufficient(warnings, allow_insufficient)
     ok = ~np.isnan(u) & temp_ok
     if not ok.any():
-        raise InsufficientDataError("no billing period has both usage and temperature", warnings)
+        raise InsufficientDataError(msg("mv.engine.no_period_with_data"), warnings)
     sel = np.flatnonzero(ok)
     design = billing_design(s[sel], e[sel], temperature_dates, temperature)
     days = design.days.astype(float)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats as _sps
 
+from emc.messages import msg
 from emc.mv.engine._time import as_day, as_days, has_repeats
 from emc.mv.engine.daily import FORMS, FitOptions, balance_point_grid
 from emc.mv.engine.errors import (
@@ -587,7 +588,7 @@ def fit_daily_daytypes(
     raise_if_insufficient(warnings, allow_insufficient)
     ok = ~np.isnan(u) & ~np.isnan(t)
     if not ok.any():
-        raise InsufficientDataError("no day has both usage and temperature", warnings)
+        raise InsufficientDataError(msg("mv.engine.no_day_with_data"), warnings)
     y, temp, codes = u[ok], t[ok], codes[ok]
     kept, merged, counts, merge_warnings = _merge_map(codes, y, min_days_per_type)
     warnings += merge_warnings

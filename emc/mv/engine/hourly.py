@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from emc.messages import msg
 from emc.mv.engine._time import has_repeats
 from emc.mv.engine.errors import (
     InsufficientDataError,
@@ -648,7 +649,7 @@ def fit_hourly(
     tf_all = _to_fahrenheit(t_all, unit)
     valid = np.isfinite(y_all) & np.isfinite(tf_all)
     if not valid.any():
-        raise InsufficientDataError("no hour has both usage and temperature")
+        raise InsufficientDataError(msg("mv.engine.no_hour_with_data"))
     how, month, tf, y = how_all[valid], month_all[valid], tf_all[valid], y_all[valid]
 
     segments: list[HourlySegment | None] = []

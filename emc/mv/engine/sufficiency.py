@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from emc.messages import msg
 from emc.mv.engine._time import as_day, is_leap_span, to_date
 from emc.mv.engine.errors import InsufficientDataError, Warning
 
@@ -216,5 +217,5 @@ def raise_if_insufficient(warnings, allow_insufficient: bool = False) -> None:
     bad = [w for w in warnings if w.disqualifying]
     if bad and not allow_insufficient:
         raise InsufficientDataError(
-            "insufficient baseline data: " + "; ".join(w.message for w in bad), warnings
+            msg("mv.engine.insufficient", problems="; ".join(w.message for w in bad)), warnings
         )

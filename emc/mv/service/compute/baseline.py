@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
 from emc.facilities.models import Meter, Site
-from emc.messages import msg
+from emc.messages import EngineWarningText, msg
 from emc.mv import data, engine
 from emc.mv.models import (
     BaselineModelKind,
@@ -148,9 +148,13 @@ def fit_baseline(
                 observed = totals / n_days
                 modelled = model.predict_periods(starts, ends, dates, temps) / n_days
         except engine.InsufficientDataError as exc:
-            rules = [w.message for w in exc.warnings if w.disqualifying] or [str(exc)]
+            rules = [
+                EngineWarningText(w.message, w.code, w.data)
+                for w in exc.warnings
+                if w.disqualifying
+            ] or [exc.args[0]]
             raise Invalid(
-                msg("mv.insufficient_data", meter=bm.meter.name, problem=str(exc)),
+                msg("mv.insufficient_data", meter=bm.meter.name, problem=exc.args[0]),
                 fields={"data": rules},
                 code="insufficient_data",
             ) from None
