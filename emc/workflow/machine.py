@@ -53,6 +53,19 @@ class Parties:
     # The ESCO an amendment would hand the project to: a party of that amendment only.
     incoming_esco_id: int | None = None
 
+    @classmethod
+    def of_project(cls, project: Any, **extra: Any) -> Parties:
+        """The parties of an object that belongs to ``project`` (an ``EmcProject``): the
+        institution (also the tenant) and the ESCO, named after the project."""
+        return cls(
+            organization_id=project.organization_id,
+            institution_id=project.organization_id,
+            esco_id=project.esco_organization_id,
+            project_id=project.id,
+            name=project.name,
+            **extra,
+        )
+
     @property
     def contracting(self) -> set[int]:
         """The organisations whose consent the object needs (incoming ESCO included)."""

@@ -227,13 +227,8 @@ def propose_custody_adjustment(
 def _adjustment_parties(session: Session, adjustment: CustodyFeeAdjustment) -> workflow.Parties:
     project = session.get(EmcProject, adjustment.project_id)
     proposer = session.get(User, adjustment.proposed_by_user_id)
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        proposer_org_id=proposer.organization_id if proposer is not None else None,
-        project_id=project.id,
-        name=project.name,
+    return workflow.Parties.of_project(
+        project, proposer_org_id=proposer.organization_id if proposer is not None else None
     )
 
 

@@ -183,13 +183,9 @@ def _amendment_parties(session: Session, amendment: ContractAmendment) -> workfl
     contract = session.get(Contract, amendment.contract_id)
     project = session.get(EmcProject, contract.project_id)
     proposer = session.get(User, amendment.proposed_by_user_id)
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
+    return workflow.Parties.of_project(
+        project,
         proposer_org_id=proposer.organization_id if proposer is not None else None,
-        project_id=project.id,
-        name=project.name,
         incoming_esco_id=amendment.incoming_esco_organization_id,
     )
 

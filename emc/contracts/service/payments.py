@@ -33,14 +33,7 @@ def local_today() -> dt.date:
 
 
 def _line_parties(session: Session, line: PaymentLine) -> workflow.Parties:
-    project = session.get(EmcProject, line.project_id)
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        project_id=project.id,
-        name=project.name,
-    )
+    return workflow.Parties.of_project(session.get(EmcProject, line.project_id))
 
 
 LINE = workflow.Binding(

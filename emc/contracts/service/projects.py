@@ -121,14 +121,7 @@ _SIGNATURES = (
 
 
 def _project_parties(_session: Session, project: EmcProject) -> workflow.Parties:
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        proposer_org_id=project.organization_id,
-        project_id=project.id,
-        name=project.name,
-    )
+    return workflow.Parties.of_project(project, proposer_org_id=project.organization_id)
 
 
 PROJECT = workflow.Binding(

@@ -280,14 +280,7 @@ def propose_baseline(
 
 
 def _baseline_parties(session: Session, baseline: Baseline) -> workflow.Parties:
-    project = session.get(EmcProject, baseline.project_id)
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        project_id=project.id,
-        name=project.name,
-    )
+    return workflow.Parties.of_project(session.get(EmcProject, baseline.project_id))
 
 
 BASELINE = workflow.Binding(

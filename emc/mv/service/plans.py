@@ -42,14 +42,7 @@ PLAN_FIELDS = (
 
 
 def _plan_parties(session: Session, plan: MvPlan) -> workflow.Parties:
-    project = session.get(EmcProject, plan.project_id)
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        project_id=project.id,
-        name=project.name,
-    )
+    return workflow.Parties.of_project(session.get(EmcProject, plan.project_id))
 
 
 PLAN = workflow.Binding(

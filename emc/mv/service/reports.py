@@ -372,14 +372,7 @@ def _project_parties(session: Session, row) -> workflow.Parties:
             if row.proposed_by_party is Party.ESCO
             else project.organization_id
         )
-    return workflow.Parties(
-        organization_id=project.organization_id,
-        institution_id=project.organization_id,
-        esco_id=project.esco_organization_id,
-        proposer_org_id=proposer,
-        project_id=project.id,
-        name=project.name,
-    )
+    return workflow.Parties.of_project(project, proposer_org_id=proposer)
 
 
 REPORT = workflow.Binding(
