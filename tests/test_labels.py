@@ -51,7 +51,7 @@ def test_a_journal_entry_reads_as_a_chinese_sentence_with_field_labels(app, db_s
     )
     with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
         (row,) = journal_rows([entry])
-    assert row["sentence"] == "财务人员 一中财务 将付款明细（2026-08-01 – 2026-09-01）置为暂缓"
+    assert row["sentence"] == "财务人员 一中财务 将付款明细（2026-08-01 – 2026-08-31）置为暂缓"
     assert row["changes"] == [("理由", "—", "计量数据待核实"), ("状态", "计划中", "已暂缓")]
     assert all(field != "version" for field, _old, _new in row["changes"])
 

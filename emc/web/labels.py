@@ -358,14 +358,25 @@ def _value(key: str, value: Any, users: dict, orgs: dict) -> str:
     return str(value)
 
 
+def period(start: Any, end: Any) -> str:
+    """A half-open period ``[start, end)`` as people read one: its first and last day
+    ("2024-12-01 – 2024-12-31" for December). Stored periods keep the exclusive end."""
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start) if _DATE.match(start) else start
+    if isinstance(end, str):
+        end = dt.date.fromisoformat(end) if _DATE.match(end) else end
+    is_day = isinstance(end, dt.date) and not isinstance(end, dt.datetime)
+    if is_day and (not isinstance(start, dt.date) or end > start):
+        end = end - dt.timedelta(days=1)
+    return f"{start} – {end}"
+
+
 def _object(e) -> str:
     """The object of the sentence: its kind, and the period it covers where its summary says."""
     noun = gettext(OBJECTS.get(e.object_type, OTHER_OBJECT))
     match = _DATE_RANGE.search(e.summary or "")
     if match:
-        return gettext(
-            "%(object)s (%(start)s – %(end)s)", object=noun, start=match[1], end=match[2]
-        )
+        return gettext("%(object)s (%(period)s)", object=noun, period=period(match[1], match[2]))
     return noun
 
 
@@ -395,6 +406,7 @@ def journal_rows(entries: list) -> list[dict[str, Any]]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["period"] = period
     app.jinja_env.filters["region_name"] = region_name
     app.jinja_env.globals["journal_rows"] = journal_rows
     app.jinja_env.filters["mv_warning"] = mv_warning
