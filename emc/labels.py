@@ -197,6 +197,12 @@ ENUM_LABELS: dict[type[Enum], Mapping[str, str]] = {
     },
 }
 
+# Stored words that are not enum members: how a payment line's savings were valued.
+VALUE_LABELS = {
+    "segments": N_("Month by month (or day by day) within the period"),
+    "year_fraction": N_("By the period's share of the contract year"),
+}
+
 _BY_NAME = {cls.__name__: table for cls, table in ENUM_LABELS.items()}
 # A bare stored string (a journal snapshot, a JSON document) is looked up across every table;
 # the first table registered wins where two enums share a value.
@@ -204,6 +210,8 @@ _BY_VALUE: dict[str, str] = {}
 for _table in ENUM_LABELS.values():
     for _value, _msgid in _table.items():
         _BY_VALUE.setdefault(_value, _msgid)
+for _value, _msgid in VALUE_LABELS.items():
+    _BY_VALUE.setdefault(_value, _msgid)
 
 
 def msgid(value: object, kind: type[Enum] | str | None = None) -> str | None:

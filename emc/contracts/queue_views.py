@@ -226,15 +226,15 @@ EXPORT_COLUMNS = (
     ("Project", Kind.TEXT, 40),
     ("Contract year", Kind.INTEGER, 10),
     ("Kind", Kind.TEXT, 18),
-    ("Period start", Kind.DATE, 12),
-    ("Period end", Kind.DATE, 12),
+    ("Billing period start", Kind.DATE, 12),
+    ("Billing period end (exclusive)", Kind.DATE, 14),
     ("Due on", Kind.DATE, 12),
     ("Amount (yuan)", Kind.MONEY, 16),
     ("Status", Kind.TEXT, 10),
     ("Prepared by", Kind.TEXT, 16),
-    ("Prepared at", Kind.DATETIME, 18),
+    ("Prepared at (%(zone)s)", Kind.DATETIME, 18),
     ("Approved by", Kind.TEXT, 16),
-    ("Approved at", Kind.DATETIME, 18),
+    ("Approved at (%(zone)s)", Kind.DATETIME, 18),
     ("Paid on", Kind.DATE, 12),
     ("Payment reference", Kind.TEXT, 20),
 )
@@ -270,15 +270,16 @@ def queue_export(fmt: str):
         abort(403)
     query, _errors = _query_from_args()
     rows = db().execute(queue_select(actor, query, local_today())).all()
+    zone = exports.site_zone()
     table = exports.Table(
         columns=[
-            exports.Column(str(_(title)), kind, width) for title, kind, width in EXPORT_COLUMNS
+            exports.Column(str(_(title, zone=zone) if "%(zone)s" in title else _(title)), kind, w)
+            for title, kind, w in EXPORT_COLUMNS
         ],
         rows=_export_rows(rows),
         name=str(_("Payment queue")),
     )
     name = f"payment-queue-{local_today().isoformat()}.{fmt}"
-    zone = exports.site_zone()
     if fmt == "csv":
         return exports.csv_download(table, name, zone=zone).response()
     return exports.xlsx_download([table], name, zone=zone).response()

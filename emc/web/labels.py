@@ -161,7 +161,7 @@ FIELDS = {
     "period_start": N_("Period start"),
     "period_end": N_("Period end"),
     "valued_by": N_("Valued by"),
-    "created": N_("Created"),
+    "created": N_("Lines created"),
     "updated": N_("Updated"),
     "unchanged": N_("Unchanged"),
     "removed": N_("Removed"),

@@ -130,3 +130,15 @@ def test_export_has_the_whole_selection_with_preparer_columns(login_as, thousand
     xlsx = c.get("/finance/queue.xlsx?view=all&status=approved")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.max_row == 201
+
+
+ZONE = "Asia/Shanghai"  # the demo sites' zone, named in the time columns' titles
+
+
+def test_export_titles_are_chinese_and_name_the_time_zone(login_as, thousand):
+    c = login_as("finance2@school.demo")
+    xlsx = c.get("/finance/queue.xlsx?view=all&status=approved")
+    titles = [cell.value for cell in next(load_workbook(io.BytesIO(xlsx.data)).active.rows)]
+    english = [t for t in titles if any("a" <= ch.lower() <= "z" for ch in t.replace(ZONE, ""))]
+    assert not english, titles
+    assert f"制单时间（{ZONE}）" in titles and f"审批时间（{ZONE}）" in titles
