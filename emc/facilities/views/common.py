@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,24 @@ def load_with(schema: ma.Schema, data: dict[str, Any]) -> tuple[dict | None, dic
         return schema.load(data), {}
     except ma.ValidationError as error:
         return None, localise(error.messages)
+
+
+def submit_form(
+    schema: ma.Schema, payload: Callable[[], dict[str, Any]], act: Callable[[dict], Any]
+) -> tuple[Any, dict, int]:
+    """A form page's POST: load ``payload()`` with ``schema`` and ``act(data)`` (the service
+    call, its flash and the redirect it returns). ``(redirect, {}, 302)`` when it succeeds;
+    ``(None, errors, status)`` otherwise: 200 and no errors for a GET, 422 for bad input, the
+    service error's own status with its fields beside the inputs."""
+    if request.method != "POST":
+        return None, {}, 200
+    data, errors = load_with(schema, payload())
+    if errors:
+        return None, errors, 422
+    try:
+        return act(data), {}, 302
+    except EmcError as error:
+        return None, service_errors(error), error.status
 
 
 def service_errors(error: EmcError) -> dict[str, list[str]]:

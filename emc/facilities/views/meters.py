@@ -31,6 +31,7 @@ from emc.facilities.views.common import (
     local,
     patch_form,
     service_errors,
+    submit_form,
 )
 from emc.web.db import db
 from emc.web.forms import form_data
@@ -121,18 +122,15 @@ def new_meter(site_id: int):
     session = db()
     site = load(session, actor, Site, site_id)
     require(actor, Permission.FACILITIES_MANAGE)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(MeterIn(), {**form_data(), "site_id": site.id})
-        status = 422
-        if not errors:
-            try:
-                meter = service.create_meter(session, actor, **data)
-                flash(_("Meter %(name)s added.", name=meter.name), "success")
-                return redirect(url_for("facilities.meter", meter_id=meter.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        meter = service.create_meter(session, actor, **data)
+        flash(_("Meter %(name)s added.", name=meter.name), "success")
+        return redirect(url_for("facilities.meter", meter_id=meter.id))
+
+    done, errors, status = submit_form(MeterIn(), lambda: {**form_data(), "site_id": site.id}, act)
+    if done is not None:
+        return done
     form = (
         request.form
         if request.method == "POST"
@@ -150,18 +148,15 @@ def edit_meter(meter_id: int):
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_MANAGE)
     site = session.get(Site, meter.site_id)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(MeterPatch(), patch_form(_NULLABLE))
-        status = 422
-        if not errors:
-            try:
-                service.update_meter(session, actor, meter.id, **data)
-                flash(_("Meter %(name)s saved.", name=meter.name), "success")
-                return redirect(url_for("facilities.meter", meter_id=meter.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        service.update_meter(session, actor, meter.id, **data)
+        flash(_("Meter %(name)s saved.", name=meter.name), "success")
+        return redirect(url_for("facilities.meter", meter_id=meter.id))
+
+    done, errors, status = submit_form(MeterPatch(), lambda: patch_form(_NULLABLE), act)
+    if done is not None:
+        return done
     form = (
         request.form
         if request.method == "POST"

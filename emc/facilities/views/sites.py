@@ -15,7 +15,6 @@ from emc.auth.models import Organization, OrgKind, Region
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require, scoped
 from emc.contracts.models import EmcProject
-from emc.errors import EmcError
 from emc.facilities import service
 from emc.facilities.models import Building, Meter, Site, WeatherStation
 from emc.facilities.schemas import BuildingIn, BuildingPatch, SiteIn, SitePatch
@@ -25,10 +24,9 @@ from emc.facilities.views.common import (
     bp,
     choices,
     int_arg,
-    load_with,
     local,
     patch_form,
-    service_errors,
+    submit_form,
 )
 from emc.web.db import db
 from emc.web.forms import form_data
@@ -110,18 +108,15 @@ def new_site():
     institution)."""
     actor = current_actor()
     require(actor, Permission.FACILITIES_MANAGE)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(SiteIn(), form_data())
-        status = 422
-        if not errors:
-            try:
-                site = service.create_site(db(), actor, **data)
-                flash(_("Site %(name)s created.", name=site.name), "success")
-                return redirect(url_for("facilities.site", site_id=site.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        site = service.create_site(db(), actor, **data)
+        flash(_("Site %(name)s created.", name=site.name), "success")
+        return redirect(url_for("facilities.site", site_id=site.id))
+
+    done, errors, status = submit_form(SiteIn(), form_data, act)
+    if done is not None:
+        return done
     form = request.form if request.method == "POST" else {"region_code": actor.region_code}
     return render_template(
         "facilities/site_form.html",
@@ -140,18 +135,17 @@ def edit_site(site_id: int):
     session = db()
     site = load(session, actor, Site, site_id)
     require(actor, Permission.FACILITIES_MANAGE)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(SitePatch(), patch_form(("address", "weather_station_id")))
-        status = 422
-        if not errors:
-            try:
-                service.update_site(session, actor, site.id, **data)
-                flash(_("Site %(name)s saved.", name=site.name), "success")
-                return redirect(url_for("facilities.site", site_id=site.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        service.update_site(session, actor, site.id, **data)
+        flash(_("Site %(name)s saved.", name=site.name), "success")
+        return redirect(url_for("facilities.site", site_id=site.id))
+
+    done, errors, status = submit_form(
+        SitePatch(), lambda: patch_form(("address", "weather_station_id")), act
+    )
+    if done is not None:
+        return done
     form = request.form if request.method == "POST" else _site_values(site)
     return render_template(
         "facilities/site_form.html",
@@ -284,18 +278,17 @@ def new_building(site_id: int):
     session = db()
     site = load(session, actor, Site, site_id)
     require(actor, Permission.FACILITIES_MANAGE)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(BuildingIn(), {**form_data(), "site_id": site.id})
-        status = 422
-        if not errors:
-            try:
-                building = service.create_building(session, actor, **data)
-                flash(_("Building %(name)s added.", name=building.name), "success")
-                return redirect(url_for("facilities.site", site_id=site.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        building = service.create_building(session, actor, **data)
+        flash(_("Building %(name)s added.", name=building.name), "success")
+        return redirect(url_for("facilities.site", site_id=site.id))
+
+    done, errors, status = submit_form(
+        BuildingIn(), lambda: {**form_data(), "site_id": site.id}, act
+    )
+    if done is not None:
+        return done
     return _building_form(site, None, request.form, errors, status)
 
 
@@ -308,18 +301,17 @@ def edit_building(building_id: int):
     building = load(session, actor, Building, building_id)
     require(actor, Permission.FACILITIES_MANAGE)
     site = session.get(Site, building.site_id)
-    errors: dict = {}
-    status = 200
-    if request.method == "POST":
-        data, errors = load_with(BuildingPatch(), patch_form(("year_built", "occupants")))
-        status = 422
-        if not errors:
-            try:
-                service.update_building(session, actor, building.id, **data)
-                flash(_("Building %(name)s saved.", name=building.name), "success")
-                return redirect(url_for("facilities.site", site_id=site.id))
-            except EmcError as error:
-                errors, status = service_errors(error), error.status
+
+    def act(data: dict):
+        service.update_building(session, actor, building.id, **data)
+        flash(_("Building %(name)s saved.", name=building.name), "success")
+        return redirect(url_for("facilities.site", site_id=site.id))
+
+    done, errors, status = submit_form(
+        BuildingPatch(), lambda: patch_form(("year_built", "occupants")), act
+    )
+    if done is not None:
+        return done
     form = (
         request.form
         if request.method == "POST"
