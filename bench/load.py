@@ -5,7 +5,7 @@
     python bench/load.py --clients 16 --requests 60 --seconds 90
 
 It migrates a fresh database (a PostgreSQL one is emptied first), loads the demo organisations,
-gives each client an API token of a demo user, starts ``emc serve`` (waitress) in a child
+gives each client an API token of a demo user, starts ``emc serve`` (gunicorn, or waitress with ``--workers 1``) in a child
 process, and lets every client run a mix of requests — reading lists and single records,
 creating sites, renaming one shared site (every client writes the same row), uploading meter
 readings — until each has sent ``--requests`` or ``--seconds`` have passed. It prints
@@ -69,7 +69,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, port: int, threads: int, folder: Path) -> subprocess.Popen:
+def start_server(
+    url: str, port: int, workers: int | None, threads: int, folder: Path
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -88,6 +90,7 @@ def start_server(url: str, port: int, threads: int, folder: Path) -> subprocess.
             str(port),
             "--threads",
             str(threads),
+            *(["--workers", str(workers)] if workers else []),
         ],
         env=env,
         cwd=folder,
@@ -217,7 +220,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=40, help="actions per client (max)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per client")
-    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="emc serve --workers (default: emc serve's own, gunicorn with one per core; 1 is waitress)",
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="emc-load-") as tmp:
@@ -225,7 +233,7 @@ def main() -> int:
         url = args.database or f"sqlite:///{folder / 'emc.sqlite3'}"
         secrets = prepare(url)
         port = free_port()
-        server = start_server(url, port, args.threads, folder)
+        server = start_server(url, port, args.workers, args.threads, folder)
         base = f"http://127.0.0.1:{port}"
         try:
             import requests
@@ -267,7 +275,11 @@ def main() -> int:
     )
     writes = sum(1 for method, *_ in results if method != "GET")
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"database {database}, {args.clients} clients, waitress {args.threads} threads")
+    from emc import server as servers
+
+    workers = args.workers or (servers.default_workers() if servers.gunicorn_available() else 1)
+    kind = f"gunicorn {workers} workers ×" if workers > 1 else "waitress"
+    print(f"database {database}, {args.clients} clients, {kind} {args.threads} threads")
     print(
         f"{len(results)} requests ({writes} writes) in {elapsed:.1f} s: "
         f"{len(results) / elapsed:.1f} requests/s"

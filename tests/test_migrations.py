@@ -26,6 +26,18 @@ def test_database_is_at_head(engine):
     assert migrate.current_revisions(engine) == migrate.head_revisions()
 
 
+def test_the_start_up_check_names_the_scripts_head():
+    """create_app compares a database with ``migrate.HEAD`` without loading the scripts: a new
+    migration must move it."""
+    assert migrate.head_revisions() == {migrate.HEAD}
+
+
+def test_an_empty_database_is_at_no_revision(scratch_url):
+    engine = make_engine(scratch_url)
+    assert migrate.current_revisions(engine) == set()
+    engine.dispose()
+
+
 @pytest.fixture
 def scratch_url(database_url, tmp_path):
     """An empty database of the same kind, for migrating up and down without disturbing others."""

@@ -28,8 +28,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats as sps
-
 from emc.mv.engine.stats import uncertainty_fraction
 
 CONFIDENCE = 0.90
@@ -51,6 +49,8 @@ class Forecast:
         """P(total < threshold) under the forecast's normal distribution."""
         if self.sigma <= 0:
             return 1.0 if self.value < threshold else 0.0
+        from scipy import stats as sps  # ~0.5 s to import: only where a forecast is asked
+
         return float(sps.norm.cdf((threshold - self.value) / self.sigma))
 
     def probability_above(self, threshold: float) -> float:
@@ -78,6 +78,8 @@ _QUANTILES: dict[float, float] = {}
 
 def _normal_quantile(q: float) -> float:
     if q not in _QUANTILES:
+        from scipy import stats as sps  # ~0.5 s to import: only where a forecast is asked
+
         _QUANTILES[q] = float(sps.norm.ppf(q))
     return _QUANTILES[q]
 

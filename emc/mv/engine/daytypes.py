@@ -42,7 +42,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as _sps
 
 from emc.messages import msg
 from emc.mv.engine._time import as_day, as_days, has_repeats
@@ -431,6 +430,8 @@ def _search(
         se = np.sqrt(np.maximum(sse, 0) / (n - p) * var_factor)
         with np.errstate(divide="ignore", invalid="ignore"):
             tval = np.abs(beta) / se
+        from scipy import stats as _sps  # ~0.5 s to import: only when p-values are asked
+
         return 2.0 * _sps.t.sf(tval, n - p) <= max_p
 
     labels: list[tuple[str, bool, np.ndarray]] = []

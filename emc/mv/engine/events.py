@@ -43,7 +43,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from emc.mv.engine._time import as_days
 from emc.mv.engine.errors import InvalidInputError
@@ -138,6 +137,8 @@ def _welch_confidence(before: np.ndarray, after: np.ndarray, rho: float) -> floa
     dof = (v1 + v2) ** 2 / (
         (v1**2 / max(n1 - 1, 1.0) if v1 else 0.0) + (v2**2 / max(n2 - 1, 1.0) if v2 else 0.0) or 1.0
     )
+    from scipy import stats as sps  # ~0.5 s to import: load it with the first test, not the app
+
     p = 2.0 * float(sps.t.sf(abs(t), max(dof, 1.0)))
     return max(0.0, min(1.0, 1.0 - p))
 
