@@ -123,6 +123,8 @@ def start_server(url: str, args, port: int, folder: Path) -> subprocess.Popen:
         "EMC_INSTANCE_PATH": str(folder),
         "EMC_SECRET_KEY": "api-bench-secret-key-0123456789",
         "EMC_ACCESS_LOG": "0",
+        # What `emc serve` gives each process: a connection per thread and one for the scheduler.
+        "EMC_DB_POOL_SIZE": str(args.threads + 1),
     }
     command = [sys.executable, __file__, "--serve", "--port", str(port)]
     command += ["--server", args.server, "--workers", str(args.workers)]

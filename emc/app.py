@@ -82,7 +82,7 @@ def create_app(
     )
 
     if session_factory is None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         if check_migrations:
             try:
                 assert_at_head(engine)

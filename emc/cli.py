@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 
 import click
@@ -358,7 +359,7 @@ def programme_rebuild_summary():
     click.echo(f"programme summary rebuilt: {counts['rows']} rows, {counts['regions']} regions")
 
 
-@cli.command("serve")
+@cli.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(
@@ -383,13 +384,17 @@ def serve(host, port, workers, threads, scheduler):
     from emc.app import create_app
     from emc.migrate import NotAtHead
 
+    # No app context for this command: it builds the one application it serves, once.
+    settings = Settings.from_env()
+    if "EMC_DB_POOL_SIZE" not in os.environ:
+        # A connection for every thread, and one for the scheduler's jobs.
+        settings = settings.replace(db_pool_size=threads + 1)
     try:
-        app = create_app()
+        app = create_app(settings)
     except NotAtHead as error:
         raise click.ClickException(str(error)) from None
     if workers is None:
         workers = server.default_workers() if server.gunicorn_available() else 1
-    settings = app.config["EMC_SETTINGS"]
 
     def start_scheduler():
         from emc.scheduler import start_in_process

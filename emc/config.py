@@ -41,6 +41,10 @@ class Settings:
     env: str = "development"
     session_cookie_secure: bool = False
     max_upload_mb: int = 200
+    # Database connections each process keeps open (EMC_DB_POOL_SIZE). `emc serve` sizes it to
+    # its threads unless set: a thread that finds the pool empty opens a connection and closes
+    # it again afterwards, which under load costs more than the request.
+    db_pool_size: int = 10
     smtp_url: str | None = None
     testing: bool = False
 
@@ -79,6 +83,10 @@ class Settings:
         if not max_upload.isdigit() or int(max_upload) < 1:
             problems["EMC_MAX_UPLOAD_MB"] = "must be a whole number of megabytes, at least 1"
 
+        pool_size = env.get("EMC_DB_POOL_SIZE", "10")
+        if not pool_size.isdigit() or int(pool_size) < 1:
+            problems["EMC_DB_POOL_SIZE"] = "must be a whole number of connections, at least 1"
+
         secure = env.get("EMC_SESSION_COOKIE_SECURE", "0").lower()
         if secure not in ("0", "1", "true", "false"):
             problems["EMC_SESSION_COOKIE_SECURE"] = "must be 0/1/true/false"
@@ -114,6 +122,7 @@ class Settings:
             env=run_env,
             session_cookie_secure=secure in ("1", "true"),
             max_upload_mb=int(max_upload),
+            db_pool_size=int(pool_size),
             smtp_url=smtp,
         )
 

@@ -99,6 +99,24 @@ def test_serve_refuses_a_database_that_is_not_migrated(run):
     assert result.exit_code == 1 and "emc db upgrade" in result.output
 
 
+def test_serve_builds_one_app_with_a_connection_per_thread(run, monkeypatch):
+    """`emc serve` builds the application it serves once (not a second one for a CLI context),
+    with a pool of one connection per thread and one for the scheduler, unless
+    EMC_DB_POOL_SIZE says otherwise."""
+    import waitress
+
+    import emc.app
+
+    built = []
+    monkeypatch.setattr(emc.app, "create_app", lambda settings=None: built.append(settings))
+    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: None)
+    assert run("serve", "--workers", "1", "--threads", "6", "--no-scheduler").exit_code == 0
+    assert [settings.db_pool_size for settings in built] == [7]
+    monkeypatch.setenv("EMC_DB_POOL_SIZE", "3")
+    assert run("serve", "--workers", "1", "--no-scheduler").exit_code == 0
+    assert built[-1].db_pool_size == 3 and len(built) == 2
+
+
 def test_bad_settings_are_named_all_at_once(monkeypatch):
     from emc.config import Settings, SettingsError
 
@@ -108,6 +126,12 @@ def test_bad_settings_are_named_all_at_once(monkeypatch):
                 "EMC_TIMEZONE": "Mars/Base",
                 "EMC_MAX_UPLOAD_MB": "lots",
                 "EMC_DATABASE_URL": "mysql://x",
+                "EMC_DB_POOL_SIZE": "0",
             }
         )
-    assert set(error.value.problems) == {"EMC_TIMEZONE", "EMC_MAX_UPLOAD_MB", "EMC_DATABASE_URL"}
+    assert set(error.value.problems) == {
+        "EMC_TIMEZONE",
+        "EMC_MAX_UPLOAD_MB",
+        "EMC_DATABASE_URL",
+        "EMC_DB_POOL_SIZE",
+    }

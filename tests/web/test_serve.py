@@ -15,8 +15,7 @@ from emc.cli import cli
 def _fake(monkeypatch):
     started, served = [], []
     fake = flask.Flask("fake")
-    fake.config["EMC_SETTINGS"] = "s"
-    monkeypatch.setattr(emc.app, "create_app", lambda **kw: fake)
+    monkeypatch.setattr(emc.app, "create_app", lambda settings=None, **kw: fake)
     monkeypatch.setattr(emc.scheduler, "start_in_process", lambda s: started.append(s))
     return fake, started, served
 
@@ -35,7 +34,8 @@ def test_serve_runs_gunicorn_workers_each_starting_the_leased_scheduler(monkeypa
     result = CliRunner().invoke(cli, ["serve", "--threads", "4"])
     assert result.exit_code == 0, result.output
     assert served == [(fake, 3, 4)]
-    assert started == ["s", "s"]
+    # Both workers' schedulers run on the settings of the app, its pool one per thread and one.
+    assert [settings.db_pool_size for settings in started] == [5, 5]
 
 
 def test_serve_without_fork_uses_waitress_with_one_scheduler(monkeypatch):
@@ -45,4 +45,4 @@ def test_serve_without_fork_uses_waitress_with_one_scheduler(monkeypatch):
     monkeypatch.setattr(emc.server, "gunicorn_available", lambda: False)
     monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.append(kw["threads"]))
     assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
-    assert served == [8] and started == ["s"]
+    assert served == [8] and [settings.db_pool_size for settings in started] == [9]
