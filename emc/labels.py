@@ -8,8 +8,11 @@ value reads the same on the page, in the workbook and on paper. No Flask here.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 from emc.audit.models import AuditStatus, ConsumptionSource, EcmCategory, EcmStatus, QuotaBasis
 from emc.audit.service import labels as audit_labels
@@ -228,3 +231,19 @@ def msgid(value: object, kind: type[Enum] | str | None = None) -> str | None:
         if table is not None:
             return table.get(key)
     return _BY_VALUE.get(key)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def period(start: Any, end: Any) -> str:
+    """A half-open period ``[start, end)`` as people read one: its first and last day
+    ("2024-12-01 – 2024-12-31" for December). Stored periods keep the exclusive end."""
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start) if _ISO_DATE.match(start) else start
+    if isinstance(end, str):
+        end = dt.date.fromisoformat(end) if _ISO_DATE.match(end) else end
+    is_day = isinstance(end, dt.date) and not isinstance(end, dt.datetime)
+    if is_day and (not isinstance(start, dt.date) or end > start):
+        end = end - dt.timedelta(days=1)
+    return f"{start} – {end}"

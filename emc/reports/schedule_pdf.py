@@ -22,6 +22,7 @@ from emc.contracts import labels
 from emc.energy import Carrier
 from emc.energy_labels import CARRIER_LABELS
 from emc.i18n import N_, translate
+from emc.labels import period
 from emc.reports import pdf
 
 DUE_SOON_DAYS = 30
@@ -225,7 +226,7 @@ def build(
                 status = f"{status}: {escape(line.hold_reason)}"
             rows.append(
                 [
-                    f"{line.period_start.isoformat()} – {line.period_end.isoformat()}",
+                    period(line.period_start, line.period_end),
                     label(KINDS, line.kind),
                     f"{label(PARTIES, line.payer)} → {label(PARTIES, line.payee)}",
                     due,
@@ -273,7 +274,7 @@ def build(
             for line in worked:
                 rows.append(
                     [
-                        f"{line.period_start.isoformat()} – {line.period_end.isoformat()}",
+                        period(line.period_start, line.period_end),
                         pdf.money(line.amount),
                         person(line.prepared_by_user_id, line.prepared_at),
                         person(line.approved_by_user_id, line.approved_at),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from emc import labels
 from emc.i18n import N_
+from emc.labels import period
 
 # What each kind of change reads as: "<who> <did> <what>". Unknown actions read as a change.
 VERBS = {
@@ -356,19 +357,6 @@ def _value(key: str, value: Any, users: dict, orgs: dict) -> str:
         if labels.msgid(value) is not None:
             return label(value)
     return str(value)
-
-
-def period(start: Any, end: Any) -> str:
-    """A half-open period ``[start, end)`` as people read one: its first and last day
-    ("2024-12-01 – 2024-12-31" for December). Stored periods keep the exclusive end."""
-    if isinstance(start, str):
-        start = dt.date.fromisoformat(start) if _DATE.match(start) else start
-    if isinstance(end, str):
-        end = dt.date.fromisoformat(end) if _DATE.match(end) else end
-    is_day = isinstance(end, dt.date) and not isinstance(end, dt.datetime)
-    if is_day and (not isinstance(start, dt.date) or end > start):
-        end = end - dt.timedelta(days=1)
-    return f"{start} – {end}"
 
 
 def _object(e) -> str:
