@@ -134,6 +134,8 @@ USERS = [
     ("admin@esco.demo", "esco", Role.ADMIN, "绿能管理员"),
     ("engineer@esco.demo", "esco", Role.ENGINEER, "绿能工程师"),
     ("viewer@esco.demo", "esco", Role.VIEWER, "绿能查看者"),
+    # The second ESCO's admin agrees when a project's contract moves to it (an ESCO swap).
+    ("admin@esco2.demo", "esco2", Role.ADMIN, "南方能源管理员"),
     ("engineer@esco2.demo", "esco2", Role.ENGINEER, "南方能源工程师"),
     ("admin@auditor.demo", "auditor", Role.ADMIN, "审计中心管理员"),
     ("auditor@auditor.demo", "auditor", Role.AUDITOR, "审计师"),

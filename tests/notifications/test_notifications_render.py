@@ -222,13 +222,12 @@ def test_serve_starts_the_scheduler_unless_told_not_to(monkeypatch):
 
     started = []
     fake = flask.Flask("fake")
-    fake.config["EMC_SETTINGS"] = "s"
-    monkeypatch.setattr(emc.app, "create_app", lambda **kw: fake)
+    monkeypatch.setattr(emc.app, "create_app", lambda settings=None, **kw: fake)
     monkeypatch.setattr(
         emc.scheduler, "start_in_process", lambda settings: started.append(settings)
     )
     monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
     assert CliRunner().invoke(cli, ["serve", "--workers", "1"]).exit_code == 0
-    assert started == ["s"]
+    assert len(started) == 1
     assert CliRunner().invoke(cli, ["serve", "--workers", "1", "--no-scheduler"]).exit_code == 0
-    assert started == ["s"]
+    assert len(started) == 1

@@ -23,7 +23,10 @@ SOUTH = "南方综合能源服务有限公司"
 
 
 def make_south_admin(db_session) -> User:
-    """An admin of the second demo ESCO (which has only an engineer), able to log in."""
+    """The admin of the second demo ESCO, able to log in (created where a smaller demo lacks it)."""
+    existing = db_session.scalar(select(User).where(User.email == "admin@esco2.demo"))
+    if existing is not None:
+        return existing
     platform = actor_for(db_session, "admin@platform.demo")
     return auth.create_user(
         db_session,
