@@ -22,6 +22,8 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from emc.facilities.ingest.model import Quality
+
 __all__ = [
     "StoredRange",
     "delete_range",
@@ -40,6 +42,13 @@ _COPY_READINGS = (
 _INSERT_READINGS = (
     "INSERT INTO meter_readings (meter_id, start_ts, end_ts, value, quality) VALUES (?, ?, ?, ?, ?)"
 )
+
+# Only ever formatted with an int meter id and a value of Quality (no quotes, nothing else).
+_INSERT_INTERVAL_READINGS = (
+    "INSERT INTO meter_readings (meter_id, start_ts, end_ts, value, quality)"
+    " VALUES ({meter_id}, ?, NULL, ?, '{quality}')"
+)
+_QUALITIES = frozenset(q.value for q in Quality)
 
 
 class DuplicateReading(Exception):
@@ -198,11 +207,20 @@ class ReadingsWriter:
     def _sqlite_write(self, start, end, value, quality) -> None:
         import sqlite3
 
-        ends = end if end is not None else repeat(None)
-        rows = zip(repeat(self._meter_id), start, ends, value, quality, strict=False)
+        first = quality[0]
+        if end is None and first in _QUALITIES and quality.count(first) == len(quality):
+            # The usual batch (an interval meter, one quality): the meter, the NULL end and the
+            # quality are written into the statement, so sqlite3 binds two values a row, not
+            # five. Binding holds the interpreter lock, which the parser needs meanwhile.
+            sql = _INSERT_INTERVAL_READINGS.format(meter_id=int(self._meter_id), quality=first)
+            rows = zip(start, value, strict=False)
+        else:
+            ends = end if end is not None else repeat(None)
+            sql = _INSERT_READINGS
+            rows = zip(repeat(self._meter_id), start, ends, value, quality, strict=False)
         cursor = self._raw.cursor()
         try:
-            cursor.executemany(_INSERT_READINGS, rows)
+            cursor.executemany(sql, rows)
         except sqlite3.IntegrityError as exc:
             raise DuplicateReading(str(exc)) from exc
         finally:

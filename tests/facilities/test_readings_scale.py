@@ -141,6 +141,34 @@ def test_a_meter_without_readings_may_be_deleted(db_session):
     assert db_session.get(Meter, meter_id) is None
 
 
+@pytest.mark.parametrize(
+    ("end", "quality"),
+    [
+        (None, ["measured", "measured", "measured"]),  # the usual batch: two values bound a row
+        (None, ["measured", "estimated", "measured"]),  # mixed qualities: every column bound
+        ([QUARTER, 2 * QUARTER, 3 * QUARTER], ["estimated"] * 3),  # explicit ends (bills)
+    ],
+)
+def test_every_kind_of_batch_is_stored_as_given(db_session, end, quality):
+    """Each way a batch is written (on SQLite, the statement depends on the batch) stores the
+    same rows: meter, start, end, the exact value and the quality."""
+    meter = _meter(db_session, _actor(db_session))
+    values = [0.1, 1e-300, 123456.789012345]
+    store.write_readings(db_session, meter.id, [0, QUARTER, 2 * QUARTER], end, values, quality)
+    rows = db_session.execute(
+        text(
+            "SELECT meter_id, start_ts, end_ts, value, quality FROM meter_readings"
+            " WHERE meter_id = :m ORDER BY start_ts"
+        ),
+        {"m": meter.id},
+    ).all()
+    ends = end or [None] * 3
+    assert [tuple(r) for r in rows] == [
+        (meter.id, t, e, v, q)
+        for t, e, v, q in zip([0, QUARTER, 2 * QUARTER], ends, values, quality, strict=True)
+    ]
+
+
 def test_binary_copy_rows_encode_each_field_with_its_length():
     raw = store.copy_rows(7, [1, 2], None, [1.5, 2.0], ["measured", "estimated"])
     measured = (
