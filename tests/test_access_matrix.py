@@ -113,6 +113,11 @@ def _ct_line_write(roles, yes: int, anon: int = 302) -> dict[str, int]:
     return _ct_write(roles, yes, anon)
 
 
+# The project of the contract rows is signed: either party proposes an amendment of its terms
+# (the institution's project managers, the contracted ESCO's admin).
+_CT_TERMS_WRITERS = {"inst_admin", "energy", "esco_admin"}
+
+
 def _ct_other_write(anon: int) -> dict[str, int]:
     # Another tenant's object: 404 for everyone but the platform admin, who sees it read-only.
     return only({"platform"}, 403, 404, anon)
@@ -679,7 +684,7 @@ ROWS = [
         lambda c: f"/projects/{c.get('project')}/terms",
         None,
         None,
-        _ct_write({"inst_admin", "energy"}, 200, 302),
+        _ct_write(_CT_TERMS_WRITERS, 200, 302),
     ),
     (
         "GET",
@@ -695,7 +700,7 @@ ROWS = [
         lambda c: f"/projects/{c.get('project')}/terms",
         lambda c: {"terms": json.dumps(c.get("terms_doc")), "reason": "矩阵页面修订"},
         "form",
-        _ct_write({"inst_admin", "energy"}, 302, 302),
+        _ct_write(_CT_TERMS_WRITERS, 302, 302),
     ),
     (
         "POST",
@@ -897,7 +902,7 @@ ROWS = [
         lambda c: f"/api/v1/projects/{c.get('project')}/contract",
         lambda c: {"terms": c.get("terms_doc"), "reason": "矩阵修订"},
         "json",
-        _ct_write({"inst_admin", "energy"}, 200),
+        _ct_write(_CT_TERMS_WRITERS, 200),
     ),
     (
         "POST",
@@ -905,7 +910,7 @@ ROWS = [
         lambda c: f"/api/v1/projects/{c.get('project')}/contract",
         lambda c: {"terms": c.get("terms_doc"), "reason": "矩阵修订"},
         "json",
-        _ct_write({"inst_admin", "energy"}, 200),
+        _ct_write(_CT_TERMS_WRITERS, 200),
     ),
     (
         "POST",

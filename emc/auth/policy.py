@@ -20,11 +20,13 @@ from emc.auth.models import ApiToken, Organization, OrgKind, User
 from emc.auth.permissions import Permission, can
 from emc.auth.regions import parent_of, subtree_prefix
 from emc.contracts.models import (
+    SIGNED_STATUSES,
     Contract,
     ContractAmendment,
     CustodyFeeAdjustment,
     EmcProject,
     PaymentLine,
+    ProjectStatus,
 )
 from emc.errors import Forbidden, NotFound
 from emc.facilities.models import (
@@ -133,6 +135,17 @@ def may_propose_amendment(actor: Actor, project: EmcProject) -> bool:
     if actor.organization_id == project.esco_organization_id:
         return can(actor, Permission.CONTRACTS_CONTRACT_AGREE)
     return False
+
+
+def may_set_terms(actor: Actor, project: EmcProject) -> bool:
+    """Whether ``actor`` may write a (visible) project's contract terms: before signing, the
+    institution's project managers set them; once signed, either party proposes an amendment
+    (:func:`may_propose_amendment`) until the project is closed."""
+    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
+        return False
+    if project.status in SIGNED_STATUSES:
+        return may_propose_amendment(actor, project)
+    return can(actor, Permission.CONTRACTS_PROJECT_MANAGE)
 
 
 def require_amendment_proposer(actor: Actor, project: EmcProject) -> None:

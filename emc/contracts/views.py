@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from emc import clock, journal, paging
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
-from emc.auth.policy import require, scoped
+from emc.auth.policy import may_set_terms, require, scoped
 from emc.contracts import custody_form, economics_view, finance, labels, service, terms_form
 from emc.contracts.models import (
     AmendmentStatus,
@@ -302,6 +302,7 @@ def _render_project(
         cost_rows=economics_view.cost_table,
         case_labels=SENSITIVITY_LABELS,
         can_manage=can(actor, Permission.CONTRACTS_PROJECT_MANAGE),
+        can_set_terms=may_set_terms(actor, project),
         can_agree=can(actor, Permission.CONTRACTS_CONTRACT_AGREE),
         custody_carriers=custody_carriers,
         adjustments=adjustments,
@@ -425,7 +426,7 @@ def terms(project_id: int):
     the schema and the finance core judge it exactly as they judge an API call."""
     actor = current_actor()
     project = service.get_project(db(), actor, project_id)
-    if not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
+    if not may_set_terms(actor, project) and not can(actor, Permission.CONTRACTS_PROJECT_MANAGE):
         abort(403)
     try:
         contract = service.get_contract(db(), actor, project.id)

@@ -7,7 +7,13 @@ view), so the real PUT is checked here against the same expectations.
 from __future__ import annotations
 
 import pytest
-from test_access_matrix import ROLES, _contracts_context, _ct_other_write, _ct_write
+from test_access_matrix import (
+    _CT_TERMS_WRITERS,
+    ROLES,
+    _contracts_context,
+    _ct_other_write,
+    _ct_write,
+)
 
 
 @pytest.mark.parametrize("role", list(ROLES))
@@ -21,5 +27,5 @@ def test_put_contract_terms_by_role(role, app, demo, db_session, client):
     other = client.http.put(
         f"/api/v1/projects/{ctx['other_project']}/contract", json=body, headers=headers
     )
-    assert own.status_code == _ct_write({"inst_admin", "energy"}, 200)[role]
+    assert own.status_code == _ct_write(_CT_TERMS_WRITERS, 200)[role]
     assert other.status_code == _ct_other_write(401)[role]

@@ -4,6 +4,7 @@ amendment (not the project's records), finds it in its to-do list and agrees on 
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -218,3 +219,58 @@ def test_the_esco_proposes_a_swap_on_the_chinese_page_and_the_incoming_esco_agre
     assert db_session.get(EmcProject, project.id).esco_organization_id == south
     # A third ESCO user (not a party) gets a 404 for the page.
     assert login_as("engineer@esco.demo").get(f"/amendments/{amendment.id}").status_code == 404
+
+
+def test_the_esco_proposes_new_contract_terms_and_the_institution_agrees(
+    db_session, project, login_as
+):
+    """A terms amendment (prices, shares, term) may come from either party, as a project
+    amendment does: the ESCO's admin proposes on the terms page and has agreed by proposing;
+    the institution's admin agrees; its engineer may not propose."""
+    contract = contracts.get_contract(
+        db_session, actor_for(db_session, "energy@school.demo"), project.id
+    )
+    terms = dict(contract.terms)
+    terms["payment_due_days"] = int(terms.get("payment_due_days", 30)) + 15
+    with pytest.raises(Forbidden):
+        contracts.set_contract_terms(
+            db_session,
+            actor_for(db_session, "engineer@esco.demo"),
+            project.id,
+            terms=terms,
+            reason="工程师无权",
+        )
+    esco = login_as("admin@esco.demo")
+    page = esco.get(f"/projects/{project.id}")
+    assert 'data-testid="terms-link"' in page.get_data(as_text=True)
+    form = esco.get(f"/projects/{project.id}/terms")
+    assert form.status_code == 200 and "提出合同补充协议" in form.get_data(as_text=True)
+    posted = esco.post(
+        f"/projects/{project.id}/terms",
+        data={
+            "editor": "json",
+            "terms": json.dumps(terms),
+            "savings_estimates": json.dumps(contract.savings_estimates),
+            "version": str(contract.version),
+            "reason": "延长付款期限",
+        },
+    )
+    assert posted.status_code == 302, posted.get_data(as_text=True)
+    amendment = db_session.scalars(
+        select(ContractAmendment)
+        .where(ContractAmendment.contract_id == contract.id)
+        .order_by(ContractAmendment.id.desc())
+    ).first()
+    assert amendment.terms_after["payment_due_days"] == terms["payment_due_days"]
+    assert amendment.esco_agreed_by_user_id is not None
+    assert amendment.institution_agreed_by_user_id is None
+    assert f"amendment:{amendment.id}" in _todo_keys(db_session, "admin@school.demo")
+    agreed = contracts.agree_amendment(
+        db_session, actor_for(db_session, "admin@school.demo"), project.id, amendment.id
+    )
+    assert agreed.status is AmendmentStatus.AGREED
+    db_session.expire_all()
+    after = contracts.get_contract(
+        db_session, actor_for(db_session, "energy@school.demo"), project.id
+    )
+    assert after.terms["payment_due_days"] == terms["payment_due_days"]

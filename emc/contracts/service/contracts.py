@@ -48,6 +48,8 @@ from emc.messages import msg, record
 from emc.messages import state as state_word
 from emc.workflow import tables
 
+_CLOSED = (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED)
+
 
 def get_contract(session: Session, actor: Actor, project_id: int) -> Contract:
     """The contract of a visible project (NotFound if none yet)."""
@@ -95,14 +97,19 @@ def set_contract_terms(
 ) -> tuple[Contract, ContractAmendment | None]:
     """Set the terms of an unsigned contract, or propose an amendment to a signed one.
 
-    Before signing, the terms are replaced (the contract version goes up). After signing, an
-    amendment with ``reason`` is recorded with the terms before and after; it applies once
-    both parties' admins agree (:func:`agree_amendment`). ``version``, when given, is the
+    Before signing, the institution's project managers replace the terms (the contract version
+    goes up). After signing, either party proposes (the institution's project managers, the
+    contracted ESCO's admins): an amendment with ``reason`` is recorded with the terms before
+    and after; it applies once both parties' admins agree (:func:`agree_amendment`), and a
+    proposer who may agree has agreed by proposing. ``version``, when given, is the
     contract version the caller edited (0: no contract yet); Conflict, nothing written, if
     the contract has changed since. Returns (contract, amendment or None).
     """
     project = load(session, actor, EmcProject, project_id)
-    require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
+    if project.status in SIGNED_STATUSES and project.status not in _CLOSED:
+        require_amendment_proposer(actor, project)  # either party proposes
+    else:  # draft terms; a closed project's managers learn its state below (409)
+        require(actor, Permission.CONTRACTS_PROJECT_MANAGE)
     contract = contract_of(session, project.id)
     current = contract.version if contract is not None else 0
     if version is not None and version != current:
@@ -134,7 +141,7 @@ def set_contract_terms(
             after={"terms": document, "savings_estimates": estimates},
         )
         return contract, None
-    if project.status in (ProjectStatus.COMPLETED, ProjectStatus.TERMINATED):
+    if project.status in _CLOSED:
         raise Conflict(msg("contracts.not_amendable", state=state_word(project.status)))
     check_terms_fit_adjustments(session, project.id, parsed)
     if not reason:
