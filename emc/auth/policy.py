@@ -8,6 +8,7 @@ visibility rule is registered here in :data:`_SCOPES`; a model without a rule ca
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -357,6 +358,17 @@ def scope_condition(actor: Actor | None, model: type) -> ColumnElement[bool]:
 
 def scoped(actor: Actor | None, model: type[T]) -> Select[tuple[T]]:
     """``select(model)`` restricted to the rows ``actor`` may see."""
+    if actor is None:
+        return select(model).where(false())
+    return _scoped(actor, model)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scoped(actor: Actor, model: type[T]) -> Select[tuple[T]]:
+    # Built once per actor and model, then reused: a statement is immutable (every .where()
+    # makes a new one) and a rule reads only the actor's own fields, never the database, so
+    # an equal actor (every field equal) gets an equal statement. Building the nested scope
+    # subqueries cost more per request than running them.
     return select(model).where(scope_condition(actor, model))
 
 
