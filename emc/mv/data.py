@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from emc.energy import FactorSet
 from emc.errors import Invalid
+from emc.facilities import rollup
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site, WeatherStation
 from emc.facilities.service import analysis, factors, weather
@@ -218,7 +219,7 @@ class HourlyInputs:
 def _hour_rows(session: Session, meter: Meter, zone: str, lo: int, hi: int) -> dict[int, tuple]:
     """(total, readings) per local hour in ``[lo, hi)``, keyed by the hour's UTC start, summed
     in SQL. A reading counts in the hour its period starts."""
-    offset = analysis.fixed_offset(zone, lo, hi)
+    offset = rollup.fixed_offset(zone, lo, hi)
     if offset is None:
         tz = ZoneInfo(zone)
         whole = all(

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -209,3 +209,96 @@ def test_partition_job_creates_months_ahead_and_splits_the_default(db_session):
         {"m": meter.id},
     ).scalar()
     assert held == 2
+
+
+@st.composite
+def ragged_days(draw):
+    """Several days of quarter hours with holes: single missing readings, missing hours and
+    whole missing days, so that complete days sit between incomplete ones."""
+    days = draw(st.integers(2, 7))
+    start = draw(st.integers(0, 95))
+    quarters = set(range(start, days * 96 - draw(st.integers(0, 95))))
+    for _ in range(draw(st.integers(0, 6))):
+        hole = draw(st.integers(0, days * 96))
+        quarters -= set(range(hole, hole + draw(st.sampled_from([1, 3, 40, 96, 150]))))
+    return sorted(quarters) or [start]
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ragged_days(), st.sampled_from(["Asia/Shanghai", "America/New_York", "Asia/Kathmandu"]))
+def test_gaps_read_near_incomplete_days_equal_gaps_read_from_every_reading(
+    db_session, quarters, zone
+):
+    """The quality report reads raw readings only around incomplete days; it finds exactly the
+    gaps a pass over every reading finds (here across the 2024 spring DST change)."""
+    dst_eve = 1_710_028_800  # 2024-03-10 00:00 UTC, the night New York moves its clocks
+    savepoint = db_session.begin_nested()
+    try:
+        actor = _actor(db_session)
+        meter = _meter(db_session, actor, zone)
+        body = "timestamp,value\n" + "".join(
+            f"{dt.datetime.fromtimestamp(dst_eve - 2 * 86400 + q * QUARTER, dt.UTC).isoformat()},1\n"
+            for q in quarters
+        )
+        service.import_readings(
+            db_session, actor, meter.id, io.BytesIO(body.encode()), filename="r.csv"
+        )
+        report = analysis.quality_report(db_session, actor, meter.id)
+        every, seconds = analysis._gaps(db_session, meter, QUARTER)
+        event("with gaps" if every else "no gaps")
+        assert report.gaps == tuple(every) and report.gap_seconds == seconds
+    finally:
+        savepoint.rollback()
+
+
+_ZERO_RUNS_OVER_EVERY_READING = (
+    "WITH r AS (SELECT start_ts, COALESCE(end_ts, start_ts + :iv) AS end_ts, value,"
+    "  ROW_NUMBER() OVER (ORDER BY start_ts) AS rn"
+    "  FROM meter_readings WHERE meter_id = :m),"
+    " z AS (SELECT start_ts, end_ts, rn - ROW_NUMBER() OVER (ORDER BY start_ts) AS grp"
+    "  FROM r WHERE value = 0)"
+    " SELECT min(start_ts), max(end_ts), count(*) FROM z GROUP BY grp"
+    " HAVING max(end_ts) - min(start_ts) >= :min ORDER BY 1"
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ragged_days(), st.data())
+def test_zero_runs_read_from_zero_readings_equal_runs_over_every_reading(
+    db_session, quarters, data
+):
+    """Runs of zeros found from the zero readings alone (consecutive when adjacent in time or
+    with no reading between) are the runs a numbering of every reading finds; a run may
+    cross a gap in the data, as before."""
+    zero_from = data.draw(st.integers(0, len(quarters)))
+    zero_len = data.draw(st.integers(0, 3 * 96))
+    scattered = set(data.draw(st.lists(st.integers(0, len(quarters)), max_size=30)))
+    savepoint = db_session.begin_nested()
+    try:
+        actor = _actor(db_session)
+        meter = _meter(db_session, actor)
+        values = {
+            q: 0 if zero_from <= i < zero_from + zero_len or i in scattered else 1.5
+            for i, q in enumerate(quarters)
+        }
+        _upload(db_session, actor, meter, values)
+        for minimum in (QUARTER, 86400):
+            runs = analysis._zero_runs(db_session, meter, QUARTER, minimum)
+            reference = db_session.execute(
+                text(_ZERO_RUNS_OVER_EVERY_READING),
+                {"m": meter.id, "iv": QUARTER, "min": minimum},
+            ).all()
+            assert [
+                (int(r.start.timestamp()), int(r.end.timestamp()), r.readings) for r in runs
+            ] == [(int(s), int(e), int(n)) for s, e, n in reference]
+            event("with a day-long run" if minimum == 86400 and runs else "other")
+    finally:
+        savepoint.rollback()

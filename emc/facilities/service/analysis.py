@@ -41,7 +41,6 @@ from emc.errors import Invalid
 from emc.facilities import rollup
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
-from emc.facilities.rollup import fixed_offset
 from emc.messages import msg
 
 DAY = 86400
@@ -155,12 +154,6 @@ def daily_totals(
     return meter, site, [Total(d, t, n) for d, t, n in rows]
 
 
-_MONTH_SQL = {
-    "sqlite": "strftime('%Y-%m', start_ts + :off, 'unixepoch')",
-    "postgresql": "to_char(to_timestamp(start_ts + :off) AT TIME ZONE 'UTC', 'YYYY-MM')",
-}
-
-
 def monthly_totals(
     session: Session,
     actor: Actor,
@@ -175,21 +168,8 @@ def monthly_totals(
     if bounds is None:
         return meter, site, []
     lo, hi = bounds
-    offset = fixed_offset(site.timezone, lo, hi)
-    if offset is not None:
-        month = _MONTH_SQL[session.get_bind().dialect.name]
-        rows = session.execute(
-            text(
-                f"SELECT {month} AS mo, sum(value), count(*) FROM meter_readings"
-                " WHERE meter_id = :m AND start_ts >= :lo AND start_ts < :hi"
-                " GROUP BY 1 ORDER BY 1"
-            ),
-            {"m": meter.id, "lo": lo, "hi": hi, "off": offset},
-        ).all()
-        totals = [
-            Total(dt.date(int(mo[:4]), int(mo[5:7]), 1), float(t), int(n)) for mo, t, n in rows
-        ]
-        return meter, site, totals
+    # Months from days: whole days come from the daily rollup, so a meter with years of
+    # readings sums a few thousand days, not every reading.
     months: dict[dt.date, list] = {}
     for day, t, n in local_day_rows(session, meter.id, site.timezone, lo, hi):
         acc = months.setdefault(day.replace(day=1), [0.0, 0])
@@ -259,29 +239,93 @@ def _coverage(
     return tuple(months)
 
 
-def _gaps(session: Session, meter: Meter, interval: int) -> tuple[list[Span], int]:
-    rows = session.execute(
-        text(
-            "SELECT prev_end, start_ts FROM ("
-            " SELECT start_ts, LAG(COALESCE(end_ts, start_ts + :iv)) OVER (ORDER BY start_ts)"
-            " AS prev_end FROM meter_readings WHERE meter_id = :m) AS t"
-            " WHERE start_ts > prev_end ORDER BY start_ts"
-        ),
-        {"m": meter.id, "iv": interval},
-    ).all()
+_GAPS_SQL = (
+    "SELECT prev_end, start_ts FROM ("
+    " SELECT start_ts, LAG(COALESCE(end_ts, start_ts + :iv)) OVER (ORDER BY start_ts)"
+    " AS prev_end FROM meter_readings WHERE meter_id = :m{within}) AS t"
+    " WHERE start_ts > prev_end ORDER BY start_ts"
+)
+# Beyond this many stretches of incomplete days, one pass over every reading is cheaper.
+_MAX_GAP_STRETCHES = 200
+
+
+def _gaps(
+    session: Session,
+    meter: Meter,
+    interval: int,
+    coverage: tuple[MonthCoverage, ...] = (),
+    zone: ZoneInfo | None = None,
+) -> tuple[list[Span], int]:
+    """Every gap between consecutive readings: ``(end of one, start of the next)``.
+
+    An interval meter's gaps can only touch days its coverage shows incomplete (a complete day
+    has every interval), so only those stretches are read, each with a whole day either side
+    (the reading before a gap and the one after it lie there at the latest); a meter with years
+    of clean data reads almost nothing. Other meters, and very ragged data, are read whole."""
+    stretches = _incomplete_stretches(coverage, zone) if interval and zone else None
+    if stretches is None or len(stretches) > _MAX_GAP_STRETCHES:
+        ranges: list[tuple[int, int] | None] = [None]
+    else:
+        ranges = list(stretches)
+    rows: list = []
+    for bounds in ranges:
+        params = {"m": meter.id, "iv": interval}
+        within = ""
+        if bounds is not None:
+            within = " AND start_ts >= :lo AND start_ts < :hi"
+            params["lo"], params["hi"] = bounds
+        rows += session.execute(text(_GAPS_SQL.format(within=within)), params).all()
     spans = [Span(_utc(p), _utc(s), (s - p) // interval if interval else 0) for p, s in rows]
     return spans, sum(s - p for p, s in rows)
 
 
+def _incomplete_stretches(
+    coverage: tuple[MonthCoverage, ...], zone: ZoneInfo
+) -> list[tuple[int, int]]:
+    """``[lo, hi)`` epoch ranges around each run of incomplete days (a day either side),
+    merged where they meet."""
+    days = [d for month in coverage for d in month.days]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(days):
+        if days[i].fraction >= 1.0:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(days) and days[j + 1].fraction < 1.0:
+            j += 1
+        lo = _midnight(days[i].day - dt.timedelta(days=1), zone)
+        hi = _midnight(days[j].day + dt.timedelta(days=2), zone)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+        i = j + 1
+    return out
+
+
+def _midnight(day: dt.date, zone: ZoneInfo) -> int:
+    return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
+
+
 def _zero_runs(session: Session, meter: Meter, interval: int, min_seconds: int) -> list[Span]:
+    """Runs of consecutive readings (in start order) that are all zero, spanning at least
+    ``min_seconds``. Only the zero readings are read and ordered: two of them are consecutive
+    when the second starts where the first ends, or else when no reading starts between them
+    (an index probe)."""
     rows = session.execute(
         text(
-            "WITH r AS (SELECT start_ts, COALESCE(end_ts, start_ts + :iv) AS end_ts, value,"
-            "  ROW_NUMBER() OVER (ORDER BY start_ts) AS rn"
-            "  FROM meter_readings WHERE meter_id = :m),"
-            " z AS (SELECT start_ts, end_ts, rn - ROW_NUMBER() OVER (ORDER BY start_ts) AS grp"
-            "  FROM r WHERE value = 0)"
-            " SELECT min(start_ts), max(end_ts), count(*) FROM z GROUP BY grp"
+            "WITH z AS (SELECT start_ts, COALESCE(end_ts, start_ts + :iv) AS end_ts"
+            "  FROM meter_readings WHERE meter_id = :m AND value = 0),"
+            " l AS (SELECT start_ts, end_ts,"
+            "  LAG(start_ts) OVER (ORDER BY start_ts) AS prev_start,"
+            "  LAG(end_ts) OVER (ORDER BY start_ts) AS prev_end FROM z),"
+            " b AS (SELECT start_ts, end_ts, CASE WHEN prev_start IS NOT NULL AND ("
+            "   start_ts = prev_end OR NOT EXISTS (SELECT 1 FROM meter_readings r"
+            "    WHERE r.meter_id = :m AND r.start_ts > l.prev_start AND r.start_ts < l.start_ts)"
+            "  ) THEN 0 ELSE 1 END AS brk FROM l),"
+            " g AS (SELECT start_ts, end_ts, SUM(brk) OVER (ORDER BY start_ts) AS grp FROM b)"
+            " SELECT min(start_ts), max(end_ts), count(*) FROM g GROUP BY grp"
             " HAVING max(end_ts) - min(start_ts) >= :min ORDER BY 1"
         ),
         {"m": meter.id, "iv": interval, "min": min_seconds},
@@ -343,7 +387,7 @@ def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityRepo
         return QualityReport(meter, site, 0, None, None, {}, (), (), 0, (), ())
     lo, hi = int(head[1]), int(head[2])
     coverage = _coverage(session, meter, site, lo, hi)
-    gaps, gap_seconds = _gaps(session, meter, interval)
+    gaps, gap_seconds = _gaps(session, meter, interval, coverage, ZoneInfo(site.timezone))
     zeros = _zero_runs(session, meter, interval, DAY if interval else 1)
     if meter.kind is MeterKind.INTERVAL:
         complete = [

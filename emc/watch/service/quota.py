@@ -40,7 +40,7 @@ from emc.energy import FactorNotFound, UnitError
 from emc.errors import NotFound
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Building, Meter, MeterReading, Site
-from emc.facilities.service.analysis import fixed_offset
+from emc.facilities.rollup import fixed_offset
 from emc.i18n import N_
 from emc.messages import msg, record
 from emc.mv import data as mv_data

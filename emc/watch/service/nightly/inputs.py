@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
-from emc.facilities.service.analysis import fixed_offset
+from emc.facilities.rollup import fixed_offset
 from emc.mv.models import MvReport, ReportStatus
 from emc.watch.models import SuspectedEvent, WarningKind, WatchSnapshot, WatchWarning
 
