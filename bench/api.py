@@ -1,8 +1,8 @@
 """API request path against a one-query Flask floor, side by side on the same server and database.
 
-    python bench/api.py                                   # SQLite and PostgreSQL, waitress
+    python bench/api.py                                   # SQLite and PostgreSQL, as emc serve
     python bench/api.py --database sqlite                 # one database only
-    python bench/api.py --server gunicorn --workers 2     # gunicorn (gthread) instead of waitress
+    python bench/api.py --server waitress --threads 16    # waitress (where there is no fork)
     python bench/api.py --connections 16 --requests 400 --seconds 20
 
 One server process (a child, so the clients do not share its interpreter) mounts two WSGI apps:
@@ -253,9 +253,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--pg-url", default=PG_DEFAULT, help="a database this bench may empty")
-    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=16, help="server threads (per worker)")
+    # The defaults are what `emc serve` runs on this machine: gunicorn (gthread), one worker
+    # per core (at least 2), 8 threads each.
+    from emc import server as servers
+
+    parser.add_argument(
+        "--server",
+        choices=("waitress", "gunicorn"),
+        default="gunicorn" if servers.gunicorn_available() else "waitress",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=servers.default_workers(), help="gunicorn worker processes"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="server threads (per worker)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--requests", type=int, default=200, help="per connection and endpoint")
     parser.add_argument("--seconds", type=float, default=15, help="at most, per endpoint")

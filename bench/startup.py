@@ -206,7 +206,17 @@ def serve_to_first_answer() -> tuple[float, float]:
     return best_wall, best_cpu
 
 
+def compile_bytecode() -> None:
+    """Write emc's bytecode first, as an installed package has it: with PYTHONDONTWRITEBYTECODE
+    set (this machine sets it) every process would compile emc's sources again, about a fifth
+    of the start-up measured."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "emc"), quiet=1)
+
+
 def main() -> None:
+    compile_bytecode()
     for module, extra in (
         ("emc.cli", ""),
         ("emc.app", "emc.app.create_app; "),
