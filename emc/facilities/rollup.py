@@ -34,6 +34,7 @@ __all__ = [
     "day_rows",
     "drifted",
     "fixed_offset",
+    "midnight",
     "raw_day_rows",
     "rebuild",
     "refresh",
@@ -67,7 +68,8 @@ def fixed_offset(zone_name: str, lo: int, hi: int) -> int | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
-def _midnight(day: dt.date, zone: ZoneInfo) -> int:
+def midnight(day: dt.date, zone: ZoneInfo) -> int:
+    """Epoch seconds of the local midnight that starts ``day`` in ``zone``."""
     return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
 
 
@@ -78,12 +80,12 @@ def _local_date(epoch: int, zone: ZoneInfo) -> dt.date:
 def _whole_days(lo: int, hi: int, zone: ZoneInfo) -> tuple[int, int]:
     """``[first midnight ≥ lo, last midnight ≤ hi]`` as epochs (first > last: no whole day)."""
     day = _local_date(lo, zone)
-    first = _midnight(day, zone)
+    first = midnight(day, zone)
     if first < lo:
-        first = _midnight(day + dt.timedelta(days=1), zone)
-    last = _midnight(_local_date(hi, zone), zone)
+        first = midnight(day + dt.timedelta(days=1), zone)
+    last = midnight(_local_date(hi, zone), zone)
     if last > hi:
-        last = _midnight(_local_date(hi, zone) - dt.timedelta(days=1), zone)
+        last = midnight(_local_date(hi, zone) - dt.timedelta(days=1), zone)
     return first, last
 
 
@@ -185,7 +187,7 @@ class DayTotals:
         d1 = _local_date(int(starts[-1]), self._zone) + dt.timedelta(days=2)
         n_days = (d1 - d0).days
         midnights = np.array(
-            [_midnight(d0 + dt.timedelta(days=i), self._zone) for i in range(n_days)],
+            [midnight(d0 + dt.timedelta(days=i), self._zone) for i in range(n_days)],
             dtype=np.int64,
         )
         index = np.searchsorted(midnights, starts, side="right") - 1
@@ -205,7 +207,7 @@ def refresh(session: Session, meter_id: int, zone: str, lo: int, hi: int) -> Non
     tz = ZoneInfo(zone)
     day_lo = _local_date(lo, tz)
     day_hi = _local_date(hi - 1, tz) + dt.timedelta(days=1)
-    lo, hi = _midnight(day_lo, tz), _midnight(day_hi, tz)
+    lo, hi = midnight(day_lo, tz), midnight(day_hi, tz)
     table = MeterDailyTotal.__table__
     session.execute(
         delete(table).where(

@@ -75,9 +75,7 @@ class DailyInputs:
         )
 
 
-def epoch(day: dt.date, zone: ZoneInfo) -> int:
-    """Epoch seconds of local midnight starting ``day`` in ``zone``."""
-    return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
+epoch = rollup.midnight  # epoch seconds of the local midnight that starts a day
 
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:

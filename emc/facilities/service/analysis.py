@@ -294,18 +294,14 @@ def _incomplete_stretches(
         j = i
         while j + 1 < len(days) and days[j + 1].fraction < 1.0:
             j += 1
-        lo = _midnight(days[i].day - dt.timedelta(days=1), zone)
-        hi = _midnight(days[j].day + dt.timedelta(days=2), zone)
+        lo = rollup.midnight(days[i].day - dt.timedelta(days=1), zone)
+        hi = rollup.midnight(days[j].day + dt.timedelta(days=2), zone)
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], hi)
         else:
             out.append((lo, hi))
         i = j + 1
     return out
-
-
-def _midnight(day: dt.date, zone: ZoneInfo) -> int:
-    return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
 
 
 def _zero_runs(session: Session, meter: Meter, interval: int, min_seconds: int) -> list[Span]:

@@ -29,6 +29,7 @@ from emc.auth.actor import Actor
 from emc.auth.models import OrgKind, Role, User
 from emc.contracts.models import EmcProject
 from emc.errors import Conflict, EmcError, Forbidden
+from emc.facilities import rollup
 from emc.facilities.models import Meter, ProjectSite, Site
 from emc.i18n import N_
 from emc.messages import CATALOGUE, Text, msg
@@ -144,10 +145,6 @@ def freezes(session: Session, meter: Meter) -> list[Freeze]:
     return found
 
 
-def _midnight(day: dt.date, zone: ZoneInfo) -> int:
-    return int(dt.datetime.combine(day, dt.time(), zone).timestamp())
-
-
 def frozen_conflict(
     session: Session, meter: Meter, site: Site, first: int | None, last: int | None
 ) -> FrozenReadings | None:
@@ -157,7 +154,7 @@ def frozen_conflict(
         return None
     zone = ZoneInfo(site.timezone)
     for freeze in freezes(session, meter):
-        lo, hi = _midnight(freeze.start, zone), _midnight(freeze.end, zone)
+        lo, hi = rollup.midnight(freeze.start, zone), rollup.midnight(freeze.end, zone)
         if first < hi and last > lo:
             project = session.get(EmcProject, freeze.project_id)
             params = {
