@@ -262,6 +262,9 @@ def test_the_esco_proposes_new_contract_terms_and_the_institution_agrees(
         .order_by(ContractAmendment.id.desc())
     ).first()
     assert amendment.terms_after["payment_due_days"] == terms["payment_due_days"]
+    # The terms page lists it with its status in words, not the stored value.
+    listed = esco.get(f"/projects/{project.id}/terms").get_data(as_text=True)
+    assert "等待各方同意" in listed and ">proposed<" not in listed
     assert amendment.esco_agreed_by_user_id is not None
     assert amendment.institution_agreed_by_user_id is None
     assert f"amendment:{amendment.id}" in _todo_keys(db_session, "admin@school.demo")
