@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
@@ -247,3 +248,11 @@ def period(start: Any, end: Any) -> str:
     if is_day and (not isinstance(start, dt.date) or end > start):
         end = end - dt.timedelta(days=1)
     return f"{start} – {end}"
+
+
+def percent(value: Any) -> str:
+    """A stored fraction ("0.02") as the number people read as a percentage ("2"), exactly."""
+    try:
+        return f"{Decimal(str(value)).scaleb(2).normalize():f}"
+    except InvalidOperation:
+        return str(value)

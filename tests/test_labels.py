@@ -85,3 +85,35 @@ def test_stored_factor_notes_are_said_in_the_page_language_and_others_kept(app):
     assert stale == "电力在 2024 年没有二氧化碳因子：采用 2023 年的数值"
     assert "natural_gas" not in ref and "天然气" in ref
     assert other == "something else entirely"
+
+
+def test_a_stored_fraction_reads_as_a_percentage_exactly():
+    from emc.labels import percent
+
+    assert percent("0.02") == "2"
+    assert percent("0.035") == "3.5"
+    assert percent(0.1) == "10"
+    assert percent("not a number") == "not a number"
+
+
+def test_the_project_page_shows_the_price_escalation_as_a_percentage(app, demo, client, db_session):
+    from sqlalchemy import select
+
+    from emc.contracts.models import Contract, EmcProject
+    from emc.demo import actor_for
+
+    school = actor_for(db_session, "energy@school.demo").organization_id
+    contract, project_id = next(
+        (c, pid)
+        for c, pid, org in db_session.execute(
+            select(Contract, EmcProject.id, EmcProject.organization_id).join(
+                EmcProject, EmcProject.id == Contract.project_id
+            )
+        )
+        if org == school and c.terms.get("prices")
+    )
+    escalation = contract.terms["prices"][0]["escalation"]
+    client.login("energy@school.demo")
+    page = client.http.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert f">{labels.percent(escalation)} %</td>" in page
+    assert f">{escalation}</td>" not in page

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from emc import energy_labels
 from emc.contracts import finance
 from emc.energy import Carrier, Unit, canonical_unit
+from emc.labels import percent
 from emc.messages import msg
 
 ContractType = finance.ContractType
@@ -379,13 +380,6 @@ def map_errors(by_path: dict[str, list[str]], paths: dict[str, str]) -> dict[str
 # --- stored terms → form values ---------------------------------------------------------------
 
 
-def _percent(value: Any) -> str:
-    try:
-        return f"{Decimal(str(value)).scaleb(2).normalize():f}"
-    except InvalidOperation:
-        return str(value)
-
-
 def _text(field: str, value: Any) -> str:
     if value is None:
         return ""
@@ -393,7 +387,7 @@ def _text(field: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, bool):
         return "offset" if value else "per_carrier"
-    return _percent(value) if field in _PERCENT else str(value)
+    return percent(value) if field in _PERCENT else str(value)
 
 
 def _fill_rows(values: dict, table: str, rows: list[dict]) -> None:
