@@ -581,6 +581,19 @@ def test_pages_show_plan_baselines_reports_and_chart(login_as, db_session):
     assert "2024-01" in page and 'data-testid="immutable"' in page and "<svg" in page
 
 
+def test_the_plan_shows_its_acceptance_limits_as_percentages(login_as, db_session):
+    """G14 limits are stored as fractions (0.2, 5e-05); the plan reads 20 % and 0.005 %."""
+    from emc import labels
+    from emc.mv.models import MvPlan
+
+    pid = demo_project_id(db_session)
+    plan = db_session.scalar(select(MvPlan).where(MvPlan.project_id == pid))
+    page = login_as(INSTITUTION).get(f"/projects/{pid}/mv").get_data(as_text=True)
+    shown = [v for v in plan.acceptance.values() if v is not None]
+    assert shown and all(f">{labels.percent(v)} %</td>" in page for v in shown)
+    assert "e-05</td>" not in page
+
+
 def test_lifecycle_through_the_pages(mv, login_as):
     esco, inst = login_as(ESCO), login_as(INSTITUTION)
     pid = mv["project"]
