@@ -646,14 +646,43 @@ def test_plan_form_saves_the_plan(mv, login_as):
         "baseline_start": "2023-01-01",
         "baseline_end": "2024-01-01",
         "reporting_frequency": "annual",
-        "fsu_limit": "0.45",
+        # Limits are entered in per cent, as the page shows them.
+        "fsu_limit_pct": "45",
+        "nmbe_limit_pct": "0.005 %",
+        "cvrmse_limit_under_12_months_pct": "15",
     }
     assert inst.post(f"/projects/{pid}/mv/plan", data=form).status_code == 302
     plan = inst.get(api(pid, "/mv-plan")).get_json()
     assert plan["method"] == "billing" and plan["boundary"][0]["option"] == "C"
     assert plan["acceptance"]["fsu_limit"] == 0.45
+    assert plan["acceptance"]["nmbe_limit"] == 0.00005
+    assert plan["acceptance"]["cvrmse_limit_under_12_months"] == 0.15
+    # The form shows them back in per cent, never a stored fraction such as 5e-05.
+    page = inst.get(f"/projects/{pid}/mv").get_data(as_text=True)
+    assert (
+        'name="nmbe_limit_pct" inputmode="decimal" data-testid="nmbe_limit_pct" value="0.005"'
+        in page
+    )
+    assert 'name="fsu_limit_pct" inputmode="decimal" data-testid="fsu_limit_pct" value="45"' in page
+    assert "5e-05" not in page
     bad = {**form, "baseline_start": ""}
     assert inst.post(f"/projects/{pid}/mv/plan", data=bad).status_code == 422
+    # A limit out of range or not a number is refused, named, and nothing is saved.
+    for value in ("120", "-1", "abc", "nan"):
+        out = inst.post(
+            f"/projects/{pid}/mv/plan", data={**form, "cvrmse_limit_under_12_months_pct": value}
+        )
+        assert out.status_code == 422
+        text = out.get_data(as_text=True)
+        assert 'data-field="cvrmse_limit_under_12_months_pct"' in text
+        assert f'value="{value}"' in text  # what the user typed stays in the field
+    assert inst.get(api(pid, "/mv-plan")).get_json()["acceptance"] == plan["acceptance"]
+    # The refused form keeps the rest of what was posted, not the stored plan.
+    text = inst.post(
+        f"/projects/{pid}/mv/plan",
+        data={**form, "method": "daily", "baseline_end": "2024-02-01", "fsu_limit_pct": "x"},
+    ).get_data(as_text=True)
+    assert '<option value="daily" selected>' in text and 'value="2024-02-01"' in text
 
 
 def test_billing_method_fits_monthly_periods(mv, login_as, db_session):

@@ -4,12 +4,13 @@ option A measurements and drafting a report."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from emc import journal, paging
+from emc import journal, labels, paging
 from emc.auth.permissions import Permission, can
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
@@ -48,7 +49,9 @@ from emc.web.security import current_actor
 MV_PER_PAGE = 24  # two years of monthly reports
 
 
-def _render_project(project_id: int, *, error=None, errors=None, form=None, status=200):
+def _render_project(
+    project_id: int, *, error=None, errors=None, form=None, plan_form=None, status=200
+):
     actor = current_actor()
     project = contracts.get_project(db(), actor, project_id)
     plan = service.plan_of(db(), project.id)
@@ -97,6 +100,7 @@ def _render_project(project_id: int, *, error=None, errors=None, form=None, stat
         error=error,
         errors=errors or {},
         form=form or {},
+        plan_form=plan_form or {},
         history=history,
         option_a_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "A"],
         option_d_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "D"],
@@ -111,7 +115,7 @@ def project(project_id: int):
     return _render_project(project_id)
 
 
-def _plan_from_form() -> dict:
+def _plan_from_form() -> tuple[dict, dict[str, list[str]]]:
     raw = form_data()
     boundary = []
     for key, value in raw.items():
@@ -133,16 +137,39 @@ def _plan_from_form() -> dict:
             data["stipulated"] = json.loads(raw["stipulated"])
         except ValueError:
             data["stipulated"] = "not JSON"
-    acceptance = {}
-    for key in DEFAULT_ACCEPTANCE:
-        if raw.get(key):
-            try:
-                acceptance[key] = float(raw[key])
-            except ValueError:
-                acceptance[key] = raw[key]
+    acceptance, problems = acceptance_from_form(raw)
     if acceptance:
         data["acceptance"] = acceptance
-    return data
+    return data, problems
+
+
+# Upper bounds of the acceptance limits as people enter them, in per cent: CV(RMSE) and NMBE
+# are fractions of use (at most 100 %); the FSU limit may exceed 100 % (the schema allows 10).
+_ACCEPTANCE_TOP_PERCENT = {"fsu_limit": Decimal(1000)}
+
+
+def acceptance_from_form(raw: dict) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """The plan's acceptance limits, entered in per cent (``<key>_pct``, "20" or "0.005 %") as
+    the page shows them, in the stored form (fractions); problems by form field. A blank field
+    keeps the method's default."""
+    acceptance: dict[str, float] = {}
+    problems: dict[str, list[str]] = {}
+    for key in DEFAULT_ACCEPTANCE:
+        text = (raw.get(f"{key}_pct") or "").strip().removesuffix("%").strip()
+        if not text:
+            continue
+        top = _ACCEPTANCE_TOP_PERCENT.get(key, Decimal(100))
+        try:
+            number = Decimal(text.replace(",", "").replace("，", ""))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or not 0 <= number <= top:
+            problems[f"{key}_pct"] = [
+                _("must be a number from 0 to %(top)s %%", top=labels.percent(top / 100))
+            ]
+            continue
+        acceptance[key] = float(number.scaleb(-2))
+    return acceptance, problems
 
 
 @bp.post("/projects/<int:project_id>/mv/plan")
@@ -150,17 +177,18 @@ def _plan_from_form() -> dict:
 def save_plan(project_id: int):
     actor = current_actor()
     contracts.get_project(db(), actor, project_id)
-    raw = _plan_from_form()
+    raw, problems = _plan_from_form()
     data, errors = load_form(MvPlanIn(), raw)
+    errors = {**(errors or {}), **problems}
     if errors:
-        return _render_project(project_id, errors=errors, form=form_data(), status=422)
+        return _render_project(project_id, errors=errors, plan_form=form_data(), status=422)
     try:
         service.put_plan(db(), actor, project_id, **data)
     except NotFound:
         raise
     except EmcError as error:
         return _render_project(
-            project_id, error=error_message(error), form=form_data(), status=error.status
+            project_id, error=error_message(error), plan_form=form_data(), status=error.status
         )
     flash(_("M&V plan saved."), "success")
     return redirect(url_for("mv.project", project_id=project_id))
