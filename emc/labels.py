@@ -207,7 +207,18 @@ VALUE_LABELS = {
     "year_fraction": N_("By the period's share of the contract year"),
 }
 
+# The M&V plan's stipulated values that the engine knows by name (Option A); any other name is
+# the user's own and shown as typed.
+STIPULATED_LABELS = {
+    "operating_hours_per_day": N_("Operating hours per day"),
+    "reporting_operating_hours_per_day": N_("Reporting-period operating hours per day"),
+    "baseline_demand_kw": N_("Baseline demand (kW)"),
+    "reporting_demand_kw": N_("Reporting-period demand (kW)"),
+    "interactive_factor": N_("Interactive effects factor"),
+}
+
 _BY_NAME = {cls.__name__: table for cls, table in ENUM_LABELS.items()}
+_BY_NAME["StipulatedParameter"] = STIPULATED_LABELS
 # A bare stored string (a journal snapshot, a JSON document) is looked up across every table;
 # the first table registered wins where two enums share a value.
 _BY_VALUE: dict[str, str] = {}

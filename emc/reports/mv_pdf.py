@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from emc.i18n import N_, translate
+from emc.labels import STIPULATED_LABELS
 from emc.reports import pdf
 
 # Stored values printed through the catalog: marked here so that extraction finds them.
@@ -83,6 +84,13 @@ def _para(text: str, style: str = "body") -> Any:
 
 def _table(rows, **kw) -> Any:
     return pdf.table([[escape(c) if isinstance(c, str) else c for c in row] for row in rows], **kw)
+
+
+def _parameter(t, name: str) -> str:
+    """A stipulated or measured parameter's name in the page language (a name of the user's own
+    as typed)."""
+    msgid = STIPULATED_LABELS.get(name)
+    return t(msgid) if msgid else escape(name)
 
 
 def _f(v: Any, digits: int = 1) -> str:
@@ -243,7 +251,7 @@ def _option_a_tables(t, results: list[dict]) -> list:
         for b in breakdown:
             for p in b["parameters"]:
                 basis = t(N_("measured")) if p["basis"] == "measured" else t(N_("stipulated"))
-                rows.append([b["month"], p["name"], _f(p["value"], 3), basis])
+                rows.append([b["month"], _parameter(t, p["name"]), _f(p["value"], 3), basis])
             rows.append([b["month"], t(N_("Savings")), _f(b["savings_kwh"], 3), "kWh"])
         out.append(_table(rows, numeric_cols=(2,)))
         out.append(_para(breakdown[0]["formula"], "small"))
@@ -274,7 +282,7 @@ def _option_a_tables(t, results: list[dict]) -> list:
         out.append(_para(t(N_("Stipulated values")), "h2"))
         stip = [[t(N_("Parameter")), t(N_("Value")), t(N_("Unit")), t(N_("Source"))]]
         stip += [
-            [s["name"], s["value"], s["unit"], escape(s["source"])]
+            [_parameter(t, s["name"]), s["value"], s["unit"], escape(s["source"])]
             for s in r["savings"].get("stipulated", [])
         ]
         out.append(_table(stip, numeric_cols=(1,)))

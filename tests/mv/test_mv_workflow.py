@@ -685,6 +685,53 @@ def test_plan_form_saves_the_plan(mv, login_as):
     assert '<option value="daily" selected>' in text and 'value="2024-02-01"' in text
 
 
+def test_plan_form_takes_stipulated_values_as_rows(mv, login_as):
+    """Stipulated values are rows of a table (a parameter the engine knows, or one named by the
+    user), never JSON typed by hand; bad rows are refused beside the row, nothing saved."""
+    inst = login_as(INSTITUTION)
+    pid = mv["project"]
+    form = {
+        f"meter_{mv['meter']}": "on",
+        f"option_{mv['meter']}": "C",
+        "method": "daily",
+        "baseline_start": "2023-01-01",
+        "baseline_end": "2024-01-01",
+        "reporting_frequency": "monthly",
+        "stipulated-0-name": "operating_hours_per_day",
+        "stipulated-0-value": "10.5",
+        "stipulated-0-source": "作息时间表 2024",
+        "stipulated-2-name": "__other",
+        "stipulated-2-other": "灯具数量",
+        "stipulated-2-value": "320",
+        "stipulated-2-unit": "盏",
+        "stipulated-2-source": "现场清点",
+    }
+    assert inst.post(f"/projects/{pid}/mv/plan", data=form).status_code == 302
+    plan = inst.get(api(pid, "/mv-plan")).get_json()
+    assert plan["stipulated"] == [
+        # A listed parameter's unit is filled in.
+        {
+            "name": "operating_hours_per_day",
+            "value": "10.5",
+            "unit": "h/d",
+            "source": "作息时间表 2024",
+        },
+        {"name": "灯具数量", "value": "320", "unit": "盏", "source": "现场清点"},
+    ]
+    page = inst.get(f"/projects/{pid}/mv", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "日运行小时数（h/d）" in page and "operating_hours_per_day</td>" not in page
+    assert 'name="stipulated-1-other" value="灯具数量"' in page  # the form shows the saved rows
+    bad = {**form, "stipulated-2-value": "很多", "stipulated-0-source": ""}
+    out = inst.post(f"/projects/{pid}/mv/plan", data=bad)
+    assert out.status_code == 422
+    text = out.get_data(as_text=True)
+    assert 'data-field="stipulated-2-value"' in text and 'data-field="stipulated-0-source"' in text
+    assert 'value="很多"' in text
+    assert inst.get(api(pid, "/mv-plan")).get_json()["stipulated"] == plan["stipulated"]
+
+
 def test_billing_method_fits_monthly_periods(mv, login_as, db_session):
     esco, inst = login_as(ESCO), login_as(INSTITUTION)
     pid = mv["project"]

@@ -3,7 +3,6 @@ option A measurements and drafting a report."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
@@ -24,6 +23,7 @@ from emc.mv.models import (
     IpmvpOption,
     MeasuredParameter,
     MvMethod,
+    MvPlan,
     ReportingFrequency,
     ReportStatus,
 )
@@ -33,6 +33,7 @@ from emc.mv.schemas import (
     MvReportDraftIn,
 )
 from emc.mv.service._common import LOCAL_ZONE
+from emc.mv.service.compute.common import OPTION_A_PARAMETERS
 from emc.mv.views.common import (
     ACCEPTANCE_LABELS,
     STATUS_LABELS,
@@ -101,6 +102,9 @@ def _render_project(
         errors=errors or {},
         form=form or {},
         plan_form=plan_form or {},
+        stipulated_rows=_stipulated_rows(plan, plan_form),
+        stipulated_names=list(OPTION_A_PARAMETERS),
+        other=OTHER,
         history=history,
         option_a_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "A"],
         option_d_meters=[m for m in project_meters(project.id) if boundary.get(m.id) == "D"],
@@ -115,7 +119,7 @@ def project(project_id: int):
     return _render_project(project_id)
 
 
-def _plan_from_form() -> tuple[dict, dict[str, list[str]]]:
+def _plan_from_form() -> tuple[dict, dict[str, list[str]], list[int]]:
     raw = form_data()
     boundary = []
     for key, value in raw.items():
@@ -132,15 +136,77 @@ def _plan_from_form() -> tuple[dict, dict[str, list[str]]]:
     }
     if raw.get("baseline_model"):
         data["baseline_model"] = raw["baseline_model"]
-    if raw.get("stipulated"):
-        try:
-            data["stipulated"] = json.loads(raw["stipulated"])
-        except ValueError:
-            data["stipulated"] = "not JSON"
+    data["stipulated"], rows = stipulated_from_form(raw)
     acceptance, problems = acceptance_from_form(raw)
     if acceptance:
         data["acceptance"] = acceptance
-    return data, problems
+    return data, problems, rows
+
+
+#: Rows of stipulated values the plan form offers (filled ones and blank ones together).
+STIPULATED_ROWS = 20
+OTHER = "__other"
+
+
+def stipulated_from_form(raw: dict) -> tuple[list[dict], list[int]]:
+    """The plan's stipulated values from the form's rows (``stipulated-<i>-name``: a parameter
+    the engine knows, or ``__other`` with ``stipulated-<i>-other`` as the name; ``-value``,
+    ``-unit`` and ``-source``), and the form row of each item, to put errors back beside it.
+    Blank rows are skipped; a known parameter's unit is filled in when left blank."""
+    items, rows = [], []
+    for i in range(STIPULATED_ROWS):
+        field = {k: (raw.get(f"stipulated-{i}-{k}") or "").strip() for k in _STIPULATED_FIELDS}
+        name = field["other"] if field["name"] == OTHER else field["name"]
+        if not (name or field["value"] or field["source"]):
+            continue
+        unit = field["unit"] or OPTION_A_PARAMETERS.get(name, "")
+        items.append({"name": name, "value": field["value"], "unit": unit, "source": field["source"]})
+        rows.append(i)
+    return items, rows
+
+
+_STIPULATED_FIELDS = ("name", "other", "value", "unit", "source")
+
+
+def _stipulated_rows(plan: MvPlan | None, posted: dict | None) -> list[dict[str, str]]:
+    """The form's rows: what was posted after a refused save, else the plan's values; then a
+    few blank rows to add more."""
+    if posted:
+        rows = [
+            {k: posted.get(f"stipulated-{i}-{k}", "") for k in _STIPULATED_FIELDS}
+            for i in range(STIPULATED_ROWS)
+        ]
+        while rows and not any(rows[-1].values()):
+            rows.pop()
+    else:
+        rows = []
+        for item in plan.stipulated if plan else []:
+            known = item["name"] in OPTION_A_PARAMETERS
+            rows.append(
+                {
+                    "name": item["name"] if known else OTHER,
+                    "other": "" if known else item["name"],
+                    "value": str(item["value"]),
+                    "unit": item["unit"],
+                    "source": item["source"],
+                }
+            )
+    blank = dict.fromkeys(_STIPULATED_FIELDS, "")
+    return rows + [dict(blank) for _ in range(min(3, STIPULATED_ROWS - len(rows)))]
+
+
+def _stipulated_errors(errors: dict, rows: list[int]) -> dict:
+    """The schema's errors of ``stipulated[n].field`` under the form field of their row."""
+    nested = errors.get("stipulated")
+    if not isinstance(nested, dict):
+        return errors
+    out = {k: v for k, v in errors.items() if k != "stipulated"}
+    for index, problems in nested.items():
+        row = rows[int(index)] if str(index).isdigit() and int(index) < len(rows) else 0
+        for name, messages in (problems.items() if isinstance(problems, dict) else ()):
+            target = "other" if name == "name" else name
+            out.setdefault(f"stipulated-{row}-{target}", []).extend(messages)
+    return out
 
 
 # Upper bounds of the acceptance limits as people enter them, in per cent: CV(RMSE) and NMBE
@@ -177,9 +243,9 @@ def acceptance_from_form(raw: dict) -> tuple[dict[str, float], dict[str, list[st
 def save_plan(project_id: int):
     actor = current_actor()
     contracts.get_project(db(), actor, project_id)
-    raw, problems = _plan_from_form()
+    raw, problems, rows = _plan_from_form()
     data, errors = load_form(MvPlanIn(), raw)
-    errors = {**(errors or {}), **problems}
+    errors = {**_stipulated_errors(errors or {}, rows), **problems}
     if errors:
         return _render_project(project_id, errors=errors, plan_form=form_data(), status=422)
     try:
