@@ -177,7 +177,8 @@ def _party_prefix(actor, project, amendment) -> str | None:
 
 def amendment_actions(actor, project, amendments) -> dict[int, dict[str, bool]]:
     """Per amendment, the decisions this user may take now (the buttons shown): agree while
-    their party has not, reject unless their party proposed it, withdraw if it did."""
+    their party has not and the contract is still the one it was drafted against, reject
+    unless their party proposed it, withdraw if it did; and whether it is out of date."""
     proposers = dict(
         db()
         .execute(
@@ -188,13 +189,19 @@ def amendment_actions(actor, project, amendments) -> dict[int, dict[str, bool]]:
         .all()
     )
     agrees = can(actor, Permission.CONTRACTS_CONTRACT_AGREE)
+    stale = service.stale_amendments(db(), amendments)
     out = {}
     for a in amendments:
         prefix = _party_prefix(actor, project, a)
         open_ = a.status is AmendmentStatus.PROPOSED and prefix is not None
         mine = proposers.get(a.proposed_by_user_id) == actor.organization_id
         out[a.id] = {
-            "agree": open_ and agrees and getattr(a, f"{prefix}_agreed_by_user_id") is None,
+            # The contract changed since it was drafted: it can only be rejected or withdrawn.
+            "stale": a.id in stale,
+            "agree": open_
+            and agrees
+            and a.id not in stale
+            and getattr(a, f"{prefix}_agreed_by_user_id") is None,
             "reject": open_ and agrees and not mine,
             "withdraw": open_
             and mine

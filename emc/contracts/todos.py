@@ -122,8 +122,8 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         .where(own == actor.organization_id)
         .with_only_columns(EmcProject.id)
     )
-    for amendment, project_id, name in session.execute(
-        select(ContractAmendment, EmcProject.id, EmcProject.name)
+    for amendment, project_id, name, contract_version in session.execute(
+        select(ContractAmendment, EmcProject.id, EmcProject.name, Contract.version)
         .join(Contract, Contract.id == ContractAmendment.contract_id)
         .join(EmcProject, EmcProject.id == Contract.project_id)
         .where(
@@ -136,7 +136,10 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
     ):
         yield Todo(
             kind="amendment.agree",
-            title=N_("Agree to contract amendment no. %(number)s of %(project)s"),
+            # Drafted against a contract that has changed since: it can only be rejected.
+            title=N_("Agree to contract amendment no. %(number)s of %(project)s")
+            if contract_version == amendment.base_version
+            else N_("Contract amendment no. %(number)s of %(project)s is out of date: reject it"),
             # Amendments of the project's own fields are decided on its life page.
             link=f"/projects/{project_id}/life"
             if amendment.project_changes

@@ -283,6 +283,7 @@ def _render_project(
         contract=contract,
         amendments=amendments,
         pending=[a for a in amendments if a.status is AmendmentStatus.PROPOSED],
+        stale=service.stale_amendments(db(), amendments),
         actual=actual,
         projected=projected,
         lq=lq,

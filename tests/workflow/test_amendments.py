@@ -277,3 +277,46 @@ def test_the_esco_proposes_new_contract_terms_and_the_institution_agrees(
         db_session, actor_for(db_session, "energy@school.demo"), project.id
     )
     assert after.terms["payment_due_days"] == terms["payment_due_days"]
+
+
+def test_an_amendment_drafted_before_another_applied_is_out_of_date_everywhere(
+    db_session, project, login_as
+):
+    """Once another amendment changes the contract, an amendment still proposed against the old
+    version can no longer be agreed: its page says so and offers only reject or withdraw, the
+    other party's to-do says to reject it, and agreeing anyway is a 409 that changes nothing."""
+    esco = actor_for(db_session, "admin@esco.demo")
+    school = actor_for(db_session, "admin@school.demo")
+    old = contracts.propose_project_amendment(
+        db_session, esco, project.id, reason="追加投资", total_investment=Decimal("650000.00")
+    )
+    contract = contracts.get_contract(db_session, school, project.id)
+    terms = dict(contract.terms)
+    terms["payment_due_days"] = int(terms.get("payment_due_days", 30)) + 15
+    _, newer = contracts.set_contract_terms(
+        db_session, esco, project.id, terms=terms, reason="延长付款期限"
+    )
+    assert contracts.stale_amendments(db_session, [old, newer]) == set()
+    contracts.agree_amendment(db_session, school, project.id, newer.id)
+    db_session.expire_all()
+    old = db_session.get(ContractAmendment, old.id)
+    assert contracts.stale_amendments(db_session, [old]) == {old.id}
+
+    todo = next(t for t in todos_for(db_session, school) if t.object_key == f"amendment:{old.id}")
+    assert "out of date" in todo.title
+    browser = login_as("admin@school.demo")
+    page = browser.get(f"/projects/{project.id}/life").get_data(as_text=True)
+    assert f'data-testid="stale-amendment-{old.number}"' in page
+    assert "此修订提出后合同已变更" in page
+    assert f'data-testid="agree-amendment-{old.number}"' not in page
+    assert f'data-testid="reject-amendment-{old.number}"' in page
+    terms_page = browser.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f'data-testid="stale-amendment-{old.number}"' in terms_page
+    refused = browser.post(
+        f"/projects/{project.id}/amendments/{old.id}/agree",
+        data={"row_version": str(old.row_version)},
+    )
+    assert refused.status_code == 409
+    db_session.expire_all()
+    assert db_session.get(ContractAmendment, old.id).status is AmendmentStatus.PROPOSED
+    assert db_session.get(EmcProject, project.id).total_investment != Decimal("650000.00")

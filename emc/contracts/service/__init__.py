@@ -35,6 +35,7 @@ from emc.contracts.service.contracts import (
     propose_project_amendment,
     reject_amendment,
     set_contract_terms,
+    stale_amendments,
     withdraw_amendment,
 )
 from emc.contracts.service.economics import (
@@ -99,6 +100,7 @@ __all__ = [
     "line_values",
     "get_amendment",
     "list_amendments",
+    "stale_amendments",
     "list_custody_adjustments",
     "list_lines",
     "list_projects",

@@ -4,9 +4,11 @@ reason after, and record each party's agreement (both apply it)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from emc import clock, journal, workflow
@@ -173,6 +175,23 @@ def set_contract_terms(
     )
     workflow.created(session, actor, AMENDMENT, amendment)
     return contract, amendment
+
+
+def stale_amendments(session: Session, amendments: Iterable[ContractAmendment]) -> set[int]:
+    """Ids of the proposed amendments drafted against a contract version that has changed since
+    (another amendment applied): they can no longer be agreed, only rejected or withdrawn and
+    proposed again. The caller has already loaded the amendments within the actor's scope."""
+    proposed = [a for a in amendments if a.status is AmendmentStatus.PROPOSED]
+    if not proposed:
+        return set()
+    versions = dict(
+        session.execute(
+            select(Contract.id, Contract.version).where(
+                Contract.id.in_({a.contract_id for a in proposed})
+            )
+        ).all()
+    )
+    return {a.id for a in proposed if versions.get(a.contract_id) != a.base_version}
 
 
 def _proposer_agrees(actor: Actor, project: EmcProject, amendment: ContractAmendment) -> None:

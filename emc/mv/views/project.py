@@ -160,7 +160,9 @@ def stipulated_from_form(raw: dict) -> tuple[list[dict], list[int]]:
         if not (name or field["value"] or field["source"]):
             continue
         unit = field["unit"] or OPTION_A_PARAMETERS.get(name, "")
-        items.append({"name": name, "value": field["value"], "unit": unit, "source": field["source"]})
+        items.append(
+            {"name": name, "value": field["value"], "unit": unit, "source": field["source"]}
+        )
         rows.append(i)
     return items, rows
 
@@ -203,7 +205,7 @@ def _stipulated_errors(errors: dict, rows: list[int]) -> dict:
     out = {k: v for k, v in errors.items() if k != "stipulated"}
     for index, problems in nested.items():
         row = rows[int(index)] if str(index).isdigit() and int(index) < len(rows) else 0
-        for name, messages in (problems.items() if isinstance(problems, dict) else ()):
+        for name, messages in problems.items() if isinstance(problems, dict) else ():
             target = "other" if name == "name" else name
             out.setdefault(f"stipulated-{row}-{target}", []).extend(messages)
     return out
