@@ -899,6 +899,11 @@ CATALOGUE: dict[str, str] = {
         "Meter %(meter)s: option A is computed in kWh; the meter reads %(unit)s."
     ),
     "mv.stipulated_unit": N_("The stipulated %(name)s must be in %(unit)s, not %(given)s."),
+    "mv.stipulated_implausible": N_("A stipulated value is not plausible; see the row named."),
+    "mv.stipulated_between": N_("must be from %(low)s to %(high)s %(unit)s"),
+    "mv.stipulated_positive_hours": N_("must be more than 0 and at most 24 h/d"),
+    "mv.stipulated_in_unit": N_("must be in %(unit)s"),
+    "mv.stipulated_twice": N_("is stipulated twice"),
     "mv.no_metered_day": N_("Meter %(meter)s: no metered baseline day to measure the demand."),
     "mv.simulation_lacks": N_(
         "The simulated baseline has no value for %(period)s (%(count)s reporting periods lack one)."

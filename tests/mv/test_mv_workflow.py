@@ -730,6 +730,36 @@ def test_plan_form_takes_stipulated_values_as_rows(mv, login_as):
     assert 'data-field="stipulated-2-value"' in text and 'data-field="stipulated-0-source"' in text
     assert 'value="很多"' in text
     assert inst.get(api(pid, "/mv-plan")).get_json()["stipulated"] == plan["stipulated"]
+    # Values the engine would compute nonsense from are refused beside their row, by the
+    # service (so the API refuses them too).
+    for row, value, unit, field in (
+        ("0", "30", "", "value"),  # more than 24 hours a day
+        ("0", "0", "", "value"),
+        ("0", "10", "h", "unit"),  # a listed parameter in another unit
+    ):
+        out = inst.post(
+            f"/projects/{pid}/mv/plan",
+            data={**form, f"stipulated-{row}-value": value, f"stipulated-{row}-unit": unit},
+        )
+        assert out.status_code == 422, (value, unit)
+        assert f'data-field="stipulated-{row}-{field}"' in out.get_data(as_text=True)
+    twice = {**form, "stipulated-2-name": "operating_hours_per_day", "stipulated-2-unit": ""}
+    out = inst.post(f"/projects/{pid}/mv/plan", data=twice)
+    assert out.status_code == 422 and 'data-field="stipulated-2-other"' in out.get_data(
+        as_text=True
+    )
+    body = {
+        "boundary": [{"meter_id": mv["meter"], "option": "C"}],
+        "method": "daily",
+        "baseline_start": "2023-01-01",
+        "baseline_end": "2024-01-01",
+        "reporting_frequency": "monthly",
+        "stipulated": [{"name": "interactive_factor", "value": "3", "unit": "1", "source": "估算"}],
+    }
+    refused = inst.http.put(api(pid, "/mv-plan"), json=body, headers={"X-CSRFToken": inst.csrf})
+    assert refused.status_code == 422
+    assert "stipulated[0].value" in refused.get_json()["error"]["fields"]
+    assert inst.get(api(pid, "/mv-plan")).get_json()["stipulated"] == plan["stipulated"]
 
 
 def test_billing_method_fits_monthly_periods(mv, login_as, db_session):

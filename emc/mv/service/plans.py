@@ -10,6 +10,7 @@ plan version, period, method and criteria it was fitted with, and reports use th
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from emc.facilities.models import Meter, ProjectSite
 from emc.messages import msg
 from emc.mv.models import BaselineModelKind, MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
+from emc.mv.service.compute.common import OPTION_A_PARAMETERS
 from emc.workflow import tables
 
 PLAN_FIELDS = (
@@ -122,6 +124,48 @@ def _criteria(plan: MvPlan | None, method, given: dict[str, float] | None) -> di
     return {**base, **given}
 
 
+# Plausible ranges of the stipulated values the engine uses (Option A), in their unit.
+_STIPULATED_RANGES = {
+    "baseline_demand_kw": (Decimal(0), Decimal(10**6)),
+    "reporting_demand_kw": (Decimal(0), Decimal(10**6)),
+    "interactive_factor": (Decimal(-1), Decimal(1)),
+}
+_HOURS = ("operating_hours_per_day", "reporting_operating_hours_per_day")
+
+
+def _check_stipulated(items: list[dict]) -> None:
+    """Refuse a stipulated value the engine would compute nonsense from: a known parameter in
+    another unit or out of its plausible range (hours per day in (0, 24], demand 0–10⁶ kW, an
+    interactive factor from −1 to 1), a value that is not finite, or a name given twice. Errors
+    name ``stipulated[i].<field>``."""
+    problems: dict[str, list] = {}
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        name, unit = item["name"], item["unit"]
+        try:
+            value = Decimal(str(item["value"]))
+        except ArithmeticError:
+            value = Decimal("NaN")
+        if name in seen:
+            problems[f"stipulated[{i}].name"] = [msg("mv.stipulated_twice")]
+        seen.add(name)
+        expected = OPTION_A_PARAMETERS.get(name)
+        if expected is not None and unit != expected:
+            problems[f"stipulated[{i}].unit"] = [msg("mv.stipulated_in_unit", unit=expected)]
+        elif not value.is_finite():
+            problems[f"stipulated[{i}].value"] = [msg("finance.not_finite")]
+        elif name in _HOURS and not 0 < value <= 24:
+            problems[f"stipulated[{i}].value"] = [msg("mv.stipulated_positive_hours")]
+        elif name in _STIPULATED_RANGES:
+            low, high = _STIPULATED_RANGES[name]
+            if not low <= value <= high:
+                problems[f"stipulated[{i}].value"] = [
+                    msg("mv.stipulated_between", low=low, high=high, unit=expected)
+                ]
+    if problems:
+        raise Invalid(msg("mv.stipulated_implausible"), fields=problems)
+
+
 def put_plan(
     session: Session,
     actor: Actor,
@@ -152,6 +196,7 @@ def put_plan(
             fields={"baseline_end": [msg("mv.must_after_baseline_start")]},
         )
     checked = _check_boundary(session, project.id, boundary)
+    _check_stipulated(stipulated or [])
     plan = plan_of(session, project.id)
     # Day types are a daily model; a plan that does not say keeps what it had (classic if new).
     given = baseline_model

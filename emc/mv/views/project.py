@@ -3,6 +3,7 @@ option A measurements and drafting a report."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
@@ -197,6 +198,24 @@ def _stipulated_rows(plan: MvPlan | None, posted: dict | None) -> list[dict[str,
     return rows + [dict(blank) for _ in range(min(3, STIPULATED_ROWS - len(rows)))]
 
 
+_ROW_PATH = re.compile(r"^stipulated\[(\d+)\]\.(\w+)$")
+
+
+def _row_errors(fields: dict, rows: list[int]) -> dict[str, list[str]]:
+    """The service's ``stipulated[i].field`` errors under the form field of their row, in the
+    page language."""
+    out: dict[str, list[str]] = {}
+    for path, messages in fields.items():
+        match = _ROW_PATH.match(path)
+        if match is None or int(match[1]) >= len(rows):
+            continue
+        target = "other" if match[2] == "name" else match[2]
+        out.setdefault(f"stipulated-{rows[int(match[1])]}-{target}", []).extend(
+            say(m) for m in messages
+        )
+    return out
+
+
 def _stipulated_errors(errors: dict, rows: list[int]) -> dict:
     """The schema's errors of ``stipulated[n].field`` under the form field of their row."""
     nested = errors.get("stipulated")
@@ -256,7 +275,11 @@ def save_plan(project_id: int):
         raise
     except EmcError as error:
         return _render_project(
-            project_id, error=error_message(error), plan_form=form_data(), status=error.status
+            project_id,
+            error=error_message(error),
+            errors=_row_errors(error.fields or {}, rows),
+            plan_form=form_data(),
+            status=error.status,
         )
     flash(_("M&V plan saved."), "success")
     return redirect(url_for("mv.project", project_id=project_id))
