@@ -24,6 +24,7 @@ from emc.contracts.models import (
     PaymentLine,
     ProjectStatus,
 )
+from emc.contracts.service.contracts import stale_amendments
 from emc.i18n import N_
 from emc.mv.service._common import local_today
 from emc.todo import Todo, todo_source
@@ -122,8 +123,8 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         .where(own == actor.organization_id)
         .with_only_columns(EmcProject.id)
     )
-    for amendment, project_id, name, contract_version in session.execute(
-        select(ContractAmendment, EmcProject.id, EmcProject.name, Contract.version)
+    waiting = session.execute(
+        select(ContractAmendment, EmcProject.id, EmcProject.name)
         .join(Contract, Contract.id == ContractAmendment.contract_id)
         .join(EmcProject, EmcProject.id == Contract.project_id)
         .where(
@@ -133,12 +134,14 @@ def agreement_todos(session: Session, actor: Actor) -> Iterator[Todo]:
             ContractAmendment.proposed_by_user_id != actor.user_id,
         )
         .order_by(ContractAmendment.id)
-    ):
+    ).all()
+    stale = stale_amendments(session, [row[0] for row in waiting])
+    for amendment, project_id, name in waiting:
         yield Todo(
             kind="amendment.agree",
-            # Drafted against a contract that has changed since: it can only be rejected.
+            # Drafted against a contract or project that has changed since: only rejected now.
             title=N_("Agree to contract amendment no. %(number)s of %(project)s")
-            if contract_version == amendment.base_version
+            if amendment.id not in stale
             else N_("Contract amendment no. %(number)s of %(project)s is out of date: reject it"),
             # Amendments of the project's own fields are decided on its life page.
             link=f"/projects/{project_id}/life"

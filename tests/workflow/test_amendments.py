@@ -320,3 +320,25 @@ def test_an_amendment_drafted_before_another_applied_is_out_of_date_everywhere(
     db_session.expire_all()
     assert db_session.get(ContractAmendment, old.id).status is AmendmentStatus.PROPOSED
     assert db_session.get(EmcProject, project.id).total_investment != Decimal("650000.00")
+
+
+def test_a_project_amendment_whose_values_moved_since_is_out_of_date(db_session, project):
+    """Two amendments of the same project field: once one applies, the other was drafted
+    against a value the project no longer has, and is out of date too."""
+    esco = actor_for(db_session, "admin@esco.demo")
+    school = actor_for(db_session, "admin@school.demo")
+    first = contracts.propose_project_amendment(
+        db_session, esco, project.id, reason="追加投资", total_investment=Decimal("650000.00")
+    )
+    second = contracts.propose_project_amendment(
+        db_session, esco, project.id, reason="再追加", total_investment=Decimal("700000.00")
+    )
+    assert contracts.stale_amendments(db_session, [first, second]) == set()
+    contracts.agree_amendment(db_session, school, project.id, first.id)
+    db_session.expire_all()
+    second = db_session.get(ContractAmendment, second.id)
+    assert contracts.stale_amendments(db_session, [second]) == {second.id}
+    todo = next(
+        t for t in todos_for(db_session, school) if t.object_key == f"amendment:{second.id}"
+    )
+    assert "out of date" in todo.title

@@ -178,20 +178,39 @@ def set_contract_terms(
 
 
 def stale_amendments(session: Session, amendments: Iterable[ContractAmendment]) -> set[int]:
-    """Ids of the proposed amendments drafted against a contract version that has changed since
-    (another amendment applied): they can no longer be agreed, only rejected or withdrawn and
-    proposed again. The caller has already loaded the amendments within the actor's scope."""
+    """Ids of the proposed amendments that can no longer be agreed, only rejected or withdrawn
+    and proposed again: drafted against a contract version that has changed since (another
+    amendment applied), or, for a project amendment, against project values that have moved
+    since (the checks :func:`agree_amendment` makes). The caller has already loaded the
+    amendments within the actor's scope."""
     proposed = [a for a in amendments if a.status is AmendmentStatus.PROPOSED]
     if not proposed:
         return set()
-    versions = dict(
-        session.execute(
-            select(Contract.id, Contract.version).where(
+    contracts = {
+        row.id: row
+        for row in session.execute(
+            select(Contract.id, Contract.version, Contract.project_id).where(
                 Contract.id.in_({a.contract_id for a in proposed})
             )
-        ).all()
-    )
-    return {a.id for a in proposed if versions.get(a.contract_id) != a.base_version}
+        )
+    }
+    projects = {
+        p.id: p
+        for p in session.scalars(
+            select(EmcProject).where(EmcProject.id.in_({c.project_id for c in contracts.values()}))
+        )
+    }
+    stale = set()
+    for a in proposed:
+        contract = contracts.get(a.contract_id)
+        if contract is None or contract.version != a.base_version:
+            stale.add(a.id)
+            continue
+        project = projects.get(contract.project_id)
+        expected = _project_values((a.project_changes or {}).get("before", {}))
+        if project is not None and any(getattr(project, k) != v for k, v in expected.items()):
+            stale.add(a.id)
+    return stale
 
 
 def _proposer_agrees(actor: Actor, project: EmcProject, amendment: ContractAmendment) -> None:
