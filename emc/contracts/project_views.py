@@ -177,7 +177,7 @@ def _party_prefix(actor, project, amendment) -> str | None:
 
 def amendment_actions(actor, project, amendments) -> dict[int, dict[str, bool]]:
     """Per amendment, the decisions this user may take now (the buttons shown): agree while
-    their party has not and the contract is still the one it was drafted against, reject
+    their party has not and it is not out of date (:func:`service.stale_amendments`), reject
     unless their party proposed it, withdraw if it did; and whether it is out of date."""
     proposers = dict(
         db()
@@ -196,7 +196,7 @@ def amendment_actions(actor, project, amendments) -> dict[int, dict[str, bool]]:
         open_ = a.status is AmendmentStatus.PROPOSED and prefix is not None
         mine = proposers.get(a.proposed_by_user_id) == actor.organization_id
         out[a.id] = {
-            # The contract changed since it was drafted: it can only be rejected or withdrawn.
+            # The contract or project changed since it was drafted: only reject or withdraw.
             "stale": a.id in stale,
             "agree": open_
             and agrees

@@ -207,10 +207,15 @@ def stale_amendments(session: Session, amendments: Iterable[ContractAmendment]) 
             stale.add(a.id)
             continue
         project = projects.get(contract.project_id)
-        expected = _project_values((a.project_changes or {}).get("before", {}))
-        if project is not None and any(getattr(project, k) != v for k, v in expected.items()):
+        if project is not None and _moved_since(project, a):
             stale.add(a.id)
     return stale
+
+
+def _moved_since(project: EmcProject, amendment: ContractAmendment) -> list[str]:
+    """The project fields a project amendment was proposed against that have changed since."""
+    expected = _project_values((amendment.project_changes or {}).get("before", {}))
+    return [k for k, v in expected.items() if getattr(project, k) != v]
 
 
 def _proposer_agrees(actor: Actor, project: EmcProject, amendment: ContractAmendment) -> None:
@@ -409,9 +414,7 @@ def agree_amendment(
             raise Conflict(
                 msg("contracts.propose_amendment_again", problem=error.message)
             ) from None
-        changes = row.project_changes or {}
-        expected = _project_values(changes.get("before", {}))
-        moved = [k for k, v in expected.items() if getattr(project, k) != v]
+        moved = _moved_since(project, row)
         if moved:
             raise Conflict(
                 msg("contracts.project_has_changed_since_amendment"),

@@ -4,6 +4,7 @@ option A measurements and drafting a report."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
@@ -45,7 +46,7 @@ from emc.mv.views.common import (
 )
 from emc.web.db import db
 from emc.web.forms import form_data, load_form
-from emc.web.messages import say
+from emc.web.messages import say, say_all
 from emc.web.security import current_actor
 
 MV_PER_PAGE = 24  # two years of monthly reports
@@ -201,32 +202,31 @@ def _stipulated_rows(plan: MvPlan | None, posted: dict | None) -> list[dict[str,
 _ROW_PATH = re.compile(r"^stipulated\[(\d+)\]\.(\w+)$")
 
 
-def _row_errors(fields: dict, rows: list[int]) -> dict[str, list[str]]:
-    """The service's ``stipulated[i].field`` errors under the form field of their row, in the
-    page language."""
-    out: dict[str, list[str]] = {}
-    for path, messages in fields.items():
-        match = _ROW_PATH.match(path)
-        if match is None or int(match[1]) >= len(rows):
+def _beside_rows(errors: dict, rows: list[int]) -> dict:
+    """Errors about stipulated item ``n`` (the schema's ``{"stipulated": {n: {field: [...]}}}``
+    or the service's ``stipulated[n].field``) under the form field of the row the user filled
+    in (``rows[n]``); every other error as it is. Messages must already be in the page
+    language."""
+    out: dict = {}
+    for key, value in errors.items():
+        if key == "stipulated" and isinstance(value, Mapping):
+            found = [
+                (index, name, messages)
+                for index, problems in value.items()
+                if isinstance(problems, Mapping)
+                for name, messages in problems.items()
+            ]
+        elif match := _ROW_PATH.match(key):
+            found = [(match[1], match[2], value)]
+        else:
+            out[key] = value
             continue
-        target = "other" if match[2] == "name" else match[2]
-        out.setdefault(f"stipulated-{rows[int(match[1])]}-{target}", []).extend(
-            say(m) for m in messages
-        )
-    return out
-
-
-def _stipulated_errors(errors: dict, rows: list[int]) -> dict:
-    """The schema's errors of ``stipulated[n].field`` under the form field of their row."""
-    nested = errors.get("stipulated")
-    if not isinstance(nested, dict):
-        return errors
-    out = {k: v for k, v in errors.items() if k != "stipulated"}
-    for index, problems in nested.items():
-        row = rows[int(index)] if str(index).isdigit() and int(index) < len(rows) else 0
-        for name, messages in problems.items() if isinstance(problems, dict) else ():
-            target = "other" if name == "name" else name
-            out.setdefault(f"stipulated-{row}-{target}", []).extend(messages)
+        for index, name, messages in found:
+            if not (str(index).isdigit() and int(index) < len(rows)):
+                out.setdefault("stipulated", []).extend(messages)
+                continue
+            field = "other" if name == "name" else name  # the name input beside the select
+            out.setdefault(f"stipulated-{rows[int(index)]}-{field}", []).extend(messages)
     return out
 
 
@@ -266,7 +266,7 @@ def save_plan(project_id: int):
     contracts.get_project(db(), actor, project_id)
     raw, problems, rows = _plan_from_form()
     data, errors = load_form(MvPlanIn(), raw)
-    errors = {**_stipulated_errors(errors or {}, rows), **problems}
+    errors = {**_beside_rows(errors or {}, rows), **problems}
     if errors:
         return _render_project(project_id, errors=errors, plan_form=form_data(), status=422)
     try:
@@ -277,7 +277,7 @@ def save_plan(project_id: int):
         return _render_project(
             project_id,
             error=error_message(error),
-            errors=_row_errors(error.fields or {}, rows),
+            errors=_beside_rows(say_all(error.fields or {}), rows),
             plan_form=form_data(),
             status=error.status,
         )
