@@ -307,7 +307,7 @@ def test_an_amendment_drafted_before_another_applied_is_out_of_date_everywhere(
     browser = login_as("admin@school.demo")
     page = browser.get(f"/projects/{project.id}/life").get_data(as_text=True)
     assert f'data-testid="stale-amendment-{old.number}"' in page
-    assert "此修订提出后合同或项目已变更" in page
+    assert "提出此项合同变更后，合同或项目已有改动" in page
     assert f'data-testid="agree-amendment-{old.number}"' not in page
     assert f'data-testid="reject-amendment-{old.number}"' in page
     terms_page = browser.get(f"/projects/{project.id}").get_data(as_text=True)
