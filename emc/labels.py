@@ -267,3 +267,32 @@ def percent(value: Any) -> str:
         return f"{Decimal(str(value)).scaleb(2).normalize():f}"
     except InvalidOperation:
         return str(value)
+
+
+# How Option A derives a demand from its meter (emc.mv.service.compute.option_a writes these
+# sentences, in English, into the stored model); :func:`derivation` reads them back in the
+# reader's language.
+DERIVED_DEMAND = N_(
+    "meter %(meter)s: %(kwh)s kWh over %(days)s days / (%(hours)s h/d × %(days)s d)"
+)
+NO_METERED_DAY = N_("meter %(meter)s: no metered day")
+_DERIVATIONS = (
+    (
+        re.compile(
+            r"^meter (?P<meter>.+): (?P<kwh>\S+) kWh over (?P<days>\d+) days"
+            r" / \((?P<hours>\S+) h/d × \d+ d\)$"
+        ),
+        DERIVED_DEMAND,
+    ),
+    (re.compile(r"^meter (?P<meter>.+): no metered day$"), NO_METERED_DAY),
+)
+
+
+def derivation(text: str | None, translate: Any) -> str:
+    """An Option A derivation sentence in the reader's language (``translate``: gettext of
+    the page or the document); any other text (a measurement's own method) as it is."""
+    for pattern, message in _DERIVATIONS:
+        match = pattern.match(text or "")
+        if match:
+            return translate(message) % match.groupdict()
+    return text or ""

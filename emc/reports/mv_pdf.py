@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from emc.i18n import N_, translate
-from emc.labels import STIPULATED_LABELS
+from emc.labels import STIPULATED_LABELS, derivation
 from emc.reports import pdf
 
 # Stored values printed through the catalog: marked here so that extraction finds them.
@@ -347,7 +347,7 @@ def _option_a_baseline(t, models: list[dict]) -> list:
             continue
         b = m["model"]["baseline_demand_kw"]
         if b.get("basis") == "measured":
-            how = b.get("method", "")
+            how = derivation(b.get("method"), t)
             if b.get("measured_at"):
                 how = f"{how} ({_instant(b['measured_at'])})"
             how += "".join(f"; {f['filename']} {f['sha256'][:12]}" for f in b.get("evidence", []))

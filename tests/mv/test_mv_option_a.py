@@ -166,3 +166,32 @@ def test_option_a_refuses_missing_hours_and_nothing_measured(db_session, login_a
     )
     assert r.status_code == 422
     assert "measured" in r.get_json()["error"]["fields"]["stipulated"][0]
+
+
+def test_option_a_derivations_read_in_chinese_on_the_pages_and_the_pdf(db_session, login_as):
+    """How a demand was derived from the meter is stored as the API's English sentence and read
+    in the reader's language on the baseline and report pages and in the baseline sheet."""
+    ids = make_lighting(db_session)
+    esco, inst = login_as(ESCO), login_as(INSTITUTION)
+    pid = ids["project"]
+    assert put_plan(esco, ids, [HOURS, INTERACTIVE]).status_code == 200
+    b = esco.post(api(pid, "/baselines"), json={}).get_json()
+    stored = b["models"][0]["model"]["baseline_demand_kw"]["method"]
+    assert stored.endswith("43800.000 kWh over 365 days / (10 h/d × 365 d)")  # the API's form
+    said = "365 天共 43800.000 kWh ÷（10 h/d × 365 天）"
+    page = inst.get(f"/projects/{pid}/mv/baselines/{b['id']}").get_data(as_text=True)
+    assert said in page and "kWh over" not in page
+    sheet = inst.get(api(pid, f"/baselines/{b['id']}.pdf"))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
+    assert "43800.000 kWh" in text and "over 365 days" not in text
+    inst.post(
+        api(pid, f"/baselines/{b['id']}/approve"),
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{b['id']}")},
+    )
+    r = esco.post(
+        api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-02-01"}
+    ).get_json()
+    html = inst.get(f"/projects/{pid}/mv/reports/{r['id']}").get_data(as_text=True)
+    assert "31 天共 1860.000 kWh" in html and "kWh over" not in html
+    plan_page = inst.get(f"/projects/{pid}/mv").get_data(as_text=True)
+    assert "2023-01-01 – 2023-12-31" in plan_page  # the baseline period by its last day

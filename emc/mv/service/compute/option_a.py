@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from emc import labels
 from emc.errors import Invalid
 from emc.messages import msg
 from emc.mv import data, engine
@@ -57,10 +58,11 @@ def _measured_kw(name: str, usage: np.ndarray, hours_per_day: float) -> tuple[fl
     ok = np.isfinite(usage)
     n = int(ok.sum())
     if not n or not hours_per_day:
-        return math.nan, f"meter {name}: no metered day"
+        return math.nan, labels.NO_METERED_DAY % {"meter": name}
     total = float(usage[ok].sum())
     kw = total / (hours_per_day * n)
-    return kw, f"meter {name}: {total:.3f} kWh over {n} days / ({hours_per_day:g} h/d × {n} d)"
+    how = {"meter": name, "kwh": f"{total:.3f}", "days": n, "hours": f"{hours_per_day:g}"}
+    return kw, labels.DERIVED_DEMAND % how
 
 
 def measurements_of(
