@@ -215,6 +215,9 @@ STIPULATED_LABELS = {
     "baseline_demand_kw": N_("Baseline demand (kW)"),
     "reporting_demand_kw": N_("Reporting-period demand (kW)"),
     "interactive_factor": N_("Interactive effects factor"),
+    # The month's hours in an Option A breakdown (emc.mv.engine.options.option_a_savings).
+    "operating_hours": N_("Operating hours in the month (h)"),
+    "reporting_operating_hours": N_("Reporting-period operating hours in the month (h)"),
 }
 
 _BY_NAME = {cls.__name__: table for cls, table in ENUM_LABELS.items()}
@@ -276,6 +279,11 @@ DERIVED_DEMAND = N_(
     "meter %(meter)s: %(kwh)s kWh over %(days)s days / (%(hours)s h/d × %(days)s d)"
 )
 NO_METERED_DAY = N_("meter %(meter)s: no metered day")
+# The savings formula the engine stores with each Option A month (OptionASavings.formula).
+OPTION_A_FORMULA = N_(
+    "(baseline demand × baseline hours − reporting demand × reporting hours)"
+    " × (1 + interactive effects factor)"
+)
 _DERIVATIONS = (
     (
         re.compile(
@@ -285,12 +293,20 @@ _DERIVATIONS = (
         DERIVED_DEMAND,
     ),
     (re.compile(r"^meter (?P<meter>.+): no metered day$"), NO_METERED_DAY),
+    (
+        re.compile(
+            re.escape("(baseline_kw × baseline_h − reporting_kw × reporting_h) × (1 + interactive)")
+            + "$"
+        ),
+        OPTION_A_FORMULA,
+    ),
 )
 
 
 def derivation(text: str | None, translate: Any) -> str:
-    """An Option A derivation sentence in the reader's language (``translate``: gettext of
-    the page or the document); any other text (a measurement's own method) as it is."""
+    """An Option A derivation sentence or savings formula in the reader's language
+    (``translate``: gettext of the page or the document); any other text (a measurement's own
+    method) as it is."""
     for pattern, message in _DERIVATIONS:
         match = pattern.match(text or "")
         if match:

@@ -254,7 +254,7 @@ def _option_a_tables(t, results: list[dict]) -> list:
                 rows.append([b["month"], _parameter(t, p["name"]), _f(p["value"], 3), basis])
             rows.append([b["month"], t(N_("Savings")), _f(b["savings_kwh"], 3), "kWh"])
         out.append(_table(rows, numeric_cols=(2,)))
-        out.append(_para(breakdown[0]["formula"], "small"))
+        out.append(_para(derivation(breakdown[0]["formula"], t), "small"))
         entered = [b for b in breakdown if b.get("reporting_measurement")]
         if entered:
             out.append(_para(t(N_("Measured key parameters")), "h2"))

@@ -125,7 +125,10 @@ def test_option_a_hand_computed_example_through_the_api(db_session, login_as):
     sheet = inst.get(api(pid, f"/mv-reports/{report['id']}.pdf"))
     assert sheet.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(sheet.data)).pages)
-    assert "1,953.000" in text and "operating_hours" in text
+    assert "1,953.000" in text and "当月运行小时数（h）" in text
+    # The parameters and the formula are named in the reader's language, never by their keys.
+    assert "operating_hours" not in text and "baseline_kw" not in text
+    assert "报告期功率 × 报告期小时数" in text.replace("\n", "")
     assert "学校照明运行时间调查表" in text
 
 
@@ -193,5 +196,7 @@ def test_option_a_derivations_read_in_chinese_on_the_pages_and_the_pdf(db_sessio
     ).get_json()
     html = inst.get(f"/projects/{pid}/mv/reports/{r['id']}").get_data(as_text=True)
     assert "31 天共 1860.000 kWh" in html and "kWh over" not in html
+    assert "当月运行小时数（h）" in html and "交互效应系数）" in html
+    assert "operating_hours" not in html and "baseline_kw" not in html
     plan_page = inst.get(f"/projects/{pid}/mv").get_data(as_text=True)
     assert "2023-01-01 – 2023-12-31" in plan_page  # the baseline period by its last day
