@@ -8,7 +8,6 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 
 from emc import exports as downloads
 from emc.audit import service
@@ -38,6 +37,7 @@ from emc.audit.schemas import (
 from emc.errors import Invalid
 from emc.messages import msg
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from emc import journal
@@ -27,6 +26,7 @@ from emc.auth.schemas import (
     UserPatch,
 )
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

@@ -90,7 +90,7 @@ def login():
     org = db().get(Organization, user.organization_id)
     session.clear()
     session.permanent = True
-    login_user(LoginUser(user, org))
+    login_user(LoginUser.of(user, org))
     session["locale"] = user.locale
     return redirect(safe_next(data.get("next")))
 
@@ -129,7 +129,7 @@ def password():
     # The change ended every session, this one too: continue under the new session version.
     session.clear()
     session.permanent = True
-    login_user(LoginUser(user, db().get(Organization, user.organization_id)))
+    login_user(LoginUser.of(user, db().get(Organization, user.organization_id)))
     session["locale"] = user.locale
     flash(
         _(

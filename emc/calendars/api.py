@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 
 from emc.auth.policy import load
 from emc.calendars import service
@@ -20,6 +19,7 @@ from emc.errors import Invalid
 from emc.facilities.models import Site
 from emc.messages import msg
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

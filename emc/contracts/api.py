@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from emc import clock
@@ -41,6 +40,7 @@ from emc.errors import NotFound
 from emc.exports import request_locale, site_zone
 from emc.reports import schedule_pdf
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

@@ -15,12 +15,12 @@ from flask import (
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import login_required
-from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import Schema, fields
 
 from emc import clock, scheduler
 from emc.notifications import service
 from emc.web.db import db
+from emc.web.extensions import Blueprint as ApiBlueprint
 from emc.web.security import current_actor
 from emc.web.templating import page_locale
 

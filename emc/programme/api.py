@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 
 from emc import exports as downloads
 from emc.auth.permissions import Permission
@@ -34,6 +33,7 @@ from emc.programme.schemas import (
     TargetQuery,
 )
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import login_required
-from flask_smorest import Blueprint
 
 from emc.errors import NotFound
 from emc.messages import msg
@@ -13,6 +12,7 @@ from emc.watch import service
 from emc.watch.schemas import EventConvertIn, EventDismissIn, EventOut, WatchOut
 from emc.watch.service import common
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(

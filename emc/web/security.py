@@ -5,13 +5,19 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from emc import clock
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, User
-from emc.auth.service import TokenRejected, authenticate_token, record_token_use, token_use_due
+from emc.auth.service import (
+    Principal,
+    TokenRejected,
+    authenticate_token,
+    record_token_use,
+    session_principal,
+    token_use_due,
+)
 from emc.schemas import INT_MAX
 from emc.web.db import after_session, db
 from emc.web.extensions import babel, csrf, login_manager
@@ -24,25 +30,23 @@ class LoginUser(UserMixin):
     user's session version, so that logging out or changing the password (which move the
     version on, server side) kills every earlier cookie, replayed copies included."""
 
-    def __init__(self, user: User, org: Organization):
-        # As loaded, not as a change: a change would make every request's autoflush work.
-        set_committed_value(user, "organization", org)
-        self.actor = Actor.of(user)
-        self.display_name = user.display_name
-        self._session_id = f"{user.id}.{user.session_version}"
+    def __init__(self, principal: Principal):
+        self.actor = principal.actor
+        self.display_name = principal.display_name
+        self._session_id = f"{principal.actor.user_id}.{principal.session_version}"
+
+    @classmethod
+    def of(cls, user: User, org: Organization) -> LoginUser:
+        """At login: from the user and organisation just loaded."""
+        return cls(Principal.of(user, org))
 
     def get_id(self) -> str:
         return self._session_id
 
 
 def _load(session: Session, user_id: int) -> LoginUser | None:
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    org = session.get(Organization, user.organization_id)
-    if org is None or not org.is_active:
-        return None
-    return LoginUser(user, org)
+    principal = session_principal(session, user_id)
+    return None if principal is None else LoginUser(principal)
 
 
 def _record_token_use(factory, token_id: int, now) -> None:
@@ -176,22 +180,22 @@ def init_app(app: Flask) -> None:
         if secret is None:
             return None
         try:
-            user, token = authenticate_token(db(), secret)
+            principal = authenticate_token(db(), secret)
         except TokenRejected as rejected:
             g.token_rejected = rejected.reason
             return None
         g.token_auth = True
         now = clock.now()
-        if token_use_due(token, now):
+        token_id = principal.token_id
+        if token_use_due(principal.token_last_used_at, now):
             if request.method in ("GET", "HEAD", "OPTIONS"):
                 factory = current_app.extensions["emc.session_factory"]
-                after_session(lambda: _record_token_use(factory, token.id, now))
+                after_session(lambda: _record_token_use(factory, token_id, now))
             else:
                 # A writing request holds the write lock already (SQLite): a second
                 # transaction would wait for it until the busy timeout. Stamp it in this one.
-                record_token_use(db(), token.id, now)
-        # authenticate_token loaded the user and the organisation in its one query.
-        return LoginUser(user, user.organization)
+                record_token_use(db(), token_id, now)
+        return LoginUser(principal)
 
     @login_manager.unauthorized_handler
     def _unauthorized():

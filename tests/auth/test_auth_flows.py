@@ -290,3 +290,24 @@ def test_journal_is_append_only_in_the_database_too(db_session, demo):
         db_session.execute(text("UPDATE journal_entries SET summary = 'x'"))
     with pytest.raises(DBAPIError, match="append-only"), db_session.begin_nested():
         db_session.execute(text("DELETE FROM journal_entries"))
+
+
+@pytest.mark.parametrize("who", ["user", "organisation"])
+def test_a_token_or_session_of_a_deactivated_user_or_organisation_stops_working(
+    app, db_session, esco_token, login_as, who
+):
+    """Both principals (token and cookie) are read per request, so deactivating the user or
+    their organisation ends access at once."""
+    token, secret, actor = esco_token
+    page = login_as("engineer@esco.demo")
+    assert app.test_client().get("/api/v1/me", headers=_bearer(secret)).status_code == 200
+    assert page.get("/").status_code == 200
+    if who == "user":
+        db_session.get(User, actor.user_id).is_active = False
+    else:
+        db_session.get(Organization, actor.organization_id).is_active = False
+    db_session.flush()
+    response = app.test_client().get("/api/v1/me", headers=_bearer(secret))
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "token owner inactive"
+    assert page.get("/").status_code == 302  # back to the login page

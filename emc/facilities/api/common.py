@@ -7,11 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, request
-from flask_smorest import Blueprint
 from werkzeug.datastructures import FileStorage
 
 from emc.errors import Invalid
 from emc.messages import msg
+from emc.web.extensions import Blueprint
 
 blp = Blueprint(
     "facilities_api",

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Response, request
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from emc import clock
@@ -30,6 +29,7 @@ from emc.mv.schemas import (
 )
 from emc.reports import mv_pdf
 from emc.web.db import db
+from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
 
 blp = Blueprint(
