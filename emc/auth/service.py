@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from emc import clock, journal
@@ -412,19 +413,9 @@ class Principal:
     @classmethod
     def of(cls, user: User, org: Organization) -> Principal:
         """From a user and organisation already loaded (at login)."""
-        return cls(
-            actor=Actor(
-                user_id=user.id,
-                email=user.email,
-                organization_id=org.id,
-                org_kind=OrgKind(org.kind),
-                role=Role(user.role),
-                region_code=org.region_code,
-                locale=user.locale,
-            ),
-            display_name=user.display_name,
-            session_version=user.session_version,
-        )
+        # As loaded, not as a change: a change would make the request's autoflush work.
+        set_committed_value(user, "organization", org)
+        return cls(Actor.of(user), user.display_name, user.session_version)
 
 
 _OWNER_COLUMNS = (
