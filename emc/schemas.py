@@ -46,8 +46,10 @@ def _decimal_in_range(value) -> None:
         raise ma.ValidationError("has too many decimal places")
 
 
-def _has_range(field: fields.Field) -> bool:
-    return any(isinstance(v, validate.Range) for v in field.validators)
+def _has_bounds(field: fields.Field) -> bool:
+    # Both ends: a Range(min=1) alone still lets 10**20 through to an OFFSET, which overflows.
+    ranges = [v for v in field.validators if isinstance(v, validate.Range)]
+    return any(r.min is not None for r in ranges) and any(r.max is not None for r in ranges)
 
 
 def bound_numbers(name: str, field: fields.Field) -> None:
@@ -66,7 +68,7 @@ def bound_numbers(name: str, field: fields.Field) -> None:
         validators = list(field.validators)
         if _is_id(name):
             validators.insert(0, _id_in_range)
-        if not _has_range(field):
+        if not _has_bounds(field):
             validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
         field.validators = validators
     elif isinstance(field, fields.Decimal):

@@ -15,10 +15,11 @@ from flask import (
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import login_required
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from emc import clock, scheduler
 from emc.notifications import service
+from emc.schemas import INT_MAX
 from emc.web.db import db
 from emc.web.extensions import Blueprint as ApiBlueprint
 from emc.web.security import current_actor
@@ -118,8 +119,8 @@ blp = ApiBlueprint(
 
 class NotificationQuery(Schema):
     unread = fields.Boolean(load_default=False, metadata={"description": "only unread messages"})
-    page = fields.Integer(load_default=1, validate=lambda n: n >= 1)
-    per_page = fields.Integer(load_default=50, validate=lambda n: 1 <= n <= 200)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=INT_MAX))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class NotificationOut(Schema):

@@ -9,8 +9,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import validate
 
-from emc.schemas import ErrorEnvelope, ErrorResponsesPlugin, decimal2properties
+from emc.schemas import INT_MAX, ErrorEnvelope, ErrorResponsesPlugin, decimal2properties
 
 
 class EmcApi(Api):
@@ -36,6 +37,19 @@ class Blueprint(flask_smorest.Blueprint):
 
     def arguments(self, schema, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
+    def paginate(self, pager=None, **kwargs):
+        """flask-smorest's pagination, with ``page`` bounded above as every integer a request
+        carries is (``emc.schemas.INT_MAX``): an unbounded page number overflowed the OFFSET."""
+        decorate = super().paginate(pager, **kwargs)
+
+        def decorator(func):
+            wrapper = decorate(func)
+            schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
+            schema._declared_fields["page"].validators = [validate.Range(min=1, max=INT_MAX)]
+            return wrapper
+
+        return decorator
 
 
 csrf = CSRFProtect()

@@ -120,3 +120,36 @@ def test_decimals_are_documented_as_strings_with_a_pattern(client):
     # A numeric bound written as a Decimal must never reach the document as a string.
     text = str(doc)
     assert "'minimum': '" not in text and "'maximum': '" not in text
+
+
+def test_every_integer_parameter_is_bounded_at_both_ends(client):
+    """A path or query integer without a documented maximum reached the database as an OFFSET
+    or a key and overflowed (``?page=99999999999999999999`` answered 500)."""
+    doc = client.get("/api/v1/openapi.json").json
+    unbounded = [
+        f"{method.upper()} {path} {p['name']}"
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict)
+        for p in operation.get("parameters", []) + item.get("parameters", [])
+        if p.get("schema", {}).get("type") == "integer"
+        and ("maximum" not in p["schema"] or "minimum" not in p["schema"])
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/calendars/terms?page={n}",
+        "/api/v1/programme/projects?page={n}",
+        "/api/v1/programme/projects.csv?page={n}",
+        "/api/v1/notifications?page={n}",
+        "/api/v1/notifications?per_page={n}",
+    ],
+)
+@pytest.mark.parametrize("n", [2**31, 2**63, 10**20, 0, -1])
+def test_a_page_number_out_of_range_is_refused_not_a_server_error(login_as, path, n):
+    response = login_as("officer@zhejiang.demo").get(path.format(n=n))
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert response.json["error"]["code"] == "invalid"

@@ -134,3 +134,13 @@ def test_bounds_are_added_once_however_many_schemas_are_made():
     counts = {len(ProjectIn().fields["esco_organization_id"].validators) for _ in range(5)}
     assert counts == {2}
     assert ProjectIn._declared_fields["esco_organization_id"].validators == []
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_a_row_version_beyond_the_column_range_is_refused_not_overflowed(login_as, value):
+    """A field bounded only below (row_version >= 1) was compared with the column as given."""
+    c = login_as("energy@school.demo")
+    pid = c.get("/api/v1/projects").json[0]["id"]
+    response = c.patch(f"/api/v1/projects/{pid}", json={"name": "x", "row_version": value})
+    assert response.status_code == 422
+    assert "row_version" in response.json["error"]["fields"]
