@@ -19,6 +19,7 @@ from emc.calendars.models import TermCalendar
 from emc.calendars.statutory import package_years
 from emc.errors import EmcError, Invalid
 from emc.facilities.models import Site
+from emc.web.args import int_arg, page_arg
 from emc.web.db import db
 from emc.web.forms import localise
 from emc.web.messages import say
@@ -93,7 +94,7 @@ def _errors_of(error: EmcError) -> dict:
 def index():
     actor = current_actor()
     session = db()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     query = service.term_calendar_query(actor)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     calendars = list(
@@ -162,7 +163,7 @@ def statutory_year(year: int):
 @login_required
 def add_statutory_year():
     """The year form on the index page: go to that year's page to enter it."""
-    year = request.form.get("year", type=int)
+    year = int_arg("year", form=True)
     if year is None or not service.MIN_YEAR <= year <= service.MAX_YEAR:
         flash(_("Enter a year between 1990 and 2100."), "error")
         return redirect(url_for("calendars.index"))
@@ -262,7 +263,7 @@ def share(calendar_id: int):
 def assign(calendar_id: int):
     """Make one of the actor's sites follow this calendar (or stop following it)."""
     actor = current_actor()
-    site_id = request.form.get("site_id", type=int)
+    site_id = int_arg("site_id", form=True)
     if site_id is None:
         return _render_term(calendar_id, {"site_id": [_("Choose a site.")]}, 422)
     follow = request.form.get("follow", "on") == "on"

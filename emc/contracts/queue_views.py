@@ -36,6 +36,7 @@ from emc.contracts.views import (
 )
 from emc.exports import Kind
 from emc.paging import Page, paginate
+from emc.web.args import page_arg, parse_int
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -149,7 +150,7 @@ def _query_from_args() -> tuple[QueueQuery, dict[str, str]]:
     if status is not None and status not in {s.value for s in LineStatus}:
         errors["status"], status = _("Not a valid choice."), None
     project = request.args.get("project") or None
-    if project is not None and not project.isdigit():
+    if project is not None and parse_int(project) is None:
         errors["project"], project = _("Not a valid choice."), None
     view = request.args.get("view") or "work"
     query = QueueQuery(
@@ -184,10 +185,7 @@ def render_queue(*, action_error: str | None = None, status: int = 200):
     if not can(actor, Permission.CONTRACTS_PAYMENT_PREPARE):
         abort(403)
     query, errors = _query_from_args()
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_no = 1
+    page_no = page_arg()
     today = local_today()
     page = queue_page(db(), actor, query, today, page_no, PER_PAGE)
     projects = (

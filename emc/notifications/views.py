@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 from emc import clock, scheduler
 from emc.notifications import service
 from emc.schemas import INT_MAX
+from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.extensions import Blueprint as ApiBlueprint
 from emc.web.security import current_actor
@@ -29,13 +30,6 @@ bp = Blueprint("inbox", __name__)
 
 
 PER_PAGE = 50
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.get("/inbox")
@@ -48,7 +42,7 @@ def inbox():
         current_actor(),
         locale=page_locale(),
         unread_only=unread_only,
-        page=_page_arg(),
+        page=page_arg(),
         per_page=PER_PAGE,
     )
     return render_template("notifications/inbox.html", page=page, unread_only=unread_only)

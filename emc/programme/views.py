@@ -32,6 +32,7 @@ from emc.programme import service
 from emc.programme.models import Metric, StatSource
 from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
 from emc.reports import programme_pdf
+from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.labels import label as enum_label
@@ -333,7 +334,7 @@ def _subtree_regions(code: str) -> list[Region]:
 def _render_targets(errors=None, values=None, status: int = 200):
     actor = current_actor()
     # lists rows: one page of the targets (emc.paging), the region names of that page only.
-    targets = page_of(service.list_targets(db(), actor), request.args.get("page", 1, type=int))
+    targets = page_of(service.list_targets(db(), actor), page_arg())
     names = service.region_names(db(), {t.region_code for t in targets.items}, page_locale())
     return render_template(
         "programme/targets.html",

@@ -13,6 +13,7 @@ from emc.auth.models import OrgKind, Role, Sector
 from emc.auth.permissions import Permission, can
 from emc.energy import Carrier
 from emc.paging import page_of
+from emc.web.args import page_arg
 from emc.web.labels import label
 from emc.web.security import current_actor
 
@@ -82,7 +83,7 @@ def page_locale() -> str:
 def history_page(entries: list) -> tuple:
     """lists rows: one page of a journal history, newest first (50 entries a page, page
     ``history_page``), the endpoint and the arguments its pager keeps."""
-    number = request.args.get("history_page", type=int) or 1
+    number = page_arg("history_page")
     args = {**(request.view_args or {}), **request.args.to_dict()}
     newest_first = list(reversed(entries))
     return page_of(newest_first, number, HISTORY_PER_PAGE), request.endpoint, args

@@ -19,6 +19,7 @@ from emc.errors import EmcError
 from emc.mv.models import MvReport, ReportStatus
 from emc.paging import page_of
 from emc.todo import KIND_LABELS, OTHER_KIND_LABEL, counts_by_kind, todos_for
+from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.security import SUPPORTED_LOCALES, current_actor, safe_next
 from emc.web.templating import page_locale
@@ -162,10 +163,7 @@ def todo():
     todos = _todos(actor)
     kind = request.args.get("kind") or None
     shown = [t for t in todos if t.kind == kind] if kind else todos
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_arg()
     return render_template(
         "todo/list.html",
         page=page_of(shown, page, TODO_PER_PAGE),

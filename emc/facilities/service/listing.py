@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from emc.auth.actor import Actor
 from emc.auth.models import User
 from emc.auth.policy import load, scoped
+from emc.energy import Carrier
 from emc.facilities.models import Building, Meter, MeterReading, ReadingUpload, Site
 from emc.paging import Page, paginate
 
@@ -97,6 +98,9 @@ def building_page(
     return _paginate(session, stmt.order_by(Building.site_id, Building.name), page, per_page)
 
 
+_CARRIERS = frozenset(c.value for c in Carrier)
+
+
 def meter_page(
     session: Session,
     actor: Actor,
@@ -109,13 +113,14 @@ def meter_page(
     per_page: int = PER_PAGE,
 ) -> Page:
     """The meters the actor sees, by site and name; ``q`` searches name and serial number;
-    ``status`` ``active`` (default), ``retired`` or ``all``."""
+    ``status`` ``active`` (default), ``retired`` or ``all``. A carrier emc does not know (a
+    hand-edited link) filters nothing, as the other list pages drop values they do not offer."""
     stmt = scoped(actor, Meter)
     if (cond := _search(q, Meter.name, Meter.serial_number)) is not None:
         stmt = stmt.where(cond)
     if site_id is not None:
         stmt = stmt.where(Meter.site_id == site_id)
-    if carrier:
+    if carrier in _CARRIERS:
         stmt = stmt.where(Meter.carrier == carrier)
     if status == "active":
         stmt = stmt.where(Meter.retired_at.is_(None))

@@ -13,6 +13,7 @@ from flask import Blueprint, request
 from emc.errors import EmcError
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import BuildingType, ClimateZone
+from emc.web.args import page_arg
 from emc.web.forms import form_data, localise
 from emc.web.labels import label
 from emc.web.messages import say
@@ -88,10 +89,5 @@ def service_errors(error: EmcError) -> dict[str, list[str]]:
     return {"_": [say(error.message)]}
 
 
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 def page_args() -> dict[str, int]:
-    return {"page": int_arg("page") or 1}
+    return {"page": page_arg()}

@@ -15,6 +15,7 @@ from emc.facilities.schemas import EmissionFactorCorrectionIn, EmissionFactorIn
 from emc.facilities.service import factors as factor_service
 from emc.facilities.views.common import bp
 from emc.messages import msg, record
+from emc.web.args import int_arg
 from emc.web.db import db
 from emc.web.forms import load_form, localise
 from emc.web.messages import say
@@ -42,10 +43,7 @@ def emission_factors():
                 errors = {**localise(error.fields), "_": [say(error.message)]}
                 status = error.status
     filters = {k: request.args.get(k) or None for k in ("carrier", "kind", "region")}
-    year = request.args.get("year", "")
-    rows = factor_service.list_factors(
-        session, actor, **filters, year=int(year) if year.isdigit() else None
-    )
+    rows = factor_service.list_factors(session, actor, **filters, year=int_arg("year"))
     return render_template(
         "facilities/emission_factors.html",
         rows=rows,

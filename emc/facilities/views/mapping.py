@@ -28,6 +28,7 @@ from emc.facilities.views.common import bp
 from emc.facilities.views.meters import _meter_page
 from emc.labels import msgid
 from emc.messages import Text, term
+from emc.web.args import int_arg
 from emc.web.db import db
 from emc.web.forms import localise
 from emc.web.messages import field_label, say
@@ -120,10 +121,7 @@ def map_columns(meter_id: int, sha256: str):
     unit = saved.unit if saved is not None else ""
     status = 200
     if request.method == "POST":
-        try:
-            header_row = int(request.form.get("header_row") or 0)
-        except ValueError:
-            header_row = 0
+        header_row = int_arg("header_row", form=True) or 0
         unit = (request.form.get("unit") or "").strip()
         chosen = {i: request.form.get(f"role_{i}", "") for i in range(width)}
         try:

@@ -26,13 +26,13 @@ from emc.facilities.service import listing, rights
 from emc.facilities.views.common import (
     bp,
     choices,
-    int_arg,
     load_with,
     local,
     patch_form,
     service_errors,
     submit_form,
 )
+from emc.web.args import int_arg, page_arg
 from emc.web.db import db
 from emc.web.forms import form_data
 from emc.web.security import current_actor
@@ -72,7 +72,7 @@ def meters():
         site_id=site_id,
         carrier=carrier,
         status=status,
-        page=int_arg("page") or 1,
+        page=page_arg(),
     )
     return render_template(
         "facilities/meters.html",
@@ -203,7 +203,7 @@ def uploads(meter_id: int):
     session = db()
     meter = load(session, actor, Meter, meter_id)
     site = session.get(Site, meter.site_id)
-    page = listing.upload_page(session, actor, meter.id, page=int_arg("page") or 1)
+    page = listing.upload_page(session, actor, meter.id, page=page_arg())
     return render_template(
         "facilities/uploads.html",
         meter=meter,

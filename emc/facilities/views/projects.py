@@ -7,7 +7,7 @@ links to. Reached from the project page and from the M&V page's "no meters" mess
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -18,6 +18,7 @@ from emc.errors import EmcError
 from emc.facilities.models import Site
 from emc.facilities.service import listing, projects
 from emc.facilities.views.common import bp, service_errors
+from emc.web.args import int_arg
 from emc.web.db import db
 from emc.web.security import current_actor
 
@@ -51,8 +52,7 @@ def project_sites(project_id: int):
 
 
 def _site_id_from_form() -> int | None:
-    value = request.form.get("site_id", "")
-    return int(value) if value.isdigit() else None
+    return int_arg("site_id", form=True)
 
 
 @bp.post("/projects/<int:project_id>/sites")
@@ -119,5 +119,4 @@ def link_site_project(site_id: int):
 
 
 def int_arg_form(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int_arg(name, form=True)

@@ -23,11 +23,11 @@ from emc.facilities.service import weather as weather_service
 from emc.facilities.views.common import (
     bp,
     choices,
-    int_arg,
     local,
     patch_form,
     submit_form,
 )
+from emc.web.args import int_arg, page_arg
 from emc.web.db import db
 from emc.web.forms import form_data
 from emc.web.security import current_actor
@@ -48,7 +48,7 @@ def sites():
         actor,
         q=q,
         organization_id=org_id,
-        page=int_arg("page") or 1,
+        page=page_arg(),
         sort=sort or "institution",
         descending=request.args.get("dir") == "desc",
     )
@@ -245,7 +245,7 @@ def buildings():
         q=q,
         site_id=site_id,
         building_type=building_type,
-        page=int_arg("page") or 1,
+        page=page_arg(),
     )
     site_names = listing.site_names(session, actor)
     return render_template(

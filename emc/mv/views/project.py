@@ -44,6 +44,7 @@ from emc.mv.views.common import (
     project_meters,
     sides_of,
 )
+from emc.web.args import int_arg, parse_int
 from emc.web.db import db
 from emc.web.forms import form_data, load_form
 from emc.web.messages import say, say_all
@@ -302,7 +303,7 @@ def _simulation_uploads(project_id: int) -> tuple[list[dict], list[tuple[str, st
                         db(),
                         actor,
                         project_id,
-                        meter_id=int(meter) if meter.isdigit() else -1,
+                        meter_id=parse_int(meter) or -1,
                         interval=request.form.get(f"simulation_interval_{meter}", "monthly"),
                         filename=name,
                         content=content,
@@ -345,8 +346,8 @@ def propose(project_id: int):
 def add_measurement(project_id: int):
     actor = current_actor()
     contracts.get_project(db(), actor, project_id)
-    meter_id = request.form.get("meter_id", "")
-    meter = db().get(Meter, int(meter_id)) if meter_id.isdigit() else None
+    meter_id = int_arg("meter_id", form=True)
+    meter = db().get(Meter, meter_id) if meter_id is not None else None
     site = db().get(Site, meter.site_id) if meter is not None else None
     try:
         data, files = mv_api.measurement_from_request(site.timezone if site else LOCAL_ZONE.key)
