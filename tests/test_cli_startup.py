@@ -93,3 +93,11 @@ def test_a_daily_fit_imports_only_the_engine_in_well_under_a_second(tmp_path):
     assert [m for m in unwanted if m in loaded] == []
     cpu = min(float(out.rsplit("CPU", 1)[1]) for out in runs)
     assert cpu < 2.0
+
+
+def test_the_web_application_imports_without_numpy():
+    """``emc serve`` imports the application before its first answer; the money core's NPV,
+    IRR and lease rent import numpy_financial only when they compute."""
+    code = "import sys, emc.app; print(' '.join(sorted(sys.modules)))"
+    loaded = set(_run("-c", code).stdout.split())
+    assert [m for m in ("numpy", "numpy_financial", "scipy") if m in loaded] == []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import numpy_financial as npf
-
 from emc.messages import msg
 
 from .lines import LeaseInstalment, LineKind, LineSource, ScheduleLine, make_line
@@ -50,6 +48,9 @@ def lease_instalments(
     n = len(periods)
     rate = exact(lease.annual_rate) / frequency.periods_per_year
     principal, residual = lease.principal, lease.residual_value
+    # Imported here, as in .economics: numpy is not needed until a lease is priced.
+    import numpy_financial as npf
+
     rent = round_fen(
         decimal_from_float(npf.pmt(float(rate), n, -float(principal), float(residual)))
     )
