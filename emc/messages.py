@@ -450,6 +450,8 @@ CATALOGUE: dict[str, str] = {
     "calendars.save_as_utf_8_csv": N_("save as UTF-8 CSV"),
     "calendars.source_required": N_("a source is required"),
     "calendars.year_out_range": N_("year out of range"),
+    "programme.year_between": N_("must be a year from %(first)s to %(last)s"),
+    "programme.stat_has_invalid_fields": N_("the statistics have invalid fields"),
     "contracts.amendment_changes_nothing": N_("the amendment changes nothing"),
     "contracts.amendment_has_already_been_agreed": N_(
         "this amendment has already been agreed by both parties"

@@ -32,6 +32,9 @@ from emc.auth.models import Organization
 from emc.contracts.models import EmcProject
 from emc.db import Base, BigId, CreatedAt, Energy, Money, UpdatedAt, intpk, str_enum
 
+# The years a programme figure (a statistic, a target, a filter) may be about.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
 
 class Metric(StrEnum):
     """What a target measures: a number of signed EMC projects, or a reduction (percent) of

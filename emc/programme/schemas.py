@@ -13,10 +13,10 @@ from emc.auth.models import Sector
 from emc.contracts.finance import ContractType
 from emc.contracts.models import ProjectStatus
 from emc.energy import Carrier
-from emc.programme.models import Metric, StatSource
+from emc.programme.models import FIRST_YEAR, LAST_YEAR, Metric, StatSource
 from emc.schemas import StrictSchema, text
 
-YEAR = validate.Range(min=2000, max=2100)
+YEAR = validate.Range(min=FIRST_YEAR, max=LAST_YEAR)
 REGION = validate.Regexp(r"^\d{6}$", error="must be a 6-digit division code")
 
 

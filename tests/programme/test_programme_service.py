@@ -467,6 +467,18 @@ def test_statistics_from_meters_sum_the_main_meters_in_sql(db_session):
     with pytest.raises(Invalid) as error:
         service.stats_from_meters(db_session, school, year=2010)
     assert "year" in error.value.fields
+    # A year no calendar holds is refused by name, not a server error (the page posts it).
+    for year in (0, -1, 10**20, 2101):
+        with pytest.raises(Invalid) as error:
+            service.stats_from_meters(db_session, school, year=year)
+        assert "year" in error.value.fields
+
+
+@pytest.mark.parametrize("year", ["0", "-1", str(10**20), "²"])
+def test_the_statistics_page_refuses_a_year_out_of_range_beside_the_field(login_as, year):
+    page = login_as("energy@school.demo")
+    response = page.post("/programme/stats/meters", data={"year": year})
+    assert response.status_code == 422
 
 
 def test_intensity_change_on_hand_computed_data(db_session):

@@ -23,6 +23,8 @@ from emc.errors import Invalid
 from emc.facilities.models import Building, Meter, Site
 from emc.messages import msg
 from emc.programme.models import (
+    FIRST_YEAR,
+    LAST_YEAR,
     InstitutionEnergyStat,
     StatSource,
 )
@@ -224,6 +226,12 @@ def stats_from_meters(session: Session, actor: Actor, *, year: int) -> Instituti
     counted twice) over the local calendar ``year`` of each site, in SQL; floor area and
     occupants from its building register. A reading counts in the year its period starts."""
     _require_institution(actor)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        # The API's schema bounds the year too; a page posts what was typed.
+        raise Invalid(
+            msg("programme.stat_has_invalid_fields"),
+            fields={"year": [msg("programme.year_between", first=FIRST_YEAR, last=LAST_YEAR)]},
+        )
     sites = session.execute(
         select(Site.id, Site.timezone).where(Site.organization_id == actor.organization_id)
     ).all()
