@@ -283,3 +283,27 @@ def test_the_pay_step_refuses_a_future_date_an_early_date_and_no_reference(login
     )
     assert paid.status_code == 200 and paid.get_json()["status"] == LineStatus.PAID.value
     assert Decimal(paid.get_json()["amount"]) > 0
+
+
+def test_only_those_who_may_set_the_terms_are_sent_to_the_terms_form(login_as, db_session):
+    """A draft without terms: the institution's manager is pointed to the terms form; the
+    ESCO and the agency, who may read the project but not set its terms (the form answers
+    them 403), are told there are none yet, without a link to a page they cannot open."""
+    energy = login_as("energy@school.demo")
+    created = energy.post(
+        "/api/v1/projects", json={"name": "无条款草稿", "esco_organization_id": esco_id(db_session)}
+    )
+    pid = created.get_json()["id"]
+    terms_link = f'href="/projects/{pid}/terms"'
+    assert terms_link in energy.get(f"/projects/{pid}/life").get_data(as_text=True)
+    readers = 0
+    for who in ("admin@esco.demo", "officer@zhejiang.demo"):
+        reader = login_as(who)
+        page = reader.get(f"/projects/{pid}/life")
+        if page.status_code == 404:  # not visible to this reader at all
+            continue
+        readers += 1
+        html = page.get_data(as_text=True)
+        assert terms_link not in html and 'data-testid="no-terms"' in html, who
+        assert reader.get(f"/projects/{pid}/terms").status_code == 403
+    assert readers >= 1
