@@ -148,8 +148,9 @@ def test_every_integer_parameter_is_bounded_at_both_ends(client):
         "/api/v1/notifications?per_page={n}",
     ],
 )
-@pytest.mark.parametrize("n", [2**31, 2**63, 10**20, 0, -1])
-def test_a_page_number_out_of_range_is_refused_not_a_server_error(login_as, path, n):
-    response = login_as("officer@zhejiang.demo").get(path.format(n=n))
-    assert response.status_code == 422, response.get_data(as_text=True)[:300]
-    assert response.json["error"]["code"] == "invalid"
+def test_a_page_number_out_of_range_is_refused_not_a_server_error(login_as, path):
+    client = login_as("officer@zhejiang.demo")
+    for n in (2**31, 2**63, 10**20, 0, -1):
+        response = client.get(path.format(n=n))
+        assert response.status_code == 422, (n, response.get_data(as_text=True)[:300])
+        assert response.json["error"]["code"] == "invalid"

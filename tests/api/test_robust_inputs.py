@@ -165,13 +165,14 @@ BAD_INTEGERS = [str(2**31), str(10**20), "²", "-1", "abc", "1e9", "９" * 11]
         ("officer@zhejiang.demo", "/programme/targets?page={v}"),
     ],
 )
-@pytest.mark.parametrize("value", BAD_INTEGERS)
-def test_a_page_reads_a_bad_integer_in_its_query_as_absent(login_as, who, path, value):
+def test_a_page_reads_a_bad_integer_in_its_query_as_absent(login_as, who, path):
     """A number beyond the column range, a superscript digit (``isdigit`` accepts it, ``int``
     refuses it) or no number at all showed a 500 on several list pages; now the page shows as
     if the argument had not been given (or says the filter is not a valid choice)."""
-    response = login_as(who).get(path.format(v=value))
-    assert response.status_code in (200, 404), (path, value, response.status_code)
+    client = login_as(who)
+    for value in BAD_INTEGERS:
+        response = client.get(path.format(v=value))
+        assert response.status_code in (200, 404), (path, value, response.status_code)
 
 
 @pytest.mark.parametrize("value", ["1", "0", str(2**31 - 1)])
