@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from emc.auth.models import OrgKind, Role
 
@@ -28,6 +28,13 @@ class Actor:
     @property
     def is_org_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @classmethod
+    def from_row(cls, row) -> Actor:
+        """From a row whose columns are named as the fields (the principal query of
+        ``emc.auth.service``, which reads columns, not entities)."""
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        return cls(**{**values, "org_kind": OrgKind(row.org_kind), "role": Role(row.role)})
 
     @classmethod
     def of(cls, user) -> Actor:

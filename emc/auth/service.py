@@ -418,6 +418,7 @@ class Principal:
         return cls(Actor.of(user), user.display_name, user.session_version)
 
 
+# Named as Actor's fields (Actor.from_row), plus what the principal and the checks need.
 _OWNER_COLUMNS = (
     User.id.label("user_id"),
     User.email,
@@ -427,7 +428,7 @@ _OWNER_COLUMNS = (
     User.is_active.label("user_active"),
     User.session_version,
     Organization.id.label("organization_id"),
-    Organization.kind,
+    Organization.kind.label("org_kind"),
     Organization.region_code,
     Organization.is_active.label("org_active"),
 )
@@ -435,15 +436,7 @@ _OWNER_COLUMNS = (
 
 def _principal(row: Any, token_id: int | None = None, last_used_at=None) -> Principal:
     return Principal(
-        actor=Actor(
-            user_id=row.user_id,
-            email=row.email,
-            organization_id=row.organization_id,
-            org_kind=OrgKind(row.kind),
-            role=Role(row.role),
-            region_code=row.region_code,
-            locale=row.locale,
-        ),
+        actor=Actor.from_row(row),
         display_name=row.display_name,
         session_version=row.session_version,
         token_id=token_id,

@@ -636,21 +636,31 @@ def test_lifecycle_through_the_pages(mv, login_as):
     assert 'data-testid="immutable"' in page
 
 
+def _plan_form(mv, method: str, frequency: str, **fields: str) -> dict[str, str]:
+    """The plan form's fields for the fixture's meter under option C, plus ``fields``."""
+    return {
+        f"meter_{mv['meter']}": "on",
+        f"option_{mv['meter']}": "C",
+        "method": method,
+        "baseline_start": "2023-01-01",
+        "baseline_end": "2024-01-01",
+        "reporting_frequency": frequency,
+        **fields,
+    }
+
+
 def test_plan_form_saves_the_plan(mv, login_as):
     inst = login_as(INSTITUTION)
     pid = mv["project"]
-    form = {
-        f"meter_{mv['meter']}": "on",
-        f"option_{mv['meter']}": "C",
-        "method": "billing",
-        "baseline_start": "2023-01-01",
-        "baseline_end": "2024-01-01",
-        "reporting_frequency": "annual",
+    form = _plan_form(
+        mv,
+        "billing",
+        "annual",
         # Limits are entered in per cent, as the page shows them.
-        "fsu_limit_pct": "45",
-        "nmbe_limit_pct": "0.005 %",
-        "cvrmse_limit_under_12_months_pct": "15",
-    }
+        fsu_limit_pct="45",
+        nmbe_limit_pct="0.005 %",
+        cvrmse_limit_under_12_months_pct="15",
+    )
     assert inst.post(f"/projects/{pid}/mv/plan", data=form).status_code == 302
     plan = inst.get(api(pid, "/mv-plan")).get_json()
     assert plan["method"] == "billing" and plan["boundary"][0]["option"] == "C"
@@ -690,22 +700,21 @@ def test_plan_form_takes_stipulated_values_as_rows(mv, login_as):
     user), never JSON typed by hand; bad rows are refused beside the row, nothing saved."""
     inst = login_as(INSTITUTION)
     pid = mv["project"]
-    form = {
-        f"meter_{mv['meter']}": "on",
-        f"option_{mv['meter']}": "C",
-        "method": "daily",
-        "baseline_start": "2023-01-01",
-        "baseline_end": "2024-01-01",
-        "reporting_frequency": "monthly",
-        "stipulated-0-name": "operating_hours_per_day",
-        "stipulated-0-value": "10.5",
-        "stipulated-0-source": "作息时间表 2024",
-        "stipulated-2-name": "__other",
-        "stipulated-2-other": "灯具数量",
-        "stipulated-2-value": "320",
-        "stipulated-2-unit": "盏",
-        "stipulated-2-source": "现场清点",
-    }
+    form = _plan_form(
+        mv,
+        "daily",
+        "monthly",
+        **{
+            "stipulated-0-name": "operating_hours_per_day",
+            "stipulated-0-value": "10.5",
+            "stipulated-0-source": "作息时间表 2024",
+            "stipulated-2-name": "__other",
+            "stipulated-2-other": "灯具数量",
+            "stipulated-2-value": "320",
+            "stipulated-2-unit": "盏",
+            "stipulated-2-source": "现场清点",
+        },
+    )
     assert inst.post(f"/projects/{pid}/mv/plan", data=form).status_code == 302
     plan = inst.get(api(pid, "/mv-plan")).get_json()
     assert plan["stipulated"] == [

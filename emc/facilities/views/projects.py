@@ -51,10 +51,6 @@ def project_sites(project_id: int):
     return _project_page(project_id)
 
 
-def _site_id_from_form() -> int | None:
-    return int_arg("site_id", form=True)
-
-
 @bp.post("/projects/<int:project_id>/sites")
 @login_required
 def link_project_site(project_id: int):
@@ -62,7 +58,7 @@ def link_project_site(project_id: int):
     actor = current_actor()
     session = db()
     project = load(session, actor, EmcProject, project_id)
-    site_id = _site_id_from_form()
+    site_id = int_arg("site_id", form=True)
     if site_id is None:
         return _project_page(project.id, errors={"site_id": [_("Choose a site.")]}, status=422)
     try:
@@ -104,7 +100,7 @@ def link_site_project(site_id: int):
     actor = current_actor()
     session = db()
     site = load(session, actor, Site, site_id)
-    project_id = int_arg_form("project_id")
+    project_id = int_arg("project_id", form=True)
     try:
         projects.link_project(session, actor, site.id, project_id=project_id or 0)
     except EmcError as error:
@@ -116,7 +112,3 @@ def link_site_project(site_id: int):
         return redirect(url_for("facilities.site", site_id=site.id))
     flash(_("The site is now covered by the project."), "success")
     return redirect(url_for("facilities.site", site_id=site.id))
-
-
-def int_arg_form(name: str) -> int | None:
-    return int_arg(name, form=True)
