@@ -206,6 +206,58 @@ def serve_to_first_answer() -> tuple[float, float]:
     return best_wall, best_cpu
 
 
+def routing_floor() -> tuple[int, float]:
+    """(rules, least CPU seconds) for a bare Flask app to add emc's URL rules, with emc's own
+    converters: a cost any Flask app with these routes pays before its first answer."""
+    import json
+
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "EMC_INSTANCE_PATH": folder}
+        env.setdefault("EMC_SECRET_KEY", "startup-bench-secret-key-0123456789")
+        dump = (
+            "import json; from emc.app import create_app\n"
+            "app = create_app(check_migrations=False)\n"
+            "print(json.dumps([[r.rule, sorted(r.methods), r.endpoint] for r in app.url_map.iter_rules()]))"
+        )
+        rules = (
+            subprocess.run(
+                [sys.executable, "-c", dump],
+                env=env,
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        count = len(json.loads(rules))
+        probe = (
+            "import json, sys, time; from flask import Flask\n"
+            "from emc.web.security import IdConverter, YearConverter\n"
+            "rules = json.load(sys.stdin)\n"
+            "t = time.process_time(); app = Flask('floor')\n"
+            "app.url_map.converters.update(int=IdConverter, year=YearConverter)\n"
+            "for i, (rule, methods, endpoint) in enumerate(rules):\n"
+            "    if endpoint != 'static':\n"
+            "        app.add_url_rule(rule, f'e{i}', lambda **kw: '', methods=methods)\n"
+            "print(time.process_time() - t)"
+        )
+        best = float("inf")
+        for _ in range(RUNS):
+            out = subprocess.run(
+                [sys.executable, "-c", probe],
+                env=env,
+                cwd=folder,
+                input=rules,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            best = min(best, float(out.stdout.strip().splitlines()[-1]))
+    return count, best
+
+
 def compile_bytecode() -> None:
     """Write emc's bytecode first, as an installed package has it: with PYTHONDONTWRITEBYTECODE
     set (this machine sets it) every process would compile emc's sources again, about a fifth
@@ -234,6 +286,11 @@ def main() -> None:
     )
     floor = cpu_seconds(FRAMEWORKS.split(", ")[0], "import " + FRAMEWORKS + "; ")
     print(f"floor: importing the frameworks alone ({FRAMEWORKS}): {floor:.3f} s CPU")
+    count, routing = routing_floor()
+    print(
+        f"floor: a bare Flask app adding emc's {count} URL rules (Werkzeug compiles each): "
+        f"{routing:.3f} s CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("scipy", "numpy", "sqlalchemy", "alembic", "emc.mv.engine", "emc.app", "emc.facilities")
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, *args], capture_output=True, text=True, check=True, cwd=ROOT, env=env
     )
 
 
@@ -101,3 +102,21 @@ def test_the_web_application_imports_without_numpy():
     code = "import sys, emc.app; print(' '.join(sorted(sys.modules)))"
     loaded = set(_run("-c", code).stdout.split())
     assert [m for m in ("numpy", "numpy_financial", "scipy") if m in loaded] == []
+
+
+def test_the_built_application_loads_no_document_library(tmp_path):
+    """``emc serve`` builds the application before its first answer. reportlab (PDFs),
+    openpyxl (workbooks) and psycopg (on SQLite) load with the first request that needs them,
+    and the OpenAPI document is written when it is first read: together they were a third of
+    the start-up."""
+    code = (
+        "import sys; from emc.app import create_app\n"
+        "create_app(check_migrations=False)\n"
+        "from emc.web.extensions import api\n"
+        "print(' '.join(sorted(sys.modules)), len(api._pending_docs))"
+    )
+    env = {**os.environ, "EMC_INSTANCE_PATH": str(tmp_path), "EMC_SECRET_KEY": "s" * 32}
+    env.pop("EMC_DATABASE_URL", None)
+    *loaded, pending = _run("-c", code, env=env).stdout.split()
+    assert [m for m in ("reportlab", "openpyxl", "psycopg", "numpy_financial") if m in loaded] == []
+    assert int(pending) > 0

@@ -7,7 +7,8 @@ export read back with :func:`read_workbook` gives the same bill rows and ECMs. C
 
 Reading validates every row and collects every problem, each named by sheet, row and column
 (:class:`Problem`); the caller writes nothing unless the list is empty. Data in, bytes out: no
-Flask, no database.
+Flask, no database, and openpyxl only when a workbook is read or written (the web app starts
+without it).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from emc import exports
 from emc.contracts.finance import ContractType
@@ -178,6 +175,9 @@ def write_workbook(
     consumption: Sequence[ConsumptionLine], ecms: Sequence[EcmLine], *, title: str = ""
 ) -> bytes:
     """The workbook with the given rows (none: an empty template)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     notes = wb.active
     notes.title = INSTRUCTIONS_SHEET
@@ -232,6 +232,9 @@ def write_workbook(
 
 
 def _header(sheet, columns) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     fill = PatternFill("solid", fgColor="F2F4F7")
     computed_fill = PatternFill("solid", fgColor="E5E7EB")
     for c, (title, width, computed) in enumerate(columns, start=1):
@@ -271,6 +274,8 @@ class _Sheet:
         self.row = 1
 
     def problem(self, index: int, message: str) -> None:
+        from openpyxl.utils import get_column_letter
+
         self.result.problems.append(
             Problem(
                 self.name, self.row, get_column_letter(index + 1), self.columns[index][0], message
@@ -328,6 +333,8 @@ def read_workbook(stream: IO[bytes], *, period_start: dt.date, period_end: dt.da
     Months must lie in ``[period_start, period_end)``. Rows whose cells are all empty are
     skipped, and so are 能耗 rows whose 来源 is 表计 (meter totals come from the meters).
     """
+    from openpyxl import load_workbook
+
     result = ReadResult()
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)

@@ -38,7 +38,6 @@ from emc.contracts.schemas import (
 from emc.contracts.views import org_names
 from emc.errors import NotFound
 from emc.exports import request_locale, site_zone
-from emc.reports import schedule_pdf
 from emc.web.db import db
 from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
@@ -329,6 +328,8 @@ class SchedulePdf(MethodView):
         except NotFound:
             contract = None
         lines = service.list_lines(db(), actor, project.id)
+        from emc.reports import schedule_pdf  # reportlab loads with the first PDF
+
         body = schedule_pdf.build(
             project,
             contract,

@@ -23,7 +23,6 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -179,6 +178,8 @@ class DayTotals:
         self.totals: dict[int, list] = {}
 
     def add(self, start: Sequence[int], value: Sequence[float]) -> None:
+        import numpy as np  # only where readings are uploaded: the web app starts without it
+
         """Add a batch (UTC epoch starts, values); starts are ascending."""
         if not len(start):
             return

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
-import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,8 @@ def copy_rows(
     for NULL). The rows are grouped by the byte length of their quality (the only variable
     field); COPY does not care about row order.
     """
+    import numpy as np
+
     n = len(start)
     starts = np.asarray(start, dtype=np.int64)
     values = np.asarray(value, dtype=np.float64)
@@ -195,7 +197,8 @@ class ReadingsWriter:
         if self._copy is not None:
             self._copy.write(copy_rows(self._meter_id, start, end, value, quality))
             return
-        if isinstance(start, np.ndarray):  # sqlite3 binds Python numbers only
+        np = sys.modules.get("numpy")  # an array implies numpy is loaded; the app starts without
+        if np is not None and isinstance(start, np.ndarray):  # sqlite3 binds Python numbers only
             start, value = start.tolist(), np.asarray(value).tolist()
         if self._queue is not None:
             if self._error is not None:

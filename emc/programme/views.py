@@ -31,7 +31,6 @@ from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
 from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
-from emc.reports import programme_pdf
 from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
@@ -312,6 +311,8 @@ def summary_pdf():
     actor = current_actor()
     args, _query_args = _dashboard_args()
     data = service.dashboard(db(), actor, locale=page_locale(), **args)
+    from emc.reports import programme_pdf  # reportlab loads with the first PDF
+
     body = programme_pdf.build(
         data,
         type_label=_type_label,

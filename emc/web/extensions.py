@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import flask_smorest
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -28,6 +30,37 @@ class EmcApi(Api):
         super()._init_spec(**kwargs)
         # Decimals are typed as the strings they are sent as (emc.schemas.decimal2properties).
         self.ma_plugin.converter.add_attribute_function(decimal2properties)
+
+    # The OpenAPI document is written when it is first read, not when the app starts:
+    # documenting every operation (flask-smorest deep-copies each one's doc and converts its
+    # schemas) was a third of ``create_app``, paid by every process that never serves the
+    # document. The routes themselves are registered at once, as before.
+    _pending_docs: list[tuple] = []
+    _docs_lock = threading.Lock()
+
+    @property
+    def spec(self):
+        if self._pending_docs:
+            with self._docs_lock:
+                pending, self._pending_docs = self._pending_docs, []
+                for app, blueprint, name, parameters in pending:
+                    blueprint.register_views_in_doc(
+                        self, app, self._spec, name=name, parameters=parameters
+                    )
+                    self._spec.tag({"name": name, "description": blueprint.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        # A new spec (``init_app``) starts a new document: nothing pending is carried over.
+        self._spec = value
+        self._pending_docs = []
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._pending_docs = [*self._pending_docs, (self._app, blp, name, parameters)]
 
 
 class Blueprint(flask_smorest.Blueprint):

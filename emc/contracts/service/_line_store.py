@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -96,6 +95,8 @@ def _bind_converter(dialect: Dialect, name: str) -> Callable[[Any], Any]:
 
 def _copy_text(driver_connection: Any) -> Callable[[Any], str]:
     """A value as psycopg's own text dumper writes it for ``COPY`` (what ``write_row`` sends)."""
+    from psycopg.adapt import PyFormat, Transformer  # PostgreSQL only: SQLite never loads it
+
     transformer = Transformer(driver_connection)
 
     def text(value: Any) -> str:

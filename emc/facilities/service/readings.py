@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -139,6 +138,8 @@ def import_readings(
             (every one under ``fields``) or no readings. UploadTooLarge: over ``max_bytes``.
         Conflict: readings overlap stored ones (and not ``replace``).
     """
+    import numpy as np  # the upload is vectorised; the web app starts without numpy
+
     meter = load(session, actor, Meter, meter_id)
     require(actor, Permission.FACILITIES_READINGS_IMPORT)
     # The meter row stays locked until the transaction ends: a concurrent upload to the same

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
@@ -27,10 +28,12 @@ from emc.mv.schemas import (
     MvMeasurementOut,
     MvReportOut,
 )
-from emc.reports import mv_pdf
 from emc.web.db import db
 from emc.web.extensions import Blueprint
 from emc.web.security import current_actor
+
+if TYPE_CHECKING:
+    from emc.reports import mv_pdf
 
 blp = Blueprint(
     "mv_api",
@@ -150,6 +153,7 @@ def _names(ids) -> dict[int, str]:
 
 def pdf_context(project_id: int, *, versions=(), adjustments=()) -> mv_pdf.MvPdfContext:
     from emc.contracts import service as contracts
+    from emc.reports import mv_pdf  # reportlab loads with the first PDF
 
     actor = current_actor()
     project = contracts.get_project(db(), actor, project_id)
@@ -211,6 +215,8 @@ def baseline_pdf_response(project_id: int, baseline_id: int) -> Response:
         {"filename": f.filename, "sha256": f.sha256}
         for f in service.baseline_evidence(db(), baseline)
     )
+    from emc.reports import mv_pdf
+
     body = mv_pdf.baseline_pdf(baseline, ctx, pdf_locale())
     return _pdf_response(body, f"baseline-{baseline.project_id}-v{baseline.version}.pdf")
 
@@ -228,6 +234,8 @@ def report_pdf_response(project_id: int, report_id: int) -> Response:
         for v in service.versions_of(db(), report)
     ]
     ctx = pdf_context(project_id, versions=versions, adjustments=adjustment_payloads(report))
+    from emc.reports import mv_pdf
+
     body = mv_pdf.report_pdf(report, baseline, ctx, pdf_locale())
     return _pdf_response(
         body, f"mv-report-{report.project_id}-{report.period_start}-v{report.version}.pdf"
