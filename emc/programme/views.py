@@ -381,7 +381,9 @@ def create_target():
 # --- annual energy statistics ----------------------------------------------------------------
 
 
-def _render_stats(errors=None, values=None, status: int = 200):
+def _render_stats(errors=None, values=None, status: int = 200, *, form: str = "entry"):
+    """The statistics page; ``form`` (entry, import or meters) names the form that was sent,
+    the one whose fields show ``errors`` and ``values``."""
     actor = current_actor()
     require(actor, Permission.PROGRAMME_STATS_MANAGE)
     return render_template(
@@ -391,6 +393,7 @@ def _render_stats(errors=None, values=None, status: int = 200):
         errors=errors or {},
         values=values or {},
         this_year=service.local_today().year,
+        form=form,
     ), status
 
 
@@ -468,14 +471,17 @@ def import_stats():
     require(actor, Permission.PROGRAMME_STATS_MANAGE)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _render_stats({"file": [_("Choose an XLSX file.")]}, {}, 422)
+        return _render_stats({"file": [_("Choose an XLSX file.")]}, {}, 422, form="import")
     try:
         saved = service.import_stats(db(), actor, upload.stream, filename=upload.filename)
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
         return _render_stats(
-            {"file": [say(error.message)], **localise(error.fields)}, {}, error.status
+            {"file": [say(error.message)], **localise(error.fields)},
+            {},
+            error.status,
+            form="import",
         )
     flash(_("Imported the statistics of %(n)s year(s).", n=len(saved)), "success")
     return redirect(url_for("programme.stats_page"))
@@ -490,14 +496,17 @@ def stats_from_meters():
     try:
         year = int(values.get("year", ""))
     except ValueError:
-        return _render_stats({"year": [_("Enter a year.")]}, values, 422)
+        return _render_stats({"year": [_("Enter a year.")]}, values, 422, form="meters")
     try:
         stat = service.stats_from_meters(db(), actor, year=year)
     except (NotFound, Forbidden):
         raise
     except EmcError as error:
         return _render_stats(
-            localise(error.fields) or {"_": [say(error.message)]}, values, error.status
+            localise(error.fields) or {"_": [say(error.message)]},
+            values,
+            error.status,
+            form="meters",
         )
     flash(_("Energy statistics of %(year)s filled from meters.", year=stat.year), "success")
     return redirect(url_for("programme.stats_page"))

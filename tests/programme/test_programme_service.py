@@ -479,6 +479,13 @@ def test_the_statistics_page_refuses_a_year_out_of_range_beside_the_field(login_
     page = login_as("energy@school.demo")
     response = page.post("/programme/stats/meters", data={"year": year})
     assert response.status_code == 422
+    # Only the form that was sent shows the error and keeps the value: the entry form, which
+    # has a year field too, shows neither.
+    html = response.get_data(as_text=True)
+    entry = html.split('data-testid="stat-form"')[1].split("</form>")[0]
+    by_meters = html.split('data-testid="meters-form"')[1].split("</form>")[0]
+    assert "has-error" not in entry and "has-error" in by_meters
+    assert html.count('class="field-errors"') == 1
 
 
 def test_intensity_change_on_hand_computed_data(db_session):
