@@ -13,7 +13,7 @@ import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, event, select
+from sqlalchemy import ForeignKey, Index, Select, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from emc import clock
@@ -153,11 +153,16 @@ def apply_update(
     )
 
 
-def history(session: Session, object_type: str, object_id: Any) -> list[JournalEntry]:
-    """Entries for one object, oldest first. Callers check that the actor may see the object."""
-    stmt = (
+def history_query(object_type: str, object_id: Any) -> Select:
+    """The entries of one object, oldest first, as a statement (the API pages it). Callers
+    check that the actor may see the object."""
+    return (
         select(JournalEntry)
         .where(JournalEntry.object_type == object_type, JournalEntry.object_id == str(object_id))
         .order_by(JournalEntry.at, JournalEntry.id)
     )
-    return list(session.scalars(stmt))
+
+
+def history(session: Session, object_type: str, object_id: Any) -> list[JournalEntry]:
+    """Entries for one object, oldest first. Callers check that the actor may see the object."""
+    return list(session.scalars(history_query(object_type, object_id)))

@@ -70,12 +70,18 @@ def page_of(items: Sequence[Any], page: int, per_page: int = PER_PAGE) -> Page:
     return Page(list(items[start : start + per_page]), total, page, per_page)
 
 
+def count_of(session: Session, stmt: Select) -> int:
+    """How many rows ``stmt`` selects (its order dropped): the total of a page, here and in the
+    API's pager (``emc.web.extensions.QueryPage``)."""
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
 def paginate(
     session: Session, stmt: Select, page: int, per_page: int = PER_PAGE, *, scalars: bool = True
 ) -> Page:
     """One page of ``stmt`` (already filtered and ordered): its rows (or first column's values
     with ``scalars``) and the total count of the whole selection."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    total = count_of(session, stmt)
     page = _clamp(page, total, per_page)
     window = stmt.offset((page - 1) * per_page).limit(per_page)
     rows = list(session.scalars(window)) if scalars else list(session.execute(window).all())

@@ -37,7 +37,7 @@ from emc.audit.schemas import (
 from emc.errors import Invalid
 from emc.messages import msg
 from emc.web.db import db
-from emc.web.extensions import Blueprint
+from emc.web.extensions import Blueprint, QueryPage
 from emc.web.security import current_actor
 
 blp = Blueprint(
@@ -139,9 +139,10 @@ class Audits(MethodView):
 
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditOut(many=True))
+    @blp.paginate(QueryPage)
     def get(self, query):
         """Audits the caller may see (institution: own; auditor: commissioned; agency: region)."""
-        return service.list_audits(db(), current_actor(), status=query.get("status"))
+        return service.audits_query(current_actor(), status=query.get("status"))
 
     @blp.arguments(AuditIn)
     @blp.response(201, AuditOut)

@@ -26,7 +26,7 @@ from emc.auth.schemas import (
     UserPatch,
 )
 from emc.web.db import db
-from emc.web.extensions import Blueprint
+from emc.web.extensions import Blueprint, QueryPage
 from emc.web.security import current_actor
 
 blp = Blueprint(
@@ -57,6 +57,7 @@ class Organizations(MethodView):
 
     @blp.arguments(OrganizationQuery, location="query")
     @blp.response(200, OrganizationOut(many=True))
+    @blp.paginate(QueryPage)
     def get(self, query):
         """Organisations the caller may see (own; an agency: institutions of its region)."""
         stmt = scoped(current_actor(), Organization)
@@ -64,7 +65,7 @@ class Organizations(MethodView):
             stmt = stmt.where(Organization.kind == query["kind"])
         if "region_code" in query:
             stmt = stmt.where(Organization.region_code == query["region_code"])
-        return list(db().scalars(stmt.order_by(Organization.id)))
+        return stmt.order_by(Organization.id)
 
     @blp.arguments(OrganizationIn)
     @blp.response(201, OrganizationOut)
@@ -93,9 +94,10 @@ class Users(MethodView):
     decorators = [login_required]
 
     @blp.response(200, UserOut(many=True))
+    @blp.paginate(QueryPage)
     def get(self):
         """Users the caller may see (an organisation admin: their organisation's; others: themselves)."""
-        return list(db().scalars(scoped(current_actor(), User).order_by(User.id)))
+        return scoped(current_actor(), User).order_by(User.id)
 
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
@@ -140,8 +142,9 @@ class History(MethodView):
 
     @blp.arguments(JournalQuery, location="query")
     @blp.response(200, JournalOut(many=True))
+    @blp.paginate(QueryPage)
     def get(self, query):
-        """The change history of one object the caller may see."""
+        """The change history of one object the caller may see, oldest first."""
         actor = require(current_actor(), Permission.JOURNAL_READ)
         obj = load(db(), actor, _HISTORY_MODELS[query["object_type"]], query["object_id"])
-        return journal.history(db(), query["object_type"], obj.id)
+        return journal.history_query(query["object_type"], obj.id)

@@ -19,7 +19,7 @@ from emc.errors import Invalid
 from emc.facilities.models import Site
 from emc.messages import msg
 from emc.web.db import db
-from emc.web.extensions import Blueprint
+from emc.web.extensions import Blueprint, QueryPage
 from emc.web.security import current_actor
 
 blp = Blueprint(
@@ -63,26 +63,15 @@ class TermCalendars(MethodView):
     decorators = [login_required]
 
     @blp.response(200, TermCalendarOut(many=True))
-    @blp.paginate()
-    def get(self, pagination_parameters):
+    @blp.paginate(QueryPage)
+    def get(self):
         """Term calendars the user may see: its institution's and the city's shared ones."""
-        from sqlalchemy import func, select
         from sqlalchemy.orm import selectinload
 
         from emc.calendars.models import TermCalendar
 
         query = service.term_calendar_query(current_actor())
-        pagination_parameters.item_count = db().scalar(
-            select(func.count()).select_from(query.subquery())
-        )
-        return list(
-            db().scalars(
-                query.options(selectinload(TermCalendar.periods))
-                .order_by(TermCalendar.id)
-                .limit(pagination_parameters.page_size)
-                .offset(pagination_parameters.first_item)
-            )
-        )
+        return query.options(selectinload(TermCalendar.periods)).order_by(TermCalendar.id)
 
 
 @blp.route("/calendars/terms/<int:calendar_id>")

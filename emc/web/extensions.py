@@ -63,10 +63,51 @@ class EmcApi(Api):
         self._pending_docs = [*self._pending_docs, (self._app, blp, name, parameters)]
 
 
+# API lists are cut into pages of at most this many items (flask-smorest's ``page`` and
+# ``page_size`` arguments, the whole in the ``X-Pagination`` header). The default page is the
+# largest, so a client that reads only the body gets every item of any list a tenant holds
+# today, while no request can make the server load and send an unbounded list (an agency's
+# national project list).
+API_PAGE_SIZE = 10_000
+
+
+class QueryPage(flask_smorest.Page):
+    """flask-smorest's pager for a SQLAlchemy ``Select`` of ORM entities, run on the request's
+    session: one ``LIMIT/OFFSET`` query, and a ``count`` only when the page cannot tell the
+    total (a full page, or a page after the first). The view returns the filtered, ordered
+    statement. Web pages cut theirs with ``emc.paging.paginate``, which shows the last page
+    for a page past the end; an API page past the end is empty, as flask-smorest documents."""
+
+    def __init__(self, collection, page_params):
+        from emc.paging import count_of
+        from emc.web.db import db
+
+        self.collection = collection
+        self.page_params = page_params
+        session = db()
+        first, size = page_params.first_item, page_params.page_size
+        self._items = list(session.scalars(collection.offset(first).limit(size)))
+        if first == 0 and len(self._items) < size:
+            page_params.item_count = len(self._items)
+        else:
+            page_params.item_count = count_of(session, collection)
+
+    @property
+    def items(self):
+        return self._items
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, whose ``arguments`` parse with one schema instance per
     operation: given a class, webargs builds (and deep-copies the fields of) a new instance on
-    every request, which cost a fifth of a short API request."""
+    every request, which cost a fifth of a short API request. Its pages hold up to
+    ``API_PAGE_SIZE`` items, all of them by default."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {
+        "page": 1,
+        "page_size": API_PAGE_SIZE,
+        "max_page_size": API_PAGE_SIZE,
+    }
 
     def arguments(self, schema, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)

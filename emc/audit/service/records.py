@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from emc import clock
@@ -107,16 +107,21 @@ def _invalid(field: str, message: str, *, text: str | None = None) -> Invalid:
     return Invalid(text or f"{field}: {message}", fields={field: [message]})
 
 
-def list_audits(
-    session: Session, actor: Actor, *, status: AuditStatus | None = None
-) -> list[EnergyAudit]:
+def audits_query(actor: Actor, *, status: AuditStatus | None = None) -> Select:
     """The audits ``actor`` may see, newest first (institution: its own; auditor: those it was
-    commissioned for; agency: its region subtree; platform: all)."""
+    commissioned for; agency: its region subtree; platform: all), as a statement."""
     require(actor, Permission.AUDITS_READ)
     stmt = scoped(actor, EnergyAudit)
     if status is not None:
         stmt = stmt.where(EnergyAudit.status == status)
-    return list(session.scalars(stmt.order_by(EnergyAudit.id.desc())))
+    return stmt.order_by(EnergyAudit.id.desc())
+
+
+def list_audits(
+    session: Session, actor: Actor, *, status: AuditStatus | None = None
+) -> list[EnergyAudit]:
+    """The audits ``actor`` may see, newest first (see :func:`audits_query`)."""
+    return list(session.scalars(audits_query(actor, status=status)))
 
 
 def get_audit(session: Session, actor: Actor, audit_id: int) -> EnergyAudit:

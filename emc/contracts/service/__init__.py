@@ -57,6 +57,7 @@ from emc.contracts.service.projects import (
     get_project,
     list_projects,
     move_project,
+    projects_query,
     sign_project,
     update_project,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "list_custody_adjustments",
     "list_lines",
     "list_projects",
+    "projects_query",
     "pay_line",
     "prepare_line",
     "project_economics",

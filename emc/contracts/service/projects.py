@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from emc import journal, workflow
@@ -29,15 +30,21 @@ from emc.messages import state as state_word
 from emc.workflow import tables
 
 
-def list_projects(
-    session: Session, actor: Actor, *, status: ProjectStatus | None = None
-) -> list[EmcProject]:
-    """The projects ``actor`` may see, newest first; optionally only those in ``status``."""
+def projects_query(actor: Actor, *, status: ProjectStatus | None = None) -> Select:
+    """The projects ``actor`` may see, newest first, optionally only those in ``status``, as a
+    statement (the API pages it)."""
     require(actor, Permission.CONTRACTS_READ)
     stmt = scoped(actor, EmcProject)
     if status is not None:
         stmt = stmt.where(EmcProject.status == status)
-    return list(session.scalars(stmt.order_by(EmcProject.id.desc())))
+    return stmt.order_by(EmcProject.id.desc())
+
+
+def list_projects(
+    session: Session, actor: Actor, *, status: ProjectStatus | None = None
+) -> list[EmcProject]:
+    """The projects ``actor`` may see, newest first; optionally only those in ``status``."""
+    return list(session.scalars(projects_query(actor, status=status)))
 
 
 def get_project(session: Session, actor: Actor, project_id: int) -> EmcProject:

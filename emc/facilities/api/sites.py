@@ -26,6 +26,7 @@ from emc.facilities.schemas import (
     SiteQuery,
 )
 from emc.web.db import db
+from emc.web.extensions import QueryPage
 from emc.web.security import current_actor
 
 
@@ -34,9 +35,10 @@ class Sites(MethodView):
     decorators = [login_required]
 
     @blp.response(200, SiteOut(many=True))
+    @blp.paginate(QueryPage)
     def get(self):
         """Sites the caller may see."""
-        return list(db().scalars(scoped(current_actor(), Site).order_by(Site.id)))
+        return scoped(current_actor(), Site).order_by(Site.id)
 
     @blp.arguments(SiteIn)
     @blp.response(201, SiteOut)
@@ -122,11 +124,12 @@ def _site_children(
 
         @blp.arguments(SiteQuery, location="query")
         @blp.response(200, out_schema(many=True))
+        @blp.paginate(QueryPage)
         def get(self, query):
             stmt = scoped(current_actor(), model)
             if "site_id" in query:
                 stmt = stmt.where(model.site_id == query["site_id"])
-            return list(db().scalars(stmt.order_by(model.id)))
+            return stmt.order_by(model.id)
 
         get.__doc__ = list_doc
 
