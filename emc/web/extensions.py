@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 
 import flask_smorest
+import marshmallow as ma
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationParameters
 from flask_wtf.csrf import CSRFProtect
 from marshmallow import validate
+from webargs.flaskparser import FlaskParser
 
 from emc.schemas import INT_MAX, ErrorEnvelope, ErrorResponsesPlugin, decimal2properties
 
@@ -86,7 +89,8 @@ class QueryPage(flask_smorest.Page):
         self.page_params = page_params
         session = db()
         first, size = page_params.first_item, page_params.page_size
-        self._items = list(session.scalars(collection.offset(first).limit(size)))
+        window = collection.limit(size)
+        self._items = list(session.scalars(window.offset(first) if first else window))
         if first == 0 and len(self._items) < size:
             page_params.item_count = len(self._items)
         else:
@@ -95,6 +99,37 @@ class QueryPage(flask_smorest.Page):
     @property
     def items(self):
         return self._items
+
+
+class _PagingParser(FlaskParser):
+    """webargs' Flask parser for flask-smorest's pagination arguments: one schema instance per
+    schema class instead of one per request, and no parsing at all when the request names
+    neither ``page`` nor ``page_size`` (most requests): the defaults, as loading would give."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._schemas: dict[type, ma.Schema] = {}
+        self._defaults: dict[type, tuple[int, int]] = {}
+
+    def remember_defaults(self, schema: type[ma.Schema]) -> None:
+        fields = schema._declared_fields
+        self._defaults[schema] = (fields["page"].load_default, fields["page_size"].load_default)
+
+    def parse(self, argmap, req=None, **kwargs):
+        defaults = self._defaults.get(argmap)
+        if defaults is not None and req is not None:
+            args = req.args
+            if "page" not in args and "page_size" not in args:
+                return PaginationParameters(*defaults)
+        return super().parse(argmap, req, **kwargs)
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas.setdefault(argmap, argmap())
+            return schema
+        return super()._get_schema(argmap, req)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -108,6 +143,23 @@ class Blueprint(flask_smorest.Blueprint):
         "page_size": API_PAGE_SIZE,
         "max_page_size": API_PAGE_SIZE,
     }
+    PAGINATION_ARGUMENTS_PARSER = _PagingParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """flask-smorest's pagination metadata (the same keys and values), without building a
+        marshmallow schema on every request to dump seven integers."""
+        meta = {"total": item_count, "total_pages": -(-item_count // page_size)}
+        if item_count:
+            last = meta["total_pages"]
+            meta.update(first_page=1, last_page=last)
+            if page <= last:
+                meta["page"] = page
+                if page > 1:
+                    meta["previous_page"] = page - 1
+                if page < last:
+                    meta["next_page"] = page + 1
+        return meta
 
     def arguments(self, schema, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
@@ -121,6 +173,7 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper = decorate(func)
             schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
             schema._declared_fields["page"].validators = [validate.Range(min=1, max=INT_MAX)]
+            self.PAGINATION_ARGUMENTS_PARSER.remember_defaults(schema)
             return wrapper
 
         return decorator
