@@ -38,19 +38,26 @@ class EmcApi(Api):
     # documenting every operation (flask-smorest deep-copies each one's doc and converts its
     # schemas) was a third of ``create_app``, paid by every process that never serves the
     # document. The routes themselves are registered at once, as before.
+    # Threads that read the document while it is being written wait for the whole of it.
     _pending_docs: list[tuple] = []
-    _docs_lock = threading.Lock()
+    _docs_lock = threading.RLock()
+    _documenting = False
 
     @property
     def spec(self):
         if self._pending_docs:
             with self._docs_lock:
-                pending, self._pending_docs = self._pending_docs, []
-                for app, blueprint, name, parameters in pending:
-                    blueprint.register_views_in_doc(
-                        self, app, self._spec, name=name, parameters=parameters
-                    )
-                    self._spec.tag({"name": name, "description": blueprint.description})
+                if self._pending_docs and not self._documenting:
+                    self._documenting = True  # a read from within the writing sees it as is
+                    try:
+                        for app, blueprint, name, parameters in self._pending_docs:
+                            blueprint.register_views_in_doc(
+                                self, app, self._spec, name=name, parameters=parameters
+                            )
+                            self._spec.tag({"name": name, "description": blueprint.description})
+                        self._pending_docs = []
+                    finally:
+                        self._documenting = False
         return self._spec
 
     @spec.setter
