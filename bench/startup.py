@@ -206,6 +206,20 @@ def serve_to_first_answer() -> tuple[float, float]:
     return best_wall, best_cpu
 
 
+def _last_line(code: str, env: dict[str, str], cwd: str, stdin: str | None = None) -> str:
+    """The last line ``python -c code`` prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
 def routing_floor() -> tuple[int, float]:
     """(rules, least CPU seconds) for a bare Flask app to add emc's URL rules, with emc's own
     converters: a cost any Flask app with these routes pays before its first answer."""
@@ -219,18 +233,7 @@ def routing_floor() -> tuple[int, float]:
             "app = create_app(check_migrations=False)\n"
             "print(json.dumps([[r.rule, sorted(r.methods), r.endpoint] for r in app.url_map.iter_rules()]))"
         )
-        rules = (
-            subprocess.run(
-                [sys.executable, "-c", dump],
-                env=env,
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        rules = _last_line(dump, env, folder)
         count = len(json.loads(rules))
         probe = (
             "import json, sys, time; from flask import Flask\n"
@@ -243,18 +246,7 @@ def routing_floor() -> tuple[int, float]:
             "        app.add_url_rule(rule, f'e{i}', lambda **kw: '', methods=methods)\n"
             "print(time.process_time() - t)"
         )
-        best = float("inf")
-        for _ in range(RUNS):
-            out = subprocess.run(
-                [sys.executable, "-c", probe],
-                env=env,
-                cwd=folder,
-                input=rules,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            best = min(best, float(out.stdout.strip().splitlines()[-1]))
+        best = min(float(_last_line(probe, env, folder, rules)) for _ in range(RUNS))
     return count, best
 
 
