@@ -450,8 +450,6 @@ CATALOGUE: dict[str, str] = {
     "calendars.save_as_utf_8_csv": N_("save as UTF-8 CSV"),
     "calendars.source_required": N_("a source is required"),
     "calendars.year_out_range": N_("year out of range"),
-    "programme.year_between": N_("must be a year from %(first)s to %(last)s"),
-    "programme.stat_has_invalid_fields": N_("the statistics have invalid fields"),
     "contracts.amendment_changes_nothing": N_("the amendment changes nothing"),
     "contracts.amendment_has_already_been_agreed": N_(
         "this amendment has already been agreed by both parties"
@@ -671,6 +669,7 @@ CATALOGUE: dict[str, str] = {
     "programme.sheet_has_no_data_rows": N_("the sheet has no data rows"),
     "programme.sheet_lacks_required_columns": N_("the sheet lacks required columns"),
     "programme.stale_reload_retry": N_("stale: reload and retry"),
+    "programme.stat_has_invalid_fields": N_("the statistics have invalid fields"),
     "programme.target_below_what_already_allocates": N_(
         "the target is below what it already allocates"
     ),
@@ -683,6 +682,7 @@ CATALOGUE: dict[str, str] = {
     "programme.unknown_region": N_("unknown region"),
     "programme.unreadable_workbook": N_("unreadable workbook"),
     "programme.upload_xlsx_workbook": N_("upload an .xlsx workbook"),
+    "programme.year_between": N_("must be a year from %(first)s to %(last)s"),
     "schemas.no_such_record": N_("no such record"),
     "watch.already_decided": N_("already decided"),
     "watch.baseline_period_event": N_("baseline-period event"),

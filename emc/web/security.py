@@ -19,7 +19,7 @@ from emc.auth.service import (
     token_use_due,
 )
 from emc.schemas import INT_MAX
-from emc.web.db import after_session, db
+from emc.web.db import SAFE_METHODS, after_session, db
 from emc.web.extensions import babel, csrf, login_manager
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
@@ -188,7 +188,7 @@ def init_app(app: Flask) -> None:
         now = clock.now()
         token_id = principal.token_id
         if token_use_due(principal.token_last_used_at, now):
-            if request.method in ("GET", "HEAD", "OPTIONS"):
+            if request.method in SAFE_METHODS:
                 factory = current_app.extensions["emc.session_factory"]
                 after_session(lambda: _record_token_use(factory, token_id, now))
             else:
@@ -210,7 +210,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _csrf_unless_token():
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method in SAFE_METHODS:
             return
         if bearer_token() is not None or not app.config.get("WTF_CSRF_ENABLED", True):
             return
