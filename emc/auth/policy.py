@@ -9,7 +9,8 @@ visibility rule is registered here in :data:`_SCOPES`; a model without a rule ca
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, select, true
@@ -370,6 +371,33 @@ def _scoped(actor: Actor, model: type[T]) -> Select[tuple[T]]:
     # an equal actor (every field equal) gets an equal statement. Building the nested scope
     # subqueries cost more per request than running them.
     return select(model).where(scope_condition(actor, model))
+
+
+# Statements derived from a reused one (a scoped statement, or a list's ordered statement), by
+# a key that names the derivation. Weak on the base, so an entry goes when its base does.
+_DERIVED: weakref.WeakKeyDictionary[Select, dict[Hashable, Select]] = weakref.WeakKeyDictionary()
+# Per base: enough for every filter and page a list offers in practice; past it the derivations
+# of that base start afresh (a client stepping through many pages must not grow the cache).
+_DERIVED_PER_BASE = 64
+
+
+def derived(base: Select, key: Hashable, build: Callable[[Select], Select]) -> Select:
+    """``build(base)``, built once per base statement and ``key`` and then reused.
+
+    ``key`` must name everything ``build`` adds (the filter values, the page). A reused statement
+    also keeps SQLAlchemy's cache key, which is otherwise computed on every execution: building
+    and keying a list's statement cost more than a tenth of a short API request. Statements are
+    immutable, so sharing one between requests and threads is safe; a race builds it twice.
+    """
+    shelf = _DERIVED.get(base)
+    if shelf is None:
+        shelf = _DERIVED.setdefault(base, {})
+    stmt = shelf.get(key)
+    if stmt is None:
+        if len(shelf) >= _DERIVED_PER_BASE:
+            shelf.clear()
+        stmt = shelf[key] = build(base)
+    return stmt
 
 
 def load(session: Session, actor: Actor | None, model: type[T], obj_id: Any) -> T:

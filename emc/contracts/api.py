@@ -39,7 +39,7 @@ from emc.contracts.views import org_names
 from emc.errors import NotFound
 from emc.exports import request_locale, site_zone
 from emc.web.db import db
-from emc.web.extensions import Blueprint, QueryPage
+from emc.web.extensions import Blueprint, RowPage
 from emc.web.security import current_actor
 
 blp = Blueprint(
@@ -74,7 +74,7 @@ class Projects(MethodView):
 
     @blp.arguments(ProjectQuery, location="query")
     @blp.response(200, ProjectOut(many=True))
-    @blp.paginate(QueryPage)
+    @blp.paginate(RowPage)
     def get(self, query):
         """Projects the caller may see (institution: own; ESCO: contracted; agency: region)."""
         return service.projects_query(current_actor(), status=query.get("status"))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import enum
+import functools
 import threading
+from decimal import Decimal
 
 import flask_smorest
 import marshmallow as ma
+from flask import Flask
+from flask.globals import request_ctx
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -89,6 +94,7 @@ class QueryPage(flask_smorest.Page):
     for a page past the end; an API page past the end is empty, as flask-smorest documents."""
 
     def __init__(self, collection, page_params):
+        from emc.auth.policy import derived
         from emc.paging import count_of
         from emc.web.db import db
 
@@ -96,8 +102,12 @@ class QueryPage(flask_smorest.Page):
         self.page_params = page_params
         session = db()
         first, size = page_params.first_item, page_params.page_size
-        window = collection.limit(size)
-        self._items = list(session.scalars(window.offset(first) if first else window))
+        window = derived(
+            collection,
+            ("page", first, size),
+            lambda c: c.limit(size).offset(first) if first else c.limit(size),
+        )
+        self._items = self._fetch(session, window)
         if first == 0 and len(self._items) < size:
             page_params.item_count = len(self._items)
         else:
@@ -106,6 +116,31 @@ class QueryPage(flask_smorest.Page):
     @property
     def items(self):
         return self._items
+
+    def _fetch(self, session, window) -> list:
+        return list(session.scalars(window))
+
+
+class RowPage(QueryPage):
+    """``QueryPage`` for a list whose answer names only its entity's own columns (a test holds
+    every view that uses it to that): the page comes back as plain column mappings, read on the
+    request's connection, instead of an ORM object per row through the session's execution
+    machinery, which was a tenth of a short API request. The columns are read through the same
+    types, so every value is what the entity would hold."""
+
+    def _fetch(self, session, window) -> list:
+        from emc.auth.policy import derived
+
+        rows = derived(window, "rows", _own_columns)
+        return session.connection().execute(rows).mappings().all()
+
+
+def _own_columns(stmt):
+    """``stmt``, a ``select(Model)``, selecting the model's column attributes by their names."""
+    model = stmt.column_descriptions[0]["entity"]
+    return stmt.with_only_columns(
+        *(getattr(model, attr.key).label(attr.key) for attr in model.__mapper__.column_attrs)
+    )
 
 
 class _PagingParser(FlaskParser):
@@ -139,6 +174,45 @@ class _PagingParser(FlaskParser):
         return super()._get_schema(argmap, req)
 
 
+class _ArgumentsParser(FlaskParser):
+    """webargs' Flask parser for operations' arguments, remembering what a query-string schema
+    loads from an empty query string (most list requests send none): loading and validating
+    nothing cost a twentieth of a short API request. Only schemas whose defaults are constants
+    are remembered (a default such as ``list`` or today's date is built afresh), and each
+    request gets its own copy of the result."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._empty_query: dict[int, tuple[ma.Schema, dict]] = {}
+
+    def parse(self, argmap, req=None, *, location=None, validate=None, **kwargs):
+        if location != "query" or validate is not None or req is None or req.args:
+            return super().parse(argmap, req, location=location, validate=validate, **kwargs)
+        remembered = self._empty_query.get(id(argmap))
+        if remembered is not None and remembered[0] is argmap:
+            return dict(remembered[1])
+        result = super().parse(argmap, req, location=location, **kwargs)
+        if (
+            isinstance(argmap, ma.Schema)
+            and isinstance(result, dict)
+            and _constant(argmap)
+            and all(isinstance(value, _IMMUTABLE) for value in result.values())
+        ):
+            self._empty_query[id(argmap)] = (argmap, dict(result))
+        return result
+
+
+def _constant(schema: ma.Schema) -> bool:
+    """Whether loading ``{}`` into ``schema`` gives the same dict every time."""
+    return all(
+        not callable(field.load_default) and isinstance(field.load_default, _IMMUTABLE)
+        for field in schema.fields.values()
+    )
+
+
+_IMMUTABLE = (type(ma.missing), type(None), bool, int, float, str, Decimal, enum.Enum)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, whose ``arguments`` parse with one schema instance per
     operation: given a class, webargs builds (and deep-copies the fields of) a new instance on
@@ -150,6 +224,7 @@ class Blueprint(flask_smorest.Blueprint):
         "page_size": API_PAGE_SIZE,
         "max_page_size": API_PAGE_SIZE,
     }
+    ARGUMENTS_PARSER = _ArgumentsParser()
     PAGINATION_ARGUMENTS_PARSER = _PagingParser()
 
     @staticmethod
@@ -181,6 +256,7 @@ class Blueprint(flask_smorest.Blueprint):
             schema = wrapper._apidoc["pagination"]["parameters"]["schema"]
             schema._declared_fields["page"].validators = [validate.Range(min=1, max=INT_MAX)]
             self.PAGINATION_ARGUMENTS_PARSER.remember_defaults(schema)
+            wrapper._emc_pager = pager  # for the test that holds RowPage views to their columns
             return wrapper
 
         return decorator
@@ -202,6 +278,29 @@ class EmcLimiter(Limiter):
     def _check_request_limit(self, callable_name=None, in_middleware=True):
         if not in_middleware:
             super()._check_request_limit(callable_name=callable_name, in_middleware=False)
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        # Its after-request hook (the conditional deduction, the limit headers) and its
+        # teardown (the reset) work on a per-request context that only a limited view creates.
+        # Every other request has none, and the two hooks cost it about 3 % of a short API
+        # request while doing nothing: they now run only where a limit was met.
+        for hooks in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
+            hooks[:] = [self._when_limited(hook) if self._owns(hook) else hook for hook in hooks]
+
+    def _owns(self, hook) -> bool:
+        if isinstance(hook, functools.partial):
+            return bool(hook.args) and hook.args[0] is self
+        return getattr(hook, "__self__", None) is self
+
+    @staticmethod
+    def _when_limited(hook):
+        def guarded(value):
+            if hasattr(request_ctx, "_limiter_request_context"):
+                return hook(value)
+            return value
+
+        return guarded
 
 
 limiter = EmcLimiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")

@@ -7,8 +7,8 @@ response, whatever a later hook (the commit) turned it into.
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 from flask import Flask, g, request
 
@@ -41,6 +41,8 @@ STATIC_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 
+_STATIC_HEADERS_LOWER = tuple((name.lower(), name, value) for name, value in STATIC_HEADERS.items())
+
 # A request id from a trusted proxy is kept only if it looks like one (no log injection).
 _REQUEST_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -55,7 +57,7 @@ def _request_id() -> str:
     given = request.headers.get("X-Request-ID", "")
     if 0 < len(given) <= 64 and set(given) <= _REQUEST_ID_CHARS:
         return given
-    return uuid.uuid4().hex[:16]
+    return os.urandom(8).hex()
 
 
 def init_app(app: Flask) -> None:
@@ -66,8 +68,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _secure(response):
-        for name, value in STATIC_HEADERS.items():
-            response.headers.setdefault(name, value)
+        # One look at the headers a view set (a download sets nosniff itself), then the rest
+        # added: a setdefault per header scanned them twice each.
+        headers = response.headers
+        present = {key.lower() for key, _value in headers}
+        for lower, name, value in _STATIC_HEADERS_LOWER:
+            if lower not in present:
+                headers.add(name, value)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if _authenticated() or request.path.startswith("/api/"):

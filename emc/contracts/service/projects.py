@@ -14,7 +14,7 @@ from emc import journal, workflow
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission
-from emc.auth.policy import load, require, scoped
+from emc.auth.policy import derived, load, require, scoped
 from emc.contracts.models import (
     SIGNED_STATUSES,
     EmcProject,
@@ -34,10 +34,13 @@ def projects_query(actor: Actor, *, status: ProjectStatus | None = None) -> Sele
     """The projects ``actor`` may see, newest first, optionally only those in ``status``, as a
     statement (the API pages it)."""
     require(actor, Permission.CONTRACTS_READ)
-    stmt = scoped(actor, EmcProject)
-    if status is not None:
-        stmt = stmt.where(EmcProject.status == status)
-    return stmt.order_by(EmcProject.id.desc())
+
+    def build(stmt: Select) -> Select:
+        if status is not None:
+            stmt = stmt.where(EmcProject.status == status)
+        return stmt.order_by(EmcProject.id.desc())
+
+    return derived(scoped(actor, EmcProject), ("projects", status), build)
 
 
 def list_projects(

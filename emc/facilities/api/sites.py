@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_login import login_required
 
-from emc.auth.policy import load, scoped
+from emc.auth.policy import derived, load, scoped
 from emc.facilities import service
 from emc.facilities.api.common import blp
 from emc.facilities.models import Building, Meter, Site
@@ -26,7 +26,7 @@ from emc.facilities.schemas import (
     SiteQuery,
 )
 from emc.web.db import db
-from emc.web.extensions import QueryPage
+from emc.web.extensions import RowPage
 from emc.web.security import current_actor
 
 
@@ -35,7 +35,7 @@ class Sites(MethodView):
     decorators = [login_required]
 
     @blp.response(200, SiteOut(many=True))
-    @blp.paginate(QueryPage)
+    @blp.paginate(RowPage)
     def get(self):
         """Sites the caller may see."""
         return scoped(current_actor(), Site).order_by(Site.id)
@@ -124,12 +124,16 @@ def _site_children(
 
         @blp.arguments(SiteQuery, location="query")
         @blp.response(200, out_schema(many=True))
-        @blp.paginate(QueryPage)
+        @blp.paginate(RowPage)
         def get(self, query):
-            stmt = scoped(current_actor(), model)
-            if "site_id" in query:
-                stmt = stmt.where(model.site_id == query["site_id"])
-            return stmt.order_by(model.id)
+            site_id = query.get("site_id")
+
+            def build(stmt):
+                if site_id is not None:
+                    stmt = stmt.where(model.site_id == site_id)
+                return stmt.order_by(model.id)
+
+            return derived(scoped(current_actor(), model), ("site children", site_id), build)
 
         get.__doc__ = list_doc
 

@@ -200,7 +200,8 @@ def project_page(
     rows_stmt, total = _page_statements(
         actor, region, page, per_page, tuple(sorted(filters.items()))
     )
-    rows = session.execute(rows_stmt).all()
+    # Plain columns: run on the connection, without the ORM's execution machinery.
+    rows = session.connection().execute(rows_stmt).all()
     count = rows[0][-1] if rows else session.scalar(total)
     return {
         "total": int(count or 0),
