@@ -41,7 +41,8 @@ def test_derivations_are_bounded_per_base_and_go_with_their_base():
     before = len(policy._DERIVED)
     del base
     gc.collect()
-    assert len(policy._DERIVED) == before - 1
+    # (<=: other statements that died meanwhile may go in the same collection.)
+    assert len(policy._DERIVED) <= before - 1
 
 
 def test_each_actor_and_filter_gets_its_own_projects_statement(db_session, demo):
