@@ -111,7 +111,10 @@ def combined_app(url: str):
 
 def serve_child(args) -> None:
     """The server process: the combined app under waitress or gunicorn."""
-    app = combined_app(os.environ["EMC_DATABASE_URL"])
+    from emc.server import long_lived
+
+    with long_lived():  # as `emc serve` builds what it serves
+        app = combined_app(os.environ["EMC_DATABASE_URL"])
     if args.server == "waitress":
         from waitress import serve
 

@@ -13,6 +13,7 @@ import logging
 
 from flask import Flask, send_from_directory
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import Rule
 
 from emc import paths
 from emc.config import Settings
@@ -23,6 +24,28 @@ from emc.web import errors, headers, security
 from emc.web.extensions import api, limiter
 
 log = logging.getLogger(__name__)
+
+
+class _Rule(Rule):
+    """Werkzeug's URL rule, whose two URL builders are compiled when first used. Werkzeug
+    writes and compiles Python code for both as each rule is added; most of emc's 219 rules are
+    never built (an API route is called, not linked), and compiling them all was a tenth of
+    starting ``emc serve``. The first build compiles Werkzeug's own builder and keeps it."""
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compile_builder = super()._compile_builder
+        name = "_build_unknown" if append_unknown else "_build"
+
+        def build(rule: Rule, /, **values):
+            builder = compile_builder(append_unknown).__get__(rule, None)
+            setattr(rule, name, builder)
+            return builder(**values)
+
+        return build
+
+
+class _Flask(Flask):
+    url_rule_class = _Rule
 
 
 def create_app(
@@ -39,7 +62,7 @@ def create_app(
         check_migrations: refuse to start unless the database is at the Alembic head.
     """
     settings = settings or Settings.from_env()
-    app = Flask(
+    app = _Flask(
         "emc",
         template_folder=str(paths.TEMPLATES_DIR),
         static_folder=str(paths.STATIC_DIR),

@@ -381,18 +381,20 @@ def serve(host, port, workers, threads, scheduler):
     On Linux: gunicorn with several worker processes (one Python process uses one core).
     Where there is no fork (Windows), or with --workers 1: waitress, one process."""
     from emc import server
-    from emc.app import create_app
-    from emc.migrate import NotAtHead
 
     # No app context for this command: it builds the one application it serves, once.
     settings = Settings.from_env()
     if "EMC_DB_POOL_SIZE" not in os.environ:
         # A connection for every thread, and one for the scheduler's jobs.
         settings = settings.replace(db_pool_size=threads + 1)
-    try:
-        app = create_app(settings)
-    except NotAtHead as error:
-        raise click.ClickException(str(error)) from None
+    with server.long_lived():
+        from emc.app import create_app
+        from emc.migrate import NotAtHead
+
+        try:
+            app = create_app(settings)
+        except NotAtHead as error:
+            raise click.ClickException(str(error)) from None
     if workers is None:
         workers = server.default_workers() if server.gunicorn_available() else 1
 

@@ -8,7 +8,31 @@ process. ``bench/api.py`` measures both.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+
+
+@contextlib.contextmanager
+def long_lived():
+    """Build what a server process keeps for its whole life (modules, models, routes, the
+    application) without the cyclic garbage collector, then move all of it to the collector's
+    permanent generation (``gc.freeze``), the recipe the ``gc`` module documents for servers
+    that fork.
+
+    Building emc's application allocates about 170,000 tracked objects, none of them garbage:
+    collecting while they were made was an eighth of starting ``emc serve``, and afterwards
+    every full collection walked them all again (about 60 ms on this machine, during whichever
+    request set it off). Frozen, they are never walked; gunicorn's workers also keep sharing
+    their pages with the master instead of copying them when a collection touches them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def default_workers() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -22,7 +24,9 @@ def run(tmp_path, monkeypatch):
     def _run(*args, input=None):
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
-    return _run
+    yield _run
+    # ``emc serve`` freezes the heap it built (emc.server.long_lived); this process goes on.
+    gc.unfreeze()
 
 
 def test_db_upgrade_current_and_downgrade(run):

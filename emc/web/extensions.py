@@ -246,6 +246,20 @@ class Blueprint(flask_smorest.Blueprint):
     def arguments(self, schema, **kwargs):
         return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
 
+    # flask-smorest deep-copies each operation's doc (schema instances included) as its route
+    # is registered, which was a tenth of starting ``emc serve``. The document is written only
+    # when it is first read (``EmcApi.spec``), so these copies wait until then as well, and are
+    # taken in the order the routes were registered.
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        self.__dict__.setdefault("_unstored_docs", []).append(
+            (endpoint, obj, parameters, tags, options)
+        )
+
+    def register_views_in_doc(self, *args, **kwargs):
+        for endpoint, obj, parameters, tags, options in self.__dict__.pop("_unstored_docs", ()):
+            super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        return super().register_views_in_doc(*args, **kwargs)
+
     def paginate(self, pager=None, **kwargs):
         """flask-smorest's pagination, with ``page`` bounded above as every integer a request
         carries is (``emc.schemas.INT_MAX``): an unbounded page number overflowed the OFFSET."""
