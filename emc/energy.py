@@ -31,6 +31,9 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
 
+from emc.messages import carrier as carrier_word
+from emc.messages import msg
+
 __all__ = [
     "DEFAULT_FACTORS",
     "GRID_REGIONS",
@@ -102,6 +105,12 @@ class UnitError(ValueError):
         self.unit = unit
         self.carrier = carrier
 
+    def __str__(self) -> str:
+        # The message itself: a catalogue Text (emc.messages) keeps its code and params through
+        # ``str(error)``, so that callers that file it under a field have it said in the reader's
+        # language.
+        return self.args[0]
+
 
 # Each carrier: canonical unit first, then every accepted unit → size in canonical units.
 # Ratios are exact fractions (1 kWh = 3.6 MJ by definition of the joule/watt-hour).
@@ -169,7 +178,7 @@ def parse_unit(text: str | Unit) -> Unit:
     unit = _UNIT_ALIASES.get(_normalise_unit_text(str(text)))
     if unit is None:
         known = ", ".join(u.value for u in Unit)
-        raise UnitError(f"unknown unit {str(text)!r} (known: {known})", unit=str(text))
+        raise UnitError(msg("energy.unknown_unit", unit=str(text), known=known), unit=str(text))
     return unit
 
 
@@ -197,14 +206,20 @@ def unit_for(carrier: Carrier | str, text: str | Unit) -> Unit:
 
     Raises:
         UnitError: unknown unit, or one that does not fit the carrier; the message names both,
-            e.g. ``unit 'm³' does not fit carrier 'electricity' (accepted: Wh, kWh, MWh)``.
+            e.g. ``the unit m³ does not fit Electricity (accepted: Wh, kWh, MWh)`` (the
+            catalogue's ``energy.unit_not_for_carrier``, the carrier said by its name).
     """
     carrier = _carrier(carrier)
     unit = parse_unit(text)
     if unit not in _CARRIER_UNITS[carrier][1]:
         accepted = ", ".join(u.value for u in accepted_units(carrier))
         raise UnitError(
-            f"unit {unit.value!r} does not fit carrier {carrier.value!r} (accepted: {accepted})",
+            msg(
+                "energy.unit_not_for_carrier",
+                unit=unit.value,
+                carrier=carrier_word(carrier.value),
+                accepted=accepted,
+            ),
             unit=unit.value,
             carrier=carrier,
         )

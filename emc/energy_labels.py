@@ -7,17 +7,7 @@ Kept apart from :mod:`emc.energy`, the pure core, which knows no catalogue.
 from __future__ import annotations
 
 from emc.energy import Carrier
-from emc.i18n import N_
+from emc.messages import CARRIER
 
-CARRIER_LABELS = {
-    Carrier.ELECTRICITY: N_("Electricity"),
-    Carrier.NATURAL_GAS: N_("Natural gas"),
-    Carrier.DISTRICT_HEAT: N_("District heat"),
-    Carrier.COAL: N_("Raw coal"),
-    Carrier.DIESEL: N_("Diesel"),
-    Carrier.GASOLINE: N_("Gasoline"),
-    Carrier.LPG: N_("LPG"),
-    Carrier.FUEL_OIL: N_("Fuel oil"),
-    Carrier.WATER: N_("Water"),
-    Carrier.PV_GENERATION: N_("On-site PV generation"),
-}
+# One list of names (emc.messages.CARRIER): the core's sentences say carriers by the same words.
+CARRIER_LABELS = {Carrier(value): name for value, name in CARRIER.items()}

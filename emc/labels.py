@@ -220,8 +220,32 @@ STIPULATED_LABELS = {
     "reporting_operating_hours": N_("Reporting-period operating hours in the month (h)"),
 }
 
+# The baseline model forms the M&V engine chooses among (emc.mv.engine.daily.FORMS, and the
+# hourly TOWT form), and the schemas of the models that have no form (options A and D).
+MODEL_FORM_LABELS = {
+    "intercept_only": N_("Intercept only (no temperature term)"),
+    "hdd_only": N_("Heating degree-day regression (HDD)"),
+    "cdd_only": N_("Cooling degree-day regression (CDD)"),
+    "hdd_cdd": N_("Heating and cooling degree-day regression (HDD + CDD)"),
+    "towt": N_("Hourly (TOWT)"),
+    "emc.mv.hourly_towt": N_("Hourly (TOWT)"),
+    "emc.mv.option_a": N_("Option A (stipulated)"),
+    "emc.mv.option_d": N_("Option D (calibrated simulation)"),
+}
+
+# The variants of a conversion factor (emc.energy: 当量值/等价值 of electricity's tce, the
+# national-average and carbon-market grid CO2 factors).
+FACTOR_VARIANT_LABELS = {
+    "calorific": N_("Calorific value (当量值)"),
+    "generation": N_("Generation equivalent (等价值)"),
+    "national_average": N_("National average grid factor"),
+    "carbon_market": N_("Carbon-market grid factor"),
+}
+
 _BY_NAME = {cls.__name__: table for cls, table in ENUM_LABELS.items()}
+_BY_NAME["FactorVariant"] = FACTOR_VARIANT_LABELS
 _BY_NAME["StipulatedParameter"] = STIPULATED_LABELS
+_BY_NAME["ModelForm"] = MODEL_FORM_LABELS
 # A bare stored string (a journal snapshot, a JSON document) is looked up across every table;
 # the first table registered wins where two enums share a value.
 _BY_VALUE: dict[str, str] = {}
@@ -264,6 +288,12 @@ def period(start: Any, end: Any) -> str:
     return f"{start} – {end}"
 
 
+def last_day_period(start: dt.date, end: dt.date) -> dict[str, str]:
+    """``{"start", "end"}`` of a half-open period ``[start, end)`` for a message that reads
+    "%(start)s to %(end)s": its first and last day, as :func:`period` shows it."""
+    return {"start": start.isoformat(), "end": (end - dt.timedelta(days=1)).isoformat()}
+
+
 def percent(value: Any) -> str:
     """A stored fraction ("0.02") as the number people read as a percentage ("2"), exactly."""
     try:
@@ -301,6 +331,32 @@ _DERIVATIONS = (
         OPTION_A_FORMULA,
     ),
 )
+
+
+# Where a stored factor's figures were transcribed from (a code repository, at a commit): kept
+# in the database for traceability, not shown to readers beside the publisher's own document.
+_REPOSITORY_PART = re.compile(r"(^|\s)[\w.-]+/[\w.-]+\s.*\(commit [0-9a-f]{6,40}\)")
+_COMMIT = re.compile(r"\s*\(commit [0-9a-f]{6,40}\)")
+
+
+def factor_source(source: str | None) -> str:
+    """A factor's source as readers see it: the publisher and document (and its address), without
+    the repository the figures were transcribed from; a source that is only that repository is
+    shown without its commit."""
+    parts = [p.strip() for p in re.split(r";\s*", source or "") if p.strip()]
+    human = [p for p in parts if not _REPOSITORY_PART.search(p)]
+    if human:
+        return "; ".join(human)
+    return "; ".join(_COMMIT.sub("", p) for p in parts)
+
+
+def model_form(model: Mapping[str, Any], translate: Any) -> str:
+    """A stored baseline model's form (``hdd_cdd`` …, or its schema where it has none) in the
+    reader's language (``translate``: gettext of the page or the document); "—" if unknown."""
+    for key in (model.get("schema"), model.get("form")):
+        if key in MODEL_FORM_LABELS:
+            return translate(MODEL_FORM_LABELS[key])
+    return "—"
 
 
 def derivation(text: str | None, translate: Any) -> str:

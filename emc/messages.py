@@ -15,6 +15,7 @@ translation whose params format) and greps the code base for sentences raised ou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,6 +56,22 @@ class EngineWarningText(Text):
     the engine warnings' own sentences (``emc.web.labels.mv_warning``)."""
 
     prefix = "mv.warning."
+
+
+class Joined(Text):
+    """Several messages said one after the other (``"; "`` in English; the page language's
+    separator where said): a param that lists what is missing, each part in its own words."""
+
+    parts: list[Any]
+
+    def __new__(cls, parts: Any):
+        parts = list(parts)
+        obj = super().__new__(cls, "; ".join(str(p) for p in parts))
+        obj.parts = parts
+        return obj
+
+    def __reduce__(self):
+        return (type(self), (self.parts,))
 
 
 def msg(code: str, /, **params: Any) -> Text:
@@ -119,6 +136,7 @@ MACHINE = {
     "custody_adjustment": N_("custody fee adjustment"),
     "baseline": N_("baseline"),
     "report": N_("M&V report"),
+    "mv_plan": N_("M&V plan"),
     "adjustment": N_("adjustment"),
     "mv_adjustment": N_("non-routine adjustment"),
     "payment_line": N_("payment line"),
@@ -179,6 +197,10 @@ ACTION = {
     "edit": N_("edit"),
     "dismiss": N_("dismiss"),
     "confirm": N_("confirm"),
+    # The M&V plan, its reports' drafts and suspected events.
+    "change": N_("change"),
+    "recompute": N_("recompute"),
+    "convert": N_("convert into an adjustment"),
 }
 
 
@@ -203,6 +225,27 @@ def action(value: str) -> Text:
 def machine(name: str) -> Text:
     """The kind of object a state machine runs (``payment_line`` → payment line)."""
     return term(MACHINE.get(name, N_("record")))
+
+
+# The energy carriers' names (``emc.energy.Carrier`` values; ``emc.energy_labels`` shows them).
+CARRIER = {
+    "electricity": N_("Electricity"),
+    "natural_gas": N_("Natural gas"),
+    "district_heat": N_("District heat"),
+    "coal": N_("Raw coal"),
+    "diesel": N_("Diesel"),
+    "gasoline": N_("Gasoline"),
+    "lpg": N_("LPG"),
+    "fuel_oil": N_("Fuel oil"),
+    "water": N_("Water"),
+    "pv_generation": N_("On-site PV generation"),
+}
+
+
+def carrier(value: object) -> Text:
+    """An energy carrier's name (``natural_gas`` → Natural gas)."""
+    raw = str(getattr(value, "value", value))
+    return term(CARRIER[raw]) if raw in CARRIER else Text(raw)
 
 
 # Field names as the forms label them; a message under a field is shown "label: message".
@@ -553,14 +596,16 @@ CATALOGUE: dict[str, str] = {
     "mv.add_meter": N_("add a meter"),
     "mv.adjustment_invalid": N_("the adjustment is invalid"),
     "mv.adjustment_needs_reason": N_("an adjustment needs a reason"),
-    "mv.after_start": N_("after start"),
+    "mv.after_start": N_("must be after the start date"),
     "mv.another_baseline_version_was_proposed": N_(
         "another baseline version was proposed or decided for this project at the same moment: reload"
     ),
     "mv.baseline_fails_ashrae_guideline_14": N_(
         "this baseline fails ASHRAE Guideline 14 (CV(RMSE), NMBE or FSU) or lacks data: approving it needs an override reason"
     ),
-    "mv.baseline_period_ends_before_starts": N_("the baseline period ends before it starts"),
+    "mv.baseline_period_ends_before_starts": N_(
+        "the end of the baseline period must be after its start"
+    ),
     "mv.both_parties_must_agree_every": N_(
         "both parties must agree on every non-routine adjustment before acceptance"
     ),
@@ -606,9 +651,19 @@ CATALOGUE: dict[str, str] = {
     "mv.option_needs_stipulated_operating_hours": N_(
         "option A needs the stipulated operating hours per day (h/d) with their source"
     ),
-    "mv.period_ends_before_starts": N_("the period ends before it starts"),
+    "mv.period_ends_before_starts": N_("the end of the period must be after its start"),
     "mv.period_invalid": N_("the period is invalid"),
     "mv.project_has_no_approved_baseline": N_("the project has no approved baseline yet"),
+    "mv.project_not_signed": N_(
+        "the project is %(state)s: M&V reports start once both parties have signed the contract"
+    ),
+    "mv.project_not_signed_field": N_("the contract is not signed yet"),
+    "mv.baseline_open_events": N_(
+        "%(n)s suspected non-routine event(s) in the baseline period (the first from "
+        "%(first)s) are still open: dismiss them or turn them into adjustments on the savings "
+        "watch page, then approve"
+    ),
+    "mv.decide_open_events": N_("decide on the open events first"),
     "mv.project_has_no_contract_savings": N_(
         "the project has no contract: savings cannot be valued"
     ),
@@ -917,6 +972,14 @@ CATALOGUE: dict[str, str] = {
         "%(file)s, row %(row)s: the header needs the columns period and value (missing:"
         " %(missing)s)."
     ),
+    "mv.boundary_meters": N_(
+        "Choose at least one meter for the measurement boundary (at most 50)."
+    ),
+    "mv.missing_usage_days": N_("%(meter)s: no usage data %(first)s to %(last)s"),
+    "mv.missing_usage_day": N_("%(meter)s: no usage data on %(day)s"),
+    "mv.missing_temperature_days": N_("%(meter)s: no temperature data %(first)s to %(last)s"),
+    "mv.missing_temperature_day": N_("%(meter)s: no temperature data on %(day)s"),
+    "mv.missing_more": N_("and %(count)s more"),
     "mv.report_insufficient": N_(
         "The report's period has insufficient data (CalTRACK sufficiency): upload the missing"
         " days and recompute before submitting. %(days)s"
@@ -983,7 +1046,8 @@ CATALOGUE: dict[str, str] = {
     "ingest.sheet_not_found": N_("there is no sheet %(sheet)s (sheets: %(sheets)s)"),
     "ingest.bad_column_map": N_("the column map gives “%(header)s” an unknown role: %(given)s"),
     "ingest.format_mismatch": N_(
-        "the file's data (%(given)s) does not fit the meter's kind (%(kind)s)"
+        "the columns are those of a meter of kind “%(looks)s”, but this meter's kind is"
+        " “%(kind)s”: it needs the columns %(needs)s"
     ),
     "ingest.bad_unit": N_("%(unit)s is not a unit of this meter's carrier"),
     "ingest.overlap": N_(
@@ -1031,4 +1095,106 @@ CATALOGUE: dict[str, str] = {
     "ingest.too_many_rows": N_(
         "more than %(rows)s data rows (the limit for one upload); split the file"
     ),
+    # Facilities fixes (facfix): sites, units of carriers, money places, readings uploads.
+    "facilities.unknown_region_code": N_(
+        "Region code %(code)s is not in the platform's list of regions: choose a region from the"
+        " list (a platform administrator adds a missing one)."
+    ),
+    "facilities.not_a_time_zone": N_(
+        "%(zone)s is not an IANA time zone name: use a name such as Asia/Shanghai (mainland China)."
+    ),
+    "energy.unit_not_for_carrier": N_(
+        "the unit %(unit)s does not fit %(carrier)s (accepted: %(accepted)s)"
+    ),
+    "energy.unknown_unit": N_("unknown unit '%(unit)s' (known: %(known)s)"),
+    "field.decimal_places": N_("at most %(places)s decimal places"),
+    "readings.overlap": N_(
+        "The upload (%(start)s to %(end)s, %(zone)s) overlaps %(count)s stored readings from"
+        " %(first)s to %(last)s: upload it again with “replace” ticked to overwrite them."
+    ),
+    "calendars.header_must_name_columns": N_("the header must name the columns %(columns)s"),
+    "ingest.binary_file": N_(
+        "the file is not a CSV text file or an XLSX workbook: choose the readings saved as CSV"
+        " (UTF-8 or GBK) or XLSX"
+    ),
+    # Form fixes (formfix): refused input of the statistics, names, terms and users forms.
+    "programme.negative_consumption": N_("consumption cannot be negative"),
+    "programme.floor_area_not_positive": N_("must be more than 0 m²"),
+    "programme.not_negative": N_("must not be negative"),
+    "schemas.blank": N_("must not be blank"),
+    "finance.decimal_as_string": N_("must be a number written as a string"),
+    "finance.date_iso": N_("must be a date YYYY-MM-DD"),
+    "finance.not_a_choice": N_("not one of the allowed values"),
+    "finance.must_text": N_("must be text"),
+    "finance.must_object": N_("must be an object"),
+    "finance.must_list": N_("must be a list"),
+    "finance.unknown_field": N_("unknown field"),
+    "finance.unsupported_format": N_("unsupported terms format %(format)s"),
+    "auth.role_not_for_kind": N_("this role is not available in this kind of organisation"),
+    # marshmallow's built-in validation messages (see VALIDATION_PATTERNS below).
+    "validation.range_ge_le": N_(
+        "Must be greater than or equal to %(min)s and less than or equal to %(max)s."
+    ),
+    "validation.range_ge_lt": N_("Must be greater than or equal to %(min)s and less than %(max)s."),
+    "validation.range_gt_le": N_("Must be greater than %(min)s and less than or equal to %(max)s."),
+    "validation.range_gt_lt": N_("Must be greater than %(min)s and less than %(max)s."),
+    "validation.range_ge": N_("Must be greater than or equal to %(min)s."),
+    "validation.range_gt": N_("Must be greater than %(min)s."),
+    "validation.range_le": N_("Must be less than or equal to %(max)s."),
+    "validation.range_lt": N_("Must be less than %(max)s."),
+    "validation.length_between": N_("Length must be between %(min)s and %(max)s."),
+    "validation.length_equal": N_("Length must be %(equal)s."),
+    "validation.length_max": N_("Longer than maximum length %(max)s."),
+    "validation.length_min": N_("Shorter than minimum length %(min)s."),
+    "validation.equal": N_("Must be equal to %(other)s."),
+    # The choices are values (codes such as programme_officer): never shown to a reader.
+    "validation.one_of": N_("not one of the allowed values"),
+    "validation.contains_only": N_("not one of the allowed values"),
+    "validation.contains_none_of": N_("not one of the allowed values"),
 }
+
+# marshmallow formats its built-in validation messages before they reach us ("Must be greater
+# than or equal to 1 and less than or equal to 30."), so no catalog entry can match them. Each
+# pattern below is the English marshmallow formats, with its values as %(name)s; a message that
+# matches one is the catalogue sentence of that code with the values as params
+# (:func:`validation_text`). Longer patterns first: "greater than or equal to" before
+# "greater than".
+VALIDATION_PATTERNS: dict[str, str] = {
+    "validation.range_ge_le": CATALOGUE["validation.range_ge_le"],
+    "validation.range_ge_lt": CATALOGUE["validation.range_ge_lt"],
+    "validation.range_gt_le": CATALOGUE["validation.range_gt_le"],
+    "validation.range_gt_lt": CATALOGUE["validation.range_gt_lt"],
+    "validation.range_ge": CATALOGUE["validation.range_ge"],
+    "validation.range_gt": CATALOGUE["validation.range_gt"],
+    "validation.range_le": CATALOGUE["validation.range_le"],
+    "validation.range_lt": CATALOGUE["validation.range_lt"],
+    "validation.length_between": CATALOGUE["validation.length_between"],
+    "validation.length_equal": CATALOGUE["validation.length_equal"],
+    "validation.length_max": CATALOGUE["validation.length_max"],
+    "validation.length_min": CATALOGUE["validation.length_min"],
+    "validation.equal": CATALOGUE["validation.equal"],
+    "validation.one_of": "Must be one of: %(choices)s.",
+    "validation.contains_only": "One or more of the choices you made was not in: %(choices)s.",
+    "validation.contains_none_of": "One or more of the choices you made was in: %(values)s.",
+}
+_VALIDATION_STARTS = ("Must be ", "Length must be ", "Longer than ", "Shorter than ", "One or ")
+_validation_regexes: list[tuple[str, re.Pattern[str]]] = []
+
+
+def validation_text(message: str) -> Text | None:
+    """A formatted marshmallow validation message as a catalogue :class:`Text` (its values as
+    params), or None if ``message`` is not one of :data:`VALIDATION_PATTERNS`."""
+    if isinstance(message, Text) and message.code or not message.startswith(_VALIDATION_STARTS):
+        return None
+    if not _validation_regexes:
+        for code, pattern in VALIDATION_PATTERNS.items():
+            parts = re.split(r"%\((\w+)\)s", pattern)
+            regex = "".join(
+                re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
+                for i, part in enumerate(parts)
+            )
+            _validation_regexes.append((code, re.compile(regex)))
+    for code, regex in _validation_regexes:
+        if m := regex.fullmatch(message):
+            return Text(str(message), code, m.groupdict())
+    return None

@@ -84,10 +84,25 @@ class StrictSchema(ma.Schema):
         bound_numbers(field_name, field_obj)
 
 
-def text(max_len: int, **kw) -> fields.String:
-    """A string of 1 to ``max_len`` characters (a ``validate`` in ``kw`` replaces that check)."""
+class Trimmed(fields.String):
+    """Text without its surrounding whitespace; text that is nothing but whitespace is refused,
+    as an empty text is (a name of three spaces names nothing). Names and titles of every
+    domain (projects, sites, buildings, meters, audits, organisations, users) are ``Trimmed``,
+    so the pages and the API refuse a blank one alike."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        stripped = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not stripped:
+            raise ma.ValidationError(msg("schemas.blank"))
+        return stripped
+
+
+def text(max_len: int, *, trim: bool = True, **kw) -> fields.String:
+    """A :class:`Trimmed` string of 1 to ``max_len`` characters (a ``validate`` in ``kw``
+    replaces that check). ``trim=False`` keeps the text exactly as sent: a document whose
+    bytes are evidence (its hash is recorded) is never altered."""
     kw.setdefault("validate", validate.Length(min=1, max=max_len))
-    return fields.String(**kw)
+    return Trimmed(**kw) if trim else fields.String(**kw)
 
 
 # --- the error envelope and the OpenAPI document ---------------------------------------------

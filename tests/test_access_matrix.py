@@ -3181,6 +3181,14 @@ ROWS = [
     ),
     (
         "GET",
+        "/readings/template-<any(interval, register, billing):kind>.csv",
+        lambda c: "/readings/template-interval.csv",
+        None,
+        None,
+        expect(200, anon=302),
+    ),
+    (
+        "GET",
         "/api/v1/calendars/statutory/<year:year>",
         lambda c: "/api/v1/calendars/statutory/2025",
         None,

@@ -71,10 +71,12 @@ def test_unknown_unit_is_an_error():
 def test_unit_that_does_not_fit_the_carrier_names_both():
     with pytest.raises(UnitError) as err:
         unit_for(Carrier.ELECTRICITY, "m3")
-    assert str(err.value) == (
-        "unit 'm³' does not fit carrier 'electricity' (accepted: Wh, kWh, MWh)"
-    )
+    assert str(err.value) == "the unit m³ does not fit Electricity (accepted: Wh, kWh, MWh)"
     assert err.value.carrier is Carrier.ELECTRICITY
+    # A catalogue sentence: the web layer says it in the reader's language, carrier and all.
+    said = str(err.value)
+    assert said.code == "energy.unit_not_for_carrier" and said.params["unit"] == "m³"
+    assert said.params["carrier"] == "Electricity" and said.params["accepted"] == "Wh, kWh, MWh"
 
 
 def test_every_carrier_has_a_canonical_unit_it_accepts():
@@ -136,7 +138,7 @@ def test_convert_refuses_floats():
 
 
 def test_wrong_unit_in_convert_is_an_error():
-    with pytest.raises(UnitError, match="does not fit carrier 'natural_gas'"):
+    with pytest.raises(UnitError, match="does not fit Natural gas"):
         convert(D(1), "kWh", "m³", Carrier.NATURAL_GAS)
 
 
@@ -330,7 +332,7 @@ def test_without_a_year_the_latest_value_is_taken():
 
 
 def test_factor_rows_from_the_database_are_validated():
-    with pytest.raises(UnitError, match="does not fit carrier 'electricity'"):
+    with pytest.raises(UnitError, match="does not fit Electricity"):
         _grid_factor("0.5", 2022, FactorScope.NATIONAL).__class__(
             carrier="electricity",
             kind="co2",

@@ -190,6 +190,11 @@ def _ids(db_session):
 
 EXPORT_URLS = {
     # route → (user, url template, content type)
+    "/readings/template-<any(interval, register, billing):kind>.csv": (
+        "energy@school.demo",
+        "/readings/template-interval.csv",
+        exports.CSV_TYPE,
+    ),
     "/api/v1/projects/<int:project_id>/schedule.csv": (
         "finance@school.demo",
         "/api/v1/projects/{project}/schedule.csv",

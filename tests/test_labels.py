@@ -117,3 +117,38 @@ def test_the_project_page_shows_the_price_escalation_as_a_percentage(app, demo, 
     page = client.http.get(f"/projects/{project_id}").get_data(as_text=True)
     assert f">{labels.percent(escalation)} %</td>" in page
     assert f">{escalation}</td>" not in page
+
+
+def test_a_journal_period_reads_as_its_first_and_last_day(app, db_session):
+    """计费期间：2025-02-01 – 2025-03-01 read as if March 1st were billed: a stored half-open
+    period is shown as the report page shows it."""
+    import datetime as dt
+
+    from emc.journal import JournalEntry
+    from emc.web.labels import journal_rows
+
+    entry = JournalEntry(
+        at=dt.datetime(2026, 9, 2, tzinfo=dt.UTC),
+        actor_user_id=None,
+        actor_label="job",
+        action="draft",
+        object_type="mv_reports",
+        object_id="1",
+        summary="M&V report 2025-02-01 – 2025-03-01 version 1",
+        before=None,
+        after={"period": "2025-02-01 – 2025-03-01"},
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        (row,) = journal_rows([entry])
+    (change,) = [c for c in row["changes"] if c[2].startswith("2025-02-01")]
+    assert change[2] == "2025-02-01 – 2025-02-28"
+
+
+def test_journal_money_reads_with_thousands_separators(app):
+    """变更记录 showed 总投资（元）：1650000.00 beside 1,650,000.00 on the same page."""
+    from emc.web.labels import _value
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert _value("total_investment", "1650000.00", {}, {}) == "1,650,000.00"
+        assert _value("amount", "-607980.15", {}, {}) == "-607,980.15"
+        assert _value("name", "1650000.00", {}, {}) == "1650000.00"  # not money by its name

@@ -148,7 +148,7 @@ def test_the_baseline_reason_error_is_a_sentence_not_a_dict(app):
     )
     with app.test_request_context(), force_locale("zh_CN"):
         line = describe(error)
-    assert line == "已批准基线的新版本必须填写原因（理由：必填：该基线已有批准的版本）"
+    assert line == "已批准基准的新版本必须填写原因（理由：必填：该基准已有批准的版本）"
     assert "{" not in line and "reason" not in line
 
 

@@ -15,13 +15,14 @@ from emc.audit.models import AuditStatus, ConsumptionSource, EcmCategory, EcmSta
 from emc.contracts.finance import ContractType, PaymentFrequency
 from emc.energy import Carrier
 from emc.facilities.models import BuildingType
-from emc.schemas import StrictSchema
+from emc.messages import msg
+from emc.schemas import StrictSchema, Trimmed
 
 
 def _places(places: int):
     def check(value) -> None:
         if value is not None and value.as_tuple().exponent < -places:
-            raise ma.ValidationError(f"at most {places} decimal places")
+            raise ma.ValidationError(msg("field.decimal_places", places=places))
 
     return check
 
@@ -47,7 +48,7 @@ _TITLE = validate.Length(min=1, max=200)
 
 
 class AuditIn(StrictSchema):
-    title = fields.String(required=True, validate=_TITLE)
+    title = Trimmed(required=True, validate=_TITLE)
     auditor_organization_id = fields.Integer(required=True, strict=False)
     level = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=3))
     period_start = fields.Date(required=True)
@@ -57,7 +58,7 @@ class AuditIn(StrictSchema):
 
 
 class AuditPatch(StrictSchema):
-    title = fields.String(validate=_TITLE)
+    title = Trimmed(validate=_TITLE)
     auditor_organization_id = fields.Integer(strict=False)
     level = fields.Integer(strict=False, validate=validate.Range(min=1, max=3))
     period_start = fields.Date()
@@ -153,7 +154,7 @@ class ConsumptionOut(ma.Schema):
 
 
 class AuditEcmIn(StrictSchema):
-    name = fields.String(required=True, validate=_TITLE)
+    name = Trimmed(required=True, validate=_TITLE)
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     category = fields.Enum(EcmCategory, by_value=True, required=True)
     affected_carriers = fields.List(fields.Enum(Carrier, by_value=True), load_default=list)
@@ -179,7 +180,7 @@ class AuditEcmIn(StrictSchema):
 
 
 class AuditEcmPatch(AuditEcmIn):
-    name = fields.String(validate=_TITLE)
+    name = Trimmed(validate=_TITLE)
     description = fields.String(validate=validate.Length(max=2000))
     category = fields.Enum(EcmCategory, by_value=True)
     affected_carriers = fields.List(fields.Enum(Carrier, by_value=True))
@@ -225,7 +226,7 @@ class ProposalIn(StrictSchema):
     ecm_ids = fields.List(
         fields.Integer(strict=False), required=True, validate=validate.Length(min=1)
     )
-    name = fields.String(load_default=None, allow_none=True, validate=_TITLE)
+    name = Trimmed(load_default=None, allow_none=True, validate=_TITLE)
     esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
     contract_type = fields.Enum(ContractType, by_value=True, load_default=None, allow_none=True)
 
@@ -255,7 +256,7 @@ class CustodyIn(StrictSchema):
         validate=[_places(4), validate.Range(min=0, max=1)],
     )
     ecm_ids = fields.List(fields.Integer(strict=False), load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True, validate=_TITLE)
+    name = Trimmed(load_default=None, allow_none=True, validate=_TITLE)
     esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
 
 

@@ -113,7 +113,7 @@ def update_organization(
 def _check_org_data(session: Session, data: dict[str, Any], exclude_id: int | None = None) -> None:
     fields: dict[str, list[str]] = {}
     if data.get("region_code") and session.get(Region, data["region_code"]) is None:
-        fields["region_code"] = [f"unknown region code {data['region_code']!r}"]
+        fields["region_code"] = [msg("facilities.unknown_region_code", code=data["region_code"])]
     kind = OrgKind(data["kind"])
     if kind is OrgKind.INSTITUTION and not data.get("sector"):
         fields["sector"] = ["an institution needs a sector"]
@@ -208,7 +208,7 @@ def _check_user_data(
     fields: dict[str, list[str]] = {}
     role = Role(data["role"])
     if not role_allowed(OrgKind(org.kind), role):
-        fields["role"] = [f"role {role.value!r} does not exist in a {org.kind} organisation"]
+        fields["role"] = [msg("auth.role_not_for_kind")]
     email = data.get("email")
     if email:
         data["email"] = email = email.strip().lower()

@@ -339,8 +339,12 @@ def users():
     page = paging.paginate(db(), paging.ordered(stmt, sorts, lq), lq.page)
     orgs = list(db().scalars(scoped(actor, Organization).order_by(Organization.name_zh)))
     org_names = {o.id: o.display_name(page_locale()) for o in orgs}
+    # The roles that exist in the organisations the form offers: an organisation admin sees
+    # those of their organisation's kind only (an ESCO has no programme officers).
+    kinds = {OrgKind(o.kind) for o in orgs} if actor.is_platform_admin else {actor.org_kind}
     if not actor.is_platform_admin:
         orgs = [o for o in orgs if o.id == actor.organization_id]
+    roles = sorted({r for k in kinds for r in ROLES_BY_KIND.get(k, ())}, key=list(Role).index)
     return render_template(
         "admin/users.html",
         people=page.items,
@@ -348,11 +352,11 @@ def users():
         lq=lq,
         org_names=org_names,
         statuses=_active_choices(),
-        types=[(r.value, label(r)) for r in Role],
+        types=[(r.value, label(r)) for r in roles],
         orgs=orgs,
         errors=errors,
         form=request.form,
-        roles=sorted({r for roles in ROLES_BY_KIND.values() for r in roles}, key=list(Role).index),
+        roles=roles,
     ), status
 
 

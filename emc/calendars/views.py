@@ -24,6 +24,7 @@ from emc.web.db import db
 from emc.web.forms import localise
 from emc.web.messages import say
 from emc.web.security import current_actor
+from emc.web.templating import page_locale
 
 bp = Blueprint("calendars", __name__)
 
@@ -39,6 +40,7 @@ _PROBLEMS = (
     _l("a make-up workday is a Saturday or Sunday"),
     _l("the date is listed twice"),
     _l("term, vacation or exam"),
+    _l("must be 学期, 考试 or 假期 (or term, exam, vacation)"),
     _l("before the start date"),
     _l("overlaps another vacation"),
     _l("missing column"),
@@ -78,7 +80,7 @@ def _localise_problem(message: str) -> str:
         return _(
             "Row %(row)s, column %(column)s: %(problem)s",
             row=number,
-            column=column,
+            column=service.column_title(column, chinese=page_locale() != "en"),
             problem=_(problem),
         )
     return _("Line %(line)s: %(problem)s", line=number, problem=_(problem))
@@ -275,10 +277,12 @@ def assign(calendar_id: int):
 @bp.get("/calendars/template.<any(csv, xlsx):fmt>")
 @login_required
 def template(fmt: str):
+    # Chinese headers and kind words on a Chinese page; the upload takes either language.
+    chinese = page_locale() != "en"
     if fmt == "csv":
-        body, mime = service.template_csv(), "text/csv; charset=utf-8"
+        body, mime = service.template_csv(chinese=chinese), "text/csv; charset=utf-8"
     else:
-        body = service.template_xlsx()
+        body = service.template_xlsx(chinese=chinese)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,

@@ -351,8 +351,8 @@ class Economics(MethodView):
     @blp.response(200)
     def get(self, project_id):
         """NPV, IRR, simple and discounted payback of the institution and the ESCO; the
-        sensitivity table (savings ±10 %/±20 %, price ±10 %); projected vs actual by contract
-        year. ``cash_flows[0]`` is signing (t = 0): ``npv`` is numpy-financial's, which treats
+        sensitivity table (savings ±10 %/±20 %, price ±10 %); projected vs actual (settled) by
+        contract year, with what of it is paid. ``cash_flows[0]`` is signing (t = 0): ``npv`` is numpy-financial's, which treats
         the first flow as t = 0. Amounts in yuan as strings; IRR a fraction per year."""
         return economics_view.payload(service.project_economics(db(), current_actor(), project_id))
 

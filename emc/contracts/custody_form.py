@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from emc.contracts import finance
-from emc.contracts.models import Contract, terms_from_document
+from emc.contracts.documents import stored_terms
+from emc.contracts.models import Contract
 
 PRICE_PREFIX = "price__"
 FIELDS = ("kind", "reference", "effective_date", "new_floor_area_m2", "reason")
@@ -17,11 +18,8 @@ FIELDS = ("kind", "reference", "effective_date", "new_floor_area_m2", "reason")
 def baseline_carriers(contract: Contract | None) -> list[dict[str, str]] | None:
     """The carriers (and baseline units and prices) of the contract's custody components, in
     order; None if the contract has no custody component (the form is not offered)."""
-    if contract is None:
-        return None
-    try:
-        terms = terms_from_document(contract.terms)
-    except finance.FinanceInputError:
+    terms = stored_terms(contract)
+    if terms is None:
         return None
     custody = [c for c in terms.components if isinstance(c, finance.EnergyCostCustodyTerms)]
     if not custody:

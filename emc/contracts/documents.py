@@ -7,6 +7,7 @@ Pure: no database; :mod:`emc.contracts.models` re-exports these names (their his
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import enum
@@ -17,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from emc.contracts import finance
+from emc.messages import msg
 
 # --- the terms document --------------------------------------------------------------------
 
@@ -68,40 +70,40 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
         return _decode(args[0], value, path)
     if origin is tuple:
         if not isinstance(value, list):
-            _fail(path, "must be a list")
+            _fail(path, msg("finance.must_list"))
         item = typing.get_args(tp)[0]
         return tuple(_decode(item, v, f"{path}[{i}]") for i, v in enumerate(value))
     if tp is Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            _fail(path, "must be a decimal number written as a string")
+            _fail(path, msg("finance.decimal_as_string"))
         try:
             number = Decimal(value)
         except InvalidOperation:
-            _fail(path, f"{value!r} is not a decimal number")
+            _fail(path, msg("finance.not_decimal"))
         if not number.is_finite():
-            _fail(path, "must be a finite number")
+            _fail(path, msg("finance.not_finite"))
         return number
     if tp is dt.date:
         try:
             return dt.date.fromisoformat(value)
         except (TypeError, ValueError):
-            _fail(path, "must be a date (YYYY-MM-DD)")
+            _fail(path, msg("finance.date_iso"))
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(value)
         except ValueError:
-            _fail(path, f"must be one of {', '.join(m.value for m in tp)}")
+            _fail(path, msg("finance.not_a_choice", choices=", ".join(m.value for m in tp)))
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            _fail(path, "must be an integer")
+            _fail(path, msg("finance.not_integer"))
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            _fail(path, "must be true or false")
+            _fail(path, msg("finance.must_true_false"))
         return value
     if tp is str:
         if not isinstance(value, str):
-            _fail(path, "must be text")
+            _fail(path, msg("finance.must_text"))
         return value
     if dataclasses.is_dataclass(tp):
         return _decode_dataclass(tp, value, path)
@@ -120,31 +122,63 @@ def _fields_of(cls: type) -> tuple[dict[str, Any], tuple[dataclasses.Field, ...]
     )
 
 
+# While :func:`decode_terms_all` runs: the bad leaves found so far. A bad leaf is then noted
+# and left as it was written (None if missing), and decoding goes on with the next field.
+_FOUND: contextvars.ContextVar[list[finance.FinanceInputError] | None] = contextvars.ContextVar(
+    "emc_terms_decode_found", default=None
+)
+
+
 def _decode_dataclass(cls: type, value: Any, path: str, skip: tuple[str, ...] = ()) -> Any:
     prefix = f"{path}." if path else ""
     if not isinstance(value, dict):
-        _fail(path or "terms", "must be an object")
+        _fail(path or "terms", msg("finance.must_object"))
+    found = _FOUND.get()
     hints, fields, known = _fields_of(cls)
     for name in value:
         if name not in known and name not in skip:
-            _fail(f"{prefix}{name}", "unknown field")
+            if found is None:
+                _fail(f"{prefix}{name}", msg("finance.unknown_field"))
+            found.append(
+                finance.ContractTermsError(f"{prefix}{name}", msg("finance.unknown_field"))
+            )
     kwargs = {}
     for f in fields:
         if f.name not in value:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                _fail(f"{prefix}{f.name}", "is required")
+                if found is None:
+                    _fail(f"{prefix}{f.name}", msg("field.required"))
+                found.append(finance.ContractTermsError(f"{prefix}{f.name}", msg("field.required")))
+                kwargs[f.name] = None
             continue
-        kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{prefix}{f.name}")
+        try:
+            kwargs[f.name] = _decode(hints[f.name], value[f.name], f"{prefix}{f.name}")
+        except finance.ContractTermsError as error:
+            if found is None:
+                raise
+            found.extend(finance.each_error(error))
+            kwargs[f.name] = value[f.name]
     return cls(**kwargs)
 
 
 def _decode_component(value: Any, path: str) -> Any:
     if not isinstance(value, dict):
-        _fail(path, "must be an object")
+        _fail(path, msg("finance.must_object"))
     cls = _COMPONENT_CLASSES.get(value.get("type"))
     if cls is None:
-        _fail(f"{path}.type", f"must be one of {', '.join(_COMPONENT_CLASSES)}")
+        _fail(f"{path}.type", msg("finance.not_a_choice", choices=", ".join(_COMPONENT_CLASSES)))
     return _decode_dataclass(cls, value, path, skip=("type",))
+
+
+def stored_terms(contract: Any) -> finance.ContractTerms | None:
+    """The decoded terms of a stored contract (a ``Contract`` row), or None when there is no
+    contract or its document does not decode: for pages that show what the terms say."""
+    if contract is None:
+        return None
+    try:
+        return terms_from_document(contract.terms)
+    except finance.FinanceInputError:
+        return None
 
 
 def terms_from_document(document: dict[str, Any]) -> finance.ContractTerms:
@@ -154,12 +188,30 @@ def terms_from_document(document: dict[str, Any]) -> finance.ContractTerms:
     (``components[0].shares[1].share``). Only decodes: call ``finance.validate_terms`` to check.
     """
     if not isinstance(document, dict):
-        _fail("terms", "must be an object")
+        _fail("terms", msg("finance.must_object"))
     doc = dict(document)
     fmt = doc.pop("format", TERMS_FORMAT)
     if fmt != TERMS_FORMAT:
-        _fail("format", f"unsupported terms format {fmt!r}")
+        _fail("format", msg("finance.unsupported_format", format=repr(fmt)))
     return _decode_dataclass(finance.ContractTerms, doc, "")
+
+
+def decode_terms_all(
+    document: dict[str, Any],
+) -> tuple[finance.ContractTerms | None, tuple[finance.FinanceInputError, ...]]:
+    """As :func:`terms_from_document`, but every bad field of the document is found, not only
+    the first: (the terms with each bad leaf left as it was written, or None if the document
+    is not an object of this format; the errors). The terms are for
+    ``finance.validate_terms(terms, tolerant=True)`` only, to find the other bad fields."""
+    token = _FOUND.set([])
+    try:
+        try:
+            terms = terms_from_document(document)
+        except finance.ContractTermsError as error:
+            return None, (*_FOUND.get(), *finance.each_error(error))
+        return terms, tuple(_FOUND.get())
+    finally:
+        _FOUND.reset(token)
 
 
 def terms_description() -> str:

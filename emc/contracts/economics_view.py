@@ -90,6 +90,7 @@ def payload(econ: Any) -> dict[str, Any]:
                 "projected": str(row["projected"]),
                 "actual": str(row["actual"]),
                 "difference": str(row["actual"] - row["projected"]),
+                "paid": str(row["paid"]),
             }
             for row in econ.by_year
         ],

@@ -116,20 +116,57 @@ def _row(index: int, line: Any, t: Callable[..., str], people: Mapping[int, str]
     ]
 
 
+def by_direction(lines: Sequence[Any]) -> dict[tuple[str, str], list[Any]]:
+    """Lines by (payer, payee), in order of first appearance. A schedule can run both ways
+    (a guaranteed-savings shortfall is paid by the ESCO to the institution): money owed in
+    one direction is never added to money owed in the other."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for line in lines:
+        groups.setdefault((_value(line.payer), _value(line.payee)), []).append(line)
+    return groups
+
+
 def _total_row(caption: str, amount: Decimal) -> list:
     row: list = [None] * len(_COLUMNS)
     row[CAPTION], row[AMOUNT] = caption, amount
     return row
 
 
+def _direction_totals(
+    lines: Sequence[Any], t: Callable[..., str], captions: Sequence[str], *, paid: bool
+) -> list[list]:
+    """Total rows of ``lines`` (with paid and outstanding if ``paid``), one set per direction;
+    a caption names the direction only when the lines run more than one way."""
+    groups = by_direction(lines) or {("", ""): []}
+    rows = []
+    for (payer, payee), part in groups.items():
+        suffix = ""
+        if len(groups) > 1:
+            suffix = t(
+                N_(" (%(payer)s → %(payee)s)"),
+                payer=t(labels.label(labels.PARTY, payer)),
+                payee=t(labels.label(labels.PARTY, payee)),
+            )
+        amounts = [total(part)]
+        if paid:
+            settled = total([x for x in part if _value(x.status) == "paid"])
+            amounts += [settled, amounts[0] - settled]
+        rows += [
+            _total_row(t(caption) + suffix, amount)
+            for caption, amount in zip(captions, amounts, strict=True)
+        ]
+    return rows
+
+
+_PAYABLE_CAPTIONS = (N_("Total payable"), N_("of which paid"), N_("of which outstanding"))
+_PROJECTED_CAPTIONS = (N_("Total projected (forecast, not payable)"),)
+
+
 def _total_rows(lines: Sequence[Any], t: Callable[..., str]) -> list[list]:
-    sums = totals(lines)
-    return [
-        _total_row(t(N_("Total payable")), sums["payable"]),
-        _total_row(t(N_("of which paid")), sums["paid"]),
-        _total_row(t(N_("of which outstanding")), sums["outstanding"]),
-        _total_row(t(N_("Total projected (forecast, not payable)")), sums["projected"]),
-    ]
+    actual, projected = split(lines)
+    return _direction_totals(actual, t, _PAYABLE_CAPTIONS, paid=True) + _direction_totals(
+        projected, t, _PROJECTED_CAPTIONS, paid=False
+    )
 
 
 def _preamble(
@@ -193,23 +230,18 @@ def schedule_xlsx(
         if generated_at is not None
         else []
     )
-    sums = totals(lines)
     payable = Table(
         _columns(t, zone),
         [_row(i, x, t, people) for i, x in enumerate(actual, start=1)],
         name=t(N_("Payable lines")),
-        totals=[
-            _total_row(t(N_("Total payable")), sums["payable"]),
-            _total_row(t(N_("of which paid")), sums["paid"]),
-            _total_row(t(N_("of which outstanding")), sums["outstanding"]),
-        ],
+        totals=_direction_totals(actual, t, _PAYABLE_CAPTIONS, paid=True),
         preamble=preamble,
     )
     forecast = Table(
         _columns(t, zone),
         [_row(i, x, t, people) for i, x in enumerate(projected, start=1)],
         name=t(N_("Projected schedule")),
-        totals=[_total_row(t(N_("Total projected (forecast, not payable)")), sums["projected"])],
+        totals=_direction_totals(projected, t, _PROJECTED_CAPTIONS, paid=False),
         preamble=preamble,
     )
     title = t(N_("Payment schedule: %(project)s"), project=project.name)

@@ -30,6 +30,7 @@ from emc.contracts.models import EmcProject, LineStatus, PaymentLine
 from emc.contracts.views import (
     LINE_KIND_LABELS,
     LINE_STATUS_LABELS,
+    PARTY_LABELS,
     bp,
     line_actions,
     local_today,
@@ -224,6 +225,9 @@ EXPORT_COLUMNS = (
     ("Project", Kind.TEXT, 40),
     ("Contract year", Kind.INTEGER, 10),
     ("Kind", Kind.TEXT, 18),
+    # Who pays whom: some lines run from the ESCO to the institution (a guarantee's shortfall).
+    ("Payer", Kind.TEXT, 12),
+    ("Payee", Kind.TEXT, 12),
     ("Billing period start", Kind.DATE, 12),
     ("Billing period end (exclusive)", Kind.DATE, 14),
     ("Due on", Kind.DATE, 12),
@@ -244,6 +248,8 @@ def _export_rows(rows) -> Iterator[list[Any]]:
             project,
             line.contract_year,
             str(LINE_KIND_LABELS[line.kind]),
+            str(PARTY_LABELS[line.payer]),
+            str(PARTY_LABELS[line.payee]),
             line.period_start,
             line.period_end,
             line.due_on,

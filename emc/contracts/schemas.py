@@ -20,12 +20,13 @@ from emc.contracts.models import (
     LineStatus,
     ProjectStatus,
 )
-from emc.schemas import StrictSchema
+from emc.messages import msg
+from emc.schemas import StrictSchema, text
 
 
 def _in_fen(value) -> None:
     if value is not None and value.as_tuple().exponent < -2:
-        raise ma.ValidationError("at most two decimal places (fen)")
+        raise ma.ValidationError(msg("finance.whole_fen"))
 
 
 def _money(validate=None, **kw) -> fields.Decimal:
@@ -35,13 +36,13 @@ def _money(validate=None, **kw) -> fields.Decimal:
 
 
 class EcmIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = text(200, required=True)
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     investment = _money(load_default=None, allow_none=True, validate=validate.Range(min=0))
 
 
 class ProjectIn(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = text(200, required=True)
     esco_organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
     investor = fields.Enum(Investor, by_value=True, load_default=Investor.ESCO)
     total_investment = _money(load_default=None, allow_none=True, validate=validate.Range(min=0))
@@ -57,7 +58,7 @@ def _row_version(**kw) -> fields.Integer:
 
 class ProjectPatch(StrictSchema):
     version = _row_version()
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = text(200)
     esco_organization_id = fields.Integer(allow_none=True, strict=False)
     status = fields.Enum(ProjectStatus, by_value=True)
     termination_reason = fields.String(allow_none=True, validate=validate.Length(max=500))
@@ -203,7 +204,7 @@ def _exact(places: int, validate=None, **kw) -> fields.Decimal:
     # Never rounds on load: a value with more decimals than are stored is refused.
     def at_most(value) -> None:
         if value is not None and value.as_tuple().exponent < -places:
-            raise ma.ValidationError(f"at most {places} decimal places")
+            raise ma.ValidationError(msg("field.decimal_places", places=places))
 
     validators = [at_most] + ([validate] if validate else [])
     return fields.Decimal(as_string=True, allow_nan=False, validate=validators, **kw)

@@ -31,7 +31,16 @@ from emc import clock, journal, paging
 from emc.auth.models import Organization, OrgKind
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import may_set_terms, require, scoped
-from emc.contracts import custody_form, economics_view, finance, labels, service, terms_form
+from emc.contracts import (
+    custody_form,
+    economics_view,
+    exports,
+    finance,
+    labels,
+    service,
+    terms_form,
+)
+from emc.contracts.documents import stored_terms
 from emc.contracts.models import (
     AmendmentStatus,
     Contract,
@@ -82,14 +91,33 @@ ACTION_LABELS = {
 }
 
 
-def money(value: Decimal | None) -> str:
-    """Yuan with thousands separators and two places, from the exact Decimal."""
-    return "" if value is None else f"{value:,.2f}"
+def money(value: Decimal | str | None) -> str:
+    """Yuan with thousands separators and two places, from the exact Decimal (or its stored
+    text, as in a report's JSON figures)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value) if isinstance(value, str) else value:,.2f}"
 
 
 @bp.app_template_filter("money")
 def _money_filter(value):
     return money(value)
+
+
+def _contract_last_day(contract) -> dt.date | None:
+    """The last day of the contract's term by its terms (the term is half-open), or None."""
+    terms = stored_terms(contract)
+    if terms is None:
+        return None
+    return finance.term_end(terms.start_date, terms.term_years) - dt.timedelta(days=1)
+
+
+def _direction_totals(lines) -> list[tuple[str, str, Decimal]]:
+    """[(payer, payee, total)] of ``lines``, in order of first appearance."""
+    return [
+        (payer, payee, exports.total(part))
+        for (payer, payee), part in exports.by_direction(lines).items()
+    ]
 
 
 @bp.app_context_processor
@@ -102,7 +130,15 @@ def _labels():
         "line_status_label": lambda s: LINE_STATUS_LABELS.get(LineStatus(s), s),
         "line_action_label": lambda a: ACTION_LABELS.get(a, a),
         "share_limits": lambda c: labels.share_limits(c, _),
+        "project_title": project_title,
     }
+
+
+def project_title(project) -> str:
+    """A project's name, or a stand-in for a blank one (names stored before blank names were
+    refused), so that the row can still be seen, linked and opened."""
+    name = (project.name or "").strip()
+    return name or _("(unnamed project #%(id)s)", id=project.id)
 
 
 _ACTIONS = {
@@ -281,6 +317,7 @@ def _render_project(
         "contracts/project.html",
         project=project,
         contract=contract,
+        contract_last_day=_contract_last_day(contract),
         amendments=amendments,
         pending=[a for a in amendments if a.status is AmendmentStatus.PROPOSED],
         stale=service.stale_amendments(db(), amendments),
@@ -291,8 +328,10 @@ def _render_project(
         projected_page=paging.page_of(projected, projected_page_no, LINES_PER_PAGE),
         line_statuses=[(s.value, LINE_STATUS_LABELS[s]) for s in LineStatus],
         line_years=sorted({x.due_on.year for x in lines}),
-        actual_total=sum((x.amount for x in actual), Decimal("0.00")),
-        projected_total=sum((x.amount for x in projected), Decimal("0.00")),
+        # One total per direction: money the ESCO owes the institution is never added to
+        # money the institution owes the ESCO.
+        actual_totals=_direction_totals(actual),
+        projected_totals=_direction_totals(projected),
         names=org_names([project.organization_id, project.esco_organization_id]),
         today=local_today(),
         line_actions=line_actions,
@@ -527,13 +566,18 @@ def agree(project_id: int, amendment_id: int):
     return redirect(url_for("contracts.project", project_id=project_id))
 
 
-def _line_done(line, action: str) -> str:
-    """The flash after a payment-line action: which line (its period and amount), what now."""
-    params = {
+def _line_words(line) -> dict[str, str]:
+    """Which line a sentence is about: its period (first and last day) and amount."""
+    return {
         "start": format_date(line.period_start),
         "end": format_date(line.period_end - dt.timedelta(days=1)),  # periods are half-open
         "amount": format_decimal(line.amount, format="#,##0.00"),
     }
+
+
+def _line_done(line, action: str) -> str:
+    """The flash after a payment-line action: which line (its period and amount), what now."""
+    params = _line_words(line)
     sentences = {
         "prepare": _("Payment line %(start)s – %(end)s (%(amount)s yuan) prepared.", **params),
         "approve": _("Payment line %(start)s – %(end)s (%(amount)s yuan) approved.", **params),
@@ -584,9 +628,15 @@ def line_action(line_id: int, action: str):
             if back_to_queue:
                 return redirect(url_for("contracts.queue"))
             return redirect(url_for("contracts.project", project_id=line.project_id))
+    line = service.get_line(db(), actor, line_id)
+    # Say which line the refusal is about: the queue and the schedule list many.
+    message = _(
+        "Payment line %(start)s – %(end)s (%(amount)s yuan): %(problem)s",
+        **_line_words(line),
+        problem=message,
+    )
     if back_to_queue:
         return _render_queue(action_error=message, status=status)
-    line = service.get_line(db(), actor, line_id)
     return _render_project(line.project_id, action_error=message, status=status)
 
 

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from emc.auth.models import Role, User
 from emc.contracts.finance.periods import term_end
-from emc.contracts.models import EmcProject
+from emc.contracts.models import SIGNED_STATUSES, EmcProject
 from emc.errors import EmcError
 from emc.i18n import N_
+from emc.labels import last_day_period
 from emc.mv import data
 from emc.mv.models import Baseline, MvPlan, MvReport, ReportStatus
 from emc.mv.service import compute, reports
@@ -44,6 +45,8 @@ def _due_periods(
         if baseline is None:
             continue
         project = session.get(EmcProject, plan.project_id)
+        if project.status not in SIGNED_STATUSES:
+            continue  # no report before the contract is signed (reports.require_signed)
         try:
             terms = compute.contract_terms(session, project)
         except EmcError:
@@ -120,7 +123,7 @@ def draft_due_reports(session: Session, today: dt.date) -> dict[str, Any]:
                 "complete meter data. Review and submit it."
             ),
             link=f"/projects/{project.id}/mv/reports/{report.id}",
-            params={"project": project.name, "start": str(start), "end": str(end)},
+            params={"project": project.name, **last_day_period(start, end)},
         )
     return {"drafted": drafted, "incomplete": incomplete, "failed": failed}
 
@@ -246,8 +249,7 @@ def mark_stale_reports(session: Session) -> dict[str, Any]:
             link=f"/projects/{project.id}/mv/reports/{report.id}",
             params={
                 "project": project.name,
-                "start": str(report.period_start),
-                "end": str(report.period_end),
+                **last_day_period(report.period_start, report.period_end),
                 "status": report.status.value,
             },
         )

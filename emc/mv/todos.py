@@ -22,6 +22,7 @@ from emc.auth.policy import scope_condition, scoped
 from emc.contracts.models import EmcProject, ProjectStatus
 from emc.facilities.models import Meter, MeterReading, Site
 from emc.i18n import N_
+from emc.labels import last_day_period
 from emc.mv.models import (
     Baseline,
     BaselineStatus,
@@ -62,7 +63,9 @@ def _own_projects(actor: Actor, party: Party):
 
 
 def _period(report: MvReport) -> dict[str, str]:
-    return {"start": report.period_start.isoformat(), "end": report.period_end.isoformat()}
+    """The report's first and last day: "%(start)s to %(end)s" reads as both days included,
+    as the report page shows the period (the stored end is exclusive)."""
+    return last_day_period(report.period_start, report.period_end)
 
 
 @todo_source

@@ -84,19 +84,6 @@ class StatIn(StrictSchema):
     carriers = fields.List(fields.Nested(StatCarrierIn), required=True)
 
 
-class StatFormIn(StrictSchema):
-    """The HTML form: one row per carrier as ``quantity_<carrier>`` / ``unit_<carrier>``."""
-
-    year = fields.Integer(required=True, strict=False, validate=YEAR)
-    floor_area_m2 = _decimal(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    occupants = fields.Integer(
-        load_default=None, allow_none=True, strict=False, validate=validate.Range(min=0)
-    )
-
-    class Meta:
-        unknown = ma.INCLUDE
-
-
 class StatMetersIn(StrictSchema):
     year = fields.Integer(required=True, strict=False, validate=YEAR)
 

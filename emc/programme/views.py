@@ -30,12 +30,12 @@ from emc.messages import msg
 from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
-from emc.programme.schemas import ProgrammeProjectQuery, StatFormIn, TargetIn
+from emc.programme.schemas import ProgrammeProjectQuery, StatIn, TargetIn
 from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.labels import label as enum_label
-from emc.web.messages import say
+from emc.web.messages import field_sentences, say
 from emc.web.security import current_actor
 from emc.web.templating import page_locale
 
@@ -45,6 +45,7 @@ bp = Blueprint("programme", __name__)
 # them (emc.web.templating).
 FORM_CARRIERS = [c for c in Carrier if c is not Carrier.WATER]
 BRAND, ACCENT, MUTED, GRID = "#0b6e4f", "#d97706", "#94a3b8", "#d9e0e7"
+WINDOW_ARGS = frozenset({"start_year", "end_year"})
 
 
 @bp.app_context_processor
@@ -187,8 +188,10 @@ def line_chart(
 # --- the dashboard ---------------------------------------------------------------------------
 
 
-def _query(schema: ma.Schema) -> dict:
-    args = {k: v for k, v in request.args.items() if v != "" and k != "all_regions"}
+def _query(schema: ma.Schema, drop: frozenset[str] = frozenset()) -> dict:
+    args = {
+        k: v for k, v in request.args.items() if v != "" and k != "all_regions" and k not in drop
+    }
     try:
         return schema.load(args)
     except ma.ValidationError as error:
@@ -257,8 +260,8 @@ def _charts(data: service.Dashboard) -> dict[str, Markup]:
     return charts
 
 
-def _dashboard_args() -> dict:
-    query = _query(ProgrammeProjectQuery())
+def _dashboard_args(drop: frozenset[str] = frozenset()) -> dict:
+    query = _query(ProgrammeProjectQuery(), drop)
     return {
         "region": query.get("region"),
         "start_year": query.get("start_year"),
@@ -270,8 +273,20 @@ def _dashboard_args() -> dict:
 @login_required
 def dashboard():
     actor = current_actor()
-    args, query = _dashboard_args()
-    data = service.dashboard(db(), actor, locale=page_locale(), **args)
+    errors: dict = {}
+    try:
+        args, query = _dashboard_args()
+        data = service.dashboard(db(), actor, locale=page_locale(), **args)
+    except Invalid as error:
+        # A bad filter (a reversed or out-of-range window, an unknown status …) keeps the
+        # dashboard: shown without the bad filters (a bad year: the default window), the error
+        # beside the inputs, which keep what was typed.
+        errors = localise(error.fields) or {"_": [say(error.message)]}
+        drop = frozenset(error.fields)
+        if drop & WINDOW_ARGS:
+            drop |= WINDOW_ARGS
+        args, query = _dashboard_args(drop)
+        data = service.dashboard(db(), actor, locale=page_locale(), **args)
     filters = {
         k: v
         for k, v in query.items()
@@ -302,7 +317,9 @@ def dashboard():
         rules=service.stats.COUNTING_RULE,
         type_label=_type_label,
         sector_key_label=_sector_label,
-    )
+        errors=errors,
+        other_errors=field_sentences({k: v for k, v in errors.items() if k not in WINDOW_ARGS}),
+    ), (422 if errors else 200)
 
 
 @bp.get("/programme/summary.pdf")
@@ -404,31 +421,39 @@ def stats_page():
 
 
 def _stat_form() -> tuple[dict | None, dict, dict]:
+    """The posted statistics form as the API's ``StatIn`` document (one carrier per filled
+    quantity), loaded by the same schema: every bad field is reported at once, each under its
+    own input (``carriers.<i>.quantity`` → ``quantity_<carrier>``)."""
     values = form_data()
-    data, errors = load_form(StatFormIn(), dict(values))
+    document: dict = {k: values[k] for k in ("year", "floor_area_m2", "occupants") if k in values}
+    document["carriers"] = [
+        {
+            "carrier": carrier.value,
+            # Thousands separators are a display habit, not part of the number.
+            "quantity": values[f"quantity_{carrier.value}"].replace(",", "").strip(),
+            "unit": values.get(f"unit_{carrier.value}") or canonical_unit(carrier).value,
+        }
+        for carrier in FORM_CARRIERS
+        if values.get(f"quantity_{carrier.value}")
+    ]
+    if "floor_area_m2" in document:
+        document["floor_area_m2"] = document["floor_area_m2"].replace(",", "").strip()
+    data, errors = load_form(StatIn(), document)
     if errors:
-        return None, errors, values
-    carriers = []
-    for carrier in FORM_CARRIERS:
-        quantity = values.get(f"quantity_{carrier.value}")
-        if quantity:
-            carriers.append(
-                {
-                    "carrier": carrier.value,
-                    "quantity": quantity,
-                    "unit": values.get(f"unit_{carrier.value}") or canonical_unit(carrier).value,
-                }
-            )
-    for key in list(data):
-        if key.startswith(("quantity_", "unit_")):
-            data.pop(key)
-    try:
-        data["carriers"] = [
-            {**c, "quantity": Decimal(c["quantity"].replace(",", ""))} for c in carriers
-        ]
-    except ArithmeticError:
-        return None, {"carriers": [_("Quantities must be numbers.")]}, values
+        return None, _carrier_field_errors(_flat_fields(errors), document), values
     return data, {}, values
+
+
+def _flat_fields(errors: dict) -> dict:
+    # marshmallow nests a list's errors by index: {"carriers": {0: {"quantity": [...]}}}.
+    out: dict = {}
+    for key, messages in errors.items():
+        if isinstance(messages, dict):
+            for inner, said in _flat_fields(messages).items():
+                out[f"{key}.{inner}"] = said
+        else:
+            out[str(key)] = messages
+    return out
 
 
 def _carrier_field_errors(fields: dict, data: dict) -> dict:

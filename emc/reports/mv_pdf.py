@@ -14,8 +14,10 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+from emc import labels
 from emc.i18n import N_, translate
-from emc.labels import STIPULATED_LABELS, derivation
+from emc.labels import STIPULATED_LABELS, derivation, factor_source, model_form
+from emc.mv.warning_labels import say_warning
 from emc.reports import pdf
 
 # Stored values printed through the catalog: marked here so that extraction finds them.
@@ -75,6 +77,7 @@ class MvPdfContext:
     # Evidence files of the baseline: {"filename", "sha256"} (option D simulation results).
     evidence: list[dict[str, Any]] = field(default_factory=list)
     zone: str = pdf.DEFAULT_ZONE  # the site's timezone, for the time of generation
+    regions: dict[str, str] = field(default_factory=dict)  # GB/T 2260 code → name
 
 
 def _para(text: str, style: str = "body") -> Any:
@@ -134,6 +137,17 @@ def _factor_note(t, f: dict) -> str:
     return ""
 
 
+def _factor_kind(t, f: dict, ctx: MvPdfContext) -> str:
+    """The factor's kind (standard coal or CO2) and, for a regional or provincial grid factor,
+    its region by name (by code only where the context lacks the name)."""
+    kind = labels.msgid(f["kind"], "FactorKind")
+    text = t(kind) if kind else f["kind"]
+    region = f.get("region")
+    if region:
+        text += f" · {ctx.regions.get(region, region)}"
+    return text
+
+
 def _yes(t, v: Any) -> str:
     if v is None:
         return "—"
@@ -158,13 +172,7 @@ def _parties(t, ctx: MvPdfContext, rows: list[list[str]]) -> Any:
 
 
 def _form(t, model: dict) -> str:
-    labels = {
-        "emc.mv.hourly_towt": N_("Hourly (TOWT)"),
-        "emc.mv.option_a": N_("Option A (stipulated)"),
-        "emc.mv.option_d": N_("Option D (calibrated simulation)"),
-    }
-    label = labels.get(model.get("schema"))
-    return t(label) if label else model.get("form", "—")
+    return model_form(model, t)
 
 
 def _calibration(t, items: list[tuple[str, dict]]) -> list:
@@ -318,7 +326,7 @@ def _model_table(t, models: list[dict]) -> Any:
 def _warnings(t, warnings: list[dict]) -> list:
     if not warnings:
         return [_para(t(N_("No warnings.")))]
-    return [_para(f"[{w['code']}] {w['message']}", "small") for w in warnings]
+    return [_para(say_warning(w, t), "small") for w in warnings]
 
 
 def _signatures(t) -> Any:
@@ -439,6 +447,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         title=title,
         subtitle=f"{ctx.institution} / {ctx.esco}",
         generated_at=ctx.generated_at,
+        footer=pdf.footer(t, title),
         zone=ctx.zone,
     )
     return pdf.build_pdf(info, story)
@@ -649,13 +658,13 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
             + [
                 [
                     t(f["carrier"]),
-                    f["kind"],
+                    _factor_kind(t, f, ctx),
                     f"{f['value']} {f['unit']}" + (f" ({f['year']})" if f.get("year") else ""),
-                    f["source"] + _factor_note(t, f),
+                    factor_source(f["source"]) + _factor_note(t, f),
                 ]
                 for f in report.factors
             ],
-            col_widths=[70, 50, 110, 250],
+            col_widths=[60, 85, 100, 235],
         ),
         _para(t(N_("Warnings")), "h2"),
         *_warnings(t, report.warnings),
@@ -679,6 +688,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         title=title,
         subtitle=f"{ctx.institution} / {ctx.esco}",
         generated_at=ctx.generated_at,
+        footer=pdf.footer(t, title),
         zone=ctx.zone,
     )
     return pdf.build_pdf(info, story)

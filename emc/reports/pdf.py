@@ -28,7 +28,7 @@ import importlib.resources
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import unescape
@@ -49,6 +49,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from emc.i18n import N_
 
 FONT = "EmcSans"
 FALLBACK_FONT = "EmcSymbols"
@@ -195,6 +197,16 @@ class PageInfo:
     generated_at: dt.datetime | None = None
     footer: str = "emc"
     zone: str = DEFAULT_ZONE
+
+
+# The product's name, as the pages' footer says it.
+PRODUCT = N_("Energy performance contracting for public institutions")
+
+
+def footer(translate: Callable[[str], str], title: str) -> str:
+    """A page footer in the reader's language: the product's name and the document's title
+    (``translate``: the document's gettext)."""
+    return f"{translate(PRODUCT)} · {title}"
 
 
 def build_pdf(info: PageInfo, story: Sequence) -> bytes:

@@ -210,7 +210,7 @@ def build(
         title=title,
         subtitle=period,
         generated_at=clock.now(),
-        footer="emc · programme",
+        footer=pdf.footer(t, title),
         zone=zone,
     )
     return pdf.build_pdf(info, story)

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 
 from emc.contracts import labels
+from emc.contracts.exports import by_direction
 from emc.energy import Carrier
 from emc.energy_labels import CARRIER_LABELS
 from emc.i18n import N_, translate
@@ -210,6 +211,19 @@ def build(
         (N_("Payable lines"), actual, True, N_("Total payable")),
         (N_("Projected schedule"), projected, False, N_("Total projected (forecast, not payable)")),
     )
+    directions = len(by_direction(actual)) > 1 or len(by_direction(projected)) > 1
+
+    def way(direction: tuple[str, str]) -> str:
+        """ " (payer → payee)" after a total when the schedule runs more than one way."""
+        if not directions:
+            return ""
+        payer, payee = direction
+        return t(
+            N_(" (%(payer)s → %(payee)s)"),
+            payer=label(PARTIES, payer),
+            payee=label(PARTIES, payee),
+        )
+
     for heading, items, mark, total_label in parts:
         story.append(pdf.paragraph(t(heading), "h2"))
         if not items:
@@ -234,25 +248,28 @@ def build(
                     pdf.money(line.amount),
                 ]
             )
-        rows.append([t(total_label), "", "", "", "", pdf.money(total(items))])
+        for direction, part in by_direction(items).items():
+            rows.append([t(total_label) + way(direction), "", "", "", "", pdf.money(total(part))])
         story.append(pdf.table(rows, col_widths=widths, numeric_cols=(5,)))
     if actual:
-        paid = [x for x in actual if _value(x.status) == "paid"]
-        overdue = [x for x in actual if due_mark(x, today) == "overdue"]
-        story += [
-            pdf.spacer(),
-            pdf.paragraph(
-                t(
-                    N_(
-                        "Paid: %(paid)s yuan. Outstanding: %(open)s yuan, of which overdue "
-                        "%(overdue)s yuan."
-                    ),
-                    paid=pdf.money(total(paid)),
-                    open=pdf.money(total(actual) - total(paid)),
-                    overdue=pdf.money(total(overdue)),
+        story.append(pdf.spacer())
+        for direction, part in by_direction(actual).items():
+            paid = [x for x in part if _value(x.status) == "paid"]
+            overdue = [x for x in part if due_mark(x, today) == "overdue"]
+            story.append(
+                pdf.paragraph(
+                    t(
+                        N_(
+                            "Paid: %(paid)s yuan. Outstanding: %(open)s yuan, of which overdue "
+                            "%(overdue)s yuan."
+                        ),
+                        paid=pdf.money(total(paid)),
+                        open=pdf.money(total(part) - total(paid)),
+                        overdue=pdf.money(total(overdue)),
+                    )
+                    + way(direction)
                 )
-            ),
-        ]
+            )
         worked = [x for x in actual if x.prepared_by_user_id is not None or x.paid_on]
         story.append(pdf.paragraph(t(N_("Approvals and payments")), "h2"))
         if not worked:

@@ -8,8 +8,9 @@ English).
 Two kinds of messages pass through ``emc.web.forms.localise`` at run time:
 
 * marshmallow's standard validation messages. Those with ``{placeholders}`` are formatted before
-  they reach ``gettext``, so only the placeholder-free ones and the formatted variants that the
-  schemas loaded by HTML forms actually produce can match a catalog entry.
+  they reach ``gettext``; ``emc.web.messages.say`` recognises the formatted Range, Length,
+  OneOf … messages (``emc.messages.VALIDATION_PATTERNS``) and says them from the catalogue with
+  their values as params, whatever the values. The formatted variants listed below predate it.
 * field messages raised by the services (``Invalid(..., fields=...)``) of the domains whose views
   localise them, and by the schemas' own validators. Messages that embed a value (f-strings) cannot be
   translated this way and are left out, except where the value is a constant.

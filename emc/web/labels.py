@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask, g
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from emc import labels
 from emc.i18n import N_
 from emc.labels import period
+from emc.mv.warning_labels import say_warning
 
 # What each kind of change reads as: "<who> <did> <what>". Unknown actions read as a change.
 VERBS = {
@@ -255,6 +257,9 @@ _USER_FIELD = re.compile(r".*_by_user_id$")
 _ORG_FIELD = re.compile(r"(.*_)?organization_id$")
 _DATE_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\D{1,5}(\d{4}-\d{2}-\d{2})")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Stored money (yuan, two places) in a snapshot: total_investment, amount, the fees…
+_MONEY_FIELD = re.compile(r"(^|_)(amount|investment|fee|cost|capital)(_|$)")
+_MONEY = re.compile(r"-?\d+\.\d{2}")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -325,11 +330,34 @@ def _person(user) -> str:
     return f"{label(user.role)} {user.display_name}"
 
 
-def _value(key: str, value: Any, users: dict, orgs: dict) -> str:
+def _baseline_versions(entries: list) -> dict[int, int]:
+    """The version number of each baseline a snapshot names (``baseline_id``), in one query:
+    a change says "v2", never the row id."""
+    from emc.mv.models import Baseline
+    from emc.web.db import db
+
+    ids = {
+        value
+        for e in entries
+        for snap in (e.before or {}, e.after or {})
+        if isinstance(value := snap.get("baseline_id"), int)
+    }
+    if not ids:
+        return {}
+    rows = db().execute(select(Baseline.id, Baseline.version).where(Baseline.id.in_(ids)))
+    return {row.id: row.version for row in rows}
+
+
+def _value(
+    key: str, value: Any, users: dict, orgs: dict, baselines: dict[int, int] | None = None
+) -> str:
     from emc.web.templating import local_time
 
     if value is None or value == "" or value == []:
         return "—"
+    if key == "baseline_id" and isinstance(value, int):
+        version = (baselines or {}).get(value)
+        return f"v{version}" if version is not None else "—"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if isinstance(value, int) and _USER_FIELD.match(key):
@@ -338,6 +366,10 @@ def _value(key: str, value: Any, users: dict, orgs: dict) -> str:
         return orgs.get(value, "—")
     if key in ("region_code", "city_code"):
         return region_name(value)
+    if _MONEY_FIELD.search(key) and isinstance(value, str) and _MONEY.fullmatch(value):
+        return f"{Decimal(value):,.2f}"  # yuan, as the pages show money
+    if key == "period" and isinstance(value, str) and (match := _DATE_RANGE.fullmatch(value)):
+        return period(match[1], match[2])  # a half-open period: its first and last day
     if key == "locale":
         return {"zh_CN": "中文", "en": "English"}.get(value, value)
     if isinstance(value, list):
@@ -372,6 +404,7 @@ def journal_rows(entries: list) -> list[dict[str, Any]]:
     """Each entry as ``{"at", "sentence", "changes": [(field label, before, after)]}``: who did
     what to which object, in the page language, with the fields that changed named."""
     users, orgs = _names(entries)
+    baselines = _baseline_versions(entries)
     rows = []
     for e in entries:
         user = users.get(e.actor_user_id)
@@ -386,8 +419,13 @@ def journal_rows(entries: list) -> list[dict[str, Any]]:
             # A new record lists what it was created with, not the fields it left empty.
             if e.before is None and after.get(key) in (None, "", []):
                 continue
-            old = _value(key, before.get(key), users, orgs) if e.before is not None else None
-            changes.append((gettext(FIELDS[key]), old, _value(key, after.get(key), users, orgs)))
+            old = (
+                _value(key, before.get(key), users, orgs, baselines)
+                if e.before is not None
+                else None
+            )
+            new = _value(key, after.get(key), users, orgs, baselines)
+            changes.append((gettext(FIELDS[key]), old, new))
         rows.append({"at": e.at, "sentence": sentence, "changes": changes})
     return rows
 
@@ -402,124 +440,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["journal_rows"] = journal_rows
     app.jinja_env.filters["mv_warning"] = mv_warning
     app.jinja_env.filters["factor_note"] = factor_note
-
-
-# The M&V engine's warnings by code, said from their data in the page language (the engine is a
-# pure core: its English ``message`` stays for logs and the API). An unknown code shows that
-# message as it is.
-MV_WARNINGS = {
-    "too_few_observations": N_(
-        "%(n)s observations cannot support statistics of a %(p)s-parameter model."
-    ),
-    "day_type_merged": N_(
-        "Only %(n_days)s baseline days are %(day_type)s (fewer than %(min_days)s): they share the "
-        "intercept of %(into)s, the type with the nearest mean use."
-    ),
-    "reporting_day_type_unseen": N_(
-        "The baseline has no %(day_type)s days; reporting %(day_type)s days are predicted as "
-        "%(as)s."
-    ),
-    "rank_deficient_month": N_(
-        "Month %(month)s: collinear temperature terms; the minimum-norm solution is used."
-    ),
-    "hours_of_week_missing": N_(
-        "Month %(month)s: some hours of the week have no data and predict nothing."
-    ),
-    "month_without_model": N_(
-        "Month %(month)s: no data in it or its neighbouring months; it predicts nothing."
-    ),
-    "month_fitted_from_neighbours": N_(
-        "Month %(month)s: no data of its own; fitted on its neighbouring months."
-    ),
-    "statistics_undefined": N_(
-        "Fewer predicted hours than the %(n_parameters)s parameters of a monthly model."
-    ),
-    "negative_slope": N_("Energy falls as the driver rises (slope %(slope)s): check the driver."),
-    "reporting_driver_out_of_range": N_(
-        "The reporting driver (%(reporting_min)s–%(reporting_max)s) is outside the baseline range "
-        "(%(baseline_min)s–%(baseline_max)s): the model extrapolates."
-    ),
-    "short_calibration_period": N_(
-        "Calibrated on %(months)s months; ASHRAE Guideline 14 expects a full year (12)."
-    ),
-    "simulation_not_calibrated": N_(
-        "The simulation is not calibrated: NMBE %(nmbe)s, CV(RMSE) %(cvrmse)s."
-    ),
-    "reporting_days_without_savings": N_(
-        "%(n_days)s reporting days lack usage or a prediction (missing temperature) and count no "
-        "routine savings."
-    ),
-    "reporting_hours_without_savings": N_(
-        "%(n_hours)s reporting hours lack usage or a prediction (missing temperature) and count "
-        "no routine savings."
-    ),
-    "incorrect_number_of_total_days": N_(
-        "The baseline spans %(n_days_total)s days; CalTRACK requires 365 (366 in a leap year)."
-    ),
-    "too_many_days_with_missing_data": N_(
-        "Only %(n_valid_days)s of %(n_days_total)s baseline days have both usage and temperature; "
-        "at most 10 %% may be missing."
-    ),
-    "too_many_days_with_missing_meter_data": N_(
-        "Only %(n_valid_days)s of %(n_days_total)s baseline days have usage; at most 10 %% may be "
-        "missing."
-    ),
-    "too_many_days_with_missing_temperature_data": N_(
-        "Only %(n_valid_days)s of %(n_days_total)s baseline days have a temperature; at most 10 %% "
-        "may be missing."
-    ),
-    "negative_meter_values": N_(
-        "%(n_negative_meter_values)s negative usage values (net metering with on-site generation?)."
-    ),
-    "extreme_values_detected": N_(
-        "%(n_extreme_values)s usage values exceed median + 3 × IQR (%(extreme_value_limit)s): "
-        "review them."
-    ),
-    "zero_usage_treated_as_missing": N_(
-        "%(n_days)s days with zero usage are treated as missing (electricity)."
-    ),
-    "billing_periods_dropped": N_(
-        "Billing periods shorter than %(min_days)s or longer than %(max_days)s days were dropped."
-    ),
-    "temperature_gaps_interpolated": N_(
-        "%(n_hours)s missing hours of temperature were filled by linear interpolation (gaps of at "
-        "most %(max_gap_hours)s h)."
-    ),
-    "missing_temperature_days": N_(
-        "%(n_days_missing)s of %(n_days)s days have no daily mean temperature."
-    ),
-}
-DAY_TYPES = {
-    "workday": N_("Workday"),
-    "weekend": N_("Weekend"),
-    "holiday": N_("Statutory holiday"),
-    "makeup_workday": N_("Make-up workday"),
-    "vacation": N_("Vacation"),
-}
-_PERCENT_PARAMS = {"nmbe", "cvrmse"}
+    app.jinja_env.filters["factor_source"] = labels.factor_source
 
 
 def mv_warning(warning: Any) -> str:
-    """An M&V engine warning (``code``, ``message``, ``data``; object or dict) in the page
-    language: numbers rounded for reading, day types named."""
-    get = warning.get if isinstance(warning, dict) else lambda k, d=None: getattr(warning, k, d)
-    msgid = MV_WARNINGS.get(get("code"))
-    if msgid is None:
-        return str(get("message") or "")
-    params: dict[str, Any] = {}
-    for key, value in (get("data") or {}).items():
-        if key in ("day_type", "into", "as") and value in DAY_TYPES:
-            value = gettext(DAY_TYPES[value])
-        elif key in _PERCENT_PARAMS and isinstance(value, int | float):
-            value = f"{value:.1%}"
-        elif isinstance(value, float):
-            value = f"{value:,.4g}"
-        params[key] = value
-    try:
-        return gettext(msgid, **params)
-    except (KeyError, TypeError, ValueError):
-        # Data of an older engine version without a parameter the sentence names.
-        return str(get("message") or "")
+    """An M&V warning (``code``, ``message``, ``data``; object or dict) in the page language
+    (the sentences live in :mod:`emc.mv.warning_labels`, shared with the PDFs)."""
+    return say_warning(warning, gettext)
 
 
 # Factor notes and warnings that services store as English text (emc.programme.stats,

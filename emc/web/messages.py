@@ -13,12 +13,18 @@ from typing import Any
 from flask_babel import gettext
 
 from emc.errors import EmcError
-from emc.messages import CATALOGUE, FIELD, EngineWarningText, Text
+from emc.messages import CATALOGUE, FIELD, EngineWarningText, Joined, Text, validation_text
 
 
 def say(message: Any) -> str:
     """``message`` in the page's language: a :class:`Text` from the catalogue by its code and
-    params (params said in turn), a bare msgid through the catalog; anything else as text."""
+    params (params said in turn), one of marshmallow's formatted validation messages
+    (:func:`emc.messages.validation_text`) likewise, a bare msgid through the catalog; anything
+    else as text."""
+    if isinstance(message, Joined):
+        return gettext("; ").join(s for s in (say(p) for p in message.parts) if s)
+    if isinstance(message, str) and (known := validation_text(message)) is not None:
+        message = known  # marshmallow's formatted messages, by the catalogue's sentences
     if isinstance(message, EngineWarningText):
         from emc.web.labels import mv_warning
 

@@ -10,6 +10,7 @@ transition and version. This listener is the only path: no service notifies of i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -282,6 +283,13 @@ def _orgs(event: WorkflowEvent, to: str) -> set[int]:
     return contracting - {actor_org}  # "other"
 
 
+def _param(name: str, value: object) -> str:
+    """A message parameter as text; an amount of money in yuan as the pages show it."""
+    if name == "amount" and isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
 def _send(session: Session, event: WorkflowEvent, rule: Rule, suffix: str = "") -> None:
     users = [
         u
@@ -291,11 +299,13 @@ def _send(session: Session, event: WorkflowEvent, rule: Rule, suffix: str = "") 
     if not users:
         return
     actor_org = session.get(Organization, event.actor.organization_id)
+    actor_user = session.get(User, event.actor.user_id)
     params = {
-        "actor": event.actor.label,
+        # People are named as the pages name them, by their display name.
+        "actor": (actor_user.display_name if actor_user is not None else "") or event.actor.label,
         "actor_org": actor_org.name_zh if actor_org is not None else "",
         "comment": "",
-        **{k: str(v) for k, v in event.params.items()},
+        **{k: _param(k, v) for k, v in event.params.items()},
     }
     notify(
         session,

@@ -181,3 +181,38 @@ def test_parse_int_keeps_integers_in_range(value):
 
     assert parse_int(value) == int(value)
     assert parse_int(str(2**31)) is None and parse_int("²") is None and parse_int(" 7 ") == 7
+
+
+@pytest.mark.parametrize(
+    ("module", "schema", "field"),
+    [
+        ("emc.contracts.schemas", "ProjectIn", "name"),
+        ("emc.contracts.schemas", "ProjectPatch", "name"),
+        ("emc.contracts.schemas", "EcmIn", "name"),
+        ("emc.facilities.schemas", "SiteIn", "name"),
+        ("emc.facilities.schemas", "BuildingIn", "name"),
+        ("emc.facilities.schemas", "MeterIn", "name"),
+        ("emc.audit.schemas", "AuditIn", "title"),
+        ("emc.audit.schemas", "AuditEcmIn", "name"),
+        ("emc.auth.schemas", "OrganizationIn", "name_zh"),
+        ("emc.auth.schemas", "UserIn", "display_name"),
+        ("emc.auth.schemas", "UserPatch", "display_name"),
+    ],
+)
+def test_names_and_titles_are_stripped_and_refused_when_blank(module, schema, field):
+    """A name of spaces names nothing: every form and API schema refuses it (with the
+    catalogue's message) and stores names without surrounding whitespace."""
+    import importlib
+
+    import marshmallow as ma
+
+    loader = getattr(importlib.import_module(module), schema)()
+    with pytest.raises(ma.ValidationError) as error:
+        loader.load({field: " \t  "}, partial=True)
+    assert error.value.messages[field][0].code == "schemas.blank"
+    try:
+        loaded = loader.load({field: "  一号楼 "}, partial=True)
+    except ma.ValidationError as other:  # only the name is given: other rules may object
+        assert field not in other.messages
+        loaded = other.valid_data
+    assert loaded[field] == "一号楼"

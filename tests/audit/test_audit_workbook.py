@@ -163,7 +163,7 @@ def test_bad_rows_are_named_by_sheet_row_and_column_and_nothing_is_written(db_se
         ],
         "能耗!C4": ["能耗 row 4, column C (数量): must be a number, not 'abc'"],
         "能耗!D4": [
-            "能耗 row 4, column D (单位): unit 'kWh' does not fit carrier 'natural_gas' "
+            "能耗 row 4, column D (单位): the unit kWh does not fit Natural gas "
             "(accepted: m³, 万m³)"
         ],
         "能耗!E4": ["能耗 row 4, column E (费用(元)): must be a number not below zero"],

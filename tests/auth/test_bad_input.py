@@ -122,6 +122,44 @@ def test_role_must_fit_the_organisation_kind(login_as, db_session):
     assert response.status_code == 422 and "role" in response.json["error"]["fields"]
 
 
+def test_an_esco_admin_is_offered_only_esco_roles_and_told_in_chinese(login_as, db_session):
+    c = login_as("admin@esco2.demo")
+    page = c.get("/admin/users").get_data(as_text=True)
+    form = page[page.index('name="role"') : page.index("</select>", page.index('name="role"'))]
+    offered = set(re.findall(r'<option value="([a-z_]+)"', form))
+    assert offered == {"admin", "engineer", "viewer"}
+    me = db_session.scalar(select(User).where(User.email == "admin@esco2.demo"))
+    posted = c.post(
+        "/admin/users",
+        data={
+            "email": "po@esco2.demo",
+            "display_name": "专员",
+            "organization_id": me.organization_id,
+            "role": "programme_officer",
+            "password": "long-enough-pass-2026",
+        },
+    )
+    html = posted.get_data(as_text=True)
+    assert posted.status_code == 422 and "该角色不适用于此类机构" in html
+    assert "does not exist" not in html and "programme_officer&#39;" not in html
+
+
+def test_blank_display_names_are_refused_and_names_are_stripped(login_as, db_session):
+    c = login_as("admin@school.demo")
+    me = db_session.scalar(select(User).where(User.email == "admin@school.demo"))
+    body = {
+        "email": "blank@example.org",
+        "display_name": "   ",
+        "organization_id": me.organization_id,
+        "role": "viewer",
+        "password": "long-enough-pass-2026",
+    }
+    api = c.post("/api/v1/users", json=body)
+    assert api.status_code == 422 and "display_name" in api.json["error"]["fields"]
+    ok = c.post("/api/v1/users", json={**body, "display_name": "  王老师 "})
+    assert ok.status_code == 201 and ok.json["display_name"] == "王老师"
+
+
 def test_duplicate_email_is_refused_case_insensitively(login_as, db_session):
     c = login_as("admin@school.demo")
     me = db_session.scalar(select(User).where(User.email == "admin@school.demo"))

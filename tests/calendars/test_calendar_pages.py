@@ -126,16 +126,29 @@ def test_a_bad_term_file_names_row_and_column_and_writes_nothing(login_as, db_se
         content_type="multipart/form-data",
     )
     assert r.status_code == 422
-    assert "第 3 行，end_date 列：早于开始日期" in _text(r)
+    # The column by its header in the page's language, never the internal key end_date.
+    assert "第 3 行，结束日期 列：早于开始日期" in _text(r)
     assert calendars.load_term_calendar(db_session, actor(db_session, ENERGY), cal_id).periods == []
 
 
 def test_templates_download_and_the_xlsx_template_uploads(login_as):
     energy = login_as(ENERGY)
     csv_body = energy.get("/calendars/template.csv").get_data()
-    assert csv_body.decode("utf-8-sig").startswith("kind,start_date,end_date,name")
+    # Chinese headers and kind words on a Chinese page (the upload reads either language).
+    assert csv_body.decode("utf-8-sig").startswith("类型,开始日期,结束日期,名称\r\n学期,")
     xlsx = energy.get("/calendars/template.xlsx").get_data()
-    assert load_workbook(io.BytesIO(xlsx)).active["A1"].value == "kind"
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.title == "校历" and [c.value for c in sheet[1]] == [
+        "类型",
+        "开始日期",
+        "结束日期",
+        "名称",
+    ]
+    assert {sheet.cell(row, 1).value for row in range(2, sheet.max_row + 1)} == {
+        "学期",
+        "考试",
+        "假期",
+    }
     cal_id = _new_calendar(energy, name="模板校历")
     r = energy.post(
         f"/calendars/terms/{cal_id}/periods",
@@ -242,3 +255,36 @@ def test_meter_chart_shades_day_types(login_as, db_session):
 def test_calendar_pages_render_for_every_signed_in_kind(login_as, path):
     for email in (PLATFORM, ENERGY, ESCO, "officer@zhejiang.demo"):
         assert login_as(email).get(path).status_code == 200
+
+
+def test_english_template_files_still_upload(login_as):
+    energy = login_as(ENERGY)
+    cal_id = _new_calendar(energy, name="英文表头校历")
+    english = (
+        "kind,start_date,end_date,name\n"
+        "term,2024-09-01,2025-01-17,autumn\n"
+        "exam,2025-01-06,2025-01-17,exams\n"
+        "vacation,2025-01-18,2025-02-16,winter\n"
+    )
+    r = energy.post(
+        f"/calendars/terms/{cal_id}/periods",
+        data={"file": (io.BytesIO(english.encode()), "english.csv")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302
+    page = _text(energy.get(f"/calendars/terms/{cal_id}"))
+    assert "autumn" in page and "winter" in page
+    # The help names the Chinese columns and kind words.
+    assert "类型（学期、考试、假期）、开始日期、结束日期（含当日）和 名称" in page
+    bad_kind = energy.post(
+        f"/calendars/terms/{cal_id}/periods",
+        data={
+            "file": (
+                io.BytesIO("类型,开始日期,结束日期\n暑期,2025-07-01,2025-08-31\n".encode()),
+                "x.csv",
+            )
+        },
+        content_type="multipart/form-data",
+    )
+    assert bad_kind.status_code == 422
+    assert "第 2 行，类型 列：应为 学期、考试 或 假期" in _text(bad_kind)

@@ -119,6 +119,7 @@ def test_projected_vs_actual_by_year_and_page(login_as, db_session):
         "projected": "168000.00",
         "actual": "119000.00",
         "difference": "-49000.00",
+        "paid": "0.00",
     }
     assert rows[2]["actual"] == "120000.00"
 
@@ -178,3 +179,39 @@ def test_no_contract_is_a_conflict(login_as, db_session):
     project = service.create_project(db_session, energy, name="无合同项目", investor="esco")
     response = login_as("energy@school.demo").get(f"/api/v1/projects/{project.id}/economics")
     assert response.status_code == 409
+
+
+def test_paid_by_year_counts_only_paid_lines_and_forecasts_are_never_overdue(login_as, db_session):
+    """ "Settled" holds the fixed fees of every year of the term, so it cannot say what was
+    paid: a paid column does. Projected lines are a forecast, not payables: the schedule never
+    marks them overdue (a user read the forecast of an already paid period as 已逾期)."""
+    from emc.contracts.models import LineStatus
+
+    project = _project(db_session)
+    line = actual_lines(db_session, project)[0]
+    line.status, line.paid_on, line.payment_reference = LineStatus.PAID, date(2025, 2, 1), "P-1"
+    db_session.flush()
+    client = login_as("energy@school.demo")
+    rows = client.get(f"/api/v1/projects/{project.id}/economics").get_json()["by_year"]
+    assert [r["paid"] for r in rows] == [str(line.amount), "0.00", "0.00"]
+    assert rows[2]["actual"] == "120000.00"  # a later year's fees are settled, not paid
+
+    html = client.get(f"/projects/{project.id}?lang=zh").get_data(as_text=True)
+    assert f'data-testid="paid-1">{line.amount:,.2f}<' in html
+    projected = html.split('data-testid="projected-lines"', 1)[1].split("</table>", 1)[0]
+    assert 'class="overdue"' not in projected and "badge-overdue" not in projected
+    assert "已逾期" in html.split('data-testid="actual-lines"', 1)[1].split("</table>", 1)[0]
+
+
+def test_the_term_end_is_shown_from_the_terms_until_the_project_completes(login_as, db_session):
+    """合同期满日期 read "—" on every running project: until completion records the real end,
+    the page shows the last day of the term by the contract terms, marked as such."""
+    project = _project(db_session)
+    energy = actor_for(db_session, "energy@school.demo")
+    terms = service.get_contract(db_session, energy, project.id).terms
+    start = date.fromisoformat(terms["start_date"])  # a 3-year term from 2025-01-01
+    assert (start, terms["term_years"]) == (date(2025, 1, 1), 3)
+    client = login_as("energy@school.demo")
+    html = client.get(f"/projects/{project.id}?lang=zh").get_data(as_text=True)
+    shown = html.split('data-testid="term-end">', 1)[1].split("</dd>", 1)[0]
+    assert "2027-12-31" in shown and "按合同条款" in shown, shown

@@ -671,3 +671,50 @@ def test_terms_form_records_a_shared_savings_minimum_and_cap_shown_on_page_and_p
     assert pdf.status_code == 200
     words = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "保底 20,000.00 元" in words.replace("\n", "")
+
+
+def test_terms_form_reports_every_bad_field_at_once_in_chinese(login_as, db_session):
+    """Five bad fields, one submit: each under its own input, none in English (a number that
+    does not parse is said from the catalogue, not as a Python repr)."""
+    project = make_project(db_session, sign=False, generate=False)
+    energy = login_as("energy@school.demo")
+    bad = {
+        "term_years": "0",
+        "payment_due_days": "-5",
+        "discount_rate_pct": "abc",
+        "prices-0-base_price": "-0.5",
+        "shared_savings-shares-0-share_pct": "150",
+    }
+    response = energy.post(
+        f"/projects/{project.id}/terms", data=_form("shared_savings", **bad, version="1")
+    )
+    assert response.status_code == 422
+    errors = _errors(response.get_data(as_text=True))
+    assert set(bad) <= set(errors), errors
+    assert "必须是数字" in errors["discount_rate_pct"]
+    text = " ".join(errors.values())
+    assert not re.search(r"[A-Za-z]{3,}", text.replace("CNY", "")), text
+    assert _contract(db_session, project).version == 1  # nothing written
+
+
+def test_a_blank_project_name_is_refused_on_the_page_and_in_the_api(login_as, db_session):
+    energy = login_as("energy@school.demo")
+    page = energy.post("/projects/new", data={"name": "   "})
+    assert page.status_code == 422 and "不能为空白" in _errors(page.get_data(as_text=True))["name"]
+    api = energy.post("/api/v1/projects", json={"name": " \t "})
+    assert api.status_code == 422 and "name" in api.get_json()["error"]["fields"]
+    assert _count(db_session, "   ") == 0
+    saved = energy.post("/api/v1/projects", json={"name": "  图书馆照明  "})
+    assert saved.status_code == 201 and saved.get_json()["name"] == "图书馆照明"
+
+
+def test_a_project_stored_with_a_blank_name_is_still_listed_and_opened(login_as, db_session):
+    project = make_project(db_session, sign=False, generate=False)
+    project.name = "  "
+    db_session.flush()
+    energy = login_as("energy@school.demo")
+    listing = energy.get("/projects").get_data(as_text=True)
+    link = f'<a href="/projects/{project.id}">（未命名项目 #{project.id}）</a>'
+    assert link in listing
+    page = energy.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f"（未命名项目 #{project.id}）" in page

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from babel.dates import format_date
 from test_contracts_service import actual_lines, make_project
 
 from emc import clock
@@ -67,6 +68,14 @@ def test_finance_queue_prepare_and_approve_by_two_people(login_as, db_session, f
     forged = finance1.post(f"/payment-lines/{line.id}/approve", data={"version": "2"})
     assert forged.status_code == 403
     assert "职责分离" in forged.get_data(as_text=True)
+    # The refusal names its line (period and amount, as the success flash does): the schedule
+    # and the queue list many.
+    first, last = (
+        format_date(d, locale="zh_CN")
+        for d in (line.period_start, line.period_end - dt.timedelta(days=1))
+    )
+    said = f"付款明细 {first} – {last}（{line.amount:,.2f} 元）：职责分离"
+    assert said in forged.get_data(as_text=True)
 
     finance2 = login_as("finance2@school.demo")
     queue = finance2.get("/finance/queue").get_data(as_text=True)

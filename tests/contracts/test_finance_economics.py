@@ -77,6 +77,12 @@ def test_simple_payback_interpolates_inside_the_year():
     assert simple_payback(FLOWS) == D("2.60")
     assert simple_payback([D(-1000), D(100), D(100)]) is None
     assert simple_payback([D(0), D(100)]) == D("0.00")
+    # Nothing paid at signing, more paid than received later: never paid back (not 0).
+    assert simple_payback([D(0), D(-100), D(-50)]) is None
+    assert discounted_payback(D("0.06"), [D(0), D(-100), D(20)]) is None
+    # No cash flow at all: nothing to pay back.
+    assert simple_payback([D(0), D(0), D(0)]) is None
+    assert simple_payback([D(-100), D(60), D(60)]) == D("1.67")
 
 
 def test_discounted_payback_uses_discounted_flows():

@@ -350,3 +350,51 @@ def test_bad_adjustments_name_the_field():
     with pytest.raises(ContractTermsError) as error:
         contractual_lines(terms, (twice, twice))
     assert error.value.field == "adjustments[1].reference"
+
+
+def test_every_bad_field_is_named_at_once():
+    """A form shows all its errors after one submit: validation goes on past the first bad
+    field, and the error still reads as its first field for callers that want one."""
+    from emc.contracts.finance import ContractTermsErrors, each_error
+
+    terms = dataclasses.replace(
+        GOOD,
+        term_years=0,
+        payment_due_days=-5,
+        prices=(CarrierPrice("electricity", "kWh", D("-0.5"), D(0)),),
+        components=shared(ShareBand(3, 1, D("1.5"))),
+    )
+    with pytest.raises(ContractTermsErrors) as error:
+        validate_terms(terms)
+    fields = [e.field for e in each_error(error.value)]
+    assert error.value.field == fields[0] == "term_years"
+    for field in (
+        "payment_due_days",
+        "prices[0].base_price",
+        "components[0].shares[0].share",
+        "components[0].shares[0].last_year",
+    ):
+        assert field in fields, (field, fields)
+    # One bad field: the plain error, as before.
+    with pytest.raises(ContractTermsError) as one:
+        validate_terms(dataclasses.replace(GOOD, payment_due_days=-5))
+    assert not isinstance(one.value, ContractTermsErrors) and one.value.field == "payment_due_days"
+
+
+def test_a_document_reports_its_bad_leaves_and_the_other_bad_fields_together():
+    from emc.contracts.documents import decode_terms_all, terms_to_document
+    from emc.contracts.service.contracts import check_terms
+    from emc.errors import Invalid
+
+    document = terms_to_document(dataclasses.replace(GOOD, payment_due_days=-5))
+    document["discount_rate"] = "abc"
+    terms, problems = decode_terms_all(document)
+    assert [p.field for p in problems] == ["discount_rate"]
+    assert problems[0].message.code == "finance.not_decimal"
+    with pytest.raises(Invalid) as error:
+        check_terms(document, [])
+    # The undecodable rate once (not again from validation), and the other bad field too.
+    assert error.value.fields == {
+        "terms.discount_rate": [problems[0].message],
+        "terms.payment_due_days": [error.value.fields["terms.payment_due_days"][0]],
+    }

@@ -70,7 +70,7 @@ def test_sites_buildings_and_meters_crud(energy):
         },
     )
     assert bad.status_code == 422
-    assert "does not fit carrier 'water'" in bad.get_json()["error"]["fields"]["unit"][0]
+    assert "does not fit Water" in bad.get_json()["error"]["fields"]["unit"][0]
     assert energy.get(f"/api/v1/meters?site_id={site_id}").get_json()[0]["id"] == meter["id"]
 
 
@@ -232,4 +232,4 @@ def test_pages_show_sites_meters_chart_coverage_and_upload_results(energy, db_se
         data={"file": (io.BytesIO("时间,用量\n2024-12-31 23:00,5\n".encode()), "c.csv")},
         content_type="multipart/form-data",
     )
-    assert clash.status_code == 409 and "overlaps" in clash.get_data(as_text=True)
+    assert clash.status_code == 409 and "重叠" in clash.get_data(as_text=True)

@@ -372,7 +372,7 @@ def test_meter_units_are_canonical_and_must_fit_the_carrier(db_session, energy):
     assert meter.unit == "kWh"
     with pytest.raises(Invalid) as err:
         make_meter(db_session, energy, name="错表", unit="m3")
-    assert "does not fit carrier 'electricity'" in err.value.fields["unit"][0]
+    assert "does not fit Electricity" in err.value.fields["unit"][0]
     with pytest.raises(Invalid) as err:
         make_meter(db_session, energy, name="错表2", interval_minutes=7)
     assert "interval_minutes" in err.value.fields

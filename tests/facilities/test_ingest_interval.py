@@ -269,8 +269,8 @@ def test_unit_that_does_not_fit_the_carrier_names_the_column():
     assert problems("时间,用量(m³)\n2024-01-01 00:00,1\n") == [
         (
             "bad_unit",
-            "meter.csv row 1, column \"用量(m³)\": unit 'm³' does not fit carrier"
-            " 'electricity' (accepted: Wh, kWh, MWh)",
+            'meter.csv row 1, column "用量(m³)": the unit m³ does not fit Electricity'
+            " (accepted: Wh, kWh, MWh)",
         )
     ]
 
@@ -279,7 +279,7 @@ def test_wrong_unit_in_a_unit_column_names_the_row():
     assert problems("timestamp,value,单位\n2024-01-01 00:00,1,kWh\n2024-01-01 00:15,1,GJ\n") == [
         (
             "bad_unit",
-            "meter.csv row 3, column \"单位\": unit 'GJ' does not fit carrier 'electricity'"
+            'meter.csv row 3, column "单位": the unit GJ does not fit Electricity'
             " (accepted: Wh, kWh, MWh)",
         )
     ]
@@ -289,8 +289,8 @@ def test_wrong_unit_argument():
     assert problems("timestamp,value\n2024-01-01 00:00,1\n", unit="t") == [
         (
             "bad_unit",
-            "meter.csv: the unit given for the upload: unit 't' does not fit carrier"
-            " 'electricity' (accepted: Wh, kWh, MWh)",
+            "meter.csv: the unit given for the upload: the unit t does not fit Electricity"
+            " (accepted: Wh, kWh, MWh)",
         )
     ]
 

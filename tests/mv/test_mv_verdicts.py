@@ -42,18 +42,30 @@ def test_a_month_without_data_is_insufficient_never_a_pass_and_cannot_be_submitt
     with pytest.raises(Conflict) as refused:
         reports.submit_report(db_session, ids["engineer"], report.id)
     assert refused.value.code == "insufficient_data"
-    assert "2024-02-01/2024-02-29" in refused.value.message
-    # The page says so, in Chinese, and names the days and what to upload.
+    assert "no usage data 2024-02-01 to 2024-02-29" in refused.value.message
+    # The page says so, in Chinese, and names the days and what to upload; the submit button
+    # is disabled with the reason beside it.
     page = login_as(ESCO).get(f"/projects/{ids['project']}/mv/reports/{report.id}")
     html = page.get_data(as_text=True)
     assert 'data-verdict="insufficient_data"' in html and "数据不足" in html
     assert "2024-02-01 – 2024-02-29" in html
+    assert 'data-testid="submit-disabled"' in html and "报告暂不能提交" in html
+    assert f"/mv/reports/{report.id}/submit" not in html
     # Through the API the refusal is a 409 naming the field.
     r = login_as(ESCO).post(
         f"/api/v1/projects/{ids['project']}/mv-reports/{report.id}/submit",
         json={"row_version": report.row_version},
     )
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "insufficient_data"
+    # The refusal names what is missing in Chinese (never the internal kind of range).
+    r = login_as(ESCO).post(
+        f"/projects/{ids['project']}/mv/reports/{report.id}/submit",
+        data={"row_version": report.row_version},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    said = r.get_data(as_text=True)
+    assert "缺少用能数据 2024-02-01 至 2024-02-29" in said
+    assert "missing_usage" not in said and "missing_temperature" not in said
 
 
 def test_a_month_with_enough_data_passes_as_before(db_session):

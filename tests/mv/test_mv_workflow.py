@@ -806,3 +806,88 @@ def test_service_refuses_wrong_party_even_with_the_role(mv, db_session):
             period_start=dt.date(2024, 1, 1),
             period_end=dt.date(2024, 2, 1),
         )
+
+
+def test_no_report_is_drafted_or_accepted_before_the_contract_is_signed(mv, login_as, db_session):
+    """A user drafted and submitted a report (with its payment value) on a project the ESCO
+    had not signed: reports, and so payments, wait for both signatures."""
+    from emc.contracts.models import EmcProject, ProjectStatus
+
+    esco, inst = login_as(ESCO), login_as(INSTITUTION)
+    pid = mv["project"]
+    propose_and_approve(esco, inst, pid)
+    period = {"period_start": "2024-01-01", "period_end": "2024-02-01"}
+    report = esco.post(api(pid, "/mv-reports"), json=period).get_json()
+    submitted = esco.post(
+        api(pid, f"/mv-reports/{report['id']}/submit"),
+        json={"row_version": seen(esco, pid, f"/mv-reports/{report['id']}")},
+    )
+    assert submitted.status_code == 200, submitted.get_json()
+    project = db_session.get(EmcProject, pid)
+    signed = project.status
+    project.status = ProjectStatus.PROPOSED
+    db_session.flush()
+    refused = esco.post(
+        api(pid, "/mv-reports"),
+        json={**period, "period_start": "2024-02-01", "period_end": "2024-03-01"},
+    )
+    assert refused.status_code == 409
+    assert "status" in refused.get_json()["error"]["fields"]
+    lines = db_session.scalars(select(PaymentLine).where(PaymentLine.project_id == pid)).all()
+    accept = inst.post(
+        api(pid, f"/mv-reports/{report['id']}/accept"),
+        json={"row_version": seen(inst, pid, f"/mv-reports/{report['id']}")},
+    )
+    assert accept.status_code == 409
+    assert (
+        db_session.scalars(select(PaymentLine).where(PaymentLine.project_id == pid)).all() == lines
+    )
+    project.status = signed
+    db_session.flush()
+    accepted = inst.post(
+        api(pid, f"/mv-reports/{report['id']}/accept"),
+        json={"row_version": seen(inst, pid, f"/mv-reports/{report['id']}")},
+    )
+    assert accepted.status_code == 200, accepted.get_json()
+
+
+def test_a_baseline_with_an_open_suspected_event_is_not_approved(mv, login_as, db_session):
+    """The baseline page said to decide on a suspected non-routine event before approving, and
+    the approval went through anyway: now it is refused until the event is decided."""
+    from emc.watch.models import EventScope, EventStatus, SuspectedEvent
+
+    esco, inst = login_as(ESCO), login_as(INSTITUTION)
+    pid = mv["project"]
+    proposed = esco.post(api(pid, "/baselines"), json={})
+    assert proposed.status_code == 201, proposed.get_json()
+    baseline = proposed.get_json()
+    row = db_session.get(Baseline, baseline["id"])
+    event = SuspectedEvent(
+        project_id=pid,
+        baseline_id=row.id,
+        meter_id=mv["meter"],
+        scope=EventScope.BASELINE,
+        start_date=row.start_date + dt.timedelta(days=40),
+        detected_on=row.end_date,
+        change_per_day=Decimal("120.000"),
+        change_percent=18.8,
+        confidence=0.97,
+        unit="kWh",
+        status=EventStatus.OPEN,
+    )
+    db_session.add(event)
+    db_session.flush()
+    url = api(pid, f"/baselines/{baseline['id']}/approve")
+    refused = inst.post(
+        url,
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{baseline['id']}")},
+    )
+    assert refused.status_code == 409 and "events" in refused.get_json()["error"]["fields"]
+    assert db_session.get(Baseline, baseline["id"]).status.value == "proposed"
+    event.status = EventStatus.DISMISSED
+    db_session.flush()
+    approved = inst.post(
+        url,
+        json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{baseline['id']}")},
+    )
+    assert approved.status_code == 200, approved.get_json()

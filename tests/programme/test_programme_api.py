@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -235,3 +236,50 @@ def test_agency_reads_statistics_of_its_region_only(login_as):
     assert ningbo == []
     hangzhou = login_as("officer@hangzhou.demo").get("/api/v1/programme/stats").get_json()
     assert {s["year"] for s in hangzhou} == {2020, 2024} and len(hangzhou) == 4
+
+
+def _field_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<ul class="field-errors" data-field="([^"]+)">(.*?)</ul>', html, re.S))
+
+
+def test_statistics_form_and_api_refuse_negative_figures_each_under_its_field(login_as):
+    client = login_as("energy@hospital.demo")
+    page = client.post(
+        "/programme/stats",
+        data={
+            "year": "2019",
+            "floor_area_m2": "42000",
+            "quantity_electricity": "-100",
+            "quantity_natural_gas": "abc",
+        },
+    )
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    errors = _field_errors(html)
+    # Each bad quantity marked and explained under its own input, in Chinese.
+    assert "必须大于或等于 0" in errors["quantity_electricity"]
+    assert "不是有效的数字" in errors["quantity_natural_gas"]
+    assert 'value="abc"' in html and "carriers" not in errors
+    assert "2019" not in client.get("/api/v1/programme/stats").get_data(as_text=True)
+    api = client.post(
+        "/api/v1/programme/stats",
+        json={
+            "year": 2019,
+            "floor_area_m2": "-1",
+            "carriers": [{"carrier": "electricity", "quantity": "-100", "unit": "kWh"}],
+        },
+    )
+    assert api.status_code == 422
+    fields = api.get_json()["error"]["fields"]
+    assert "floor_area_m2" in fields and "carriers" in fields
+
+
+def test_a_reversed_year_range_keeps_the_dashboard_with_the_error_beside_the_years(login_as):
+    client = login_as("officer@national.demo")
+    response = client.get("/programme?start_year=2025&end_year=2021")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'data-testid="kpis"' in html and 'data-testid="project-list"' in html
+    assert "不得早于起始年份" in _field_errors(html)["end_year"]
+    assert 'name="start_year" size="6" value="2025"' in html
+    assert 'name="end_year" size="6" value="2021"' in html

@@ -125,6 +125,8 @@ def test_counts_follow_the_rule_signed_terminated_and_window(db_session):
         "terminated": 2,
         "proposed": 1,
     }
+    # Listed in the order of a project's life, not as the counts come.
+    assert [s["key"] for s in d.by_status] == ["proposed", "contracted", "operating", "terminated"]
     # Cumulative by month: 2022-05 → 1, 2023-01 → 2, 2023-02 → 3, up to the as-of month.
     monthly = dict((m["month"], m["cumulative"]) for m in d.monthly)
     assert monthly["2022-04"] == 0 and monthly["2022-05"] == 1 and monthly["2023-02"] == 3
@@ -409,6 +411,27 @@ def test_statistics_errors_name_the_field(db_session):
             floor_area_m2=Decimal(1),
             carriers=[],
         )
+
+
+def test_the_service_refuses_negative_consumption_and_area_naming_every_field(db_session):
+    """The service itself refuses (whatever called it: the page, the API, an import)."""
+    gym = actor_for(db_session, "energy@gym.demo")
+    with pytest.raises(Invalid) as error:
+        service.save_stat(
+            db_session,
+            gym,
+            year=2019,
+            floor_area_m2=Decimal(-42000),
+            occupants=-1,
+            carriers=[
+                {"carrier": "electricity", "quantity": Decimal(-100), "unit": "kWh"},
+                {"carrier": "natural_gas", "quantity": Decimal(5), "unit": "m³"},
+            ],
+        )
+    fields = error.value.fields
+    assert fields["carriers.0.quantity"][0].code == "programme.negative_consumption"
+    assert set(fields) == {"carriers.0.quantity", "floor_area_m2", "occupants"}
+    assert service.list_stats(db_session, gym, year=2019) == []
 
 
 def _xlsx(rows) -> io.BytesIO:

@@ -127,6 +127,17 @@ def test_a_submitted_report_waits_for_the_institution_and_a_disputed_one_for_the
     assert not any(
         t.object_key == key for t in todos_for(db_session, actor(db_session, "engineer@esco.demo"))
     )
+    # Its period reads as on the report page: first and last day (the stored end is exclusive).
+    todo = next(
+        t
+        for t in todos_for(db_session, actor(db_session, "energy@school.demo"))
+        if t.object_key == key
+    )
+    last = report.period_end - dt.timedelta(days=1)
+    assert (todo.params["start"], todo.params["end"]) == (
+        report.period_start.isoformat(),
+        last.isoformat(),
+    )
     _set_status(db_session, report, ReportStatus.DISPUTED)
     assert key in keys(db_session, "engineer@esco.demo", "report.revise")
     assert key not in keys(db_session, "energy@school.demo", "report.decide")

@@ -225,16 +225,21 @@ def test_every_workflow_event_of_a_decision_notifies_someone():
     assert set(MACHINES) >= {"project", "baseline", "report", "payment_line", "audit"}
 
 
-def test_a_prepared_line_notifies_the_other_finance_users_never_the_preparer(login_as, db_session):
+def first_payable_line(login_as, db_session) -> PaymentLine:
+    """The first payable line of a signed project's generated schedule."""
     project, energy, _esco = signed_project(login_as, db_session)
     pid = project["id"]
     assert energy.post(f"/api/v1/projects/{pid}/schedule", json={}).status_code == 200
-    line = db_session.scalar(
+    return db_session.scalar(
         select(PaymentLine)
         .where(PaymentLine.project_id == pid, PaymentLine.source == "actual")
         .order_by(PaymentLine.due_on)
         .limit(1)
     )
+
+
+def test_a_prepared_line_notifies_the_other_finance_users_never_the_preparer(login_as, db_session):
+    line = first_payable_line(login_as, db_session)
     finance = login_as("finance@school.demo")
     prepared = finance.post(f"/api/v1/payment-lines/{line.id}/prepare", json={"version": 1})
     assert prepared.status_code == 200
@@ -307,3 +312,34 @@ def test_only_those_who_may_set_the_terms_are_sent_to_the_terms_form(login_as, d
         assert terms_link not in html and 'data-testid="no-terms"' in html, who
         assert reader.get(f"/projects/{pid}/terms").status_code == 403
     assert readers >= 1
+
+
+def test_signature_times_are_shown_in_local_time(login_as, db_session):
+    """The life page showed a signature at 15:15 (UTC) where every other time on the site
+    reads 23:15 (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo
+
+    project, energy, _esco = signed_project(login_as, db_session)
+    signed_at = fresh(db_session, project["id"]).institution_signed_at
+    html = energy.get(f"/projects/{project['id']}/life").get_data(as_text=True)
+    shown = html.split('data-testid="sig-institution">', 1)[1].split("</dd>", 1)[0]
+    assert shown == signed_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_a_notification_names_people_and_money_as_the_pages_do(login_as, db_session):
+    """The inbox read "finance2@school.demo 审批了…（21544.85 元…）": people by display name,
+    amounts with thousands separators and two places."""
+    line = first_payable_line(login_as, db_session)
+    line.amount = Decimal("21544.85")
+    db_session.flush()
+    finance = login_as("finance@school.demo")
+    prepared = finance.post(
+        f"/api/v1/payment-lines/{line.id}/prepare", json={"version": line.version}
+    )
+    assert prepared.status_code == 200, prepared.get_json()
+    note = db_session.scalar(
+        select(Notification).where(Notification.kind == "payment_line_prepared").limit(1)
+    )
+    preparer = db_session.scalar(select(User).where(User.email == "finance@school.demo"))
+    assert note.params["actor"] == preparer.display_name != preparer.email
+    assert note.params["amount"] == "21,544.85"

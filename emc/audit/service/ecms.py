@@ -48,7 +48,7 @@ def list_ecms(session: Session, actor: Actor, audit_id: int) -> list[AuditEcm]:
 def _ecm_of(session: Session, audit: EnergyAudit, ecm_id: int) -> AuditEcm:
     ecm = session.get(AuditEcm, ecm_id)
     if ecm is None or ecm.audit_id != audit.id:
-        raise _invalid("ecm_id", N_("unknown measure"), text=f"unknown ECM {ecm_id!r}")
+        raise _invalid("ecm_id", N_("unknown measure"))
     return ecm
 
 

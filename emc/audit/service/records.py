@@ -26,7 +26,7 @@ from emc.auth.policy import load, require, scoped
 from emc.errors import Conflict, Invalid
 from emc.facilities.models import Building, Site
 from emc.facilities.service.factors import current_factors
-from emc.messages import msg
+from emc.messages import Text, msg, term
 from emc.messages import state as state_word
 
 AUDIT_FIELDS = (
@@ -104,7 +104,10 @@ MAX_BASE_YEARS = 3
 
 
 def _invalid(field: str, message: str, *, text: str | None = None) -> Invalid:
-    return Invalid(text or f"{field}: {message}", fields={field: [message]})
+    # The field's message is the error's sentence too (said in the reader's language above the
+    # form); never "field_name: …", which would put the internal field name on the page.
+    said = message if isinstance(message, Text) else term(message)
+    return Invalid(text or said, fields={field: [said]})
 
 
 def audits_query(actor: Actor, *, status: AuditStatus | None = None) -> Select:

@@ -77,17 +77,13 @@ def _set_scope(
         site = session.get(Site, site_id)
         # Only the institution's own sites: another tenant's site is "unknown", never "forbidden".
         if site is None or site.organization_id != audit.organization_id:
-            raise _invalid("site_ids", N_("unknown site"), text=f"unknown site {site_id!r}")
+            raise _invalid("site_ids", N_("unknown site"))
         sites.append(site)
     buildings = []
     for building_id in dict.fromkeys(building_ids):
         building = session.get(Building, building_id)
         if building is None or building.site_id not in {s.id for s in sites}:
-            raise _invalid(
-                "building_ids",
-                N_("must be a building of a site in scope"),
-                text=f"building {building_id!r} is not on a site in scope",
-            )
+            raise _invalid("building_ids", N_("must be a building of a site in scope"))
         buildings.append(building)
     session.execute(delete(AuditSite).where(AuditSite.audit_id == audit.id))
     session.execute(delete(AuditBuilding).where(AuditBuilding.audit_id == audit.id))

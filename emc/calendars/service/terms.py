@@ -27,7 +27,16 @@ from emc.facilities.models import Site
 from emc.messages import msg, record
 
 TEMPLATE_HEADER = ("kind", "start_date", "end_date", "name")
-# Chinese headers and kind words a school's secretary may type instead.
+# The Chinese template's headers and kind words (file format words, read back like the English
+# ones): the template a Chinese page offers, and what a school's secretary may type.
+TEMPLATE_HEADER_ZH = ("类型", "开始日期", "结束日期", "名称")
+# A kind cell that is none of the words (a msgid: the calendar pages translate row problems).
+KIND_PROBLEM = "must be 学期, 考试 or 假期 (or term, exam, vacation)"
+_KIND_WORDS_ZH = {
+    TermPeriodKind.TERM: "学期",
+    TermPeriodKind.EXAM: "考试",
+    TermPeriodKind.VACATION: "假期",
+}
 
 
 _HEADER_ALIASES = {
@@ -142,7 +151,10 @@ def read_periods(
     missing = [c for c in TEMPLATE_HEADER[:3] if c not in header]
     if missing:
         raise Invalid(
-            msg("calendars.header_must_name_kind_start"),
+            msg(
+                "calendars.header_must_name_columns",
+                columns="类型、开始日期、结束日期 (kind, start_date, end_date)",
+            ),
             fields={"file": [f"row 1, column {c}: missing column" for c in missing]},
         )
     col = {name: header.index(name) for name in TEMPLATE_HEADER if name in header}
@@ -162,7 +174,7 @@ def read_periods(
     for n, r in enumerate(rows[1:], start=2):
         kind = _KIND_ALIASES.get(str(cell(r, "kind") or "").strip().lower())
         if kind is None:
-            problems.append(f"row {n}, column kind: term, vacation or exam")
+            problems.append(f"row {n}, column kind: {KIND_PROBLEM}")
             continue
         try:
             start = as_date(cell(r, "start_date"))
@@ -343,35 +355,48 @@ def site_calendar(session: Session, site_id: int) -> TermCalendar | None:
 
 
 _TEMPLATE_ROWS = (
-    ("term", "2024-09-01", "2025-01-17", "2024–2025 第一学期"),
-    ("exam", "2025-01-06", "2025-01-17", "期末考试"),
-    ("vacation", "2025-01-18", "2025-02-16", "寒假"),
-    ("term", "2025-02-17", "2025-07-04", "2024–2025 第二学期"),
-    ("vacation", "2025-07-05", "2025-08-31", "暑假"),
+    (TermPeriodKind.TERM, "2024-09-01", "2025-01-17", "2024–2025 第一学期"),
+    (TermPeriodKind.EXAM, "2025-01-06", "2025-01-17", "期末考试"),
+    (TermPeriodKind.VACATION, "2025-01-18", "2025-02-16", "寒假"),
+    (TermPeriodKind.TERM, "2025-02-17", "2025-07-04", "2024–2025 第二学期"),
+    (TermPeriodKind.VACATION, "2025-07-05", "2025-08-31", "暑假"),
 )
 
 
-def _template_table():
+def column_title(column: str, *, chinese: bool = True) -> str:
+    """A template column's header (``end_date`` → 结束日期, or end_date in English)."""
+    if chinese and column in TEMPLATE_HEADER:
+        return TEMPLATE_HEADER_ZH[TEMPLATE_HEADER.index(column)]
+    return column
+
+
+def _template_table(chinese: bool):
     # Through the one export helper (emc.exports): BOM, neutralising, typed cells.
     from emc import exports
 
+    def kind(k: TermPeriodKind) -> str:
+        return _KIND_WORDS_ZH[k] if chinese else k.value
+
     return exports.Table(
-        columns=[exports.Column(title) for title in TEMPLATE_HEADER],
-        rows=[list(row) for row in _TEMPLATE_ROWS],
-        name="calendar",
+        columns=[
+            exports.Column(title) for title in (TEMPLATE_HEADER_ZH if chinese else TEMPLATE_HEADER)
+        ],
+        rows=[[kind(k), *rest] for k, *rest in _TEMPLATE_ROWS],
+        name="校历" if chinese else "calendar",
         freeze_header=False,
     )
 
 
-def template_csv() -> bytes:
-    """The term-calendar template (UTF-8 with BOM so that Excel opens it in Chinese)."""
+def template_csv(*, chinese: bool = True) -> bytes:
+    """The term-calendar template (UTF-8 with BOM so that Excel opens it in Chinese): Chinese
+    headers and kind words (学期, 考试, 假期), or the English ones; uploads take either."""
     from emc import exports
 
-    return exports.csv_bytes(_template_table())
+    return exports.csv_bytes(_template_table(chinese))
 
 
-def template_xlsx() -> bytes:
-    """The same template as an XLSX workbook."""
+def template_xlsx(*, chinese: bool = True) -> bytes:
+    """The same template as an XLSX workbook (sheet 校历, or calendar)."""
     from emc import exports
 
-    return exports.xlsx_bytes([_template_table()])
+    return exports.xlsx_bytes([_template_table(chinese)])

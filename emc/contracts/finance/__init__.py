@@ -52,6 +52,7 @@ from .terms import (
     Component,
     ContractTerms,
     ContractTermsError,
+    ContractTermsErrors,
     ContractType,
     CostKind,
     CostParty,
@@ -71,6 +72,7 @@ from .terms import (
     SavingsInputError,
     ShareBand,
     SharedSavingsTerms,
+    each_error,
 )
 from .validation import validate_adjustments, validate_terms
 from .valuation import SavingsSegment, ValuedPart, allocate_rounded, value_segments, value_totals
@@ -87,6 +89,7 @@ __all__ = [
     "ContractEconomics",
     "ContractTerms",
     "ContractTermsError",
+    "ContractTermsErrors",
     "ContractType",
     "CostKind",
     "CostParty",
@@ -145,6 +148,7 @@ __all__ = [
     "simple_payback",
     "term_end",
     "total_amount",
+    "each_error",
     "validate_adjustments",
     "validate_terms",
     "year_fraction",

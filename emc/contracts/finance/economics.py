@@ -183,25 +183,29 @@ def cumulative(flows: Sequence[Decimal]) -> tuple[Decimal, ...]:
 
 
 def _payback(values: Sequence[Fraction]) -> Decimal | None:
+    # Every year is looked at: a party that pays nothing at signing but pays more than it gets
+    # later (its cumulative flow turns negative in year 3 and stays there) never pays back,
+    # and a party without any cash flow has nothing to pay back either (None, never 0).
     running = Fraction(0)
     for k, v in enumerate(values):
         before, running = running, running + v
-        if running < 0:
-            continue
-        if before >= 0:
-            if k == 0:
-                return round_years(Decimal(0))
+        if running < 0 or before >= 0:
             continue
         # Recovered during year k: interpolate linearly between t = k − 1 and t = k.
         t = (k - 1) + (-before) / v
         return round_years(Decimal(t.numerator) / Decimal(t.denominator))
-    return None
+    # Here the cumulative flow either never turned negative (0: nothing to recover) or turned
+    # negative and stayed there.
+    if running < 0 or not any(values):
+        return None
+    return round_years(Decimal(0))
 
 
 @money_context
 def simple_payback(flows: Sequence[Decimal]) -> Decimal | None:
-    """Years until the cumulative flow first turns non-negative (0 if it never is negative),
-    linear inside the year of recovery; None if it never recovers."""
+    """Years until the cumulative flow first turns non-negative (0 if it is never negative),
+    linear inside the year of recovery; None if it never recovers, or if every flow is zero
+    (nothing to pay back)."""
     return _payback([exact(f) for f in flows])
 
 

@@ -11,6 +11,7 @@ fractions (0.85, not 85), floor area in m², dates as ``date``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -61,6 +62,21 @@ class FinanceInputError(ValueError):
 
 class ContractTermsError(FinanceInputError):
     """Contract terms (or an agreed fee adjustment) that cannot produce a schedule."""
+
+
+class ContractTermsErrors(ContractTermsError):
+    """Several bad fields found at once (a form shows them all after one submit): ``errors``
+    lists each one in document order; the first is also this error's ``field`` and
+    ``message``, so a caller that handles one error at a time still reads a true one."""
+
+    def __init__(self, errors: Sequence[FinanceInputError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.errors = tuple(errors)
+
+
+def each_error(error: FinanceInputError) -> tuple[FinanceInputError, ...]:
+    """The single errors an error stands for (itself, or those of a :class:`ContractTermsErrors`)."""
+    return tuple(getattr(error, "errors", (error,)))
 
 
 class SavingsInputError(FinanceInputError):

@@ -83,14 +83,21 @@ def contract_of(session: Session, project_id: int) -> Contract | None:
 
 
 def finance_error(error: finance.FinanceInputError) -> Invalid:
+    """The finance core's error (or errors, :class:`~emc.contracts.finance.ContractTermsErrors`)
+    as Invalid naming each bad field by its path in the request."""
+    fields: dict[str, list] = {}
+    for one in finance.each_error(error):
+        fields.setdefault(_finance_path(one), []).append(one.message)
+    return Invalid(msg("contracts.terms_invalid"), fields=fields)
+
+
+def _finance_path(error: finance.FinanceInputError) -> str:
     if isinstance(error, finance.SavingsInputError) and error.field.startswith("estimates"):
-        path = "savings_estimates" + error.field[len("estimates") :]
-    elif error.field.startswith("adjustments"):
+        return "savings_estimates" + error.field[len("estimates") :]
+    if error.field.startswith("adjustments"):
         # An agreed custody fee adjustment that no longer fits (amended) terms.
-        path = "custody_adjustments" + error.field[len("adjustments") :]
-    else:
-        path = f"terms.{error.field}"
-    return Invalid(msg("contracts.terms_invalid"), fields={path: [error.message]})
+        return "custody_adjustments" + error.field[len("adjustments") :]
+    return f"terms.{error.field}"
 
 
 def add_numbered(session: Session, row: object, what: str) -> None:

@@ -17,6 +17,7 @@ from emc.auth.models import User
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require, require_amendment_proposer, scoped
 from emc.contracts import finance
+from emc.contracts.documents import decode_terms_all
 from emc.contracts.models import (
     SIGNED_STATUSES,
     AmendmentStatus,
@@ -76,15 +77,36 @@ def check_terms(
     Raises Invalid whose ``fields`` name the bad value (``terms.components[0].shares[1].share``,
     ``savings_estimates[0].unit``).
     """
+    # Every bad field at once (a form shows them all after one submit): the document's bad
+    # leaves, then what validation finds in the rest of it.
+    terms, problems = decode_terms_all(document)
+    found = list(problems)
     try:
-        terms = terms_from_document(document)
         parsed = estimates_from_document(estimates)
-        finance.validate_terms(terms)
+    except finance.FinanceInputError as error:
+        found.extend(finance.each_error(error))
+    if terms is not None:
+        try:
+            finance.validate_terms(terms, tolerant=bool(problems))
+        except finance.FinanceInputError as error:
+            bad = [p.field for p in problems]
+            found.extend(e for e in finance.each_error(error) if not _related(e.field, bad))
+    try:
+        if found:
+            raise finance.ContractTermsErrors(found)
         # The estimates must fit the terms (priced carriers, units, years).
         finance.projected_schedule(terms, parsed)
     except finance.FinanceInputError as error:
         raise finance_error(error) from None
     return terms, parsed
+
+
+def _related(path: str, others: list[str]) -> bool:
+    # A check of a value that did not decode (or of what holds it) repeats its decoding error.
+    return any(
+        path == o or path.startswith((f"{o}.", f"{o}[")) or o.startswith((f"{path}.", f"{path}["))
+        for o in others
+    )
 
 
 def set_contract_terms(

@@ -14,6 +14,7 @@ from emc.contracts import finance
 from emc.contracts.models import (
     EmcProject,
     Investor,
+    LineStatus,
     PaymentLine,
 )
 from emc.contracts.service._common import finance_error
@@ -62,8 +63,10 @@ class ProjectEconomics:
     assumptions: finance.EconomicsAssumptions
     result: finance.ContractEconomics
     cases: tuple[finance.SensitivityCase, ...]
-    # [{"contract_year", "projected", "actual"}]: net paid by the institution under the
-    # schedule (projected lines vs actual lines), a sum of the stored fen-rounded lines.
+    # [{"contract_year", "projected", "actual", "paid"}]: net paid by the institution under
+    # the schedule (projected lines vs actual lines: fixed fees and lines of accepted M&V
+    # results, later years' fees included), and of those the lines already paid; sums of the
+    # stored fen-rounded lines.
     by_year: list[dict[str, Any]]
 
 
@@ -88,20 +91,18 @@ def project_economics(session: Session, actor: Actor, project_id: int) -> Projec
         cases = finance.sensitivity(terms, estimates, assumptions, adjustments)
     except finance.FinanceInputError as error:
         raise finance_error(error) from None
-    years: dict[int, dict[str, Any]] = {
-        y: {"contract_year": y, "projected": Decimal("0.00"), "actual": Decimal("0.00")}
-        for y in range(1, terms.term_years + 1)
-    }
+
+    def year(contract_year: int) -> dict[str, Any]:
+        zero = Decimal("0.00")
+        return {"contract_year": contract_year, "projected": zero, "actual": zero, "paid": zero}
+
+    years = {y: year(y) for y in range(1, terms.term_years + 1)}
     for line in list_lines(session, actor, project.id):
-        row = years.setdefault(
-            line.contract_year,
-            {
-                "contract_year": line.contract_year,
-                "projected": Decimal("0.00"),
-                "actual": Decimal("0.00"),
-            },
-        )
-        row[line.source.value] += _net_paid_by_institution(line)
+        row = years.setdefault(line.contract_year, year(line.contract_year))
+        net = _net_paid_by_institution(line)
+        row[line.source.value] += net
+        if line.status is LineStatus.PAID:
+            row["paid"] += net
     return ProjectEconomics(
         assumptions=assumptions,
         result=result,

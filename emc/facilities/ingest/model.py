@@ -41,6 +41,7 @@ class Code(StrEnum):
     EMPTY_FILE = "empty_file"
     UNSUPPORTED_FILE = "unsupported_file"
     UNREADABLE_FILE = "unreadable_file"
+    BINARY_FILE = "binary_file"
     ENCODING = "encoding"
     SHEET_NOT_FOUND = "sheet_not_found"
     NO_HEADER = "no_header"

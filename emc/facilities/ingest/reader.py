@@ -10,6 +10,7 @@ from emc.energy import UnitError, float_factor, unit_for
 from emc.messages import N_
 
 from .cells import Context, Stop
+from .formats import NEEDS, OPTIONAL, header_words
 from .interval import read_interval
 from .model import (
     Batch,
@@ -28,12 +29,8 @@ from .source import normalise_header as _normalise
 
 __all__ = ["ReadingsReader", "header_names", "peek_rows", "read_readings"]
 
-_NEEDS = {
-    MeterKind.INTERVAL: ("timestamp", "value"),
-    MeterKind.BILLING: ("start", "end", "value"),
-    MeterKind.REGISTER: ("timestamp", "reading"),
-}
-_OPTIONAL = ("quality", "unit")
+_NEEDS = NEEDS
+_OPTIONAL = OPTIONAL
 _READERS = {
     MeterKind.INTERVAL: read_interval,
     MeterKind.BILLING: read_billing,
@@ -382,6 +379,7 @@ class ReadingsReader:
                     f" the meter is {_a(kind)} meter (needs {', '.join(needs)})",
                     looks=other.value,
                     kind=kind.value,
+                    needs=header_words(needs, chinese=False),
                 )
             else:
                 for role in missing:

@@ -136,7 +136,30 @@ def open_source(stream: IO[bytes], filename: str, sheet: str | None = None) -> S
         )
     if prefix.startswith(_XLSX_MAGIC):
         return _open_xlsx(stream, prefix, hasher, sheet)
+    if _looks_binary(prefix):
+        raise SourceError(
+            "binary_file", "the file is not a CSV text file or an XLSX workbook (binary data)"
+        )
     return _open_csv(stream, prefix, hasher)
+
+
+# Bytes that no text file of meter readings holds: C0 controls other than tab, line feed,
+# vertical tab, form feed, carriage return and 0x1A (a DOS end-of-file mark). GBK and GB18030
+# never use them inside a character either.
+_CONTROL = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1A))
+
+
+def _looks_binary(prefix: bytes) -> bool:
+    """Whether the start of a non-XLSX file is binary data (an image, a PDF, an archive …)
+    rather than text: any NUL byte outside UTF-16, or more than one control byte in a
+    hundred. A renamed PNG is then refused before any column mapping is offered."""
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    sample = prefix[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    return controls * 100 > len(sample)
 
 
 def _detect_encoding(prefix: bytes, complete: bool) -> str:

@@ -212,7 +212,7 @@ def create_factor(
         elif not (region.isdigit() and len(region) == 6 and province_of(region) == region):
             problems["region"] = ["must be a 6-digit province code (xx0000)"]
         elif session.get(Region, region) is None:
-            problems["region"] = [f"unknown region code {region}"]
+            problems["region"] = [msg("facilities.unknown_region_code", code=region)]
     elif scope == FactorScope.REGIONAL and region is None:
         problems["region"] = ["a regional factor needs the grid name (华东, 华北 …)"]
     elif scope == FactorScope.NATIONAL and region is not None:

@@ -402,10 +402,14 @@ def _overlap_conflict(
     interval = meter.interval_minutes * 60 if meter.kind is MeterKind.INTERVAL else None
     found = store.overlapping(session, meter.id, first, last, interval)
     zone = site.timezone
-    message = (
-        f"the upload ({local_text(first, zone)} to {local_text(last, zone)}, {zone}) overlaps"
-        f" {found.count} stored readings from {local_text(found.first_ts, zone)} to"
-        f" {local_text(found.last_ts, zone)}; upload with replace to overwrite them"
+    message = msg(
+        "readings.overlap",
+        start=local_text(first, zone),
+        end=local_text(last, zone),
+        zone=zone,
+        count=found.count,
+        first=local_text(found.first_ts, zone),
+        last=local_text(found.last_ts, zone),
     )
     return Conflict(
         message,

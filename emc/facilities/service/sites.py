@@ -149,11 +149,11 @@ def _check_site(
 ) -> None:
     fields: dict[str, list[str]] = {}
     if session.get(Region, data["region_code"]) is None:
-        fields["region_code"] = [f"unknown region code {data['region_code']!r}"]
+        fields["region_code"] = [msg("facilities.unknown_region_code", code=data["region_code"])]
     try:
         ZoneInfo(data.get("timezone") or "Asia/Shanghai")
     except (ZoneInfoNotFoundError, ValueError):
-        fields["timezone"] = [f"unknown IANA time zone {data.get('timezone')!r}"]
+        fields["timezone"] = [msg("facilities.not_a_time_zone", zone=data.get("timezone"))]
     station_id = data.get("weather_station_id")
     if station_id is not None:
         # A reference station or one of the site's own institution, that the actor sees: another

@@ -15,11 +15,14 @@ from emc.facilities.schemas import EmissionFactorCorrectionIn, EmissionFactorIn
 from emc.facilities.service import factors as factor_service
 from emc.facilities.views.common import bp
 from emc.messages import msg, record
-from emc.web.args import int_arg
+from emc.paging import page_of
+from emc.web.args import int_arg, page_arg
 from emc.web.db import db
 from emc.web.forms import load_form, localise
 from emc.web.messages import say
 from emc.web.security import current_actor
+
+FACTORS_PER_PAGE = 200
 
 
 @bp.route("/emission-factors", methods=["GET", "POST"])
@@ -46,7 +49,9 @@ def emission_factors():
     rows = factor_service.list_factors(session, actor, **filters, year=int_arg("year"))
     return render_template(
         "facilities/emission_factors.html",
-        rows=rows,
+        # Reference data read as one table (about 130 rows today): long pages.
+        page=page_of(rows, page_arg(), FACTORS_PER_PAGE),
+        args={**filters, "year": int_arg("year")},
         errors=errors,
         form=request.form,
         carriers=[c.value for c in Carrier],

@@ -21,6 +21,7 @@ from emc.auth.policy import load
 from emc.errors import EmcError
 from emc.facilities import service
 from emc.facilities.api.common import max_upload_bytes
+from emc.facilities.ingest import formats
 from emc.facilities.models import Meter, MeterKind, Site
 from emc.facilities.service import mapping as mapping_service
 from emc.facilities.service import preview as preview_service
@@ -33,6 +34,7 @@ from emc.web.db import db
 from emc.web.forms import localise
 from emc.web.messages import field_label, say
 from emc.web.security import current_actor
+from emc.web.templating import page_locale
 
 
 def N_(msgid: str) -> str:
@@ -226,6 +228,13 @@ def say_problem(message) -> str:
         params = dict(message.params)
         if "role" in params:
             params["role"] = term(ROLE_LABELS.get(params["role"], params["role"]))
+        if "needs" in params and params.get("kind") in set(MeterKind):
+            # The headers a file of this kind needs, in the words a file of this language uses.
+            params["needs"] = Text(
+                formats.header_words(
+                    formats.NEEDS[MeterKind(params["kind"])], chinese=page_locale() != "en"
+                )
+            )
         for key in ("kind", "given", "looks"):  # meter kinds, said by their labels
             if key in params and (label := msgid(params[key], MeterKind)) is not None:
                 params[key] = term(label)

@@ -12,14 +12,17 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
+from emc import exports
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import load, require
 from emc.energy import Carrier, Unit, UnitError, unit_for
 from emc.errors import EmcError
 from emc.facilities import charts, service
 from emc.facilities.api import upload_from_request
+from emc.facilities.ingest import formats
 from emc.facilities.models import Building, Meter, MeterKind, Site
 from emc.facilities.schemas import MeterIn, MeterPatch, MeterRetireIn
 from emc.facilities.service import listing, rights
@@ -263,7 +266,45 @@ def _meter_page(
         preview=preview,
         local=lambda ts: local(ts, site.timezone),
         zone=ZoneInfo(site.timezone),
+        file_format=_file_format(meter),
     ), status
+
+
+def _file_format(meter: Meter) -> dict:
+    """What a readings file of this meter looks like, for the upload box's help: the columns it
+    needs (the template's headers) and every header the reader takes for each of them. Words
+    typed into a file come as ``<code>`` (they are the file's, whatever the page's language)."""
+    kind = MeterKind(meter.kind)
+    roles = (*formats.NEEDS[kind], *formats.OPTIONAL)
+    return {
+        "kind": kind.value,
+        "needs": _codes(formats.HEADERS[r][0] for r in formats.NEEDS[kind]),
+        "synonyms": [
+            (
+                formats.HEADERS[role][0],
+                _codes(formats.synonyms(role)),
+                _codes(formats.synonyms(role, chinese=False), ", "),
+            )
+            for role in roles
+        ],
+        "unit": _codes([formats.HEADERS["unit"][0]]),
+        "quality": _codes([formats.HEADERS["quality"][0]]),
+        "qualities": _codes(["实测", "估算", "替换"]),
+        "example": _codes(["用量(kWh)"]),
+    }
+
+
+def _codes(words, sep: str = "、") -> Markup:
+    return Markup(sep).join(Markup("<code>{}</code>").format(w) for w in words)
+
+
+@bp.get("/readings/template-<any(interval, register, billing):kind>.csv")
+@login_required
+def readings_template(kind: str):
+    """A CSV template of meter readings for a meter of ``kind``: Chinese headers, example rows."""
+    return exports.Download(
+        formats.template_csv(kind), exports.CSV_TYPE, f"readings-template-{kind}.csv"
+    ).response()
 
 
 @bp.get("/meters/<int:meter_id>")
@@ -298,6 +339,9 @@ def upload(meter_id: int):
     if dry_run:
         if result.needs_mapping and kept:
             return redirect(url_for("facilities.map_columns", meter_id=meter_id, sha256=kept))
+        if result.status == "invalid" and kept:
+            # Nothing can import a file with problems: it is not kept for an import button.
+            mapping_views.discard_kept(meter_id, kept)
         return _meter_page(meter_id, preview=result)
     if kept:
         mapping_views.discard_kept(meter_id, kept)

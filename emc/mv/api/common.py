@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from emc import clock
 from emc import exports as downloads
-from emc.auth.models import Organization, User
+from emc.auth.models import Organization, Region, User
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.messages import msg, record
@@ -234,6 +234,13 @@ def report_pdf_response(project_id: int, report_id: int) -> Response:
         for v in service.versions_of(db(), report)
     ]
     ctx = pdf_context(project_id, versions=versions, adjustments=adjustment_payloads(report))
+    codes = {f["region"] for f in report.factors or [] if f.get("region")}
+    if codes:
+        english = pdf_locale() == "en"
+        ctx.regions.update(
+            (r.code, (r.name_en if english and r.name_en else r.name_zh))
+            for r in db().scalars(select(Region).where(Region.code.in_(codes)))
+        )
     from emc.reports import mv_pdf
 
     body = mv_pdf.report_pdf(report, baseline, ctx, pdf_locale())

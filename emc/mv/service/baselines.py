@@ -329,6 +329,7 @@ def _decide(
             )
         # A baseline failing G14 (or short of data) is approved only with a recorded reason.
         if approve:
+            _refuse_open_events(session, row)
             override = verdicts.check_baseline_approval(row, override_reason)
 
     def apply(row: Baseline) -> None:
@@ -381,6 +382,26 @@ def _decide(
         params={"comment": comment.strip(), "version": baseline.version},
         obj=baseline,
     )
+
+
+def _refuse_open_events(session: Session, baseline: Baseline) -> None:
+    """A baseline period with a suspected non-routine event still open (the savings watch) is
+    not approved: the event is dismissed or turned into an adjustment first, as its page says."""
+    from emc.watch.models import EventScope
+    from emc.watch.service.events import open_events_in
+
+    events = open_events_in(
+        session,
+        baseline.project_id,
+        baseline.start_date,
+        baseline.end_date,
+        scope=EventScope.BASELINE,
+    )
+    if events:
+        raise Conflict(
+            msg("mv.baseline_open_events", n=len(events), first=events[0].start_date.isoformat()),
+            fields={"events": [msg("mv.decide_open_events")]},
+        )
 
 
 def approve_baseline(

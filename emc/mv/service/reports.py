@@ -22,7 +22,7 @@ from emc.auth.actor import Actor
 from emc.auth.policy import load, scoped
 from emc.contracts import service as contracts
 from emc.contracts.finance.periods import term_end
-from emc.contracts.models import EmcProject
+from emc.contracts.models import SIGNED_STATUSES, EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.messages import N_, msg, record, term
@@ -227,7 +227,9 @@ def create_draft(
     supersedes: MvReport | None = None,
     reason: str | None = None,
 ) -> MvReport:
-    """Compute and store a draft (no permission check: callers check; ``actor`` None = job)."""
+    """Compute and store a draft (no permission check: callers check; ``actor`` None = job).
+    Conflict if the project's contract is not signed by both parties."""
+    require_signed(project)
     adjustments = adjustments_of(session, supersedes) if supersedes is not None else []
     figures = compute.compute_report(session, project, baseline, start, end, adjustments)
     report = MvReport(
@@ -257,6 +259,16 @@ def create_draft(
         summary=f"M&V report {start} – {end} version {version}",
     )
     return report
+
+
+def require_signed(project: EmcProject) -> None:
+    """No M&V report, and so no payment, before both parties have signed the contract: the
+    savings of an unsigned project are owed to no one."""
+    if project.status not in SIGNED_STATUSES:
+        raise Conflict(
+            msg("mv.project_not_signed", state=state_word(project.status)),
+            fields={"status": [msg("mv.project_not_signed_field")]},
+        )
 
 
 def _copy_adjustment(session: Session, old: MvReportAdjustment, report: MvReport) -> None:
@@ -526,6 +538,7 @@ def accept_report(
     """
     report, project = _load_for_action(session, actor, report_id)
     institution_side(actor, project)
+    require_signed(project)
     accepted_on = local_today()
 
     def check(row: MvReport, _parties) -> None:

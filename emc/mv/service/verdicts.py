@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from emc.errors import Conflict, Invalid
-from emc.messages import msg
+from emc.messages import Joined, msg
 
 INSUFFICIENT = "insufficient_data"
 PASSED = "passed"
@@ -74,17 +74,37 @@ def check_report_submission(report) -> None:
     if status_of(verdict) != INSUFFICIENT:
         return
     fields: dict[str, list[str]] = {"data": [UPLOAD_HINT]}
-    days = []
-    for m in missing_summary(verdict.get("sufficiency")):
-        for kind in ("missing_usage", "missing_temperature"):
-            for r in m[kind]:
-                span = r["start"] if r["start"] == r["end"] else f"{r['start']}/{r['end']}"
-                days.append(f"{m['meter_name'] or m['meter_id']}: {kind} {span}")
     raise Conflict(
-        msg("mv.report_insufficient", days="; ".join(days[:20])),
+        msg("mv.report_insufficient", days=missing_days(verdict.get("sufficiency"))),
         fields=fields,
         code=INSUFFICIENT,
     )
+
+
+# What each kind of missing range is called, for one day and for several.
+_MISSING = {
+    "missing_usage": ("mv.missing_usage_day", "mv.missing_usage_days"),
+    "missing_temperature": ("mv.missing_temperature_day", "mv.missing_temperature_days"),
+}
+SHOWN_RANGES = 20
+
+
+def missing_days(sufficiency: dict[str, Any] | None) -> Joined:
+    """Each meter's missing days (usage, then temperature) as messages, first and last day
+    inclusive: "HVAC: no usage data 2025-02-01 to 2025-02-28"; at most :data:`SHOWN_RANGES`,
+    then how many more."""
+    parts = []
+    for m in missing_summary(sufficiency):
+        meter = m["meter_name"] or str(m["meter_id"])
+        for kind, (one, several) in _MISSING.items():
+            for r in m[kind]:
+                if r["start"] == r["end"]:
+                    parts.append(msg(one, meter=meter, day=r["start"]))
+                else:
+                    parts.append(msg(several, meter=meter, first=r["start"], last=r["end"]))
+    if len(parts) > SHOWN_RANGES:
+        parts = [*parts[:SHOWN_RANGES], msg("mv.missing_more", count=len(parts) - SHOWN_RANGES)]
+    return Joined(parts)
 
 
 def check_baseline_approval(baseline, override_reason: str | None) -> str | None:

@@ -47,14 +47,22 @@ from emc.mv.views.common import (
 from emc.web.args import int_arg, parse_int
 from emc.web.db import db
 from emc.web.forms import form_data, load_form
-from emc.web.messages import say, say_all
+from emc.web.messages import field_sentences, say, say_all
 from emc.web.security import current_actor
 
 MV_PER_PAGE = 24  # two years of monthly reports
 
 
 def _render_project(
-    project_id: int, *, error=None, errors=None, form=None, plan_form=None, status=200
+    project_id: int,
+    *,
+    error=None,
+    errors=None,
+    form=None,
+    plan_form=None,
+    draft_form=None,
+    draft_errors=None,
+    status=200,
 ):
     actor = current_actor()
     project = contracts.get_project(db(), actor, project_id)
@@ -105,6 +113,8 @@ def _render_project(
         errors=errors or {},
         form=form or {},
         plan_form=plan_form or {},
+        draft_form=draft_form or {},
+        draft_errors=draft_errors or {},
         stipulated_rows=_stipulated_rows(plan, plan_form),
         stipulated_names=list(OPTION_A_PARAMETERS),
         other=OTHER,
@@ -362,6 +372,9 @@ def add_measurement(project_id: int):
     return redirect(url_for("mv.project", project_id=project_id))
 
 
+DRAFT_FIELDS = ("period_start", "period_end")
+
+
 @bp.post("/projects/<int:project_id>/mv/reports")
 @login_required
 def draft(project_id: int):
@@ -375,6 +388,17 @@ def draft(project_id: int):
     except NotFound:
         raise
     except EmcError as error:
-        return _render_project(project_id, error=error_message(error), status=error.status)
+        # The form comes back as the user filled it in, each problem under its field (the
+        # problems of no field of the form beside the sentence on top).
+        fields = error.fields or {}
+        shown = {k: v for k, v in fields.items() if k in DRAFT_FIELDS}
+        rest = field_sentences({k: v for k, v in fields.items() if k not in shown})
+        return _render_project(
+            project_id,
+            error=" ".join([say(error.message), *rest]),
+            draft_form=form_data(),
+            draft_errors=say_all(shown),
+            status=error.status,
+        )
     flash(_("M&V report drafted."), "success")
     return redirect(url_for("mv.report", project_id=project_id, report_id=report.id))

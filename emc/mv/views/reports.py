@@ -11,6 +11,7 @@ from emc import journal
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.i18n import N_
 from emc.messages import msg
 from emc.mv import api as mv_api
 from emc.mv import service
@@ -90,6 +91,15 @@ _REPORT_ACTIONS = {
 }
 
 
+# What the flash says after each report action (every action of the route has one).
+REPORT_DONE = {
+    "submit": N_("M&V report submitted: the institution reviews it now."),
+    "accept": N_("M&V report accepted."),
+    "dispute": N_("M&V report disputed: the ESCO revises it as a new version."),
+    "revise": N_("A new version of the M&V report was drafted."),
+}
+
+
 @bp.post(
     "/projects/<int:project_id>/mv/reports/<int:report_id>/"
     "<any(submit, accept, dispute, revise):action>"
@@ -110,7 +120,7 @@ def report_action(project_id: int, report_id: int, action: str):
         return _render_report(
             project_id, report_id, error=error_message(error), status=error.status
         )
-    flash(_("M&V report: done (%(action)s).", action=action), "success")
+    flash(_(REPORT_DONE[action]), "success")
     return redirect(url_for("mv.report", project_id=project_id, report_id=result.id))
 
 

@@ -334,8 +334,11 @@ def dashboard(
         by_sector=[
             {"key": k, "counted": v} for k, v in sorted(sectors.items(), key=lambda i: -i[1])
         ],
+        # In the order of a project's life (draft → … → completed, terminated), not by count.
         by_status=[
-            {"key": str(ProjectStatus(s)), "listed": n} for s, n in figures["statuses"].items()
+            {"key": str(status), "listed": figures["statuses"][status.value]}
+            for status in ProjectStatus
+            if status.value in figures["statuses"]
         ],
         children=children,
         savings=figures["savings"],

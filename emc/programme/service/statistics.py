@@ -80,6 +80,11 @@ def _account_carriers(
             problems[f"{where}.carrier"] = [N_("is given twice")]
             continue
         seen.add(fig.carrier)
+        # Consumption is what was used: a negative figure is a typo, never a credit (PV
+        # generation has its own carrier).
+        if fig.quantity < 0:
+            problems[f"{where}.quantity"] = [msg("programme.negative_consumption")]
+            continue
         try:
             unit = energy_unit_for(fig.carrier, fig.unit)
             done = stats.account(
@@ -127,7 +132,17 @@ def _save_stat(
     area_source: StatSource,
     field_prefix: str = "carriers.",
 ) -> InstitutionEnergyStat:
-    carriers, notes = _account_carriers(factors, figures, year, actor.region_code, field_prefix)
+    area_problems: dict[str, list] = {}
+    if Decimal(floor_area_m2) <= 0:
+        area_problems["floor_area_m2"] = [msg("programme.floor_area_not_positive")]
+    if occupants is not None and occupants < 0:
+        area_problems["occupants"] = [msg("programme.not_negative")]
+    try:
+        carriers, notes = _account_carriers(factors, figures, year, actor.region_code, field_prefix)
+    except Invalid as error:  # every bad field at once
+        raise Invalid(error.message, fields={**area_problems, **error.fields}) from None
+    if area_problems:
+        raise Invalid(msg("programme.invalid_energy_statistics"), fields=area_problems)
     stat = session.scalar(
         select(InstitutionEnergyStat)
         .where(
@@ -185,8 +200,10 @@ def save_stat(
     """Enter (or replace) the institution's statistics for ``year``: consumption by carrier in
     the given units, converted to tce and tCO2 with that year's reference factors.
 
-    Raises Invalid naming ``carriers.<i>.unit`` / ``carriers.<i>.carrier`` for a unit that does
-    not fit its carrier, a carrier given twice, or one without factors.
+    Raises Invalid naming ``carriers.<i>.unit`` / ``carriers.<i>.carrier`` /
+    ``carriers.<i>.quantity`` for a unit that does not fit its carrier, a carrier given twice,
+    one without factors or a negative quantity, and ``floor_area_m2`` / ``occupants`` for a
+    floor area that is not positive or a negative number of occupants (all at once).
     """
     _require_institution(actor)
     if not carriers:

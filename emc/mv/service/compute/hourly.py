@@ -43,8 +43,15 @@ def hourly_entry(
         )
     warnings = [w.to_dict() for w in series.warnings]
     warnings += [
-        {"code": "insufficient_hours", "message": m, "data": {}, "disqualifying": True}
-        for m in short
+        {
+            "code": "insufficient_hours",
+            "message": f"{month}: {k} of {n} hours ({(k / n if n else 0):.1%}) have use and"
+            " temperature",
+            "data": {"month": month, "n_hours": n, "n_hours_with_data": k},
+            "disqualifying": True,
+        }
+        for month, n, k in series.months
+        if not n or k / n < data.HOURLY_SUFFICIENCY
     ]
     ts, usage, temps = series.arrays()
     try:

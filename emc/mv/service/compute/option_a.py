@@ -156,7 +156,11 @@ def option_a_entry(
                     code="insufficient_data",
                 )
             warnings.append(
-                {"code": "too_many_missing_days", "message": message, "data": {}}
+                {
+                    "code": "too_many_missing_days",
+                    "message": message,
+                    "data": {"n_missing": missing, "n_days": int(usage.size)},
+                }
                 | {"disqualifying": True}
             )
         kw, how = _measured_kw(bm.meter.name, usage, hpd)
@@ -276,7 +280,7 @@ def option_a_savings(
                     "code": "reporting_days_missing",
                     "message": f"{m}: {n_days - used} of {n_days} days have no metered use; "
                     "the month's demand is measured on the other days",
-                    "data": {"month": str(m)},
+                    "data": {"month": str(m), "n_missing": n_days - used, "n_days": n_days},
                     "disqualifying": False,
                 }
             )

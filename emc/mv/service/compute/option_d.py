@@ -106,7 +106,7 @@ def option_d_entry(bm: BoundaryMeter, series, sim: dict[str, Any]) -> dict[str, 
                 "code": "calibration_periods_without_data",
                 "message": f"{len(missing)} simulated periods have no complete metered use and "
                 "are left out of the calibration",
-                "data": {"periods": missing[:24]},
+                "data": {"periods": missing[:24], "n_periods": len(missing)},
                 "disqualifying": False,
             }
         )
@@ -230,7 +230,7 @@ def option_d_savings(entry: dict[str, Any], series, adjustments) -> dict[str, An
                 "code": "reporting_periods_without_data",
                 "message": f"{len(expected) - len(used)} of {len(expected)} reporting periods "
                 "lack metered use and count no savings",
-                "data": {},
+                "data": {"n_missing": len(expected) - len(used), "n_periods": len(expected)},
                 "disqualifying": False,
             }
         )
