@@ -235,7 +235,8 @@ def build(
             flag = due_mark(line, today) if mark else ""
             if flag:
                 due = f"{due} <b>{marks[flag]}</b>"
-            status = label(STATUSES, line.status)
+            # A projected line is a forecast, never in the payment workflow (as on the page).
+            status = label(STATUSES, line.status) if mark else t(N_("Projected"))
             if line.hold_reason:
                 status = f"{status}: {escape(line.hold_reason)}"
             rows.append(

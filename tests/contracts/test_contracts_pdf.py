@@ -67,6 +67,10 @@ def test_schedule_pdf_in_chinese_with_parties_terms_lines_and_totals(login_as, d
     # 36 monthly fee lines of 10,000.00: the payable total is their sum.
     assert "360,000.00" in text
     assert "已付款" in text and "计划中" in text
+    forecast = text.split("预测付款计划", 1)[1]
+    # Forecast lines read 预测 (as on the page), never 计划中: they are not payable.
+    assert "本部分暂无付款明细" not in forecast
+    assert "预测" in forecast and "计划中" not in forecast
     # The January line is paid, so nothing is overdue; the February line is due on 2025-03-31.
     assert not re.search(r"\d{4}-\d\d-\d\d ?已逾期", text)
     assert re.search(r"2025-03-31 ?即将到期", text)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal as D
 
 import openpyxl
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from emc.contracts import finance
@@ -75,6 +77,13 @@ def test_page_exports_and_pdf_total_each_direction(login_as, db_session):
 
     pdf = client.get(f"/api/v1/projects/{project_id}/schedule.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    flat = re.sub(r"\s+", "", text)  # a caption may wrap inside its cell
+    assert "应付合计（公共机构→节能服务公司）" in flat
+    assert "应付合计（节能服务公司→公共机构）" in flat
+    assert f"{sums[('esco', 'institution')]:,.2f}" in text
+    # A forecast line never reads as a payable one (计划中): it is not in the payment workflow.
+    assert "计划中" not in flat.split("预测付款计划", 1)[1]
 
 
 def test_the_finance_queue_names_payer_and_payee(login_as, db_session):
