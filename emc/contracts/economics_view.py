@@ -121,11 +121,15 @@ def cumulative_svg(
     series: Sequence[tuple[str, Sequence[Decimal]]],
     *,
     title: str = "",
+    x_label: str = "",
+    y_label: str = "",
     width: int = 640,
     height: int = 260,
 ) -> str:
     """A line chart of cumulative yuan by contract year (x = 0 … n) for each named series,
-    with the zero line, year ticks and a legend, as a standalone ``<svg>`` element."""
+    with the zero line, year ticks and a legend, as a standalone ``<svg>`` element. The axis
+    titles (``x_label`` beside the year ticks, ``y_label`` above the amounts) sit in the left
+    margin."""
     left, right, top, bottom = 70, 16, 28, 30
     n = max((len(values) for _, values in series), default=1) - 1
     values = [float(v) for _, vs in series for v in vs] or [0.0]
@@ -153,6 +157,16 @@ def cumulative_svg(
         parts.append(
             f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10">'
             f"{v:,.0f}</text>"
+        )
+    if y_label:
+        parts.append(
+            f'<text x="{left - 6}" y="{top - 10}" text-anchor="end" font-size="10" '
+            f'data-axis="y">{escape(y_label)}</text>'
+        )
+    if x_label:
+        parts.append(
+            f'<text x="{left - 12}" y="{height - 10}" text-anchor="end" font-size="10" '
+            f'data-axis="x">{escape(x_label)}</text>'
         )
     step = max(1, n // 10)
     for k in range(0, n + 1, step):

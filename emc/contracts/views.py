@@ -312,6 +312,8 @@ def _render_project(
                     (str(PARTY_LABELS[finance.Party.ESCO]), economics.result.esco.cumulative),
                 ],
                 title=_("Cumulative cash flow by contract year (yuan)"),
+                x_label=_("Contract year"),
+                y_label=_("yuan"),
             )
     return render_template(
         "contracts/project.html",

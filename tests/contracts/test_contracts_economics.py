@@ -166,6 +166,11 @@ def test_svg_chart_is_scaled_and_escaped():
     assert svg.count("<polyline") == 2
     # x from 70 to 624, y from 28 (100) to 230 (−100): the first series ends top right.
     assert 'points="70.0,230.0 347.0,129.0 624.0,28.0"' in svg
+    assert "data-axis" not in svg  # no axis titles unless given
+    titled = economics_view.cumulative_svg(
+        [("A", [D(-100), D(100)])], x_label="合同年度", y_label="元<"
+    )
+    assert 'data-axis="x">合同年度<' in titled and 'data-axis="y">元&lt;<' in titled
 
 
 @pytest.mark.parametrize("email", ["energy@hospital.demo", "engineer@esco2.demo"])
