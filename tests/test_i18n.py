@@ -377,3 +377,15 @@ def test_form_errors_are_shown_in_chinese(login_as):
     page = response.get_data(as_text=True)
     assert "此项为必填项。" in page and "必须为 6 位数字" in page
     assert "Missing data for required field." not in page and "must be 6 digits" not in page
+
+
+def test_no_message_is_translated_twice():
+    """A second entry for the same msgid is silently dead (the first wins), however it is
+    translated: "Contract year" read 合同年度 and, in a later entry, 合同年."""
+    import collections
+    import re
+
+    text = ZH_PO.read_text(encoding="utf-8")
+    entries = re.findall(r'^(?:msgctxt "(.*)"\n)?msgid "(.+)"$', text, re.M)
+    twice = [entry for entry, n in collections.Counter(entries).items() if n > 1]
+    assert twice == []
