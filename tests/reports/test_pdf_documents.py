@@ -181,6 +181,24 @@ def test_the_web_chart_marks_a_single_month():
     assert 'cx="453.0"' in svg
 
 
+def test_the_web_chart_ticks_are_distinct_and_its_last_date_stays_inside():
+    """A month without data drew ticks 1, 1, 0, 0, 0, and the last date ran off the right edge
+    ("2023-12-2")."""
+    import re
+
+    from emc.mv.views.common import svg_chart
+
+    zero = str(svg_chart(["2025-02"], {"报告期": [0.0]}))
+    ticks = re.findall(r'text-anchor="end">([^<]+)</text>', zero)
+    assert len(ticks) == 5 and len(set(ticks)) == 5, ticks
+    dates = [f"2023-{m:02d}-28" for m in range(1, 13)] + ["2024-01-28"]  # the last is labelled
+    wide = str(svg_chart(dates, {"报告期": [float(m) for m in range(13)]}))
+    last = re.findall(r'<text x="([0-9.]+)"[^>]*text-anchor="(\w+)">2024-01-28<', wide)
+    assert last and last[0][1] == "end", last
+    big = str(svg_chart(dates, {"报告期": [1000.0 * m for m in range(13)]}))
+    assert ">12,000<" in big and ">3,000<" in big  # whole numbers where the range is wide
+
+
 def test_schedule_pdf_names_signers_paid_date_voucher_and_the_real_due_rule(login_as, db_session):
     report, _audit = _demo_ids(db_session)
     from emc.contracts.models import PaymentLine

@@ -103,16 +103,21 @@ def svg_chart(
         f'role="img" class="mv-chart" data-testid="mv-chart">',
         f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="#fff" stroke="#d9e0e7"/>',
     ]
+    # As many decimals as a quarter of the range needs: ticks of a range of 1 read 0, 0.25 …
+    # (not 0, 0, 0, 1, 1).
+    places = max(0, min(3, -math.floor(math.log10((hi - lo) / 4))))
     for k in range(5):
         v = lo + (hi - lo) * k / 4
         parts.append(
             f'<text x="{left - 4}" y="{y(v) + 3:.1f}" font-size="10" text-anchor="end">'
-            f"{v:,.0f}</text>"
+            f"{v:,.{places}f}</text>"
         )
     step = max(1, n // 6)
     for i in range(0, n, step):
+        # A date label near the right edge ends there instead of running past it.
+        anchor = "end" if x(i) + 6 * len(dates[i]) / 2 > width else "middle"
         parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" font-size="10" text-anchor="middle">'
+            f'<text x="{x(i):.1f}" y="{height - 10}" font-size="10" text-anchor="{anchor}">'
             f"{escape(dates[i])}</text>"
         )
     for j, (name, vals) in enumerate(series.items()):
