@@ -138,6 +138,9 @@ def line_chart(
     n = max(len(labels), 2)
     values = [v for vals in series.values() for v in vals if v is not None]
     vmax = max(values + [1])
+    if all(float(v).is_integer() for v in values):
+        # Counts (projects): a top the four gridlines divide into whole numbers, never 3.25.
+        vmax = math.ceil(vmax / 4) * 4
     sx = (width - left - right) / (n - 1)
     sy = (height - top - bottom) / vmax
     colours = [BRAND, ACCENT, MUTED, "#2563eb"]

@@ -50,3 +50,11 @@ def test_axis_labels_never_overlap_and_the_last_ends_inside(app, months):
     starts = [x - (width if anchor == "end" else width / 2) for x, anchor, _t in ticks]
     ends = [x if anchor == "end" else x + width / 2 for x, anchor, _t in ticks]
     assert all(starts[i + 1] > ends[i] for i in range(len(ticks) - 1)), ticks
+
+
+def test_a_chart_of_counts_ticks_whole_numbers(app):
+    """The trend of counted projects ticked 3.2, 6.5, 9.8 projects."""
+    with app.test_request_context():
+        svg = str(line_chart(["2024-01", "2024-02", "2024-03"], {"n": [1, 7, 13]}, title="t"))
+    ticks = re.findall(r'text-anchor="end" font-size="11">([^<]+)</text>', svg)
+    assert ticks[:5] == ["0", "4", "8", "12", "16"], ticks
