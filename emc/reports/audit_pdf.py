@@ -43,7 +43,8 @@ class AuditReport:
     generated_at: dt.datetime
     scope: list[tuple[str, str, str, str]]  # site, building, type, floor area
     structure: list[tuple[str, Decimal]]  # carrier label, tce
-    carriers: list[tuple[str, str, Decimal, Decimal, Decimal]]  # label, quantity, tce, tCO2, cost
+    # label, quantity, tce, tCO2, cost (None: a counted month has no cost)
+    carriers: list[tuple[str, str, Decimal, Decimal, Decimal | None]]
     months: list[tuple[str, Decimal]]  # "2024-01", tce
     indicators: list[tuple[str, str, str, str]]
     flags: list[str]
@@ -163,8 +164,10 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
         pdf.paragraph(t["structure"], "h2"),
     ]
     rows = [[t["carrier"], t["quantity"], t["tce"], t["tco2"], t["cost"]]]
+    costs = [c[4] for c in report.carriers]
     for label, quantity, tce, tco2, cost in report.carriers:
-        rows.append([label, quantity, _q(tce, 3), _q(tco2, 3), pdf.money(_round_money(cost))])
+        shown = pdf.money(_round_money(cost)) if cost is not None else "—"
+        rows.append([label, quantity, _q(tce, 3), _q(tco2, 3), shown])
     if report.carriers:
         rows.append(
             [
@@ -172,7 +175,8 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
                 "",
                 _q(sum((c[2] for c in report.carriers), Decimal(0)), 3),
                 _q(sum((c[3] for c in report.carriers), Decimal(0)), 3),
-                pdf.money(_round_money(sum((c[4] for c in report.carriers), Decimal(0)))),
+                # A total of known and unknown costs is unknown.
+                pdf.money(_round_money(sum(costs, Decimal(0)))) if None not in costs else "—",
             ]
         )
     story.append(pdf.table(rows, numeric_cols=(1, 2, 3, 4)))

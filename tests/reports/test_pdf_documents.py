@@ -135,6 +135,30 @@ def test_audit_pdf_embeds_its_fonts_and_reads_in_chinese(login_as, db_session):
     assert_stands_on_its_own(data, "能源审计报告", "杭州市第一中学", "kgce/m²·a")
 
 
+def test_audit_pdf_shows_an_unknown_cost_as_unknown(login_as, db_session):
+    """A carrier whose bills carry no cost read 费用 0.00 in the audit PDF: it is "—", and so
+    is the total it is part of."""
+    from emc.audit.models import AuditConsumption
+
+    _report, audit = _demo_ids(db_session)
+    rows = db_session.scalars(
+        select(AuditConsumption).where(AuditConsumption.audit_id == audit)
+    ).all()
+    carrier = rows[0].carrier
+    for row in rows:
+        if row.carrier == carrier:
+            row.cost = None
+    db_session.flush()
+    data = login_as("energy@school.demo").get(f"/api/v1/audits/{audit}/report.pdf").data
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    lines = text.split("费用 (元)", 1)[1].splitlines()[1:]
+    label = {"electricity": "电力", "natural_gas": "天然气"}[str(carrier)]
+    row = lines[lines.index(label) : lines.index(label) + 5]  # label, quantity, tce, tCO2, cost
+    assert row[4] == "—", row
+    total = lines[lines.index("合计") : lines.index("合计") + 4]
+    assert total[3] == "—", total
+
+
 def test_programme_pdf_embeds_its_fonts_and_reads_in_chinese(login_as):
     data = login_as("officer@zhejiang.demo").get("/programme/summary.pdf").data
     assert_stands_on_its_own(data, "浙江")

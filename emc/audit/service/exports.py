@@ -211,6 +211,7 @@ def report_pdf(
         return translate(locale, message)
 
     f = figures(session, actor, audit_id)
+    uncosted = {str(r.carrier) for r in ind.counted_rows(f.rows) if r.cost is None}
     audit = f.audit
     ecms = list_ecms(session, actor, audit.id)
     orgs = {
@@ -252,7 +253,8 @@ def report_pdf(
                 f"{ind.rounded(c.quantity, 1):,} {c.unit}",
                 c.tce,
                 c.tco2,
-                c.cost,
+                # A carrier with a counted month without cost has no known cost: "—", not 0.00.
+                None if c.carrier in uncosted else c.cost,
             )
             for c in f.accounts.by_carrier.values()
         ],
