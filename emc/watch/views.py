@@ -216,9 +216,14 @@ def quota_home():
     if month is not None and not _MONTH.fullmatch(month):
         raise NotFound(msg("watch.no_such_month"))
     overview = quota.region_overview(db(), actor, month)
+    this_month = local_today().strftime("%Y-%m")
     if overview["month"] is None:
-        overview = quota.region_overview(db(), actor, local_today().strftime("%Y-%m"))
-    return render_template("watch/quota_region.html", overview=overview)
+        overview = quota.region_overview(db(), actor, this_month)
+    # Without ?month= the page shows the latest month with a warning, and says so when that is
+    # not the current month (it read "this month" over 2024-10 in 2026-12).
+    return render_template(
+        "watch/quota_region.html", overview=overview, this_month=month or this_month
+    )
 
 
 def _render_institution(organization_id: int, *, error=None, status=200):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from watch_support import approved_project
 
 from emc.mv.service import reports
@@ -77,3 +77,41 @@ def test_quota_pages_for_the_institution_and_the_agency(db_session, login_as):
     assert page.status_code == 200 and "全年能耗预测与定额对比" in page.get_data(as_text=True)
     agency = login_as("officer@zhejiang.demo").get("/watch/quota")
     assert agency.status_code == 200 and "能耗预警" in agency.get_data(as_text=True)
+
+
+def test_the_agency_page_names_the_month_it_shows(db_session, login_as):
+    """It read "本月…" over the warnings of 2024-10 in 2026-12: the count names its month, and
+    a page showing the latest month with a warning says so."""
+    from emc.auth.models import Organization
+    from emc.watch.models import WarningKind, WatchWarning
+
+    school = db_session.scalar(select(Organization).where(Organization.name_zh == "杭州市第一中学"))
+    db_session.add(
+        WatchWarning(
+            kind=WarningKind.QUOTA,
+            subject_key=f"organization:{school.id}",
+            month="2024-10",
+            organization_id=school.id,
+            forecast=300000.0,
+            low=290000.0,
+            high=310000.0,
+            threshold=281200.0,
+            probability=0.9,
+            unit="kgce",
+            details={},
+        )
+    )
+    db_session.flush()
+    latest = db_session.scalar(
+        select(func.max(WatchWarning.month)).where(WatchWarning.kind == WarningKind.QUOTA)
+    )
+    assert latest == "2024-10"
+    page = login_as("officer@zhejiang.demo").get("/watch/quota").get_data(as_text=True)
+    count = page.split('data-testid="quota-at-risk-count">', 1)[1].split("</p>", 1)[0]
+    assert "本月" not in count and count.startswith("2024-10，本地区")
+    assert 'data-testid="quota-latest-month"' in page  # 2024-10 is not the current month
+    chosen = login_as("officer@zhejiang.demo").get("/watch/quota?month=2020-01")
+    text = chosen.get_data(as_text=True)
+    assert (
+        "2020-01 没有存在风险的公共机构" in text and 'data-testid="quota-latest-month"' not in text
+    )
