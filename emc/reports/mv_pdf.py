@@ -383,7 +383,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
             ctx,
             [
                 [t(N_("Version")), str(baseline.version)],
-                [t(N_("Status")), t(baseline.status.value)],
+                [t(N_("Status")), t(labels.msgid(baseline.status) or baseline.status.value)],
                 [t(N_("Method")), t(baseline.method.value)],
                 [
                     t(N_("Baseline period")),
@@ -472,7 +472,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
             [
                 [t(N_("Reporting period")), period],
                 [t(N_("Version")), str(report.version)],
-                [t(N_("Status")), t(report.status.value)],
+                [t(N_("Status")), t(labels.msgid(report.status) or report.status.value)],
                 [
                     t(N_("Baseline")),
                     f"{t(VERSION)} {baseline.version}, {baseline.start_date} – {baseline.end_date}",
@@ -674,7 +674,8 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
             + [
                 [
                     str(v["version"]),
-                    t(v["status"]),
+                    # The words of the pages (已提交, 已接受 …), from the one label table.
+                    t(labels.msgid(v["status"], "ReportStatus") or v["status"]),
                     pdf.money(v["savings_value"]),
                     v.get("comment") or "",
                 ]

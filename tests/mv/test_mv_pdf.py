@@ -78,3 +78,19 @@ def test_baseline_approval_sheet(login_as, db_session):
         .data
     )
     assert "Baseline approval sheet" in en and "G14 verdict" in en and "pass" in en
+
+
+def test_pdf_statuses_are_the_pages_words(login_as, db_session):
+    """A proposed baseline read 已提交 on its page and 待审批 in its PDF: both now take the one
+    label table (emc.labels)."""
+    from sqlalchemy import update
+
+    pid, report, baseline = _demo(db_session)
+    db_session.execute(update(Baseline).where(Baseline.id == baseline.id).values(status="proposed"))
+    db_session.expire_all()
+    client = login_as("energy@school.demo")
+    page = client.get(f"/projects/{pid}/mv/baselines/{baseline.id}").get_data(as_text=True)
+    sheet = _text(client.get(f"/api/v1/projects/{pid}/baselines/{baseline.id}.pdf").data)
+    assert "已提交" in page and "已提交" in sheet and "待审批" not in sheet
+    text = _text(client.get(f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf").data)
+    assert "已接受" in text and "accepted" not in text
