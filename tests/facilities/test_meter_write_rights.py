@@ -43,7 +43,7 @@ def test_a_replace_under_an_approved_baseline_is_refused_naming_it(login_as, db_
     error = refused.get_json()["error"]
     assert error["code"] == "frozen_readings"
     assert "基准 v1（已批准）" in error["message"]
-    assert "2023-01-01 至 2024-01-01" in error["message"]
+    assert "2023-01-01 至 2023-12-31" in error["message"]  # first and last day
     assert error["fields"]["frozen"]["kind"] == "baseline"
     # The institution may not either: frozen is frozen, whoever asks.
     energy = login_as("energy@school.demo")
@@ -64,7 +64,7 @@ def test_an_accepted_reports_period_is_frozen_too(login_as, hvac):
     )
     assert refused.status_code == 409
     message = refused.get_json()["error"]["message"]
-    assert "测量与验证报告 v1（已接受）" in message and "2024-02-01 至 2024-03-01" in message
+    assert "测量与验证报告 v1（已接受）" in message and "2024-02-01 至 2024-02-29" in message
 
 
 def test_the_refusal_is_in_english_for_an_english_reader(login_as, hvac):

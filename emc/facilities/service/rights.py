@@ -32,6 +32,7 @@ from emc.errors import Conflict, EmcError, Forbidden
 from emc.facilities import rollup
 from emc.facilities.models import Meter, ProjectSite, Site
 from emc.i18n import N_
+from emc.labels import last_day_period
 from emc.messages import CATALOGUE, Text, msg
 from emc.mv.models import Baseline, BaselineStatus, MvPlan, MvReport, ReportStatus
 
@@ -160,8 +161,8 @@ def frozen_conflict(
             params = {
                 "version": freeze.version,
                 "project": project.name if project else freeze.project_id,
-                "start": freeze.start.isoformat(),
-                "end": freeze.end.isoformat(),
+                # The sentence reads first and last day; the fields keep the half-open period.
+                **last_day_period(freeze.start, freeze.end),
             }
             code = (
                 "readings.frozen_baseline"
