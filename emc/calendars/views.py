@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import func, select
 
+from emc import exports
 from emc.auth.models import Organization
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import scoped
@@ -280,12 +281,8 @@ def template(fmt: str):
     # Chinese headers and kind words on a Chinese page; the upload takes either language.
     chinese = page_locale() != "en"
     if fmt == "csv":
-        body, mime = service.template_csv(chinese=chinese), "text/csv; charset=utf-8"
+        body, mime = service.template_csv(chinese=chinese), exports.CSV_TYPE
     else:
-        body = service.template_xlsx(chinese=chinese)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mime,
-        headers={"Content-Disposition": f"attachment; filename=term-calendar-template.{fmt}"},
-    )
+        body, mime = service.template_xlsx(chinese=chinese), exports.XLSX_TYPE
+    # Sent like every other download (emc.exports): nosniff, never kept by a shared cache.
+    return exports.Download(body, mime, f"term-calendar-template.{fmt}").response()

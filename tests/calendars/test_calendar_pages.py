@@ -133,7 +133,11 @@ def test_a_bad_term_file_names_row_and_column_and_writes_nothing(login_as, db_se
 
 def test_templates_download_and_the_xlsx_template_uploads(login_as):
     energy = login_as(ENERGY)
-    csv_body = energy.get("/calendars/template.csv").get_data()
+    csv_response = energy.get("/calendars/template.csv")
+    csv_body = csv_response.get_data()
+    # Through the one export helper, as every download: nosniff, no shared cache.
+    assert csv_response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in csv_response.headers["Cache-Control"]
     # Chinese headers and kind words on a Chinese page (the upload reads either language).
     assert csv_body.decode("utf-8-sig").startswith("类型,开始日期,结束日期,名称\r\n学期,")
     xlsx = energy.get("/calendars/template.xlsx").get_data()
