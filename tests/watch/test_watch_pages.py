@@ -115,3 +115,17 @@ def test_the_agency_page_names_the_month_it_shows(db_session, login_as):
     assert (
         "2020-01 没有存在风险的公共机构" in text and 'data-testid="quota-latest-month"' not in text
     )
+
+
+def test_the_quota_page_names_buildings_without_a_quota(db_session, login_as):
+    """No verdict without the whole quota: the page says which building lacks one."""
+    from emc.audit.models import EnergyQuota
+    from emc.facilities.models import BuildingType
+
+    db_session.execute(
+        EnergyQuota.__table__.delete().where(EnergyQuota.building_type == BuildingType.SPORTS)
+    )
+    html = login_as("energy@school.demo").get("/watch/quota", follow_redirects=True)
+    text = html.get_data(as_text=True)
+    assert 'data-testid="quota-incomplete"' in text
+    assert "体育馆 没有适用的定额" in text and 'data-testid="quota-at-risk"' not in text

@@ -13,7 +13,7 @@ from watch_support import approved_project
 
 from emc.audit.models import EnergyQuota, QuotaBasis
 from emc.auth.models import Organization
-from emc.facilities.models import Building, Meter, Site
+from emc.facilities.models import Building, BuildingType, ClimateZone, Meter, Site
 from emc.mv import data
 from emc.notifications.models import Notification
 from emc.watch.models import WatchWarning
@@ -61,9 +61,8 @@ def test_with_a_baseline_model_the_forecast_is_weather_normalised(db_session):
     assert result.method in ("model", "mixed")
 
 
-def test_an_institution_over_its_quota_share_is_warned_once_a_month(db_session):
-    ids = make_project(db_session, months=6, plan=False)
-    org = db_session.get(Organization, ids["energy"].organization_id)
+def _tiny_quotas(db_session, org):
+    """A quota far below any use for every building of ``org``; the buildings and their sites."""
     buildings = db_session.execute(
         select(Building, Site)
         .join(Site, Site.id == Building.site_id)
@@ -94,6 +93,13 @@ def test_an_institution_over_its_quota_share_is_warned_once_a_month(db_session):
                 )
             )
     db_session.flush()
+    return buildings
+
+
+def test_an_institution_over_its_quota_share_is_warned_once_a_month(db_session):
+    ids = make_project(db_session, months=6, plan=False)
+    org = db_session.get(Organization, ids["energy"].organization_id)
+    buildings = _tiny_quotas(db_session, org)
     result = forecast_institution(db_session, org, TODAY)
     assert result.quota_kgce == pytest.approx(
         sum(float(b.floor_area_m2) * 0.010 for b, _s in buildings)
@@ -106,3 +112,31 @@ def test_an_institution_over_its_quota_share_is_warned_once_a_month(db_session):
     ).all()
     assert [w.month for w in warnings] == ["2024-07"]
     assert db_session.scalar(select(func.count()).where(Notification.kind == "watch_quota")) >= 1
+
+
+def test_no_verdict_while_a_building_has_no_quota(db_session):
+    """The use counts every building; a quota summed over only some of them would warn of an
+    overrun that is not there. No verdict until every building has a quota."""
+    ids = make_project(db_session, months=6, plan=False)
+    org = db_session.get(Organization, ids["energy"].organization_id)
+    buildings = _tiny_quotas(db_session, org)
+    site = buildings[0][1]
+    db_session.add(
+        Building(
+            site_id=site.id,
+            name="无定额的车库",
+            floor_area_m2=Decimal("800"),
+            building_type=BuildingType.OTHER,
+            climate_zone=ClimateZone.HOT_SUMMER_COLD_WINTER,
+        )
+    )
+    db_session.flush()
+    result = forecast_institution(db_session, org, TODAY)
+    assert result.missing_quota == ["无定额的车库"]
+    assert result.quota_kgce is None and result.limit_kgce is None
+    assert result.forecast is not None  # the forecast itself is still shown
+    assert not result.at_risk and result.probability is None
+    run_quota_watch(db_session, TODAY)
+    assert not db_session.scalars(
+        select(WatchWarning).where(WatchWarning.subject_key == f"organization:{org.id}")
+    ).all()

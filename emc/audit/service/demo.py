@@ -40,9 +40,10 @@ def build_demo_audits(session: Session, *, custody: bool = False) -> None:
     agency = actor_for(session, "officer@zhejiang.demo")
     source = "浙江省公共机构能耗定额（演示数据）"
     for building_type, guide, baseline, constraint in (
-        (BuildingType.SCHOOL, "8", "12", "16"),
+        (BuildingType.SCHOOL, "8", "12", "13"),
         (BuildingType.HOSPITAL, "28", "35", "48"),
         (BuildingType.OFFICE, "12", "16", "22"),
+        (BuildingType.SPORTS, "9", "12", "15"),
     ):
         create_quota(
             session,

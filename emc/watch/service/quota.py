@@ -3,7 +3,10 @@
 The quota of an institution is the sum over its buildings of floor area × the 约束值
 (constraint value, kgce/m²·a) of the quota that applies to the building's type and region
 (``emc.audit`` quotas: most specific region, latest year not after). Its use is that of its
-whole-building meters (meters without a parent), in kgce by the factors in force.
+whole-building meters (meters without a parent), in kgce by the factors in force. No verdict
+without a whole quota: when a building has no quota that applies, the institution's quota is
+unknown (its use still counts every building), so nothing is forecast against it and nobody
+is warned; the page names the buildings that lack one.
 
 Each meter's rest of the year is forecast
 
@@ -68,6 +71,7 @@ class QuotaForecast:
     organization_id: int
     year: int
     as_of: dt.date
+    # None unless every building has a quota that applies (``missing_quota`` names the rest).
     quota_kgce: float | None
     share: float
     use_to_date_kgce: float
@@ -75,6 +79,7 @@ class QuotaForecast:
     method: str  # "model", "last_year", "mixed" or "none"
     buildings: list[dict[str, Any]] = field(default_factory=list)
     meters: list[dict[str, Any]] = field(default_factory=list)
+    missing_quota: list[str] = field(default_factory=list)
 
     @property
     def limit_kgce(self) -> float | None:
@@ -130,7 +135,7 @@ def forecast_institution(
     sites = list(session.scalars(select(Site).where(Site.organization_id == organization.id)))
     site_by_id = {s.id: s for s in sites}
     quota = 0.0
-    any_quota = False
+    missing: list[str] = []
     buildings = []
     for b in session.scalars(
         select(Building).where(Building.site_id.in_(list(site_by_id) or [-1])).order_by(Building.id)
@@ -140,7 +145,8 @@ def forecast_institution(
         value = float(q.constraint_value) * float(b.floor_area_m2) if q is not None else None
         if value is not None:
             quota += value
-            any_quota = True
+        else:
+            missing.append(b.name)
         buildings.append(
             {
                 "building_id": b.id,
@@ -262,13 +268,14 @@ def forecast_institution(
         organization_id=organization.id,
         year=year,
         as_of=today,
-        quota_kgce=quota if any_quota else None,
+        quota_kgce=quota if buildings and not missing else None,
         share=share,
         use_to_date_kgce=use_to_date,
         forecast=result,
         method=method,
         buildings=buildings,
         meters=rows,
+        missing_quota=missing,
     )
 
 
