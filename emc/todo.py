@@ -53,7 +53,9 @@ SOURCE_MODULES: tuple[str, ...] = (
 # What each kind of to-do is called where they are counted (English msgids; a source with a
 # new kind adds its label here, else it is counted as "Other tasks").
 KIND_LABELS: dict[str, str] = {
+    "plan.propose": N_("M&V plans and baselines to propose"),
     "baseline.approve": N_("Baselines to approve"),
+    "report.draft": N_("M&V reports to draft"),
     "report.decide": N_("M&V reports to accept or dispute"),
     "report.submit": N_("Draft M&V reports to submit"),
     "report.revise": N_("Disputed M&V reports to revise"),

@@ -37,6 +37,8 @@ from emc.mv import engine
 
 DAY = 86400
 NAN = float("nan")
+# A register meter whose reads are typically this many days apart or more is read like bills.
+MONTHLY_READ_DAYS = 25
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class DailyInputs:
 
     ``usage`` is in the meter's unit; ``temperature`` in °C; ``nan`` marks a missing value.
     ``temperature_readings`` are the station's readings used, as (local wall-clock time, °C).
+    ``bills`` are a billing or register meter's own periods inside ``[start, end)`` as
+    ``(first local day, local day after the last, use)`` (empty for an interval meter): the
+    billing method fits and reports on them, not on days (a bill's use counts in ``usage`` on
+    the day it starts only).
     """
 
     meter_id: int
@@ -58,10 +64,19 @@ class DailyInputs:
     temperature: tuple[float, ...]
     temperature_readings: tuple[tuple[dt.datetime, float], ...] = field(repr=False)
     warnings: tuple[engine.Warning, ...] = ()
+    bills: tuple[tuple[dt.date, dt.date, float], ...] = ()
+    billed: bool = False  # a billing meter (or a register meter read monthly): use ``bills``
 
     @property
     def complete(self) -> bool:
-        """Every day has both a use and a temperature."""
+        """Every day has both a use (for a billing meter: a bill covers it) and a
+        temperature."""
+        if self.billed:
+            billed = self.billed_days()
+            return all(
+                d in billed and math.isfinite(t)
+                for d, t in zip(self.dates, self.temperature, strict=True)
+            )
         return all(
             math.isfinite(u) and math.isfinite(t)
             for u, t in zip(self.usage, self.temperature, strict=True)
@@ -73,6 +88,23 @@ class DailyInputs:
             np.array(self.usage, dtype=float),
             np.array(self.temperature, dtype=float),
         )
+
+    def bill_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bills as ``(starts, ends, use)``: ``datetime64[D]``, ``datetime64[D]``, float."""
+        return (
+            np.array([b[0] for b in self.bills], dtype="datetime64[D]"),
+            np.array([b[1] for b in self.bills], dtype="datetime64[D]"),
+            np.array([b[2] for b in self.bills], dtype=float),
+        )
+
+    def billed_days(self) -> set[dt.date]:
+        """The days a bill with a use covers."""
+        return {
+            a + dt.timedelta(days=k)
+            for a, b, v in self.bills
+            if math.isfinite(v)
+            for k in range((b - a).days)
+        }
 
 
 epoch = rollup.midnight  # epoch seconds of the local midnight that starts a day
@@ -117,11 +149,45 @@ def temperature_readings(
     return [(dt.datetime.fromtimestamp(s, zone).replace(tzinfo=None), t) for s, t in rows]
 
 
+def bill_periods(
+    session: Session, meter: Meter, site: Site, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, dt.date, float]]:
+    """A billing or register meter's periods wholly inside the local days ``[start, end)``, as
+    ``(first local day, local day after the last, use)``; empty for an interval meter, and for a
+    register meter read more often than monthly (its reads are days, not bills). A bill's ends
+    are the local days of its stored instants (bills run from midnight to midnight)."""
+    if meter.kind is MeterKind.INTERVAL:
+        return []
+    zone = ZoneInfo(site.timezone)
+    lo, hi = epoch(start, zone), epoch(end, zone)
+    rows = session.execute(
+        text(
+            "SELECT start_ts, end_ts, value FROM meter_readings"
+            " WHERE meter_id = :m AND start_ts >= :lo AND start_ts < :hi AND end_ts IS NOT NULL"
+            " AND end_ts <= :hi ORDER BY start_ts"
+        ),
+        {"m": meter.id, "lo": lo, "hi": hi},
+    ).all()
+    out = []
+    for a, b, v in rows:
+        first = dt.datetime.fromtimestamp(int(a), zone).date()
+        after = dt.datetime.fromtimestamp(int(b), zone).date()
+        if after > first:
+            out.append((first, after, float(v)))
+    if meter.kind is MeterKind.REGISTER and out:
+        lengths = sorted((b - a).days for a, b, _v in out)
+        if lengths[len(lengths) // 2] < MONTHLY_READ_DAYS:
+            return []
+    return out
+
+
 def daily_inputs(
     session: Session, meter: Meter, site: Site, start: dt.date, end: dt.date
 ) -> DailyInputs:
-    """A meter's :class:`DailyInputs` over ``[start, end)`` (local days of its site)."""
+    """A meter's :class:`DailyInputs` over ``[start, end)`` (local days of its site), with its
+    bills for a billing or register meter."""
     usage = daily_usage(session, meter, site, start, end)
+    bills = tuple(bill_periods(session, meter, site, start, end))
     readings = temperature_readings(session, site, start, end)
     if readings:
         temp = engine.daily_temperature(
@@ -151,6 +217,8 @@ def daily_inputs(
         temperature=tuple(temperature),
         temperature_readings=tuple(readings),
         warnings=warnings,
+        bills=bills,
+        billed=meter.kind is MeterKind.BILLING or bool(bills),
     )
 
 
@@ -327,7 +395,8 @@ def _num(v: float) -> str | None:
 
 
 def fingerprint(inputs: list[DailyInputs | HourlyInputs]) -> str:
-    """SHA-256 of the exact input series (every meter's days or hours, use and temperature)."""
+    """SHA-256 of the exact input series (every meter's days or hours, use and temperature, and
+    a billing meter's bills)."""
     document = [
         {
             "meter_id": i.meter_id,
@@ -336,6 +405,11 @@ def fingerprint(inputs: list[DailyInputs | HourlyInputs]) -> str:
             "usage": [_num(v) for v in i.usage],
             "temperature": [_num(v) for v in i.temperature],
         }
+        | (
+            {"bills": [[a.isoformat(), b.isoformat(), _num(v)] for a, b, v in i.bills]}
+            if getattr(i, "billed", False)
+            else {}
+        )
         for i in sorted(inputs, key=lambda x: x.meter_id)
     ]
     text = json.dumps(document, separators=(",", ":"), sort_keys=True)

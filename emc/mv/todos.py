@@ -1,5 +1,6 @@
 """To-dos of M&V: baselines to approve, reports to submit, accept or dispute, revise, non-routine
-adjustments to agree, and meter data missing for next month's report.
+adjustments to agree, meter data missing for next month's report, and for the ESCO a plan and
+baseline to propose once a project operates and a report to draft once its period has ended.
 
 Each source starts from the actor's scoped projects and keeps only what the actor's own party
 does on them (the institution decides, the ESCO proposes and submits), so an ESCO never sees
@@ -19,10 +20,13 @@ from emc.auth.actor import Actor
 from emc.auth.models import OrgKind
 from emc.auth.permissions import Permission, can
 from emc.auth.policy import scope_condition, scoped
-from emc.contracts.models import EmcProject, ProjectStatus
+from emc.contracts.finance.periods import term_end
+from emc.contracts.models import SIGNED_STATUSES, EmcProject, ProjectStatus
+from emc.errors import EmcError
 from emc.facilities.models import Meter, MeterReading, Site
 from emc.i18n import N_
 from emc.labels import last_day_period
+from emc.mv import data
 from emc.mv.models import (
     Baseline,
     BaselineStatus,
@@ -34,6 +38,9 @@ from emc.mv.models import (
 )
 from emc.mv.service._common import local_today
 from emc.todo import Todo, todo_source
+
+# A report is due this many days after its period ends (emc.mv.jobs.OVERDUE_DAYS).
+REPORT_DUE_DAYS = 30
 
 # Options whose savings come from metered readings (A measures a key parameter by spot
 # measurement, D imports simulation results): only these meters need monthly data.
@@ -133,6 +140,7 @@ def mv_todos(session: Session, actor: Actor) -> Iterator[Todo]:
                 params={"project": names[r.project_id], **_period(r)},
                 project_id=r.project_id,
             )
+        yield from _esco_turns(session, projects, names)
     # Non-routine adjustments the other party proposed and this party has not agreed yet.
     agreed = (
         MvReportAdjustment.institution_agreed_by_user_id
@@ -162,6 +170,75 @@ def mv_todos(session: Session, actor: Actor) -> Iterator[Todo]:
             project_id=report.project_id,
         )
     yield from _missing_data(session, actor, projects, names)
+
+
+def _esco_turns(session: Session, projects, names) -> Iterator[Todo]:
+    """The ESCO's turns that no record waits in yet: an operating project without a plan or a
+    proposed or approved baseline (propose them), and a project with an approved baseline
+    whose next reporting period has ended without a report (draft it)."""
+    from emc.mv.service import compute
+    from emc.mv.service.baselines import approved_baseline
+
+    rows = session.execute(
+        select(EmcProject, MvPlan)
+        .outerjoin(MvPlan, MvPlan.project_id == EmcProject.id)
+        .where(EmcProject.id.in_(projects), EmcProject.status.in_(SIGNED_STATUSES))
+        .order_by(EmcProject.id)
+    ).all()
+    today = local_today()
+    for project, plan in rows:
+        baseline = approved_baseline(session, project.id) if plan is not None else None
+        if baseline is None:
+            if project.status is not ProjectStatus.OPERATING:
+                continue
+            pending = plan is not None and session.scalar(
+                select(
+                    exists().where(
+                        Baseline.project_id == project.id,
+                        Baseline.status == BaselineStatus.PROPOSED,
+                    )
+                )
+            )
+            if not pending:
+                yield Todo(
+                    kind="plan.propose",
+                    title=N_("Draw up the M&V plan of %(project)s and propose its energy baseline"),
+                    link=f"/projects/{project.id}/mv",
+                    object_key=f"mv-plan:{project.id}",
+                    params={"project": names[project.id]},
+                    project_id=project.id,
+                )
+            continue
+        try:
+            terms = compute.contract_terms(session, project)
+        except EmcError:
+            continue  # no contract terms: no reporting periods (the contract page says so)
+        first = max(baseline.end_date, project.operation_start_on or baseline.end_date)
+        first = max(first, terms.start_date)
+        until = min(today, term_end(terms.start_date, terms.term_years))
+        periods = data.reporting_periods(first, plan.reporting_frequency.months, until)
+        if not periods:
+            continue
+        reported = set(
+            session.scalars(select(MvReport.period_start).where(MvReport.project_id == project.id))
+        )
+        for n, (start, end) in enumerate(periods, start=1):
+            if start in reported:
+                continue
+            yield Todo(
+                kind="report.draft",
+                title=N_("Draft M&V report no. %(n)s of %(project)s, %(start)s to %(end)s"),
+                link=f"/projects/{project.id}/mv",
+                object_key=f"mv-period:{project.id}:{start.isoformat()}",
+                params={
+                    "n": n,
+                    "project": names[project.id],
+                    **last_day_period(start, end),
+                },
+                due_on=end + dt.timedelta(days=REPORT_DUE_DAYS),
+                project_id=project.id,
+            )
+            break  # the next period only: its report comes before the ones after it
 
 
 def _last_complete_month(today: dt.date) -> tuple[dt.date, dt.date]:

@@ -639,10 +639,10 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                     [
                         ctx.meters.get(a["meter_id"], str(a["meter_id"])),
                         a["reason"],
-                        f"{a['amount']} {a['unit']}"
+                        f"{_f(a['amount'])} {a['unit']}"
                         if a["amount"] is not None
                         else t(N_("daily series")),
-                        _yes(t, a["agreed"]),
+                        t(N_("Yes")) if a["agreed"] else t(N_("No")),
                         ", ".join(a["files"]) or "—",
                     ]
                     for a in ctx.adjustments

@@ -163,3 +163,24 @@ def test_a_plan_without_a_meter_is_refused_in_chinese_naming_the_boundary(mv):
     html = r.get_data(as_text=True)
     assert "Length must be" not in html
     assert 'data-field="boundary"' in html and "请在测量边界中至少选择一个计量表" in html
+
+
+def test_a_refused_adjustment_form_is_said_from_the_catalogue_not_as_a_dict(mv, monkeypatch):
+    """Whatever the adjustment's form loader refuses with marshmallow's own error is said as
+    the catalogue's sentence with its fields named (never ``str(error)``: a dict's repr)."""
+    import marshmallow as ma
+
+    from emc.mv import api as mv_api
+
+    def refuse():
+        raise ma.ValidationError({"amount": ["Not a valid number."]})
+
+    rid = _draft(mv)
+    monkeypatch.setattr(mv_api, "adjustment_from_request", refuse)
+    r = mv["esco"].post(
+        f"/projects/{mv['project']}/mv/reports/{rid}/adjustments", data={}, headers=ZH
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "{'amount'" not in html and "{&#39;amount" not in html and "Not a valid" not in html
+    assert "金额" in html

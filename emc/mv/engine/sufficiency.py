@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from emc.messages import msg
+from emc.messages import EngineWarningText, Joined, msg
 from emc.mv.engine._time import as_day, is_leap_span, to_date
 from emc.mv.engine.errors import InsufficientDataError, Warning
 
@@ -216,6 +216,6 @@ def raise_if_insufficient(warnings, allow_insufficient: bool = False) -> None:
     """
     bad = [w for w in warnings if w.disqualifying]
     if bad and not allow_insufficient:
-        raise InsufficientDataError(
-            msg("mv.engine.insufficient", problems="; ".join(w.message for w in bad)), warnings
-        )
+        # Each rule by its code and data, so that a page says it in the reader's language.
+        problems = Joined(EngineWarningText(w.message, w.code, w.data) for w in bad)
+        raise InsufficientDataError(msg("mv.engine.insufficient", problems=problems), warnings)

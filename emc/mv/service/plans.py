@@ -22,10 +22,12 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import require
 from emc.contracts.models import Contract, EmcProject
 from emc.errors import Invalid, NotFound
+from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, ProjectSite
 from emc.messages import msg
 from emc.mv.models import BaselineModelKind, MvPlan, default_acceptance
 from emc.mv.service._common import party_of, project_for
+from emc.mv.service.compute.baseline import bill_meter_needs_billing
 from emc.mv.service.compute.common import OPTION_A_PARAMETERS
 from emc.workflow import tables
 
@@ -106,6 +108,17 @@ def _check_boundary(session: Session, project_id: int, boundary: list[dict]) -> 
     if problems:
         raise Invalid(msg("mv.measurement_boundary_invalid"), fields=problems)
     return out
+
+
+def _check_bill_meters(session: Session, boundary: list[dict], method) -> None:
+    """Refuse a billing meter regressed under the daily or hourly method: its bills are not
+    days (each would land on its first day only); the billing method fits its bill periods."""
+    if str(method) not in ("daily", "hourly"):
+        return
+    for item in boundary:
+        meter = session.get(Meter, item["meter_id"])
+        if meter.kind is MeterKind.BILLING and item["option"] in ("B", "C"):
+            raise bill_meter_needs_billing(meter)
 
 
 def _criteria(plan: MvPlan | None, method, given: dict[str, float] | None) -> dict[str, float]:
@@ -196,6 +209,7 @@ def put_plan(
             fields={"baseline_end": [msg("mv.must_after_baseline_start")]},
         )
     checked = _check_boundary(session, project.id, boundary)
+    _check_bill_meters(session, checked, method)
     _check_stipulated(stipulated or [])
     plan = plan_of(session, project.id)
     # Day types are a daily model; a plan that does not say keeps what it had (classic if new).

@@ -548,11 +548,21 @@ def accept_report(
                 fields={"stale_since": [msg("watch.stale")]},
                 code="stale",
             )
-        pending = [a.id for a in adjustments_of(session, row) if not a.agreed]
+        pending = [a for a in adjustments_of(session, row) if not a.agreed]
         if pending:
+            # Each named as the report page lists it: its meter and its reason.
             raise Conflict(
                 msg("mv.both_parties_must_agree_every"),
-                fields={"adjustments": [f"adjustment {i} is not agreed by both" for i in pending]},
+                fields={
+                    "adjustments": [
+                        msg(
+                            "mv.adjustment_not_agreed",
+                            meter=meter.name if (meter := session.get(Meter, a.meter_id)) else "",
+                            reason=a.reason,
+                        )
+                        for a in pending
+                    ]
+                },
             )
 
     def effects(row: MvReport) -> None:

@@ -136,7 +136,9 @@ def add_adjustment(project_id: int, report_id: int):
         raise
     except (EmcError, ma.ValidationError) as error:
         status = getattr(error, "status", 422)
-        message = error_message(error) if isinstance(error, EmcError) else str(error)
+        if isinstance(error, ma.ValidationError):  # the catalogue's sentence, fields named
+            error = Invalid(msg("mv.adjustment_invalid"), fields=error.messages)
+        message = error_message(error)
         return _render_report(project_id, report_id, error=message, status=status)
     flash(_("Adjustment proposed."), "success")
     return redirect(url_for("mv.report", project_id=project_id, report_id=report_id))

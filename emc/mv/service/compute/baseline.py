@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from emc.errors import Invalid
+from emc.facilities.ingest import MeterKind
 from emc.facilities.models import Meter, Site
-from emc.messages import EngineWarningText, msg
+from emc.messages import EngineWarningText, msg, term
 from emc.mv import data, engine
 from emc.mv.models import (
     BaselineModelKind,
@@ -20,8 +21,9 @@ from emc.mv.models import (
 from emc.mv.service.compute.common import (
     COMPUTED_METHODS,
     COMPUTED_OPTIONS,
+    METHOD_BILLING_LABEL,
+    billing_periods,
     boundary,
-    calendar_months,
     clean_float,
     is_hourly,
     is_option_d,
@@ -111,6 +113,8 @@ def fit_baseline(
         series = data.daily_inputs(
             session, bm.meter, bm.site, plan.baseline_start, plan.baseline_end
         )
+        if plan.method is MvMethod.DAILY and bm.meter.kind is MeterKind.BILLING:
+            raise bill_meter_needs_billing(bm.meter)
         inputs.append(series)
         dates, usage, temps = series.arrays()
         comparison = None
@@ -131,7 +135,7 @@ def fit_baseline(
                 )
                 chart_dates, observed, modelled = dates, usage, model.predict(temps)
             else:
-                starts, ends, totals = calendar_months(dates, usage, temps)
+                starts, ends, totals = billing_periods(series)
                 model = engine.fit_billing(
                     starts,
                     ends,
@@ -148,13 +152,10 @@ def fit_baseline(
                 observed = totals / n_days
                 modelled = model.predict_periods(starts, ends, dates, temps) / n_days
         except engine.InsufficientDataError as exc:
-            rules = [
-                EngineWarningText(w.message, w.code, w.data)
-                for w in exc.warnings
-                if w.disqualifying
-            ] or [exc.args[0]]
+            rules = failed_rules(exc)
+            # The sentence names the meter; the rules are said once, under the data.
             raise Invalid(
-                msg("mv.insufficient_data", meter=bm.meter.name, problem=exc.args[0]),
+                msg("mv.insufficient_data_rules", meter=bm.meter.name),
                 fields={"data": rules},
                 code="insufficient_data",
             ) from None
@@ -181,6 +182,38 @@ def fit_baseline(
         if comparison is not None:
             entries[-1]["comparison"] = comparison
     return entries, inputs
+
+
+# A missing day is counted by three CalTRACK rules (use or temperature, use, temperature): the
+# combined one is said only when neither of the others is.
+_COMBINED_RULE = "too_many_days_with_missing_data"
+_SPECIFIC_RULES = {
+    "too_many_days_with_missing_meter_data",
+    "too_many_days_with_missing_temperature_data",
+}
+
+
+def failed_rules(exc: engine.InsufficientDataError) -> list:
+    """The disqualifying CalTRACK rules of a refused fit as engine warnings said by code (or
+    the refusal itself when no rule is named), each once."""
+    bad = [w for w in exc.warnings if w.disqualifying]
+    if any(w.code in _SPECIFIC_RULES for w in bad):
+        bad = [w for w in bad if w.code != _COMBINED_RULE]
+    return [EngineWarningText(w.message, w.code, w.data) for w in bad] or [exc.args[0]]
+
+
+def bill_meter_needs_billing(meter: Meter) -> Invalid:
+    """The refusal of a billing meter under the daily or hourly method, naming the method that
+    fits bills."""
+    sentence = msg(
+        "mv.bill_meter_needs_billing_method",
+        meter=meter.name,
+        method=term(METHOD_BILLING_LABEL),
+    )
+    return Invalid(
+        sentence,
+        fields={"method": [msg("mv.bills_need_billing_method", method=term(METHOD_BILLING_LABEL))]},
+    )
 
 
 def fit_day_types(session: Session, bm, plan: MvPlan, series, allow_insufficient: bool):

@@ -32,6 +32,8 @@ COMPUTED_METHODS = frozenset(
     {MvMethod.DAILY, MvMethod.BILLING, MvMethod.HOURLY, MvMethod.STIPULATED}
 )
 OPTION_A_SCHEMA = "emc.mv.option_a"
+# The billing method's name as the plan page shows it (emc.labels), for messages that name it.
+METHOD_BILLING_LABEL = "Billing-period regression"
 # Option A parameters read from the plan's stipulated values (name → unit); any other
 # stipulated value is kept with the baseline as documentation.
 OPTION_A_PARAMETERS = {
@@ -129,6 +131,15 @@ def calendar_months(dates, usage, temps):
         vals = usage[sel]
         totals.append(float(vals.sum()) if np.all(np.isfinite(vals)) else math.nan)
     return starts, ends, np.array(totals)
+
+
+def billing_periods(series):
+    """The billing periods of a meter's series: its own bills (a billing meter, or a register
+    meter read monthly), else the calendar months of its days (an interval meter)."""
+    if getattr(series, "billed", False):
+        return series.bill_arrays()
+    dates, usage, temps = series.arrays()
+    return calendar_months(dates, usage, temps)
 
 
 def is_option_a(entry: dict[str, Any]) -> bool:

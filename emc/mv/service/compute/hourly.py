@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from emc.errors import Invalid
-from emc.messages import msg
+from emc.messages import EngineWarningText, msg
 from emc.mv import data, engine
 from emc.mv.engine import stats as mv_stats
 from emc.mv.models import (
@@ -36,9 +36,22 @@ def hourly_entry(
     at least 90 % of the hours of every month with use and temperature)."""
     short = series.insufficient_months()
     if short and not allow_insufficient:
+        # Each month by the warning's code and data, said in the reader's language.
+        months = [
+            EngineWarningText(
+                text,
+                "insufficient_hours",
+                {"month": month, "n_hours": n, "n_hours_with_data": k},
+            )
+            for text, (month, n, k) in zip(
+                short,
+                [m for m in series.months if not m[1] or m[2] / m[1] < data.HOURLY_SUFFICIENCY],
+                strict=True,
+            )
+        ]
         raise Invalid(
             msg("mv.hourly_insufficient", meter=bm.meter.name),
-            fields={"data": short},
+            fields={"data": months},
             code="insufficient_data",
         )
     warnings = [w.to_dict() for w in series.warnings]

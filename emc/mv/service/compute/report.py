@@ -32,7 +32,7 @@ from emc.mv.service.compute.baseline import baseline_inputs
 from emc.mv.service.compute.common import (
     ENERGY_PLACES,
     TONNE_PLACES,
-    calendar_months,
+    billing_periods,
     clean_float,
     is_hourly,
     is_option_a,
@@ -257,7 +257,7 @@ def compute_report(
             elif hourly:
                 savings = hourly_savings(model, series, adj)
             elif model.method == "billing":
-                starts, ends, totals = calendar_months(dates, usage, temps)
+                starts, ends, totals = billing_periods(series)
                 savings = engine.billing_savings(
                     model, starts, ends, totals, dates, temps, adjustments=adj
                 )

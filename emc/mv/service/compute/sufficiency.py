@@ -41,7 +41,11 @@ def assess_daily(series: data.DailyInputs) -> dict[str, Any]:
     usage = {d: u for d, u in zip(series.dates, series.usage, strict=True)}
     temps = {d: t for d, t in zip(series.dates, series.temperature, strict=True)}
     days = [series.start + dt.timedelta(days=k) for k in range(n)]
-    no_use = [d for d in days if _missing(usage.get(d, math.nan), series.carrier)]
+    if series.billed:  # a billing meter: a day has a use when a bill covers it
+        billed = series.billed_days()
+        no_use = [d for d in days if d not in billed]
+    else:
+        no_use = [d for d in days if _missing(usage.get(d, math.nan), series.carrier)]
     no_temp = [d for d in days if not math.isfinite(temps.get(d, math.nan))]
     problems = []
     if n and (n - len(no_use)) / n < MIN_FRACTION:
@@ -51,7 +55,7 @@ def assess_daily(series: data.DailyInputs) -> dict[str, Any]:
     if n == 0:
         problems.append("usage_days")
     return {
-        "interval": "daily",
+        "interval": "billing" if series.billed else "daily",
         "n_days": n,
         "n_days_with_usage": n - len(no_use),
         "n_days_with_temperature": n - len(no_temp),
