@@ -5,18 +5,19 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from emc.auth.permissions import Permission, can
 from emc.contracts import custody_form, service
 from emc.contracts.schemas import CustodyAdjustmentIn, CustodyRejectIn, VersionIn
-from emc.contracts.views import _render_project, bp
+from emc.contracts.views import LINE_KIND_LABELS, _line_words, _render_project, bp
 from emc.errors import EmcError, Forbidden, NotFound
 from emc.i18n import N_
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
-from emc.web.messages import describe, say
+from emc.web.messages import describe, field_sentences, say
 from emc.web.security import current_actor
 
 
@@ -68,14 +69,15 @@ def propose_custody_adjustment(project_id: int):
 @login_required
 def agree_custody_adjustment(project_id: int, adjustment_id: int):
     """One party's agreement to a proposed custody fee adjustment (the API's agree, a button)."""
-    version, errors = load_form(VersionIn(partial=True), form_data())
+    # The version the user saw is required, as for reject and withdraw: a page opened before
+    # the adjustment changed is refused (409), never agreed to unseen terms.
+    data, errors = load_form(VersionIn(), form_data())
     if errors:
-        return _render_project(
-            project_id, action_error=_("Reload the page and try again."), status=422
-        )
+        message = _("; ").join([*field_sentences(errors), _("Reload the page and try again.")])
+        return _render_project(project_id, action_error=message, status=422)
     try:
         adjustment = service.agree_custody_adjustment(
-            db(), current_actor(), project_id, adjustment_id, version=version.get("version")
+            db(), current_actor(), project_id, adjustment_id, **data
         )
     except NotFound:
         raise
@@ -87,7 +89,7 @@ def agree_custody_adjustment(project_id: int, adjustment_id: int):
                 "Custody fee adjustment %(number)s agreed by both parties: it applies from "
                 "%(date)s. Regenerate the schedule to re-price the fees and add the true-ups.",
                 number=adjustment.number,
-                date=adjustment.effective_date.isoformat(),
+                date=format_date(adjustment.effective_date),
             ),
             "success",
         )
@@ -120,7 +122,7 @@ def decide_custody_adjustment(project_id: int, adjustment_id: int, decision: str
     schema, run, outcome = _DECISIONS[decision]
     data, errors = load_form(schema(), form_data())
     if errors:
-        message = "; ".join(str(m) for ms in localise(errors).values() for m in ms)
+        message = _("; ").join(field_sentences(errors))
         return _render_project(project_id, action_error=message, status=422)
     try:
         adjustment = run(db(), current_actor(), project_id, adjustment_id, **data)
@@ -166,8 +168,32 @@ def regenerate(project_id: int):
             _(
                 "Approved or paid lines were left unchanged although the new computation "
                 "differs; finance must resolve them: %(keys)s",
-                keys=", ".join(report.conflicts),
+                keys=_conflict_words(project_id, report.conflicts),
             ),
             "error",
         )
     return redirect(url_for("contracts.project", project_id=project_id))
+
+
+# A regeneration may leave a whole year of lines unchanged: the flash names a few.
+_CONFLICTS_SHOWN = 3
+
+
+def _conflict_words(project_id: int, keys: list[str]) -> str:
+    """The lines left unchanged as the payment-line messages name them (kind, first and last
+    day, amount), in date order; past the first few, how many more (never their keys)."""
+    by_key = {line.key: line for line in service.list_lines(db(), current_actor(), project_id)}
+    lines = sorted((by_key[k] for k in keys if k in by_key), key=lambda x: (x.period_start, x.id))
+    words = [
+        _(
+            "%(kind)s %(start)s – %(end)s (%(amount)s yuan)",
+            kind=LINE_KIND_LABELS[line.kind],
+            **_line_words(line),
+        )
+        for line in lines[:_CONFLICTS_SHOWN]
+    ]
+    text = _("; ").join(words)
+    more = len(keys) - len(words)
+    if more > 0:
+        text = _("%(lines)s and %(count)s more lines", lines=text, count=more)
+    return text

@@ -140,6 +140,12 @@ class EmcProject(Base):
         foreign_keys=[esco_organization_id], lazy="raise"
     )
 
+    @property
+    def contract_signed_on(self) -> dt.date | None:
+        """The contract's signing date once both parties have signed (before that, ``signed_on``
+        holds the one signature given so far, which is not the contract's date)."""
+        return self.signed_on if self.status in SIGNED_STATUSES else None
+
 
 class Contract(Base):
     """The contract of a project (one per project); ``terms`` is a :data:`TERMS_FORMAT` document."""

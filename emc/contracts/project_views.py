@@ -9,6 +9,9 @@ Routes are registered on the contracts blueprint (imported at the end of ``views
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,14 +34,17 @@ from emc.contracts.schemas import (
 from emc.contracts.views import (
     INVESTOR_LABELS,
     PROJECT_STATUS_LABELS,
+    _contract_last_day,
     _escos,
     bp,
+    local_today,
     org_names,
 )
 from emc.errors import EmcError, NotFound
 from emc.messages import msg, record
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
+from emc.web.messages import field_label
 from emc.web.security import current_actor
 from emc.workflow import StaleConflict, tables
 
@@ -75,7 +81,29 @@ FIELD_LABELS = {
     "reason": _l("Reason"),
     "comment": _l("Comment"),
     "termination_reason": _l("Reason for the termination"),
+    # What else a refusal may name: the row version the form carried (by its form name), the
+    # step, and each party's signature or agreement (the workflow's consent records).
+    "row_version": _l("Version"),
+    "action": _l("Action"),
+    "institution_signed_by_user_id": _l("The institution's signature"),
+    "esco_signed_by_user_id": _l("The ESCO's signature"),
+    "institution_agreed_by_user_id": _l("The institution's agreement"),
+    "esco_agreed_by_user_id": _l("The ESCO's agreement"),
+    "incoming_esco_agreed_by_user_id": _l("The incoming ESCO's agreement"),
 }
+
+
+def _reasons(fields: dict) -> str:
+    """Field messages as "label：message", joined; a field without a label here or in the
+    catalogue (:func:`emc.web.messages.field_label`) by its message alone, never its name."""
+    parts = []
+    for name, messages in localise(fields).items():
+        text = "；".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+        label = FIELD_LABELS.get(name) or field_label(name)
+        parts.append(f"{label}：{text}" if label else text)
+    return "；".join(parts)
+
+
 AMENDMENT_STATUS_LABELS = {
     AmendmentStatus.PROPOSED: _l("Awaiting agreement"),
     AmendmentStatus.AGREED: _l("Agreed by both parties"),
@@ -112,7 +140,8 @@ def error_text(error: EmcError) -> str:
             version=error.version,
         )
     if error.code == "consent_required":
-        names = "、".join(str(FIELD_LABELS.get(f, f)) for f in error.fields)
+        labels = (FIELD_LABELS.get(f) or field_label(f) for f in error.fields)
+        names = "、".join(str(label) for label in labels if label)
         return _(
             "The project is signed: %(fields)s change only through a contract amendment that "
             "both parties agree. Propose an amendment below.",
@@ -123,11 +152,7 @@ def error_text(error: EmcError) -> str:
     if error.status == 403:
         return _("You may not do this.")
     if error.fields:
-        parts = []
-        for name, messages in localise(error.fields).items():
-            text = "；".join(str(m) for m in messages) if isinstance(messages, list) else messages
-            parts.append(f"{FIELD_LABELS.get(name, name)}：{text}")
-        return _("The step was refused: %(reasons)s", reasons="；".join(parts))
+        return _("The step was refused: %(reasons)s", reasons=_reasons(error.fields))
     return _("This conflicts with the current state of the record.")
 
 
@@ -218,7 +243,17 @@ def amendment_names(project, amendments) -> dict[int, str]:
     )
 
 
-def _render(project_id: int, *, error: str | None = None, values: dict | None = None, status=200):
+def _render(
+    project_id: int,
+    *,
+    error: str | None = None,
+    values: dict | None = None,
+    status=200,
+    form: str | None = None,
+    errors: dict | None = None,
+):
+    """The life page; after a refusal, ``form`` (``edit``, ``amend`` or a step's action) is the
+    form sent, shown again with what was typed (``values``) and each field's ``errors``."""
     actor = current_actor()
     project = service.get_project(db(), actor, project_id)
     try:
@@ -230,6 +265,7 @@ def _render(project_id: int, *, error: str | None = None, values: dict | None = 
         "contracts/project_life.html",
         project=project,
         contract=contract,
+        contract_last_day=_contract_last_day(contract),
         amendments=list(reversed(amendments)),
         names=amendment_names(project, amendments),
         actions=amendment_actions(actor, project, amendments),
@@ -246,7 +282,10 @@ def _render(project_id: int, *, error: str | None = None, values: dict | None = 
         amendment_labels=AMENDMENT_STATUS_LABELS,
         field_labels=FIELD_LABELS,
         error=error,
+        form=form,
         values=values or {},
+        errors=errors or {},
+        today=local_today().isoformat(),
         history=journal.history(db(), "emc_projects", project.id),
     ), status
 
@@ -257,17 +296,47 @@ def project_life(project_id: int):
     return _render(project_id)
 
 
-def _refused(project_id: int, error: EmcError, values: dict | None = None):
-    return _render(project_id, error=error_text(error), values=values, status=error.status)
+# The inputs of each form of the life page: a refusal naming one of them is shown beside it.
+FORM_FIELDS = {
+    "edit": ("name", "esco_organization_id", "investor", "total_investment"),
+    "amend": (
+        "reason",
+        "esco_organization_id",
+        "signed_on",
+        "works_accepted_on",
+        "operation_start_on",
+        "term_end_on",
+        "total_investment",
+    ),
+    **{action: tuple(f[0] for f in fields) for action, fields in STEP_FIELDS.items()},
+}
 
 
-def _invalid(project_id: int, errors: dict, values: dict):
-    parts = [
-        f"{FIELD_LABELS.get(k, k)}：{'；'.join(map(str, v)) if isinstance(v, list) else v}"
-        for k, v in errors.items()
-    ]
-    message = _("The step was refused: %(reasons)s", reasons="；".join(parts))
-    return _render(project_id, error=message, values=values, status=422)
+def _refused(project_id: int, error: EmcError, values: dict | None = None, form: str | None = None):
+    # A field's own problem is shown beside it; a refusal of the step itself (stale, the wrong
+    # party, a signed project's consent) in words above the forms.
+    if form and error.fields and error.status == 422 and not isinstance(error, StaleConflict):
+        beside = {k: v for k, v in error.fields.items() if k in FORM_FIELDS.get(form, ())}
+        if beside:
+            return _invalid(project_id, error.fields, values or {}, form=form, status=error.status)
+    return _render(
+        project_id, error=error_text(error), values=values, status=error.status, form=form
+    )
+
+
+def _invalid(project_id: int, errors: dict, values: dict, *, form: str | None = None, status=422):
+    """Each error beside its field (what the form does not show, named in the message)."""
+    errors = localise(errors)
+    shown = FORM_FIELDS.get(form, ())
+    beside = {k: v for k, v in errors.items() if k in shown}
+    rest = {k: v for k, v in errors.items() if k not in shown}
+    if rest:
+        message = _("The step was refused: %(reasons)s", reasons=_reasons(rest))
+    else:
+        message = _("The step was refused: correct the fields marked below.")
+    return _render(
+        project_id, error=message, values=values, status=status, form=form, errors=beside
+    )
 
 
 @bp.post(
@@ -281,13 +350,13 @@ def project_step(project_id: int, action: str):
     values = form_data()
     data, errors = load_form(ProjectTransitionIn(), values)
     if errors:
-        return _invalid(project_id, errors, values)
+        return _invalid(project_id, errors, values, form=action)
     try:
         project = service.move_project(db(), current_actor(), project_id, action, **data)
     except NotFound:
         raise
     except EmcError as error:
-        return _refused(project_id, error, values)
+        return _refused(project_id, error, values, form=action)
     if action == "sign" and project.status is not ProjectStatus.CONTRACTED:
         flash(_("Your signature is recorded; the other party must sign too."), "success")
     else:
@@ -309,13 +378,13 @@ def project_edit(project_id: int):
         raw["esco_organization_id"] = None
     data, errors = load_form(ProjectPatch(), raw)
     if errors:
-        return _invalid(project_id, errors, values)
+        return _invalid(project_id, errors, values, form="edit")
     try:
         service.update_project(db(), current_actor(), project_id, **data)
     except NotFound:
         raise
     except EmcError as error:
-        return _refused(project_id, error, values)
+        return _refused(project_id, error, values, form="edit")
     flash(_("Project saved."), "success")
     return redirect(url_for("contracts.project_life", project_id=project_id))
 
@@ -325,17 +394,24 @@ def project_edit(project_id: int):
 def project_amend(project_id: int):
     """Propose an amendment of a signed project's ESCO, dates or investment (the institution's
     project managers or the ESCO's admins; the other party, and an incoming ESCO, agree)."""
-    service.get_project(db(), current_actor(), project_id)
+    project = service.get_project(db(), current_actor(), project_id)
     values = form_data()
     data, errors = load_form(ProjectAmendmentIn(), values)
     if errors:
-        return _invalid(project_id, errors, values)
+        # The dates that did load are checked too: every error is shown at once.
+        dates = {k: getattr(project, k) for k in service.DATE_ORDER}
+        for name in service.DATE_ORDER:
+            if name in values and name not in errors:
+                with contextlib.suppress(ValueError):
+                    dates[name] = dt.date.fromisoformat(values[name])
+        errors = {**service.date_order_errors(dates), **errors}
+        return _invalid(project_id, errors, values, form="amend")
     try:
         service.propose_project_amendment(db(), current_actor(), project_id, **data)
     except NotFound:
         raise
     except EmcError as error:
-        return _refused(project_id, error, values)
+        return _refused(project_id, error, values, form="amend")
     flash(
         _("Amendment proposed: it applies once the other party (and any incoming ESCO) agrees."),
         "success",
@@ -361,6 +437,7 @@ def _amendment_page(amendment_id: int, *, error: str | None = None, status=200):
         actions=amendment_actions(actor, project, [amendment]),
         amendment_labels=AMENDMENT_STATUS_LABELS,
         field_labels=FIELD_LABELS,
+        investors=INVESTOR_LABELS,
         sees_project=_sees_project(project.id),
         error=error,
     ), status
@@ -399,12 +476,7 @@ def project_amendment_decision(project_id: int, amendment_id: int, decision: str
     data, errors = load_form(schema(), values)
     if errors:
         if not on_project:
-            message = _(
-                "The step was refused: %(reasons)s",
-                reasons="；".join(
-                    f"{FIELD_LABELS.get(k, k)}：{'；'.join(map(str, v))}" for k, v in errors.items()
-                ),
-            )
+            message = _("The step was refused: %(reasons)s", reasons=_reasons(errors))
             return _amendment_page(amendment_id, error=message, status=422)
         return _invalid(project_id, errors, values)
     try:

@@ -36,6 +36,7 @@ from emc.contracts.views import (
     local_today,
 )
 from emc.exports import Kind
+from emc.i18n import N_
 from emc.paging import Page, paginate
 from emc.web.args import page_arg, parse_int
 from emc.web.db import db
@@ -221,24 +222,25 @@ def queue():
 
 # --- export ------------------------------------------------------------------------------------
 
+# Titles marked for extraction (N_); translated when a file is written, in the reader's language.
 EXPORT_COLUMNS = (
-    ("Project", Kind.TEXT, 40),
-    ("Contract year", Kind.INTEGER, 10),
-    ("Kind", Kind.TEXT, 18),
+    (N_("Project"), Kind.TEXT, 40),
+    (N_("Contract year"), Kind.INTEGER, 10),
+    (N_("Kind"), Kind.TEXT, 18),
     # Who pays whom: some lines run from the ESCO to the institution (a guarantee's shortfall).
-    ("Payer", Kind.TEXT, 12),
-    ("Payee", Kind.TEXT, 12),
-    ("Billing period start", Kind.DATE, 12),
-    ("Billing period end (exclusive)", Kind.DATE, 14),
-    ("Due on", Kind.DATE, 12),
-    ("Amount (yuan)", Kind.MONEY, 16),
-    ("Status", Kind.TEXT, 10),
-    ("Prepared by", Kind.TEXT, 16),
-    ("Prepared at (%(zone)s)", Kind.DATETIME, 18),
-    ("Approved by", Kind.TEXT, 16),
-    ("Approved at (%(zone)s)", Kind.DATETIME, 18),
-    ("Paid on", Kind.DATE, 12),
-    ("Payment reference", Kind.TEXT, 20),
+    (N_("Payer"), Kind.TEXT, 12),
+    (N_("Payee"), Kind.TEXT, 12),
+    (N_("Billing period start"), Kind.DATE, 12),
+    (N_("Billing period end (exclusive)"), Kind.DATE, 14),
+    (N_("Due on"), Kind.DATE, 12),
+    (N_("Amount (yuan)"), Kind.MONEY, 16),
+    (N_("Status"), Kind.TEXT, 10),
+    (N_("Prepared by"), Kind.TEXT, 16),
+    (N_("Prepared at (%(zone)s)"), Kind.DATETIME, 18),
+    (N_("Approved by"), Kind.TEXT, 16),
+    (N_("Approved at (%(zone)s)"), Kind.DATETIME, 18),
+    (N_("Paid on"), Kind.DATE, 12),
+    (N_("Payment reference"), Kind.TEXT, 20),
 )
 
 

@@ -358,9 +358,91 @@ _PERCENT_MESSAGES = {
 }
 
 
+# The document's keys as the reader knows them (a message about ``terms.prices[1].base_price``
+# names 各能源品种合同单价 › 第 2 项 › 单价, never the path). ``parent.key`` where one key means
+# two things. A key without a label (one the user typed in the JSON editor) is shown as typed.
+DOCUMENT_LABELS = {
+    "terms": _l("Terms (JSON document)"),
+    "savings_estimates": _l("Estimated annual savings"),
+    "reason": _l("Reason for the amendment"),
+    "version": _l("Version"),
+    "contract_type": _l("Contract type"),
+    "term_years": _l("Term (years)"),
+    "components.term_years": _l("Lease term (years)"),
+    "start_date": _l("Start date"),
+    "payment_frequency": _l("Payment frequency"),
+    "components.payment_frequency": _l("Rent frequency"),
+    "payment_due_days": _l("Payment due (days)"),
+    "discount_rate": _l("Discount rate"),
+    "currency": _l("Currency"),
+    "prices": _l("Contract price per energy carrier"),
+    "carrier": _l("Energy carrier"),
+    "unit": _l("Unit"),
+    "base_price": _l("Price (yuan per unit)"),
+    "escalation": _l("Escalation per year"),
+    "components": _l("Components"),
+    "type": _l("Component type"),
+    "label": _l("Component name"),
+    "shares": _l("ESCO share by contract year"),
+    "share": _l("Share"),
+    "first_year": _l("From contract year"),
+    "last_year": _l("To contract year"),
+    "negative_savings": _l("A period with negative savings"),
+    "annual_minimum": _l("Minimum ESCO payment per contract year (yuan, optional)"),
+    "annual_cap": _l("Cap on the ESCO payment per contract year (yuan, optional)"),
+    "reconciliation": _l("Reconciliation"),
+    "guarantees": _l("Guaranteed annual savings"),
+    "quantity": _l("Guaranteed savings per year"),
+    "fees": _l("Service fee schedule"),
+    "fees.annual_amount": _l("Service fee per year (yuan)"),
+    "annual_amount": _l("Amount per year (yuan)"),
+    "excess_share": _l("ESCO share of savings above the guarantee"),
+    "offset_carriers": _l("Shortfall rule"),
+    "baseline": _l("Baseline energy cost (from the audit)"),
+    "baseline.annual_quantity": _l("Baseline use per year"),
+    "savings_estimates.annual_quantity": _l("Savings per year"),
+    "price_per_unit": _l("Unit price (yuan)"),
+    "coefficient": _l("Custody coefficient"),
+    "floor_area_m2": _l("Served floor area (m²)"),
+    "om_fee_annual": _l("O&M fee per year (yuan)"),
+    "principal": _l("Principal (yuan)"),
+    "annual_rate": _l("Annual interest rate"),
+    "residual_value": _l("Residual value (yuan)"),
+    "purchase_option": _l("Purchase option at the residual value"),
+    "costs": _l("Running costs of each party (for the economics)"),
+    "party": _l("Borne by"),
+    "kind": _l("Cost"),
+    "description": _l("Description"),
+    "contract_year": _l("Contract year"),
+}
+
+
+def path_label(path: str, after: str = "") -> str:
+    """A document path in the reader's words: ``terms.components[0].shares[1].share`` →
+    合同分项 › 第 1 项 › 各合同年度分享比例 › 第 2 项 › 分成比例. The steps of ``after`` (the
+    path of the field the message is shown under) are left out; ``""`` if nothing is left."""
+    parts: list[str] = []
+    parent = ""
+    for m in _STEP.finditer(path):
+        name, index = m.group(1), m.group(2)
+        shown = m.end() > len(after)
+        if index is not None:
+            if shown:
+                parts.append(_("item %(n)s", n=int(index) + 1))
+            continue
+        if name.startswith("_"):  # marshmallow's _schema: the message stands alone
+            continue
+        if shown:
+            label = DOCUMENT_LABELS.get(f"{parent}.{name}") or DOCUMENT_LABELS.get(name)
+            parts.append(str(label) if label else name)
+        parent = name
+    return " › ".join(parts)
+
+
 def map_errors(by_path: dict[str, list[str]], paths: dict[str, str]) -> dict[str, list[str]]:
     """Errors by document path under the form field the value came from. A path without its
-    own field goes to the nearest enclosing one, prefixed with the path, so nothing is lost."""
+    own field goes to the nearest enclosing one, prefixed with the path in the reader's words
+    (:func:`path_label`), so nothing is lost."""
     out: dict[str, list[str]] = {}
     for path, messages in by_path.items():
         target, cut = "_", path
@@ -373,7 +455,10 @@ def map_errors(by_path: dict[str, list[str]], paths: dict[str, str]) -> dict[str
         for message in messages:
             if target.endswith("_pct"):
                 message = str(_PERCENT_MESSAGES.get(message, message))
-            out.setdefault(target, []).append(message if exact else f"{path}: {message}")
+            where = "" if exact else path_label(path, after=cut)
+            if where:
+                message = _("%(field)s: %(problem)s", field=where, problem=message)
+            out.setdefault(target, []).append(message)
     return out
 
 

@@ -20,7 +20,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -56,13 +56,17 @@ from emc.contracts.schemas import (
     HoldIn,
     PayIn,
     ProjectIn,
+    RowVersionIn,
     VersionIn,
 )
 from emc.errors import EmcError, NotFound
+from emc.labels import last_day_period
+from emc.messages import msg
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
 from emc.web.messages import describe, field_sentences, say
 from emc.web.security import current_actor
+from emc.workflow import StaleConflict
 
 bp = Blueprint("contracts", __name__)
 
@@ -437,8 +441,9 @@ def _json_fields(values: dict, errors: dict) -> dict:
             continue
         try:
             data[name] = json.loads(text)
-        except ValueError as error:
-            errors[name] = [_("not valid JSON: %(error)s", error=str(error))]
+        except json.JSONDecodeError as error:
+            # Where, not Python's English reason: the reader finds the line and fixes it.
+            errors[name] = [say(msg("contracts.not_json", line=error.lineno, column=error.colno))]
     return data
 
 
@@ -541,9 +546,14 @@ def terms(project_id: int):
 @bp.post("/projects/<int:project_id>/amendments/<int:amendment_id>/agree")
 @login_required
 def agree(project_id: int, amendment_id: int):
-    """One party's agreement to a proposed amendment (the API's agree, as a button)."""
+    """One party's agreement to a proposed amendment (the API's agree, as a button), with the
+    amendment's row version the user saw: a stale page is refused (409), as on the life page."""
+    data, errors = load_form(RowVersionIn(), form_data())
+    if errors:
+        message = _("; ").join([*field_sentences(errors), _("Reload the page and try again.")])
+        return _render_project(project_id, action_error=message, status=422)
     try:
-        amendment = service.agree_amendment(db(), current_actor(), project_id, amendment_id)
+        amendment = service.agree_amendment(db(), current_actor(), project_id, amendment_id, **data)
     except NotFound:
         raise
     except EmcError as error:
@@ -570,9 +580,9 @@ def agree(project_id: int, amendment_id: int):
 
 def _line_words(line) -> dict[str, str]:
     """Which line a sentence is about: its period (first and last day) and amount."""
+    # Its first and last day as every page shows a period (ISO dates; periods are half-open).
     return {
-        "start": format_date(line.period_start),
-        "end": format_date(line.period_end - dt.timedelta(days=1)),  # periods are half-open
+        **last_day_period(line.period_start, line.period_end),
         "amount": format_decimal(line.amount, format="#,##0.00"),
     }
 
@@ -615,16 +625,14 @@ def line_action(line_id: int, action: str):
         except EmcError as error:
             message, status = describe(error), error.status
             if status == 409:
-                message = (
-                    _(
-                        "This payment line was changed by someone else since you opened the page "
-                        "(or is no longer in a state that allows this). Nothing was saved. The page "
-                        "now shows its current state: check it and try again."
-                    )
-                    + " ("
-                    + say(error.message)
-                    + ")"
+                message = _(
+                    "This payment line was changed by someone else since you opened the page "
+                    "(or is no longer in a state that allows this). Nothing was saved. The page "
+                    "now shows its current state: check it and try again."
                 )
+                if not isinstance(error, StaleConflict):
+                    # What state it is in now (a stale version's sentence would say it again).
+                    message += " " + say(error.message)
         else:
             flash(_line_done(line, action), "success")
             if back_to_queue:

@@ -191,6 +191,13 @@ def build(
                     f"{price.get('unit')}",
                 ]
             )
+            # The yearly escalation, so that a later year's price can be reconciled.
+            rows.append(
+                [
+                    t(N_("Escalation per year")),
+                    f"{carrier(price.get('carrier'))} {_percent(price.get('escalation') or '0')}",
+                ]
+            )
         story.append(
             pdf.table(rows, header_rows=0, col_widths=[50 * mm, 124 * mm]),
         )

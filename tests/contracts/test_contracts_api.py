@@ -128,7 +128,8 @@ def test_two_approvals_with_the_same_version_one_wins_the_other_gets_409(login_a
     assert second.status_code == 409
     error = second.get_json()["error"]
     assert error["code"] == "conflict" and error["message_code"] == "workflow.stale"
-    assert error["params"]["version"] == 3 and "3" in error["message"]
+    # The sentence says what changed in words; the version is a parameter and a field.
+    assert error["params"]["version"] == 3 and "已批准" in error["message"]
     assert error["fields"] == {"version": ["stale: the current version is 3"]}
     db_session.expire_all()
     assert db_session.get(PaymentLine, line.id).status.value == "approved"

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from datetime import date
 from decimal import Decimal as D
+from html import unescape
 
 import pytest
 from sqlalchemy import select, update
@@ -431,9 +432,11 @@ def test_project_page_form_proposes_and_re_renders_errors_next_to_fields(
         as_text=True
     )
     url = f"/projects/{project.id}/custody-adjustments/{adjustment.id}/agree"
-    assert esco.post(url).status_code == 302
-    assert esco.post(url).status_code == 409  # the ESCO has already agreed
-    assert login_as("admin@school.demo").post(url).status_code == 302
+    assert esco.post(url, data={"version": adjustment.version}).status_code == 302
+    db_session.expire_all()
+    seen = {"version": adjustment.version}
+    assert esco.post(url, data=seen).status_code == 409  # the ESCO has already agreed
+    assert login_as("admin@school.demo").post(url, data=seen).status_code == 302
     db_session.expire_all()
     assert adjustment.status == "agreed"
     regenerated = energy.post(f"/projects/{project.id}/schedule/regenerate")
@@ -555,3 +558,96 @@ def test_a_simultaneous_second_agreement_is_a_conflict_not_a_lost_update(db_sess
         service.agree_custody_adjustment(
             db_session, actor_for(db_session, "admin@school.demo"), project.id, adjustment.id
         )
+
+
+def _action_error(response) -> str:
+    html = response.get_data(as_text=True)
+    found = re.search(r'data-testid="action-error">(.*?)</div>', html, re.S)
+    assert found, html[:2000]
+    return unescape(found.group(1))
+
+
+def test_the_page_agree_needs_the_version_and_a_stale_page_is_refused(
+    login_as, db_session, october_2025
+):
+    """The custody adjustment's Agree button carries the version the user saw and the page
+    requires it (as reject and withdraw do): without it 422, with an old one 409, in Chinese;
+    nothing is agreed either way."""
+    project = custody_project(db_session)
+    energy = login_as("energy@school.demo")
+    proposed = energy.post(f"/api/v1/projects/{project.id}/custody-adjustments", json=AREA)
+    adjustment = db_session.get(CustodyFeeAdjustment, proposed.get_json()["id"])
+    seen = adjustment.version
+    url = f"/projects/{project.id}/custody-adjustments/{adjustment.id}/agree"
+    school = login_as("admin@school.demo")
+    assert f'name="version" value="{seen}"' in school.get(f"/projects/{project.id}").get_data(
+        as_text=True
+    )
+    unversioned = school.post(url)
+    assert unversioned.status_code == 422
+    assert "版本" in _action_error(unversioned) and "请刷新页面" in _action_error(unversioned)
+    # The ESCO agrees meanwhile: the institution's page is now out of date.
+    assert login_as("admin@esco.demo").post(url, data={"version": seen}).status_code == 302
+    stale = login_as("admin@school.demo").post(url, data={"version": seen})
+    assert stale.status_code == 409
+    said = _action_error(stale)
+    assert "刷新" in said and not re.search(r"[A-Za-z]{3,}", said), said
+    db_session.expire_all()
+    assert db_session.get(CustodyFeeAdjustment, adjustment.id).institution_agreed_by_user_id is None
+
+
+def test_regeneration_names_the_lines_it_left_by_period_and_amount_not_by_key(
+    login_as, db_session, october_2025
+):
+    """Approved lines a regeneration cannot re-price are named as every payment-line message
+    names a line (kind, first and last day, amount); past three, how many more. Never their
+    internal keys (actual:energy_cost_custody:custody_fee:2025-10-01:2025-11-01)."""
+    project = custody_project(db_session)
+    lines = stored(db_session, project)
+    finance2 = actor_for(db_session, "finance2@school.demo")
+    finance1 = actor_for(db_session, "finance@school.demo")
+    for month in (10, 11, 12):
+        for kind in ("custody_fee", "om_fee"):
+            line = fee(lines, kind, date(2025, month, 1))
+            service.prepare_line(db_session, finance2, line.id, version=1)
+            service.approve_line(db_session, finance1, line.id, version=2)
+    energy = login_as("energy@school.demo")
+    proposed = energy.post(f"/api/v1/projects/{project.id}/custody-adjustments", json=AREA)
+    aid, version = proposed.get_json()["id"], proposed.get_json()["version"]
+    base = f"/api/v1/projects/{project.id}/custody-adjustments/{aid}/agree"
+    assert login_as("admin@school.demo").post(base, json={"version": version}).status_code == 200
+    assert login_as("admin@esco.demo").post(base, json={"version": version + 1}).status_code == 200
+    page = energy.post(f"/projects/{project.id}/schedule/regenerate", follow_redirects=True)
+    html = unescape(page.get_data(as_text=True))
+    found = re.search(r"flash-error[^>]*>(.*?)</div>", html, re.S)
+    assert found, html[:3000]
+    said = found.group(1)
+    assert "actual:" not in said and "custody_fee" not in said
+    # By first and last day (ISO, as every page shows a period), never the exclusive end.
+    assert "托管费（2025-10-01 – 2025-10-31" in said, said
+    assert "60,000.00" in said and "5,000.00" in said
+    assert "另有 3 笔" in said, said  # six lines: three named, three more
+
+
+def test_a_reference_with_a_colon_is_refused_in_chinese_on_the_page(
+    login_as, db_session, october_2025
+):
+    """The reference is part of the true-up lines' keys: a ':' is refused with the catalogue's
+    sentence, said in Chinese under the field (not "must not contain ':'")."""
+    project = custody_project(db_session)
+    energy = login_as("energy@school.demo")
+    bad = energy.post(
+        f"/projects/{project.id}/custody-adjustments",
+        data={**AREA, "reference": "补充协议:2025"},
+    )
+    assert bad.status_code == 422
+    html = unescape(bad.get_data(as_text=True))
+    found = re.search(r'data-field="reference">(.*?)</ul>', html, re.S)
+    assert found, html[:3000]
+    said = re.sub(r"<[^>]+>", " ", found.group(1))
+    assert "不能包含" in said and "must" not in said, said
+    api = energy.post(
+        f"/api/v1/projects/{project.id}/custody-adjustments", json={**AREA, "reference": "a:b"}
+    )
+    assert api.status_code == 422
+    assert "reference" in api.get_json()["error"]["fields"]

@@ -471,14 +471,17 @@ def test_signed_contract_amendment_needs_a_reason_and_both_parties_agree(login_a
     page = energy.get(f"/projects/{project.id}").get_data(as_text=True)
     assert f"agree-{amendment.number}" not in page
     url = f"/projects/{project.id}/amendments/{amendment.id}/agree"
-    assert energy.post(url).status_code == 403
+    seen = {"row_version": amendment.row_version}
+    assert energy.post(url, data=seen).status_code == 403
     admin = login_as("admin@school.demo")
     assert f"agree-{amendment.number}" in admin.get(f"/projects/{project.id}").get_data(
         as_text=True
     )
-    assert admin.post(url).status_code == 302
-    assert admin.post(url).status_code == 409  # the institution has already agreed
-    assert login_as("admin@esco.demo").post(url).status_code == 302
+    assert admin.post(url, data=seen).status_code == 302
+    db_session.expire_all()
+    seen = {"row_version": db_session.get(ContractAmendment, amendment.id).row_version}
+    assert admin.post(url, data=seen).status_code == 409  # the institution has already agreed
+    assert login_as("admin@esco.demo").post(url, data=seen).status_code == 302
     contract = _contract(db_session, project)
     assert contract.terms == expected
 
@@ -500,7 +503,7 @@ def test_advanced_json_editor_still_saves_and_rerenders_its_errors(login_as, db_
         url, data={"editor": "json", "terms": json.dumps(terms), "version": "1"}
     )
     assert bad_terms.status_code == 422
-    assert "terms.term_years" in _errors(bad_terms.get_data(as_text=True))["terms"]
+    assert "合同期限（年）：" in _errors(bad_terms.get_data(as_text=True))["terms"]
     saved = energy.post(
         url,
         data={
@@ -718,3 +721,56 @@ def test_a_project_stored_with_a_blank_name_is_still_listed_and_opened(login_as,
     assert link in listing
     page = energy.get(f"/projects/{project.id}").get_data(as_text=True)
     assert f"（未命名项目 #{project.id}）" in page
+
+
+def test_the_json_editor_says_where_the_json_is_broken_and_names_fields_in_chinese(
+    login_as, db_session
+):
+    """Not Python's English ("Expecting property name enclosed in double quotes: line 2 column
+    3 (char 4)"), nor document paths ("terms.term_years: 必填"): the line and column of the
+    broken JSON, and each field by the label the form gives it."""
+    project = make_project(db_session, sign=False, generate=False)
+    energy = login_as("energy@school.demo")
+    url = f"/projects/{project.id}/terms"
+    broken = energy.post(url, data={"editor": "json", "terms": '{\n  ,"a": 1}', "version": "1"})
+    assert broken.status_code == 422
+    said = _errors(broken.get_data(as_text=True))["terms"]
+    assert "不是有效的 JSON" in said and "第 2 行" in said and "第 3 列" in said, said
+    assert not re.search(r"[A-Za-z]{3,}", said.replace("JSON", "")), said
+    terms = json.loads(json.dumps(GUARANTEED_DOC))
+    del terms["term_years"]
+    terms["components"][0]["fees"][0]["annual_amount"] = "-1"
+    bad = energy.post(url, data={"editor": "json", "terms": json.dumps(terms), "version": "1"})
+    assert bad.status_code == 422
+    said = _errors(bad.get_data(as_text=True))["terms"]
+    assert "合同期限（年）：" in said, said
+    assert "合同分项 › 第 1 项 › 服务费计划 › 第 1 项 › 每年服务费（元）：" in said, said
+    assert "terms." not in said and "term_years" not in said and "annual_amount" not in said
+    assert _contract(db_session, project).version == 1  # nothing written
+
+
+def test_a_stale_project_page_cannot_agree_to_an_amendment(login_as, db_session):
+    """The Agree button on /projects/<id> carries the amendment's row version, as the life page
+    does: a page opened before the amendment changed is refused (409), nothing agreed; a post
+    without the version is refused (422), in Chinese."""
+    project = make_project(db_session)
+    energy = login_as("energy@school.demo")
+    fields = {**_page_fields(energy.get(f"/projects/{project.id}/terms").get_data(as_text=True))}
+    fields["guaranteed_savings-fees-0-annual_amount"] = "132000"
+    proposed = energy.post(f"/projects/{project.id}/terms", data={**fields, "reason": "调整"})
+    assert proposed.status_code == 302
+    amendment = db_session.scalar(select(ContractAmendment).order_by(ContractAmendment.id.desc()))
+    admin = login_as("admin@school.demo")
+    page = admin.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f'name="row_version" value="{amendment.row_version}"' in page
+    url = f"/projects/{project.id}/amendments/{amendment.id}/agree"
+    unversioned = admin.post(url)
+    assert unversioned.status_code == 422
+    html = unversioned.get_data(as_text=True)
+    assert "版本" in html and "请刷新页面" in html
+    stale = admin.post(url, data={"row_version": amendment.row_version - 1 or 99})
+    assert stale.status_code == 409
+    error = re.search(r'data-testid="action-error">(.*?)</div>', stale.get_data(as_text=True), re.S)
+    assert error and "刷新" in unescape(error.group(1)), stale.get_data(as_text=True)[:2000]
+    db_session.expire_all()
+    assert db_session.get(ContractAmendment, amendment.id).institution_agreed_by_user_id is None

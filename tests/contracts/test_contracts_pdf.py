@@ -60,7 +60,7 @@ def test_schedule_pdf_in_chinese_with_parties_terms_lines_and_totals(login_as, d
     assert "1,250,000.00" in text  # total investment
     assert "3 年" in text and "2025-01-01" in text  # term
     # Column titles and line content.
-    for label in ("计费期间", "类型", "付款方 → 收款方", "应付日期", "状态", "金额（元）", "合计"):
+    for label in ("期间", "类型", "付款方 → 收款方", "应付日期", "状态", "金额（元）", "合计"):
         assert label in text, label
     assert "公共机构 → 节能服务公司" in text
     assert "10,000.00" in text

@@ -142,3 +142,17 @@ def test_export_titles_are_chinese_and_name_the_time_zone(login_as, thousand):
     english = [t for t in titles if any("a" <= ch.lower() <= "z" for ch in t.replace(ZONE, ""))]
     assert not english, titles
     assert f"制单时间（{ZONE}）" in titles and f"审批时间（{ZONE}）" in titles
+
+
+def test_export_titles_are_marked_for_extraction(app):
+    """The titles are translated when the file is written: each must be in the extracted
+    template (marked N_), or a re-extraction drops its translation and the file turns English."""
+    from emc import paths
+    from emc.contracts.queue_views import EXPORT_COLUMNS
+
+    template = (paths.TRANSLATIONS_DIR / "messages.pot").read_text(encoding="utf-8")
+    missing = [t for t, _kind, _w in EXPORT_COLUMNS if f'msgid "{t}"' not in template]
+    assert not missing, missing
+    source = (paths.TRANSLATIONS_DIR.parent / "contracts" / "queue_views.py").read_text("utf-8")
+    block = source[source.index("EXPORT_COLUMNS = (") :].split("\n)\n")[0]
+    assert all(f'N_("{t}")' in block for t, _kind, _w in EXPORT_COLUMNS)

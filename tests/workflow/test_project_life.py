@@ -343,3 +343,17 @@ def test_a_notification_names_people_and_money_as_the_pages_do(login_as, db_sess
     preparer = db_session.scalar(select(User).where(User.email == "finance@school.demo"))
     assert note.params["actor"] == preparer.display_name != preparer.email
     assert note.params["amount"] == "21,544.85"
+
+
+def test_a_refused_life_step_names_its_fields_by_label_never_by_name(login_as, db_session):
+    """A form without the row version, or with a field the form does not have, is refused
+    naming the version by its label (版本), an unknown field by its message alone: never
+    ``row_version`` or the posted name."""
+    energy = login_as("energy@school.demo")
+    pid = energy.post("/api/v1/projects", json={"name": "一中照明改造（标签）"}).get_json()["id"]
+    refused = energy.post(f"/projects/{pid}/life/propose", data={"bogus_field": "1"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "版本：" in html, html[:3000]
+    assert "row_version" not in html.replace('name="row_version"', "")
+    assert "bogus_field" not in html

@@ -14,6 +14,7 @@ adjustments), :mod:`.schedules` (generation, M&V lines, reading), :mod:`.payment
 
 from __future__ import annotations
 
+from emc.contracts import notices as _notices  # noqa: F401 - registers the payee's notice
 from emc.contracts.service._common import (
     LINE_FIELDS,
     PROJECT_FIELDS,
@@ -53,7 +54,9 @@ from emc.contracts.service.payments import (
 )
 from emc.contracts.service.projects import (
     CONSENT_FIELDS,
+    DATE_ORDER,
     create_project,
+    date_order_errors,
     get_project,
     list_projects,
     move_project,
@@ -73,6 +76,8 @@ from emc.contracts.service.schedules import (
 )
 
 __all__ = [
+    "DATE_ORDER",
+    "date_order_errors",
     "propose_project_amendment",
     "reject_amendment",
     "reject_custody_adjustment",

@@ -21,6 +21,7 @@ from emc.contracts.models import (
     ProjectStatus,
 )
 from emc.contracts.service._common import PROJECT_FIELDS, contract_of, log
+from emc.contracts.service.payments import local_today
 from emc.errors import Conflict, Invalid
 from emc.messages import action as action_word
 from emc.messages import field as field_word
@@ -130,6 +131,14 @@ _SIGNATURES = (
 )
 
 
+def _clear_signatures(project: EmcProject) -> None:
+    """Clear both signatures and the signing date derived from them (an unsigned project's
+    ``signed_on`` is the date of the one signature given so far, or None)."""
+    for name in _SIGNATURES:
+        setattr(project, name, None)
+    project.signed_on = None
+
+
 def _project_parties(_session: Session, project: EmcProject) -> workflow.Parties:
     return workflow.Parties.of_project(project, proposer_org_id=project.organization_id)
 
@@ -224,8 +233,7 @@ def _edit(session: Session, actor: Actor, project: EmcProject, edits: dict[str, 
         project.institution_signed_by_user_id or project.esco_signed_by_user_id
     ):
         # The signatures were given to what the proposal said before this edit.
-        for name in _SIGNATURES:
-            setattr(project, name, None)
+        _clear_signatures(project)
     workflow.flush(session, PROJECT, project, "edit")
     journal.record(
         session,
@@ -238,21 +246,50 @@ def _edit(session: Session, actor: Actor, project: EmcProject, edits: dict[str, 
     )
 
 
+DATE_ORDER = ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
+
+
+def date_order_errors(values: dict[str, Any]) -> dict[str, list]:
+    """Every date of ``values`` that is before a date its field must follow (signing, works
+    accepted, operation start, term end), each naming the latest such date: "cannot be before
+    the signing date 2023-12-22"."""
+    errors: dict[str, list] = {}
+    known = [(k, values[k]) for k in DATE_ORDER if values.get(k) is not None]
+    for i, (later, b) in enumerate(known):
+        earlier = [(k, a) for k, a in known[:i] if b < a]
+        if earlier:
+            name, date = max(earlier, key=lambda pair: pair[1])
+            errors[later] = [
+                msg("contracts.not_before_date", earlier=field_word(name), date=date.isoformat())
+            ]
+    return errors
+
+
 def _date_order(values: dict[str, Any]) -> None:
-    order = ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
-    known = [(k, values[k]) for k in order if values.get(k) is not None]
-    for (earlier, a), (later, b) in zip(known, known[1:], strict=False):
-        if b < a:
-            raise Invalid(
-                msg(
-                    "contracts.date_order",
-                    later=field_word(later),
-                    later_date=b.isoformat(),
-                    earlier=field_word(earlier),
-                    earlier_date=a.isoformat(),
-                ),
-                fields={later: [msg("contracts.cannot_before_earlier_dates_project")]},
-            )
+    """Refuse dates out of order, naming every field out of order (the message the first)."""
+    errors = date_order_errors(values)
+    if not errors:
+        return
+    known = dict((k, values[k]) for k in DATE_ORDER if values.get(k) is not None)
+    later = next(k for k in DATE_ORDER if k in errors)
+    earlier = max(
+        (
+            k
+            for k in DATE_ORDER[: DATE_ORDER.index(later)]
+            if k in known and known[k] > known[later]
+        ),
+        key=lambda k: known[k],
+    )
+    raise Invalid(
+        msg(
+            "contracts.date_order",
+            later=field_word(later),
+            later_date=known[later].isoformat(),
+            earlier=field_word(earlier),
+            earlier_date=known[earlier].isoformat(),
+        ),
+        fields=errors,
+    )
 
 
 def move_project(
@@ -306,6 +343,18 @@ def move_project(
                     fields={name: [msg("contracts.required_for_step")]},
                 )
         if action == "sign":
+            today = local_today()
+            if signed_on is not None and signed_on > today:
+                raise Invalid(
+                    msg(
+                        "contracts.signing_date_after_today",
+                        date=signed_on.isoformat(),
+                        today=today.isoformat(),
+                    ),
+                    fields={
+                        "signed_on": [msg("contracts.not_after_today", today=today.isoformat())]
+                    },
+                )
             if contract_of(session, project.id) is None:
                 raise Conflict(
                     msg("contracts.set_contract_terms_before_signing"),
@@ -324,25 +373,24 @@ def move_project(
             ]
             if changed:
                 raise consent_required(changed)
-        _date_order(
-            {
-                k: merged.get(k, getattr(project, k))
-                for k in ("signed_on", "works_accepted_on", "operation_start_on", "term_end_on")
-            }
-        )
+        _date_order({k: merged.get(k, getattr(project, k)) for k in DATE_ORDER})
 
     def stage(project: EmcProject) -> None:
         if action == "sign":
-            # The contract is signed on the later of the two parties' signing dates.
-            if project.signed_on is None or (signed_on and signed_on > project.signed_on):
-                project.signed_on = signed_on
+            # The contract is signed on the later of the two current signatures' dates: until
+            # the other party has signed, ``signed_on`` is this signature's date; once it has,
+            # the later of its date (held in ``signed_on``) and this one.
+            date = signed_on or project.signed_on
+            others = (project.institution_signed_by_user_id, project.esco_signed_by_user_id)
+            first = None in others
+            if first or project.signed_on is None or date > project.signed_on:
+                project.signed_on = date
             return
         for name, value in wanted.items():
             if value is not None:
                 setattr(project, name, value)
         if action == "withdraw":
-            for name in _SIGNATURES:
-                setattr(project, name, None)
+            _clear_signatures(project)
 
     return workflow.transition(
         session,
