@@ -19,6 +19,7 @@ from emc.audit.models import (
     EDITABLE_STATUSES,
     AuditStatus,
     EcmCategory,
+    EcmStatus,
     EnergyAudit,
     QuotaBasis,
 )
@@ -183,6 +184,15 @@ def create():
     return redirect(url_for("audit.detail", audit_id=audit.id))
 
 
+# The order the decision buttons of a measure are shown in.
+_ECM_MOVE_ORDER = (
+    EcmStatus.ACCEPTED,
+    EcmStatus.IMPLEMENTED,
+    EcmStatus.DISCARDED,
+    EcmStatus.PROPOSED,
+)
+
+
 def _detail_page(
     audit_id: int, *, errors=None, status: int = 200, form: str | None = None, ecm_id=None
 ):
@@ -249,6 +259,14 @@ def _detail_page(
         and (can(actor, Permission.AUDITS_RECORD) or commission),
         may_propose=may_propose,
         may_custody=may_custody,
+        # The institution decides on measures at any stage (the service's rule): only the moves
+        # it allows from each measure's status are offered.
+        ecm_moves={
+            e.id: [m for m in _ECM_MOVE_ORDER if m in service.ECM_TRANSITIONS[e.status]]
+            for e in ecms
+        }
+        if commission
+        else {},
         # An auditor reads the audit, not the project made from it: no link to a 404.
         may_read_projects=can(actor, Permission.CONTRACTS_READ),
         baseline=baseline,
@@ -408,6 +426,31 @@ def edit_ecm(audit_id: int, ecm_id: int):
     except EmcError as error:
         return _refused(audit_id, error, form="ecm", ecm_id=ecm_id)
     flash(_("Measure saved."), "success")
+    return redirect(url_for("audit.detail", audit_id=audit_id))
+
+
+@bp.post("/audits/<int:audit_id>/ecms/<int:ecm_id>/status")
+@login_required
+def ecm_status(audit_id: int, ecm_id: int):
+    """The institution decides on a measure (accept, discard, mark implemented, reconsider):
+    the API's ``AuditEcmPatch`` with its status only; the service allows the move or refuses."""
+    data, errors = load_form(
+        AuditEcmPatch(only=("status",)), {"status": request.form.get("status")}
+    )
+    if errors:
+        return _invalid(audit_id, errors)
+    try:
+        ecm = service.update_ecm(db(), current_actor(), audit_id, ecm_id, **data)
+    except EmcError as error:
+        return _refused(audit_id, error)
+    flash(
+        _(
+            "Measure %(name)s: %(status)s.",
+            name=ecm.name,
+            status=_(service.ECM_STATUS_LABELS[ecm.status]),
+        ),
+        "success",
+    )
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
 

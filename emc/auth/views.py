@@ -20,14 +20,16 @@ from sqlalchemy.orm import aliased
 
 from emc import journal, paging
 from emc.auth import service
-from emc.auth.models import Organization, OrgKind, Region, Role, Sector, User
+from emc.auth.models import Organization, OrgKind, Region, RegionLevel, Role, Sector, User
 from emc.auth.permissions import ROLES_BY_KIND, Permission, can
 from emc.auth.policy import load, require, scoped
+from emc.auth.regions import parent_of
 from emc.auth.schemas import (
     LoginIn,
     OrganizationIn,
     OrganizationPatch,
     PasswordChangeIn,
+    RegionIn,
     TokenIn,
     UserIn,
     UserPatch,
@@ -208,6 +210,61 @@ def _regions():
     return list(db().scalars(select(Region).order_by(Region.code)))
 
 
+REGION_SORTS = {
+    "code": (Region.code,),
+    "name": (Region.name_zh, Region.code),
+    "level": (Region.level, Region.code),
+}
+
+
+@admin_bp.route("/regions", methods=["GET", "POST"])
+@login_required
+def regions():
+    """The GB/T 2260 divisions known to the platform, and a form to add one (the API's
+    ``RegionIn``, through the same service)."""
+    actor = require(current_actor(), Permission.PLATFORM_REGIONS_MANAGE)
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        data, errors = load_form(RegionIn())
+        if not errors:
+            try:
+                region = service.create_region(db(), actor, **data)
+                flash(
+                    _("Region %(code)s %(name)s added.", code=region.code, name=region.name_zh),
+                    "success",
+                )
+                return redirect(url_for("admin.regions", q=region.code))
+            except EmcError as error:
+                errors = localise(error.fields) or {"_": [say(error.message)]}
+                status = error.status
+        status = status if status != 200 else 422
+    lq = paging.list_query(
+        request.args,
+        sorts=REGION_SORTS,
+        default_sort="code",
+        types=[level.value for level in RegionLevel],
+    )
+    stmt = paging.text_filter(select(Region), lq.q, Region.code, Region.name_zh, Region.name_en)
+    if lq.type:
+        stmt = stmt.where(Region.level == RegionLevel(lq.type))
+    page = paging.paginate(db(), paging.ordered(stmt, REGION_SORTS, lq), lq.page)
+    parents = {parent_of(r.code) for r in page.items} - {None}
+    parent_names = dict(
+        db().execute(select(Region.code, Region.name_zh).where(Region.code.in_(parents))).all()
+    )
+    return render_template(
+        "admin/regions.html",
+        page=page,
+        lq=lq,
+        types=[(level.value, label(level)) for level in RegionLevel],
+        parent_of=parent_of,
+        parent_names=parent_names,
+        errors=errors,
+        form=request.form,
+    ), status
+
+
 @admin_bp.route("/organizations", methods=["GET", "POST"])
 @login_required
 def organizations():
@@ -246,6 +303,7 @@ def organizations():
     page = paging.paginate(db(), paging.ordered(stmt, ORG_SORTS, lq), lq.page)
     return render_template(
         "admin/organizations.html",
+        may_manage_regions=can(actor, Permission.PLATFORM_REGIONS_MANAGE),
         orgs=page.items,
         page=page,
         lq=lq,

@@ -6,6 +6,8 @@ explicit field list, ``*Query`` filter lists.
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -13,11 +15,17 @@ from emc.auth.models import Sector
 from emc.contracts.finance import ContractType
 from emc.contracts.models import ProjectStatus
 from emc.energy import Carrier
+from emc.messages import msg
 from emc.programme.models import FIRST_YEAR, LAST_YEAR, Metric, StatSource
 from emc.schemas import StrictSchema, text
 
 YEAR = validate.Range(min=FIRST_YEAR, max=LAST_YEAR)
-REGION = validate.Regexp(r"^\d{6}$", error="must be a 6-digit division code")
+
+
+def _division_code(value: str) -> None:
+    """A GB/T 2260 division code: six digits (the catalogue's sentence if not)."""
+    if re.fullmatch(r"\d{6}", value) is None:
+        raise ma.ValidationError(msg("programme.division_code"))
 
 
 def _decimal(**kw) -> fields.Decimal:
@@ -25,7 +33,7 @@ def _decimal(**kw) -> fields.Decimal:
 
 
 class TargetIn(StrictSchema):
-    region_code = fields.String(required=True, validate=REGION)
+    region_code = fields.String(required=True, validate=_division_code)
     metric = fields.Enum(Metric, by_value=True, required=True)
     start_year = fields.Integer(required=True, strict=False, validate=YEAR)
     end_year = fields.Integer(required=True, strict=False, validate=YEAR)
@@ -48,7 +56,7 @@ class TargetPatch(StrictSchema):
 
 
 class TargetQuery(StrictSchema):
-    region = fields.String(validate=REGION)
+    region = fields.String(validate=_division_code)
     metric = fields.Enum(Metric, by_value=True)
 
 
@@ -123,7 +131,7 @@ class StatImportOut(ma.Schema):
 
 
 class ProgrammeDashboardQuery(StrictSchema):
-    region = fields.String(validate=REGION)
+    region = fields.String(validate=_division_code)
     start_year = fields.Integer(strict=False, validate=YEAR)
     end_year = fields.Integer(strict=False, validate=YEAR)
 
@@ -166,7 +174,7 @@ class ProgrammeProjectPageOut(ma.Schema):
 
 
 class ProgrammeSnapshotQuery(StrictSchema):
-    region = fields.String(validate=REGION)
+    region = fields.String(validate=_division_code)
 
 
 class ProgrammeSnapshotOut(ma.Schema):

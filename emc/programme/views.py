@@ -30,7 +30,7 @@ from emc.messages import msg
 from emc.paging import page_of
 from emc.programme import service
 from emc.programme.models import Metric, StatSource
-from emc.programme.schemas import ProgrammeProjectQuery, StatIn, TargetIn
+from emc.programme.schemas import ProgrammeProjectQuery, StatIn, TargetIn, TargetPatch
 from emc.web.args import page_arg
 from emc.web.db import db
 from emc.web.forms import form_data, load_form, localise
@@ -366,6 +366,11 @@ def _render_targets(errors=None, values=None, status: int = 200):
         errors=errors or {},
         values=values or {},
         can_manage=can(actor, Permission.PROGRAMME_TARGETS_MANAGE),
+        # Change and delete are offered per row by the service's own rule (the agency that set
+        # a target, or one above it).
+        changeable={t.id for t in targets.items if service.may_change_target(db(), actor, t)}
+        if can(actor, Permission.PROGRAMME_TARGETS_MANAGE)
+        else set(),
         visible=lambda code: in_subtree(code, actor.region_code),
     ), status
 
@@ -395,6 +400,79 @@ def create_target():
             localise(error.fields) or {"_": [say(error.message)]}, values, error.status
         )
     flash(_("Target saved."), "success")
+    return redirect(url_for("programme.targets"))
+
+
+TARGET_EDIT_FIELDS = ("project_count", "reduction_pct", "base_year", "note")
+
+
+def _render_target_edit(target, errors=None, values=None, status: int = 200):
+    actor = current_actor()
+    if not service.may_change_target(db(), actor, target):
+        raise Forbidden(msg("programme.target_was_set_by_higher"))
+    if values is None:
+        values = {k: getattr(target, k) for k in TARGET_EDIT_FIELDS}
+        values["version"] = target.version
+    names = service.region_names(db(), {target.region_code}, page_locale())
+    return render_template(
+        "programme/targets_edit.html",
+        target=target,
+        region_name=names.get(target.region_code, target.region_code),
+        errors=errors or {},
+        values=values,
+    ), status
+
+
+def _target_errors(fields: dict | None, message) -> dict:
+    """A refusal by field; what belongs to no input of the form (the row version) leads."""
+    errors = localise(fields or {})
+    lead = [m for k, said in errors.items() if k not in TARGET_EDIT_FIELDS for m in said]
+    errors = {k: v for k, v in errors.items() if k in TARGET_EDIT_FIELDS}
+    if lead or not errors:
+        errors["_"] = [said for said in (say(message), *lead) if said]
+    return errors
+
+
+@bp.get("/programme/targets/<int:target_id>/edit")
+@login_required
+def edit_target(target_id: int):
+    target = service.get_target(db(), current_actor(), target_id)
+    return _render_target_edit(target)
+
+
+@bp.post("/programme/targets/<int:target_id>/edit")
+@login_required
+def update_target(target_id: int):
+    actor = current_actor()
+    target = service.get_target(db(), actor, target_id)
+    values = form_data(keep_blank=TARGET_EDIT_FIELDS)
+    # A blank input clears the value (a note, or a figure the metric does not use).
+    document = {k: (v.strip() or None) if k in TARGET_EDIT_FIELDS else v for k, v in values.items()}
+    data, errors = load_form(TargetPatch(), document)
+    if errors:
+        return _render_target_edit(target, _target_errors(errors, None), values, 422)
+    try:
+        service.update_target(db(), actor, target_id, **data)
+    except (NotFound, Forbidden):
+        raise
+    except EmcError as error:
+        return _render_target_edit(
+            target, _target_errors(error.fields, error.message), values, error.status
+        )
+    flash(_("Target saved."), "success")
+    return redirect(url_for("programme.targets"))
+
+
+@bp.post("/programme/targets/<int:target_id>/delete")
+@login_required
+def delete_target(target_id: int):
+    actor = current_actor()
+    target = service.get_target(db(), actor, target_id)
+    if request.form.get("confirm") != "yes":
+        errors = {"confirm": [_("Tick the box to confirm the deletion.")]}
+        return _render_target_edit(target, errors, None, 422)
+    service.delete_target(db(), actor, target_id)
+    flash(_("Target deleted."), "success")
     return redirect(url_for("programme.targets"))
 
 

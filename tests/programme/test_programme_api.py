@@ -283,3 +283,19 @@ def test_a_reversed_year_range_keeps_the_dashboard_with_the_error_beside_the_yea
     assert "不得早于起始年份" in _field_errors(html)["end_year"]
     assert 'name="start_year" size="6" value="2025"' in html
     assert 'name="end_year" size="6" value="2021"' in html
+
+
+def test_a_bad_region_code_is_the_catalogues_sentence_said_in_chinese(app):
+    """Not "must be a 6-digit division code" in English on a Chinese page."""
+    import marshmallow as ma
+    from flask_babel import force_locale
+
+    from emc.programme.schemas import TargetIn
+    from emc.web.messages import say
+
+    with pytest.raises(ma.ValidationError) as error:
+        TargetIn().load({"region_code": "33", "metric": "x", "start_year": 2024, "end_year": 2025})
+    (message,) = error.value.messages["region_code"]
+    assert message.code == "programme.division_code"
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert say(message) == "必须是 6 位行政区划代码"

@@ -42,7 +42,14 @@ from emc.web.security import current_actor
 
 # 1-minute data over the longest detailed window (7 days) is 10,080 readings.
 DETAIL_LIMIT = 20_000
-_NULLABLE = ("building_id", "interval_minutes", "parent_meter_id", "serial_number", "rollover")
+_NULLABLE = (
+    "building_id",
+    "interval_minutes",
+    "parent_meter_id",
+    "serial_number",
+    "rollover",
+    "max_per_hour",
+)
 
 
 def _units(carrier: Carrier) -> list[str]:
@@ -174,6 +181,7 @@ def edit_meter(meter_id: int):
             "parent_meter_id": meter.parent_meter_id or "",
             "serial_number": meter.serial_number or "",
             "rollover": meter.rollover if meter.rollover is not None else "",
+            "max_per_hour": meter.max_per_hour if meter.max_per_hour is not None else "",
         }
     )
     return _meter_form(site, meter, form, errors, status)

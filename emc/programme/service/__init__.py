@@ -62,6 +62,7 @@ from emc.programme.service.targets import (
     delete_target,
     get_target,
     list_targets,
+    may_change_target,
     update_target,
 )
 
@@ -88,6 +89,7 @@ __all__ = [
     "list_snapshots",
     "list_stats",
     "list_targets",
+    "may_change_target",
     "local_today",
     "project_page",
     "region_names",

@@ -104,13 +104,20 @@ def _check_allocation(session: Session, target: ProgrammeTarget) -> None:
     parent_target = next((t for t in others if t.region_code == parent), None)
     if parent_target is not None:
         siblings = [t.project_count for t in others if parent_of(t.region_code) == parent]
-        problem = stats.allocation_problem(
-            parent_target.project_count, [*siblings, target.project_count]
-        )
-        if problem:
+        allocations = [*siblings, target.project_count]
+        if stats.allocation_problem(parent_target.project_count, allocations):
+            # The core's sentence, from the catalogue: a page says it in the reader's language.
             raise Invalid(
                 msg("programme.allocations_exceed", parent=parent),
-                fields={"project_count": [problem]},
+                fields={
+                    "project_count": [
+                        msg(
+                            "programme.allocations_total_exceed",
+                            total=sum(allocations),
+                            target=parent_target.project_count,
+                        )
+                    ]
+                },
             )
     children = [t.project_count for t in others if parent_of(t.region_code) == target.region_code]
     if children and sum(children) > target.project_count:
@@ -130,7 +137,7 @@ def _check_allocation(session: Session, target: ProgrammeTarget) -> None:
 
 def _check_overlap(session: Session, target: ProgrammeTarget) -> None:
     clash = session.scalar(
-        select(ProgrammeTarget.id).where(
+        select(ProgrammeTarget).where(
             ProgrammeTarget.region_code == target.region_code,
             ProgrammeTarget.metric == target.metric,
             ProgrammeTarget.id != (target.id or 0),
@@ -139,9 +146,21 @@ def _check_overlap(session: Session, target: ProgrammeTarget) -> None:
         )
     )
     if clash is not None:
+        # Named as the targets page shows it (region and years), never by its id alone.
+        region = session.get(Region, clash.region_code)
         raise Conflict(
             msg("programme.target_region_metric_already_covers"),
-            fields={"start_year": [msg("programme.overlaps_target", target=clash)]},
+            fields={
+                "start_year": [
+                    msg(
+                        "programme.overlaps_target_named",
+                        target=clash.id,
+                        region=region.name_zh if region is not None else clash.region_code,
+                        start_year=clash.start_year,
+                        end_year=clash.end_year,
+                    )
+                ]
+            },
         )
 
 
@@ -183,6 +202,16 @@ def _editable(session: Session, actor: Actor, target: ProgrammeTarget) -> None:
         setter_region is not None and in_subtree(setter_region, actor.region_code)
     ):
         raise Forbidden(msg("programme.target_was_set_by_higher"))
+
+
+def may_change_target(session: Session, actor: Actor, target: ProgrammeTarget) -> bool:
+    """Whether ``actor`` may change or delete ``target`` (the rule of :func:`update_target` and
+    :func:`delete_target`), for pages that offer those actions only to whoever may."""
+    try:
+        _editable(session, actor, target)
+    except Forbidden:
+        return False
+    return True
 
 
 def update_target(
