@@ -7,6 +7,8 @@ site's time zone).
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import marshmallow as ma
 from flask_babel import gettext
 from marshmallow import fields, validate
@@ -14,6 +16,7 @@ from marshmallow import fields, validate
 from emc.energy import Carrier
 from emc.facilities.ingest import MeterKind
 from emc.facilities.models import BuildingType, ClimateZone, UploadStatus
+from emc.messages import msg
 from emc.schemas import StrictSchema, text
 
 
@@ -32,6 +35,21 @@ class _BlankToNone:
         return data
 
 
+def _time_zone(value: str) -> None:
+    """An IANA time zone name (checked here too, so a form shows it beside its other errors)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
+        raise ma.ValidationError(msg("facilities.not_a_time_zone", zone=value)) from None
+
+
+def _year_built(value: int | None) -> None:
+    from emc.facilities.service.sites import year_built_problem
+
+    if (problem := year_built_problem(value)) is not None:
+        raise ma.ValidationError(problem)
+
+
 # --- sites ---------------------------------------------------------------------------------
 
 
@@ -44,6 +62,7 @@ class SiteIn(_BlankToNone, StrictSchema):
     region_code = fields.String(
         required=True, validate=validate.Regexp(r"^\d{6}$", error="must be 6 digits")
     )
+    # Checked by the service with the region, so the two unknowns are refused together.
     timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
     weather_station_id = fields.Integer(load_default=None, allow_none=True, strict=False)
 
@@ -89,7 +108,7 @@ class BuildingIn(StrictSchema):
     )
     building_type = fields.Enum(BuildingType, by_value=True, required=True)
     year_built = fields.Integer(
-        load_default=None, allow_none=True, strict=False, validate=validate.Range(1800, 2100)
+        load_default=None, allow_none=True, strict=False, validate=_year_built
     )
     occupants = fields.Integer(
         load_default=None, allow_none=True, strict=False, validate=validate.Range(min=0)
@@ -103,7 +122,7 @@ class BuildingPatch(StrictSchema):
         places=2, as_string=True, validate=validate.Range(min=0, min_inclusive=False)
     )
     building_type = fields.Enum(BuildingType, by_value=True)
-    year_built = fields.Integer(allow_none=True, strict=False, validate=validate.Range(1800, 2100))
+    year_built = fields.Integer(allow_none=True, strict=False, validate=_year_built)
     occupants = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=0))
     climate_zone = fields.Enum(ClimateZone, by_value=True)
 
@@ -277,7 +296,21 @@ class RangeQuery(StrictSchema):
     @ma.validates_schema
     def _ordered(self, data, **_):
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            raise ma.ValidationError("must be after start", "end")
+            raise ma.ValidationError(msg("field.after_start"), "end")
+
+
+class ExportQuery(RangeQuery):
+    format = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["local", "iso"]),
+        metadata={
+            "description": "``local``: the upload template's format (Chinese headers, local"
+            " times without offset, 实测/估算/替换, a bill's end as its last day); ``iso``: the"
+            " machine format (English headers, local times with their UTC offset, measured/"
+            "estimated/replaced, exclusive ends). Default: ``iso`` when the request's language"
+            " is English, else ``local``. Both read back unchanged through an upload."
+        },
+    )
 
 
 class ReadingsQuery(RangeQuery):
@@ -427,7 +460,9 @@ class EmissionFactorOut(ma.Schema):
 class WeatherStationIn(StrictSchema):
     code = text(20, required=True)
     name = text(200, required=True)
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(min=1, max=64))
+    timezone = fields.String(
+        load_default="Asia/Shanghai", validate=[validate.Length(min=1, max=64), _time_zone]
+    )
     # The owning institution; none for a platform reference station (platform admins only).
     organization_id = fields.Integer(load_default=None, allow_none=True, strict=False)
 

@@ -158,7 +158,7 @@ def test_aggregates_quality_and_a_csv_export_that_reads_back(energy):
     quality = energy.get(f"/api/v1/meters/{meter['id']}/quality").get_json()
     assert quality["readings"] == 48 and quality["gaps"] == []
     assert quality["coverage"] == [{"month": "2024-07-01", "readings": 48, "fraction": 0.0645}]
-    export = energy.get(f"/api/v1/meters/{meter['id']}/readings.csv")
+    export = energy.get(f"/api/v1/meters/{meter['id']}/readings.csv?format=iso")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     text = export.get_data(as_text=True)
     assert text.startswith("\ufeff")  # UTF-8 with a BOM, like every CSV export
@@ -206,7 +206,7 @@ def test_pages_show_sites_meters_chart_coverage_and_upload_results(energy, db_se
     page = energy.get("/sites").get_data(as_text=True)
     assert "一中本部校区" in page and "人民医院院区" not in page
     site_page = energy.get(f"/sites/{site.id}").get_data(as_text=True)
-    assert "教学楼" in site_page and "总表 10kV" in site_page and "70176" in site_page
+    assert "教学楼" in site_page and "总表 10kV" in site_page and "70,176" in site_page
     meter_page = energy.get(f"/meters/{meter.id}")
     html = meter_page.get_data(as_text=True)
     assert meter_page.status_code == 200
@@ -233,3 +233,21 @@ def test_pages_show_sites_meters_chart_coverage_and_upload_results(energy, db_se
         content_type="multipart/form-data",
     )
     assert clash.status_code == 409 and "重叠" in clash.get_data(as_text=True)
+
+
+def test_an_end_before_the_start_is_the_catalogues_sentence_said_in_chinese(app):
+    """The readings range's "must be after start" is the catalogue's field.after_start."""
+    import marshmallow as ma
+    from flask_babel import force_locale
+
+    from emc.facilities.schemas import RangeQuery
+    from emc.web.messages import say
+
+    with pytest.raises(ma.ValidationError) as error:
+        RangeQuery().load(
+            {"start": "2025-01-02T00:00:00+08:00", "end": "2025-01-01T00:00:00+08:00"}
+        )
+    (message,) = error.value.messages["end"]
+    assert message.code == "field.after_start"
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert say(message) == "必须晚于开始时间"

@@ -101,7 +101,7 @@ def test_an_energy_manager_sets_up_a_site_on_pages_alone(server, tmp_path):
         shot(page, "01-site-form")
         page.click("[data-testid=site-form] button[type=submit]")
         page.wait_for_selector("[data-testid=new-building]")
-        assert "已创建场地 东校区" in page.inner_text("body")
+        assert "已创建场所 东校区" in page.inner_text("body")
 
         page.click("[data-testid=new-building]")
         page.fill("input[name=name]", "教学楼")

@@ -26,7 +26,7 @@ def _location_id(response) -> int:
 
 def test_an_energy_manager_creates_a_site_a_building_and_a_meter_on_pages(login_as, db_session):
     energy = login_as("energy@school.demo")
-    assert "新建场地" in energy.get("/sites").get_data(as_text=True)
+    assert "新建场所" in energy.get("/sites").get_data(as_text=True)
     created = _site(energy)
     assert created.status_code == 302, created.get_data(as_text=True)[:2000]
     site_id = _location_id(created)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -24,9 +25,9 @@ from emc.facilities.schemas import (
     AggregateQuery,
     AggregatesOut,
     DryRunQuery,
+    ExportQuery,
     PreviewOut,
     QualityOut,
-    RangeQuery,
     ReadingsJsonIn,
     ReadingsOut,
     ReadingsQuery,
@@ -241,12 +242,21 @@ class MeterQuality(MethodView):
 class MeterReadingsCsv(MethodView):
     decorators = [login_required]
 
-    @blp.arguments(RangeQuery, location="query")
+    @blp.arguments(ExportQuery, location="query")
     @blp.response(200, content_type="text/csv", description="CSV that reads back unchanged")
     def get(self, query, meter_id):
-        """The readings as CSV (local times with offset; the header carries the unit)."""
+        """The readings as CSV, in the language of the request.
+
+        Chinese (the default, and ``?format=local``): the upload template's format, headers
+        ``时间,用量(kWh),质量`` (billing and register meters ``开始日期,结束日期,用量(m³),质量``,
+        the end date inclusive), local times without offset, qualities 实测/估算/替换.
+        English, or ``?format=iso`` for API clients: ``timestamp,value(kWh),quality`` (others
+        ``start,end,value(unit),quality`` with the exclusive end), local times with their UTC
+        offset, qualities measured/estimated/replaced. Either file uploaded to the meter (with
+        ``replace``) or to a new one gives the same readings."""
+        style = query["format"] or ("iso" if str(get_locale()) == "en" else "local")
         meter, lines = service.export_csv(
-            db(), current_actor(), meter_id, start=query["start"], end=query["end"]
+            db(), current_actor(), meter_id, start=query["start"], end=query["end"], style=style
         )
         # Through the one export helper: BOM (the unit may be m³), charset once, file name.
         body = itertools.chain(["\ufeff"], lines)

@@ -26,7 +26,9 @@ QUALITY_NAMES: dict[str, Quality] = {
     **dict.fromkeys(
         ["estimated", "estimate", "est", "e", "估算", "估计", "预估"], Quality.ESTIMATED
     ),
-    **dict.fromkeys(["replaced", "replacement", "substituted", "替换", "换表"], Quality.REPLACED),
+    **dict.fromkeys(
+        ["replaced", "replacement", "substituted", "替换", "已替换", "换表"], Quality.REPLACED
+    ),
 }
 
 

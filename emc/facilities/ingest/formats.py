@@ -13,7 +13,15 @@ import codecs
 from .model import MeterKind
 from .source import ROLE_NAMES
 
-__all__ = ["HEADERS", "NEEDS", "OPTIONAL", "header_words", "synonyms", "template_csv"]
+__all__ = [
+    "HEADERS",
+    "NEEDS",
+    "OPTIONAL",
+    "QUALITY_WORDS",
+    "header_words",
+    "synonyms",
+    "template_csv",
+]
 
 # The columns each kind of meter needs, in the order a template lists them.
 NEEDS: dict[MeterKind, tuple[str, ...]] = {
@@ -33,6 +41,10 @@ HEADERS: dict[str, tuple[str, str]] = {
     "unit": ("单位", "unit"),
     "quality": ("质量", "quality"),
 }
+
+# The word a Chinese file (a template, the readings export) writes for each data quality: the
+# words the upload help lists; the reader takes them and the page's labels (已替换) back.
+QUALITY_WORDS: dict[str, str] = {"measured": "实测", "estimated": "估算", "replaced": "替换"}
 
 _EXAMPLES: dict[MeterKind, tuple[tuple[str, ...], ...]] = {
     MeterKind.INTERVAL: (

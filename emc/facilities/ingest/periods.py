@@ -23,7 +23,7 @@ from .rows import (
     plausible,
 )
 
-__all__ = ["read_billing", "read_register"]
+__all__ = ["inclusive_ends", "read_billing", "read_register"]
 
 # A roll-over is believed only when the previous read is in the top tenth of the register's
 # range and the new one in the bottom tenth: a register wraps by counting up through its
@@ -64,7 +64,7 @@ def read_billing(
     # Bills are few (a row a month): read them all first to see which end convention the file
     # uses, then check them in order.
     rows = list(rows)
-    inclusive = _inclusive_ends(rows, si, ei)
+    inclusive = inclusive_ends(rows, si, ei)
     if inclusive:
         ctx.note(Code.INCLUSIVE_ENDS, limits.header_row + 1)
 
@@ -179,7 +179,7 @@ def _date_only(value: Any) -> date | None:
     return None
 
 
-def _inclusive_ends(rows: list[Any], si: int, ei: int) -> bool:
+def inclusive_ends(rows: list[Any], si: int, ei: int) -> bool:
     """Whether the bills' date-only ends read as inclusive (see :func:`read_billing`)."""
     inclusive = half_open = False
     prev_end: date | None = None

@@ -41,7 +41,8 @@ from emc.auth.permissions import Permission
 from emc.auth.policy import load, require
 from emc.errors import Conflict, Invalid
 from emc.facilities import rollup, store
-from emc.facilities.ingest import IngestError, IngestProblem, MeterKind, read_readings
+from emc.facilities.ingest import IngestError, IngestProblem, MeterKind, formats, read_readings
+from emc.facilities.ingest.periods import inclusive_ends
 from emc.facilities.models import Meter, ReadingUpload, Site, UploadStatus
 from emc.facilities.service import rights
 from emc.facilities.service.mapping import saved_map
@@ -509,6 +510,9 @@ def get_readings(
     return ReadingPage(meter, site, rows, next_start)
 
 
+EXPORT_STYLES = ("local", "iso")
+
+
 def export_csv(
     session: Session,
     actor: Actor,
@@ -516,10 +520,21 @@ def export_csv(
     *,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    style: str = "iso",
 ) -> tuple[Meter, Iterator[str]]:
-    """The meter and a generator of CSV text (header first) of its readings, local times with
-    their offset; the file reads back into the same meter unchanged. Interval meters:
-    ``timestamp,value(unit),quality``; others ``start,end,value(unit),quality``."""
+    """The meter and a generator of CSV text (header first) of its readings; the file reads
+    back into the same meter unchanged (an upload, with ``replace`` over the same period).
+
+    ``style="local"`` is the upload template's format, for people: its Chinese headers
+    (``时间,用量(kWh),质量``; billing ``开始日期,结束日期,用量(m³),质量``), the site's local
+    times without offset (``2026-01-01 00:00``), the quality as 实测/估算/替换, and a bill's
+    end as its last day (inclusive, as the template writes it).
+
+    ``style="iso"`` is the machine format: local times with their offset, ``measured``…, and
+    ``timestamp,value(unit),quality`` or, for the others, ``start,end,value(unit),quality``
+    with the exclusive end instant."""
+    if style not in EXPORT_STYLES:
+        raise ValueError(f"unknown export style {style!r}")
     meter = load(session, actor, Meter, meter_id)
     site = session.get(Site, meter.site_id)
     lo, hi = _epoch(start), _epoch(end)
@@ -527,6 +542,8 @@ def export_csv(
     interval = MeterKind(meter.kind) is MeterKind.INTERVAL
     unit = meter.unit
     meter_pk = meter.id
+    if style == "local":
+        return meter, _local_lines(session, meter_pk, lo, hi, zone, unit, interval)
 
     def lines() -> Iterator[str]:
         if interval:
@@ -547,6 +564,55 @@ def export_csv(
             yield "".join(out)
 
     return meter, lines()
+
+
+def _wall(moment: dt.datetime) -> str:
+    """A local time as the template writes it (seconds only where there are some)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+
+def _local_lines(
+    session: Session,
+    meter_pk: int,
+    lo: int | None,
+    hi: int | None,
+    zone: ZoneInfo,
+    unit: str,
+    interval: bool,
+) -> Iterator[str]:
+    """The export in the upload template's format (see :func:`export_csv`)."""
+    word = {role: names[0] for role, names in formats.HEADERS.items()}
+    quality = formats.QUALITY_WORDS
+    if interval:
+        yield f"{word['timestamp']},{word['value']}({unit}),{word['quality']}\n"
+        out: list[str] = []
+        for s, _e, v, q in store.iter_readings(session, meter_pk, lo, hi):
+            out.append(f"{_wall(dt.datetime.fromtimestamp(s, zone))},{v!r},{quality[q]}\n")
+            if len(out) >= 5000:
+                yield "".join(out)
+                out.clear()
+        if out:
+            yield "".join(out)
+        return
+    yield f"{word['start']},{word['end']},{word['value']}({unit}),{word['quality']}\n"
+    # Periods (a bill a month; a register's reads): few enough to hold. A period between local
+    # midnights is written as dates with its last day as the end, as the template does; the
+    # reader takes such ends as inclusive only when the file shows it (consecutive periods, or
+    # one of a single day), so a file that would not show it keeps the exclusive end instant
+    # (with its time, which the reader always takes as exclusive). Other periods are written
+    # with their times, end exclusive.
+    rows: list[tuple[str, str, str | None, str]] = []  # start, end, exclusive end, value…
+    for s, e, v, q in store.iter_readings(session, meter_pk, lo, hi):
+        first, after = dt.datetime.fromtimestamp(s, zone), dt.datetime.fromtimestamp(e, zone)
+        rest = f"{v!r},{quality[q]}"
+        if first.time() == after.time() == dt.time(0) and after.date() > first.date():
+            last_day = after.date() - dt.timedelta(days=1)
+            rows.append((first.date().isoformat(), last_day.isoformat(), _wall(after), rest))
+        else:
+            rows.append((_wall(first), _wall(after), None, rest))
+    shown = inclusive_ends([(a, b) for a, b, _x, _r in rows], 0, 1)
+    out = [f"{a},{b if shown or x is None else x},{r}\n" for a, b, x, r in rows]
+    yield "".join(out)
 
 
 def list_uploads(session: Session, actor: Actor, meter_id: int, limit: int = 20):

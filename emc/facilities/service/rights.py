@@ -32,7 +32,6 @@ from emc.errors import Conflict, EmcError, Forbidden
 from emc.facilities import rollup
 from emc.facilities.models import Meter, ProjectSite, Site
 from emc.i18n import N_
-from emc.labels import last_day_period
 from emc.messages import CATALOGUE, Text, msg
 from emc.mv.models import Baseline, BaselineStatus, MvPlan, MvReport, ReportStatus
 
@@ -153,6 +152,9 @@ def frozen_conflict(
     frozen period of ``meter`` (rule 3), or None."""
     if first is None or last is None:
         return None
+    # Here, not at the top: emc.labels reads the audit labels, whose package imports this one.
+    from emc.labels import last_day_period
+
     zone = ZoneInfo(site.timezone)
     for freeze in freezes(session, meter):
         lo, hi = rollup.midnight(freeze.start, zone), rollup.midnight(freeze.end, zone)

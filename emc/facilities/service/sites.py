@@ -152,7 +152,7 @@ def _check_site(
         fields["region_code"] = [msg("facilities.unknown_region_code", code=data["region_code"])]
     try:
         ZoneInfo(data.get("timezone") or "Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         fields["timezone"] = [msg("facilities.not_a_time_zone", zone=data.get("timezone"))]
     station_id = data.get("weather_station_id")
     if station_id is not None:
@@ -214,8 +214,22 @@ def update_building(session: Session, actor: Actor, building_id: int, **changes:
     return building
 
 
+FIRST_YEAR_BUILT = 1800
+
+
+def year_built_problem(year: int | None) -> str | None:
+    """Why ``year`` cannot be a building's year of construction (not before 1800, not after
+    this year), or None."""
+    last = clock.now().year
+    if year is None or FIRST_YEAR_BUILT <= year <= last:
+        return None
+    return msg("facilities.year_built_range", first=FIRST_YEAR_BUILT, last=last, year=year)
+
+
 def _check_building(session: Session, data: dict[str, Any], exclude_id: int | None = None):
     fields: dict[str, list[str]] = {}
+    if (problem := year_built_problem(data.get("year_built"))) is not None:
+        fields["year_built"] = [problem]
     if Decimal(data["floor_area_m2"]) <= 0:
         fields["floor_area_m2"] = ["must be greater than 0 m²"]
     BuildingType(data["building_type"])
@@ -326,6 +340,13 @@ def _check_meter(
         fields["interval_minutes"] = ["only interval meters have an interval"]
     if kind is not MeterKind.REGISTER and data.get("rollover") is not None:
         fields["rollover"] = ["only register meters roll over"]
+    minutes = data.get("interval_minutes")
+    if kind is MeterKind.INTERVAL and (minutes is None or minutes <= 0 or 1440 % minutes):
+        fields["interval_minutes"] = [
+            msg("field.required")
+            if minutes is None
+            else msg("facilities.interval_divides_day", minutes=minutes)
+        ]
     if "unit" not in fields and "interval_minutes" not in fields:
         try:
             MeterSpec(
