@@ -168,6 +168,9 @@ STATE = {
     "open": N_("open"),
     "dismissed": N_("dismissed"),
     "confirmed": N_("confirmed"),
+    # An audit measure's states (emc.audit.models.EcmStatus) that no other machine has.
+    "implemented": N_("implemented"),
+    "discarded": N_("discarded"),
 }
 
 ACTION = {
@@ -338,13 +341,12 @@ CATALOGUE: dict[str, str] = {
         "This %(what)s is %(state)s and cannot be given the action “%(action)s” now."
     ),
     "workflow.stale": N_(
-        "This %(what)s has changed since you opened it (you saw version %(seen)s; it is now"
-        " version %(version)s, %(state)s). Reload the page and check it before you %(action)s"
-        " it."
+        "This %(what)s has changed since you opened it (it is now %(state)s). Reload the page"
+        " and check it before you %(action)s it."
     ),
     "workflow.lost_race": N_(
-        "This %(what)s was changed by someone else at the same moment (it is now %(state)s,"
-        " version %(version)s). Reload the page and check it before you %(action)s it."
+        "This %(what)s was changed by someone else at the same moment (it is now %(state)s)."
+        " Reload the page and check it before you %(action)s it."
     ),
     "workflow.busy": N_(
         "This %(what)s is being changed by someone else at the same moment. Reload the page"
@@ -1151,6 +1153,43 @@ CATALOGUE: dict[str, str] = {
     "validation.one_of": N_("not one of the allowed values"),
     "validation.contains_only": N_("not one of the allowed values"),
     "validation.contains_none_of": N_("not one of the allowed values"),
+    # Web pages for API writes (targets, audit measures, regions).
+    "programme.overlaps_target_named": N_(
+        "overlaps the target of %(region)s for %(start_year)s–%(end_year)s"
+    ),
+    "programme.allocations_total_exceed": N_(
+        "allocations total %(total)s, more than the parent target %(target)s"
+    ),
+    # Forms' own checks (the contracts' JSON editor, the programme's region codes).
+    "contracts.not_json": N_("not valid JSON: check line %(line)s, column %(column)s"),
+    "programme.division_code": N_("must be a 6-digit division code"),
+    # M&V fixes (mvfix): bill meters, sufficiency rules said once, adjustments named.
+    "mv.insufficient_data_rules": N_(
+        "Meter %(meter)s: the baseline data do not meet the CalTRACK data sufficiency rules"
+    ),
+    "mv.bill_meter_needs_billing_method": N_(
+        "Meter %(meter)s is read by bills: its baseline is fitted on its bill periods with the"
+        " “%(method)s” method; the daily and hourly methods need daily or interval readings"
+    ),
+    "mv.bills_need_billing_method": N_("a meter read by bills needs the “%(method)s” method"),
+    "mv.adjustment_not_agreed": N_(
+        "the adjustment “%(reason)s” of meter %(meter)s is not yet agreed by both parties"
+    ),
+    # Facilities fixes (fix4): buildings' year, meters' interval.
+    "facilities.year_built_range": N_(
+        "Year built must be a year from %(first)s to %(last)s, not %(year)s"
+    ),
+    "facilities.interval_divides_day": N_(
+        "Interval (minutes) must divide a day into whole intervals (15, 30, 60 or 1440 for daily"
+        " readings…), not %(minutes)s"
+    ),
+    # Contracts fixes (fix5): signing dates, dates named in their order.
+    "contracts.signing_date_after_today": N_(
+        "The signing date %(date)s is after today (%(today)s): a contract cannot be signed in"
+        " the future."
+    ),
+    "contracts.not_after_today": N_("cannot be after today (%(today)s)"),
+    "contracts.not_before_date": N_("cannot be before %(earlier)s (%(date)s)"),
 }
 
 # marshmallow formats its built-in validation messages before they reach us ("Must be greater

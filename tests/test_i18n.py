@@ -219,6 +219,11 @@ def _messages_of(errors) -> set[str]:
         return set().union(*(_messages_of(v) for v in errors.values())) if errors else set()
     if isinstance(errors, list):
         return set().union(*(_messages_of(v) for v in errors)) if errors else set()
+    from emc.messages import CATALOGUE, Text
+
+    if isinstance(errors, Text) and errors.code in CATALOGUE:
+        # A catalogue sentence with its values: the page translates its msgid, then fills it in.
+        return {str(CATALOGUE[errors.code])}
     return {errors} if isinstance(errors, str) else set()
 
 

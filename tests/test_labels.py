@@ -152,3 +152,15 @@ def test_journal_money_reads_with_thousands_separators(app):
         assert _value("total_investment", "1650000.00", {}, {}) == "1,650,000.00"
         assert _value("amount", "-607980.15", {}, {}) == "-607,980.15"
         assert _value("name", "1650000.00", {}, {}) == "1650000.00"  # not money by its name
+
+
+def test_a_plans_method_in_the_history_is_the_method_not_the_meter_kind(app):
+    """ "方法：日数据回归 → 按账单期计量": "billing" is also a meter kind, whose label won."""
+    from flask_babel import force_locale
+
+    from emc.web.labels import _value
+
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert _value("method", "billing", {}, {}) == "账单周期回归"
+        assert _value("method", "daily", {}, {}) == "日数据回归"
+        assert _value("kind", "billing", {}, {}) != "账单周期回归"

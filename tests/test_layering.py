@@ -91,3 +91,16 @@ def test_the_checker_catches_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from sqlalchemy import select\nimport flask\n")
     assert _offending(bad, FORBIDDEN_IN_PURE) == ["flask", "sqlalchemy"]
+
+
+@pytest.mark.parametrize("module", ["emc.labels", "emc.messages", "emc.web.labels", "emc.todo"])
+def test_shared_label_modules_import_first_in_a_fresh_interpreter(module):
+    """``emc.labels`` imported first (as a test module alone does) met a cycle through the
+    audit and facilities services; a full run hid it, having imported the app before."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr[-2000:]

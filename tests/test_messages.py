@@ -165,6 +165,25 @@ def test_field_sentences_use_labels_and_never_internal_names(app):
     assert sentences[2] == "版本：已过期：当前为第 3 版"
 
 
+def test_a_stale_decision_reads_as_one_sentence_without_row_versions(app):
+    """A race loser's flash said "…您看到的是第 1 版，现在是第 2 版…（版本：已过期：当前为第 2 版）"
+    beside a baseline the page calls v1: row counters are not the versions users know."""
+    from emc.workflow.machine import StaleConflict
+
+    error = StaleConflict(
+        msg(
+            "workflow.stale", what="baseline", seen=1, version=2, state="approved", action="approve"
+        ),
+        state="approved",
+        version=2,
+        what="baseline",
+    )
+    with app.test_request_context(), force_locale("zh_CN"):
+        line = describe(error)
+    assert "版" not in line and "（" in line and line.count("（") == 1
+    assert error.fields == {"version": [msg("workflow.stale_field", version=2)]}  # the API's
+
+
 def test_the_404_page_names_no_class(login_as, db_session):
     response = login_as("energy@school.demo").get("/projects/987654")
     html = response.get_data(as_text=True)

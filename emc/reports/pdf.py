@@ -233,9 +233,11 @@ def build_pdf(info: PageInfo, story: Sequence) -> bytes:
         canvas.setFont(FONT, 8)
         canvas.setFillColor(colors.grey)
         width, height = A4
-        canvas.drawString(PAGE_MARGIN, height - 12 * mm, plain_text(info.title))
-        if info.subtitle:
-            canvas.drawRightString(width - PAGE_MARGIN, height - 12 * mm, plain_text(info.subtitle))
+        subtitle = plain_text(info.subtitle) if info.subtitle else ""
+        room = width - 2 * PAGE_MARGIN - (_width(subtitle, 8) + 6 * mm if subtitle else 0)
+        canvas.drawString(PAGE_MARGIN, height - 12 * mm, clipped(plain_text(info.title), room, 8))
+        if subtitle:
+            canvas.drawRightString(width - PAGE_MARGIN, height - 12 * mm, subtitle)
         canvas.setStrokeColor(GRID)
         canvas.line(PAGE_MARGIN, height - 14 * mm, width - PAGE_MARGIN, height - 14 * mm)
         when = stamp(info.generated_at, info.zone) if info.generated_at else ""
@@ -245,6 +247,16 @@ def build_pdf(info: PageInfo, story: Sequence) -> bytes:
 
     doc.build(list(story), onFirstPage=_decorate, onLaterPages=_decorate)
     return buffer.getvalue()
+
+
+def clipped(text: str, room: float, size: float) -> str:
+    """``text`` cut to fit ``room`` points at ``size``, ending in "…" when cut (a running header
+    with a long project name ran over the organisation's name and off the page)."""
+    if _width(text, size) <= room:
+        return text
+    while text and _width(text + "…", size) > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def money(value: Decimal | None) -> str:

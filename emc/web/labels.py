@@ -348,6 +348,10 @@ def _baseline_versions(entries: list) -> dict[int, int]:
     return {row.id: row.version for row in rows}
 
 
+# Fields whose stored value is a member of one enum, where a bare value could name another's.
+_FIELD_KINDS = {"method": "MvMethod"}
+
+
 def _value(
     key: str, value: Any, users: dict, orgs: dict, baselines: dict[int, int] | None = None
 ) -> str:
@@ -372,6 +376,9 @@ def _value(
         return period(match[1], match[2])  # a half-open period: its first and last day
     if key == "locale":
         return {"zh_CN": "中文", "en": "English"}.get(value, value)
+    if isinstance(value, str) and (kind := _FIELD_KINDS.get(key)) and labels.msgid(value, kind):
+        # "billing" is a meter kind and an M&V method: the field says which it is.
+        return label(value, kind)
     if isinstance(value, list):
         if all(isinstance(v, str) for v in value) and all(labels.msgid(v) for v in value):
             return "、".join(label(v) for v in value)

@@ -97,10 +97,20 @@ def field_sentences(fields: Mapping[str, Any] | None) -> list[str]:
     return out
 
 
+_VERSION_FIELDS = frozenset({"version", "row_version"})
+
+
 def describe(error: EmcError) -> str:
     """An error as one line for a flash: its sentence, then its fields' sentences."""
     head = say(error.message)
-    rest = [s for s in field_sentences(error.fields) if s != head]
+    # A stale version is the sentence itself ("changed since you opened it"); the version
+    # numbers the API's field gives are row counters that a page never shows.
+    fields = (
+        {k: v for k, v in error.fields.items() if k not in _VERSION_FIELDS}
+        if head
+        else error.fields
+    )
+    rest = [s for s in field_sentences(fields) if s != head]
     if not rest:
         return head
     return gettext("%(message)s (%(details)s)", message=head, details=gettext("; ").join(rest))

@@ -237,3 +237,12 @@ def test_commissioning_and_workbook_forms(db_session, login_as):
     assert upload.status_code == 422 and "not an XLSX workbook" in upload.get_data(as_text=True)
     submit = auditor.post(f"/audits/{audit_id}/submit", data={"row_version": "1"})
     assert submit.status_code == 422
+
+
+def test_the_factor_snapshot_day_is_the_sites_day_not_utcs():
+    """Taken at 02:08 Beijing time on 12-08, the snapshot read "记录于 2026-12-07" (its UTC day)."""
+    from emc.audit.service.exports import _local_day
+
+    assert _local_day("2026-12-07T18:08:00+00:00", "Asia/Shanghai") == "2026-12-08"
+    assert _local_day("2026-12-07T03:00:00+00:00", "Asia/Shanghai") == "2026-12-07"
+    assert _local_day(None, "Asia/Shanghai") == ""

@@ -226,7 +226,7 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
         page.fill("input[name=address]", "杭州市西湖区文三路 100 号")
         page.click("[data-testid=site-form] button[type=submit]")
         page.wait_for_selector("[data-testid=new-building]")
-        assert "已创建场地 东校区" in page.inner_text("body")
+        assert "已创建场所 东校区" in page.inner_text("body")
         site_url = page.url
 
         page.click("[data-testid=new-building]")

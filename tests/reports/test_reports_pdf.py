@@ -49,3 +49,16 @@ def test_money_and_quantity_formatting():
     assert pdf.money(Decimal("1234567.5")) == "1,234,567.50"
     assert pdf.money(None) == ""
     assert pdf.quantity(1234.56, 1) == "1,234.6"
+
+
+def test_a_long_running_header_is_cut_before_the_organisation():
+    """A 120-character project name ran over the organisation's name and off the page."""
+    long_name = "付款计划：" + "杭州市第一中学西湖新校区教学楼照明与空调节能改造项目" * 5
+    info = pdf.PageInfo(title=long_name, subtitle="杭州市第一中学", generated_at=None)
+    data = pdf.build_pdf(info, [pdf.paragraph("正文", "body")])
+    text = _text(data)
+    assert "杭州市第一中学" in text and "…" in text
+    width, room = pdf.A4[0], pdf.A4[0] - 2 * pdf.PAGE_MARGIN
+    cut = pdf.clipped(long_name, room / 2, 8)
+    assert cut.endswith("…") and pdf._width(cut, 8) <= room / 2 < width
+    assert pdf.clipped("短标题", room, 8) == "短标题"

@@ -281,7 +281,20 @@ def report_pdf(
         ],
         conclusions=audit.conclusions or "",
         factor_note=tr(N_("Factors recorded in the audit on %(date)s (tce: calorific value)."))
-        % {"date": str(audit.factor_snapshot.get("taken_at", ""))[:10]},
+        % {"date": _local_day(audit.factor_snapshot.get("taken_at"), zone)},
         zone=zone,
     )
     return audit_pdf.build(report, locale)
+
+
+def _local_day(taken_at: str | None, zone: str) -> str:
+    """The day a snapshot was taken on the site's wall clock (stored as an aware UTC time:
+    its first ten characters were the UTC day, a day early for eight hours every night)."""
+    if not taken_at:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.fromisoformat(taken_at)
+    if moment.tzinfo is None:
+        return taken_at[:10]
+    return moment.astimezone(ZoneInfo(zone)).date().isoformat()
