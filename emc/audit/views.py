@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from emc import clock, journal, paging
 from emc.audit import service
 from emc.audit.api import import_from_request
-from emc.audit.indicators import END_USES, rounded, simple_payback
+from emc.audit.indicators import END_USES, counted_rows, rounded, simple_payback
 from emc.audit.models import (
     EDITABLE_STATUSES,
     AuditStatus,
@@ -249,6 +249,9 @@ def _detail_page(
         "audit/audit.html",
         audit=audit,
         f=figures,
+        # Carriers with a counted month without cost: their cost is unknown ("—", as the PDF
+        # says), not 0.00.
+        uncosted={str(r.carrier) for r in counted_rows(figures.rows) if r.cost is None},
         ecms=ecms,
         names=_names([audit.organization_id, audit.auditor_organization_id]),
         indicator_rows=service.indicator_rows(figures, _),

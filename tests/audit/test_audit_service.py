@@ -558,3 +558,14 @@ def test_other_institutions_and_escos_get_404_agencies_read_their_subtree(db_ses
         with pytest.raises(Forbidden):
             service.update_audit(db_session, agency, audit.id, conclusions="x")
     assert db_session.get(EnergyAudit, audit.id).conclusions is None
+
+
+def test_no_quota_verdict_before_any_consumption_is_recorded(db_session, school, auditor):
+    """An audit just commissioned read "0.00 kgce/m² … 达到引导值": a verdict on no data."""
+    audit = commission(db_session)
+    f = service.figures(db_session, school, audit.id)
+    assert f.building_type is not None and f.comparison is None and f.custody_flags == []
+    rows = service.indicator_rows(f, lambda text: text)
+    assert rows[2][3] == "Not compared: no consumption is recorded yet"  # the page translates
+    service.add_bills(db_session, auditor, audit.id, [bill("electricity", "kWh", "2000000")])
+    assert service.figures(db_session, school, audit.id).comparison is not None

@@ -66,7 +66,9 @@ def figures(
     indicators = ind.indicators(accounts, floor_area_m2=area, occupants=people, end_use_split=split)
     building_type = audit.building_type or _dominant_type(buildings)
     quota, comparison = None, None
-    if building_type is not None:
+    # No verdict without data: an audit with no consumption recorded read 0.00 kgce/m²,
+    # "达到引导值". (A base period with only some months is still compared, annualised.)
+    if building_type is not None and has_data(rows):
         for basis, value in (
             (QuotaBasis.PER_AREA, indicators.kgce_per_m2),
             (QuotaBasis.PER_PERSON, indicators.kgce_per_person),
@@ -102,6 +104,11 @@ def figures(
         generation_available=generation,
         data_centre=data_centre,
     )
+
+
+def has_data(rows: Sequence[AuditConsumption]) -> bool:
+    """Whether any consumption is recorded (without, no indicator is compared with a quota)."""
+    return any(r.quantity for r in rows)
 
 
 def _dominant_type(buildings: Sequence[Building]) -> BuildingType | None:

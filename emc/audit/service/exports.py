@@ -13,7 +13,7 @@ from emc import clock, journal
 from emc.audit import accounts as workbook
 from emc.audit import indicators as ind
 from emc.audit.models import AuditEcm, EcmStatus
-from emc.audit.service.accounting import AuditFigures, figures
+from emc.audit.service.accounting import AuditFigures, figures, has_data
 from emc.audit.service.consumption import _write_bills
 from emc.audit.service.ecms import _complete_savings, list_ecms
 from emc.audit.service.labels import (
@@ -169,6 +169,8 @@ def indicator_rows(f: AuditFigures, tr) -> list[tuple[str, str, str, str]]:
         return "" if value is None else f"{ind.rounded(value * 100, 1)}%"
 
     quota_text = {"per_area": "", "per_person": ""}
+    if f.building_type is not None and not has_data(f.rows):
+        quota_text["per_area"] = tr(N_("Not compared: no consumption is recorded yet"))
     if f.comparison is not None:
         quota = f.comparison.quota
         quota_text[quota.basis] = (
