@@ -907,6 +907,8 @@ CATALOGUE: dict[str, str] = {
     "mv.immutable": N_("cannot be changed"),
     "mv.no_price": N_("The contract has no price for %(carrier)s: savings cannot be valued."),
     "mv.not_proposed": N_("%(state)s, not proposed"),
+    "mv.boundary_not_project_meter": N_("not a meter of the project's sites"),
+    "mv.boundary_listed_twice": N_("listed twice"),
     "mv.plan_meter_gone": N_("Meter %(meter)s of the M&V plan no longer exists."),
     "mv.plan_stale": N_(
         "The M&V plan has changed since you opened it (you saw version %(seen)s; it is now"

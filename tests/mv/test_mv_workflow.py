@@ -471,6 +471,10 @@ def test_plan_validation_and_optimistic_version(mv, login_as, db_session):
     other = {**body, "version": None, "boundary": [{"meter_id": 999999, "option": "C"}]}
     r = esco.http.put(api(pid, "/mv-plan"), json=other, headers={"X-CSRFToken": esco.csrf})
     assert r.status_code == 422 and "boundary[0].meter_id" in r.get_json()["error"]["fields"]
+    # A catalogue message (it was an English literal with no translation).
+    assert r.get_json()["error"]["fields"]["boundary[0].meter_id"] == [
+        "not a meter of the project's sites"
+    ]
     rev = {**body, "version": None, "baseline_end": "2022-01-01"}
     r = esco.http.put(api(pid, "/mv-plan"), json=rev, headers={"X-CSRFToken": esco.csrf})
     assert r.status_code == 422

@@ -98,10 +98,10 @@ def _check_boundary(session: Session, project_id: int, boundary: list[dict]) -> 
     for i, item in enumerate(boundary):
         meter = session.get(Meter, item["meter_id"])
         if meter is None or meter.site_id not in site_ids:
-            problems[f"boundary[{i}].meter_id"] = ["not a meter of the project's sites"]
+            problems[f"boundary[{i}].meter_id"] = [msg("mv.boundary_not_project_meter")]
             continue
         if meter.id in seen:
-            problems[f"boundary[{i}].meter_id"] = ["listed twice"]
+            problems[f"boundary[{i}].meter_id"] = [msg("mv.boundary_listed_twice")]
             continue
         seen.add(meter.id)
         out.append({"meter_id": meter.id, "option": str(item["option"])})
