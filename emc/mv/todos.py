@@ -189,7 +189,9 @@ def _esco_turns(session: Session, projects, names) -> Iterator[Todo]:
     for project, plan in rows:
         baseline = approved_baseline(session, project.id) if plan is not None else None
         if baseline is None:
-            if project.status is not ProjectStatus.OPERATING:
+            if project.status is not ProjectStatus.OPERATING or not _settles_on_savings(
+                session, project
+            ):
                 continue
             pending = plan is not None and session.scalar(
                 select(
@@ -239,6 +241,22 @@ def _esco_turns(session: Session, projects, names) -> Iterator[Todo]:
                 project_id=project.id,
             )
             break  # the next period only: its report comes before the ones after it
+
+
+def _settles_on_savings(session: Session, project: EmcProject) -> bool:
+    """Whether the contract pays on verified savings (a shared-savings or guaranteed-savings
+    component): a custody fee or a lease rent needs no M&V plan, nor a project without terms."""
+    from emc.contracts import finance
+    from emc.mv.service import compute
+
+    try:
+        terms = compute.contract_terms(session, project)
+    except (EmcError, finance.ContractTermsError):  # no terms, or terms still being written
+        return False
+    return any(
+        isinstance(c, finance.SharedSavingsTerms | finance.GuaranteedSavingsTerms)
+        for c in terms.components
+    )
 
 
 def _last_complete_month(today: dt.date) -> tuple[dt.date, dt.date]:

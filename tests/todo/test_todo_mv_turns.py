@@ -92,3 +92,35 @@ def test_an_ended_period_without_a_report_asks_for_its_draft_then_the_next(db_se
     keys = todos(db_session, ESCO, "report.draft")
     assert f"mv-period:{pid}:2024-01-01" not in keys
     assert keys[f"mv-period:{pid}:2024-02-01"].params["n"] == 2
+
+
+def test_a_contract_that_does_not_pay_on_savings_asks_for_no_plan(db_session):
+    """A lease rent (or a custody fee) is not settled on verified savings: the demo ESCO was
+    asked to draw up M&V plans for its custody and finance-lease projects."""
+    from decimal import Decimal
+
+    from emc.contracts import finance
+    from emc.contracts.documents import terms_from_document
+    from emc.contracts.models import Contract, terms_to_document
+
+    ids = make_project(db_session, months=1, plan=False)
+    pid = ids["project"]
+    _operate(db_session, pid)
+    assert f"mv-plan:{pid}" in todos(db_session, ESCO, "plan.propose")
+    contract = db_session.scalar(select(Contract).where(Contract.project_id == pid))
+    terms = terms_from_document(contract.terms)
+    lease = finance.FinanceLeaseTerms(principal=Decimal("100000"), annual_rate=Decimal("0.05"))
+    contract.terms = terms_to_document(
+        finance.ContractTerms(
+            contract_type=finance.ContractType.FINANCE_LEASE,
+            term_years=terms.term_years,
+            start_date=terms.start_date,
+            payment_frequency=terms.payment_frequency,
+            payment_due_days=terms.payment_due_days,
+            discount_rate=terms.discount_rate,
+            components=(lease,),
+            prices=terms.prices,
+        )
+    )
+    db_session.flush()
+    assert f"mv-plan:{pid}" not in todos(db_session, ESCO, "plan.propose")
