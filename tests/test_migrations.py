@@ -108,3 +108,22 @@ def test_readings_and_daily_totals_survive_down_and_up_through_0016(scratch_url)
     # The same days and counts; sums equal up to the order the values were added in.
     assert [r[:3] for r in again] == [r[:3] for r in written]
     assert [r[3] for r in again] == pytest.approx([r[3] for r in written], rel=1e-12)
+
+
+def test_the_original_factor_key_is_a_partial_index_on_both_databases(engine):
+    """The model declares only the SQLite predicate (a ``postgresql_`` option would import the
+    PostgreSQL dialect at every start); the migrations build the index partial everywhere."""
+    indexes = {i["name"]: i for i in inspect(engine).get_indexes("emission_factors")}
+    index = indexes["uq_emission_factors_original_key"]
+    assert index["unique"]
+    where = index.get("dialect_options", {}).get(f"{engine.dialect.name}_where")
+    assert where is not None and "supersedes_id is null" in str(where).lower()
+
+
+def test_serving_on_sqlite_never_loads_the_postgresql_dialect():
+    import subprocess
+    import sys
+
+    probe = "import sys, emc.app; print([m for m in sys.modules if 'postgresql' in m])"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
