@@ -163,7 +163,7 @@ def test_aggregates_quality_and_a_csv_export_that_reads_back(energy):
     text = export.get_data(as_text=True)
     assert text.startswith("\ufeff")  # UTF-8 with a BOM, like every CSV export
     assert text.lstrip("\ufeff").splitlines()[:2] == [
-        "timestamp,value(kWh),quality",
+        "timestamp,actual consumption(kWh),quality",
         "2024-07-01T00:00:00+08:00,1.0,measured",
     ]
     twin = _create_meter(energy, name="复制表")

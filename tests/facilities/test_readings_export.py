@@ -69,17 +69,18 @@ def test_interval_export_speaks_the_templates_language_and_reads_back(db_session
     service.import_readings(db_session, energy, meter.id, csv_bytes(text), filename="a.csv")
     local = export(db_session, energy, meter.id)
     assert local.splitlines() == [
-        "时间,用量(kWh),质量",
+        "时间,实际用量(kWh),质量",
         "2024-07-01 00:00,28.31,实测",
         "2024-07-01 01:00,1.5,估算",
         "2024-07-01 02:00,2.0,替换",
     ]
-    # The headers are the template's own words.
+    # The headers are the template's own words, the value's saying the multiplier is applied.
     assert local.splitlines()[0].startswith(formats.HEADERS["timestamp"][0] + ",")
+    assert formats.EXPORT_VALUE[0] in local.splitlines()[0]
     reads_back(db_session, energy, meter, local, "中文副本")
     iso = export(db_session, energy, meter.id, style="iso")
     assert iso.splitlines()[:2] == [
-        "timestamp,value(kWh),quality",
+        "timestamp,actual consumption(kWh),quality",
         "2024-07-01T00:00:00+08:00,28.31,measured",
     ]
     reads_back(db_session, energy, meter, iso, "机器副本")
@@ -92,7 +93,7 @@ def test_billing_export_writes_the_last_day_as_the_end_like_the_template(db_sess
     service.import_readings(db_session, energy, meter.id, csv_bytes(text), filename="b.csv")
     local = export(db_session, energy, meter.id)
     assert local.splitlines() == [
-        "开始日期,结束日期,用量(m³),质量",
+        "开始日期,结束日期,实际用量(m³),质量",
         "2024-01-01,2024-01-31,24500.0,实测",
         "2024-02-01,2024-02-29,21800.0,实测",
     ]
@@ -137,12 +138,58 @@ def test_the_api_speaks_the_request_language_and_keeps_the_iso_format(login_as, 
     assert upload.status_code == 201
     url = f"/api/v1/meters/{meter['id']}/readings.csv"
     zh = client.get(url).get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert zh == ["时间,用量(kWh),质量", "2024-07-01 00:00,1.0,实测"]
+    assert zh == ["时间,实际用量(kWh),质量", "2024-07-01 00:00,1.0,实测"]
     iso = client.get(url + "?format=iso").get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert iso == ["timestamp,value(kWh),quality", "2024-07-01T00:00:00+08:00,1.0,measured"]
+    assert iso == [
+        "timestamp,actual consumption(kWh),quality",
+        "2024-07-01T00:00:00+08:00,1.0,measured",
+    ]
     assert client.get(url + "?format=excel").status_code == 422
     user = db_session.scalar(select(User).where(User.email == "energy@school.demo"))
     user.locale = "en"
     db_session.flush()
     english = client.get(url).get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert english[0] == "timestamp,value(kWh),quality"
+    assert english[0] == "timestamp,actual consumption(kWh),quality"
+
+
+@pytest.mark.parametrize("style", ["local", "iso"])
+def test_a_meter_with_a_multiplier_reads_back_without_multiplying_twice(db_session, energy, style):
+    # A CT meter (倍率 40): the upload multiplies what is read off the meter; the export holds
+    # the consumption (实际用量), which must not be multiplied again, into this meter or into
+    # one without a multiplier.
+    meter = make_meter(db_session, energy, name="互感器表", multiplier=40)
+    text = "时间,用量(kWh)\n2024-07-01 00:00,1.25\n2024-07-01 01:00,0.7\n"
+    service.import_readings(db_session, energy, meter.id, csv_bytes(text), filename="ct.csv")
+    assert [r[2] for r in stored(db_session, meter.id)] == [50.0, 28.0]
+    reads_back(db_session, energy, meter, export(db_session, energy, meter.id, style), "无倍率")
+    reads_back(
+        db_session,
+        energy,
+        meter,
+        export(db_session, energy, meter.id, style),
+        "倍率200",
+        multiplier=200,
+    )
+
+
+@pytest.mark.parametrize("style", ["local", "iso"])
+def test_a_register_meters_export_reads_back_as_the_periods_between_reads(
+    db_session, energy, style
+):
+    spec = {"kind": "register", "interval_minutes": None, "multiplier": 10}
+    meter = make_meter(db_session, energy, name="抄表电表", **spec)
+    text = (
+        "时间,读数\n2024-07-01 00:00,1000.5\n2024-07-02 00:00,1012\n"
+        "2024-07-03 00:00,1030.25\n2024-07-05 00:00,1041\n"
+    )
+    service.import_readings(db_session, energy, meter.id, csv_bytes(text), filename="reg.csv")
+    assert [r[2] for r in stored(db_session, meter.id)] == [115.0, 182.5, 107.5]
+    local = export(db_session, energy, meter.id, style)
+    if style == "local":
+        assert local.splitlines() == [
+            "开始日期,结束日期,实际用量(kWh),质量",
+            "2024-07-01,2024-07-01,115.0,实测",
+            "2024-07-02,2024-07-02,182.5,实测",
+            "2024-07-03,2024-07-04,107.5,实测",
+        ]
+    reads_back(db_session, energy, meter, local, "抄表副本", **spec)

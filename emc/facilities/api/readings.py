@@ -248,12 +248,15 @@ class MeterReadingsCsv(MethodView):
         """The readings as CSV, in the language of the request.
 
         Chinese (the default, and ``?format=local``): the upload template's format, headers
-        ``时间,用量(kWh),质量`` (billing and register meters ``开始日期,结束日期,用量(m³),质量``,
-        the end date inclusive), local times without offset, qualities 实测/估算/替换.
-        English, or ``?format=iso`` for API clients: ``timestamp,value(kWh),quality`` (others
-        ``start,end,value(unit),quality`` with the exclusive end), local times with their UTC
-        offset, qualities measured/estimated/replaced. Either file uploaded to the meter (with
-        ``replace``) or to a new one gives the same readings."""
+        ``时间,实际用量(kWh),质量`` (billing and register meters
+        ``开始日期,结束日期,实际用量(m³),质量``, the end date inclusive), local times without
+        offset, qualities 实测/估算/替换. English, or ``?format=iso`` for API clients:
+        ``timestamp,actual consumption(kWh),quality`` (others
+        ``start,end,actual consumption(unit),quality`` with the exclusive end), local times with
+        their UTC offset, qualities measured/estimated/replaced. Values are consumption with the
+        meter's multiplier applied (实际用量), which an upload does not multiply again; a
+        register meter's file holds the consumption between reads. Either file uploaded to the
+        meter (with ``replace``) or to another of its kind gives the same readings."""
         style = query["format"] or ("iso" if str(get_locale()) == "en" else "local")
         meter, lines = service.export_csv(
             db(), current_actor(), meter_id, start=query["start"], end=query["end"], style=style

@@ -13,10 +13,13 @@ File
 
 Columns (Chinese or English, case-insensitive, trimmed; or ``column_map``)
     interval meters ``timestamp, value``; billing meters ``start, end, value``; register meters
-    ``timestamp, reading``; optionally ``quality`` (measured/实测, estimated/估算,
+    ``timestamp, reading`` (or, as their readings export writes them, the periods between
+    reads ``start, end, value``); optionally ``quality`` (measured/实测, estimated/估算,
     replaced/替换; empty = measured) and ``unit`` (per row). A unit in the value header
     (``用量(kWh)``, ``value [MWh]``) or the ``unit`` argument converts values to the meter's
-    unit via :mod:`emc.energy`.
+    unit via :mod:`emc.energy`. Values are multiplied by the meter's multiplier (倍率),
+    except in a value column headed 实际用量 / actual consumption: that is consumption with the
+    multiplier applied (示数差 × 倍率), as the readings export writes it.
 
 Time
     Timestamps without an offset are local time in the meter's site zone; ``+08:00``/``Z``

@@ -14,6 +14,7 @@ from .model import MeterKind
 from .source import ROLE_NAMES
 
 __all__ = [
+    "EXPORT_VALUE",
     "HEADERS",
     "NEEDS",
     "OPTIONAL",
@@ -41,6 +42,11 @@ HEADERS: dict[str, tuple[str, str]] = {
     "unit": ("单位", "unit"),
     "quality": ("质量", "quality"),
 }
+
+# The value header of the readings export (Chinese, English): consumption with the meter's
+# multiplier applied, which the reader does not multiply again (``source.APPLIED_VALUE_NAMES``).
+# The templates keep 用量, the value as read off the meter.
+EXPORT_VALUE: tuple[str, str] = ("实际用量", "actual consumption")
 
 # The word a Chinese file (a template, the readings export) writes for each data quality: the
 # words the upload help lists; the reader takes them and the page's labels (已替换) back.

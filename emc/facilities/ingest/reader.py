@@ -24,7 +24,16 @@ from .model import (
 )
 from .periods import read_billing, read_register
 from .rows import Columns, Limits
-from .source import HEADER_SCAN_ROWS, ROLE_NAMES, Source, SourceError, open_source, split_header
+from .source import (
+    APPLIED_VALUE_NAMES,
+    HEADER_SCAN_ROWS,
+    ROLE_NAMES,
+    Source,
+    SourceError,
+    open_source,
+    role_word,
+    split_header,
+)
 from .source import normalise_header as _normalise
 
 __all__ = ["ReadingsReader", "header_names", "peek_rows", "read_readings"]
@@ -363,6 +372,14 @@ class ReadingsReader:
                 )
                 continue
             index[role], name[role], units[role] = i, header, header_unit
+        if (
+            kind is MeterKind.REGISTER
+            and "reading" not in index
+            and all(r in index for r in _NEEDS[MeterKind.BILLING])
+        ):
+            # A register meter's consumption per period between reads (what its readings
+            # export writes), read as a bill file is: no reads to difference.
+            kind = self._kind = MeterKind.BILLING
         needs = _NEEDS[kind]
         missing = [r for r in needs if r not in index]
         if missing:
@@ -473,7 +490,11 @@ class ReadingsReader:
             raise Stop
         source_unit = found or given or unit_for(carrier, spec.unit)
         self._source_unit = source_unit.value
-        ctx.scale = float_factor(source_unit, spec.unit, carrier) * spec.multiplier
+        # A column headed 实际用量 (示数差 × 倍率: the multiplier already applied, as the
+        # readings export writes it) is not multiplied again.
+        applied = role_word(column) in APPLIED_VALUE_NAMES
+        multiplier = 1.0 if applied else spec.multiplier
+        ctx.scale = float_factor(source_unit, spec.unit, carrier) * multiplier
 
 
 def _a(kind: MeterKind) -> str:

@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any
 
-__all__ = ["HEADER_SCAN_ROWS", "ROLE_NAMES", "Source", "SourceError", "open_source", "split_header"]
+__all__ = [
+    "APPLIED_VALUE_NAMES",
+    "HEADER_SCAN_ROWS",
+    "ROLE_NAMES",
+    "Source",
+    "SourceError",
+    "open_source",
+    "role_word",
+    "split_header",
+]
 
 _SNIFF = 64 * 1024
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -350,6 +359,7 @@ ROLE_NAMES: dict[str, tuple[str, ...]] = {
         "本期用量",
         "实际用量",
         "电能消耗",
+        "actual consumption",
     ),
     # Register columns: the meter's cumulative count (示数), differenced into consumption.
     "reading": (
@@ -387,6 +397,19 @@ def normalise_header(cell: Any) -> str:
     text = "" if cell is None else str(cell)
     text = unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip().casefold()
     return re.sub(r"[\s_]+", " ", text)
+
+
+# Value headers that mean the multiplier (倍率, CT/PT ratio) is already applied: 实际用量 is
+# 示数差 × 倍率 in Chinese meter reading, and emc's readings export writes these words, so a
+# file it wrote reads back unchanged into a meter of any multiplier.
+APPLIED_VALUE_NAMES = frozenset({"实际用量", "actual consumption"})
+
+
+def role_word(cell: Any) -> str:
+    """A header's word without the unit written after it (``实际用量(kWh)`` → ``实际用量``)."""
+    text = normalise_header(cell)
+    m = _UNIT_SUFFIX.fullmatch(text)
+    return m.group(1) if m is not None and m.group(1) in _ROLE_OF else text
 
 
 def split_header(cell: Any) -> tuple[str | None, str | None]:

@@ -523,16 +523,20 @@ def export_csv(
     style: str = "iso",
 ) -> tuple[Meter, Iterator[str]]:
     """The meter and a generator of CSV text (header first) of its readings; the file reads
-    back into the same meter unchanged (an upload, with ``replace`` over the same period).
+    back unchanged into the same meter (an upload, with ``replace`` over the same period) or
+    into another of the same kind, whatever its multiplier: the values are consumption with
+    the multiplier applied (实际用量, "actual consumption"), which the reader does not multiply
+    again. A register meter's readings are written as the consumption of each period between
+    reads (``开始日期,结束日期,实际用量``), which a register meter reads back as periods.
 
-    ``style="local"`` is the upload template's format, for people: its Chinese headers
-    (``时间,用量(kWh),质量``; billing ``开始日期,结束日期,用量(m³),质量``), the site's local
-    times without offset (``2026-01-01 00:00``), the quality as 实测/估算/替换, and a bill's
-    end as its last day (inclusive, as the template writes it).
+    ``style="local"`` is the upload template's format, for people: Chinese headers
+    (``时间,实际用量(kWh),质量``; periods ``开始日期,结束日期,实际用量(m³),质量``), the site's
+    local times without offset (``2026-01-01 00:00``), the quality as 实测/估算/替换, and a
+    bill's end as its last day (inclusive, as the template writes it).
 
     ``style="iso"`` is the machine format: local times with their offset, ``measured``…, and
-    ``timestamp,value(unit),quality`` or, for the others, ``start,end,value(unit),quality``
-    with the exclusive end instant."""
+    ``timestamp,actual consumption(unit),quality`` or, for the others,
+    ``start,end,actual consumption(unit),quality`` with the exclusive end instant."""
     if style not in EXPORT_STYLES:
         raise ValueError(f"unknown export style {style!r}")
     meter = load(session, actor, Meter, meter_id)
@@ -546,10 +550,11 @@ def export_csv(
         return meter, _local_lines(session, meter_pk, lo, hi, zone, unit, interval)
 
     def lines() -> Iterator[str]:
+        value = formats.EXPORT_VALUE[1]
         if interval:
-            yield f"timestamp,value({unit}),quality\n"
+            yield f"timestamp,{value}({unit}),quality\n"
         else:
-            yield f"start,end,value({unit}),quality\n"
+            yield f"start,end,{value}({unit}),quality\n"
         out: list[str] = []
         for s, e, v, q in store.iter_readings(session, meter_pk, lo, hi):
             stamp = dt.datetime.fromtimestamp(s, zone).isoformat()
@@ -582,6 +587,7 @@ def _local_lines(
 ) -> Iterator[str]:
     """The export in the upload template's format (see :func:`export_csv`)."""
     word = {role: names[0] for role, names in formats.HEADERS.items()}
+    word["value"] = formats.EXPORT_VALUE[0]
     quality = formats.QUALITY_WORDS
     if interval:
         yield f"{word['timestamp']},{word['value']}({unit}),{word['quality']}\n"

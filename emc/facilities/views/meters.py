@@ -299,6 +299,11 @@ def _file_format(meter: Meter) -> dict:
         "quality": _codes([formats.HEADERS["quality"][0]]),
         "qualities": _codes(["实测", "估算", "替换"]),
         "example": _codes(["用量(kWh)"]),
+        "export_value": _codes([formats.EXPORT_VALUE[0]]),
+        "periods": _codes(
+            [*(formats.HEADERS[r][0] for r in formats.NEEDS[MeterKind.BILLING][:2])]
+            + [formats.EXPORT_VALUE[0]]
+        ),
     }
 
 
