@@ -323,6 +323,126 @@ def _model_table(t, models: list[dict]) -> Any:
     return _table(rows, numeric_cols=(1, 2, 3, 4, 5))
 
 
+DAY_TYPES = (
+    ("workday", N_("Workday")),
+    ("weekend", N_("Weekend")),
+    ("holiday", N_("Statutory holiday")),
+    ("makeup_workday", N_("Make-up workday")),
+    ("vacation", N_("Vacation")),
+)
+
+
+def _day_type_tables(t, models: list[dict]) -> list:
+    """A day-type model's intercept per day type (workday, weekend, statutory holiday, make-up
+    workday, vacation) with the baseline days behind each and the merges, and vacation slopes:
+    the table the baseline page shows, so the signed sheet gives the whole model."""
+    story: list = []
+    day_label = {name: t(msgid) for name, msgid in DAY_TYPES}
+    for m in models:
+        dtp = m["model"].get("day_types")
+        if not dtp:
+            continue
+        rows = [
+            [t(N_("Day type")), t(N_("Baseline days")), t(N_("Intercept (per day)")), t(N_("Note"))]
+        ]
+        for name, _msgid in DAY_TYPES:
+            days = dtp.get("day_counts", {}).get(name, 0)
+            merged = dtp.get("merged", {}).get(name)
+            note = ""
+            if merged and days:
+                note = t(N_("fewer than 10 baseline days: uses the intercept of %(type)s")) % {
+                    "type": day_label[merged]
+                }
+            elif merged:
+                note = t(N_("none in the baseline: predicted as %(type)s")) % {
+                    "type": day_label[merged]
+                }
+            intercept = dtp.get("intercepts", {}).get(name)
+            rows.append([day_label[name], str(days), _f(intercept, 3), note])
+        story += [
+            pdf.spacer(),
+            _para(f"{m['meter_name']}: {t(N_('Day type'))}"),
+            # Widths given: the note would otherwise squeeze "Make-up workday" into two lines.
+            _table(rows, numeric_cols=(1, 2), col_widths=[110, 75, 95, 213]),
+        ]
+        hdd, cdd = dtp.get("vacation_beta_hdd"), dtp.get("vacation_beta_cdd")
+        if hdd is not None or cdd is not None:
+            story.append(
+                _para(
+                    f"{t(N_('Vacation days have their own slopes (chosen by adjusted R²)'))}: "
+                    f"{t(N_('Heating slope (per HDD)'))} {_f(hdd, 3)} · "
+                    f"{t(N_('Cooling slope (per CDD)'))} {_f(cdd, 3)}"
+                )
+            )
+    return story
+
+
+def _price(month: dict) -> str:
+    """A month's contract price per unit ("0.8/kWh"), as the report stored it."""
+    price = month.get("price")
+    if price is None:
+        return "—"
+    return f"{price}/{month.get('price_unit') or month.get('unit', '')}"
+
+
+def _valuation(t, valuation: dict | None) -> list:
+    """The report's value per contract year and the payment lines it gives, as its page shows
+    them: each month is valued at the price, and shared at the share, of its contract year."""
+    if not valuation or not valuation.get("parts"):
+        return []
+    head = [
+        _para(t(N_("Value by contract year and the payment it gives")), "h2"),
+        _para(
+            t(
+                N_(
+                    "Each month (or day) is valued at the contract price, and shared at the ESCO"
+                    " share, of the contract year it falls in; the payment lines carry exactly"
+                    " these figures."
+                )
+            )
+        ),
+        _table(
+            [[t(N_("Contract year")), t(N_("Period")), t(N_("Savings value (yuan)"))]]
+            + [
+                [
+                    str(p["contract_year"]),
+                    labels.period(p["start"], p["end"]),
+                    pdf.money(Decimal(p["savings_value"])),
+                ]
+                for p in valuation["parts"]
+            ],
+            numeric_cols=(2,),
+        ),
+    ]
+    story: list = [pdf.keep_together(head)]
+    lines = valuation.get("lines") or []
+    if lines:
+        story += [
+            pdf.spacer(),
+            _table(
+                [
+                    [
+                        t(N_("Contract year")),
+                        t(N_("Period")),
+                        t(N_("Kind")),
+                        t(N_("Amount (yuan)")),
+                    ]
+                ]
+                + [
+                    [
+                        str(line["contract_year"]),
+                        labels.period(line["period_start"], line["period_end"]),
+                        t(labels.msgid(line["kind"], "LineKind") or line["kind"]),
+                        pdf.money(Decimal(line["amount"])),
+                    ]
+                    for line in lines
+                ],
+                numeric_cols=(3,),
+            ),
+        ]
+    return story
+
+
 def _warnings(t, warnings: list[dict]) -> list:
     if not warnings:
         return [_para(t(N_("No warnings.")))]
@@ -394,6 +514,7 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         ),
         _para(t(N_("Baseline models")), "h2"),
         _model_table(t, baseline.models),
+        *_day_type_tables(t, baseline.models),
         pdf.spacer(),
         _para(t(N_("Statistics (ASHRAE Guideline 14)")), "h2"),
         _statistics_table(t, baseline.models),
@@ -419,7 +540,10 @@ def baseline_pdf(baseline: Any, ctx: MvPdfContext, locale: str = "zh_CN") -> byt
         dates = series.get("dates") or []
         if dates:
             step = max(1, len(dates) // 60)
-            cats = [d[5:] if i % (step * 6) == 0 else "" for i, d in enumerate(dates[::step])]
+            sampled = dates[::step]
+            # About six labelled days, with their year (a baseline may span two years).
+            every = max(1, -(-len(sampled) // 6))
+            cats = [d if i % every == 0 else "" for i, d in enumerate(sampled)]
             story.append(
                 pdf.line_chart(
                     cats,
@@ -492,6 +616,7 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         ),
         _para(t(N_("Baseline models")), "h2"),
         _model_table(t, baseline.models),
+        *_day_type_tables(t, baseline.models),
         pdf.spacer(),
         _statistics_table(t, baseline.models),
         _para(t(N_("Savings")), "h2"),
@@ -540,7 +665,9 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
             t(N_("Reporting use")),
             t(N_("Non-routine")),
             t(N_("Avoided energy")),
+            t(N_("Contract price (yuan per unit)")),
             t(N_("Value (yuan)")),
+            t(N_("Days with data")),
         ]
     ]
     for m in report.months:
@@ -552,10 +679,13 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
                 _f(m["reporting"]),
                 _f(m["non_routine"]),
                 _f(m["avoided"]),
+                _price(m),
                 pdf.money(Decimal(m["value"])),
+                f"{m['n_days_used']}/{m['n_days']}" if "n_days" in m else "—",
             ]
         )
-    story.append(_table(rows, numeric_cols=(2, 3, 4, 5, 6)))
+    story.append(_table(rows, numeric_cols=(2, 3, 4, 5, 6, 7, 8)))
+    story += _valuation(t, report.valuation)
     for r in report.results:
         months = r["savings"]["by_month"]
         if not months:

@@ -48,7 +48,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from emc.i18n import N_
 
@@ -516,6 +523,12 @@ def _legend(names: Sequence[str], x: float, y: float, *, vertical: bool = False)
         legend.deltax = max((_width(n, 7) for n in names), default=0) + 24
         legend.dx = legend.dy = 6
     return legend
+
+
+def keep_together(flowables: list) -> KeepTogether:
+    """A heading, its note and its first table on one page (moved whole to the next page when
+    they do not fit what is left of this one)."""
+    return KeepTogether(flowables)
 
 
 def spacer(height_mm: float = 4) -> Spacer:

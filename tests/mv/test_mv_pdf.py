@@ -51,6 +51,27 @@ def test_report_pdf_in_chinese_has_parties_figures_and_history(login_as, db_sess
     assert f"{intercept:,.3f}" in text
 
 
+def test_report_pdf_gives_each_months_price_days_and_the_contract_year_split(login_as, db_session):
+    """No figure without its source: the value of each month stands beside the contract price
+    it was valued at and the days it rests on, and the value per contract year with the
+    payment it gives, as the report's page shows them."""
+    pid, report, _baseline = _demo(db_session)
+    text = _text(
+        login_as("energy@school.demo")
+        .get(f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf")
+        .data
+    )
+    month = report.months[0]
+    assert f"{month['price']}/{month['price_unit']}" in text
+    assert f"{month['n_days_used']}/{month['n_days']}" in text
+    assert "合同单价" in text and "有数据的" in text
+    assert "按合同年度的节能效益及对应付款" in text
+    part = report.valuation["parts"][0]
+    assert f"{Decimal(part['savings_value']):,.2f}" in text
+    line = report.valuation["lines"][0]
+    assert f"{Decimal(line['amount']):,.2f}" in text and "节能效益分享款" in text
+
+
 def test_report_pdf_in_english(login_as, db_session):
     pid, report, _baseline = _demo(db_session)
     response = login_as("engineer@esco.demo").get(
@@ -94,3 +115,21 @@ def test_pdf_statuses_are_the_pages_words(login_as, db_session):
     assert "已提交" in page and "已提交" in sheet and "待审批" not in sheet
     text = _text(client.get(f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf").data)
     assert "已接受" in text and "accepted" not in text
+
+
+def test_baseline_sheet_gives_the_day_type_intercepts_it_approves(login_as, db_session):
+    """The signed sheet shows the whole model: a day-type baseline's intercept per day type,
+    the baseline days behind each, the merges and the vacation slopes, as the page does."""
+    pid, _report, baseline = _demo(db_session)
+    dtp = baseline.models[0]["model"]["day_types"]
+    text = _text(
+        login_as("energy@school.demo")
+        .get(f"/api/v1/projects/{pid}/baselines/{baseline.id}.pdf")
+        .data
+    )
+    assert "日类型" in text and "调休上班日" in text and "法定节假日" in text
+    for name in ("workday", "weekend", "holiday"):
+        assert f"{dtp['intercepts'][name]:,.3f}" in text, name
+        assert str(dtp["day_counts"][name]) in text
+    assert "采用“周末”的截距" in text
+    assert f"{dtp['vacation_beta_hdd']:,.3f}" in text
