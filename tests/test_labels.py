@@ -164,3 +164,24 @@ def test_a_plans_method_in_the_history_is_the_method_not_the_meter_kind(app):
         assert _value("method", "billing", {}, {}) == "账单周期回归"
         assert _value("method", "daily", {}, {}) == "日数据回归"
         assert _value("kind", "billing", {}, {}) != "账单周期回归"
+
+
+def test_a_journal_period_end_reads_as_the_periods_last_day(app):
+    """期间结束：2025-01-01 under a line the pages show as 2024-12-01 – 2024-12-31: a stored
+    exclusive end is shown as the period's last day."""
+    from emc.web.labels import _value
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert _value("period_end", "2025-01-01", {}, {}) == "2024-12-31"
+        assert _value("period_start", "2024-12-01", {}, {}) == "2024-12-01"
+
+
+def test_an_audits_depth_in_the_history_is_its_gbt_17166_level(app):
+    """审计深度：2 said nothing; the audit page says 二级：调查与分析."""
+    from flask_babel import force_locale
+
+    from emc.web.labels import _value
+
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert _value("level", 2, {}, {}) == "二级：调查与分析"
+        assert _value("level", "province", {}, {}) != "2"

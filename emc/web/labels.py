@@ -348,6 +348,9 @@ def _baseline_versions(entries: list) -> dict[int, int]:
     return {row.id: row.version for row in rows}
 
 
+# Date fields stored as the exclusive end of a half-open period (payment lines, M&V reports).
+_EXCLUSIVE_ENDS = {"period_end"}
+
 # Fields whose stored value is a member of one enum, where a bare value could name another's.
 _FIELD_KINDS = {"method": "MvMethod"}
 
@@ -374,6 +377,15 @@ def _value(
         return f"{Decimal(value):,.2f}"  # yuan, as the pages show money
     if key == "period" and isinstance(value, str) and (match := _DATE_RANGE.fullmatch(value)):
         return period(match[1], match[2])  # a half-open period: its first and last day
+    if key == "level" and isinstance(value, int):
+        # An audit's GB/T 17166 depth ("2" said nothing); a region's level is a word.
+        from emc.audit.service.labels import LEVEL_LABELS
+
+        if value in LEVEL_LABELS:
+            return gettext(LEVEL_LABELS[value])
+    if key in _EXCLUSIVE_ENDS and isinstance(value, str) and _DATE.fullmatch(value):
+        # Stored as the exclusive end of [start, end); the pages show a period's last day.
+        return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
     if key == "locale":
         return {"zh_CN": "中文", "en": "English"}.get(value, value)
     if isinstance(value, str) and (kind := _FIELD_KINDS.get(key)) and labels.msgid(value, kind):
