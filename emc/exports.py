@@ -319,14 +319,38 @@ def _sheet_title(name: str) -> str:
 # --- HTTP --------------------------------------------------------------------------------------
 
 
+# Characters Windows, macOS or Linux refuse in a file name (and control characters).
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def document_name(*parts: object, ext: str) -> str:
+    """A document's file name as people save it, in the document's language: its parts
+    (project, document, period, version) joined by "-", without the characters file systems
+    refuse ("一中暖通空调节能改造-测量与验证报告-2024-12-01–2024-12-31-v1.pdf"). The response
+    sends it whole (``filename*``) with an ASCII fallback (:func:`content_disposition`)."""
+    words = (
+        re.sub(r"\s+", " ", _UNSAFE_IN_NAME.sub(" ", str(p))).strip()
+        for p in parts
+        if p is not None
+    )
+    stem = "-".join(w for w in words if w)[:150].strip() or "download"
+    return f"{stem}.{ext}"
+
+
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """``attachment; filename="ascii"; filename*=UTF-8''…`` (RFC 6266, RFC 5987): the ASCII
     fallback for old clients, the exact UTF-8 name for every current one."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = re.sub(r"[^A-Za-z0-9._()\-]+", "_", ascii_name).strip("_.") or "download"
-    _stem, dot, ext = filename.rpartition(".")
-    if dot and "." not in ascii_name and ext.isascii():
-        ascii_name = f"{ascii_name}.{ext}"
+    stem, dot, ext = filename.rpartition(".")
+    if not (dot and ext.isascii() and ext.isalnum()):
+        stem, ext = filename, ""
+    # Accents dropped (é → e); every other non-ASCII word becomes one separator, and what
+    # that leaves between the parts collapses to one "-" or "_", none at the ends.
+    plain = unicodedata.normalize("NFKD", stem)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    plain = re.sub(r"[^A-Za-z0-9._()\-]+", "_", plain)
+    plain = re.sub(r"[-_]*-[-_]*", "-", plain)
+    plain = re.sub(r"_+", "_", plain).strip("_.-") or "download"
+    ascii_name = f"{plain}.{ext}" if ext else plain
     disposition = "inline" if inline else "attachment"
     value = f'{disposition}; filename="{ascii_name}"'
     if ascii_name != filename:

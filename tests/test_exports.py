@@ -339,3 +339,32 @@ def test_any_text_reads_back_from_the_csv_as_written(cells):
     clean = [re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", c) for c in cells]
     assert [exports.restore(c) for c in rows[1]] == clean
     assert not any(c.startswith(exports.FORMULA_PREFIXES) for c in rows[1])
+
+
+def test_a_document_is_named_as_people_save_it_with_a_readable_ascii_fallback():
+    name = exports.document_name(
+        "一中/暖通: 改造", "测量与验证报告", "2024-12-01–2024-12-31", "v1", ext="pdf"
+    )
+    assert name == "一中 暖通 改造-测量与验证报告-2024-12-01–2024-12-31-v1.pdf"
+    value = exports.content_disposition(name, inline=True)
+    assert value.startswith('inline; filename="2024-12-01_2024-12-31-v1.pdf"; filename*=UTF-8')
+    assert 'filename="download.pdf"' in exports.content_disposition("付款计划.pdf")
+    assert 'filename="Cafe_report.xlsx"' in exports.content_disposition("Café report.xlsx")
+
+
+def test_documents_download_under_their_project_and_kind(login_as, db_session):
+    """mv-report-10-2024-12-01-v1.pdf told a user nothing; the file is named as the page is."""
+    from urllib.parse import unquote
+
+    from emc.mv.models import MvReport, ReportStatus
+
+    report = db_session.scalar(
+        select(MvReport).where(MvReport.status == ReportStatus.ACCEPTED).limit(1)
+    )
+    client = login_as("energy@school.demo")
+    response = client.get(f"/api/v1/projects/{report.project_id}/mv-reports/{report.id}.pdf")
+    name = unquote(response.headers["Content-Disposition"].split("UTF-8''")[1])
+    assert name.startswith("一中暖通空调节能改造-测量与验证报告-")
+    assert name.endswith(f"-v{report.version}.pdf")
+    schedule = client.get(f"/api/v1/projects/{report.project_id}/schedule.pdf")
+    assert "付款计划：一中暖通空调节能改造.pdf" in unquote(schedule.headers["Content-Disposition"])

@@ -35,6 +35,7 @@ from emc.audit.schemas import (
     ReviseIn,
 )
 from emc.errors import Invalid
+from emc.i18n import translate
 from emc.messages import msg
 from emc.web.db import db
 from emc.web.extensions import Blueprint, QueryPage
@@ -316,8 +317,17 @@ class Workbook(MethodView):
     @blp.response(200)
     def get(self, audit_id):
         """The XLSX template filled with the audit's consumption and ECMs (with tce, tCO2)."""
-        data = service.export_workbook(db(), current_actor(), audit_id)
-        return downloads.Download(data, downloads.XLSX_TYPE, f"audit-{audit_id}.xlsx").response()
+        actor = current_actor()
+        data = service.export_workbook(db(), actor, audit_id)
+        return downloads.Download(
+            data, downloads.XLSX_TYPE, _audit_file_name(actor, audit_id, "zh_CN", "xlsx")
+        ).response()
+
+
+def _audit_file_name(actor, audit_id: int, locale: str, ext: str) -> str:
+    """ "<title>-能源审计.pdf": the audit as the institution named it, and what the file is."""
+    title = service.get_audit(db(), actor, audit_id).title
+    return downloads.document_name(title, translate(locale, "Energy audit"), ext=ext)
 
 
 def import_from_request(audit_id: int) -> dict:
@@ -351,10 +361,11 @@ class Report(MethodView):
     def get(self, audit_id):
         """The audit report (PDF, Chinese by default; ``?lang=en`` for English)."""
         lang = "en" if request.args.get("lang") == "en" else "zh_CN"
-        data = service.report_pdf(
-            db(), current_actor(), audit_id, locale=lang, zone=downloads.site_zone()
-        )
-        return downloads.pdf_download(data, f"audit-{audit_id}.pdf").response()
+        actor = current_actor()
+        data = service.report_pdf(db(), actor, audit_id, locale=lang, zone=downloads.site_zone())
+        return downloads.pdf_download(
+            data, _audit_file_name(actor, audit_id, lang, "pdf")
+        ).response()
 
 
 # --- quotas -------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from emc.contracts.schemas import (
 from emc.contracts.views import org_names
 from emc.errors import NotFound
 from emc.exports import request_locale, site_zone
+from emc.i18n import translate
 from emc.web.db import db
 from emc.web.extensions import Blueprint, RowPage
 from emc.web.security import current_actor
@@ -281,7 +282,8 @@ def _download(project_id: int, fmt: str) -> Response:
     project = service.get_project(db(), actor, project_id)
     lines = service.list_lines(db(), actor, project.id)
     people, locale, zone = _people(lines), request_locale(), site_zone()
-    filename = f"project-{project.id}-schedule.{fmt}"
+    name = translate(locale, "Payment schedule: %(project)s", project=project.name)
+    filename = downloads.document_name(name, ext=fmt)
     if fmt == "csv":
         body = exports.schedule_csv(project, lines, people=people, locale=locale, zone=zone)
         return downloads.Download(body, downloads.CSV_TYPE, filename).response()
@@ -331,6 +333,8 @@ class SchedulePdf(MethodView):
         lines = service.list_lines(db(), actor, project.id)
         from emc.reports import schedule_pdf  # reportlab loads with the first PDF
 
+        locale = "en" if request.args.get("lang") == "en" else "zh_CN"
+
         body = schedule_pdf.build(
             project,
             contract,
@@ -339,9 +343,10 @@ class SchedulePdf(MethodView):
             people=_people(lines),
             generated_at=clock.now(),
             zone=site_zone(),
-            locale="en" if request.args.get("lang") == "en" else "zh_CN",
+            locale=locale,
         )
-        return downloads.pdf_download(body, f"project-{project.id}-schedule.pdf").response()
+        name = translate(locale, "Payment schedule: %(project)s", project=project.name)
+        return downloads.pdf_download(body, downloads.document_name(name, ext="pdf")).response()
 
 
 @blp.route("/projects/<int:project_id>/economics")

@@ -285,7 +285,7 @@ def queue_export(fmt: str):
         rows=_export_rows(rows),
         name=str(_("Payment queue")),
     )
-    name = f"payment-queue-{local_today().isoformat()}.{fmt}"
+    name = exports.document_name(_("Payment queue"), local_today().isoformat(), ext=fmt)
     if fmt == "csv":
         return exports.csv_download(table, name, zone=zone).response()
     return exports.xlsx_download([table], name, zone=zone).response()

@@ -26,6 +26,7 @@ from emc.auth.policy import require
 from emc.auth.regions import in_subtree
 from emc.energy import Carrier, canonical_unit
 from emc.errors import EmcError, Forbidden, Invalid, NotFound
+from emc.i18n import translate
 from emc.messages import msg
 from emc.paging import page_of
 from emc.programme import service
@@ -340,7 +341,8 @@ def summary_pdf():
         locale=page_locale(),
         zone=downloads.site_zone(),
     )
-    return downloads.pdf_download(body, f"programme-{data.region['code']}.pdf").response()
+    name = translate(page_locale(), "Programme summary: %(region)s", region=data.region["name"])
+    return downloads.pdf_download(body, downloads.document_name(name, ext="pdf")).response()
 
 
 # --- targets ---------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from emc import exports as downloads
 from emc.auth.models import Organization, Region, User
 from emc.errors import Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.i18n import translate
+from emc.labels import period
 from emc.messages import msg, record
 from emc.mv import service
 from emc.mv.models import Baseline, MvReport
@@ -217,8 +219,15 @@ def baseline_pdf_response(project_id: int, baseline_id: int) -> Response:
     )
     from emc.reports import mv_pdf
 
-    body = mv_pdf.baseline_pdf(baseline, ctx, pdf_locale())
-    return _pdf_response(body, f"baseline-{baseline.project_id}-v{baseline.version}.pdf")
+    locale = pdf_locale()
+    body = mv_pdf.baseline_pdf(baseline, ctx, locale)
+    name = downloads.document_name(
+        ctx.project_name,
+        translate(locale, "Baseline approval sheet"),
+        f"v{baseline.version}",
+        ext="pdf",
+    )
+    return _pdf_response(body, name)
 
 
 def report_pdf_response(project_id: int, report_id: int) -> Response:
@@ -243,10 +252,16 @@ def report_pdf_response(project_id: int, report_id: int) -> Response:
         )
     from emc.reports import mv_pdf
 
-    body = mv_pdf.report_pdf(report, baseline, ctx, pdf_locale())
-    return _pdf_response(
-        body, f"mv-report-{report.project_id}-{report.period_start}-v{report.version}.pdf"
+    locale = pdf_locale()
+    body = mv_pdf.report_pdf(report, baseline, ctx, locale)
+    name = downloads.document_name(
+        ctx.project_name,
+        translate(locale, "M&V report"),
+        period(report.period_start, report.period_end).replace(" ", ""),
+        f"v{report.version}",
+        ext="pdf",
     )
+    return _pdf_response(body, name)
 
 
 def adjustment_from_request() -> tuple[dict, list[tuple[str, str, bytes]]]:
