@@ -428,6 +428,14 @@ CATALOGUE: dict[str, str] = {
     ),
     "audit.accepted_audits_cannot_changed": N_("accepted audits cannot be changed"),
     "audit.already_has_quota": N_("already has a quota"),
+    "audit.period_not_begun": N_(
+        "the base period cannot begin after today (%(today)s): it has no consumption yet"
+    ),
+    "audit.end_use_unknown": N_("%(use)s is not an end use of the split"),
+    "audit.end_use_share_range": N_("the share of %(use)s must be a percentage from 0 to 100"),
+    "audit.end_use_shares_sum": N_(
+        "the end-use shares must add up to 100 (they add up to %(total)s)"
+    ),
     "audit.already_used_not_selectable": N_("already used or not selectable"),
     "audit.audit_does_not_flag_institution": N_(
         "the audit does not flag the institution as a custody candidate"

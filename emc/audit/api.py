@@ -125,6 +125,8 @@ def figures_payload(f: service.AuditFigures) -> dict[str, Any]:
         },
         "building_type": f.building_type.value if f.building_type else None,
         "quota": comparison,
+        # Base-period months without consumption: while any, "quota" is null (no verdict).
+        "missing_months": [m.strftime("%Y-%m") for m in f.missing_months],
         "custody_flags": f.custody_flags,
         "data_centre": f.data_centre,
         "warnings": list(a.warnings),
@@ -250,7 +252,9 @@ class Figures(MethodView):
     @blp.response(200)
     def get(self, query, audit_id):
         """Accounts (tce, tCO2, cost by carrier and month), indicators, quota comparison and
-        custody flags, with the factor set recorded in the audit."""
+        custody flags, with the factor set recorded in the audit. The quota comparison is null
+        until every month of the base period has its consumption (``missing_months`` lists
+        those without)."""
         figures = service.figures(db(), current_actor(), audit_id, variant=query.get("tce_variant"))
         return figures_payload(figures)
 

@@ -58,6 +58,7 @@ __all__ = [
     "QuotaComparison",
     "Row",
     "account",
+    "SplitError",
     "check_end_use_split",
     "compare_quota",
     "counted_rows",
@@ -367,22 +368,44 @@ def indicators(
     )
 
 
+class SplitError(ValueError):
+    """An end-use split refused: ``code`` is its message catalogue key (``audit.end_use_…``)
+    and ``params`` the values it names; the text is the English sentence."""
+
+    def __init__(self, code: str, text: str, **params: Any) -> None:
+        super().__init__(text)
+        self.code, self.params = code, params
+
+
 def check_end_use_split(split: Mapping[str, Any]) -> dict[str, Decimal]:
     """Validate an end-use split: known end uses, percentages 0–100 that add up to 100.
 
     Raises:
-        ValueError: naming the problem.
+        SplitError: naming the problem, with its catalogue code.
     """
     out: dict[str, Decimal] = {}
     for use, share in split.items():
         if use not in END_USES:
-            raise ValueError(f"unknown end use {use!r} (known: {', '.join(END_USES)})")
+            raise SplitError(
+                "audit.end_use_unknown",
+                f"unknown end use {use!r} (known: {', '.join(END_USES)})",
+                use=use,
+            )
         value = Decimal(str(share))
         if not value.is_finite() or value < 0 or value > 100:
-            raise ValueError(f"share of {use} must be a percentage from 0 to 100")
+            raise SplitError(
+                "audit.end_use_share_range",
+                f"share of {use} must be a percentage from 0 to 100",
+                use=use,
+            )
         out[use] = value
-    if out and sum(out.values(), _ZERO) != 100:
-        raise ValueError("the end-use shares must add up to 100")
+    total = sum(out.values(), _ZERO)
+    if out and total != 100:
+        raise SplitError(
+            "audit.end_use_shares_sum",
+            f"the end-use shares must add up to 100, not {total}",
+            total=f"{total.normalize():f}",
+        )
     return out
 
 

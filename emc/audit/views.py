@@ -43,7 +43,7 @@ from emc.energy import Carrier
 from emc.errors import EmcError
 from emc.facilities.models import Building, BuildingType, Site
 from emc.i18n import N_
-from emc.web.db import db
+from emc.web.db import db, rollback_request_session
 from emc.web.forms import form_data, load_form, localise
 from emc.web.messages import say
 from emc.web.security import current_actor
@@ -179,6 +179,9 @@ def create():
     except EmcError as error:
         if error.status in (403, 404):
             raise
+        # The audit row was written before its scope was refused: the list shown with the
+        # error must not read it (it listed a 草稿 whose link was a 404).
+        rollback_request_session()
         return _list_page(errors=_errors_of(error), status=error.status)
     flash(_("Audit commissioned."), "success")
     return redirect(url_for("audit.detail", audit_id=audit.id))
@@ -197,8 +200,8 @@ def _detail_page(
     audit_id: int, *, errors=None, status: int = 200, form: str | None = None, ecm_id=None
 ):
     """The audit page; on a failed form post, ``form`` names the form whose errors and entered
-    values are shown (``commission``, ``ecm``: the measure ``ecm_id``, ``custody``, or None for
-    the others)."""
+    values are shown (``commission``, ``ecm``: the measure ``ecm_id``, ``new_ecm``, ``details``,
+    ``custody``, or None for the others)."""
     actor = current_actor()
     session = db()
     variant = request.args.get("tce_variant")
@@ -366,11 +369,11 @@ def details(audit_id: int):
         raw["end_use_split"] = split
     data, errors = load_form(AuditPatch(), raw)
     if errors:
-        return _invalid(audit_id, errors)
+        return _invalid(audit_id, errors, form="details")
     try:
         service.update_audit(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        return _refused(audit_id, error)
+        return _refused(audit_id, error, form="details")
     flash(_("Audit details saved."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 
@@ -483,11 +486,11 @@ def add_ecm(audit_id: int):
     raw["affected_carriers"] = request.form.getlist("affected_carriers")
     data, errors = load_form(AuditEcmIn(), raw)
     if errors:
-        return _invalid(audit_id, errors)
+        return _invalid(audit_id, errors, form="new_ecm")
     try:
         service.add_ecm(db(), current_actor(), audit_id, **data)
     except EmcError as error:
-        return _refused(audit_id, error)
+        return _refused(audit_id, error, form="new_ecm")
     flash(_("Measure added."), "success")
     return redirect(url_for("audit.detail", audit_id=audit_id))
 

@@ -60,6 +60,16 @@ def test_the_audit_workflow_through_the_api(db_session, login_as):
         },
     )
     assert rows.status_code == 201 and len(rows.get_json()) == 2
+    figures = school.get(f"/api/v1/audits/{audit_id}/figures").get_json()
+    # May alone is recorded: no verdict against an annual quota until every month is.
+    assert figures["quota"] is None and len(figures["missing_months"]) == 11
+    assert "2023-05" not in figures["missing_months"]
+    months = [f"2023-{m:02d}-01" for m in range(1, 13) if m != 5]
+    rows = [{"carrier": "electricity", "unit": "kWh", "month": m, "quantity": "0"} for m in months]
+    filled = auditor.post(f"/api/v1/audits/{audit_id}/consumption", json={"rows": rows})
+    assert filled.status_code == 201, filled.get_json()
+    figures = school.get(f"/api/v1/audits/{audit_id}/figures").get_json()
+    assert figures["missing_months"] == []
     bad = auditor.post(
         f"/api/v1/audits/{audit_id}/consumption",
         json={

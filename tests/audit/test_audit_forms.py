@@ -216,3 +216,82 @@ def test_the_forms_are_gone_once_submitted(db_session, login_as, draft):
         f"/audits/{audit.id}/ecms/{ecm.id}", data={"name": "改名", "category": "lighting"}
     )
     assert response.status_code == 409
+
+
+def test_a_refused_measure_or_details_form_keeps_what_was_typed(db_session, login_as, draft):
+    """添加节能措施 and 审计信息 came back blank after any error (a negative investment, shares
+    not adding up to 100), and the split's refusal was English."""
+    audit, _ = draft
+    client = login_as("auditor@auditor.demo")
+    response = client.post(
+        f"/audits/{audit.id}/ecms",
+        data={
+            "name": "空调群控",
+            "category": "hvac",
+            "description": "冷站群控改造",
+            "savings_carrier": "electricity",
+            "savings_quantity": "84000",
+            "savings_unit": "kWh",
+            "investment": "-1",
+            "recommended_contract_type": "shared_savings",
+        },
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for typed in ('value="空调群控"', 'value="冷站群控改造"', 'value="84000"', 'value="-1"'):
+        assert typed in page, typed
+    assert '<option value="hvac" selected>' in page
+    assert '<option value="shared_savings" selected>' in page
+    details = client.post(
+        f"/audits/{audit.id}/details",
+        data={
+            "occupants": "1200",
+            "end_use_hvac": "50",
+            "end_use_lighting_sockets": "40",
+            "end_use_power": "30",
+            "conclusions": "建议冷站改造",
+        },
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert details.status_code == 422
+    text = details.get_data(as_text=True)
+    assert "分项用能比例之和须为 100（现为 120）" in text and "must add up" not in text
+    assert 'value="1200"' in text and "建议冷站改造</textarea>" in text and 'value="30"' in text
+
+
+def test_a_refused_commission_leaves_no_audit_in_the_list(db_session, login_as):
+    client = login_as("energy@school.demo")
+    before = client.get("/audits").get_data(as_text=True).count("幻影审计")
+    response = client.post(
+        "/audits",
+        data={
+            "title": "幻影审计",
+            "auditor_organization_id": str(
+                actor(db_session, "auditor@auditor.demo").organization_id
+            ),
+            "level": "2",
+            "period_start": "2025-01-01",
+            "period_end": "2026-01-01",
+        },
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "请至少选择一个场所" in page or "场所" in page
+    assert page.count("幻影审计") == before + 1  # only in the form's title box, not the list
+    assert 'value="幻影审计"' in page
+
+
+def test_a_base_period_that_has_not_begun_is_refused(db_session):
+    from emc import clock
+    from emc.errors import Invalid
+
+    next_year = clock.now().year + 1
+    with pytest.raises(Invalid) as refused:
+        commission(
+            db_session,
+            period_start=dt.date(next_year, 1, 1),
+            period_end=dt.date(next_year + 1, 1, 1),
+        )
+    assert "period_start" in refused.value.fields

@@ -53,6 +53,13 @@ def bill(carrier, unit, quantity, month=dt.date(2023, 3, 1), cost=None):
     }
 
 
+def year_of_bills(carrier, unit, total, year=2023):
+    """Twelve monthly bills of the base year adding up to ``total`` (the last takes the rest)."""
+    share = (D(total) / 12).quantize(D(1))
+    rows = [bill(carrier, unit, share, month=dt.date(year, m, 1)) for m in range(1, 12)]
+    return [*rows, bill(carrier, unit, D(total) - share * 11, month=dt.date(year, 12, 1))]
+
+
 @pytest.fixture
 def school(db_session):
     return actor(db_session, "energy@school.demo")
@@ -462,7 +469,7 @@ def test_a_data_centre_with_a_pue_above_1_4_is_flagged(db_session, auditor):
 
 def test_the_most_specific_quota_applies(db_session, school, auditor):
     audit = commission(db_session)
-    service.add_bills(db_session, auditor, audit.id, [bill("electricity", "kWh", "2000000")])
+    service.add_bills(db_session, auditor, audit.id, year_of_bills("electricity", "kWh", "2000000"))
     # 245.8 tce / 22 700 m² = 10.83 kgce/m²: above the Zhejiang baseline (12)? no — within it.
     f = service.figures(db_session, school, audit.id)
     assert (f.quota.region_code, f.comparison.level) == ("330000", "within_baseline")
@@ -567,5 +574,22 @@ def test_no_quota_verdict_before_any_consumption_is_recorded(db_session, school,
     assert f.building_type is not None and f.comparison is None and f.custody_flags == []
     rows = service.indicator_rows(f, lambda text: text)
     assert rows[2][3] == "Not compared: no consumption is recorded yet"  # the page translates
-    service.add_bills(db_session, auditor, audit.id, [bill("electricity", "kWh", "2000000")])
-    assert service.figures(db_session, school, audit.id).comparison is not None
+    service.add_bills(db_session, auditor, audit.id, [bill("electricity", "kWh", "200000")])
+    # One month of a year read a twelfth of its use against an annual quota: no verdict yet,
+    # and the page names the months that lack consumption.
+    f = service.figures(db_session, school, audit.id)
+    assert f.comparison is None and len(f.missing_months) == 11
+    assert (
+        f.missing_months[0] == dt.date(2023, 1, 1) and dt.date(2023, 3, 1) not in f.missing_months
+    )
+    text = service.indicator_rows(f, lambda text: text)[2][3]
+    assert text.startswith("Not compared: the base period lacks the consumption of 11 months")
+    assert "2023-01、2023-02、2023-04" in text
+    others = [
+        bill("electricity", "kWh", "150000", month=dt.date(2023, m, 1))
+        for m in range(1, 13)
+        if m != 3
+    ]
+    service.add_bills(db_session, auditor, audit.id, others)
+    f = service.figures(db_session, school, audit.id)
+    assert f.missing_months == [] and f.comparison is not None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -34,6 +35,9 @@ class AuditFigures:
     custody_flags: list[str]
     generation_available: bool
     data_centre: bool
+    # Months of the base period without any consumption row: while there are some, the
+    # indicators are not compared with a quota (an annual figure of nine months reads low).
+    missing_months: list[dt.date] = field(default_factory=list)
 
 
 def figures(
@@ -67,8 +71,10 @@ def figures(
     building_type = audit.building_type or _dominant_type(buildings)
     quota, comparison = None, None
     # No verdict without data: an audit with no consumption recorded read 0.00 kgce/m²,
-    # "达到引导值". (A base period with only some months is still compared, annualised.)
-    if building_type is not None and has_data(rows):
+    # "达到引导值", and one with three months of a year read a quarter of its use against
+    # an annual quota. Every month of the base period needs its consumption first.
+    missing = missing_months(audit, rows)
+    if building_type is not None and has_data(rows) and not missing:
         for basis, value in (
             (QuotaBasis.PER_AREA, indicators.kgce_per_m2),
             (QuotaBasis.PER_PERSON, indicators.kgce_per_person),
@@ -103,7 +109,22 @@ def figures(
         custody_flags=flags,
         generation_available=generation,
         data_centre=data_centre,
+        missing_months=missing,
     )
+
+
+def missing_months(audit: EnergyAudit, rows: Sequence[AuditConsumption]) -> list[dt.date]:
+    """The first days of the base period's months ``[period_start, period_end)`` that have no
+    consumption row of any carrier (a carrier not used in a month is recorded as 0 where
+    the bills say so; electricity is used every month)."""
+    recorded = {r.month.replace(day=1) for r in rows}
+    month, end = audit.period_start.replace(day=1), audit.period_end
+    missing = []
+    while month < end:
+        if month not in recorded:
+            missing.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return missing
 
 
 def has_data(rows: Sequence[AuditConsumption]) -> bool:

@@ -171,6 +171,12 @@ def indicator_rows(f: AuditFigures, tr) -> list[tuple[str, str, str, str]]:
     quota_text = {"per_area": "", "per_person": ""}
     if f.building_type is not None and not has_data(f.rows):
         quota_text["per_area"] = tr(N_("Not compared: no consumption is recorded yet"))
+    elif f.building_type is not None and f.missing_months:
+        months = [m.strftime("%Y-%m") for m in f.missing_months]
+        shown = "、".join(months[:6]) + ("…" if len(months) > 6 else "")
+        quota_text["per_area"] = tr(
+            N_("Not compared: the base period lacks the consumption of %(n)s months (%(months)s)")
+        ) % {"n": len(months), "months": shown}
     if f.comparison is not None:
         quota = f.comparison.quota
         quota_text[quota.basis] = (

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from emc.audit.models import (
     EnergyAudit,
 )
 from emc.audit.service.ecms import list_ecms
+from emc.audit.service.labels import END_USE_LABELS
 from emc.audit.service.records import (
     AUDIT_FIELDS,
     COMMISSION_FIELDS,
@@ -42,11 +44,14 @@ from emc.auth.policy import load, require
 from emc.errors import Conflict
 from emc.facilities.models import Building, Site
 from emc.i18n import N_
-from emc.messages import msg
+from emc.messages import msg, term
 from emc.messages import state as state_word
 from emc.workflow import tables
 
 log = logging.getLogger(__name__)
+
+
+_CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _check_period(start: dt.date, end: dt.date) -> None:
@@ -55,6 +60,10 @@ def _check_period(start: dt.date, end: dt.date) -> None:
     years = end.year - start.year
     if not 1 <= years <= MAX_BASE_YEARS:
         raise _invalid("period_end", N_("the base period is one to three calendar years"))
+    # The institutions' day (China): a base period that has not begun has nothing to audit.
+    today = clock.now().astimezone(_CHINA).date()
+    if start > today:
+        raise _invalid("period_start", msg("audit.period_not_begun", today=today.isoformat()))
 
 
 def _check_auditor(session: Session, auditor_id: int) -> None:
@@ -179,8 +188,11 @@ def update_audit(session: Session, actor: Actor, audit_id: int, **changes: Any) 
     if "end_use_split" in changes and changes["end_use_split"] is not None:
         try:
             split = ind.check_end_use_split(changes["end_use_split"])
-        except ValueError as error:
-            raise _invalid("end_use_split", str(error)) from None
+        except ind.SplitError as error:
+            params = dict(error.params)
+            if params.get("use") in END_USE_LABELS:
+                params["use"] = term(END_USE_LABELS[params["use"]])
+            raise _invalid("end_use_split", msg(error.code, **params)) from None
         changes["end_use_split"] = {k: str(v) for k, v in split.items()}
     scope = {k: changes.pop(k) for k in ("site_ids", "building_ids") if k in changes}
     for key, value in changes.items():
