@@ -663,6 +663,11 @@ CATALOGUE: dict[str, str] = {
     ),
     "mv.period_ends_before_starts": N_("the end of the period must be after its start"),
     "mv.period_invalid": N_("the period is invalid"),
+    "mv.period_whole_months": N_(
+        "A reporting period is whole calendar months, from the first day of a month to the last"
+        " day of a month, as the plan's reporting frequency counts them."
+    ),
+    "mv.month_boundary": N_("must be the first day of a month (the last day: the end of a month)"),
     "mv.project_has_no_approved_baseline": N_("the project has no approved baseline yet"),
     "mv.project_not_signed": N_(
         "the project is %(state)s: M&V reports start once both parties have signed the contract"

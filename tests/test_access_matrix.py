@@ -133,6 +133,8 @@ _MV_API_REPORT = _MV_API + "/mv-reports/<int:report_id>"
 _MV_PAGE_BASELINE = "/projects/<int:project_id>/mv/baselines/<int:baseline_id>"
 _MV_PAGE_REPORT = "/projects/<int:project_id>/mv/reports/<int:report_id>"
 _MV_APRIL = {"period_start": "2024-04-01", "period_end": "2024-05-01"}
+# The page's draft form asks for the last day.
+_MV_APRIL_FORM = {"period_start": "2024-04-01", "period_last": "2024-04-30"}
 
 
 def _mv_measurement(c) -> dict:
@@ -2350,7 +2352,7 @@ ROWS = [
         "POST",
         "/projects/<int:project_id>/mv/reports",
         lambda c: f"/projects/{c.get('mv_project')}/mv/reports",
-        lambda c: _MV_APRIL,
+        lambda c: _MV_APRIL_FORM,
         "form",
         _ct_write(_MV_ESCO, 302, 302),
     ),
@@ -4250,7 +4252,13 @@ def _audit_context(session) -> dict:
         site_ids=[site],
     )
     big = {**row, "quantity": Decimal(6_000_000), "cost": Decimal("4320000.00")}
-    audits.add_bills(session, auditor, custody.id, [big])
+    # A verdict (and so the custody flag) needs every month of the base period recorded.
+    rest = [
+        {**row, "month": dt.date(2023, m, 1), "quantity": Decimal(0), "cost": Decimal(0)}
+        for m in range(1, 13)
+        if dt.date(2023, m, 1) != row["month"]
+    ]
+    audits.add_bills(session, auditor, custody.id, [big, *rest])
     audits.add_ecm(session, auditor, custody.id, name="矩阵托管措施", category="hvac")
     audits.submit_audit(session, auditor, custody.id)
     audits.accept_audit(session, school, custody.id)

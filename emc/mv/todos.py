@@ -221,16 +221,22 @@ def _esco_turns(session: Session, projects, names) -> Iterator[Todo]:
         periods = data.reporting_periods(first, plan.reporting_frequency.months, until)
         if not periods:
             continue
-        reported = set(
-            session.scalars(select(MvReport.period_start).where(MvReport.project_id == project.id))
-        )
+        reports = session.execute(
+            select(MvReport.period_start, MvReport.period_end).where(
+                MvReport.project_id == project.id
+            )
+        ).all()
         for n, (start, end) in enumerate(periods, start=1):
-            if start in reported:
+            # Reported when a report covers the whole period: one that stops short of its end
+            # leaves days that are neither reported nor paid.
+            if any(s <= start and e >= end for s, e in reports):
                 continue
+            last = end - dt.timedelta(days=1)
             yield Todo(
                 kind="report.draft",
                 title=N_("Draft M&V report no. %(n)s of %(project)s, %(start)s to %(end)s"),
-                link=f"/projects/{project.id}/mv",
+                # The page's draft form, filled with the period.
+                link=f"/projects/{project.id}/mv?period_start={start}&period_last={last}#draft",
                 object_key=f"mv-period:{project.id}:{start.isoformat()}",
                 params={
                     "n": n,

@@ -587,7 +587,8 @@ def report_pdf(report: Any, baseline: Any, ctx: MvPdfContext, locale: str = "zh_
         return translate(locale, message)
 
     title = t(N_("M&V report"))
-    period = f"{report.period_start} – {report.period_end} ({t(END_EXCLUSIVE)})"
+    # The period's first and last day, as the report's page, its tables and the to-do say it.
+    period = labels.period(report.period_start, report.period_end)
     story: list = [
         _para(title, "h1"),
         _parties(

@@ -375,7 +375,7 @@ def test_a_project_walks_from_site_to_paid_line_on_pages_alone(server, tmp_path)
 
         engineer.goto(f"{server}/projects/{project_id}/mv")
         engineer.fill("[data-testid=draft-form] input[name=period_start]", "2024-01-01")
-        engineer.fill("[data-testid=draft-form] input[name=period_end]", "2025-01-01")
+        engineer.fill("[data-testid=draft-form] input[name=period_last]", "2024-12-31")
         engineer.click("[data-testid=draft-form] button[type=submit]")
         engineer.wait_for_selector("[data-testid=report-title]")
         shot(engineer, "report-draft")

@@ -224,7 +224,7 @@ def test_day_type_baseline_and_report_show_both_models(login_as, db_session):
     assert r.status_code == 200
     r = esco.post(
         f"/projects/{pid}/mv/reports",
-        data={"period_start": "2024-01-01", "period_end": "2024-02-01"},
+        data={"period_start": "2024-01-01", "period_last": "2024-01-31"},
     )
     assert r.status_code == 302, _text(r)[:800]
     page = _text(esco.get(r.headers["Location"]))

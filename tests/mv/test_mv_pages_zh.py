@@ -61,7 +61,7 @@ def mv(db_session, login_as):
 def _draft(mv) -> int:
     r = mv["esco"].post(
         f"/projects/{mv['project']}/mv/reports",
-        data={"period_start": "2024-01-01", "period_end": "2024-02-01"},
+        data={"period_start": "2024-01-01", "period_last": "2024-01-31"},
     )
     assert r.status_code == 302, r.get_data(as_text=True)[:400]
     return int(r.headers["Location"].rstrip("/").split("/")[-1])
@@ -137,14 +137,14 @@ def test_the_report_page_and_pdf_say_factors_warnings_and_baseline_in_chinese(mv
 def test_a_refused_draft_keeps_the_dates_and_says_the_problem_under_the_field(mv):
     r = mv["esco"].post(
         f"/projects/{mv['project']}/mv/reports",
-        data={"period_start": "2024-01-01", "period_end": "2024-01-01"},
+        data={"period_start": "2024-01-01", "period_last": "2023-12-31"},
         headers=ZH,
     )
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     form = html[html.index('data-testid="draft-form"') :]
-    assert form.count('value="2024-01-01"') == 2
-    assert 'data-field="period_end"' in form and "须晚于开始日期" in form
+    assert 'value="2024-01-01"' in form and 'value="2023-12-31"' in form
+    assert 'data-field="period_last"' in form and "须晚于开始日期" in form
     assert "期间的结束日期必须晚于开始日期" in html and "早于开始" not in html
 
 
@@ -184,3 +184,15 @@ def test_a_refused_adjustment_form_is_said_from_the_catalogue_not_as_a_dict(mv, 
     html = r.get_data(as_text=True)
     assert "{'amount'" not in html and "{&#39;amount" not in html and "Not a valid" not in html
     assert "金额" in html
+
+
+def test_the_draft_form_asks_for_the_last_day_and_a_todo_fills_it(mv):
+    """The to-do said 2025-02-01 至 2025-02-28 and the form's end was exclusive: typing 02-28
+    drafted a report of 02-01 – 02-27. The form asks for the last day, as periods are shown."""
+    esco = mv["esco"]
+    page = esco.get(
+        f"/projects/{mv['project']}/mv?period_start=2024-03-01&period_last=2024-03-31", headers=ZH
+    ).get_data(as_text=True)
+    form = page[page.index('data-testid="draft-form"') :]
+    assert 'value="2024-03-01"' in form and 'value="2024-03-31"' in form
+    assert "报告期最后一天（含当日）" in form and "不含" not in form[: form.index("</form>")]

@@ -527,9 +527,14 @@ def test_report_period_rules(mv, login_as):
         == 201
     )
     r = esco.post(
-        api(pid, "/mv-reports"), json={"period_start": "2024-01-15", "period_end": "2024-02-15"}
+        api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-03-01"}
     )
-    assert r.status_code == 409
+    assert r.status_code == 409  # overlaps January's report
+    # Whole calendar months only: a period ending on the 27th left a day unreported, unpaid.
+    r = esco.post(
+        api(pid, "/mv-reports"), json={"period_start": "2024-02-01", "period_end": "2024-02-28"}
+    )
+    assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"period_end"}
 
 
 def test_other_tenant_sees_nothing(login_as, db_session):
@@ -616,7 +621,7 @@ def test_lifecycle_through_the_pages(mv, login_as):
     )
     r = esco.post(
         f"/projects/{pid}/mv/reports",
-        data={"period_start": "2024-01-01", "period_end": "2024-02-01"},
+        data={"period_start": "2024-01-01", "period_last": "2024-01-31"},
     )
     assert r.status_code == 302
     rid = int(r.headers["Location"].rstrip("/").split("/")[-1])

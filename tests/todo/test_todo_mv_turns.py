@@ -76,7 +76,9 @@ def test_an_ended_period_without_a_report_asks_for_its_draft_then_the_next(db_se
     assert f"mv-period:{pid}:2024-01-01" not in todos(db_session, ESCO, "report.draft")
     baselines.approve_baseline(db_session, inst, b.id, comment="同意", version=b.row_version)
     first = todos(db_session, ESCO, "report.draft")[f"mv-period:{pid}:2024-01-01"]
-    assert first.params["n"] == 1 and first.link == f"/projects/{pid}/mv"
+    assert first.params["n"] == 1
+    # The link opens the draft form filled with the period.
+    assert first.link == f"/projects/{pid}/mv?period_start=2024-01-01&period_last=2024-01-31#draft"
     assert (first.params["start"], first.params["end"]) == ("2024-01-01", "2024-01-31")
     assert first.due_on == dt.date(2024, 3, 2)
     assert f"mv-period:{pid}:2024-01-01" not in todos(db_session, INSTITUTION, "report.draft")

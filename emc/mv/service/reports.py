@@ -25,6 +25,7 @@ from emc.contracts.finance.periods import term_end
 from emc.contracts.models import SIGNED_STATUSES, EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
+from emc.labels import last_day_period
 from emc.messages import N_, msg, record, term
 from emc.messages import action as action_word
 from emc.messages import state as state_word
@@ -45,6 +46,7 @@ from emc.mv.service._common import (
     project_for,
 )
 from emc.mv.service.baselines import approved_baseline
+from emc.mv.service.plans import plan_of
 from emc.workflow import tables
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,18 @@ def _check_period(session: Session, project: EmcProject, baseline: Baseline, sta
         raise Invalid(
             msg("mv.reporting_period_starts_inside_baseline"),
             fields={"period_start": [msg("field.on_or_after", date=baseline.end_date.isoformat())]},
+        )
+    plan = plan_of(session, project.id)
+    if plan is not None and (start.day != 1 or end.day != 1):
+        # Reports follow the plan's frequency in calendar months (the to-do's periods): a
+        # period ending on the 27th left the 28th neither reported nor paid.
+        raise Invalid(
+            msg("mv.period_whole_months"),
+            fields={
+                key: [msg("mv.month_boundary")]
+                for key, day in (("period_start", start), ("period_end", end))
+                if day.day != 1
+            },
         )
     if end > local_today() + dt.timedelta(days=1):
         raise Invalid(
@@ -349,8 +363,8 @@ def draft_report(
         raise Conflict(
             msg(
                 "mv.report_covers_period",
-                start=existing.period_start.isoformat(),
-                end=existing.period_end.isoformat(),
+                # The period's first and last day, as the pages show it.
+                **last_day_period(existing.period_start, existing.period_end),
                 state=state_word(existing.status),
             ),
             fields={"period_start": [msg("mv.report_exists_for_period")]},

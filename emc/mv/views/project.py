@@ -3,6 +3,7 @@ option A measurements and drafting a report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -113,7 +114,9 @@ def _render_project(
         errors=errors or {},
         form=form or {},
         plan_form=plan_form or {},
-        draft_form=draft_form or {},
+        # A to-do's link fills the form with the period it asks for.
+        draft_form=draft_form
+        or {k: request.args[k] for k in DRAFT_FORM_FIELDS if request.args.get(k)},
         draft_errors=draft_errors or {},
         stipulated_rows=_stipulated_rows(plan, plan_form),
         stipulated_names=list(OPTION_A_PARAMETERS),
@@ -372,7 +375,27 @@ def add_measurement(project_id: int):
     return redirect(url_for("mv.project", project_id=project_id))
 
 
-DRAFT_FIELDS = ("period_start", "period_end")
+# The page asks for the period's first and last day, as the to-do and every page show a
+# period; the service takes the half-open [period_start, period_end).
+DRAFT_FORM_FIELDS = ("period_start", "period_last")
+# A refusal of the service's field shown under the form's.
+_DRAFT_FIELD_OF = {"period_start": "period_start", "period_end": "period_last"}
+
+
+def _draft_input() -> tuple[dict, dict]:
+    """The draft form's values for ``MvReportDraftIn`` (the last day made the exclusive end)
+    and the form's own errors."""
+    raw = {k: v for k, v in form_data().items() if k in DRAFT_FORM_FIELDS}
+    last = raw.pop("period_last", "")
+    errors: dict = {}
+    try:
+        raw["period_end"] = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
+    except ValueError:
+        errors["period_last"] = [msg("mv.period_invalid")]
+    data, schema_errors = load_form(MvReportDraftIn(), raw)
+    for key, messages in schema_errors.items():
+        errors.setdefault(_DRAFT_FIELD_OF.get(key, key), messages)
+    return data, errors
 
 
 @bp.post("/projects/<int:project_id>/mv/reports")
@@ -380,7 +403,7 @@ DRAFT_FIELDS = ("period_start", "period_end")
 def draft(project_id: int):
     actor = current_actor()
     contracts.get_project(db(), actor, project_id)
-    data, errors = load_form(MvReportDraftIn())
+    data, errors = _draft_input()
     try:
         if errors:
             raise Invalid(msg("mv.period_invalid"), fields=errors)
@@ -390,8 +413,8 @@ def draft(project_id: int):
     except EmcError as error:
         # The form comes back as the user filled it in, each problem under its field (the
         # problems of no field of the form beside the sentence on top).
-        fields = error.fields or {}
-        shown = {k: v for k, v in fields.items() if k in DRAFT_FIELDS}
+        fields = {_DRAFT_FIELD_OF.get(k, k): v for k, v in (error.fields or {}).items()}
+        shown = {k: v for k, v in fields.items() if k in DRAFT_FORM_FIELDS}
         rest = field_sentences({k: v for k, v in fields.items() if k not in shown})
         return _render_project(
             project_id,
