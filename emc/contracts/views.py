@@ -108,6 +108,14 @@ def _money_filter(value):
     return money(value)
 
 
+@bp.app_template_filter("money_exact")
+def _money_exact_filter(value):
+    """An unrounded amount a line was computed from, to four places (3,337.1672)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.4f}"
+
+
 def _contract_last_day(contract) -> dt.date | None:
     """The last day of the contract's term by its terms (the term is half-open), or None."""
     terms = stored_terms(contract)

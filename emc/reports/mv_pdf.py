@@ -377,6 +377,11 @@ def _day_type_tables(t, models: list[dict]) -> list:
     return story
 
 
+def _exact(value: Any) -> str:
+    """An unrounded amount a line was computed from, to four places (3,337.1672)."""
+    return "—" if value in (None, "") else f"{Decimal(str(value)):,.4f}"
+
+
 def _price(month: dict) -> str:
     """A month's contract price per unit ("0.8/kWh"), as the report stored it."""
     price = month.get("price")
@@ -396,8 +401,9 @@ def _valuation(t, valuation: dict | None) -> list:
             t(
                 N_(
                     "Each month (or day) is valued at the contract price, and shared at the ESCO"
-                    " share, of the contract year it falls in; the payment lines carry exactly"
-                    " these figures."
+                    " share, of the contract year it falls in. A payment is the unrounded value"
+                    " times the share, rounded once to the fen: it can differ by a fen from the"
+                    " rounded value above times the share."
                 )
             )
         ),
@@ -425,6 +431,8 @@ def _valuation(t, valuation: dict | None) -> list:
                         t(N_("Contract year")),
                         t(N_("Period")),
                         t(N_("Kind")),
+                        t(N_("Unrounded savings value (yuan)")),
+                        t(N_("ESCO share")),
                         t(N_("Amount (yuan)")),
                     ]
                 ]
@@ -433,11 +441,16 @@ def _valuation(t, valuation: dict | None) -> list:
                         str(line["contract_year"]),
                         labels.period(line["period_start"], line["period_end"]),
                         t(labels.msgid(line["kind"], "LineKind") or line["kind"]),
+                        _exact(line.get("savings_value_exact")),
+                        f"{labels.percent(line['esco_share'])} %"
+                        if line.get("esco_share")
+                        else "—",
                         pdf.money(Decimal(line["amount"])),
                     ]
                     for line in lines
                 ],
-                numeric_cols=(3,),
+                numeric_cols=(3, 4, 5),
+                col_widths=[50, 112, 83, 98, 62, 88],
             ),
         ]
     return story

@@ -69,7 +69,8 @@ def test_report_pdf_gives_each_months_price_days_and_the_contract_year_split(log
     part = report.valuation["parts"][0]
     assert f"{Decimal(part['savings_value']):,.2f}" in text
     line = report.valuation["lines"][0]
-    assert f"{Decimal(line['amount']):,.2f}" in text and "节能效益分享款" in text
+    flat = text.replace("\n", "")
+    assert f"{Decimal(line['amount']):,.2f}" in text and "节能效益分享款" in flat
 
 
 def test_report_pdf_in_english(login_as, db_session):
@@ -133,3 +134,27 @@ def test_baseline_sheet_gives_the_day_type_intercepts_it_approves(login_as, db_s
         assert str(dtp["day_counts"][name]) in text
     assert "采用“周末”的截距" in text
     assert f"{dtp['vacation_beta_hdd']:,.3f}" in text
+
+
+def test_each_payment_line_reconciles_with_the_unrounded_value_and_share(login_as, db_session):
+    """3,337.17 × 80 % = 2,669.74 beside a line of 2,669.73: the line is the unrounded value
+    times the share, rounded once; the page and the PDF give that value and the share."""
+    from decimal import ROUND_HALF_UP
+
+    pid, _report, _baseline = _demo(db_session)
+    reports = db_session.scalars(
+        select(MvReport).where(MvReport.project_id == pid, MvReport.status == ReportStatus.ACCEPTED)
+    ).all()
+    client = login_as("energy@school.demo")
+    for report in reports:
+        for line in report.valuation["lines"]:
+            exact, share = Decimal(line["savings_value_exact"]), Decimal(line["esco_share"])
+            amount = (exact * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            assert amount == Decimal(line["amount"]), line
+    report = reports[0]
+    line = report.valuation["lines"][0]
+    shown = f"{Decimal(line['savings_value_exact']):,.4f}"
+    page = client.get(f"/projects/{pid}/mv/reports/{report.id}").get_data(as_text=True)
+    assert shown in page and "未舍入" in page
+    pdf = _text(client.get(f"/api/v1/projects/{pid}/mv-reports/{report.id}.pdf").data)
+    assert shown in pdf

@@ -143,6 +143,9 @@ def settlement_preview(
             "payee": str(line.payee),
             "amount": str(line.amount),
             "savings_value": line.basis.get("savings_value_fen"),
+            # The exact value the share is applied to: the line is rounded once, at the end,
+            # so it may differ by a fen from the rounded value times the share.
+            "savings_value_exact": line.basis.get("savings_value"),
             "esco_share": line.basis.get("esco_share"),
         }
         for line in finance.actual_lines(terms, result)
