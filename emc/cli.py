@@ -585,3 +585,7 @@ def main() -> None:
     except SettingsError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":  # python -m emc.cli …, as the emc command
+    main()

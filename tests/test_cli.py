@@ -139,3 +139,15 @@ def test_bad_settings_are_named_all_at_once(monkeypatch):
         "EMC_DATABASE_URL",
         "EMC_DB_POOL_SIZE",
     }
+
+
+@pytest.mark.parametrize("module", ["emc", "emc.cli"])
+def test_python_dash_m_runs_the_command(module):
+    """``python -m emc.cli demo --reset`` printed nothing and did nothing (exit 0)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("Usage: emc")

@@ -304,8 +304,17 @@ def dashboard():
         per_page=query["per_page"],
         **filters,
     )
-    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
+    # The exports and the pager carry the filters that were taken: a refused one (a year
+    # typed as "abc") would make the CSV link answer a JSON error.
+    export_args = {
+        k: v
+        for k, v in request.args.items()
+        if k not in ("page", "per_page") and v and k not in errors
+    }
     export_args["region"] = data.region["code"]
+    page_args = dict(export_args)
+    if request.args.get("per_page") and "per_page" not in errors:
+        page_args["per_page"] = query["per_page"]
     # lists rows: sub-regions with no project and no target are hidden unless asked for
     all_regions = request.args.get("all_regions") == "1"
     children = [c for c in data.children if all_regions or c["counted"] or c["target"]]
@@ -318,6 +327,7 @@ def dashboard():
         page=page,
         query=query,
         export_args=export_args,
+        page_args=page_args,
         rules=service.stats.COUNTING_RULE,
         type_label=_type_label,
         sector_key_label=_sector_label,

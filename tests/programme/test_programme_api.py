@@ -299,3 +299,42 @@ def test_a_bad_region_code_is_the_catalogues_sentence_said_in_chinese(app):
     assert message.code == "programme.division_code"
     with app.test_request_context(), force_locale("zh_CN"):
         assert say(message) == "必须是 6 位行政区划代码"
+
+
+def test_a_half_signed_proposal_shows_no_signing_date(db_session):
+    """项目 已提交 / 未签约 listed with 签约日期 2023-12-20: the date of one party's signature
+    is not the contract's (the demo's savings-watch projects are signed by the institution
+    only)."""
+    from emc.contracts.models import EmcProject, ProjectStatus
+    from emc.demo import actor_for
+    from emc.programme import service as programme
+
+    # A proposal the institution has signed and the ESCO not yet (as the demo's are).
+    project = db_session.scalars(
+        select(EmcProject).where(EmcProject.signed_on.is_not(None)).order_by(EmcProject.id)
+    ).first()
+    project.status = ProjectStatus.PROPOSED
+    db_session.flush()
+    half = [project]
+    officer = actor_for(db_session, "officer@national.demo")
+    names = {p.name for p in half}
+    rows = [r for r in programme.project_page(db_session, officer, per_page=500)["items"]]
+    listed = [r for r in rows if r["name"] in names]
+    assert listed and all(r["signed_on"] is None and not r["counted"] for r in listed)
+    exported = [r for r in programme.iter_projects(db_session, officer) if r["name"] in names]
+    assert exported and all(r["signed_on"] is None for r in exported)
+
+
+def test_a_refused_year_stays_in_its_box_and_leaves_the_exports_working(login_as):
+    """签约年份 "abc" emptied the box without a word beside it, and the CSV and XLSX links then
+    answered raw JSON 422; the next-page link dropped per_page."""
+    client = login_as("officer@zhejiang.demo")
+    page = client.get("/programme?year=abc", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert 'name="year" size="6" value="abc"' in html
+    csv_link = re.search(r'href="([^"]+)" data-testid="csv-link"', html)[1].replace("&amp;", "&")
+    assert "year=" not in csv_link and client.get(csv_link).status_code == 200
+    paged = client.get("/programme?per_page=2").get_data(as_text=True)
+    nxt = re.search(r'href="([^"]+)">[^<]*›', paged)
+    assert nxt and "per_page=2" in nxt[1]

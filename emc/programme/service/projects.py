@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from emc.auth.actor import Actor
 from emc.auth.models import Organization, OrgKind, Region
 from emc.auth.policy import region_filter, scope_condition
-from emc.contracts.models import Contract, EmcProject, Investor, ProjectStatus
+from emc.contracts.models import SIGNED_STATUSES, Contract, EmcProject, Investor, ProjectStatus
 from emc.mv.models import MvReport
 from emc.programme import stats
 from emc.programme.counting import counted
@@ -62,7 +62,9 @@ def _row(values) -> dict[str, Any]:
         "esco": esco,
         "status": str(ProjectStatus(status)),
         "contract_type": str(ctype) if ctype is not None else None,
-        "signed_on": signed,
+        # The contract's date once both parties signed; a half-signed proposal's one
+        # signature date is not a signing date (EmcProject.contract_signed_on).
+        "signed_on": signed if ProjectStatus(status) in SIGNED_STATUSES else None,
         "counted": decision.counted,
         "count_year": decision.year,
         "reason": decision.reason.value,
