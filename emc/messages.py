@@ -903,6 +903,17 @@ CATALOGUE: dict[str, str] = {
         " “replace” to overwrite them."
     ),
     "file.problems": N_("The file has %(count)s problems; nothing was imported."),
+    "workbook.cell_problem": N_(
+        "%(sheet)s row %(row)s, column %(column)s (%(title)s): %(message)s"
+    ),
+    "workbook.too_long": N_("at most %(n)s characters"),
+    "workbook.not_a_number": N_("must be a number, not %(value)s"),
+    "workbook.negative": N_("must be a number not below zero"),
+    "workbook.unknown_value": N_("unknown value %(value)s"),
+    "workbook.header": N_("the header must be %(title)s"),
+    "workbook.month_format": N_("must be a month like 2024-01, not %(value)s"),
+    "workbook.outside_period": N_("%(month)s is outside the base period %(start)s to %(end)s"),
+    "workbook.required_with_saving": N_("required with an annual energy saving"),
     "file.problems_in": N_("%(file)s has %(count)s problems; nothing was imported."),
     "file.too_large": N_("%(file)s is larger than %(mb)s MB."),
     "mv.adjustment_immutable": N_(

@@ -25,6 +25,7 @@ from typing import IO
 from emc import exports
 from emc.contracts.finance import ContractType
 from emc.energy import Carrier, UnitError, unit_for
+from emc.messages import Text, msg
 
 CONSUMPTION_SHEET = "能耗"
 ECM_SHEET = "节能措施"
@@ -151,14 +152,26 @@ class Problem:
     row: int
     column: str
     title: str
-    message: str
+    message: str  # a catalogue Text: said in the reader's language where it is shown
 
     @property
     def key(self) -> str:
         return f"{self.sheet}!{self.column}{self.row}"
 
+    @property
+    def text(self) -> Text:
+        """Where and what, as a catalogue message ("能耗 第 38 行 B 列（月份）：……")."""
+        return msg(
+            "workbook.cell_problem",
+            sheet=self.sheet,
+            row=self.row,
+            column=self.column,
+            title=self.title,
+            message=self.message,
+        )
+
     def __str__(self) -> str:
-        return f"{self.sheet} row {self.row}, column {self.column} ({self.title}): {self.message}"
+        return str(self.text)
 
 
 @dataclass
@@ -286,12 +299,12 @@ class _Sheet:
         value = values[index] if index < len(values) else None
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.problem(index, "required")
+                self.problem(index, msg("field.required"))
             return None
         # A text the export neutralised ('=…, see emc.exports) comes back as it was written.
         text = exports.restore(str(value).strip())
         if len(text) > max_length:
-            self.problem(index, f"at most {max_length} characters")
+            self.problem(index, msg("workbook.too_long", n=max_length))
             return None
         return text
 
@@ -299,21 +312,21 @@ class _Sheet:
         value = values[index] if index < len(values) else None
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.problem(index, "required")
+                self.problem(index, msg("field.required"))
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-            self.problem(index, f"must be a number, not {value!r}")
+            self.problem(index, msg("workbook.not_a_number", value=repr(value)))
             return None
         try:
             number = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation:
-            self.problem(index, f"must be a number, not {str(value)!r}")
+            self.problem(index, msg("workbook.not_a_number", value=repr(str(value))))
             return None
         if not number.is_finite() or number < 0:
-            self.problem(index, "must be a number not below zero")
+            self.problem(index, msg("workbook.negative"))
             return None
         if number.as_tuple().exponent < -places:
-            self.problem(index, f"at most {places} decimal places")
+            self.problem(index, msg("field.decimal_places", places=places))
             return None
         return number
 
@@ -323,7 +336,7 @@ class _Sheet:
             return None
         found = names.get(text) or names.get(text.lower())
         if found is None:
-            self.problem(index, f"unknown value {text!r}")
+            self.problem(index, msg("workbook.unknown_value", value=repr(text)))
         return found
 
 
@@ -362,7 +375,7 @@ def _rows(ws, sheet: _Sheet) -> list[tuple[int, tuple]]:
             for i, (title, _w, _c) in enumerate(sheet.columns):
                 got = values[i] if i < len(values) else None
                 if got is None or not str(got).strip().startswith(title):
-                    sheet.problem(i, f"header must be {title!r}")
+                    sheet.problem(i, msg("workbook.header", title=repr(title)))
             continue
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
@@ -386,7 +399,7 @@ def _read_consumption(ws, result: ReadResult, start: dt.date, end: dt.date) -> N
             try:
                 unit = unit_for(carrier, unit_text).value
             except UnitError as error:
-                sheet.problem(3, str(error))
+                sheet.problem(3, error.args[0])
         cost = sheet.number(values, 4, places=2)
         note = sheet.text(values, 6, max_length=200)
         if None not in (carrier, month, quantity, unit):
@@ -398,7 +411,7 @@ def _read_consumption(ws, result: ReadResult, start: dt.date, end: dt.date) -> N
 def _month(sheet: _Sheet, values, start: dt.date, end: dt.date) -> dt.date | None:
     value = values[1] if len(values) > 1 else None
     if value is None or (isinstance(value, str) and not value.strip()):
-        sheet.problem(1, "required")
+        sheet.problem(1, msg("field.required"))
         return None
     month = None
     if isinstance(value, dt.datetime | dt.date):
@@ -408,11 +421,19 @@ def _month(sheet: _Sheet, values, start: dt.date, end: dt.date) -> dt.date | Non
         if match and 1 <= int(match.group(2)) <= 12:
             month = dt.date(int(match.group(1)), int(match.group(2)), 1)
     if month is None:
-        sheet.problem(1, f"must be a month like 2024-01, not {str(value)!r}")
+        sheet.problem(1, msg("workbook.month_format", value=repr(str(value))))
         return None
     if not start <= month < end:
         last = (end - dt.timedelta(days=1)).strftime("%Y-%m")
-        sheet.problem(1, f"{month:%Y-%m} is outside the base period {start:%Y-%m} to {last}")
+        sheet.problem(
+            1,
+            msg(
+                "workbook.outside_period",
+                month=f"{month:%Y-%m}",
+                start=f"{start:%Y-%m}",
+                end=last,
+            ),
+        )
         return None
     return month
 
@@ -432,7 +453,7 @@ def _read_ecms(ws, result: ReadResult) -> None:
                 continue
             carrier = _CARRIERS_BY_NAME.get(part) or _CARRIERS_BY_NAME.get(part.lower())
             if carrier is None:
-                sheet.problem(3, f"unknown value {part!r}")
+                sheet.problem(3, msg("workbook.unknown_value", value=repr(part)))
             elif carrier not in affected:
                 affected.append(carrier)
         savings_carrier = sheet.choice(values, 4, _CARRIERS_BY_NAME)
@@ -441,14 +462,14 @@ def _read_ecms(ws, result: ReadResult) -> None:
         unit = None
         if quantity is not None:
             if savings_carrier is None and sheet.text(values, 4) is None:
-                sheet.problem(4, "required with an annual energy saving")
+                sheet.problem(4, msg("workbook.required_with_saving"))
             if unit_text is None:
-                sheet.problem(6, "required with an annual energy saving")
+                sheet.problem(6, msg("workbook.required_with_saving"))
         if unit_text is not None and savings_carrier is not None:
             try:
                 unit = unit_for(savings_carrier, unit_text).value
             except UnitError as error:
-                sheet.problem(6, str(error))
+                sheet.problem(6, error.args[0])
         tce = sheet.number(values, 7, places=3)
         tco2 = sheet.number(values, 8, places=3)
         money = sheet.number(values, 9, places=2)

@@ -222,3 +222,19 @@ def test_workbook_upload_through_the_api(db_session, login_as, filled):
     assert bad.get_json()["error"]["fields"] == {
         "能耗!C2": ["能耗 row 2, column C (数量): must be a number, not 'x'"]
     }
+
+
+def test_the_audit_page_says_workbook_problems_in_chinese(db_session, login_as, filled):
+    """能耗 row 38, column B (月份): 2024-12 is outside the base period … on a Chinese page."""
+    _auditor, audit = filled
+    c = login_as("auditor@auditor.demo")
+    bad = _template([["电力", "2024-01", 100, "kWh"], ["天然气", "2023-02", 5, "kWh"]], [])
+    page = c.post(
+        f"/audits/{audit.id}/workbook",
+        data={"file": (io.BytesIO(bad), "a.xlsx")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "zh-CN"},
+    ).get_data(as_text=True)
+    assert "能耗 第 2 行，B 列（月份）：2024-01 不在基准期 2023-01 至 2023-12 之内" in page
+    assert "能耗 第 3 行，D 列（单位）：" in page and "天然气" in page
+    assert "outside the base period" not in page and " row " not in page

@@ -113,7 +113,7 @@ def import_workbook(session: Session, actor: Actor, audit_id: int, stream: IO[by
     if result.problems:
         fields: dict[str, list[str]] = {}
         for problem in result.problems:
-            fields.setdefault(problem.key, []).append(str(problem))
+            fields.setdefault(problem.key, []).append(problem.text)
         raise Invalid(
             msg("file.problems", count=len(result.problems)),
             fields=fields,
