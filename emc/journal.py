@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, Select, String, event, select
@@ -136,9 +136,11 @@ def apply_update(
     before: dict[str, Any],
     fields: tuple[str, ...] | list[str],
     organization_id: int | None,
+    summary: str = "",
 ) -> None:
     """Set ``changes`` on ``obj``, flush, and :func:`record` the ``"update"`` from ``before``
-    (the :func:`snapshot` of ``fields`` taken before the caller's checks) to the new snapshot."""
+    (the :func:`snapshot` of ``fields`` taken before the caller's checks) to the new snapshot;
+    ``summary`` names the object where its history is shown with others'."""
     for key, value in changes.items():
         setattr(obj, key, value)
     session.flush()
@@ -150,6 +152,7 @@ def apply_update(
         organization_id=organization_id,
         before=before,
         after=snapshot(obj, fields),
+        summary=summary,
     )
 
 
@@ -161,6 +164,22 @@ def history_query(object_type: str, object_id: Any) -> Select:
         .where(JournalEntry.object_type == object_type, JournalEntry.object_id == str(object_id))
         .order_by(JournalEntry.at, JournalEntry.id)
     )
+
+
+def histories(session: Session, objects: Mapping[str, Sequence[Any]]) -> list[JournalEntry]:
+    """Entries of several objects (``{object_type: [ids]}``: an audit and its measures), oldest
+    first, in one list. Callers check that the actor may see every object."""
+    from sqlalchemy import and_, or_
+
+    clauses = [
+        and_(JournalEntry.object_type == kind, JournalEntry.object_id.in_([str(i) for i in ids]))
+        for kind, ids in objects.items()
+        if ids
+    ]
+    if not clauses:
+        return []
+    stmt = select(JournalEntry).where(or_(*clauses)).order_by(JournalEntry.at, JournalEntry.id)
+    return list(session.scalars(stmt))
 
 
 def history(session: Session, object_type: str, object_id: Any) -> list[JournalEntry]:

@@ -305,7 +305,10 @@ def _detail_page(
         end_use_label=lambda u: _(service.END_USE_LABELS[u]),
         variant=figures.accounts.variant,
         errors=errors or {},
-        history=journal.history(session, "energy_audits", audit.id),
+        # The audit's entries and its measures' (added, edited, accepted, discarded …).
+        history=journal.histories(
+            session, {"energy_audits": [audit.id], "audit_ecms": [e.id for e in ecms]}
+        ),
     ), status
 
 

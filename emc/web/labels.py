@@ -410,9 +410,17 @@ def _value(
     return str(value)
 
 
+# Objects whose entries name them (an audit's history lists several measures).
+_NAMED_OBJECTS = {"audit_ecms"}
+
+
 def _object(e) -> str:
-    """The object of the sentence: its kind, and the period it covers where its summary says."""
+    """The object of the sentence: its kind, its name where several share a history, and the
+    period it covers where its summary says."""
     noun = gettext(OBJECTS.get(e.object_type, OTHER_OBJECT))
+    name = (e.after or {}).get("name") or (e.before or {}).get("name") or e.summary
+    if e.object_type in _NAMED_OBJECTS and isinstance(name, str) and name:
+        noun = gettext("%(object)s “%(name)s”", object=noun, name=name)
     match = _DATE_RANGE.search(e.summary or "")
     if match:
         return gettext("%(object)s (%(period)s)", object=noun, period=period(match[1], match[2]))

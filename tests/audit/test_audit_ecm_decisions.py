@@ -82,3 +82,16 @@ def test_the_auditor_gets_no_decision_buttons_and_is_refused(db_session, login_a
     assert "ecm-moves-" not in page and "/status" not in page
     refused = auditor.post(f"/audits/{audit.id}/ecms/{ecm.id}/status", data={"status": "accepted"})
     assert refused.status_code == 403
+
+
+def test_the_audit_history_lists_its_measures_added_and_decided(db_session, login_as, measure):
+    """变更记录 had no entry for a measure added, accepted or discarded."""
+    audit, ecm = measure
+    db_session.flush()  # the measure's journal entry, as the auditor's request commits it
+    energy = login_as("energy@school.demo")
+    posted = energy.post(f"/audits/{audit.id}/ecms/{ecm.id}/status", data={"status": "accepted"})
+    assert posted.status_code == 302
+    page = energy.get(f"/audits/{audit.id}", headers={"Accept-Language": "zh-CN"})
+    history = page.get_data(as_text=True).split('data-testid="history"')[-1]
+    assert history.count("节能措施“水泵变频”") == 2  # added by the auditor, then accepted
+    assert "已接受" in history

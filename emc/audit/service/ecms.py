@@ -161,6 +161,7 @@ def update_ecm(
         before=before,
         fields=ECM_FIELDS,
         organization_id=audit.organization_id,
+        summary=ecm.name,  # the audit's history names the measure
     )
     return ecm
 
@@ -236,7 +237,7 @@ def create_proposal(
             organization_id=audit.organization_id,
             before=before,
             after=journal.snapshot(ecm, ECM_FIELDS),
-            summary=f"project {project.id}",
+            summary=ecm.name,  # the audit's history names the measure; project_id changed
         )
     return project
 
