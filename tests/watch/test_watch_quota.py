@@ -140,3 +140,32 @@ def test_no_verdict_while_a_building_has_no_quota(db_session):
     assert not db_session.scalars(
         select(WatchWarning).where(WatchWarning.subject_key == f"organization:{org.id}")
     ).all()
+
+
+def test_no_verdict_while_a_whole_building_meter_has_no_readings(db_session):
+    """A campus whose 总表 had no readings this year read 0 kWh and was forecast from the other
+    site's meters alone, far below a quota that counts every building: 超过预警比例的概率 0%."""
+    ids = make_project(db_session, months=6, plan=False)
+    org = db_session.get(Organization, ids["energy"].organization_id)
+    _tiny_quotas(db_session, org)
+    site = db_session.get(Site, db_session.get(Meter, ids["meter"]).site_id)
+    empty = Meter(
+        site_id=site.id,
+        name="新校区总表",
+        carrier="electricity",
+        unit="kWh",
+        kind="interval",
+        interval_minutes=60,
+    )
+    db_session.add(empty)
+    db_session.flush()
+    result = forecast_institution(db_session, org, TODAY)
+    assert result.missing_data == ["新校区总表"]
+    assert result.forecast is None and result.probability is None and not result.at_risk
+    row = _row(result, empty.id)
+    assert row["has_data"] is False and row["forecast"] is None
+    assert _row(result, ids["meter"])["has_data"] is True
+    run_quota_watch(db_session, TODAY)
+    assert not db_session.scalars(
+        select(WatchWarning).where(WatchWarning.subject_key == f"organization:{org.id}")
+    ).all()

@@ -80,6 +80,9 @@ class QuotaForecast:
     buildings: list[dict[str, Any]] = field(default_factory=list)
     meters: list[dict[str, Any]] = field(default_factory=list)
     missing_quota: list[str] = field(default_factory=list)
+    # Whole-building meters whose year could not be forecast (no readings this year nor last):
+    # while any, the forecast is None, since the quota counts the buildings they measure.
+    missing_data: list[str] = field(default_factory=list)
 
     @property
     def limit_kgce(self) -> float | None:
@@ -170,6 +173,7 @@ def forecast_institution(
     var = 0.0
     methods = set()
     rows = []
+    unforecast: list[str] = []
     n_days = (today - jan1).days
     for meter in meters:
         site = site_by_id[meter.site_id]
@@ -252,18 +256,25 @@ def forecast_institution(
         if f is not None:
             value += f.value * kgce
             var += (f.sigma * kgce) ** 2
+        else:
+            unforecast.append(meter.name)
         rows.append(
             {
                 "meter_id": meter.id,
                 "name": meter.name,
                 "unit": meter.unit,
                 "use_to_date": ytd,
+                # Whether any reading of this year is stored: 0 kWh and no data differ.
+                "has_data": any(d >= first for d in use),
                 "forecast": None if f is None else f.value,
                 "method": None if f is None else kind,
             }
         )
     method = "none" if not methods else (next(iter(methods)) if len(methods) == 1 else "mixed")
-    result = fc.interval(value, math.sqrt(var)) if method != "none" else None
+    # No verdict without data: a year forecast from some of the meters, against the quota of
+    # every building, read far below it.
+    complete = method != "none" and not unforecast
+    result = fc.interval(value, math.sqrt(var)) if complete else None
     return QuotaForecast(
         organization_id=organization.id,
         year=year,
@@ -276,6 +287,7 @@ def forecast_institution(
         buildings=buildings,
         meters=rows,
         missing_quota=missing,
+        missing_data=unforecast,
     )
 
 
