@@ -69,6 +69,8 @@ def payment_reminders(session: Session, settings: Settings, key: str) -> dict[st
                 [LineStatus.SCHEDULED, LineStatus.PREPARED, LineStatus.APPROVED]
             ),
             PaymentLine.due_on <= today + dt.timedelta(days=DUE_SOON_DAYS),
+            # A period that saved nothing gives a 0.00 line: nothing to pay, nothing to remind.
+            PaymentLine.amount != 0,
         )
         .order_by(PaymentLine.due_on, PaymentLine.id)
     ).all()

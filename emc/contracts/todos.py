@@ -46,6 +46,8 @@ def payment_todos(session: Session, actor: Actor) -> Iterator[Todo]:
         wanted.append(
             (PaymentLine.status == LineStatus.SCHEDULED)
             & (PaymentLine.due_on <= local_today() + dt.timedelta(days=PREPARE_AHEAD_DAYS))
+            # A 0.00 line (a period that saved nothing) asks for no payment.
+            & (PaymentLine.amount != 0)
         )
     if can(actor, Permission.CONTRACTS_PAYMENT_APPROVE):
         wanted.append(

@@ -166,20 +166,26 @@ RULES: dict[str, Rule] = {
     "report_submitted": Rule(
         "institution",
         P.MV_APPROVE,
-        N_("M&V report to review: %(name)s"),
-        N_("%(actor_org)s submitted an M&V report of %(name)s. Accept it or dispute it."),
+        N_("M&V report to review: %(name)s, %(period)s"),
+        N_(
+            "%(actor_org)s submitted the M&V report of %(name)s for %(period)s. Accept it or"
+            " dispute it."
+        ),
     ),
     "report_accepted": Rule(
         "esco",
         P.MV_PROPOSE,
-        N_("M&V report accepted: %(name)s"),
-        N_("%(actor_org)s accepted the M&V report of %(name)s; its savings are verified."),
+        N_("M&V report accepted: %(name)s, %(period)s"),
+        N_(
+            "%(actor_org)s accepted the M&V report of %(name)s for %(period)s; its savings are"
+            " verified."
+        ),
     ),
     "report_disputed": Rule(
         "esco",
         P.MV_PROPOSE,
-        N_("M&V report disputed: %(name)s"),
-        N_("%(actor_org)s disputed the M&V report of %(name)s: %(comment)s"),
+        N_("M&V report disputed: %(name)s, %(period)s"),
+        N_("%(actor_org)s disputed the M&V report of %(name)s for %(period)s: %(comment)s"),
     ),
     "mv_adjustment_proposed": Rule(
         "other",
@@ -238,8 +244,11 @@ RULES: dict[str, Rule] = {
 _REPORT_ACCEPTED_FINANCE = Rule(
     "institution",
     P.CONTRACTS_PAYMENT_PREPARE,
-    N_("Verified savings to settle: %(name)s"),
-    N_("The M&V report of %(name)s was accepted: its payment lines are ready to prepare."),
+    N_("Verified savings to settle: %(name)s, %(period)s"),
+    N_(
+        "The M&V report of %(name)s for %(period)s was accepted: its payment lines are ready to"
+        " prepare."
+    ),
 )
 
 

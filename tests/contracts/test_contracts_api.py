@@ -96,7 +96,7 @@ def test_lifecycle_through_the_api(login_as, db_session):
     assert refused.get_json()["error"]["code"] == "separation_of_duties"
     error = refused.get_json()["error"]
     assert error["message_code"] == "contracts.separation_duties_you_prepared_payment"
-    assert error["message"] == "职责分离：此付款明细由您准备，须由另一位财务人员批准"
+    assert error["message"] == "职责分离：此付款明细由您制单，须由另一位财务人员审批"
 
     finance2 = login_as("finance2@school.demo")
     approved = finance2.post(f"{url}/approve", json={"version": 2})

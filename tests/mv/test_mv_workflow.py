@@ -900,3 +900,32 @@ def test_a_baseline_with_an_open_suspected_event_is_not_approved(mv, login_as, d
         json={"comment": "同意", "row_version": seen(inst, pid, f"/baselines/{baseline['id']}")},
     )
     assert approved.status_code == 200, approved.get_json()
+
+
+def test_report_notices_name_the_period(mv, login_as, db_session, app):
+    """Two identical 待审核的测量与验证报告：一中… messages said nothing of which report."""
+    from flask_babel import force_locale, gettext
+
+    from emc.notifications.models import Notification
+
+    esco, inst = login_as(ESCO), login_as(INSTITUTION)
+    pid = mv["project"]
+    propose_and_approve(esco, inst, pid)
+    rid = esco.post(
+        api(pid, "/mv-reports"), json={"period_start": "2024-01-01", "period_end": "2024-02-01"}
+    ).get_json()["id"]
+    submitted = esco.post(
+        api(pid, f"/mv-reports/{rid}/submit"),
+        json={"row_version": seen(esco, pid, f"/mv-reports/{rid}")},
+    )
+    assert submitted.status_code == 200
+    notice = db_session.scalar(
+        select(Notification)
+        .where(Notification.kind == "report_submitted")
+        .order_by(Notification.id.desc())
+    )
+    with app.test_request_context(), force_locale("zh_CN"):
+        subject = gettext(notice.subject) % notice.params
+        body = gettext(notice.body) % notice.params
+    assert subject.endswith("，2024-01-01 – 2024-01-31")
+    assert "2024-01-01 – 2024-01-31 的测量与验证报告" in body

@@ -290,3 +290,19 @@ def test_an_amendment_waits_for_each_party_that_has_not_agreed_yet(db_session):
     amendment.esco_agreed_by_user_id = actor(db_session, "admin@esco.demo").user_id
     db_session.flush()
     assert key not in keys(db_session, "admin@esco.demo", "amendment.agree")
+
+
+def test_a_zero_line_asks_for_no_payment(db_session):
+    """制单：一中暖通空调节能改造，0.00 元: a month that saved nothing gave a line to prepare,
+    approve and pay with a bank reference."""
+    school = _org(db_session, "杭州市第一中学")
+    project = EmcProject(organization_id=school.id, name="零元测试")
+    db_session.add(project)
+    db_session.flush()
+    today = clock.now().date()
+    zero = _line(db_session, project, status=LineStatus.SCHEDULED, due_on=today)
+    zero.amount = Decimal("0.00")
+    paid = _line(db_session, project, status=LineStatus.SCHEDULED, due_on=today, n=1)
+    db_session.flush()
+    prepare = keys(db_session, "finance@school.demo", "line.prepare")
+    assert f"payment-line:{paid.id}" in prepare and f"payment-line:{zero.id}" not in prepare

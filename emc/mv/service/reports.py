@@ -26,6 +26,7 @@ from emc.contracts.models import SIGNED_STATUSES, EmcProject
 from emc.errors import Conflict, Invalid, NotFound
 from emc.facilities.models import Meter
 from emc.labels import last_day_period
+from emc.labels import period as period_label
 from emc.messages import N_, msg, record, term
 from emc.messages import action as action_word
 from emc.messages import state as state_word
@@ -476,7 +477,8 @@ def _step(
         apply=apply,
         effects=effects,
         summary=f"M&V report {report.period_start} – {report.period_end} {action}",
-        params={"period": f"{report.period_start} – {report.period_end}", **(params or {})},
+        # The period as the pages say it (first and last day): the inbox names it.
+        params={"period": period_label(report.period_start, report.period_end), **(params or {})},
         obj=report,
     )
 
