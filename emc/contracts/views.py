@@ -15,6 +15,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -644,9 +645,16 @@ def line_action(line_id: int, action: str):
         else:
             flash(_line_done(line, action), "success")
             if back_to_queue:
-                return redirect(url_for("contracts.queue"))
+                # Back to the queue as it was filtered, sorted and paged.
+                return redirect(url_for("contracts.queue", **request.args.to_dict()))
             return redirect(url_for("contracts.project", project_id=line.project_id))
     line = service.get_line(db(), actor, line_id)
+    # The refused form comes back with what was typed (_line_forms.html).
+    g.line_action_form = {
+        "line_id": line_id,
+        "action": action,
+        "values": _form_without("back", "version", "csrf_token"),
+    }
     # Say which line the refusal is about: the queue and the schedule list many.
     message = _(
         "Payment line %(start)s – %(end)s (%(amount)s yuan): %(problem)s",

@@ -156,3 +156,41 @@ def test_export_titles_are_marked_for_extraction(app):
     source = (paths.TRANSLATIONS_DIR.parent / "contracts" / "queue_views.py").read_text("utf-8")
     block = source[source.index("EXPORT_COLUMNS = (") :].split("\n)\n")[0]
     assert all(f'N_("{t}")' in block for t, _kind, _w in EXPORT_COLUMNS)
+
+
+def test_a_refused_payment_keeps_the_filters_and_what_was_typed(login_as, thousand, db_session):
+    """A pay error (付款日期不能晚于今天) came back to the unfiltered queue with the date and the
+    bank reference gone; a success lost the filters too."""
+    c = login_as("finance2@school.demo")
+    project = thousand[0].id
+    query = f"view=all&status=approved&project={project}"
+    page = c.get(f"/finance/queue?{query}").get_data(as_text=True)
+    action = re.search(r'action="(/payment-lines/(\d+)/pay\?[^"]+)"', page)
+    assert action and f"project={project}" in action[1]
+    url, line_id = action[1].replace("&amp;", "&"), int(action[2])
+    version = db_session.get(PaymentLine, line_id).version
+    future = (clock.now().date() + dt.timedelta(days=30)).isoformat()
+    refused = c.post(
+        url,
+        data={
+            "version": version,
+            "back": "queue",
+            "paid_on": future,
+            "payment_reference": "BANK-7788",
+        },
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert total(html) == 100  # still the filtered queue
+    assert 'value="BANK-7788"' in html and f'value="{future}"' in html
+    paid = c.post(
+        url,
+        data={
+            "version": version,
+            "back": "queue",
+            "paid_on": clock.now().date().isoformat(),
+            "payment_reference": "BANK-7788",
+        },
+    )
+    assert paid.status_code == 302 and f"project={project}" in paid.headers["Location"]
