@@ -193,3 +193,18 @@ def test_a_register_meters_export_reads_back_as_the_periods_between_reads(
             "2024-07-03,2024-07-04,107.5,实测",
         ]
     reads_back(db_session, energy, meter, local, "抄表副本", **spec)
+
+
+def test_the_template_steps_as_the_meter_does(login_as):
+    """The hourly template offered on a daily meter gave an error a row, and on a 15-minute
+    meter a gap report; the meter page's template steps by the meter's interval."""
+    client = login_as("energy@school.demo")
+    daily = client.get("/readings/template-interval.csv?minutes=1440").get_data(as_text=True)
+    assert daily.lstrip("\ufeff").splitlines()[1:3] == [
+        "2026-01-01 00:00,12.5",
+        "2026-01-02 00:00,11.8",
+    ]
+    quarter = client.get("/readings/template-interval.csv?minutes=15").get_data(as_text=True)
+    assert quarter.splitlines()[2] == "2026-01-01 00:15,11.8"
+    plain = client.get("/readings/template-interval.csv").get_data(as_text=True)
+    assert plain.splitlines()[2] == "2026-01-01 01:00,11.8"

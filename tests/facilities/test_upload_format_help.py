@@ -61,7 +61,9 @@ def test_the_upload_box_describes_the_columns_of_the_meter_kind_and_links_its_te
     meter_id = _meter(energy, kind, name=f"{kind}格式表")
     page = energy.get(f"/meters/{meter_id}").get_data(as_text=True)
     assert 'data-testid="upload-format"' in page and headers in page
-    assert f'href="/readings/template-{kind}.csv"' in page
+    # An interval meter's template steps by its interval.
+    assert f'href="/readings/template-{kind}.csv' in page
+    assert ("?minutes=" in page) == (kind == "interval")
     # The accepted Chinese synonyms are listed (e.g. 用电量 for the consumption column).
     synonym = {"interval": "用电量", "register": "表底", "billing": "起始日期"}[kind]
     assert synonym in page

@@ -9,6 +9,7 @@ Header words are part of the file format, not of the page's language: a Chinese 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 
 from .model import MeterKind
 from .source import ROLE_NAMES
@@ -85,10 +86,19 @@ def synonyms(role: str, *, chinese: bool = True) -> tuple[str, ...]:
     return tuple(n for n in ROLE_NAMES[role] if any(ord(c) > 0x2E7F for c in n) == chinese)
 
 
-def template_csv(kind: MeterKind | str) -> bytes:
+def template_csv(kind: MeterKind | str, minutes: int | None = None) -> bytes:
     """A CSV template for a meter of ``kind``: Chinese headers and three example rows, UTF-8
-    with a BOM (so that Excel opens it as Chinese text)."""
+    with a BOM (so that Excel opens it as Chinese text). ``minutes``: an interval meter's
+    interval, so that the example rows step as the meter's do (a daily meter's file has a row
+    a day; the hourly example on a daily meter gave an error a row)."""
     kind = MeterKind(kind)
     lines = [",".join(HEADERS[r][0] for r in NEEDS[kind])]
-    lines += [",".join(row) for row in _EXAMPLES[kind]]
+    rows = _EXAMPLES[kind]
+    if kind is MeterKind.INTERVAL and minutes and minutes > 0:
+        start = dt.datetime(2026, 1, 1)
+        rows = tuple(
+            ((start + dt.timedelta(minutes=minutes * i)).strftime("%Y-%m-%d %H:%M"), value)
+            for i, (_stamp, value) in enumerate(rows)
+        )
+    lines += [",".join(row) for row in rows]
     return codecs.BOM_UTF8 + ("\r\n".join(lines) + "\r\n").encode("utf-8")

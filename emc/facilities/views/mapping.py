@@ -212,9 +212,9 @@ def import_checked(meter_id: int, sha256: str):
         flash(
             _(
                 "%(rows)s readings imported (%(unit)s), %(replaced)s replaced.",
-                rows=result.rows,
+                rows=f"{result.rows:,}",
                 unit=result.unit,
-                replaced=result.replaced_count,
+                replaced=f"{result.replaced_count:,}",
             ),
             "success",
         )

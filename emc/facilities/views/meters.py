@@ -314,9 +314,12 @@ def _codes(words, sep: str = "、") -> Markup:
 @bp.get("/readings/template-<any(interval, register, billing):kind>.csv")
 @login_required
 def readings_template(kind: str):
-    """A CSV template of meter readings for a meter of ``kind``: Chinese headers, example rows."""
+    """A CSV template of meter readings for a meter of ``kind``: Chinese headers, example rows
+    (``?minutes=``: an interval meter's interval, which the example rows step by)."""
+    minutes = request.args.get("minutes", type=int)
+    minutes = minutes if minutes is not None and 1 <= minutes <= 1440 else None
     return exports.Download(
-        formats.template_csv(kind), exports.CSV_TYPE, f"readings-template-{kind}.csv"
+        formats.template_csv(kind, minutes), exports.CSV_TYPE, f"readings-template-{kind}.csv"
     ).response()
 
 
@@ -364,9 +367,9 @@ def upload(meter_id: int):
         flash(
             _(
                 "%(rows)s readings imported (%(unit)s), %(replaced)s replaced.",
-                rows=result.rows,
+                rows=f"{result.rows:,}",
                 unit=result.unit,
-                replaced=result.replaced_count,
+                replaced=f"{result.replaced_count:,}",
             ),
             "success",
         )
