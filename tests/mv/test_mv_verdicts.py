@@ -50,6 +50,7 @@ def test_a_month_without_data_is_insufficient_never_a_pass_and_cannot_be_submitt
     assert 'data-verdict="insufficient_data"' in html and "数据不足" in html
     assert "2024-02-01 – 2024-02-29" in html
     assert 'data-testid="submit-disabled"' in html and "报告暂不能提交" in html
+
     assert f"/mv/reports/{report.id}/submit" not in html
     # Through the API the refusal is a 409 naming the field.
     r = login_as(ESCO).post(
@@ -143,3 +144,44 @@ def test_the_agency_dashboard_counts_override_approved_baselines(db_session):
     officer.organization = db_session.get(Organization, officer.organization_id)
     board = programme.dashboard(db_session, Actor.of(officer))
     assert board.baseline_overrides >= 1
+
+
+def test_missing_temperatures_say_who_keeps_the_station(db_session, login_as):
+    """The ESCO read 请上传以下日期的气象站气温 and a link to the site, whose page has no such
+    upload: a reference station's temperatures are the platform's to upload."""
+    from sqlalchemy import delete
+
+    from emc.facilities.models import Meter, Site, TemperatureReading, WeatherStation
+
+    ids = make_project(db_session, months=1)
+    approved(db_session, ids)
+    site = db_session.get(Site, db_session.get(Meter, ids["meter"]).site_id)
+    station = db_session.get(WeatherStation, site.weather_station_id)
+    db_session.execute(
+        delete(TemperatureReading).where(
+            TemperatureReading.station_id == station.id,
+            TemperatureReading.start_ts >= int(dt.datetime(2024, 1, 20, tzinfo=dt.UTC).timestamp()),
+        )
+    )
+    report = reports.draft_report(
+        db_session,
+        ids["engineer"],
+        ids["project"],
+        period_start=dt.date(2024, 1, 1),
+        period_end=dt.date(2024, 2, 1),
+    )
+    (meter,) = report.verdict["sufficiency"]["meters"]
+    assert meter["missing_temperature"]
+    db_session.flush()
+    html = (
+        login_as(ESCO)
+        .get(
+            f"/projects/{ids['project']}/mv/reports/{report.id}",
+            headers={"Accept-Language": "zh-CN"},
+        )
+        .get_data(as_text=True)
+    )
+    keeper = html.split('data-testid="station-keeper"')[1][:400]
+    owner = "平台维护的参考站" if station.organization_id is None else "由所属机构维护"
+    assert station.name in keeper and owner in keeper
+    assert f"/weather-stations/{station.id}" in keeper

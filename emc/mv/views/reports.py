@@ -10,7 +10,7 @@ from flask_login import login_required
 from emc import journal
 from emc.contracts import service as contracts
 from emc.errors import EmcError, Invalid, NotFound
-from emc.facilities.models import Meter
+from emc.facilities.models import Meter, Site, WeatherStation
 from emc.i18n import N_
 from emc.messages import msg
 from emc.mv import api as mv_api
@@ -61,12 +61,21 @@ def _render_report(project_id: int, report_id: int, *, error=None, status=200):
         if not m.get("sufficient", True)
     ]
     meter = db().get(Meter, short[0]) if short else None
+    # Missing temperatures are uploaded on the station's page, by whoever keeps the station:
+    # the platform for a reference station (an ESCO cannot), the institution for its own.
+    site = db().get(Site, meter.site_id) if meter is not None else None
+    station = (
+        db().get(WeatherStation, site.weather_station_id)
+        if site is not None and site.weather_station_id
+        else None
+    )
     return render_template(
         "mv/report.html",
         project=project,
         report=report,
         baseline=baseline,
         site_id=meter.site_id if meter is not None else None,
+        station=station,
         verdict_status=verdicts.status_of,
         charts=charts,
         adjustments=mv_api.adjustment_payloads(report),
