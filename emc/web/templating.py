@@ -92,6 +92,14 @@ def history_page(entries: list) -> tuple:
 HISTORY_PER_PAGE = 50
 
 
+def _institutions_today():
+    from zoneinfo import ZoneInfo
+
+    from emc import clock
+
+    return clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
 def init_app(app: Flask) -> None:
     from emc.web import labels
 
@@ -111,4 +119,6 @@ def init_app(app: Flask) -> None:
             "carrier_label": carrier_label,
             "current_locale": page_locale(),
             "unread_count": _unread_count,
+            # The institutions' day (China), against which deadlines are late.
+            "institutions_today": _institutions_today,
         }

@@ -306,3 +306,17 @@ def test_a_zero_line_asks_for_no_payment(db_session):
     db_session.flush()
     prepare = keys(db_session, "finance@school.demo", "line.prepare")
     assert f"payment-line:{paid.id}" in prepare and f"payment-line:{zero.id}" not in prepare
+
+
+def test_an_overdue_todo_is_marked_on_the_home_page_and_the_list(db_session, login_as):
+    """Items due 2026-08-12 showed only the date on 2026-12-08; the queue said 已逾期."""
+    school = _org(db_session, "杭州市第一中学")
+    project = EmcProject(organization_id=school.id, name="逾期测试")
+    db_session.add(project)
+    db_session.flush()
+    today = clock.now().date()
+    _line(db_session, project, status=LineStatus.SCHEDULED, due_on=today - dt.timedelta(days=90))
+    client = login_as("finance@school.demo")
+    for url in ("/", "/todo"):
+        html = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert 'data-testid="todo-overdue"' in html and "已逾期" in html, url
