@@ -368,3 +368,35 @@ def derivation(text: str | None, translate: Any) -> str:
         if match:
             return translate(message) % match.groupdict()
     return text or ""
+
+
+# A failed G14 criterion of an M&V report's verdict, with the limit it missed.
+_G14_FAILURES = {
+    "cvrmse": N_("CV(RMSE) above %(limit)s"),
+    "nmbe": N_("NMBE beyond ±%(limit)s"),
+    "fsu": N_("savings uncertainty (FSU, 68 %% confidence) not below %(limit)s"),
+}
+
+
+def verdict_failures(verdict: Mapping[str, Any] | None, translate: Any) -> str:
+    """The criteria a failed G14 verdict missed, each with its limit, in the reader's language
+    ("FSU … not below 50 %"); "" for a pass or a verdict without data. ``translate``: gettext
+    or a PDF's ``t`` (msgid → text)."""
+    verdict = verdict or {}
+    if verdict.get("passed") or verdict.get("status") == "insufficient_data":
+        return ""
+    # A report's verdict holds each meter's checks and limits; a baseline's, its own.
+    entries = [verdict, *(m for m in verdict.get("meters") or [] if isinstance(m, Mapping))]
+    limits = {"cvrmse": "cvrmse_limit", "nmbe": "nmbe_limit", "fsu": "fsu_limit"}
+    said: list[str] = []
+    for key, text in _G14_FAILURES.items():
+        for entry in entries:
+            if (entry.get("checks") or {}).get(key) is not False:
+                continue
+            limit = next(
+                (e.get(limits[key]) for e in entries if e.get(limits[key]) is not None), None
+            )
+            line = translate(text) % {"limit": "—" if limit is None else f"{percent(limit)} %"}
+            if line not in said:
+                said.append(line)
+    return translate("; ").join(said)

@@ -115,7 +115,8 @@ def _report_verdict(t, verdict: dict) -> str:
     # A verdict needs data: a period short of it is neither a pass nor a fail.
     if (verdict or {}).get("status") == "insufficient_data":
         return t(N_("insufficient data"))
-    return _yes(t, (verdict or {}).get("passed"))
+    failed = labels.verdict_failures(verdict, t)
+    return _yes(t, (verdict or {}).get("passed")) + (f" ({failed})" if failed else "")
 
 
 def _override(t, baseline: Any) -> list:

@@ -463,6 +463,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent_number"] = labels.percent
     app.jinja_env.filters["derivation"] = lambda text: labels.derivation(text, gettext)
     app.jinja_env.globals["period"] = period
+    app.jinja_env.globals["verdict_failures"] = lambda v: labels.verdict_failures(v, gettext)
     app.jinja_env.filters["region_name"] = region_name
     app.jinja_env.globals["journal_rows"] = journal_rows
     app.jinja_env.filters["mv_warning"] = mv_warning

@@ -185,3 +185,35 @@ def test_missing_temperatures_say_who_keeps_the_station(db_session, login_as):
     owner = "平台维护的参考站" if station.organization_id is None else "由所属机构维护"
     assert station.name in keeper and owner in keeper
     assert f"/weather-stations/{station.id}" in keeper
+
+
+def test_a_failing_report_names_the_criteria_it_missed_before_it_is_submitted(db_session, login_as):
+    """FSU ±299.8 % … G14 判定: 未通过, with no word of which criterion failed, and the submit
+    button gave no warning (the PDF said 无警示)."""
+    ids = make_project(db_session, months=1)
+    approved(db_session, ids)
+    report = reports.draft_report(
+        db_session,
+        ids["engineer"],
+        ids["project"],
+        period_start=dt.date(2024, 1, 1),
+        period_end=dt.date(2024, 2, 1),
+    )
+    report.verdict = {
+        **report.verdict,
+        "passed": False,
+        "status": "failed",
+        "checks": {"cvrmse": True, "nmbe": True, "fsu": False},
+    }
+    db_session.flush()
+    url = f"/projects/{ids['project']}/mv/reports/{report.id}"
+    html = login_as(ESCO).get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "节能量不确定度（FSU，68% 置信度）未低于 50 %" in html
+    assert 'data-testid="submit-fails-g14"' in html
+    pdf = login_as(ESCO).get(f"/api/v1/projects/{ids['project']}/mv-reports/{report.id}.pdf")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages)
+    assert "未低于 50 %" in text.replace("\n", "")
