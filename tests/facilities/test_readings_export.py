@@ -208,3 +208,10 @@ def test_the_template_steps_as_the_meter_does(login_as):
     assert quarter.splitlines()[2] == "2026-01-01 00:15,11.8"
     plain = client.get("/readings/template-interval.csv").get_data(as_text=True)
     assert plain.splitlines()[2] == "2026-01-01 01:00,11.8"
+
+
+def test_a_per_row_unit_keeps_the_applied_multiplier_of_the_header(db_session, energy):
+    meter = make_meter(db_session, energy, name="逐行单位表", multiplier=40)
+    text = "时间,实际用量,单位\n2024-07-01 00:00,2,MWh\n2024-07-01 01:00,500,kWh\n"
+    service.import_readings(db_session, energy, meter.id, csv_bytes(text), filename="u.csv")
+    assert [r[2] for r in stored(db_session, meter.id)] == [2000.0, 500.0]

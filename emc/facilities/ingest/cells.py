@@ -73,6 +73,9 @@ class Context:
     carrier: Carrier = field(init=False)
     problems: list[IngestProblem] = field(default_factory=list)
     scale: float = 1.0  # file unit → meter unit, times the multiplier
+    # The multiplier the file's values take: the meter's, or 1 for a value column headed 实际用量
+    # (the multiplier already applied); None until the header is read (then the meter's).
+    multiplier: float | None = None
     gaps: _Gaps = field(default_factory=_Gaps)
     notes: dict[str, list[int]] = field(default_factory=dict)  # warning code → rows
     rows_read: int = 0
@@ -302,6 +305,7 @@ class Context:
         except UnitError as exc:
             self.problem(row, column, Code.BAD_UNIT, str(exc), unit=str(cell))
             return None
-        scale = float_factor(unit, self.spec.unit, self.carrier) * self.spec.multiplier
+        multiplier = self.spec.multiplier if self.multiplier is None else self.multiplier
+        scale = float_factor(unit, self.spec.unit, self.carrier) * multiplier
         self._unit_scales[cell] = scale
         return scale

@@ -493,7 +493,7 @@ class ReadingsReader:
         # A column headed 实际用量 (示数差 × 倍率: the multiplier already applied, as the
         # readings export writes it) is not multiplied again.
         applied = role_word(column) in APPLIED_VALUE_NAMES
-        multiplier = 1.0 if applied else spec.multiplier
+        ctx.multiplier = multiplier = 1.0 if applied else spec.multiplier
         ctx.scale = float_factor(source_unit, spec.unit, carrier) * multiplier
 
 
