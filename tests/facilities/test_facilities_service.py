@@ -498,3 +498,25 @@ def test_weather_import_stores_local_times_as_utc_and_refuses_overlaps(db_sessio
             csv_bytes(ok),
             filename="f.csv",
         )
+
+
+def test_outliers_are_judged_against_like_days_and_like_months():
+    """A school's water meter: 45 m³ a working day, 12 at weekends, for ten weeks; the pooled
+    robust z flagged every weekend. One working day of 400 is still found."""
+    from emc.facilities.service.analysis import grouped_outliers
+
+    start = dt.date(2025, 1, 6)  # a Monday
+    days = [start + dt.timedelta(days=i) for i in range(70)]
+    points = [(d, 12.0 if d.weekday() >= 5 else 45.0 + (d.day % 3)) for d in days]
+    points[10] = (points[10][0], 400.0)
+    found = grouped_outliers(points, daily=True)
+    assert [o.period for o in found] == [points[10][0]]
+    # Monthly bills: winter bills three times the summer's are not outliers among themselves.
+    bills = [
+        (dt.date(y, m, 1), (300.0 if m in (1, 2, 12) else 100.0) + y % 3)
+        for y in (2022, 2023, 2024)
+        for m in range(1, 13)
+    ]
+    assert grouped_outliers(bills, daily=False) == []
+    bills[13] = (bills[13][0], 900.0)  # February 2023, three times the other Februaries
+    assert [o.period for o in grouped_outliers(bills, daily=False)] == [dt.date(2023, 2, 1)]

@@ -358,6 +358,31 @@ def robust_outliers(
     return out
 
 
+# Days of each kind (working days, weekends) a series needs before outliers are judged
+# within their kind: a school uses a quarter of a weekday's water on a Saturday, which pooled
+# with weekdays is a "robust outlier" every weekend.
+GROUP_MIN_DAYS = 14
+
+
+def grouped_outliers(points: list[tuple[dt.date, float]], *, daily: bool) -> list[Outlier]:
+    """Robust outliers judged against like periods: daily values within working days and
+    within weekends (once each has :data:`GROUP_MIN_DAYS`, else all together); longer periods
+    (bills) within the same calendar month of other years, so that a winter bill is compared
+    with winter bills (fewer than three of a month: none is judged)."""
+    if daily:
+        weekend = [p for p in points if p[0].weekday() >= 5]
+        workday = [p for p in points if p[0].weekday() < 5]
+        if min(len(weekend), len(workday)) < GROUP_MIN_DAYS:
+            return robust_outliers(points)
+        groups = [workday, weekend]
+    else:
+        by_month: dict[int, list[tuple[dt.date, float]]] = {}
+        for p in points:
+            by_month.setdefault(p[0].month, []).append(p)
+        groups = list(by_month.values())
+    return sorted((o for g in groups for o in robust_outliers(g)), key=lambda o: o.period)
+
+
 def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityReport:
     """Coverage by month and day, gaps, zero runs and outliers of a meter's readings."""
     meter, site = _meter(session, actor, meter_id)
@@ -391,6 +416,7 @@ def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityRepo
         ]
         totals = {d: t for d, t, _n in local_day_rows(session, meter.id, site.timezone, lo, hi)}
         points = [(d, totals[d]) for d, _ in complete if d in totals]
+        daily = True
     else:
         zone = ZoneInfo(site.timezone)
         periods = session.execute(
@@ -405,6 +431,8 @@ def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityRepo
             for s, e, v in periods
             if e > s
         ]
+        # A register read daily is judged as days are; bills against the same month.
+        daily = bool(periods) and max(e - s for s, e, _v in periods) <= DAY
     return QualityReport(
         meter=meter,
         site=site,
@@ -416,5 +444,5 @@ def quality_report(session: Session, actor: Actor, meter_id: int) -> QualityRepo
         gaps=tuple(gaps),
         gap_seconds=int(gap_seconds),
         zero_runs=tuple(zeros),
-        outliers=tuple(robust_outliers(points)),
+        outliers=tuple(grouped_outliers(points, daily=daily)),
     )
