@@ -362,6 +362,14 @@ def test_billing_periods_cover_their_days(db_session, energy):
     assert report.coverage[0].fraction == 1.0 and report.gaps == ()
     _m, _s, months = service.monthly_totals(db_session, energy, meter.id)
     assert [(m.period, m.total) for m in months] == [(dt.date(2024, 1, 1), 3000.0)]
+    # The chart of days spreads each bill over its days (it put the bill on its first day).
+    days = service.bill_days(
+        db_session, energy, meter.id, start=dt.date(2024, 1, 5), end=dt.date(2024, 1, 13)
+    )
+    assert [(d.period.day, round(d.total, 6)) for d in days] == [
+        (5, 100.0), (6, 100.0), (7, 100.0), (8, 100.0), (9, 100.0), (10, 100.0),
+        (11, round(2000 / 21, 6)), (12, round(2000 / 21, 6)),
+    ]  # fmt: skip
 
 
 # --- meters --------------------------------------------------------------------------------

@@ -121,11 +121,12 @@ def test_billing_meters_always_show_daily_totals(energy):
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
-    # A period counts on the day it starts (emc.facilities.service.analysis): one daily bar,
-    # not an interval bar spanning the window.
+    # A bill is spread over its days (a lone bill's date end is exclusive: 30 days), one
+    # daily bar each, never the whole bill on its first day nor an interval bar.
     _s, text = _page(energy, meter_id, "?start=2024-01-01&end=2024-01-03")
     svg = _svg(text)
-    assert svg.count("<rect") == 1 and "<title>2024-01-01: 3,100.0 kWh</title>" in svg
+    assert svg.count("<rect") == 2 and "<title>2024-01-01: 103.3 kWh</title>" in svg
+    assert "3,100.0" not in svg
 
 
 @pytest.mark.parametrize(

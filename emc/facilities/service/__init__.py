@@ -10,7 +10,12 @@ back, export), :mod:`.uploads` (what the import and :mod:`.preview` share about 
 :mod:`.factors` (emission and conversion factors), :mod:`.demo` (demo data).
 """
 
-from emc.facilities.service.analysis import daily_totals, monthly_totals, quality_report
+from emc.facilities.service.analysis import (
+    bill_days,
+    daily_totals,
+    monthly_totals,
+    quality_report,
+)
 from emc.facilities.service.projects import link_project, unlink_project
 from emc.facilities.service.readings import (
     UploadResult,
@@ -41,6 +46,7 @@ __all__ = [
     "create_meter",
     "create_site",
     "create_station",
+    "bill_days",
     "daily_totals",
     "export_csv",
     "find_station",

@@ -154,6 +154,37 @@ def daily_totals(
     return meter, site, [Total(d, t, n) for d, t, n in rows]
 
 
+def bill_days(
+    session: Session, actor: Actor, meter_id: int, *, start: dt.date, end: dt.date
+) -> list[Total]:
+    """A billing meter's bills spread over their days: each local day of ``[start, end)`` that
+    a bill covers carries the bill's use divided by its days (a chart of days then shows each
+    bill as a level over its period, not the whole bill on its first day)."""
+    meter, site = _meter(session, actor, meter_id)
+    zone = ZoneInfo(site.timezone)
+    lo = int(dt.datetime.combine(start, dt.time(), zone).timestamp())
+    hi = int(dt.datetime.combine(end, dt.time(), zone).timestamp())
+    rows = session.execute(
+        text(
+            "SELECT start_ts, end_ts, value FROM meter_readings WHERE meter_id = :m"
+            " AND start_ts < :hi AND end_ts > :lo ORDER BY start_ts"
+        ),
+        {"m": meter.id, "lo": lo, "hi": hi},
+    ).all()
+    days: dict[dt.date, list] = {}
+    for s, e, v in rows:
+        first = dt.datetime.fromtimestamp(s, zone).date()
+        after = dt.datetime.fromtimestamp(e, zone).date()
+        n = max((after - first).days, 1)
+        for i in range(n):
+            day = first + dt.timedelta(days=i)
+            if start <= day < end:
+                acc = days.setdefault(day, [0.0, 0])
+                acc[0] += v / n
+                acc[1] += 1
+    return [Total(d, t, k) for d, (t, k) in sorted(days.items())]
+
+
 def monthly_totals(
     session: Session,
     actor: Actor,

@@ -247,7 +247,11 @@ def _meter_page(
         page = service.get_readings(session, actor, meter.id, start=lo, end=hi, limit=DETAIL_LIMIT)
         chart = charts.interval_chart_svg(page.rows, meter.unit, lo, hi, site.timezone)
     else:
-        _m, _s, daily = service.daily_totals(session, actor, meter.id, start=lo, end=hi)
+        if meter.kind is MeterKind.BILLING:
+            # Each bill over its days, not the whole bill on its first day.
+            daily = service.bill_days(session, actor, meter.id, start=win.start, end=win.end)
+        else:
+            _m, _s, daily = service.daily_totals(session, actor, meter.id, start=lo, end=hi)
         from emc.calendars.service import site_day_types  # day types: emc.calendars
 
         typed = site_day_types(session, site.id, win.start, win.end)
