@@ -391,6 +391,12 @@ def _axis_fonts(chart) -> None:
     for axis in (chart.categoryAxis, chart.valueAxis):
         axis.labels.fontName = FONT
         axis.labels.fontSize = 7
+    # Ticks read as the tables' figures do: 15,000, not 15000.
+    chart.valueAxis.labelTextFormat = _tick
+
+
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.2g}"
 
 
 def line_chart(
@@ -417,9 +423,12 @@ def line_chart(
     chart.data = data
     chart.categoryAxis.categoryNames = [plain_text(c) for c in categories]
     _axis_fonts(chart)
+    # The axis starts at zero (or below it, for negative values): an axis from 16,000 made a
+    # month's use swing far more than it does.
     low, high = _value_range(data)
+    chart.valueAxis.valueMin = low
     if low == 0 and high == 1:
-        chart.valueAxis.valueMin, chart.valueAxis.valueMax = low, high
+        chart.valueAxis.valueMax = high
     marker = len(categories) <= 40
     for i in range(len(data)):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
@@ -452,10 +461,11 @@ def bar_chart(
     chart.data = data or [[0.0]]
     chart.categoryAxis.categoryNames = [plain_text(c) for c in categories] or [""]
     _axis_fonts(chart)
+    # Bars stand on zero: the axis spans it on both sides (negative savings hung from the
+    # top edge of an axis from -2,400 to -1,400).
     low, high = _value_range(chart.data)
-    chart.valueAxis.valueMin = low
-    if low == 0 and high == 1:
-        chart.valueAxis.valueMax = high
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = low, high
+    chart.categoryAxis.labelAxisMode = "low"  # month labels below the plot, not across bars
     chart.barSpacing = 4
     chart.groupSpacing = 10
     for i in range(len(chart.data)):
