@@ -358,6 +358,23 @@ def action(audit_id: int, action: str):
     except EmcError as error:
         return _refused(audit_id, error)
     flash(_(done), "success")
+    if action == "from-meters":
+        # Months taken in although some of their intervals have no reading: the auditor sees
+        # which, before the figures are read as a whole month's.
+        short = [
+            f"{row.note} {row.month:%Y-%m} ({row.coverage:.0%})"
+            for row in result
+            if getattr(row, "coverage", None) is not None and row.coverage < 1
+        ]
+        if short:
+            flash(
+                _(
+                    "Some months have readings missing and were taken in as they are: %(months)s."
+                    " Complete the meter data, then take the monthly totals again.",
+                    months="、".join(short),
+                ),
+                "error",
+            )
     target = result.id if action == "revise" else audit_id
     return redirect(url_for("audit.detail", audit_id=target))
 

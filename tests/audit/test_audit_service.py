@@ -593,3 +593,36 @@ def test_no_quota_verdict_before_any_consumption_is_recorded(db_session, school,
     service.add_bills(db_session, auditor, audit.id, others)
     f = service.figures(db_session, school, audit.id)
     assert f.missing_months == [] and f.comparison is not None
+
+
+def test_meter_months_short_of_readings_are_named_when_taken(db_session, login_as, auditor):
+    """2025-03 electricity was taken in silently although a whole day of it was missing."""
+    from sqlalchemy import delete as sa_delete
+
+    from emc.facilities import rollup
+    from emc.facilities.models import Meter, MeterReading
+
+    audit = commission(db_session, period_start=dt.date(2024, 1, 1), period_end=dt.date(2025, 1, 1))
+    meter = db_session.scalar(select(Meter).where(Meter.name == "总表 10kV"))
+    day = int(dt.datetime(2024, 3, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
+    db_session.execute(
+        sa_delete(MeterReading).where(
+            MeterReading.meter_id == meter.id,
+            MeterReading.start_ts >= day,
+            MeterReading.start_ts < day + 86400,
+        )
+    )
+    rollup.refresh(db_session, meter.id, "Asia/Shanghai", day, day + 86400)  # as ingest does
+    rows = service.consumption_from_meters(db_session, auditor, audit.id)
+    march = next(r for r in rows if r.meter_id == meter.id and r.month == dt.date(2024, 3, 1))
+    assert march.coverage == pytest.approx(30 / 31)
+    april = next(r for r in rows if r.meter_id == meter.id and r.month == dt.date(2024, 4, 1))
+    assert april.coverage == 1.0
+    db_session.flush()
+    page = login_as("auditor@auditor.demo").post(
+        f"/audits/{audit.id}/from-meters",
+        headers={"Accept-Language": "zh-CN"},
+        follow_redirects=True,
+    )
+    text = page.get_data(as_text=True)
+    assert "以下月份有读数缺失" in text and "总表 10kV 2024-03 (97%)" in text

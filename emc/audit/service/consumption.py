@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -22,6 +23,8 @@ from emc.facilities import service as facilities
 from emc.facilities.models import Meter
 from emc.i18n import N_
 from emc.messages import msg
+
+DAY_MINUTES = 24 * 60
 
 
 def list_consumption(session: Session, actor: Actor, audit_id: int) -> list[AuditConsumption]:
@@ -130,7 +133,8 @@ def consumption_from_meters(
     Main meters only (sub-meters would count their use twice), restricted to the buildings in
     scope when some are listed (meters on no building count with their site). Months are the
     site's local calendar months within the base period. Replaces the audit's earlier meter
-    rows; a meter without readings in the period adds nothing.
+    rows; a meter without readings in the period adds nothing. Each row of an interval meter
+    carries ``coverage`` (not stored): the share of the month's intervals with a reading.
     """
     audit = _for_auditor(session, actor, audit_id)
     sites, buildings = scope_of(session, audit)
@@ -157,20 +161,30 @@ def consumption_from_meters(
         start = dt.datetime.combine(audit.period_start, dt.time(), zone)
         end = dt.datetime.combine(audit.period_end, dt.time(), zone)
         _m, _s, totals = facilities.monthly_totals(session, actor, meter.id, start=start, end=end)
+        per_day = (
+            DAY_MINUTES // meter.interval_minutes
+            if meter.kind == "interval" and meter.interval_minutes
+            else None
+        )
         for total in totals:
-            created.append(
-                AuditConsumption(
-                    audit_id=audit.id,
-                    carrier=meter.carrier,
-                    unit=meter.unit,
-                    month=total.period,
-                    quantity=Decimal(repr(round(total.total, 3))),
-                    cost=None,
-                    source=ConsumptionSource.METER,
-                    meter_id=meter.id,
-                    note=meter.name[:200],
-                )
+            row = AuditConsumption(
+                audit_id=audit.id,
+                carrier=meter.carrier,
+                unit=meter.unit,
+                month=total.period,
+                quantity=Decimal(repr(round(total.total, 3))),
+                cost=None,
+                source=ConsumptionSource.METER,
+                meter_id=meter.id,
+                note=meter.name[:200],
             )
+            # The share of the month's intervals that have a reading (interval meters): a
+            # month short of data is taken in as it is, and the page says so.
+            row.coverage = None
+            if per_day:
+                days = calendar.monthrange(total.period.year, total.period.month)[1]
+                row.coverage = min(total.readings / (days * per_day), 1.0)
+            created.append(row)
     session.add_all(created)
     session.flush()
     journal.record(
