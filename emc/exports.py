@@ -239,7 +239,8 @@ def xlsx_bytes(
 ) -> bytes:
     """``tables`` as one XLSX workbook, one sheet each: preamble lines, a bold, filled, frozen
     header with filters, typed cells with number formats, bold totals. ``write_only`` streams
-    rows with constant memory (large lists), at the price of the header's freeze and filter."""
+    rows with constant memory (large lists); its sheets keep the frozen header and filters
+    (openpyxl writes both after the streamed rows)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -269,6 +270,9 @@ def xlsx_bytes(
                 c.fill = fill
             return c
 
+        header_row = len(table.preamble) + (2 if table.preamble else 1)
+        if table.freeze_header:  # before any row: a streamed sheet writes its view first
+            sheet.freeze_panes = f"A{header_row + 1}"
         text_col = Column("")
         for line in table.preamble:
             sheet.append([cell(line, text_col, style=bold)])
@@ -280,19 +284,15 @@ def xlsx_bytes(
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             header.append(c)
         sheet.append(header)
-        header_row = len(table.preamble) + (2 if table.preamble else 1)
         n = 0
         for row in table.rows:
             sheet.append([cell(v, c) for v, c in zip(row, cols, strict=False)])
             n += 1
         for row in table.totals:
             sheet.append([cell(v, c, style=bold) for v, c in zip(row, cols, strict=False)])
-        if not write_only:
-            last = get_column_letter(max(len(cols), 1))
-            if table.freeze_header:
-                sheet.freeze_panes = f"A{header_row + 1}"
-            sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(n, 1)}"
-            sheet.print_title_rows = f"{header_row}:{header_row}"
+        last = get_column_letter(max(len(cols), 1))
+        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(n, 1)}"
+        sheet.print_title_rows = f"{header_row}:{header_row}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -138,6 +138,8 @@ def test_csv_and_xlsx_exports_list_the_filtered_projects(login_as):
     values = list(sheet.values)
     assert len(values) == 4 and values[0][0] == "项目编号"
     assert {v[10] for v in values[1:]} == {"是", "否"}
+    # Streamed, and still with a frozen header and filters, as the other exports have.
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
 
 
 def test_pdf_summary_prints_the_region_and_its_counts(login_as):
