@@ -52,6 +52,9 @@ class AuditReport:
     conclusions: str = ""
     factor_note: str = ""
     zone: str = pdf.DEFAULT_ZONE  # the site's timezone, for the time of generation
+    # The factors used: (header row first) carrier, kind, value and unit, factor of, years, source
+    factors: list[list[str]] = field(default_factory=list)
+    factors_title: str = ""
 
 
 _LABELS = {
@@ -243,6 +246,17 @@ def build(report: AuditReport, locale: str = "zh_CN") -> bytes:
         story.append(pdf.paragraph(t["no_ecms"]))
     story.append(pdf.paragraph(t["conclusions"], "h2"))
     story.append(pdf.paragraph(escape(report.conclusions or "—").replace("\n", "<br/>")))
+    if report.factors:
+        rows = [[escape(c) for c in r] for r in report.factors]
+        story += [
+            pdf.spacer(),
+            pdf.keep_together(
+                [
+                    pdf.paragraph(escape(report.factors_title), "h2"),
+                    pdf.table(rows, col_widths=[52, 62, 92, 80, 52, 155]),
+                ]
+            ),
+        ]
     if report.factor_note:
         story += [pdf.spacer(), pdf.paragraph(report.factor_note, "small")]
     info = pdf.PageInfo(

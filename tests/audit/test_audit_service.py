@@ -626,3 +626,27 @@ def test_meter_months_short_of_readings_are_named_when_taken(db_session, login_a
     )
     text = page.get_data(as_text=True)
     assert "以下月份有读数缺失" in text and "总表 10kV 2024-03 (97%)" in text
+
+
+def test_the_audit_names_every_factor_its_accounts_used(db_session, school, auditor, login_as):
+    """电力在 2025 年没有二氧化碳因子：采用 2023 年的数值, without the value, the province or the
+    source; the PDF said only when the factors were recorded."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    audit = commission(db_session)
+    service.add_bills(db_session, auditor, audit.id, year_of_bills("electricity", "kWh", "120000"))
+    f = service.figures(db_session, school, audit.id)
+    kinds = {(u["carrier"], u["kind"]) for u in f.factors_used}
+    assert kinds == {("electricity", "tce"), ("electricity", "co2")}
+    co2 = next(u for u in f.factors_used if u["kind"] == "co2")
+    assert co2["years"] == [2023] and co2["source"] and co2["value"] > 0
+    db_session.flush()
+    client = login_as("energy@school.demo")
+    page = client.get(f"/audits/{audit.id}", headers={"Accept-Language": "zh-CN"})
+    html = page.get_data(as_text=True)
+    assert 'data-testid="factors-used"' in html and f"{co2['value']} {co2['unit']}" in html
+    pdf = client.get(f"/api/v1/audits/{audit.id}/report.pdf").data
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf)).pages).replace("\n", "")
+    assert "所用折算系数" in text and str(co2["value"]) in text

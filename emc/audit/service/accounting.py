@@ -15,6 +15,7 @@ from emc.audit.models import AuditConsumption, EnergyAudit, EnergyQuota, QuotaBa
 from emc.audit.service.quotas import _quota, find_quota
 from emc.audit.service.records import _consumption, _invalid, _rows, get_audit, scope_of
 from emc.auth.actor import Actor
+from emc.energy import FactorNotFound, FactorSet
 from emc.facilities.models import Building, BuildingType, Site
 from emc.i18n import N_
 
@@ -38,6 +39,9 @@ class AuditFigures:
     # Months of the base period without any consumption row: while there are some, the
     # indicators are not compared with a quota (an annual figure of nine months reads low).
     missing_months: list[dt.date] = field(default_factory=list)
+    # The factors the accounts used (no figure without its source): one entry per carrier,
+    # kind and factor, with the base-period years it converted.
+    factors_used: list[dict] = field(default_factory=list)
 
 
 def figures(
@@ -110,7 +114,57 @@ def figures(
         generation_available=generation,
         data_centre=data_centre,
         missing_months=missing,
+        factors_used=factors_used(
+            factors,
+            list(accounts.by_carrier),
+            range(audit.period_start.year, audit.period_end.year),
+            region_code=audit.region_code,
+            variant=variant,
+        ),
     )
+
+
+def factors_used(
+    factors: FactorSet,
+    carriers: Sequence[str],
+    years: Sequence[int],
+    *,
+    region_code: str,
+    variant: str | None,
+) -> list[dict]:
+    """Each factor that converts ``carriers`` over ``years`` (tce, then CO2): carrier, kind,
+    value, unit, the factor's own year and region, its source, the years it converted and
+    whether it stood in for a later year (``stale``)."""
+    out: dict[tuple, dict] = {}
+    for carrier in carriers:
+        for kind in ("tce", "co2"):
+            for year in years:
+                electric = carrier in ("electricity", "pv_generation")
+                chosen_variant = variant if kind == "tce" and electric else None
+                try:
+                    choice = factors.select(carrier, kind, year, region_code, chosen_variant)
+                except (FactorNotFound, ValueError):
+                    continue
+                f = choice.factor
+                key = (carrier, kind, f.year, f.region, f.variant, str(f.value))
+                entry = out.setdefault(
+                    key,
+                    {
+                        "carrier": carrier,
+                        "kind": kind,
+                        "value": f.value,
+                        "unit": f.unit,
+                        "year": f.year,
+                        "region": f.region,
+                        "scope": f.scope.value,
+                        "source": f.source,
+                        "years": [],
+                        "stale": False,
+                    },
+                )
+                entry["years"].append(year)
+                entry["stale"] = entry["stale"] or choice.stale or choice.before_first
+    return list(out.values())
 
 
 def missing_months(audit: EnergyAudit, rows: Sequence[AuditConsumption]) -> list[dt.date]:

@@ -202,6 +202,54 @@ def indicator_rows(f: AuditFigures, tr) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _factor_rows(session: Session, used: list[dict], tr, locale: str) -> list[list[str]]:
+    """The factors the accounts used, as the report's table (header first): no figure
+    without its source."""
+    from emc import labels
+    from emc.auth.models import Region
+    from emc.energy_labels import CARRIER_LABELS
+
+    if not used:
+        return []
+    codes = {u["region"] for u in used if u["region"]}
+    names = {
+        r.code: (r.name_en if locale == "en" and r.name_en else r.name_zh)
+        for r in session.scalars(select(Region).where(Region.code.in_(codes or {""})))
+    }
+    rows = [
+        [
+            tr(N_("Carrier")),
+            tr(N_("Kind")),
+            tr(N_("Value")),
+            tr(N_("Factor of")),
+            tr(N_("Converts the years")),
+            tr(N_("Source")),
+        ]
+    ]
+    for u in used:
+        kind = labels.msgid(u["kind"], "FactorKind")
+        of = " ".join(
+            part
+            for part in (
+                str(u["year"] or ""),
+                names.get(u["region"], u["region"] or ""),
+                f"({tr(N_('latest published'))})" if u["stale"] else "",
+            )
+            if part
+        )
+        rows.append(
+            [
+                tr(CARRIER_LABELS.get(u["carrier"], u["carrier"])),
+                tr(kind) if kind else u["kind"],
+                f"{u['value']} {u['unit']}",
+                of,
+                "、".join(str(y) for y in u["years"]),
+                labels.factor_source(u["source"]),
+            ]
+        )
+    return rows
+
+
 def report_pdf(
     session: Session,
     actor: Actor,
@@ -291,6 +339,8 @@ def report_pdf(
         factor_note=tr(N_("Factors recorded in the audit on %(date)s (tce: calorific value)."))
         % {"date": _local_day(audit.factor_snapshot.get("taken_at"), zone)},
         zone=zone,
+        factors=_factor_rows(session, f.factors_used, tr, locale),
+        factors_title=tr(N_("Conversion factors used")),
     )
     return audit_pdf.build(report, locale)
 
